@@ -1,0 +1,25 @@
+/** A sentence encoder: texts in, L2-normalised vectors out. Every encoder in triage implements this. */
+export interface Encoder {
+  /** Stable id recorded in model artifacts, e.g. "use-lite-512" or "onnx:all-MiniLM-L6-v2". */
+  readonly id: string;
+  readonly dimensions: number;
+  /** SHA-256 over the weights (and tokenizer) so a model is never used with different weights. */
+  readonly fingerprint: string;
+  /** Embeds in batches; every returned vector has unit length. */
+  embed(texts: readonly string[]): Promise<Float32Array[]>;
+  /** Releases native resources (sessions, tensors). */
+  close?(): Promise<void>;
+}
+
+/** What an artifact records about the encoder it was trained with. */
+export interface EncoderRef {
+  id: string;
+  fingerprint: string;
+  dimensions: number;
+  /** Where to find weights for encoders that live on disk (ONNX); relative paths resolve from the project root. */
+  path?: string;
+}
+
+export function encoderRef(e: Encoder, path?: string): EncoderRef {
+  return { id: e.id, fingerprint: e.fingerprint, dimensions: e.dimensions, ...(path ? { path } : {}) };
+}

@@ -1,0 +1,52 @@
+/** The public shapes of a routing decision. Stable: the CLI, server and log all print these fields. */
+
+export interface Neighbour {
+  label: string;
+  similarity: number;
+  /** Index of the training example inside the artifact (see examples.jsonl). */
+  exampleId: number;
+}
+
+/** Which part produced the final label. */
+export type DecidedBy =
+  | "rule" // a regex/keyword rule from the config matched
+  | "model" // the combined kNN / centroid / head score, above the calibrated margin
+  | "escalate" // low margin: took the costlier of the top two tiers
+  | "abstain" // low margin: took the configured default route
+  | "fallback" // low margin: the LLM classifier answered
+  | "fallback-failed"; // low margin: the LLM classifier failed, the policy applied instead
+
+export type LowConfidencePolicy = "escalate" | "abstain" | "fallback";
+
+/** Which encoder stage of a cascade decided (issue: fast path). */
+export type Stage = "cache" | "static" | "full" | "rule";
+
+export interface Decision {
+  requestId: string;
+  label: string;
+  /** Combined score of the chosen label, 0..1. */
+  confidence: number;
+  /** Combined score of the top label minus the runner-up. */
+  margin: number;
+  /** Combined score per label, in the artifact's label order. */
+  scores: Record<string, number>;
+  /** The model's own top-1 before any low-confidence policy. */
+  modelLabel: string;
+  neighbours: Neighbour[];
+  decidedBy: DecidedBy;
+  lowConfidence: boolean;
+  stage: Stage;
+  latencyMs: number;
+  /** Version of the model artifact that decided. */
+  modelVersion: string;
+  /** Set when the LLM classifier was asked. */
+  fallback?: { label: string | null; latencyMs: number; error?: string };
+}
+
+export interface ClassifyOptions {
+  requestId?: string;
+  /** Caller tags logged with the decision (feature, user, tenant...). */
+  tags?: Record<string, string>;
+  /** Number of neighbours to return. */
+  topK?: number;
+}
