@@ -28,6 +28,7 @@ export class CachedEncoder implements Encoder {
     mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
+    this.db.pragma("busy_timeout = 30000"); // several processes may share one cache
     this.db.exec(
       "CREATE TABLE IF NOT EXISTS embeddings (fingerprint TEXT NOT NULL, text_hash TEXT NOT NULL, vec BLOB NOT NULL, PRIMARY KEY (fingerprint, text_hash)) WITHOUT ROWID",
     );
