@@ -1,0 +1,93 @@
+import { basename, resolve } from "node:path";
+import { Command, Option } from "commander";
+import { TriageError } from "../../common/errors.js";
+import { CachedEncoder } from "../../encoders/cache.js";
+import { UseEncoder } from "../../encoders/use.js";
+import { evaluateRouting } from "../../eval/routing/evaluate.js";
+import { jsonSummary, writeRoutingReport } from "../../eval/routing/report.js";
+import { splitByPrompt } from "../../eval/routing/split.js";
+import type { OutcomeSet } from "../../train/outcomes.js";
+import { loadOutcomes, type OutcomeLoadOptions } from "../../train/outcomes-load.js";
+import { applyPrices, loadModelPrices, ROUTELLM_PRICES } from "../../train/outcomes-prices.js";
+
+interface EvalRoutingOptions {
+  train?: string;
+  test?: string;
+  data?: string;
+  split: string;
+  seed: string;
+  format?: OutcomeLoadOptions["format"];
+  prices?: string;
+  threshold: string;
+  json?: boolean;
+  out?: string;
+  name?: string;
+  cache: string;
+  fullPrompt?: boolean;
+}
+
+/** Fills missing costs: from --prices, or RouteLLM's two models' published prices; fails otherwise. */
+export function withCosts(set: OutcomeSet, pricesPath: string | undefined): OutcomeSet {
+  if (pricesPath) return applyPrices(set, loadModelPrices(pricesPath), pricesPath);
+  if (set.prompts.every((p) => p.costs.every((c) => !Number.isNaN(c)))) return set;
+  const known = new Set(ROUTELLM_PRICES.models.map((m) => m.name));
+  if (set.models.every((m) => known.has(m))) return applyPrices(set, ROUTELLM_PRICES, "built-in RouteLLM prices");
+  throw new TriageError(`the data has no costs for some models (${set.models.join(", ")}): give --prices FILE (YAML/JSON: models: [{name, input, output}] in USD per 1M tokens)`);
+}
+
+function number(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new TriageError(`${flag}: "${value}" is not a number`);
+  return n;
+}
+
+export function registerEvalRouting(program: Command): void {
+  program
+    .command("eval-routing")
+    .description("Learn tier routing from per-model outcomes and measure it (APGR, CPT, AIQ, cost saving) against baselines")
+    .option("--train <file>", "outcomes to learn from (with --test)")
+    .option("--test <file>", "outcomes to evaluate on (with --train)")
+    .option("--data <file|dir>", "one file or a folder of files, split by prompt into train/test")
+    .option("--split <share>", "share of prompts for training with --data", "0.5")
+    .option("--seed <n>", "seed for the split and cross-validation", "1")
+    .addOption(new Option("--format <format>", "outcome layout (detected when omitted)").choices(["wide", "long", "routerbench", "routellm"]))
+    .option("--prices <file>", "model list with prices (USD per 1M tokens) where the data has no costs")
+    .option("--threshold <score>", "score at or above which an answer counts as good", "0.5")
+    .option("--full-prompt", "route on the whole prompt, not the last question of few-shot prompts")
+    .option("--json", "print one JSON object with the figures")
+    .option("--out <dir>", "write <name>.json, <name>.md and <name>.svg there")
+    .option("--name <name>", "report file name (default: from the data path)")
+    .option("--cache <path>", "embedding cache", ".cache/embeddings.sqlite")
+    .action(async (opts: EvalRoutingOptions) => {
+      const load: OutcomeLoadOptions = { format: opts.format, lastQuestionOnly: !opts.fullPrompt };
+      let train: OutcomeSet;
+      let test: OutcomeSet;
+      const seed = number(opts.seed, "--seed");
+      if (opts.data) {
+        if (opts.train || opts.test) throw new TriageError("give either --data or --train/--test, not both");
+        ({ train, test } = splitByPrompt(withCosts(loadOutcomes(opts.data, load), opts.prices), number(opts.split, "--split"), seed));
+      } else if (opts.train && opts.test) {
+        train = withCosts(loadOutcomes(opts.train, load), opts.prices);
+        test = withCosts(loadOutcomes(opts.test, load), opts.prices);
+      } else throw new TriageError("give --train FILE --test FILE, or --data FILE|DIR");
+      const log = (m: string) => process.stderr.write(`eval-routing: ${m}\n`);
+      const encoder = new CachedEncoder(await UseEncoder.load(), opts.cache);
+      try {
+        const report = await evaluateRouting(train, test, (t) => encoder.embed(t), { threshold: number(opts.threshold, "--threshold"), seed, log });
+        const source = opts.data ?? opts.train ?? "outcomes";
+        const name = opts.name ?? basename(resolve(source)).replace(/\.(csv|jsonl)$/i, "").replace(/_train$/, "");
+        if (opts.out) {
+          const paths = writeRoutingReport(opts.out, name, name, report);
+          log(`wrote ${paths.json}, ${paths.md}, ${paths.svg}`);
+        }
+        if (opts.json) process.stdout.write(JSON.stringify(jsonSummary(report)) + "\n");
+        else {
+          const p = (v: number | null) => (v === null ? "n/a" : `${(v * 100).toFixed(1)}%`);
+          for (const [label, c] of [["router", report.router], ["random", report.baselines.random], ["rules", report.baselines.rules]] as const)
+            process.stdout.write(`${label.padEnd(7)} APGR ${p(c.apgr)}  CPT50 ${p(c.cpt50)}  CPT80 ${p(c.cpt80)}  AIQ ${p(c.aiq)}  saving@95 ${p(c.saving95)}\n`);
+        }
+      } finally {
+        await encoder.close();
+      }
+    });
+}

@@ -1,0 +1,127 @@
+import { TriageError } from "../../common/errors.js";
+import { crossValidateKnn, type CvResult } from "../../router/outcome-cv.js";
+import { OutcomeRouter } from "../../router/outcome-router.js";
+import { bestModel, completeRows, modelsByCost, type OutcomeSet } from "../../train/outcomes.js";
+import { always, choiceErrors, oracle, randomMixtures, ruleCurve } from "./baselines.js";
+import { summarise, costAtQuality, type Anchors, type CurvePoint, type CurveSummary } from "./metrics.js";
+import { sweepTolerance } from "./sweep.js";
+
+export type Embed = (texts: readonly string[]) => Promise<Float32Array[]>;
+
+export interface RoutingEvalOptions {
+  /** Score at or above which an answer counts as good (0/1 data: 0.5). */
+  threshold?: number;
+  seed?: number;
+  /** Cross-validation folds on the training split. */
+  folds?: number;
+  log?: (message: string) => void;
+}
+
+export interface QualityCost {
+  quality: number;
+  cost: number;
+}
+
+export interface CurveReport extends CurveSummary {
+  points: CurvePoint[];
+  /** At the cheapest point reaching 95% of the strong model's quality (or the best point when none does). */
+  atTarget: { quality: number; cost: number; strongFraction: number; costInflation: number; qualityLoss: number };
+}
+
+export interface RoutingReport extends CurveSummary {
+  models: string[];
+  weak: string;
+  strong: string;
+  /** How weak/strong were chosen (matters for > 2 models). */
+  definitions: string;
+  trainPrompts: number;
+  testPrompts: number;
+  notes: string[];
+  anchors: Anchors;
+  router: CurveReport & { method: "knn"; params: CvResult["best"]["params"]; cvAiq: number };
+  baselines: {
+    random: CurveReport;
+    rules: CurveReport;
+    cheapest: QualityCost;
+    strongest: QualityCost;
+    oracle: QualityCost;
+    /** Each model alone, for many-model data. */
+    single: Record<string, QualityCost>;
+  };
+}
+
+function curveReport(set: OutcomeSet, points: CurvePoint[], choices: number[][] | null, anchors: Anchors, oracleChoices: number[], threshold: number): CurveReport {
+  const summary = summarise(points, anchors);
+  const target = 0.95 * anchors.strongQuality;
+  let idx = -1;
+  points.forEach((p, i) => {
+    if (p.quality >= target && (idx < 0 || p.cost < points[idx].cost)) idx = i;
+  });
+  if (idx < 0) idx = points.reduce((b, p, i) => (p.quality > points[b].quality ? i : b), 0);
+  const p = points[idx];
+  const errors = choices ? choiceErrors(set, choices[idx], oracleChoices, threshold) : { costInflation: NaN, qualityLoss: NaN };
+  return { ...summary, points, atTarget: { quality: p.quality, cost: p.cost, strongFraction: p.strongFraction, ...errors } };
+}
+
+/**
+ * Trains an OutcomeRouter on `train` (k, smoothing by CV on train only), sweeps its tolerance dial on
+ * `test` and scores it and the baselines with RouteLLM's and RouterBench's metrics.
+ * Weak = cheapest model on train (mean cost per prompt), strong = best mean score on train.
+ */
+export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, embed: Embed, options: RoutingEvalOptions = {}): Promise<RoutingReport> {
+  const log = options.log ?? (() => {});
+  const threshold = options.threshold ?? 0.5;
+  if (train.models.join("\n") !== testAll.models.join("\n"))
+    throw new TriageError(`train and test list different models: ${train.models.join(", ")} vs ${testAll.models.join(", ")}`);
+  const test = completeRows(testAll);
+  if (test.prompts.length === 0) throw new TriageError("test split has no prompt with every score known");
+  const byCost = modelsByCost(train);
+  const weak = byCost[0];
+  const strong = bestModel(train);
+  if (weak === strong) throw new TriageError(`the cheapest model (${train.models[weak]}) is also the best: nothing to route`);
+
+  log(`embedding ${train.prompts.length} train + ${test.prompts.length} test prompts`);
+  const trainVectors = await embed(train.prompts.map((p) => p.text));
+  const testVectors = await embed(test.prompts.map((p) => p.text));
+
+  log("cross-validating k / smoothing on the training split");
+  const cv = crossValidateKnn(train, trainVectors, { folds: options.folds, seed: options.seed });
+  log(`chosen ${JSON.stringify(cv.best.params)} (CV AIQ ${cv.best.aiq.toFixed(4)})`);
+  const router = OutcomeRouter.fit(train, trainVectors, cv.best.params);
+  const preds = testVectors.map((v) => router.predict(v));
+  const sweep = sweepTolerance(test, preds, byCost, strong);
+
+  const weakPoint = always(test, weak, strong);
+  const strongPoint = always(test, strong, strong);
+  const anchors: Anchors = { weakQuality: weakPoint.quality, weakCost: weakPoint.cost, strongQuality: strongPoint.quality, strongCost: strongPoint.cost };
+  const orc = oracle(test, strong, threshold);
+  const rules = ruleCurve(test, weak, strong);
+  const qc = (p: CurvePoint): QualityCost => ({ quality: p.quality, cost: p.cost });
+  const single = Object.fromEntries(train.models.map((name, m) => [name, qc(always(test, m, strong))]));
+  const notes = [...testAll.notes, ...(test.notes.length > testAll.notes.length ? test.notes.slice(testAll.notes.length) : [])];
+  const saving = costAtQuality(sweep.points, anchors, 0.95);
+  log(`router: cost at 95% of strong quality ${saving === null ? "not reached" : `$${saving.toFixed(4)}`}`);
+  return {
+    ...summarise(sweep.points, anchors),
+    models: train.models,
+    weak: train.models[weak],
+    strong: train.models[strong],
+    definitions:
+      train.models.length > 2
+        ? "weak = cheapest model (mean cost per prompt on train), strong = best-quality model (mean score on train); strong-call % counts calls to that model"
+        : "weak = cheaper model, strong = the better one (on train)",
+    trainPrompts: train.prompts.length,
+    testPrompts: test.prompts.length,
+    notes: [...new Set([...train.notes, ...notes])],
+    anchors,
+    router: { ...curveReport(test, sweep.points, sweep.choices, anchors, orc.choices, threshold), method: "knn", params: cv.best.params, cvAiq: cv.best.aiq },
+    baselines: {
+      random: curveReport(test, randomMixtures(weakPoint, strongPoint), null, anchors, orc.choices, threshold),
+      rules: curveReport(test, rules.points, rules.choices, anchors, orc.choices, threshold),
+      cheapest: qc(weakPoint),
+      strongest: qc(strongPoint),
+      oracle: qc(orc.point),
+      single,
+    },
+  };
+}

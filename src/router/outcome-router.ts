@@ -1,0 +1,92 @@
+import { TriageError } from "../common/errors.js";
+import { VectorIndex } from "../index/hnsw.js";
+import { bestModel, columnMean, modelsByCost, type OutcomeSet } from "../train/outcomes.js";
+import { chooseWithin } from "../eval/routing/sweep.js";
+import { knnSuccess, type KnnParams } from "./outcome-knn.js";
+
+export const DEFAULT_KNN: KnnParams = { k: 20, smoothing: 2, sharpness: 5 };
+
+/** A routing choice with what led to it. */
+export interface OutcomeChoice {
+  model: string;
+  /** Predicted success per model (model order of the training data). */
+  predicted: Record<string, number>;
+}
+
+/**
+ * Routes a query to a model from per-model outcomes of similar past prompts: kNN-weighted success rate
+ * per model, then the cheapest model whose predicted success is within `tolerance` of the best
+ * (or, the same dial as a price: argmax of predicted − λ·relative cost).
+ */
+export class OutcomeRouter {
+  /** Model indices from cheapest to dearest (mean training cost per prompt). */
+  readonly byCost: number[];
+  /** Best mean score on the training data: the "strong" model. */
+  readonly strong: number;
+  /** Mean cost per prompt of each model, divided by the dearest model's. */
+  readonly relativeCost: Float64Array;
+
+  private constructor(
+    readonly models: string[],
+    private readonly index: VectorIndex,
+    private readonly scores: Float64Array,
+    readonly prior: Float64Array,
+    meanCost: Float64Array,
+    readonly params: KnnParams,
+    byCost: number[],
+    strong: number,
+  ) {
+    this.byCost = byCost;
+    this.strong = strong;
+    const dearest = Math.max(...meanCost);
+    this.relativeCost = meanCost.map((c) => (dearest > 0 ? c / dearest : 0));
+  }
+
+  /** `vectors[i]` is the unit embedding of `set.prompts[i].text`. Costs must be known (data or price list). */
+  static fit(set: OutcomeSet, vectors: readonly Float32Array[], params: KnnParams = DEFAULT_KNN): OutcomeRouter {
+    if (vectors.length !== set.prompts.length) throw new TriageError(`OutcomeRouter.fit: ${vectors.length} vectors for ${set.prompts.length} prompts`);
+    if (set.prompts.length === 0) throw new TriageError("OutcomeRouter.fit: no training prompts");
+    const m = set.models.length;
+    const scores = new Float64Array(set.prompts.length * m);
+    set.prompts.forEach((p, i) => scores.set(p.scores, i * m));
+    const prior = Float64Array.from(set.models, (_, k) => columnMean(set, k, "scores"));
+    const meanCost = Float64Array.from(set.models, (_, k) => columnMean(set, k, "costs"));
+    const unpriced = set.models.filter((_, k) => Number.isNaN(meanCost[k]));
+    if (unpriced.length > 0) throw new TriageError(`OutcomeRouter.fit: no cost known for ${unpriced.join(", ")}; give a price list`);
+    prior.forEach((v, k) => {
+      if (Number.isNaN(v)) prior[k] = 0; // a model with no known outcome is never predicted to succeed
+    });
+    const index = VectorIndex.build(vectors, vectors[0].length);
+    return new OutcomeRouter(set.models, index, scores, prior, meanCost, params, modelsByCost(set), bestModel(set));
+  }
+
+  /** Predicted success per model for one query embedding. */
+  predict(vector: Float32Array): Float64Array {
+    return knnSuccess(this.index.search(vector, this.params.k), this.scores, this.prior, this.params);
+  }
+
+  /** Index of the cheapest model whose prediction is within `tolerance` of the best (0 = best predicted). */
+  chooseByTolerance(predicted: ArrayLike<number>, tolerance: number): number {
+    return chooseWithin(predicted, this.byCost, tolerance);
+  }
+
+  /** Index maximising predicted − λ·relative cost (λ = 0: best predicted; large λ: cheapest). */
+  chooseByLambda(predicted: ArrayLike<number>, lambda: number): number {
+    let best = this.byCost[0];
+    let bestValue = -Infinity;
+    for (const m of this.byCost) {
+      const v = predicted[m] - lambda * this.relativeCost[m];
+      if (v > bestValue + 1e-12) {
+        best = m;
+        bestValue = v;
+      }
+    }
+    return best;
+  }
+
+  route(vector: Float32Array, tolerance: number): OutcomeChoice {
+    const p = this.predict(vector);
+    const predicted = Object.fromEntries(this.models.map((name, k) => [name, p[k]]));
+    return { model: this.models[this.chooseByTolerance(p, tolerance)], predicted };
+  }
+}
