@@ -1,0 +1,214 @@
+import { existsSync, readFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import * as ort from "onnxruntime-node";
+import { TriageError } from "../common/errors.js";
+import { sha256Files } from "../common/hash.js";
+import { normalize } from "../common/vector.js";
+import { HfTokenizer, type EncodedText } from "./tokenizer-hf.js";
+import type { Encoder } from "./types.js";
+
+export const DEFAULT_ONNX_MODEL_DIR = "models/encoders/all-MiniLM-L6-v2";
+const QUANTIZED_FILE = join("onnx", "model_quantized.onnx");
+const FP32_FILE = join("onnx", "model.onnx");
+const PULL_HINT = "; run `triage model pull all-MiniLM-L6-v2` to download it";
+
+export interface OnnxEncoderOptions {
+  /** Intra-op threads for ONNX Runtime; unset lets the runtime choose. */
+  threads?: number;
+  /** Tokens per text, special tokens included (sentence-transformers uses 256 for MiniLM). */
+  maxLength?: number;
+  batchSize?: number;
+  /** true: onnx/model_quantized.onnx, false: onnx/model.onnx, unset: quantized when present. */
+  quantized?: boolean;
+}
+
+/** Integer inputs a BERT-style graph may declare; anything else is not something we can feed. */
+const KNOWN_INPUTS = new Set(["input_ids", "attention_mask", "token_type_ids"]);
+
+/**
+ * A sentence-transformer in the Hugging Face ONNX layout (tokenizer.json + onnx/model*.onnx) run on
+ * CPU with onnxruntime-node: tokenise, pad each batch to its longest text, take the token embeddings,
+ * attention-masked mean pooling, L2 normalisation — the all-MiniLM-L6-v2 recipe.
+ */
+export class OnnxEncoder implements Encoder {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly tokenizer: HfTokenizer,
+    readonly id: string,
+    readonly dimensions: number,
+    readonly fingerprint: string,
+    readonly modelPath: string,
+    private readonly outputName: string,
+    private readonly batchSize: number,
+  ) {}
+
+  static async load(dir: string, options: OnnxEncoderOptions = {}): Promise<OnnxEncoder> {
+    const root = resolve(dir);
+    if (!existsSync(root)) throw new TriageError(`ONNX model directory not found: ${root}${PULL_HINT}`, "E_MODEL_MISSING");
+    const modelPath = chooseModelFile(root, options.quantized);
+    const config = readConfig(root);
+    const maxLength = Math.min(options.maxLength ?? 256, config.maxPositions ?? Infinity);
+    const tokenizer = HfTokenizer.load(root, maxLength, PULL_HINT);
+    const batchSize = options.batchSize ?? 32;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new TriageError(`batchSize must be a positive integer, got ${batchSize}`, "E_CONFIG");
+
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(modelPath, {
+        executionProviders: ["cpu"],
+        graphOptimizationLevel: "all",
+        interOpNumThreads: 1,
+        ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+      });
+    } catch (err) {
+      throw new TriageError(`cannot load ONNX model ${modelPath}: ${(err as Error).message}`, "E_MODEL_INVALID");
+    }
+    const unknown = session.inputNames.filter((n) => !KNOWN_INPUTS.has(n));
+    if (unknown.length > 0 || !session.inputNames.includes("input_ids")) {
+      await session.release();
+      throw new TriageError(
+        `ONNX model ${modelPath} declares inputs [${session.inputNames.join(", ")}]; expected input_ids with optional attention_mask and token_type_ids`,
+        "E_MODEL_INVALID",
+      );
+    }
+    const output = tokenEmbeddingOutput(session, modelPath);
+    const dimensions = output.dim ?? config.hiddenSize;
+    if (!dimensions) {
+      await session.release();
+      throw new TriageError(`cannot tell the embedding size of ${modelPath}: no static output dim and no hidden_size in config.json`, "E_MODEL_INVALID");
+    }
+    const fingerprint = sha256Files([join(root, "tokenizer.json"), modelPath]);
+    return new OnnxEncoder(session, tokenizer, `onnx:${basename(root)}`, dimensions, fingerprint, modelPath, output.name, batchSize);
+  }
+
+  async embed(texts: readonly string[], onProgress?: (done: number) => void): Promise<Float32Array[]> {
+    const encoded = texts.map((t) => this.tokenizer.encode(t));
+    // Batch texts of similar length together so little compute is spent on padding.
+    const order = encoded.map((_, i) => i).sort((a, b) => encoded[a].ids.length - encoded[b].ids.length);
+    const out = new Array<Float32Array>(texts.length);
+    for (let s = 0; s < order.length; s += this.batchSize) {
+      const idx = order.slice(s, s + this.batchSize);
+      const vectors = await this.runBatch(idx.map((i) => encoded[i]));
+      idx.forEach((i, k) => (out[i] = vectors[k]));
+      onProgress?.(idx.length);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+
+  private async runBatch(batch: readonly EncodedText[]): Promise<Float32Array[]> {
+    const { feeds, mask, seqLen } = buildFeeds(batch, this.tokenizer.padId, this.session.inputNames);
+    const results = await this.session.run(feeds, [this.outputName]);
+    const hidden = results[this.outputName];
+    const [b, s, d] = hidden.dims;
+    if (hidden.type !== "float32" || hidden.dims.length !== 3 || b !== batch.length || s !== seqLen || d !== this.dimensions) {
+      throw new TriageError(
+        `ONNX output ${this.outputName} has type ${hidden.type} shape [${hidden.dims.join(", ")}], expected float32 [${batch.length}, ${seqLen}, ${this.dimensions}]`,
+        "E_MODEL_INVALID",
+      );
+    }
+    const pooled = meanPoolNormalized(hidden.data as Float32Array, mask, batch.length, seqLen, this.dimensions);
+    for (const t of Object.values(feeds)) t.dispose();
+    hidden.dispose();
+    return pooled;
+  }
+}
+
+/** Returns the model directory when its tokenizer and an ONNX model file are present, else null. */
+export function findOnnxModel(root: string = DEFAULT_ONNX_MODEL_DIR): string | null {
+  const dir = resolve(root);
+  if (!existsSync(join(dir, "tokenizer.json"))) return null;
+  return existsSync(join(dir, QUANTIZED_FILE)) || existsSync(join(dir, FP32_FILE)) ? dir : null;
+}
+
+/**
+ * Mean of the token vectors whose mask is 1, per row, then unit length.
+ * `hidden` is row-major [batch, seqLen, dim]; `mask` is [batch, seqLen].
+ */
+export function meanPoolNormalized(
+  hidden: Float32Array,
+  mask: ArrayLike<bigint | number>,
+  batch: number,
+  seqLen: number,
+  dim: number,
+): Float32Array[] {
+  const out: Float32Array[] = [];
+  for (let b = 0; b < batch; b++) {
+    const v = new Float32Array(dim);
+    for (let t = 0; t < seqLen; t++) {
+      if (Number(mask[b * seqLen + t]) === 0) continue;
+      const base = (b * seqLen + t) * dim;
+      for (let k = 0; k < dim; k++) v[k] += hidden[base + k];
+    }
+    // The mean's divisor does not change the direction, so normalising the sum is the same vector.
+    out.push(normalize(v));
+  }
+  return out;
+}
+
+/** int64 tensors for exactly the inputs the graph declares, each batch padded to its longest text. */
+function buildFeeds(batch: readonly EncodedText[], padId: number, inputNames: readonly string[]) {
+  const seqLen = Math.max(...batch.map((e) => e.ids.length));
+  const ids = new BigInt64Array(batch.length * seqLen).fill(BigInt(padId));
+  const mask = new BigInt64Array(batch.length * seqLen);
+  const types = new BigInt64Array(batch.length * seqLen);
+  batch.forEach((e, b) => {
+    for (let t = 0; t < e.ids.length; t++) {
+      ids[b * seqLen + t] = BigInt(e.ids[t]);
+      mask[b * seqLen + t] = 1n;
+      types[b * seqLen + t] = BigInt(e.typeIds[t] ?? 0);
+    }
+  });
+  const data: Record<string, BigInt64Array> = { input_ids: ids, attention_mask: mask, token_type_ids: types };
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const name of inputNames) feeds[name] = new ort.Tensor("int64", data[name], [batch.length, seqLen]);
+  return { feeds, mask, seqLen };
+}
+
+function chooseModelFile(root: string, quantized: boolean | undefined): string {
+  const q = join(root, QUANTIZED_FILE);
+  const f = join(root, FP32_FILE);
+  if (quantized === true || (quantized === undefined && existsSync(q))) {
+    if (existsSync(q)) return q;
+    throw new TriageError(`ONNX model file not found: ${q}${PULL_HINT}`, "E_MODEL_MISSING");
+  }
+  if (existsSync(f)) return f;
+  throw new TriageError(
+    `ONNX model file not found: ${quantized === false ? f : `${q} or ${f}`}${PULL_HINT}${quantized === false ? " --fp32" : ""}`,
+    "E_MODEL_MISSING",
+  );
+}
+
+/** The token-embedding output: `last_hidden_state` / `token_embeddings`, else the first rank-3 output. */
+function tokenEmbeddingOutput(session: ort.InferenceSession, modelPath: string): { name: string; dim?: number } {
+  const tensors = session.outputMetadata.filter((m): m is ort.InferenceSession.TensorValueMetadata => m.isTensor);
+  const rank3 = tensors.filter((m) => m.shape.length === 3);
+  const chosen =
+    rank3.find((m) => m.name === "last_hidden_state") ?? rank3.find((m) => m.name === "token_embeddings") ?? rank3[0];
+  if (!chosen) {
+    throw new TriageError(
+      `ONNX model ${modelPath} has no [batch, seq, dim] output (outputs: ${session.outputNames.join(", ")})`,
+      "E_MODEL_INVALID",
+    );
+  }
+  const last = chosen.shape[2];
+  return { name: chosen.name, ...(typeof last === "number" && last > 0 ? { dim: last } : {}) };
+}
+
+/** The few config.json fields we use; the file is optional. */
+function readConfig(root: string): { hiddenSize?: number; maxPositions?: number } {
+  const path = join(root, "config.json");
+  if (!existsSync(path)) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new TriageError(`cannot read ${path}: ${(err as Error).message}`, "E_MODEL_INVALID");
+  }
+  const cfg = (typeof raw === "object" && raw !== null ? raw : {}) as Record<string, unknown>;
+  const num = (v: unknown) => (typeof v === "number" && Number.isInteger(v) && v > 0 ? v : undefined);
+  return { hiddenSize: num(cfg.hidden_size), maxPositions: num(cfg.max_position_embeddings) };
+}
