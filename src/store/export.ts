@@ -1,0 +1,65 @@
+import type { LoggedDecision } from "./types.js";
+
+export type ExportFormat = "jsonl" | "csv";
+
+/** CSV columns, in order; nested values (scores, tags, feedback) are JSON inside one cell. */
+const CSV_COLUMNS: Array<[string, (d: LoggedDecision) => string | number | boolean | null]> = [
+  ["id", (d) => d.id],
+  ["ts", (d) => d.ts],
+  ["time", (d) => new Date(d.ts).toISOString()],
+  ["request_id", (d) => d.requestId],
+  ["model_version", (d) => d.modelVersion],
+  ["text", (d) => d.text],
+  ["text_hash", (d) => d.textHash],
+  ["label", (d) => d.label],
+  ["model_label", (d) => d.modelLabel],
+  ["confidence", (d) => d.confidence],
+  ["margin", (d) => d.margin],
+  ["decided_by", (d) => d.decidedBy],
+  ["stage", (d) => d.stage],
+  ["low_confidence", (d) => d.lowConfidence],
+  ["fallback_used", (d) => d.fallbackUsed],
+  ["fallback_label", (d) => d.fallbackLabel],
+  ["fallback_error", (d) => d.fallbackError],
+  ["fallback_latency_ms", (d) => d.fallbackLatencyMs],
+  ["latency_ms", (d) => d.latencyMs],
+  ["scores", (d) => JSON.stringify(d.scores)],
+  ["tags", (d) => (d.tags ? JSON.stringify(d.tags) : null)],
+  ["feedback", (d) => (d.feedback.length ? JSON.stringify(d.feedback) : null)],
+];
+
+export function csvHeader(): string {
+  return `${CSV_COLUMNS.map(([name]) => name).join(",")}\r\n`;
+}
+
+/** RFC 4180: quote a cell holding a comma, quote, CR or LF; double inner quotes. null is an empty cell. */
+export function csvLine(d: LoggedDecision): string {
+  return `${CSV_COLUMNS.map(([, get]) => csvCell(get(d))).join(",")}\r\n`;
+}
+
+function csvCell(value: string | number | boolean | null): string {
+  if (value === null) return "";
+  const s = typeof value === "number" && !Number.isFinite(value) ? "" : String(value);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function jsonLine(d: LoggedDecision): string {
+  return `${JSON.stringify(d)}\n`;
+}
+
+/** Writes and waits for 'drain' when the stream asks for it, so exporting a big log stays within memory. */
+export function writeRespectingBackpressure(out: NodeJS.WritableStream, chunk: string): Promise<void> | undefined {
+  if (out.write(chunk)) return undefined;
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      out.off("error", onError);
+      resolve();
+    };
+    const onError = (err: Error) => {
+      out.off("drain", onDrain);
+      reject(err);
+    };
+    out.once("drain", onDrain);
+    out.once("error", onError);
+  });
+}

@@ -1,0 +1,311 @@
+import Database from "better-sqlite3";
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { z } from "zod";
+import { TriageError } from "../common/errors.js";
+import { formatZodError } from "../config/load.js";
+import type { Decision } from "../router/types.js";
+import { csvHeader, csvLine, jsonLine, writeRespectingBackpressure, type ExportFormat } from "./export.js";
+import { buildWhere, checkLimit } from "./filters.js";
+import { DECISION_COLUMNS, INSERT_DECISION_SQL, fromRow, toParams, type DecisionParams, type DecisionRow, type PendingDecision } from "./rows.js";
+import { inspectExistingLog, migrate } from "./schema.js";
+import { computeStats, type StatsOptions } from "./stats.js";
+import type { DecisionFilters, FeedbackInput, LogStats, LoggedDecision, TextMode } from "./types.js";
+
+const optionsSchema = z.object({
+  textMode: z.enum(["store", "hash", "redact"]).default("store"),
+  /** A full batch is written on the next event-loop turn instead of waiting for the timer. */
+  batchSize: z.number().int().positive().default(256),
+  flushIntervalMs: z.number().int().nonnegative().default(50),
+  /**
+   * "full": a flushed batch survives power loss (fsync per flush); "normal": survives a process crash,
+   * and the last flushed batches may roll back on power loss. Either way the file is never corrupted.
+   */
+  durability: z.enum(["full", "normal"]).default("full"),
+  /** Queued rows beyond this are written synchronously by log() itself (bounds memory when the loop never yields). */
+  maxPending: z.number().int().positive().default(50_000),
+  readonly: z.boolean().default(false),
+  busyTimeoutMs: z.number().int().nonnegative().default(5000),
+});
+
+export type DecisionLogOptions = z.input<typeof optionsSchema> & {
+  /** Background flush failures and rows that could not be stored. Default: a process warning. */
+  onError?: (error: Error) => void;
+};
+
+const feedbackSchema = z
+  .object({
+    kind: z.enum(["label", "thumbs", "escalated", "outcome"]),
+    humanLabel: z.string().min(1).optional(),
+    thumbs: z.union([z.literal(1), z.literal(-1)]).optional(),
+    finalModel: z.string().min(1).optional(),
+    tokensIn: z.number().int().nonnegative().optional(),
+    tokensOut: z.number().int().nonnegative().optional(),
+    costUsd: z.number().nonnegative().optional(),
+    note: z.string().optional(),
+    ts: z.number().int().nonnegative().optional(),
+  })
+  .strict()
+  .refine((f) => f.kind !== "label" || f.humanLabel !== undefined, { message: 'kind "label" needs humanLabel', path: ["humanLabel"] })
+  .refine((f) => f.kind !== "thumbs" || f.thumbs !== undefined, { message: 'kind "thumbs" needs thumbs: 1 or -1', path: ["thumbs"] });
+
+/** Logs still open at exit get their queued rows written (better-sqlite3 is synchronous, so 'exit' can do it). */
+const openLogs = new Set<DecisionLog>();
+let exitHookInstalled = false;
+function trackForExit(log: DecisionLog): void {
+  openLogs.add(log);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", () => {
+    for (const l of openLogs) {
+      try {
+        l.close();
+      } catch {
+        // exiting anyway; nothing left to report to
+      }
+    }
+  });
+}
+
+/**
+ * The decision log: one SQLite row per routing decision, plus feedback about it.
+ * log() only queues; rows are written in one transaction per batch, on an unref'd timer or when a batch
+ * fills. A crash loses at most the queued rows, never committed ones (WAL).
+ */
+export class DecisionLog {
+  readonly textMode: TextMode;
+  /** Rows written since open / not written (duplicate request ids, constraint failures). */
+  readonly counters = { written: 0, duplicates: 0, dropped: 0, flushes: 0 };
+  private pending: PendingDecision[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private closed = false;
+  private readonly insert: Database.Statement<DecisionParams>;
+  private readonly writeBatch: (batch: PendingDecision[]) => void;
+
+  private constructor(
+    readonly path: string,
+    private readonly db: Database.Database,
+    private readonly options: z.output<typeof optionsSchema>,
+    private readonly onError: (error: Error) => void,
+  ) {
+    this.textMode = options.textMode;
+    this.insert = db.prepare<DecisionParams>(INSERT_DECISION_SQL);
+    this.writeBatch = db.transaction((batch: PendingDecision[]) => {
+      for (const p of batch) {
+        try {
+          if (this.insert.run(...toParams(p, this.textMode)).changes === 1) this.counters.written++;
+          else this.counters.duplicates++;
+        } catch (err) {
+          // One malformed decision must not cost the rest of the batch; anything else aborts the transaction.
+          if (!String((err as { code?: string }).code).startsWith("SQLITE_CONSTRAINT")) throw err;
+          this.counters.dropped++;
+          this.onError(new TriageError(`decision log: request ${p.decision.requestId} not stored: ${(err as Error).message}`));
+        }
+      }
+    });
+  }
+
+  /**
+   * Opens (creating and migrating if needed) a decision log. A file that is not a triage log, or has a
+   * newer schema, is refused with a TriageError before anything is written to it.
+   */
+  static open(path: string, options: DecisionLogOptions = {}): DecisionLog {
+    const { onError, ...rest } = options;
+    const parsed = optionsSchema.safeParse(rest);
+    if (!parsed.success) throw new TriageError(`decision log options: ${formatZodError(parsed.error)}`);
+    const opts = parsed.data;
+    const exists = path !== ":memory:" && existsSync(path);
+    if (exists && statSync(path).isDirectory()) throw new TriageError(`${path} is a directory, not a decision log file`);
+    if (exists && statSync(path).size > 0) inspectExistingLog(path);
+    else if (opts.readonly) throw new TriageError(`${path}: no decision log there`);
+
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path, { readonly: opts.readonly });
+    try {
+      db.pragma(`busy_timeout = ${opts.busyTimeoutMs}`);
+      db.pragma("foreign_keys = ON");
+      if (!opts.readonly) {
+        db.pragma("journal_mode = WAL");
+        db.pragma(`synchronous = ${opts.durability === "full" ? "FULL" : "NORMAL"}`);
+        migrate(db);
+      }
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    const log = new DecisionLog(path, db, opts, onError ?? ((e) => process.emitWarning(e.message, "TriageDecisionLog")));
+    if (!opts.readonly) trackForExit(log);
+    return log;
+  }
+
+  /** Queues a decision; synchronous and cheap (no I/O). The decision object must not be mutated afterwards. */
+  log(decision: Decision, text: string, tags?: Record<string, string>): void {
+    if (this.closed) throw new TriageError(`decision log ${this.path} is closed`);
+    if (this.options.readonly) throw new TriageError(`decision log ${this.path} was opened read-only`);
+    const n = this.pending.push({ ts: Date.now(), decision, text, tags });
+    if (n >= this.options.maxPending) {
+      this.flush();
+    } else if (n >= this.options.batchSize) {
+      if (!this.immediate) this.immediate = setImmediate(() => this.backgroundFlush()).unref();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => this.backgroundFlush(), this.options.flushIntervalMs).unref();
+    }
+  }
+
+  /** Number of queued rows not yet written. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /** Writes all queued rows in one transaction; returns how many were queued. Throws if the write fails (rows stay queued). */
+  flush(): number {
+    this.cancelScheduled();
+    if (this.pending.length === 0) return 0;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      this.writeBatch(batch);
+    } catch (err) {
+      // Nothing of this batch was committed: put it back in front (bounded), so a later flush can retry.
+      this.pending = batch.concat(this.pending).slice(0, this.options.maxPending);
+      throw new TriageError(`decision log ${this.path}: writing ${batch.length} decisions failed: ${(err as Error).message}`);
+    }
+    this.counters.flushes++;
+    return batch.length;
+  }
+
+  private backgroundFlush(): void {
+    try {
+      this.flush();
+    } catch (err) {
+      this.onError(err as Error);
+      if (this.pending.length && !this.closed) this.timer = setTimeout(() => this.backgroundFlush(), Math.max(this.options.flushIntervalMs, 1000)).unref();
+    }
+  }
+
+  private cancelScheduled(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+  }
+
+  /** Flushes and closes; idempotent. */
+  close(): void {
+    if (this.closed) return;
+    try {
+      if (!this.options.readonly) this.flush();
+    } finally {
+      this.closed = true;
+      openLogs.delete(this);
+      this.cancelScheduled();
+      this.db.close();
+    }
+  }
+
+  /** Records feedback for a logged decision (flushing queued rows first); returns the feedback row id. */
+  feedback(requestId: string, input: FeedbackInput): number {
+    this.assertWritable();
+    const parsed = feedbackSchema.safeParse(input);
+    if (!parsed.success) throw new TriageError(`feedback for ${requestId}: ${formatZodError(parsed.error)}`);
+    const f = parsed.data;
+    this.flush();
+    const known = this.db.prepare("SELECT 1 FROM decisions WHERE request_id = ?").get(requestId);
+    if (!known) throw new TriageError(`feedback: unknown request id "${requestId}" (no decision with that id in ${this.path})`, "E_UNKNOWN_REQUEST");
+    const info = this.db
+      .prepare(
+        `INSERT INTO feedback (request_id, ts, kind, human_label, thumbs, final_model, tokens_in, tokens_out, cost_usd, note)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        requestId,
+        f.ts ?? Date.now(),
+        f.kind,
+        f.humanLabel ?? null,
+        f.thumbs ?? null,
+        f.finalModel ?? null,
+        f.tokensIn ?? null,
+        f.tokensOut ?? null,
+        f.costUsd ?? null,
+        f.note ?? null,
+      );
+    return Number(info.lastInsertRowid);
+  }
+
+  /** Logged decisions matching the filters, with their feedback, in insertion order (or reversed). */
+  query(filters: DecisionFilters = {}): LoggedDecision[] {
+    return this.page(filters, checkLimit(filters.limit));
+  }
+
+  count(filters: Omit<DecisionFilters, "limit" | "order"> = {}): number {
+    this.flushIfWritable();
+    const where = buildWhere(filters);
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM decisions d ${where.sql}`).get(...where.params) as { n: number }).n;
+  }
+
+  /** Streams matching decisions as JSON lines or CSV (with a header); resolves to the number of rows written. */
+  async export(filters: DecisionFilters, format: ExportFormat, out: NodeJS.WritableStream): Promise<number> {
+    if (format !== "jsonl" && format !== "csv") throw new TriageError(`export format: expected "jsonl" or "csv", got "${String(format)}"`);
+    const limit = checkLimit(filters.limit) ?? Infinity;
+    const toLine = format === "csv" ? csvLine : jsonLine;
+    if (format === "csv") await writeRespectingBackpressure(out, csvHeader());
+    let written = 0;
+    let cursor: number | undefined;
+    // Keyset pages, each read fully before writing: no statement stays open across an await.
+    while (written < limit) {
+      const rows = this.page(filters, Math.min(1000, limit - written), cursor);
+      if (rows.length === 0) break;
+      for (const row of rows) await writeRespectingBackpressure(out, toLine(row));
+      written += rows.length;
+      cursor = rows[rows.length - 1].id;
+    }
+    return written;
+  }
+
+  stats(options: StatsOptions = {}): LogStats {
+    this.flushIfWritable();
+    return computeStats(this.db, options);
+  }
+
+  /** Deletes decisions (and their feedback) older than `olderThanMs`, then all but the newest `maxRows`; returns decisions deleted. */
+  prune(options: { olderThanMs?: number; maxRows?: number; now?: number }): number {
+    this.assertWritable();
+    const { olderThanMs, maxRows } = options;
+    if (olderThanMs !== undefined && !(Number.isFinite(olderThanMs) && olderThanMs >= 0))
+      throw new TriageError(`prune: olderThanMs must be a non-negative number of ms, got ${olderThanMs}`);
+    if (maxRows !== undefined && !(Number.isInteger(maxRows) && maxRows >= 0))
+      throw new TriageError(`prune: maxRows must be a non-negative integer, got ${maxRows}`);
+    this.flush();
+    const now = options.now ?? Date.now();
+    return this.db.transaction(() => {
+      let deleted = 0;
+      if (olderThanMs !== undefined) deleted += this.db.prepare("DELETE FROM decisions WHERE ts < ?").run(now - olderThanMs).changes;
+      if (maxRows !== undefined)
+        deleted += this.db
+          .prepare("DELETE FROM decisions WHERE id <= (SELECT id FROM decisions ORDER BY id DESC LIMIT 1 OFFSET ?)")
+          .run(maxRows).changes;
+      return deleted;
+    })();
+  }
+
+  private page(filters: DecisionFilters, limit: number | undefined, cursor?: number): LoggedDecision[] {
+    this.flushIfWritable();
+    const desc = filters.order === "desc";
+    const where = buildWhere(filters, desc ? undefined : cursor, desc ? cursor : undefined);
+    const rows = this.db
+      .prepare(`SELECT ${DECISION_COLUMNS} FROM decisions d ${where.sql} ORDER BY d.id ${desc ? "DESC" : "ASC"}${limit !== undefined ? " LIMIT ?" : ""}`)
+      .all(...where.params, ...(limit !== undefined ? [limit] : [])) as DecisionRow[];
+    return rows.map(fromRow);
+  }
+
+  private flushIfWritable(): void {
+    if (this.closed) throw new TriageError(`decision log ${this.path} is closed`);
+    if (!this.options.readonly) this.flush();
+  }
+
+  private assertWritable(): void {
+    if (this.closed) throw new TriageError(`decision log ${this.path} is closed`);
+    if (this.options.readonly) throw new TriageError(`decision log ${this.path} was opened read-only`);
+  }
+}

@@ -1,0 +1,112 @@
+/** Conversions between Decision objects, SQL parameters and typed rows. */
+import { sha256 } from "../common/hash.js";
+import type { DecidedBy, Decision, Stage } from "../router/types.js";
+import type { FeedbackRecord, LoggedDecision, TextMode } from "./types.js";
+
+/** What log() queues: the caller's objects as they are; conversion happens at flush, off the hot path. */
+export interface PendingDecision {
+  ts: number;
+  decision: Decision;
+  text: string;
+  tags: Record<string, string> | undefined;
+}
+
+export const INSERT_DECISION_SQL = `
+  INSERT INTO decisions (
+    ts, request_id, model_version, text, text_hash, label, model_label, confidence, margin, scores,
+    decided_by, stage, low_confidence, fallback_used, fallback_label, fallback_error, fallback_latency_ms, latency_ms, tags
+  ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (request_id) DO NOTHING`;
+
+export type DecisionParams = [
+  number, string, string, string | null, string | null, string, string, number, number, string,
+  string, string, number, number, string | null, string | null, number | null, number, string | null,
+];
+
+export function toParams(p: PendingDecision, textMode: TextMode): DecisionParams {
+  const d = p.decision;
+  const fb = d.fallback;
+  return [
+    p.ts,
+    d.requestId,
+    d.modelVersion,
+    textMode === "store" ? p.text : null,
+    textMode === "redact" ? null : sha256(p.text),
+    d.label,
+    d.modelLabel,
+    d.confidence,
+    d.margin,
+    JSON.stringify(d.scores),
+    d.decidedBy,
+    d.stage,
+    d.lowConfidence ? 1 : 0,
+    fb ? 1 : 0,
+    fb?.label ?? null,
+    fb?.error ?? null,
+    fb?.latencyMs ?? null,
+    d.latencyMs,
+    p.tags && Object.keys(p.tags).length > 0 ? JSON.stringify(p.tags) : null,
+  ];
+}
+
+/** Columns selected for a LoggedDecision; feedback comes as one JSON array per row. */
+export const DECISION_COLUMNS = `
+  d.id, d.ts, d.request_id, d.model_version, d.text, d.text_hash, d.label, d.model_label, d.confidence, d.margin,
+  d.scores, d.decided_by, d.stage, d.low_confidence, d.fallback_used, d.fallback_label, d.fallback_error,
+  d.fallback_latency_ms, d.latency_ms, d.tags,
+  (SELECT json_group_array(json_object(
+      'id', f.id, 'ts', f.ts, 'kind', f.kind, 'humanLabel', f.human_label, 'thumbs', f.thumbs,
+      'finalModel', f.final_model, 'tokensIn', f.tokens_in, 'tokensOut', f.tokens_out, 'costUsd', f.cost_usd, 'note', f.note
+    ) ORDER BY f.id)
+   FROM feedback f WHERE f.request_id = d.request_id) AS feedback`;
+
+export interface DecisionRow {
+  id: number;
+  ts: number;
+  request_id: string;
+  model_version: string;
+  text: string | null;
+  text_hash: string | null;
+  label: string;
+  model_label: string;
+  confidence: number | null;
+  margin: number | null;
+  scores: string;
+  decided_by: string;
+  stage: string;
+  low_confidence: number;
+  fallback_used: number;
+  fallback_label: string | null;
+  fallback_error: string | null;
+  fallback_latency_ms: number | null;
+  latency_ms: number | null;
+  tags: string | null;
+  feedback: string;
+}
+
+export function fromRow(r: DecisionRow): LoggedDecision {
+  return {
+    id: r.id,
+    ts: r.ts,
+    requestId: r.request_id,
+    modelVersion: r.model_version,
+    text: r.text,
+    textHash: r.text_hash,
+    label: r.label,
+    modelLabel: r.model_label,
+    // NaN is stored as NULL by SQLite
+    confidence: r.confidence ?? Number.NaN,
+    margin: r.margin ?? Number.NaN,
+    scores: JSON.parse(r.scores) as Record<string, number>,
+    decidedBy: r.decided_by as DecidedBy,
+    stage: r.stage as Stage,
+    lowConfidence: r.low_confidence === 1,
+    fallbackUsed: r.fallback_used === 1,
+    fallbackLabel: r.fallback_label,
+    fallbackError: r.fallback_error,
+    fallbackLatencyMs: r.fallback_latency_ms,
+    latencyMs: r.latency_ms ?? Number.NaN,
+    tags: r.tags === null ? null : (JSON.parse(r.tags) as Record<string, string>),
+    feedback: JSON.parse(r.feedback) as FeedbackRecord[],
+  };
+}

@@ -1,0 +1,115 @@
+import type { DecidedBy, Stage } from "../router/types.js";
+
+/** How the query text is kept: in full (retraining needs it), as a SHA-256 only, or not at all. */
+export type TextMode = "store" | "hash" | "redact";
+
+export type FeedbackKind = "label" | "thumbs" | "escalated" | "outcome";
+
+/** What a caller reports about a decision after the fact. */
+export interface FeedbackInput {
+  kind: FeedbackKind;
+  /** Required for kind "label": the correct route according to a person. */
+  humanLabel?: string;
+  /** Required for kind "thumbs". */
+  thumbs?: 1 | -1;
+  /** The model that finally answered (e.g. after a quality gate escalated). */
+  finalModel?: string;
+  tokensIn?: number;
+  tokensOut?: number;
+  costUsd?: number;
+  note?: string;
+  /** Defaults to now (ms since epoch). */
+  ts?: number;
+}
+
+export interface FeedbackRecord {
+  id: number;
+  ts: number;
+  kind: FeedbackKind;
+  humanLabel: string | null;
+  thumbs: 1 | -1 | null;
+  finalModel: string | null;
+  tokensIn: number | null;
+  tokensOut: number | null;
+  costUsd: number | null;
+  note: string | null;
+}
+
+/** One row of the `decisions` table, with the feedback recorded for it. */
+export interface LoggedDecision {
+  id: number;
+  /** ms since epoch, when log() was called. */
+  ts: number;
+  requestId: string;
+  modelVersion: string;
+  /** null unless the log's text mode is "store". */
+  text: string | null;
+  /** SHA-256 of the text; null in "redact" mode. */
+  textHash: string | null;
+  label: string;
+  modelLabel: string;
+  confidence: number;
+  margin: number;
+  scores: Record<string, number>;
+  decidedBy: DecidedBy;
+  stage: Stage;
+  lowConfidence: boolean;
+  fallbackUsed: boolean;
+  fallbackLabel: string | null;
+  fallbackError: string | null;
+  fallbackLatencyMs: number | null;
+  latencyMs: number;
+  tags: Record<string, string> | null;
+  feedback: FeedbackRecord[];
+}
+
+export interface DecisionFilters {
+  /** ms since epoch, inclusive. */
+  since?: number;
+  /** ms since epoch, exclusive. */
+  until?: number;
+  label?: string;
+  lowConfidence?: boolean;
+  /** true: the LLM classifier was asked. */
+  fallback?: boolean;
+  hasFeedback?: boolean;
+  feedbackKind?: FeedbackKind;
+  requestId?: string;
+  limit?: number;
+  /** By insertion order; default "asc". */
+  order?: "asc" | "desc";
+}
+
+/** USD per 1M tokens, keyed by label (tier) or by model name (matched against feedback finalModel first). */
+export type PriceTable = Record<string, { input: number; output: number }>;
+
+export interface LatencySummary {
+  p50: number | null;
+  p95: number | null;
+}
+
+export interface LogStats {
+  count: number;
+  labels: Record<string, { count: number; share: number; latencyMs: LatencySummary }>;
+  latencyMs: LatencySummary;
+  lowConfidenceRate: number | null;
+  /** Share of decisions where the LLM classifier was asked. */
+  fallbackRate: number | null;
+  /** Among fallback calls that answered: share agreeing with the local top-1. */
+  fallbackAgreement: number | null;
+  fallbackFailures: number;
+  /** Share of decisions with feedback kind "escalated". */
+  escalationRate: number | null;
+  feedback: Record<FeedbackKind, number>;
+  cost: CostSummary;
+}
+
+export interface CostSummary {
+  /** Requests with at least one call whose cost is known (feedback cost_usd, or tokens and a price). */
+  requests: number;
+  totalUsd: number;
+  /** Calls with tokens but no price for their model/label and no cost_usd. */
+  unpricedCalls: number;
+  /** Against sending every request to the most expensive priced tier (needs a price table and tokens). */
+  baseline: { label: string; requests: number; actualUsd: number; baselineUsd: number; savingsUsd: number; savingsRate: number | null } | null;
+}
