@@ -1,0 +1,270 @@
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeDirAtomic } from "../common/atomic.js";
+import { TriageError } from "../common/errors.js";
+import { createTokenizer, type SubwordTokenizer, type TokenizerSpec } from "./static-tokenizer.js";
+import type { Encoder } from "./types.js";
+
+/**
+ * Distilled static encoder: subword tokens -> rows of a token-embedding table; the sentence vector is
+ * bias + the weighted mean of its tokens' rows, L2-normalised. No matrix multiply, no attention: one query
+ * costs a few thousand multiply-adds, so it runs in microseconds in plain JS (the cascade's fast stage).
+ *
+ * On disk (a directory owned by the encoder): `static.json` (header + vocabulary) and `static.bin`
+ * (little-endian: per-row scales f32[V], token weights f32[V], bias f32[D], table int8[V*D]).
+ */
+
+export const STATIC_HEADER_FILE = "static.json";
+export const STATIC_BINARY_FILE = "static.bin";
+const FORMAT = "triage-static-encoder";
+const VERSION = 1;
+
+/** Full-precision parameters, as distillation produces them. */
+export interface StaticEncoderParameters {
+  tokenizer: TokenizerSpec;
+  dimensions: number;
+  /** Row-major V x D token-embedding table. */
+  table: Float32Array;
+  /** Per-token weight in the mean (length V). */
+  tokenWeights: Float32Array;
+  /** Added to every sentence's weighted mean (length D): the direction the teacher shares across sentences. */
+  bias: Float32Array;
+  teacher: { id: string; fingerprint: string };
+  /** Free-form facts recorded in the header (e.g. the distillation report). */
+  training?: Record<string, unknown>;
+}
+
+interface StaticHeader {
+  format: typeof FORMAT;
+  version: number;
+  id: string;
+  dimensions: number;
+  vocabSize: number;
+  quantization: "int8-row";
+  teacher: { id: string; fingerprint: string };
+  tokenizer: TokenizerSpec;
+  training?: Record<string, unknown>;
+}
+
+export class StaticEncoder implements Encoder {
+  readonly id: string;
+  readonly dimensions: number;
+  readonly fingerprint: string;
+  readonly vocabSize: number;
+  private readonly tokenizer: SubwordTokenizer;
+  /** Scratch accumulator reused across calls: embedOne copies out of it. */
+  private readonly accumulator: Float64Array;
+
+  private constructor(
+    private readonly header: StaticHeader,
+    private readonly binary: Uint8Array,
+    private readonly scales: Float32Array,
+    private readonly tokenWeights: Float32Array,
+    private readonly bias: Float32Array,
+    private readonly quantized: Int8Array,
+  ) {
+    this.id = header.id;
+    this.dimensions = header.dimensions;
+    this.vocabSize = header.vocabSize;
+    this.tokenizer = createTokenizer(header.tokenizer);
+    this.accumulator = new Float64Array(header.dimensions);
+    this.fingerprint = fingerprintOf(serializeHeader(header), binary);
+  }
+
+  /** Quantises the table to int8 with one scale per row; the encoder then behaves exactly as after save + load. */
+  static fromParameters(p: StaticEncoderParameters): StaticEncoder {
+    const V = p.tokenizer.pieces.length;
+    const D = p.dimensions;
+    if (!Number.isInteger(D) || D <= 0) throw new TriageError(`static encoder: bad dimensions ${D}`, "E_STATIC_ENCODER");
+    if (p.table.length !== V * D || p.tokenWeights.length !== V || p.bias.length !== D) {
+      throw new TriageError(
+        `static encoder: table ${p.table.length}, weights ${p.tokenWeights.length}, bias ${p.bias.length} do not fit vocabulary ${V} x ${D}`,
+        "E_STATIC_ENCODER",
+      );
+    }
+    const binary = new Uint8Array(binarySize(V, D));
+    const { scales, tokenWeights, bias, quantized } = binaryViews(binary, V, D);
+    for (let r = 0; r < V; r++) {
+      let max = 0;
+      for (let d = 0; d < D; d++) max = Math.max(max, Math.abs(p.table[r * D + d]));
+      const scale = max / 127;
+      scales[r] = scale;
+      if (scale === 0) continue;
+      for (let d = 0; d < D; d++) quantized[r * D + d] = Math.round(p.table[r * D + d] / scale);
+    }
+    tokenWeights.set(p.tokenWeights);
+    bias.set(p.bias);
+    const header: StaticHeader = {
+      format: FORMAT,
+      version: VERSION,
+      id: `static:${p.teacher.id}`,
+      dimensions: D,
+      vocabSize: V,
+      quantization: "int8-row",
+      teacher: p.teacher,
+      tokenizer: p.tokenizer,
+      ...(p.training ? { training: p.training } : {}),
+    };
+    return new StaticEncoder(header, binary, scales, tokenWeights, bias, quantized);
+  }
+
+  /** Loads a directory written by `saveStaticEncoder`. */
+  static async load(dir: string): Promise<StaticEncoder> {
+    const headerPath = join(dir, STATIC_HEADER_FILE);
+    const binaryPath = join(dir, STATIC_BINARY_FILE);
+    for (const p of [headerPath, binaryPath]) {
+      if (!existsSync(p)) throw new TriageError(`static encoder: missing ${p}`, "E_STATIC_ENCODER");
+    }
+    const header = parseHeader(readFileSync(headerPath, "utf8"), headerPath);
+    const file = readFileSync(binaryPath);
+    const expected = binarySize(header.vocabSize, header.dimensions);
+    if (file.byteLength !== expected) {
+      throw new TriageError(`static encoder: ${binaryPath} has ${file.byteLength} bytes, header implies ${expected}`, "E_STATIC_ENCODER");
+    }
+    const binary = new Uint8Array(expected); // own, aligned copy (Buffer pools may be unaligned for Float32Array views)
+    binary.set(file);
+    const { scales, tokenWeights, bias, quantized } = binaryViews(binary, header.vocabSize, header.dimensions);
+    return new StaticEncoder(header, binary, scales, tokenWeights, bias, quantized);
+  }
+
+  get teacher(): { id: string; fingerprint: string } {
+    return { ...this.header.teacher };
+  }
+
+  get tokenizerSpec(): TokenizerSpec {
+    return this.header.tokenizer;
+  }
+
+  /** What distillation recorded in the header, if anything. */
+  get training(): Record<string, unknown> | undefined {
+    return this.header.training;
+  }
+
+  tokenize(text: string): number[] {
+    return this.tokenizer.encode(text);
+  }
+
+  async embed(texts: readonly string[]): Promise<Float32Array[]> {
+    return texts.map((t) => this.embedOne(t));
+  }
+
+  /** Synchronous single-text embedding: the cascade's hot path. */
+  embedOne(text: string): Float32Array {
+    if (typeof text !== "string") throw new TriageError("static encoder: text must be a string", "E_STATIC_ENCODER");
+    return this.embedTokens(this.tokenizer.encode(text));
+  }
+
+  /** Sentence vector of already-tokenised text (ids must be < vocabSize). */
+  embedTokens(ids: readonly number[]): Float32Array {
+    const D = this.dimensions;
+    const acc = this.accumulator;
+    for (let d = 0; d < D; d++) acc[d] = this.bias[d];
+    const n = ids.length;
+    for (let k = 0; k < n; k++) {
+      const row = ids[k];
+      const c = (this.tokenWeights[row] * this.scales[row]) / n;
+      if (c === 0) continue;
+      const off = row * D;
+      for (let d = 0; d < D; d++) acc[d] += c * this.quantized[off + d];
+    }
+    let norm = 0;
+    for (let d = 0; d < D; d++) norm += acc[d] * acc[d];
+    const out = new Float32Array(D);
+    if (norm === 0) {
+      out[0] = 1; // nothing to go on (e.g. empty text with a zero bias): still a unit vector, as Encoder promises
+      return out;
+    }
+    const inv = 1 / Math.sqrt(norm);
+    for (let d = 0; d < D; d++) out[d] = acc[d] * inv;
+    return out;
+  }
+
+  /** Dequantised copy of the parameters (for continued training or inspection). */
+  parameters(): StaticEncoderParameters {
+    const V = this.vocabSize;
+    const D = this.dimensions;
+    const table = new Float32Array(V * D);
+    for (let r = 0; r < V; r++) for (let d = 0; d < D; d++) table[r * D + d] = this.scales[r] * this.quantized[r * D + d];
+    return {
+      tokenizer: this.header.tokenizer,
+      dimensions: D,
+      table,
+      tokenWeights: Float32Array.from(this.tokenWeights),
+      bias: Float32Array.from(this.bias),
+      teacher: this.teacher,
+      ...(this.header.training ? { training: this.header.training } : {}),
+    };
+  }
+
+  /** Exact bytes of the two files, as `saveStaticEncoder` writes them. */
+  serialize(): { header: string; binary: Uint8Array } {
+    return { header: serializeHeader(this.header), binary: this.binary };
+  }
+}
+
+/**
+ * Writes the encoder into `dir` (created or replaced whole, atomically): the directory belongs to the encoder.
+ * Returns the fingerprint, which `StaticEncoder.load(dir)` reproduces.
+ */
+export async function saveStaticEncoder(encoder: StaticEncoder, dir: string): Promise<string> {
+  const { header, binary } = encoder.serialize();
+  await writeDirAtomic(dir, (tmp) => {
+    writeFileSync(join(tmp, STATIC_HEADER_FILE), header);
+    writeFileSync(join(tmp, STATIC_BINARY_FILE), binary);
+  });
+  return encoder.fingerprint;
+}
+
+function binarySize(V: number, D: number): number {
+  return 4 * (2 * V + D) + V * D;
+}
+
+function binaryViews(binary: Uint8Array, V: number, D: number) {
+  const buf = binary.buffer;
+  const base = binary.byteOffset;
+  return {
+    scales: new Float32Array(buf, base, V),
+    tokenWeights: new Float32Array(buf, base + 4 * V, V),
+    bias: new Float32Array(buf, base + 8 * V, D),
+    quantized: new Int8Array(buf, base + 4 * (2 * V + D), V * D),
+  };
+}
+
+function serializeHeader(h: StaticHeader): string {
+  return JSON.stringify(h);
+}
+
+/** Same scheme as sha256Files (file name, then bytes, per file), so in-memory and on-disk fingerprints agree. */
+function fingerprintOf(header: string, binary: Uint8Array): string {
+  return createHash("sha256")
+    .update(STATIC_HEADER_FILE)
+    .update(header)
+    .update(STATIC_BINARY_FILE)
+    .update(binary)
+    .digest("hex");
+}
+
+function parseHeader(text: string, path: string): StaticHeader {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new TriageError(`static encoder: ${path} is not JSON: ${(err as Error).message}`, "E_STATIC_ENCODER");
+  }
+  const h = raw as Partial<StaticHeader>;
+  if (h?.format !== FORMAT) throw new TriageError(`static encoder: ${path} is not a ${FORMAT} header`, "E_STATIC_ENCODER");
+  if (h.version !== VERSION) throw new TriageError(`static encoder: ${path} has version ${h.version}, this build reads ${VERSION}`, "E_STATIC_ENCODER");
+  const ok =
+    typeof h.id === "string" &&
+    Number.isInteger(h.dimensions) &&
+    (h.dimensions as number) > 0 &&
+    Number.isInteger(h.vocabSize) &&
+    h.quantization === "int8-row" &&
+    typeof h.teacher?.id === "string" &&
+    typeof h.teacher?.fingerprint === "string" &&
+    Array.isArray(h.tokenizer?.pieces) &&
+    h.tokenizer.pieces.length === h.vocabSize;
+  if (!ok) throw new TriageError(`static encoder: ${path} is missing or has malformed fields`, "E_STATIC_ENCODER");
+  return h as StaticHeader;
+}

@@ -1,0 +1,202 @@
+import { TriageError } from "../common/errors.js";
+import { seededRandom, shuffleInPlace } from "../common/vector.js";
+import { StaticEncoder, type StaticEncoderParameters } from "../encoders/static.js";
+import { createTokenizer, type TokenizerSpec } from "../encoders/static-tokenizer.js";
+import { loadShippedVocabulary, type StaticVocabularyName } from "../encoders/static-vocab.js";
+import type { Encoder } from "../encoders/types.js";
+import { createAdam, fitEpoch, heldOutCosine, type Example } from "./distill-fit.js";
+
+/**
+ * Distils a teacher sentence encoder into a StaticEncoder: each vocabulary token's row starts as the teacher's
+ * embedding of that token alone, then the table, per-token weights and a bias are fitted (Adam on cosine loss)
+ * so that static sentence vectors match the teacher's on the given texts; a held-out slice measures the gain.
+ */
+
+export interface DistillProgress {
+  phase: "tokens" | "texts" | "fit";
+  done: number;
+  total: number;
+  /** Held-out mean cosine after the epoch just finished (fit phase, when there is a held-out slice). */
+  heldOutCosine?: number;
+}
+
+export interface DistillOptions {
+  /** Unlabelled text (e.g. logged traffic) used for fitting alongside `texts`. */
+  extraTexts?: readonly string[];
+  /** Subword vocabulary: a shipped one by name, or an explicit spec. Default "use". */
+  vocabulary?: StaticVocabularyName | TokenizerSpec;
+  /** Passes over the training texts; 0 returns the token-only initialisation. Default 8. */
+  epochs?: number;
+  seed?: number;
+  /** Share of the texts kept out of fitting to measure it. Default 0.1. */
+  heldOutFraction?: number;
+  learningRate?: number;
+  batchSize?: number;
+  onProgress?: (p: DistillProgress) => void;
+}
+
+export interface DistillReport {
+  vocabulary: TokenizerSpec["kind"];
+  vocabSize: number;
+  /** Distinct token strings embedded with the teacher for the initialisation. */
+  tokensEmbedded: number;
+  trainTexts: number;
+  heldOutTexts: number;
+  epochs: number;
+  /** Epoch whose parameters were kept (best held-out cosine; 0 = initialisation). */
+  bestEpoch: number;
+  /** Mean cosine to the teacher on held-out texts, with the quantised encoder (null without a held-out slice). */
+  heldOutCosineInit: number | null;
+  heldOutCosineFitted: number | null;
+  /** Held-out mean cosine after each epoch (full precision). */
+  heldOutCosineByEpoch: number[];
+  fitSeconds: number;
+}
+
+const SIF_A = 1e-3; // smooth inverse frequency: weight a / (a + p(token)), as in Arora et al. 2017
+
+export async function distillStaticEncoder(
+  teacher: Encoder,
+  texts: readonly string[],
+  options: DistillOptions = {},
+): Promise<{ encoder: StaticEncoder; report: DistillReport }> {
+  const epochs = options.epochs ?? 8;
+  const seed = options.seed ?? 1;
+  const heldOutFraction = options.heldOutFraction ?? 0.1;
+  const learningRate = options.learningRate ?? 0.003;
+  const batchSize = options.batchSize ?? 32;
+  if (!Number.isInteger(epochs) || epochs < 0) throw new TriageError(`distill: epochs must be a whole number >= 0, got ${epochs}`, "E_DISTILL");
+  if (!(heldOutFraction >= 0 && heldOutFraction < 1)) throw new TriageError(`distill: heldOutFraction must be in [0, 1), got ${heldOutFraction}`, "E_DISTILL");
+  if (!(learningRate > 0)) throw new TriageError(`distill: learningRate must be > 0, got ${learningRate}`, "E_DISTILL");
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new TriageError(`distill: batchSize must be a whole number >= 1, got ${batchSize}`, "E_DISTILL");
+
+  const spec = typeof options.vocabulary === "object" ? options.vocabulary : loadShippedVocabulary(options.vocabulary ?? "use");
+  const tokenizer = createTokenizer(spec);
+  const V = spec.pieces.length;
+  const D = teacher.dimensions;
+
+  // 1. Token-only initialisation: row = teacher(token text).
+  const table = new Float32Array(V * D);
+  const tokenStrings = tokenTexts(spec);
+  const unique = [...new Set(tokenStrings.filter((t): t is string => t !== null))];
+  const tokenVectors = await embedInChunks(teacher, unique, "tokens", options.onProgress);
+  const vectorOf = new Map(unique.map((t, i) => [t, tokenVectors[i]]));
+  tokenStrings.forEach((t, row) => {
+    if (t !== null) table.set(vectorOf.get(t) as Float32Array, row * D);
+  });
+
+  // 2. Teacher sentence vectors for the (deduplicated) texts, split into train and held-out.
+  const all = [...new Set([...texts, ...(options.extraTexts ?? [])])].filter((t) => t.trim().length > 0);
+  shuffleInPlace(all, seededRandom(seed));
+  const targets = await embedInChunks(teacher, all, "texts", options.onProgress);
+  const examples: Example[] = all
+    .map((t, i) => ({ ids: Int32Array.from(tokenizer.encode(t)), target: targets[i] }))
+    .filter((e) => e.ids.length > 0);
+  const nHeld = examples.length >= 2 ? Math.min(examples.length - 1, Math.round(examples.length * heldOutFraction)) : 0;
+  const heldOut = examples.slice(0, nHeld);
+  const train = examples.slice(nHeld);
+
+  const params: StaticEncoderParameters = {
+    tokenizer: spec,
+    dimensions: D,
+    table,
+    tokenWeights: sifWeights(train, V),
+    bias: new Float32Array(D),
+    teacher: { id: teacher.id, fingerprint: teacher.fingerprint },
+  };
+  const initEncoder = StaticEncoder.fromParameters(params);
+
+  // 3. Fit, keeping the epoch with the best held-out cosine.
+  const started = performance.now();
+  const byEpoch: number[] = [];
+  let best = { epoch: 0, cosine: heldOut.length ? heldOutCosine(params, heldOut) : -Infinity, table: table.slice(), weights: params.tokenWeights.slice(), bias: params.bias.slice() };
+  const adam = createAdam(V, D, learningRate);
+  const random = seededRandom(seed + 1);
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    fitEpoch(params, train, adam, batchSize, random);
+    const cosine = heldOut.length ? heldOutCosine(params, heldOut) : Number.NaN;
+    byEpoch.push(cosine);
+    if (!heldOut.length || cosine > best.cosine) {
+      best = { epoch, cosine, table: params.table.slice(), weights: params.tokenWeights.slice(), bias: params.bias.slice() };
+    }
+    options.onProgress?.({ phase: "fit", done: epoch, total: epochs, ...(heldOut.length ? { heldOutCosine: cosine } : {}) });
+  }
+  const fitSeconds = (performance.now() - started) / 1000;
+
+  const report: DistillReport = {
+    vocabulary: spec.kind,
+    vocabSize: V,
+    tokensEmbedded: unique.length,
+    trainTexts: train.length,
+    heldOutTexts: heldOut.length,
+    epochs,
+    bestEpoch: best.epoch,
+    heldOutCosineInit: heldOut.length ? quantisedCosine(initEncoder, heldOut) : null,
+    heldOutCosineFitted: null,
+    heldOutCosineByEpoch: byEpoch,
+    fitSeconds,
+  };
+  const encoder = StaticEncoder.fromParameters({
+    ...params,
+    table: best.table,
+    tokenWeights: best.weights,
+    bias: best.bias,
+    training: { distilledFrom: teacher.id, trainTexts: train.length, heldOutTexts: heldOut.length, epochs, bestEpoch: best.epoch, seed },
+  });
+  report.heldOutCosineFitted = heldOut.length ? quantisedCosine(encoder, heldOut) : null;
+  return { encoder, report };
+}
+
+/** The text the teacher embeds for each vocabulary row, or null for rows left at zero (special tokens). */
+export function tokenTexts(spec: TokenizerSpec): (string | null)[] {
+  return spec.pieces.map((piece, row) => {
+    let text: string;
+    if (spec.kind === "unigram") {
+      if (row < spec.reserved) return null;
+      text = piece.replace(/\u2581/g, " ").trim();
+    } else {
+      if (/^\[[^\]]+\]$/.test(piece)) return null;
+      text = piece.startsWith("##") ? piece.slice(2) : piece;
+    }
+    return text.length > 0 ? text : null;
+  });
+}
+
+function sifWeights(train: readonly Example[], V: number): Float32Array {
+  const counts = new Float64Array(V);
+  let total = 0;
+  for (const e of train) for (const id of e.ids) (counts[id]++, total++);
+  const w = new Float32Array(V);
+  for (let r = 0; r < V; r++) w[r] = total > 0 ? SIF_A / (SIF_A + counts[r] / total) : 1;
+  return w;
+}
+
+function quantisedCosine(encoder: StaticEncoder, examples: readonly Example[]): number {
+  let sum = 0;
+  for (const e of examples) {
+    const v = encoder.embedTokens(Array.from(e.ids));
+    let c = 0;
+    for (let d = 0; d < v.length; d++) c += v[d] * e.target[d];
+    sum += c;
+  }
+  return sum / examples.length;
+}
+
+async function embedInChunks(
+  teacher: Encoder,
+  texts: readonly string[],
+  phase: DistillProgress["phase"],
+  onProgress: DistillOptions["onProgress"],
+): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  const chunk = 512;
+  for (let i = 0; i < texts.length; i += chunk) {
+    const vectors = await teacher.embed(texts.slice(i, i + chunk));
+    if (vectors.length !== Math.min(chunk, texts.length - i) || vectors.some((v) => v.length !== teacher.dimensions)) {
+      throw new TriageError(`distill: teacher ${teacher.id} returned vectors of the wrong count or size`, "E_DISTILL");
+    }
+    out.push(...vectors);
+    onProgress?.({ phase, done: out.length, total: texts.length });
+  }
+  return out;
+}
