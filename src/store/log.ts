@@ -18,10 +18,11 @@ const optionsSchema = z.object({
   batchSize: z.number().int().positive().default(256),
   flushIntervalMs: z.number().int().nonnegative().default(50),
   /**
-   * "full": a flushed batch survives power loss (fsync per flush); "normal": survives a process crash,
-   * and the last flushed batches may roll back on power loss. Either way the file is never corrupted.
+   * "normal" (WAL, no fsync per commit): a flushed batch survives a process crash; on power loss the last
+   * flushed batches may roll back. "full": also survives power loss, at the price of an fsync per flush
+   * on the event loop. Either way the file is never corrupted.
    */
-  durability: z.enum(["full", "normal"]).default("full"),
+  durability: z.enum(["normal", "full"]).default("normal"),
   /** Queued rows beyond this are written synchronously by log() itself (bounds memory when the loop never yields). */
   maxPending: z.number().int().positive().default(50_000),
   readonly: z.boolean().default(false),
