@@ -50,6 +50,13 @@ const feedbackSchema = z
   .refine((f) => f.kind !== "label" || f.humanLabel !== undefined, { message: 'kind "label" needs humanLabel', path: ["humanLabel"] })
   .refine((f) => f.kind !== "thumbs" || f.thumbs !== undefined, { message: 'kind "thumbs" needs thumbs: 1 or -1', path: ["thumbs"] });
 
+/** Errors caused by one row's content: conversion/binding errors and constraint violations. */
+function isRowError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== "string" || !code.startsWith("SQLITE_")) return true; // TypeError/RangeError from converting or binding
+  return code.startsWith("SQLITE_CONSTRAINT") || code === "SQLITE_MISMATCH" || code === "SQLITE_TOOBIG" || code === "SQLITE_RANGE";
+}
+
 /** Logs still open at exit get their queued rows written (better-sqlite3 is synchronous, so 'exit' can do it). */
 const openLogs = new Set<DecisionLog>();
 let exitHookInstalled = false;
@@ -98,10 +105,11 @@ export class DecisionLog {
           if (this.insert.run(...toParams(p, this.textMode)).changes === 1) this.counters.written++;
           else this.counters.duplicates++;
         } catch (err) {
-          // One malformed decision must not cost the rest of the batch; anything else aborts the transaction.
-          if (!String((err as { code?: string }).code).startsWith("SQLITE_CONSTRAINT")) throw err;
+          // One malformed decision must not cost the rest of the batch (nor block every later flush);
+          // a database-level failure (busy, I/O, disk full) aborts the transaction and the batch is retried.
+          if (!isRowError(err)) throw err;
           this.counters.dropped++;
-          this.onError(new TriageError(`decision log: request ${p.decision.requestId} not stored: ${(err as Error).message}`));
+          this.onError(new TriageError(`decision log: request ${String(p.decision?.requestId)} not stored: ${(err as Error).message}`));
         }
       }
     });
@@ -245,21 +253,32 @@ export class DecisionLog {
     return (this.db.prepare(`SELECT COUNT(*) AS n FROM decisions d ${where.sql}`).get(...where.params) as { n: number }).n;
   }
 
+  /**
+   * Matching decisions page by page (keyset pagination), for reading big logs with bounded memory.
+   * Each page is read completely before it is yielded, so no statement stays open between pages.
+   */
+  *rows(filters: DecisionFilters = {}, pageSize = 1000): Generator<LoggedDecision, void, undefined> {
+    const limit = checkLimit(filters.limit) ?? Infinity;
+    let seen = 0;
+    let cursor: number | undefined;
+    while (seen < limit) {
+      const page = this.page(filters, Math.min(pageSize, limit - seen), cursor);
+      if (page.length === 0) return;
+      yield* page;
+      seen += page.length;
+      cursor = page[page.length - 1].id;
+    }
+  }
+
   /** Streams matching decisions as JSON lines or CSV (with a header); resolves to the number of rows written. */
   async export(filters: DecisionFilters, format: ExportFormat, out: NodeJS.WritableStream): Promise<number> {
     if (format !== "jsonl" && format !== "csv") throw new TriageError(`export format: expected "jsonl" or "csv", got "${String(format)}"`);
-    const limit = checkLimit(filters.limit) ?? Infinity;
     const toLine = format === "csv" ? csvLine : jsonLine;
     if (format === "csv") await writeRespectingBackpressure(out, csvHeader());
     let written = 0;
-    let cursor: number | undefined;
-    // Keyset pages, each read fully before writing: no statement stays open across an await.
-    while (written < limit) {
-      const rows = this.page(filters, Math.min(1000, limit - written), cursor);
-      if (rows.length === 0) break;
-      for (const row of rows) await writeRespectingBackpressure(out, toLine(row));
-      written += rows.length;
-      cursor = rows[rows.length - 1].id;
+    for (const row of this.rows(filters)) {
+      await writeRespectingBackpressure(out, toLine(row));
+      written++;
     }
     return written;
   }

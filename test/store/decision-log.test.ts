@@ -172,6 +172,31 @@ describe("DecisionLog writing", () => {
     expect(errors[0].message).toMatch(/request broken not stored/);
   });
 
+  it("drops decisions that cannot be converted or bound, instead of blocking every later flush", () => {
+    const errors: Error[] = [];
+    const log = open({ onError: (e) => errors.push(e) });
+    log.log(makeDecision({ requestId: "no-text" }), undefined as unknown as string);
+    log.log(makeDecision({ requestId: "object-confidence", confidence: {} as unknown as number }), "x");
+    log.log(makeDecision({ requestId: "fine" }), "y");
+    log.flush();
+    expect(log.query().map((r) => r.requestId)).toEqual(["fine"]);
+    expect(errors.map((e) => e.message.split(":")[1].trim())).toEqual(["request no-text not stored", "request object-confidence not stored"]);
+  });
+
+  it("keeps the batch queued when the database is busy, and writes it once the lock is gone", () => {
+    const log = open({ busyTimeoutMs: 0, flushIntervalMs: 60_000 });
+    const other = new Database(path);
+    other.exec("BEGIN IMMEDIATE"); // another writer holds the write lock
+    log.log(makeDecision({ requestId: "w1" }), "a");
+    log.log(makeDecision({ requestId: "w2" }), "b");
+    expect(() => log.flush()).toThrow(/writing 2 decisions failed: database is locked/);
+    expect(log.pendingCount).toBe(2);
+    other.exec("ROLLBACK");
+    other.close();
+    expect(log.flush()).toBe(2);
+    expect(log.query().map((r) => r.requestId)).toEqual(["w1", "w2"]);
+  });
+
   it("rejects bad options with the field name", () => {
     expect(() => DecisionLog.open(path, { textMode: "plain" as "store" })).toThrow(/textMode/);
     expect(() => DecisionLog.open(path, { batchSize: 0 })).toThrow(/batchSize/);
@@ -276,6 +301,14 @@ describe("DecisionLog feedback and queries", () => {
     expect(records[0]).toMatchObject({ request_id: "x1", text: tricky, label: "cheap", low_confidence: "false", fallback_label: "" });
     expect(JSON.parse(records[0].tags)).toEqual({ user: "u,1" });
     expect(JSON.parse(records[0].feedback)[0]).toMatchObject({ kind: "label", humanLabel: "strong" });
+  });
+
+  it("reads a big log page by page with rows()", () => {
+    const log = open();
+    for (let i = 0; i < 25; i++) log.log(makeDecision({ requestId: `p${i}`, label: i % 2 ? "strong" : "cheap" }), `q${i}`);
+    const ids = [...log.rows({ label: "strong" }, 4)].map((r) => r.requestId);
+    expect(ids).toEqual(Array.from({ length: 12 }, (_, k) => `p${2 * k + 1}`));
+    expect([...log.rows({ order: "desc", limit: 3 }, 2)].map((r) => r.requestId)).toEqual(["p24", "p23", "p22"]);
   });
 
   it("exports more rows than one page, in order", async () => {
