@@ -37,6 +37,7 @@ export function createTokenizer(spec: TokenizerSpec): SubwordTokenizer {
 
 const WORD_START = "\u2581";
 const MAX_INPUT_CHARS = 10_000; // bounds Viterbi work on pathological input; a routing query is far shorter
+const FIRST_WORD_KEY = "\u0000"; // memo key prefix for a text's first word (see UnigramTokenizer.encode)
 
 interface TrieNode {
   children: Map<number, TrieNode>;
@@ -56,6 +57,12 @@ function newNode(): TrieNode {
 export class UnigramTokenizer implements SubwordTokenizer {
   readonly vocabSize: number;
   private readonly root = newNode();
+  /**
+   * True when no piece holds "▁" past its first character and "▁" alone is a piece: then every space is a
+   * segment boundary, so segmenting word by word (memoised) gives the same pieces as the whole string.
+   */
+  private readonly wordwise: boolean;
+  private readonly memo = new BoundedMemo();
 
   constructor(readonly spec: Extract<TokenizerSpec, { kind: "unigram" }>) {
     if (spec.pieces.length !== spec.scores.length) {
@@ -75,13 +82,34 @@ export class UnigramTokenizer implements SubwordTokenizer {
       }
       if (node !== this.root) node.id = id;
     }
+    const markerIsPiece = (this.root.children.get(WORD_START.codePointAt(0) as number)?.id ?? -1) >= 0;
+    this.wordwise = markerIsPiece && !spec.pieces.some((p, i) => i >= spec.reserved && p.indexOf(WORD_START, 1) >= 0);
   }
 
   encode(text: string): number[] {
     const normalized = text.slice(0, MAX_INPUT_CHARS).normalize("NFKC");
     if (normalized.length === 0) return [];
+    if (!this.wordwise) return mergeUnknowns(this.viterbi(WORD_START + normalized.replace(/ /g, WORD_START), 0));
+    const ids: number[] = [];
+    const words = normalized.split(" ");
+    for (let w = 0; w < words.length; w++) {
+      // The original's "0 means unset" quirk only bites at the very start of the text (prefix score 0); later
+      // words sit behind a negative prefix score, which the offset -1 stands in for. So the first word has its own key.
+      const key = w === 0 ? FIRST_WORD_KEY + words[w] : words[w];
+      let wordIds = this.memo.get(key);
+      if (!wordIds) {
+        wordIds = this.viterbi(WORD_START + words[w], w === 0 ? 0 : -1);
+        this.memo.set(key, wordIds);
+      }
+      for (const id of wordIds) ids.push(id);
+    }
+    return mergeUnknowns(ids);
+  }
+
+  /** Viterbi segmentation of one string (already "▁"-marked); unknown characters come out as id 0, unmerged. */
+  private viterbi(marked: string, prefixScore: number): number[] {
     const symbols: number[] = [];
-    for (const ch of WORD_START + normalized.replace(/ /g, WORD_START)) symbols.push(ch.codePointAt(0) as number);
+    for (const ch of marked) symbols.push(ch.codePointAt(0) as number);
     const n = symbols.length;
     const { scores } = this.spec;
     // best[e]: best score of a segmentation of symbols[0, e); 0 doubles as "unset", as in the original.
@@ -89,6 +117,7 @@ export class UnigramTokenizer implements SubwordTokenizer {
     const best = new Float64Array(n + 1);
     const bestId = new Int32Array(n + 1);
     const bestLen = new Int32Array(n + 1);
+    best[0] = prefixScore;
     const relax = (start: number, end: number, id: number, pieceScore: number): void => {
       const score = pieceScore + best[start];
       if (best[end] === 0 || score >= best[end]) {
@@ -111,15 +140,27 @@ export class UnigramTokenizer implements SubwordTokenizer {
       if (!matched) relax(start, start + 1, 0, 0); // unknown single character
     }
     const ids: number[] = [];
-    for (let end = n; end > 0; ) {
-      const id = bestId[end];
-      ids.push(id);
-      end -= bestLen[end];
-    }
-    ids.reverse();
-    const merged: number[] = [];
-    for (let i = 0; i < ids.length; i++) if (!(ids[i] === 0 && i > 0 && ids[i - 1] === 0)) merged.push(ids[i]);
-    return merged;
+    for (let end = n; end > 0; end -= bestLen[end]) ids.push(bestId[end]);
+    return ids.reverse();
+  }
+}
+
+function mergeUnknowns(ids: number[]): number[] {
+  const merged: number[] = [];
+  for (let i = 0; i < ids.length; i++) if (!(ids[i] === 0 && i > 0 && ids[i - 1] === 0)) merged.push(ids[i]);
+  return merged;
+}
+
+/** Word -> ids memo: queries repeat words, so tokenising becomes a few map look-ups. Cleared when full. */
+class BoundedMemo {
+  private readonly map = new Map<string, number[]>();
+  constructor(private readonly capacity = 100_000) {}
+  get(word: string): number[] | undefined {
+    return this.map.get(word);
+  }
+  set(word: string, ids: number[]): void {
+    if (this.map.size >= this.capacity) this.map.clear();
+    this.map.set(word, ids);
   }
 }
 
@@ -130,6 +171,7 @@ export class WordPieceTokenizer implements SubwordTokenizer {
   readonly vocabSize: number;
   private readonly ids = new Map<string, number>();
   private readonly unknownId: number;
+  private readonly memo = new BoundedMemo();
 
   constructor(readonly spec: Extract<TokenizerSpec, { kind: "wordpiece" }>) {
     this.vocabSize = spec.pieces.length;
@@ -142,24 +184,33 @@ export class WordPieceTokenizer implements SubwordTokenizer {
   }
 
   encode(text: string): number[] {
-    const cleaned = text
-      .slice(0, MAX_INPUT_CHARS)
-      .toLowerCase()
-      .normalize("NFD")
-      .replace(/\p{Mn}/gu, "");
     const out: number[] = [];
-    for (const chunk of cleaned.split(/\s+/)) {
+    for (const chunk of text.slice(0, MAX_INPUT_CHARS).split(/\s+/)) {
       if (chunk.length === 0) continue;
-      let word = "";
-      for (const ch of chunk) {
-        if (PUNCTUATION.test(ch)) {
-          if (word) this.encodeWord(word, out);
-          this.encodeWord(ch, out);
-          word = "";
-        } else word += ch;
+      let ids = this.memo.get(chunk);
+      if (!ids) {
+        ids = this.encodeChunk(chunk);
+        this.memo.set(chunk, ids);
       }
-      if (word) this.encodeWord(word, out);
+      for (const id of ids) out.push(id);
     }
+    return out;
+  }
+
+  /** One whitespace-free chunk: lowercase, strip accents, split off punctuation, then WordPiece each word. */
+  private encodeChunk(chunk: string): number[] {
+    const cleaned = chunk.toLowerCase().normalize("NFD").replace(/\p{Mn}/gu, "");
+    const out: number[] = [];
+    let word = "";
+    for (const ch of cleaned) {
+      if (/\s/.test(ch)) continue; // NFD can't add spaces, but lowercasing some characters can expand them
+      if (PUNCTUATION.test(ch)) {
+        if (word) this.encodeWord(word, out);
+        this.encodeWord(ch, out);
+        word = "";
+      } else word += ch;
+    }
+    if (word) this.encodeWord(word, out);
     return out;
   }
 

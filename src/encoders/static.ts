@@ -54,7 +54,7 @@ export class StaticEncoder implements Encoder {
   readonly vocabSize: number;
   private readonly tokenizer: SubwordTokenizer;
   /** Scratch accumulator reused across calls: embedOne copies out of it. */
-  private readonly accumulator: Float64Array;
+  private readonly accumulator: Float32Array;
 
   private constructor(
     private readonly header: StaticHeader,
@@ -68,7 +68,7 @@ export class StaticEncoder implements Encoder {
     this.dimensions = header.dimensions;
     this.vocabSize = header.vocabSize;
     this.tokenizer = createTokenizer(header.tokenizer);
-    this.accumulator = new Float64Array(header.dimensions);
+    this.accumulator = new Float32Array(header.dimensions);
     this.fingerprint = fingerprintOf(serializeHeader(header), binary);
   }
 
@@ -157,16 +157,19 @@ export class StaticEncoder implements Encoder {
 
   /** Sentence vector of already-tokenised text (ids must be < vocabSize). */
   embedTokens(ids: readonly number[]): Float32Array {
+    // Locals, not this.x, inside the loops: V8 then keeps the typed arrays in registers.
     const D = this.dimensions;
     const acc = this.accumulator;
-    for (let d = 0; d < D; d++) acc[d] = this.bias[d];
+    const q = this.quantized;
+    const scales = this.scales;
+    const weights = this.tokenWeights;
+    acc.set(this.bias);
     const n = ids.length;
     for (let k = 0; k < n; k++) {
       const row = ids[k];
-      const c = (this.tokenWeights[row] * this.scales[row]) / n;
+      const c = (weights[row] * scales[row]) / n;
       if (c === 0) continue;
-      const off = row * D;
-      for (let d = 0; d < D; d++) acc[d] += c * this.quantized[off + d];
+      for (let d = 0, off = row * D; d < D; d++, off++) acc[d] += c * q[off];
     }
     let norm = 0;
     for (let d = 0; d < D; d++) norm += acc[d] * acc[d];

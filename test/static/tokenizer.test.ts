@@ -40,6 +40,8 @@ describe("unigram tokenizer", () => {
       "I am still waiting on my card?",
       "What can I do if my card still hasn't arrived after 2 weeks?",
       "Why was I charged a fee for my top-up :)",
+      "I managed to drunken block my card :(( Help!", // "▁:(" has score 0: the original's "0 = unset" quirk
+      ":( it starts with a smiley :(",
       "Ｆｕｌｌｗｉｄｔｈ and  double  spaces",
       "héllo wörld 🙂🙂 日本語",
       "x",
