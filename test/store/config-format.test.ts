@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { decisionLogConfigSchema, formatStats, parseDurationMs, parseTimeBound, retentionToPrune, type LogStats } from "../../src/store/index.js";
+
+describe("decision log config and helpers", () => {
+  it("parses a log section with retention", () => {
+    const c = decisionLogConfigSchema.parse({ path: "logs/d.db", retention: { olderThan: "90d", maxRows: 1000 } });
+    expect(c).toMatchObject({ textMode: "store", durability: "normal", batchSize: 256 });
+    expect(retentionToPrune(c.retention)).toEqual({ olderThanMs: 90 * 86_400_000, maxRows: 1000 });
+    expect(retentionToPrune(undefined)).toBeUndefined();
+    const bad = decisionLogConfigSchema.safeParse({ path: "x", retention: { olderThan: "3 months" } });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0].path).toEqual(["retention", "olderThan"]);
+  });
+
+  it("parses durations and time bounds", () => {
+    expect(parseDurationMs("24h")).toBe(86_400_000);
+    expect(parseDurationMs("500ms")).toBe(500);
+    expect(() => parseDurationMs("soon", "--older-than")).toThrow(/--older-than: expected a duration/);
+    expect(parseTimeBound("2h", "--since", 10_000_000)).toBe(10_000_000 - 7_200_000);
+    expect(parseTimeBound("2026-01-02T00:00:00Z")).toBe(Date.UTC(2026, 0, 2));
+    expect(parseTimeBound("1700000000000")).toBe(1_700_000_000_000);
+    expect(() => parseTimeBound("yesterday-ish", "--since")).toThrow(/--since/);
+  });
+
+  it("formats stats as a readable table", () => {
+    const stats: LogStats = {
+      count: 10,
+      labels: {
+        cheap: { count: 8, share: 0.8, latencyMs: { p50: 2, p95: 3.5 } },
+        strong: { count: 2, share: 0.2, latencyMs: { p50: 4, p95: 9 } },
+      },
+      latencyMs: { p50: 2, p95: 9 },
+      lowConfidenceRate: 0.1,
+      fallbackRate: 0.1,
+      fallbackAgreement: 1,
+      fallbackFailures: 0,
+      escalationRate: 0,
+      feedback: { label: 1, thumbs: 0, escalated: 0, outcome: 2 },
+      cost: {
+        requests: 2,
+        totalUsd: 0.01,
+        unpricedCalls: 0,
+        baseline: { label: "strong", requests: 2, actualUsd: 0.01, baselineUsd: 0.04, savingsUsd: 0.03, savingsRate: 0.75 },
+      },
+    };
+    const text = formatStats(stats);
+    expect(text).toContain("decisions: 10");
+    expect(text).toMatch(/^cheap\s+8\s+80\.0%\s+2\.00\s+3\.50$/m);
+    expect(text).toContain("vs always strong: $0.0400 -> actual $0.0100, saved $0.0300 (75.0%) on 2 requests");
+  });
+});
