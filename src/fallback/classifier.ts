@@ -198,9 +198,11 @@ function toFailure(err: unknown): Failure {
   return new Failure("invalid_response", `invalid response: ${err instanceof Error ? err.message : String(err)}`);
 }
 
+/** The innermost cause says what happened ("connect ECONNREFUSED 127.0.0.1:8000"), the outer ones only "fetch failed". */
 function describeCause(err: Error): string {
-  const cause = (err as { cause?: unknown }).cause;
-  return cause instanceof Error ? `${err.message} (${cause.message})` : err.message;
+  let inner: unknown = err;
+  for (let depth = 0; depth < 5 && inner instanceof Error && inner.cause instanceof Error; depth++) inner = inner.cause;
+  return inner instanceof Error && inner !== err ? inner.message : err.message;
 }
 
 function isRetryable(err: unknown): boolean {

@@ -4,16 +4,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DecisionLog } from "../../src/store/index.js";
 import { makeDecision } from "./make-decision.js";
 
 const child = join(dirname(fileURLToPath(import.meta.url)), "crash-child.ts");
 let dir: string;
-beforeEach(() => {
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "triage-crash-"));
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the child; in "kill" mode SIGKILLs it once it has reported `killAfter` committed rows. Resolves to the last count it reported. */
 function runChild(path: string, mode: "kill" | "exit", killAfter = 0): Promise<number> {
@@ -42,7 +42,8 @@ function runChild(path: string, mode: "kill" | "exit", killAfter = 0): Promise<n
   });
 }
 
-describe("DecisionLog crash safety", () => {
+// Concurrent: each test spends most of its time starting a tsx child process.
+describe.concurrent("DecisionLog crash safety", () => {
   it("keeps every committed row when the writer is SIGKILLed mid-stream", async () => {
     const path = join(dir, "crash.db");
     const reported = await runChild(path, "kill", 1500);
