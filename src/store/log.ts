@@ -126,7 +126,8 @@ export class DecisionLog {
     const opts = parsed.data;
     const exists = path !== ":memory:" && existsSync(path);
     if (exists && statSync(path).isDirectory()) throw new TriageError(`${path} is a directory, not a decision log file`);
-    if (exists && statSync(path).size > 0) inspectExistingLog(path);
+    // A fresh WAL database may still be all in its -wal file, with an empty main file.
+    if (exists && (statSync(path).size > 0 || existsSync(`${path}-wal`))) inspectExistingLog(path);
     else if (opts.readonly) throw new TriageError(`${path}: no decision log there`);
 
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
