@@ -23,10 +23,17 @@ const optionsSchema = z.object({
    * on the event loop. Either way the file is never corrupted.
    */
   durability: z.enum(["normal", "full"]).default("normal"),
-  /** Queued rows beyond this are written synchronously by log() itself (bounds memory when the loop never yields). */
+  /**
+   * At this many queued rows log() writes them itself (bounds memory when the event loop never yields).
+   * If the database keeps failing, rows beyond it are dropped and reported, never thrown at the caller.
+   */
   maxPending: z.number().int().positive().default(50_000),
   readonly: z.boolean().default(false),
-  busyTimeoutMs: z.number().int().nonnegative().default(5000),
+  /**
+   * How long a write waits for another process's write lock. better-sqlite3 waits synchronously, so
+   * this bounds how long a flush can hold the event loop; a flush that gives up is retried later.
+   */
+  busyTimeoutMs: z.number().int().nonnegative().default(1000),
 });
 
 export type DecisionLogOptions = z.input<typeof optionsSchema> & {
@@ -49,6 +56,15 @@ const feedbackSchema = z
   .strict()
   .refine((f) => f.kind !== "label" || f.humanLabel !== undefined, { message: 'kind "label" needs humanLabel', path: ["humanLabel"] })
   .refine((f) => f.kind !== "thumbs" || f.thumbs !== undefined, { message: 'kind "thumbs" needs thumbs: 1 or -1', path: ["thumbs"] });
+
+const RETRY_AFTER_FAILURE_MS = 1000;
+
+interface BatchOutcome {
+  written: number;
+  duplicates: number;
+  /** Why each rejected row was not stored. */
+  rejected: string[];
+}
 
 /** Errors caused by one row's content: conversion/binding errors and constraint violations. */
 function isRowError(err: unknown): boolean {
@@ -89,7 +105,9 @@ export class DecisionLog {
   private immediate: NodeJS.Immediate | undefined;
   private closed = false;
   private readonly insert: Database.Statement<DecisionParams>;
-  private readonly writeBatch: (batch: PendingDecision[]) => void;
+  private readonly writeBatch: (batch: PendingDecision[]) => BatchOutcome;
+  /** After a failed flush, log() at the maxPending cap drops rows until then instead of blocking on the database. */
+  private retryWritesAt = 0;
 
   private constructor(
     readonly path: string,
@@ -99,19 +117,20 @@ export class DecisionLog {
   ) {
     this.textMode = options.textMode;
     this.insert = db.prepare<DecisionParams>(INSERT_DECISION_SQL);
-    this.writeBatch = db.transaction((batch: PendingDecision[]) => {
+    this.writeBatch = db.transaction((batch: PendingDecision[]): BatchOutcome => {
+      const outcome: BatchOutcome = { written: 0, duplicates: 0, rejected: [] };
       for (const p of batch) {
         try {
-          if (this.insert.run(...toParams(p, this.textMode)).changes === 1) this.counters.written++;
-          else this.counters.duplicates++;
+          if (this.insert.run(...toParams(p, this.textMode)).changes === 1) outcome.written++;
+          else outcome.duplicates++;
         } catch (err) {
           // One malformed decision must not cost the rest of the batch (nor block every later flush);
           // a database-level failure (busy, I/O, disk full) aborts the transaction and the batch is retried.
           if (!isRowError(err)) throw err;
-          this.counters.dropped++;
-          this.onError(new TriageError(`decision log: request ${String(p.decision?.requestId)} not stored: ${(err as Error).message}`));
+          outcome.rejected.push(`request ${String(p.decision?.requestId)} not stored: ${(err as Error).message}`);
         }
       }
+      return outcome;
     });
   }
 
@@ -153,9 +172,15 @@ export class DecisionLog {
   log(decision: Decision, text: string, tags?: Record<string, string>): void {
     if (this.closed) throw new TriageError(`decision log ${this.path} is closed`);
     if (this.options.readonly) throw new TriageError(`decision log ${this.path} was opened read-only`);
+    if (this.pending.length >= this.options.maxPending) {
+      // The database has been failing for a while: never let that block or break the caller.
+      if (Date.now() < this.retryWritesAt) return this.lose(1, "the queue is full and the database is failing");
+      this.backgroundFlush();
+      if (this.pending.length >= this.options.maxPending) return this.lose(1, "the queue is full and the database is failing");
+    }
     const n = this.pending.push({ ts: Date.now(), decision, text, tags });
     if (n >= this.options.maxPending) {
-      this.flush();
+      this.backgroundFlush();
     } else if (n >= this.options.batchSize) {
       if (!this.immediate) this.immediate = setImmediate(() => this.backgroundFlush()).unref();
     } else if (!this.timer) {
@@ -174,24 +199,39 @@ export class DecisionLog {
     if (this.pending.length === 0) return 0;
     const batch = this.pending;
     this.pending = [];
+    let outcome: BatchOutcome;
     try {
-      this.writeBatch(batch);
+      outcome = this.writeBatch(batch);
     } catch (err) {
       // Nothing of this batch was committed: put it back in front (bounded), so a later flush can retry.
-      this.pending = batch.concat(this.pending).slice(0, this.options.maxPending);
+      this.retryWritesAt = Date.now() + RETRY_AFTER_FAILURE_MS;
+      const requeued = batch.concat(this.pending);
+      this.pending = requeued.slice(0, this.options.maxPending);
+      if (requeued.length > this.pending.length) this.lose(requeued.length - this.pending.length, "the queue is full");
       throw new TriageError(`decision log ${this.path}: writing ${batch.length} decisions failed: ${(err as Error).message}`);
     }
     this.counters.flushes++;
+    this.counters.written += outcome.written;
+    this.counters.duplicates += outcome.duplicates;
+    this.counters.dropped += outcome.rejected.length;
+    for (const why of outcome.rejected) this.onError(new TriageError(`decision log: ${why}`));
     return batch.length;
   }
 
+  /** Flush from a timer or from log(): failures are reported, never thrown, and retried later. */
   private backgroundFlush(): void {
     try {
       this.flush();
     } catch (err) {
       this.onError(err as Error);
-      if (this.pending.length && !this.closed) this.timer = setTimeout(() => this.backgroundFlush(), Math.max(this.options.flushIntervalMs, 1000)).unref();
+      if (this.pending.length && !this.closed)
+        this.timer = setTimeout(() => this.backgroundFlush(), Math.max(this.options.flushIntervalMs, RETRY_AFTER_FAILURE_MS)).unref();
     }
+  }
+
+  private lose(rows: number, why: string): void {
+    this.counters.dropped += rows;
+    this.onError(new TriageError(`decision log ${this.path}: ${rows} decision(s) not logged: ${why}`));
   }
 
   private cancelScheduled(): void {

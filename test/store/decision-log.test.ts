@@ -197,6 +197,23 @@ describe("DecisionLog writing", () => {
     expect(log.query().map((r) => r.requestId)).toEqual(["w1", "w2"]);
   });
 
+  it("never throws from log() while the database is locked; drops and reports what does not fit the queue", () => {
+    const errors: Error[] = [];
+    const log = open({ busyTimeoutMs: 0, maxPending: 3, batchSize: 100, flushIntervalMs: 60_000, onError: (e) => errors.push(e) });
+    const other = new Database(path);
+    other.exec("BEGIN IMMEDIATE");
+    for (let i = 0; i < 6; i++) log.log(makeDecision({ requestId: `k${i}` }), `q${i}`);
+    expect(log.pendingCount).toBe(3);
+    expect(log.counters.dropped).toBe(3);
+    expect(errors.some((e) => /database is locked/.test(e.message))).toBe(true);
+    expect(errors.filter((e) => /not logged: the queue is full/.test(e.message))).toHaveLength(3);
+    other.exec("ROLLBACK");
+    other.close();
+    log.flush();
+    expect(log.query().map((r) => r.requestId)).toEqual(["k0", "k1", "k2"]);
+    expect(log.counters.written).toBe(3);
+  });
+
   it("rejects bad options with the field name", () => {
     expect(() => DecisionLog.open(path, { textMode: "plain" as "store" })).toThrow(/textMode/);
     expect(() => DecisionLog.open(path, { batchSize: 0 })).toThrow(/batchSize/);
