@@ -52,13 +52,13 @@ export class CachedEncoder implements Encoder {
     for (let s = 0; s < missing.length; s += chunk) {
       const idx = missing.slice(s, s + chunk);
       const vecs = await this.inner.embed(idx.map((i) => texts[i]));
+      onProgress?.(idx.length);
       this.db.transaction(() => {
         idx.forEach((i, k) => {
           out[i] = vecs[k];
           this.putStmt.run(this.fingerprint, hashes[i], Buffer.from(vecs[k].buffer, vecs[k].byteOffset, vecs[k].byteLength));
         });
       })();
-      onProgress?.(idx.length);
     }
     return out;
   }

@@ -5,8 +5,8 @@ export interface Encoder {
   readonly dimensions: number;
   /** SHA-256 over the weights (and tokenizer) so a model is never used with different weights. */
   readonly fingerprint: string;
-  /** Embeds in batches; every returned vector has unit length. */
-  embed(texts: readonly string[]): Promise<Float32Array[]>;
+  /** Embeds in batches; every returned vector has unit length. `onProgress` gets the count of texts done per step. */
+  embed(texts: readonly string[], onProgress?: (done: number) => void): Promise<Float32Array[]>;
   /** Releases native resources (sessions, tensors). */
   close?(): Promise<void>;
 }
@@ -18,8 +18,10 @@ export interface EncoderRef {
   dimensions: number;
   /** Where to find weights for encoders that live on disk (ONNX); relative paths resolve from the project root. */
   path?: string;
+  /** ONNX: whether the int8 file was used (both may sit in one folder, with different fingerprints). */
+  quantized?: boolean;
 }
 
-export function encoderRef(e: Encoder, path?: string): EncoderRef {
-  return { id: e.id, fingerprint: e.fingerprint, dimensions: e.dimensions, ...(path ? { path } : {}) };
+export function encoderRef(e: Encoder, extra: Pick<EncoderRef, "path" | "quantized"> = {}): EncoderRef {
+  return { id: e.id, fingerprint: e.fingerprint, dimensions: e.dimensions, ...extra };
 }

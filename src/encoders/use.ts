@@ -28,12 +28,13 @@ export class UseEncoder implements Encoder {
     return new UseEncoder(model, useFingerprint(), options.batchSize ?? 32);
   }
 
-  async embed(texts: readonly string[]): Promise<Float32Array[]> {
+  async embed(texts: readonly string[], onProgress?: (done: number) => void): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
     for (let i = 0; i < texts.length; i += this.batchSize) {
       const batch = texts.slice(i, i + this.batchSize).map((t) => (t.trim() === "" ? " " : t));
       const vectors = await this.model.embed(batch);
       for (const v of vectors) out.push(normalize(Float32Array.from(v)));
+      onProgress?.(batch.length);
     }
     return out;
   }

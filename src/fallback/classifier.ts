@@ -86,8 +86,6 @@ export class LlmClassifier {
   private async run(request: FallbackRequest, started: number): Promise<FallbackResult> {
     const names = request.labels.map((l) => l.name);
     if (names.length === 0) return this.failed(started, new Failure("bad_request", "no labels to choose from"));
-    if (!this.breaker.tryAcquire()) return this.failed(started, new Failure("circuit_open", "circuit open"));
-
     const examples = (request.examples ?? []).slice(0, this.config.maxExamples);
     const text = request.text.slice(0, this.config.maxTextChars);
     const body: ChatCompletionCreateParamsNonStreaming = {
@@ -96,6 +94,8 @@ export class LlmClassifier {
       temperature: 0,
       max_tokens: this.config.maxOutputTokens,
     };
+    // Acquired last: from here on every path reports success or failure to the breaker.
+    if (!this.breaker.tryAcquire()) return this.failed(started, new Failure("circuit_open", "circuit open"));
 
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.config.timeoutMs);

@@ -4,7 +4,7 @@ import { formatZodError } from "../config/load.js";
 import { priceSchema } from "../config/schema.js";
 
 export const breakerConfigSchema = z.object({
-  /** Consecutive failed calls that open the circuit. */
+  /** Consecutive failed calls that open the circuit (any failure: transport, HTTP, or an answer that is not a label). */
   failureThreshold: z.number().int().positive().default(5),
   /** How long the circuit stays open before one trial call is let through. */
   cooldownMs: z.number().int().nonnegative().default(30_000),

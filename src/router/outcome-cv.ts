@@ -4,18 +4,28 @@ import { aiq, type Anchors } from "../eval/routing/metrics.js";
 import { pointFor, sweepTolerance } from "../eval/routing/sweep.js";
 import { bestModel, columnMean, completeRows, modelsByCost, type OutcomeSet } from "../train/outcomes.js";
 import { knnSuccess, type KnnParams } from "./outcome-knn.js";
+import { DEFAULT_LOGISTIC, fitLogistic, predictLogistic, type LogisticParams } from "./outcome-logistic.js";
+
+export type OutcomeMethod = "knn" | "logistic" | "blend";
 
 export interface CvTrial {
-  params: KnnParams;
+  method: OutcomeMethod;
+  knn?: KnnParams;
+  logistic?: LogisticParams;
   /** AIQ of the tolerance sweep over out-of-fold predictions on the training rows. */
   aiq: number;
 }
 
 export interface CvResult {
   best: CvTrial;
+  /** Best kNN trial (used alone or in the blend). */
+  bestKnn: CvTrial;
+  bestLogistic?: CvTrial;
   trials: CvTrial[];
   folds: number;
 }
+
+export const LOGISTIC_L2 = [1e-4, 1e-3, 1e-2];
 
 export const KNN_GRID = {
   k: [5, 10, 20, 40, 80],
@@ -60,28 +70,61 @@ export function routingScore(set: OutcomeSet, preds: readonly Float64Array[]): n
   return aiq(sweepTolerance(complete, kept, byCost, strong).points, anchors);
 }
 
-/** Picks k, smoothing and sharpness by k-fold cross-validation on the training rows only. */
-export function crossValidateKnn(set: OutcomeSet, vectors: readonly Float32Array[], options: { folds?: number; seed?: number } = {}): CvResult {
+/**
+ * Picks the estimator and its settings by k-fold cross-validation on the training rows only:
+ * kNN over a grid of k / smoothing / sharpness, optionally a per-model logistic head over L2 values,
+ * and the average of the best of each. Scored by AIQ of the tolerance sweep on pooled out-of-fold predictions.
+ */
+export function crossValidate(
+  set: OutcomeSet,
+  vectors: readonly Float32Array[],
+  options: { folds?: number; seed?: number; logistic?: boolean } = {},
+): CvResult {
   const folds = Math.max(2, Math.min(options.folds ?? 5, set.prompts.length));
   const ids = foldIds(set.prompts.length, folds, options.seed ?? 1);
   const kMax = Math.max(...KNN_GRID.k);
   const hits = outOfFoldHits(vectors, ids, folds, kMax);
   const m = set.models.length;
-  const trials: CvTrial[] = [];
-  // Priors and neighbour scores per fold must exclude the held-out rows, so compute them per fold.
   const scores = new Float64Array(set.prompts.length * m);
   set.prompts.forEach((p, i) => scores.set(p.scores, i * m));
+  // Priors must exclude the held-out rows too.
   const priors = [...Array(folds).keys()].map((f) => {
     const inside = { ...set, prompts: set.prompts.filter((_, i) => ids[i] !== f) };
     return Float64Array.from(set.models, (_, k) => columnMean(inside, k, "scores") || 0);
   });
+  const trials: CvTrial[] = [];
+  let bestKnn: { trial: CvTrial; preds: Float64Array[] } | undefined;
   for (const k of KNN_GRID.k)
     for (const smoothing of KNN_GRID.smoothing)
       for (const sharpness of KNN_GRID.sharpness) {
         const params = { k, smoothing, sharpness };
         const preds = hits.map((h, i) => knnSuccess(h ?? [], scores, priors[ids[i]], params));
-        trials.push({ params, aiq: routingScore(set, preds) });
+        const trial: CvTrial = { method: "knn", knn: params, aiq: routingScore(set, preds) };
+        trials.push(trial);
+        if (!bestKnn || trial.aiq > bestKnn.trial.aiq + 1e-9) bestKnn = { trial, preds };
       }
-  const best = trials.reduce((a, b) => (b.aiq > a.aiq + 1e-9 ? b : a));
-  return { best, trials, folds };
+  let best = bestKnn!.trial;
+  let bestLogistic: { trial: CvTrial; preds: Float64Array[] } | undefined;
+  if (options.logistic ?? true) {
+    const rowScores = set.prompts.map((p) => p.scores);
+    for (const l2 of LOGISTIC_L2) {
+      const params = { ...DEFAULT_LOGISTIC, l2 };
+      const preds = new Array<Float64Array>(set.prompts.length);
+      for (let f = 0; f < folds; f++) {
+        const inside = [...ids.keys()].filter((i) => ids[i] !== f);
+        const model = fitLogistic(inside.map((i) => vectors[i]), inside.map((i) => rowScores[i]), m, params);
+        ids.forEach((id, i) => {
+          if (id === f) preds[i] = predictLogistic(model, vectors[i]);
+        });
+      }
+      const trial: CvTrial = { method: "logistic", logistic: params, aiq: routingScore(set, preds) };
+      trials.push(trial);
+      if (!bestLogistic || trial.aiq > bestLogistic.trial.aiq + 1e-9) bestLogistic = { trial, preds };
+    }
+    const blendPreds = bestKnn!.preds.map((p, i) => p.map((v, k) => (v + bestLogistic!.preds[i][k]) / 2));
+    const blend: CvTrial = { method: "blend", knn: bestKnn!.trial.knn, logistic: bestLogistic!.trial.logistic, aiq: routingScore(set, blendPreds) };
+    trials.push(blend);
+    for (const t of [bestLogistic!.trial, blend]) if (t.aiq > best.aiq + 1e-9) best = t;
+  }
+  return { best, bestKnn: bestKnn!.trial, bestLogistic: bestLogistic?.trial, trials, folds };
 }

@@ -3,6 +3,14 @@ import { VectorIndex } from "../index/hnsw.js";
 import { bestModel, columnMean, modelsByCost, type OutcomeSet } from "../train/outcomes.js";
 import { chooseWithin } from "../eval/routing/sweep.js";
 import { knnSuccess, type KnnParams } from "./outcome-knn.js";
+import { fitLogistic, predictLogistic, type LogisticModel, type LogisticParams } from "./outcome-logistic.js";
+
+/** Which success estimate the router uses: kNN, a logistic head, or the average of both. */
+export interface OutcomeEstimator {
+  method: "knn" | "logistic" | "blend";
+  knn: KnnParams;
+  logistic?: LogisticParams;
+}
 
 export const DEFAULT_KNN: KnnParams = { k: 20, smoothing: 2, sharpness: 5 };
 
@@ -32,7 +40,8 @@ export class OutcomeRouter {
     private readonly scores: Float64Array,
     readonly prior: Float64Array,
     meanCost: Float64Array,
-    readonly params: KnnParams,
+    readonly estimator: OutcomeEstimator,
+    private readonly head: LogisticModel | undefined,
     byCost: number[],
     strong: number,
   ) {
@@ -43,7 +52,7 @@ export class OutcomeRouter {
   }
 
   /** `vectors[i]` is the unit embedding of `set.prompts[i].text`. Costs must be known (data or price list). */
-  static fit(set: OutcomeSet, vectors: readonly Float32Array[], params: KnnParams = DEFAULT_KNN): OutcomeRouter {
+  static fit(set: OutcomeSet, vectors: readonly Float32Array[], estimator: OutcomeEstimator = { method: "knn", knn: DEFAULT_KNN }): OutcomeRouter {
     if (vectors.length !== set.prompts.length) throw new TriageError(`OutcomeRouter.fit: ${vectors.length} vectors for ${set.prompts.length} prompts`);
     if (set.prompts.length === 0) throw new TriageError("OutcomeRouter.fit: no training prompts");
     const m = set.models.length;
@@ -57,12 +66,21 @@ export class OutcomeRouter {
       if (Number.isNaN(v)) prior[k] = 0; // a model with no known outcome is never predicted to succeed
     });
     const index = VectorIndex.build(vectors, vectors[0].length);
-    return new OutcomeRouter(set.models, index, scores, prior, meanCost, params, modelsByCost(set), bestModel(set));
+    if (estimator.method !== "knn" && !estimator.logistic) throw new TriageError(`OutcomeRouter.fit: method "${estimator.method}" needs logistic params`);
+    const head = estimator.method === "knn" ? undefined : fitLogistic(vectors, set.prompts.map((p) => p.scores), m, estimator.logistic);
+    return new OutcomeRouter(set.models, index, scores, prior, meanCost, estimator, head, modelsByCost(set), bestModel(set));
   }
 
   /** Predicted success per model for one query embedding. */
   predict(vector: Float32Array): Float64Array {
-    return knnSuccess(this.index.search(vector, this.params.k), this.scores, this.prior, this.params);
+    const { method, knn } = this.estimator;
+    if (method === "logistic") return predictLogistic(this.head!, vector);
+    const p = knnSuccess(this.index.search(vector, knn.k), this.scores, this.prior, knn);
+    if (method === "blend") {
+      const q = predictLogistic(this.head!, vector);
+      for (let m = 0; m < p.length; m++) p[m] = (p[m] + q[m]) / 2;
+    }
+    return p;
   }
 
   /** Index of the cheapest model whose prediction is within `tolerance` of the best (0 = best predicted). */

@@ -1,5 +1,5 @@
 import { TriageError } from "../../common/errors.js";
-import { crossValidateKnn, type CvResult } from "../../router/outcome-cv.js";
+import { crossValidate, type CvTrial } from "../../router/outcome-cv.js";
 import { OutcomeRouter } from "../../router/outcome-router.js";
 import { bestModel, completeRows, modelsByCost, type OutcomeSet } from "../../train/outcomes.js";
 import { always, choiceErrors, oracle, randomMixtures, ruleCurve } from "./baselines.js";
@@ -14,6 +14,8 @@ export interface RoutingEvalOptions {
   seed?: number;
   /** Cross-validation folds on the training split. */
   folds?: number;
+  /** Also try a per-model logistic head (and a kNN+logistic blend) in cross-validation (default true). */
+  logistic?: boolean;
   log?: (message: string) => void;
 }
 
@@ -38,10 +40,12 @@ export interface RoutingReport extends CurveSummary {
   testPrompts: number;
   notes: string[];
   anchors: Anchors;
-  router: CurveReport & { method: "knn"; params: CvResult["best"]["params"]; cvAiq: number };
+  router: CurveReport & { method: CvTrial["method"]; params: Omit<CvTrial, "method" | "aiq">; cvAiq: number; cv: { method: string; aiq: number }[] };
   baselines: {
     random: CurveReport;
     rules: CurveReport;
+    /** RouterBench's "zero router": the single models, and per-request mixtures of them (their hull). */
+    zero: CurveReport;
     cheapest: QualityCost;
     strongest: QualityCost;
     oracle: QualityCost;
@@ -84,10 +88,12 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
   const trainVectors = await embed(train.prompts.map((p) => p.text));
   const testVectors = await embed(test.prompts.map((p) => p.text));
 
-  log("cross-validating k / smoothing on the training split");
-  const cv = crossValidateKnn(train, trainVectors, { folds: options.folds, seed: options.seed });
-  log(`chosen ${JSON.stringify(cv.best.params)} (CV AIQ ${cv.best.aiq.toFixed(4)})`);
-  const router = OutcomeRouter.fit(train, trainVectors, cv.best.params);
+  log("cross-validating the estimator on the training split");
+  const cv = crossValidate(train, trainVectors, { folds: options.folds, seed: options.seed, logistic: options.logistic });
+  const { method, aiq: cvAiq, ...params } = cv.best;
+  log(`chosen ${method} ${JSON.stringify(params)} (CV AIQ ${cvAiq.toFixed(4)}; best kNN ${cv.bestKnn.aiq.toFixed(4)}${cv.bestLogistic ? `, best logistic ${cv.bestLogistic.aiq.toFixed(4)}` : ""})`);
+  const router = OutcomeRouter.fit(train, trainVectors, { method, knn: cv.best.knn ?? cv.bestKnn.knn!, logistic: cv.best.logistic });
+  const cvSummary = [cv.bestKnn, ...(cv.bestLogistic ? [cv.bestLogistic] : []), ...cv.trials.filter((t) => t.method === "blend")].map((t) => ({ method: t.method, aiq: t.aiq }));
   const preds = testVectors.map((v) => router.predict(v));
   const sweep = sweepTolerance(test, preds, byCost, strong);
 
@@ -97,7 +103,9 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
   const orc = oracle(test, strong, threshold);
   const rules = ruleCurve(test, weak, strong);
   const qc = (p: CurvePoint): QualityCost => ({ quality: p.quality, cost: p.cost });
-  const single = Object.fromEntries(train.models.map((name, m) => [name, qc(always(test, m, strong))]));
+  const singlePoints = train.models.map((_, m) => always(test, m, strong));
+  const single = Object.fromEntries(train.models.map((name, m) => [name, qc(singlePoints[m])]));
+  const singleChoices = train.models.map((_, m) => new Array<number>(test.prompts.length).fill(m));
   const notes = [...testAll.notes, ...(test.notes.length > testAll.notes.length ? test.notes.slice(testAll.notes.length) : [])];
   const saving = costAtQuality(sweep.points, anchors, 0.95);
   log(`router: cost at 95% of strong quality ${saving === null ? "not reached" : `$${saving.toFixed(4)}`}`);
@@ -114,10 +122,11 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
     testPrompts: test.prompts.length,
     notes: [...new Set([...train.notes, ...notes])],
     anchors,
-    router: { ...curveReport(test, sweep.points, sweep.choices, anchors, orc.choices, threshold), method: "knn", params: cv.best.params, cvAiq: cv.best.aiq },
+    router: { ...curveReport(test, sweep.points, sweep.choices, anchors, orc.choices, threshold), method, params, cvAiq, cv: cvSummary },
     baselines: {
       random: curveReport(test, randomMixtures(weakPoint, strongPoint), null, anchors, orc.choices, threshold),
       rules: curveReport(test, rules.points, rules.choices, anchors, orc.choices, threshold),
+      zero: curveReport(test, singlePoints, singleChoices, anchors, orc.choices, threshold),
       cheapest: qc(weakPoint),
       strongest: qc(strongPoint),
       oracle: qc(orc.point),

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { writeFileAtomic } from "../../common/atomic.js";
 import type { CurveReport, RoutingReport } from "./evaluate.js";
+import { nonDecreasingHull, type CurvePoint } from "./metrics.js";
 import { asSeries, costQualitySvg, type PlotSeries } from "./svg.js";
 
 /** The one-object summary `--json` prints: the router's figures, then the baselines'. */
@@ -16,6 +17,7 @@ export function jsonSummary(r: RoutingReport) {
     baselines: {
       random: pick(r.baselines.random),
       rules: { ...pick(r.baselines.rules), atTarget: r.baselines.rules.atTarget },
+      zero: pick(r.baselines.zero),
       cheapest: r.baselines.cheapest,
       strongest: r.baselines.strongest,
       oracle: r.baselines.oracle,
@@ -37,15 +39,16 @@ export function markdownReport(title: string, r: RoutingReport, svgName: string)
     `# Tier routing from outcomes: ${title}`,
     "",
     `Models: ${r.models.join(", ")}. Weak: **${r.weak}**, strong: **${r.strong}** (${r.definitions}).`,
-    `Train ${r.trainPrompts} prompts, test ${r.testPrompts} prompts. Router: kNN success per model, params ${JSON.stringify(r.router.params)} chosen by ${"cross-validation"} on train (CV AIQ ${pct(r.router.cvAiq)}).`,
+    `Train ${r.trainPrompts} prompts, test ${r.testPrompts} prompts. Router: per-model success estimate "${r.router.method}" ${JSON.stringify(r.router.params)}, chosen by 5-fold cross-validation on train only (CV AIQ: ${r.router.cv.map((c) => `${c.method} ${pct(c.aiq)}`).join(", ")}).`,
     "",
     `![cost vs quality](${svgName})`,
     "",
     "| router | APGR | CPT(50%) | CPT(80%) | AIQ | saving @95% | saving @98% |",
     "|---|---|---|---|---|---|---|",
-    row("outcome kNN", r.router),
+    row(`outcome router (${r.router.method})`, r.router),
     row("random mix", b.random),
     row("length+keyword rules", b.rules),
+    row("zero router (mixes of single models)", b.zero),
     "",
     "| fixed policy | quality | cost |",
     "|---|---|---|",
@@ -70,9 +73,10 @@ export function markdownReport(title: string, r: RoutingReport, svgName: string)
 export function reportSvg(title: string, r: RoutingReport): string {
   const b = r.baselines;
   const series: PlotSeries[] = [
-    asSeries("outcome kNN router", "#1f77b4", r.router.points),
+    asSeries(`outcome router (${r.router.method})`, "#1f77b4", r.router.points),
     asSeries("rules (length cut-off)", "#ff7f0e", b.rules.points),
     asSeries("random mix", "#7f7f7f", b.random.points, true),
+    ...(r.models.length > 2 ? [{ ...asSeries("zero router (model hull)", "#8c564b", zeroHull(r)), dashed: true }] : []),
     { name: `always ${short(r.weak)}`, color: "#2ca02c", points: [b.cheapest], line: false },
     { name: `always ${short(r.strong)}`, color: "#d62728", points: [b.strongest], line: false },
     { name: "oracle", color: "#9467bd", points: [b.oracle], line: false },
@@ -80,6 +84,11 @@ export function reportSvg(title: string, r: RoutingReport): string {
   if (r.models.length > 2)
     series.push({ name: "other single models", color: "#bcbd22", points: Object.entries(b.single).filter(([m]) => m !== r.weak && m !== r.strong).map(([, qc]) => qc), line: false });
   return costQualitySvg(title, series);
+}
+
+/** The single models' non-decreasing hull, drawn as RouterBench draws its zero router. */
+function zeroHull(r: RoutingReport): CurvePoint[] {
+  return nonDecreasingHull(r.baselines.zero.points.map((p) => ({ x: p.cost, y: p.quality }))).map((h) => ({ dial: NaN, cost: h.x, quality: h.y, strongFraction: NaN }));
 }
 
 function short(model: string): string {

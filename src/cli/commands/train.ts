@@ -1,0 +1,73 @@
+import type { Command } from "commander";
+import { resolveEncoder } from "../../encoders/resolve.js";
+import { train } from "../../train/train.js";
+import { info, pct, progressBar, table, withRate } from "../output.js";
+import { positiveInt, unitInterval } from "../parse.js";
+
+export function registerTrain(program: Command): void {
+  program
+    .command("train")
+    .description("embed labelled examples, fit kNN index + centroids + head, calibrate, write a model artifact")
+    .requiredOption("--data <file>", "labelled examples: JSONL or CSV, '-' for stdin (JSONL)")
+    .requiredOption("--out <dir>", "artifact directory to write (replaced atomically)")
+    .option("--config <file>", "tiers/routes config (YAML or JSON): labels in cost order, prices, rules, policy")
+    .option("--text-field <name>", "field holding the query text", "text")
+    .option("--label-field <name>", "field holding the label", "label")
+    .option("--encoder <spec>", "auto | use | onnx | onnx:DIR (auto: ONNX MiniLM if pulled, else the npm-shipped encoder)", "auto")
+    .option("--folds <n>", "cross-validation folds", positiveInt, 5)
+    .option("--target-accuracy <x>", "accuracy the confident decisions must reach (default: config, else 0.95)", unitInterval)
+    .option("--json", "print the manifest as JSON on stdout")
+    .action(async (opts: { data: string; out: string; config?: string; textField: string; labelField: string; encoder: string; folds: number; targetAccuracy?: number; json?: boolean }) => {
+      const { encoder, reason, ref } = await resolveEncoder({ spec: opts.encoder });
+      info(`encoder: ${encoder.id} (${reason})`);
+      const bar = progressBar("embedding");
+      let started = 0;
+      let update: (v: number) => void = () => {};
+      const result = await train({
+        data: opts.data,
+        out: opts.out,
+        config: opts.config,
+        textField: opts.textField,
+        labelField: opts.labelField,
+        encoder,
+        encoderRef: ref,
+        folds: opts.folds,
+        targetAccuracy: opts.targetAccuracy,
+        onWarning: (m) => info(`warning: ${m}`),
+        onProgress: (p) => {
+          if (p.phase === "embed") {
+            if (started === 0) {
+              started = Date.now();
+              bar.start(p.total, 0, { rate: "0" });
+              update = withRate(bar, started);
+            }
+            update(p.done);
+          } else if (p.phase === "crossval") {
+            if (p.fold === 1) bar.stop();
+            info(`cross-validation: fold ${p.fold}/${p.folds}`);
+          } else if (p.phase === "fit") info("fitting on all examples, building the HNSW index");
+        },
+      });
+      await encoder.close?.();
+      const m = result.manifest;
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(m) + "\n");
+        return;
+      }
+      const c = m.combination;
+      info(
+        "\n" +
+          table([
+            ["model", m.version],
+            ["written to", result.dir],
+            ["examples", `${m.data.examples} (${m.data.duplicates} duplicates dropped, ${m.data.conflicts} conflicts)`],
+            ["labels", `${m.labels.length}${m.ordered ? " (ordered tiers)" : ""}`],
+            ["cv accuracy", `${pct(m.metrics.cv.accuracy)} (knn ${pct(m.metrics.cv.parts.knn.accuracy)}, centroid ${pct(m.metrics.cv.parts.centroid.accuracy)}, head ${pct(m.metrics.cv.parts.head.accuracy)})`],
+            ["cv macro-F1", pct(m.metrics.cv.macroF1)],
+            ["combination", `knn ${c.knn.toFixed(1)} (k=${c.k}) + centroid ${c.centroid.toFixed(1)} + head ${c.head.toFixed(1)}`],
+            ["margin threshold", `${m.calibration.threshold.toFixed(3)} -> ${pct(m.calibration.coverage)} confident at ${pct(m.calibration.acceptedAccuracy)} (target ${pct(m.calibration.targetAccuracy)})`],
+            ["time", `${result.seconds.total.toFixed(1)} s (embed ${result.seconds.embed.toFixed(1)}, cv ${result.seconds.crossval.toFixed(1)}, fit ${result.seconds.fit.toFixed(1)})`],
+          ]),
+      );
+    });
+}

@@ -1,0 +1,28 @@
+import { Command } from "commander";
+import { TriageError } from "../common/errors.js";
+import { registerEval } from "./commands/eval.js";
+import { registerInfo } from "./commands/info.js";
+import { registerModel } from "./commands/model.js";
+import { registerRoute } from "./commands/route.js";
+import { registerTrain } from "./commands/train.js";
+
+const program = new Command()
+  .name("triage")
+  .description("Route each LLM query to the cheapest tier that can handle it, decided locally in milliseconds.")
+  .showHelpAfterError();
+
+registerTrain(program);
+registerRoute(program);
+registerEval(program);
+registerInfo(program);
+registerModel(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof TriageError) {
+    process.stderr.write(`triage: ${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}

@@ -1,0 +1,34 @@
+import cliProgress from "cli-progress";
+
+/** Progress bars and tables go to stderr so stdout stays machine-readable (JSON lines). */
+export function progressBar(label: string): cliProgress.SingleBar {
+  return new cliProgress.SingleBar(
+    {
+      format: `${label.padEnd(10)} {bar} {percentage}% | {value}/{total} | {rate}/s | ETA {eta_formatted}`,
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: false,
+      etaBuffer: 200,
+      noTTYOutput: !process.stderr.isTTY,
+      notTTYSchedule: 5000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+}
+
+/** cli-progress has no rate token: compute it from the bar's own start time. */
+export function withRate(bar: cliProgress.SingleBar, started: number): (value: number) => void {
+  return (value) => bar.update(value, { rate: (value / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(0) });
+}
+
+export function info(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+export function table(rows: readonly (readonly (string | number)[])[]): string {
+  const cells = rows.map((r) => r.map(String));
+  const widths = cells[0].map((_, c) => Math.max(...cells.map((r) => (r[c] ?? "").length)));
+  return cells.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join("  ")).join("\n");
+}
+
+export const pct = (x: number) => `${(x * 100).toFixed(1)}%`;

@@ -1,0 +1,51 @@
+import type { Router } from "../router/router.js";
+import type { Decision } from "../router/types.js";
+import type { Example } from "../train/data.js";
+import { classificationReport, type ClassificationReport } from "./metrics.js";
+
+export interface EvalReport extends ClassificationReport {
+  /** Share of in-scope queries decided confidently (above the calibrated margin or by a rule). */
+  coverage: number;
+  /** Accuracy of those confident decisions. */
+  acceptedAccuracy: number;
+  /** Final labels after the low-confidence policy (what would be used), for ordered tiers. */
+  routed?: { accuracy: number; underRouting: number; overRouting: number };
+  /** Queries whose label the model does not know (e.g. CLINC150 "oos"): caught = flagged low-confidence. */
+  outOfScope?: { n: number; recall: number };
+  /** Wall time per query, ms. */
+  latency: { p50: number; p95: number; p99: number };
+}
+
+/** Runs the router over labelled examples; labels unknown to the model count as out-of-scope. */
+export async function evaluate(router: Router, examples: readonly Example[], options: { batchSize?: number; onProgress?: (done: number) => void } = {}): Promise<EvalReport> {
+  const labels = router.labels;
+  const index = new Map(labels.map((l, i) => [l, i]));
+  const decisions: Decision[] = [];
+  const batch = options.batchSize ?? 64;
+  for (let i = 0; i < examples.length; i += batch) {
+    decisions.push(...(await router.classifyBatch(examples.slice(i, i + batch).map((e) => e.text))));
+    options.onProgress?.(Math.min(examples.length, i + batch));
+  }
+  const inScope = examples.map((e, i) => ({ actual: index.get(e.label), d: decisions[i] })).filter((x) => x.actual !== undefined);
+  const oos = examples.map((e, i) => ({ e, d: decisions[i] })).filter((x) => !index.has(x.e.label));
+  const actual = inScope.map((x) => x.actual!);
+  const report = classificationReport(
+    inScope.map((x) => index.get(x.d.modelLabel)!),
+    actual,
+    labels,
+    { ordered: router.manifest.ordered },
+  );
+  const accepted = inScope.filter((x) => !x.d.lowConfidence);
+  const routedPred = inScope.map((x) => index.get(x.d.label)!);
+  const routed = router.manifest.ordered ? classificationReport(routedPred, actual, labels, { ordered: true }) : undefined;
+  const lat = decisions.map((d) => d.latencyMs).sort((a, b) => a - b);
+  const q = (p: number) => lat[Math.min(lat.length - 1, Math.max(0, Math.ceil(p * lat.length) - 1))] ?? 0;
+  return {
+    ...report,
+    coverage: inScope.length ? accepted.length / inScope.length : 0,
+    acceptedAccuracy: accepted.length ? accepted.filter((x) => x.d.label === labels[x.actual!]).length / accepted.length : 0,
+    ...(routed ? { routed: { accuracy: routed.accuracy, underRouting: routed.underRouting!, overRouting: routed.overRouting! } } : {}),
+    ...(oos.length ? { outOfScope: { n: oos.length, recall: oos.filter((x) => x.d.lowConfidence).length / oos.length } } : {}),
+    latency: { p50: q(0.5), p95: q(0.95), p99: q(0.99) },
+  };
+}

@@ -1,0 +1,173 @@
+import { randomUUID } from "node:crypto";
+import { TriageError } from "../common/errors.js";
+import { assertSameEncoder, encoderForArtifact } from "../encoders/resolve.js";
+import type { Encoder } from "../encoders/types.js";
+import type { Manifest } from "../train/artifact.js";
+import { scoreParts } from "../train/parts.js";
+import { centroidDistribution, combine, decide, knnDistribution } from "../train/scoring.js";
+import type { DecisionSink, FallbackClassifier } from "./hooks.js";
+import { loadModel, type LoadedModel } from "./model.js";
+import { compileRules, type CompiledRule } from "./rules.js";
+import type { ClassifyOptions, Decision, DecidedBy, Neighbour } from "./types.js";
+
+export interface RouterOptions {
+  /** Encoder to use; must match the artifact's. Default: the artifact's own encoder. */
+  encoder?: Encoder;
+  /** Asked below the margin when the policy is "fallback". */
+  fallback?: FallbackClassifier;
+  /** Receives every decision (e.g. a DecisionLog). */
+  sink?: DecisionSink;
+  /** Queries longer than this are cut before embedding (long input is not an error). */
+  maxChars?: number;
+  /** Encoder threads (ONNX). */
+  threads?: number;
+}
+
+const DEFAULT_MAX_CHARS = 4000;
+const NEIGHBOURS_FOR_FALLBACK = 5;
+
+/** Routes queries with a trained artifact: rules, then kNN + centroids + head, then the low-confidence policy. */
+export class Router {
+  private readonly rules: CompiledRule[];
+
+  private constructor(
+    private model: LoadedModel,
+    readonly encoder: Encoder,
+    private readonly options: RouterOptions,
+  ) {
+    this.rules = compileRules(model.manifest.config.rules);
+  }
+
+  static async load(dir: string, options: RouterOptions = {}): Promise<Router> {
+    const model = await loadModel(dir);
+    let encoder = options.encoder;
+    if (encoder) assertSameEncoder(model.manifest.encoder, encoder);
+    else encoder = await encoderForArtifact(model.manifest.encoder, { threads: options.threads });
+    return new Router(model, encoder, options);
+  }
+
+  get manifest(): Manifest {
+    return this.model.manifest;
+  }
+
+  get labels(): readonly string[] {
+    return this.model.manifest.labels;
+  }
+
+  get version(): string {
+    return this.model.manifest.version;
+  }
+
+  get dir(): string {
+    return this.model.dir;
+  }
+
+  async classify(text: string, options: ClassifyOptions = {}): Promise<Decision> {
+    const start = performance.now();
+    const query = this.prepare(text);
+    const rule = this.matchRule(query, options, start);
+    if (rule) return this.finish(rule, text, options);
+    const [vector] = await this.encoder.embed([query]);
+    return this.finish(await this.decideVector(query, vector, options, start), text, options);
+  }
+
+  /** Classifies many queries with one batched embedding call. */
+  async classifyBatch(texts: readonly string[], options: Omit<ClassifyOptions, "requestId"> = {}): Promise<Decision[]> {
+    const start = performance.now();
+    const queries = texts.map((t) => this.prepare(t));
+    const pending = queries.map((q, i) => ({ i, q })).filter(({ q }) => !this.rules.some((r) => r.test(q)));
+    const vectors = await this.encoder.embed(pending.map((p) => p.q));
+    const byIndex = new Map(pending.map((p, k) => [p.i, vectors[k]]));
+    const out: Decision[] = [];
+    for (let i = 0; i < queries.length; i++) {
+      const vector = byIndex.get(i);
+      const d = vector ? await this.decideVector(queries[i], vector, options, start) : this.matchRule(queries[i], options, start)!;
+      out.push(this.finish(d, texts[i], options));
+    }
+    return out;
+  }
+
+  /** Swaps in another artifact (same encoder) without dropping in-flight requests. */
+  async reload(dir: string = this.model.dir): Promise<void> {
+    const next = await loadModel(dir);
+    assertSameEncoder(next.manifest.encoder, this.encoder);
+    this.model = next;
+    this.rules.splice(0, this.rules.length, ...compileRules(next.manifest.config.rules));
+  }
+
+  async close(): Promise<void> {
+    await this.encoder.close?.();
+  }
+
+  private prepare(text: string): string {
+    if (typeof text !== "string") throw new TriageError("query must be a string", "E_INPUT");
+    if (text.trim() === "") throw new TriageError("query is empty", "E_INPUT");
+    const max = this.options.maxChars ?? DEFAULT_MAX_CHARS;
+    return text.length > max ? text.slice(0, max) : text;
+  }
+
+  private matchRule(query: string, options: ClassifyOptions, start: number): Decision | undefined {
+    const rule = this.rules.find((r) => r.test(query));
+    if (!rule) return undefined;
+    const scores = Object.fromEntries(this.labels.map((l) => [l, l === rule.label ? 1 : 0]));
+    return this.decision(options, start, { label: rule.label, modelLabel: rule.label, confidence: 1, margin: 1, scores, neighbours: [], decidedBy: "rule", lowConfidence: false, stage: "rule" });
+  }
+
+  private async decideVector(query: string, vector: Float32Array, options: ClassifyOptions, start: number): Promise<Decision> {
+    const { manifest, parts, examples } = this.model;
+    const c = manifest.combination;
+    const L = manifest.labels.length;
+    const raw = scoreParts(parts, query, vector, Math.max(c.k, options.topK ?? 5));
+    const combined = combine(
+      { knn: knnDistribution(raw.hits, L, c.k, c.knnTemperature), centroid: centroidDistribution(raw.centroid, c.centroidTemperature), head: raw.head },
+      c,
+    );
+    const top = decide(combined);
+    const neighbours: Neighbour[] = raw.hits
+      .slice(0, options.topK ?? 5)
+      .map((h) => ({ label: manifest.labels[h.label], similarity: h.similarity, exampleId: h.id }));
+    const scores = Object.fromEntries(manifest.labels.map((l, i) => [l, combined[i]]));
+    const modelLabel = manifest.labels[top.best];
+    const base = { modelLabel, confidence: top.confidence, margin: top.margin, scores, neighbours, stage: "full" as const };
+    if (top.margin >= manifest.calibration.threshold) return this.decision(options, start, { ...base, label: modelLabel, decidedBy: "model", lowConfidence: false });
+
+    const policy = manifest.config.policy.lowConfidence;
+    const byPolicy = this.policyLabel(top.best, top.second);
+    if (policy !== "fallback" || !this.options.fallback)
+      return this.decision(options, start, { ...base, label: byPolicy.label, decidedBy: byPolicy.decidedBy, lowConfidence: true });
+
+    const answer = await this.askFallback(query, modelLabel, raw.hits.slice(0, NEIGHBOURS_FOR_FALLBACK).map((h) => examples[h.id]));
+    const fallback = { label: answer.label, latencyMs: answer.latencyMs, ...(answer.error ? { error: answer.error } : {}) };
+    if (answer.label !== null && manifest.labels.includes(answer.label))
+      return this.decision(options, start, { ...base, label: answer.label, decidedBy: "fallback", lowConfidence: true, fallback });
+    return this.decision(options, start, { ...base, label: byPolicy.label, decidedBy: "fallback-failed", lowConfidence: true, fallback });
+  }
+
+  /** Low margin without an LLM answer: escalate (the costlier of the top two tiers) or abstain (the default route). */
+  private policyLabel(best: number, second: number): { label: string; decidedBy: DecidedBy } {
+    const { labels, ordered, config } = this.model.manifest;
+    const abstain = config.policy.abstainLabel;
+    if (config.policy.lowConfidence === "abstain" && abstain !== undefined) return { label: abstain, decidedBy: "abstain" };
+    const pick = ordered && second >= 0 ? Math.max(best, second) : best;
+    return { label: labels[pick], decidedBy: "escalate" };
+  }
+
+  private async askFallback(text: string, localLabel: string, examples: { text: string; label: string }[]) {
+    const labels = this.model.manifest.config.labels.map((l) => ({ name: l.name, description: l.description }));
+    try {
+      return await this.options.fallback!.classify({ text, labels, examples, localLabel });
+    } catch (err) {
+      // The fallback contract is to never throw; guard anyway so a bad plug-in cannot fail the request.
+      return { label: null, latencyMs: 0, error: (err as Error).message };
+    }
+  }
+
+  private decision(options: ClassifyOptions, start: number, d: Omit<Decision, "requestId" | "latencyMs" | "modelVersion">): Decision {
+    return { requestId: options.requestId ?? randomUUID(), ...d, latencyMs: performance.now() - start, modelVersion: this.version };
+  }
+
+  private finish(decision: Decision, text: string, options: ClassifyOptions): Decision {
+    this.options.sink?.log(decision, text, options.tags);
+    return decision;
+  }
+}

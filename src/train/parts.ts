@@ -1,0 +1,52 @@
+import { LexicalFeaturizer, type LexicalParams } from "../encoders/lexical.js";
+import { VectorIndex, type Hit, type HnswParams } from "../index/hnsw.js";
+import { buildCentroids, centroidScores, type CentroidParams, type CentroidSet } from "./centroids.js";
+import { SoftmaxHead, type HeadParams } from "./head.js";
+import type { LabelledHit } from "./scoring.js";
+
+export interface PartParams {
+  hnsw: HnswParams;
+  head: HeadParams;
+  centroids: CentroidParams;
+  lexical: LexicalParams;
+}
+
+/** The three trained parts of a router plus the lexical featurizer they share. */
+export interface FittedParts {
+  labelCount: number;
+  lexical: LexicalFeaturizer;
+  head: SoftmaxHead;
+  centroids: CentroidSet;
+  index: VectorIndex;
+  /** Label index of each row of the HNSW index. */
+  rowLabels: Int32Array;
+}
+
+/** Each part's raw opinion of one query. */
+export interface PartScores {
+  hits: (LabelledHit & Hit)[];
+  centroid: Float64Array;
+  head: Float64Array;
+}
+
+export function fitParts(
+  texts: readonly string[],
+  vectors: readonly Float32Array[],
+  targets: readonly number[],
+  labelCount: number,
+  params: PartParams,
+): FittedParts {
+  const lexical = LexicalFeaturizer.fit(texts, params.lexical);
+  const inputs = texts.map((t, i) => ({ dense: vectors[i], sparse: lexical.transform(t) }));
+  const head = SoftmaxHead.train(inputs, targets, labelCount, params.lexical.buckets, params.head);
+  const centroids = buildCentroids(vectors, targets, labelCount, params.centroids);
+  const index = VectorIndex.build(vectors, vectors[0].length, params.hnsw);
+  return { labelCount, lexical, head, centroids, index, rowLabels: Int32Array.from(targets) };
+}
+
+export function scoreParts(parts: FittedParts, text: string, vector: Float32Array, k: number): PartScores {
+  const hits = parts.index.search(vector, k).map((h) => ({ ...h, label: parts.rowLabels[h.id] }));
+  const centroid = centroidScores(parts.centroids, vector, parts.labelCount);
+  const head = parts.head.probabilities({ dense: vector, sparse: parts.lexical.transform(text) });
+  return { hits, centroid, head };
+}

@@ -1,0 +1,157 @@
+import { join } from "node:path";
+import { writeDirAtomic } from "../common/atomic.js";
+import { TriageError } from "../common/errors.js";
+import { sha256 } from "../common/hash.js";
+import { routesConfigSchema, type RoutesConfig } from "../config/schema.js";
+import { loadRoutesConfig } from "../config/load.js";
+import { DEFAULT_LEXICAL } from "../encoders/lexical.js";
+import { encoderRef, type Encoder, type EncoderRef } from "../encoders/types.js";
+import { DEFAULT_HNSW } from "../index/hnsw.js";
+import { ARTIFACT_FILES, SCHEMA_VERSION, writeFloat32, type Manifest } from "./artifact.js";
+import { DEFAULT_CENTROIDS } from "./centroids.js";
+import { crossValidate } from "./crossval.js";
+import { labelCounts, loadExamples, type Example, type LoadedData } from "./data.js";
+import { DEFAULT_HEAD } from "./head.js";
+import { fitParts, type PartParams } from "./parts.js";
+import { writeFileSync } from "node:fs";
+
+export type TrainProgress =
+  | { phase: "embed"; done: number; total: number }
+  | { phase: "crossval"; fold: number; folds: number }
+  | { phase: "fit" }
+  | { phase: "write" };
+
+export interface TrainOptions {
+  /** A JSONL/CSV path ("-" for stdin), or examples already in memory. */
+  data: string | readonly Example[];
+  textField?: string;
+  labelField?: string;
+  /** Routes/tiers config: a YAML/JSON path or the object. Without one, labels come from the data, unordered. */
+  config?: string | RoutesConfig;
+  /** Sentence encoder to embed with (see resolveEncoder). */
+  encoder: Encoder;
+  /** What to record about the encoder (resolveEncoder's `ref`); default: its id, fingerprint and size. */
+  encoderRef?: EncoderRef;
+  /** Artifact directory to write (replaced atomically). */
+  out: string;
+  folds?: number;
+  /** Overrides the config's policy.targetAccuracy. */
+  targetAccuracy?: number;
+  seed?: number;
+  params?: Partial<PartParams>;
+  onProgress?: (p: TrainProgress) => void;
+  /** Warnings (small classes, conflicts) go here; default: none. */
+  onWarning?: (message: string) => void;
+}
+
+export interface TrainResult {
+  dir: string;
+  manifest: Manifest;
+  data: Pick<LoadedData, "duplicates" | "conflicts">;
+  seconds: { embed: number; crossval: number; fit: number; total: number };
+}
+
+/** Classes smaller than this get a warning: too few to learn or calibrate from. */
+const MIN_PER_LABEL = 8;
+
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const t0 = performance.now();
+  const warn = options.onWarning ?? (() => {});
+  const config = resolveConfig(options);
+  const loaded: LoadedData =
+    typeof options.data === "string"
+      ? loadExamples(options.data, {
+          textField: options.textField,
+          labelField: options.labelField,
+          allowedLabels: config?.labels.map((l) => l.name),
+        })
+      : { examples: [...options.data], duplicates: 0, conflicts: [], invalid: [] };
+  for (const c of loaded.conflicts) warn(`${c.where}: ${c.message} (kept the first)`);
+  const examples = loaded.examples;
+  if (examples.length === 0) throw new TriageError("no training examples", "E_DATA");
+
+  const counts = labelCounts(examples);
+  const routes: RoutesConfig =
+    config ?? routesConfigSchema.parse({ ordered: false, labels: [...counts.keys()].sort().map((name) => ({ name })) });
+  const labels = routes.labels.map((l) => l.name);
+  if (labels.some((l) => !counts.has(l))) warn(`labels without examples: ${labels.filter((l) => !counts.has(l)).join(", ")}`);
+  if (counts.size < 2) throw new TriageError("training needs examples of at least two labels", "E_DATA");
+  for (const [label, n] of counts) if (n < MIN_PER_LABEL) warn(`label "${label}" has only ${n} example(s); at least ${MIN_PER_LABEL} are advised`);
+
+  const texts = examples.map((e) => e.text);
+  const targets = examples.map((e) => labels.indexOf(e.label));
+  const params: PartParams = {
+    hnsw: { ...DEFAULT_HNSW, ...options.params?.hnsw },
+    head: { ...DEFAULT_HEAD, ...options.params?.head },
+    centroids: { ...DEFAULT_CENTROIDS, ...options.params?.centroids },
+    lexical: { ...DEFAULT_LEXICAL, ...options.params?.lexical },
+  };
+  const seed = options.seed ?? 1;
+  const folds = Math.max(2, Math.min(options.folds ?? 5, Math.min(...counts.values())));
+  const targetAccuracy = options.targetAccuracy ?? routes.policy.targetAccuracy;
+
+  const tEmbed = performance.now();
+  let embedded = 0;
+  options.onProgress?.({ phase: "embed", done: 0, total: texts.length });
+  const vectors = await options.encoder.embed(texts, (n) => {
+    embedded += n;
+    options.onProgress?.({ phase: "embed", done: embedded, total: texts.length });
+  });
+  const tCv = performance.now();
+  const cv = crossValidate(texts, vectors, targets, labels, { ...params, folds, targetAccuracy, seed }, (fold) =>
+    options.onProgress?.({ phase: "crossval", fold, folds }),
+  );
+  if (!cv.calibration.reached)
+    warn(`no margin threshold reaches ${(targetAccuracy * 100).toFixed(1)}% accuracy in cross-validation: every decision will be low-confidence`);
+  const tFit = performance.now();
+  options.onProgress?.({ phase: "fit" });
+  const parts = fitParts(texts, vectors, targets, labels.length, params);
+
+  const dataSha = sha256(examples.map((e) => `${e.label}\t${e.text}`).join("\n"));
+  const createdAt = new Date();
+  const manifest: Manifest = {
+    schemaVersion: SCHEMA_VERSION,
+    version: `${createdAt.toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${dataSha.slice(0, 8)}`,
+    createdAt: createdAt.toISOString(),
+    encoder: options.encoderRef ?? encoderRef(options.encoder),
+    labels,
+    ordered: routes.ordered,
+    config: routes,
+    params: { ...params, folds },
+    combination: cv.combination,
+    calibration: cv.calibration,
+    metrics: { cv: cv.metrics },
+    data: {
+      sha256: dataSha,
+      examples: examples.length,
+      perLabel: Object.fromEntries(labels.map((l) => [l, counts.get(l) ?? 0])),
+      duplicates: loaded.duplicates,
+      conflicts: loaded.conflicts.length,
+    },
+    centroidLabels: [...parts.centroids.labels],
+  };
+  options.onProgress?.({ phase: "write" });
+  await writeDirAtomic(options.out, async (dir) => {
+    await parts.index.save(join(dir, ARTIFACT_FILES.index));
+    const head = new Float32Array(parts.head.weights.length + parts.head.bias.length);
+    head.set(parts.head.weights);
+    head.set(parts.head.bias, parts.head.weights.length);
+    writeFloat32(join(dir, ARTIFACT_FILES.head), head);
+    writeFloat32(join(dir, ARTIFACT_FILES.centroids), parts.centroids.vectors);
+    writeFloat32(join(dir, ARTIFACT_FILES.idf), parts.lexical.idf);
+    writeFileSync(join(dir, ARTIFACT_FILES.examples), examples.map((e, id) => JSON.stringify({ id, text: e.text, label: e.label })).join("\n") + "\n");
+    writeFileSync(join(dir, ARTIFACT_FILES.manifest), JSON.stringify(manifest, null, 2) + "\n");
+  });
+  const end = performance.now();
+  return {
+    dir: options.out,
+    manifest,
+    data: { duplicates: loaded.duplicates, conflicts: loaded.conflicts },
+    seconds: { embed: (tCv - tEmbed) / 1000, crossval: (tFit - tCv) / 1000, fit: (end - tFit) / 1000, total: (end - t0) / 1000 },
+  };
+}
+
+function resolveConfig(options: TrainOptions): RoutesConfig | undefined {
+  if (options.config === undefined) return undefined;
+  return typeof options.config === "string" ? loadRoutesConfig(options.config) : options.config;
+}
