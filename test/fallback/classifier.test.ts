@@ -189,6 +189,18 @@ describe("LlmClassifier against an OpenAI-compatible server", () => {
     expect((await c.classify({ text: "c", labels })).error).toBe("circuit open");
   });
 
+  it("lets a single trial call through while half-open; concurrent calls still fail fast", async () => {
+    fake.setHandler(() => ({ type: "error", status: 500 }));
+    const c = classifier({ maxRetries: 0, breaker: { failureThreshold: 1, cooldownMs: 50 } });
+    await c.classify({ text: "a", labels });
+    await new Promise((r) => setTimeout(r, 80));
+    fake.setHandler(() => ({ type: "content", content: '{"label":"strong"}', delayMs: 100 }));
+    const [trial, concurrent] = await Promise.all([c.classify({ text: "trial", labels }), c.classify({ text: "other", labels })]);
+    expect(trial.label).toBe("strong");
+    expect(concurrent.error).toBe("circuit open");
+    expect(fake.chatRequests()).toHaveLength(2); // the first failure and the trial
+  });
+
   it("drops response_format for good when the endpoint rejects it, and parses strictly instead", async () => {
     fake.setHandler((req) =>
       (req.body as { response_format?: unknown }).response_format
