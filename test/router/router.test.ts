@@ -1,0 +1,167 @@
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Encoder } from "../../src/encoders/types.js";
+import { Router } from "../../src/router/router.js";
+import type { FallbackClassifier } from "../../src/router/hooks.js";
+import type { Decision } from "../../src/router/types.js";
+import type { TrainResult } from "../../src/train/train.js";
+import { tempDir, tierExamples, trainTiers, useEncoder } from "../helpers/tiers.js";
+
+let trained: TrainResult;
+let encoder: Encoder;
+
+beforeAll(async () => {
+  encoder = await useEncoder();
+  trained = await trainTiers(20);
+});
+
+describe("training artifact", () => {
+  it("records encoder, labels in cost order, parameters, thresholds and cross-validated metrics", () => {
+    const m = JSON.parse(readFileSync(join(trained.dir, "manifest.json"), "utf8"));
+    expect(m.schemaVersion).toBe(1);
+    expect(m.encoder).toMatchObject({ id: "use-lite-512", dimensions: 512 });
+    expect(m.encoder.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(m.labels).toEqual(["SIMPLE", "MEDIUM", "COMPLEX", "FRONTIER"]);
+    expect(m.ordered).toBe(true);
+    expect(m.params.hnsw).toMatchObject({ M: 16, efConstruction: 200 });
+    expect(m.data.examples).toBe(80);
+    expect(m.data.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(m.calibration.targetAccuracy).toBe(0.9);
+    expect(m.metrics.cv.accuracy).toBeGreaterThan(0.5);
+    expect(m.combination.knn + m.combination.centroid + m.combination.head).toBeCloseTo(1);
+  });
+});
+
+describe("Router", () => {
+  it("classifies held-out tier queries well above chance, with the full decision shape", async () => {
+    const router = await Router.load(trained.dir, { encoder });
+    const test = tierExamples("test", 10);
+    const decisions = await router.classifyBatch(test.map((e) => e.text));
+    const correct = decisions.filter((d, i) => d.modelLabel === test[i].label).length;
+    expect(correct / test.length).toBeGreaterThan(0.5);
+    const d = decisions[0];
+    expect(Object.keys(d.scores)).toEqual(router.labels);
+    expect(d.neighbours.length).toBeGreaterThan(0);
+    expect(d.neighbours[0]).toMatchObject({ label: expect.any(String), similarity: expect.any(Number), exampleId: expect.any(Number) });
+    expect(d.confidence).toBeGreaterThanOrEqual(d.margin);
+    expect(d.modelVersion).toBe(router.version);
+    expect(d.requestId).toMatch(/[0-9a-f-]{36}/);
+  });
+
+  it("gives the same answer one at a time as in a batch", async () => {
+    const router = await Router.load(trained.dir, { encoder });
+    const texts = tierExamples("test", 2).map((e) => e.text);
+    const batch = await router.classifyBatch(texts);
+    for (let i = 0; i < texts.length; i++) {
+      const single = await router.classify(texts[i]);
+      expect(single.label).toBe(batch[i].label);
+      expect(single.margin).toBeCloseTo(batch[i].margin, 5);
+    }
+  });
+
+  it("decides config rules before the model", async () => {
+    const router = await Router.load(trained.dir, { encoder });
+    const d = await router.classify("Thanks!");
+    expect(d).toMatchObject({ label: "SIMPLE", decidedBy: "rule", stage: "rule", lowConfidence: false });
+  });
+
+  it("rejects empty input clearly and truncates huge input instead of failing", async () => {
+    const router = await Router.load(trained.dir, { encoder });
+    await expect(router.classify("   ")).rejects.toThrow("query is empty");
+    const d = await router.classify("Prove this conjecture about prime gaps. ".repeat(30_000));
+    expect(router.labels).toContain(d.label);
+  });
+
+  it("below the margin escalates to the costlier of the top two tiers", async () => {
+    const dir = withManifest(trained.dir, (m) => (m.calibration.threshold = 2));
+    const router = await Router.load(dir, { encoder });
+    const d = await router.classify("Summarise this paragraph about the quarterly revenue numbers.");
+    const ranked = Object.entries(d.scores).sort((a, b) => b[1] - a[1]);
+    const order = router.labels;
+    const expected = order.indexOf(ranked[0][0]) > order.indexOf(ranked[1][0]) ? ranked[0][0] : ranked[1][0];
+    expect(d).toMatchObject({ lowConfidence: true, decidedBy: "escalate", label: expected, modelLabel: ranked[0][0] });
+  });
+
+  it("below the margin abstains to the configured default route", async () => {
+    const dir = withManifest(trained.dir, (m) => {
+      m.calibration.threshold = 2;
+      m.config.policy = { lowConfidence: "abstain", abstainLabel: "MEDIUM", targetAccuracy: 0.9 };
+    });
+    const router = await Router.load(dir, { encoder });
+    const d = await router.classify("what is the boiling point of water");
+    expect(d).toMatchObject({ lowConfidence: true, decidedBy: "abstain", label: "MEDIUM" });
+  });
+
+  it("below the margin asks the fallback, ignores labels it does not know, and survives it throwing", async () => {
+    const dir = withManifest(trained.dir, (m) => {
+      m.calibration.threshold = 2;
+      m.config.policy = { lowConfidence: "fallback", targetAccuracy: 0.9 };
+    });
+    const answers: (string | Error)[] = ["FRONTIER", "NOT_A_TIER", new Error("boom")];
+    const seen: Parameters<FallbackClassifier["classify"]>[0][] = [];
+    const fallback: FallbackClassifier = {
+      async classify(request) {
+        seen.push(request);
+        const a = answers.shift()!;
+        if (a instanceof Error) throw a;
+        return { label: a, latencyMs: 1 };
+      },
+    };
+    const router = await Router.load(dir, { encoder, fallback });
+    const q = "Write a SQL query joining orders and customers by region";
+    const first = await router.classify(q);
+    expect(first).toMatchObject({ label: "FRONTIER", decidedBy: "fallback", fallback: { label: "FRONTIER" } });
+    expect(seen[0].labels.map((l) => l.name)).toEqual(router.labels);
+    expect(seen[0].examples.length).toBeGreaterThan(0);
+    expect(seen[0].localLabel).toBe(first.modelLabel);
+    const second = await router.classify(q);
+    expect(second.decidedBy).toBe("fallback-failed");
+    expect(router.labels).toContain(second.label);
+    const third = await router.classify(q);
+    expect(third).toMatchObject({ decidedBy: "fallback-failed", fallback: { label: null, error: "boom" } });
+  });
+
+  it("sends every decision to the sink", async () => {
+    const logged: Decision[] = [];
+    const router = await Router.load(trained.dir, { encoder, sink: { log: (d) => logged.push(d) } });
+    await router.classify("hello", { tags: { tenant: "a" } });
+    await router.classifyBatch(["translate this to French", "design a distributed database"]);
+    expect(logged).toHaveLength(3);
+  });
+
+  it("refuses an encoder with other weights", async () => {
+    const other: Encoder = { id: encoder.id, dimensions: 512, fingerprint: "0".repeat(64), embed: (t) => encoder.embed(t) };
+    await expect(Router.load(trained.dir, { encoder: other })).rejects.toThrow(/different weights/);
+    const wrongId: Encoder = { ...other, id: "onnx:other" };
+    await expect(Router.load(trained.dir, { encoder: wrongId })).rejects.toThrow(/trained with encoder "use-lite-512"/);
+  });
+
+  it("reload swaps the model in place", async () => {
+    const router = await Router.load(trained.dir, { encoder });
+    const dir = withManifest(trained.dir, (m) => (m.version = "reloaded-version"));
+    await router.reload(dir);
+    expect((await router.classify("what time is it in Tokyo")).modelVersion).toBe("reloaded-version");
+  });
+
+  it("says what is missing when the directory is not a model", async () => {
+    await expect(Router.load(tempDir(), { encoder })).rejects.toThrow(/not a triage model \(no manifest.json\)/);
+  });
+});
+
+type MutableManifest = {
+  version: string;
+  calibration: { threshold: number };
+  config: { policy: { lowConfidence: string; abstainLabel?: string; targetAccuracy: number } };
+};
+
+/** A copy of the artifact with an edited manifest (to force a policy path). */
+function withManifest(dir: string, edit: (m: MutableManifest) => void): string {
+  const copy = join(tempDir(), "model");
+  cpSync(dir, copy, { recursive: true });
+  const path = join(copy, "manifest.json");
+  const m = JSON.parse(readFileSync(path, "utf8")) as MutableManifest;
+  edit(m);
+  writeFileSync(path, JSON.stringify(m));
+  return copy;
+}
