@@ -25,7 +25,7 @@ export interface DistillOptions {
   extraTexts?: readonly string[];
   /** Subword vocabulary: a shipped one by name, or an explicit spec. Default "use". */
   vocabulary?: StaticVocabularyName | TokenizerSpec;
-  /** Passes over the training texts; 0 returns the token-only initialisation. Default 8. */
+  /** Passes over the training texts; 0 returns the token-only initialisation. Default 5 (Banking77's held-out cosine peaks at 4). */
   epochs?: number;
   seed?: number;
   /** Share of the texts kept out of fitting to measure it. Default 0.1. */
@@ -55,12 +55,14 @@ export interface DistillReport {
 
 const SIF_A = 1e-3; // smooth inverse frequency: weight a / (a + p(token)), as in Arora et al. 2017
 
-export async function distillStaticEncoder(
-  teacher: Encoder,
-  texts: readonly string[],
-  options: DistillOptions = {},
-): Promise<{ encoder: StaticEncoder; report: DistillReport }> {
-  const epochs = options.epochs ?? 8;
+export interface DistillResult {
+  /** Parameters of the best epoch, quantised: behaves exactly as after saveStaticEncoder + load. */
+  encoder: StaticEncoder;
+  report: DistillReport;
+}
+
+export async function distillStaticEncoder(teacher: Encoder, texts: readonly string[], options: DistillOptions = {}): Promise<DistillResult> {
+  const epochs = options.epochs ?? 5;
   const seed = options.seed ?? 1;
   const heldOutFraction = options.heldOutFraction ?? 0.1;
   const learningRate = options.learningRate ?? 0.003;
