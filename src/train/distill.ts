@@ -72,6 +72,9 @@ export async function distillStaticEncoder(teacher: Encoder, texts: readonly str
   if (!(learningRate > 0)) throw new TriageError(`distill: learningRate must be > 0, got ${learningRate}`, "E_DISTILL");
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new TriageError(`distill: batchSize must be a whole number >= 1, got ${batchSize}`, "E_DISTILL");
 
+  const bad = [...texts, ...(options.extraTexts ?? [])].findIndex((t) => typeof t !== "string");
+  if (bad >= 0) throw new TriageError(`distill: text ${bad} is not a string`, "E_DISTILL");
+
   const spec = typeof options.vocabulary === "object" ? options.vocabulary : loadShippedVocabulary(options.vocabulary ?? "use");
   const tokenizer = createTokenizer(spec);
   const V = spec.pieces.length;
@@ -167,7 +170,10 @@ export function tokenTexts(spec: TokenizerSpec): (string | null)[] {
 function sifWeights(train: readonly Example[], V: number): Float32Array {
   const counts = new Float64Array(V);
   let total = 0;
-  for (const e of train) for (const id of e.ids) (counts[id]++, total++);
+  for (const e of train) {
+    for (const id of e.ids) counts[id]++;
+    total += e.ids.length;
+  }
   const w = new Float32Array(V);
   for (let r = 0; r < V; r++) w[r] = total > 0 ? SIF_A / (SIF_A + counts[r] / total) : 1;
   return w;

@@ -66,5 +66,7 @@ describe("distillStaticEncoder", () => {
   it("rejects bad options with a clear error", async () => {
     await expect(distillStaticEncoder(new FakeTeacher(), texts, { vocabulary: tinyUnigramVocabulary(), heldOutFraction: 1 })).rejects.toThrow(/heldOutFraction/);
     await expect(distillStaticEncoder(new FakeTeacher(), texts, { vocabulary: tinyUnigramVocabulary(), epochs: -1 })).rejects.toThrow(/epochs/);
+    const notText = [42] as unknown as string[];
+    await expect(distillStaticEncoder(new FakeTeacher(), notText, { vocabulary: tinyUnigramVocabulary() })).rejects.toThrow(/not a string/);
   });
 });
