@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    reporters: ["default", "./test/summary-reporter.ts"],
     // Native addons (onnxruntime, hnswlib, sqlite) and the TF.js encoder are heavy: keep forks few on 2 cores.
     pool: "forks",
     maxWorkers: 2,
