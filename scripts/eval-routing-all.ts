@@ -1,0 +1,86 @@
+/**
+ * Runs `eval-routing` on the five third-party outcome datasets in ../shared/datasets (or $TRIAGE_SHARED_DIR)
+ * and prints one table. Reports go to reports/routing/<name>.{json,md,svg}.
+ * Usage: npx tsx scripts/eval-routing-all.ts [name ...]   (names: gsm8k mmlu arc mbpp winogrande)
+ */
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { withCosts } from "../src/cli/commands/eval-routing.js";
+import { CachedEncoder } from "../src/encoders/cache.js";
+import { UseEncoder } from "../src/encoders/use.js";
+import { evaluateRouting, type RoutingReport } from "../src/eval/routing/evaluate.js";
+import { writeRoutingReport } from "../src/eval/routing/report.js";
+import { splitByPrompt } from "../src/eval/routing/split.js";
+import { loadOutcomes } from "../src/train/outcomes-load.js";
+import type { OutcomeSet } from "../src/train/outcomes.js";
+
+const SEED = 1;
+const shared = resolve(process.env.TRIAGE_SHARED_DIR ?? "../shared/datasets");
+
+interface Dataset {
+  name: string;
+  title: string;
+  load: () => { train: OutcomeSet; test: OutcomeSet };
+}
+
+const routellm = (name: string, title: string, path: string): Dataset => ({
+  name,
+  title,
+  load: () => splitByPrompt(withCosts(loadOutcomes(join(shared, path)), undefined), 0.5, SEED),
+});
+const routerbench = (name: string, title: string, stem: string): Dataset => ({
+  name,
+  title,
+  load: () => ({
+    train: loadOutcomes(join(shared, "routerbench", `${stem}_train.csv`)),
+    test: loadOutcomes(join(shared, "routerbench", `${stem}_test.csv`)),
+  }),
+});
+
+const DATASETS: Dataset[] = [
+  routellm("gsm8k", "RouteLLM GSM8K (Mixtral-8x7B vs GPT-4, seeded 50/50 split)", "routellm/gsm8k/gsm8k_responses.csv"),
+  routellm("mmlu", "RouteLLM MMLU (Mixtral-8x7B vs GPT-4, seeded 50/50 split)", "routellm/mmlu"),
+  routerbench("arc", "RouterBench ARC-challenge (11 models)", "arc_challenge"),
+  routerbench("mbpp", "RouterBench MBPP (11 models)", "mbpp"),
+  routerbench("winogrande", "RouterBench Winogrande (11 models)", "winograde"),
+];
+
+async function main(): Promise<void> {
+  if (!existsSync(join(shared, "routellm")) || !existsSync(join(shared, "routerbench"))) {
+    console.log(`skipped: no outcome datasets at ${shared} (set TRIAGE_SHARED_DIR)`);
+    return;
+  }
+  const wanted = process.argv.slice(2);
+  const chosen = DATASETS.filter((d) => wanted.length === 0 || wanted.includes(d.name));
+  const encoder = new CachedEncoder(await UseEncoder.load(), ".cache/embeddings.sqlite");
+  const results: [Dataset, RoutingReport][] = [];
+  try {
+    for (const d of chosen) {
+      const { train, test } = d.load();
+      const log = (m: string) => process.stderr.write(`${d.name}: ${m}\n`);
+      const report = await evaluateRouting(train, test, (t) => encoder.embed(t), { seed: SEED, log });
+      writeRoutingReport("reports/routing", d.name, d.title, report);
+      results.push([d, report]);
+    }
+  } finally {
+    await encoder.close();
+  }
+  const p = (v: number | null) => (v === null ? "n/a" : `${(v * 100).toFixed(1)}%`);
+  const rows: string[][] = [["dataset", "router", "APGR", "CPT(50%)", "CPT(80%)", "AIQ", "saving@95%", "saving@98%"]];
+  for (const [d, r] of results)
+    for (const [label, c] of [["outcome router", r.router], ["random", r.baselines.random], ["rules", r.baselines.rules], ["zero router", r.baselines.zero]] as const)
+      rows.push([d.name, label, p(c.apgr), p(c.cpt50), p(c.cpt80), p(c.aiq), p(c.saving95), p(c.saving98)]);
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c])).join("  "));
+  console.log("");
+  for (const [d, r] of results) {
+    const b = r.baselines;
+    console.log(
+      `${d.name}: test ${r.testPrompts} prompts; strongest ${r.strong} ${p(b.strongest.quality)} for $${b.strongest.cost.toFixed(2)}; ` +
+        `cheapest ${r.weak} ${p(b.cheapest.quality)} for $${b.cheapest.cost.toFixed(3)}; oracle ${p(b.oracle.quality)} for $${b.oracle.cost.toFixed(3)}; ` +
+        `router at 95%: ${p(r.router.atTarget.quality)} for $${r.router.atTarget.cost.toFixed(3)} (cost inflation ${r.router.atTarget.costInflation}, quality loss ${r.router.atTarget.qualityLoss})`,
+    );
+  }
+}
+
+await main();
