@@ -55,12 +55,12 @@ export function createAdam(V: number, D: number, learningRate: number): AdamStat
 function sentenceSum(p: StaticEncoderParameters, ids: Int32Array, s: Float64Array): void {
   const D = p.dimensions;
   for (let d = 0; d < D; d++) s[d] = p.bias[d];
+  const { table, tokenWeights } = p;
   const n = ids.length;
   for (let k = 0; k < n; k++) {
     const row = ids[k];
-    const c = p.tokenWeights[row] / n;
-    const off = row * D;
-    for (let d = 0; d < D; d++) s[d] += c * p.table[off + d];
+    const c = tokenWeights[row] / n;
+    for (let d = 0, off = row * D; d < D; d++, off++) s[d] += c * table[off];
   }
 }
 
@@ -91,6 +91,8 @@ export function fitEpoch(p: StaticEncoderParameters, train: readonly Example[], 
     random,
   );
   const D = p.dimensions;
+  const { table, tokenWeights } = p;
+  const { gTable } = adam;
   const s = new Float64Array(D);
   const gs = new Float64Array(D);
   for (let b = 0; b < order.length; b += batchSize) {
@@ -112,12 +114,11 @@ export function fitEpoch(p: StaticEncoderParameters, train: readonly Example[], 
           adam.isTouched[row] = 1;
           adam.touched[nTouched++] = row;
         }
-        const c = p.tokenWeights[row] / n;
-        const off = row * D;
+        const c = tokenWeights[row] / n;
         let gw = 0;
-        for (let d = 0; d < D; d++) {
-          gw += p.table[off + d] * gs[d];
-          adam.gTable[off + d] += c * gs[d];
+        for (let d = 0, off = row * D; d < D; d++, off++) {
+          gw += table[off] * gs[d];
+          gTable[off] += c * gs[d];
         }
         adam.gWeights[row] += gw / n;
       }
@@ -130,25 +131,28 @@ function applyAdam(p: StaticEncoderParameters, adam: AdamState, nTouched: number
   const D = p.dimensions;
   adam.step++;
   const lr = (adam.learningRate * Math.sqrt(1 - BETA2 ** adam.step)) / (1 - BETA1 ** adam.step);
-  const update = (x: Float32Array, m: Float32Array, v: Float32Array, g: ArrayLike<number>, xi: number, gi: number): void => {
-    const grad = g[gi];
-    m[xi] = BETA1 * m[xi] + (1 - BETA1) * grad;
-    v[xi] = BETA2 * v[xi] + (1 - BETA2) * grad * grad;
-    x[xi] -= (lr * m[xi]) / (Math.sqrt(v[xi]) + EPSILON);
-  };
+  // Plain loops over local typed arrays: this runs for every touched row of every batch.
+  const { table } = p;
+  const { mTable, vTable, gTable } = adam;
   for (let t = 0; t < nTouched; t++) {
     const row = adam.touched[t];
-    const off = row * D;
-    for (let d = 0; d < D; d++) {
-      update(p.table, adam.mTable, adam.vTable, adam.gTable, off + d, off + d);
-      adam.gTable[off + d] = 0;
+    for (let i = row * D, end = i + D; i < end; i++) {
+      const g = gTable[i];
+      const m = (mTable[i] = BETA1 * mTable[i] + (1 - BETA1) * g);
+      const v = (vTable[i] = BETA2 * vTable[i] + (1 - BETA2) * g * g);
+      table[i] -= (lr * m) / (Math.sqrt(v) + EPSILON);
+      gTable[i] = 0;
     }
-    update(p.tokenWeights, adam.mWeights, adam.vWeights, adam.gWeights, row, row);
-    adam.gWeights[row] = 0;
+    adamScalar(p.tokenWeights, adam.mWeights, adam.vWeights, adam.gWeights, row, lr);
     adam.isTouched[row] = 0;
   }
-  for (let d = 0; d < D; d++) {
-    update(p.bias, adam.mBias, adam.vBias, adam.gBias, d, d);
-    adam.gBias[d] = 0;
-  }
+  for (let d = 0; d < D; d++) adamScalar(p.bias, adam.mBias, adam.vBias, adam.gBias, d, lr);
+}
+
+function adamScalar(x: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array | Float64Array, i: number, lr: number): void {
+  const grad = g[i];
+  m[i] = BETA1 * m[i] + (1 - BETA1) * grad;
+  v[i] = BETA2 * v[i] + (1 - BETA2) * grad * grad;
+  x[i] -= (lr * m[i]) / (Math.sqrt(v[i]) + EPSILON);
+  g[i] = 0;
 }
