@@ -6,18 +6,23 @@ import { ARTIFACT_FILES, readFloat32, readManifest, type Manifest } from "../tra
 import { SoftmaxHead } from "../train/head.js";
 import type { FittedParts } from "../train/parts.js";
 import { TriageError } from "../common/errors.js";
+import { resolveModelDir } from "../retrain/registry.js";
 
 /** A trained artifact read back into memory: manifest, parts and the training examples. */
 export interface LoadedModel {
+  /** What was asked for: an artifact dir, or a registry dir (then re-resolved on every reload). */
   dir: string;
+  /** The artifact dir actually read (a registry's current version). */
+  artifactDir: string;
   manifest: Manifest;
   parts: FittedParts;
   examples: { text: string; label: string }[];
 }
 
 export async function loadModel(dir: string): Promise<LoadedModel> {
-  const manifest = readManifest(dir);
-  const file = (name: string) => join(dir, name);
+  const artifactDir = resolveModelDir(dir);
+  const manifest = readManifest(artifactDir);
+  const file = (name: string) => join(artifactDir, name);
   try {
     const L = manifest.labels.length;
     const dims = manifest.encoder.dimensions;
@@ -42,9 +47,9 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
       index,
       rowLabels: Int32Array.from(examples.map((e) => labelIndex.get(e.label) ?? -1)),
     };
-    return { dir, manifest, parts, examples };
+    return { dir, artifactDir, manifest, parts, examples };
   } catch (err) {
     if (err instanceof TriageError) throw err;
-    throw new TriageError(`${dir}: cannot load model (${(err as Error).message})`);
+    throw new TriageError(`${artifactDir}: cannot load model (${(err as Error).message})`);
   }
 }

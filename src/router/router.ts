@@ -8,7 +8,8 @@ import { centroidDistribution, combine, decide, knnDistribution } from "../train
 import type { DecisionSink, FallbackClassifier } from "./hooks.js";
 import { loadModel, type LoadedModel } from "./model.js";
 import { compileRules, type CompiledRule } from "./rules.js";
-import type { ClassifyOptions, Decision, DecidedBy, Neighbour } from "./types.js";
+import type { ClassifyOptions, Decision, DecidedBy, LowConfidencePolicy, Neighbour } from "./types.js";
+import { DEFAULT_WATCH_INTERVAL_MS, modelStamp, watchModel, type ModelWatcher } from "./watch.js";
 
 export interface RouterOptions {
   /** Encoder to use; must match the artifact's. Default: the artifact's own encoder. */
@@ -21,6 +22,17 @@ export interface RouterOptions {
   maxChars?: number;
   /** Encoder threads (ONNX). */
   threads?: number;
+  /** Overrides the artifact's policy.lowConfidence (e.g. force "fallback"). */
+  lowConfidence?: LowConfidencePolicy;
+  /**
+   * Auto-reload: poll the model dir (a registry's `current` pointer, or an artifact's manifest) and
+   * reload() when it changes. true = every second. Off by default.
+   */
+  watch?: boolean | { intervalMs?: number };
+  /** Called after an automatic reload with the new model version. */
+  onReload?: (version: string) => void;
+  /** An automatic reload failed; the old model keeps serving. Default: a process warning. */
+  onError?: (error: Error) => void;
 }
 
 const DEFAULT_MAX_CHARS = 4000;
@@ -29,6 +41,7 @@ const NEIGHBOURS_FOR_FALLBACK = 5;
 /** Routes queries with a trained artifact: rules, then kNN + centroids + head, then the low-confidence policy. */
 export class Router {
   private readonly rules: CompiledRule[];
+  private watcher: ModelWatcher | undefined;
 
   private constructor(
     private model: LoadedModel,
@@ -39,11 +52,23 @@ export class Router {
   }
 
   static async load(dir: string, options: RouterOptions = {}): Promise<Router> {
+    const stamp = options.watch ? modelStamp(dir) : null; // before loading, so a switch during load is seen
     const model = await loadModel(dir);
     let encoder = options.encoder;
     if (encoder) assertSameEncoder(model.manifest.encoder, encoder);
     else encoder = await encoderForArtifact(model.manifest.encoder, { threads: options.threads });
-    return new Router(model, encoder, options);
+    const router = new Router(model, encoder, options);
+    if (options.watch) router.startWatching(stamp, typeof options.watch === "object" ? options.watch.intervalMs : undefined);
+    return router;
+  }
+
+  private startWatching(stamp: string | null, intervalMs = DEFAULT_WATCH_INTERVAL_MS): void {
+    const onError = this.options.onError ?? ((e: Error) => process.emitWarning(`model reload failed, still serving ${this.version}: ${e.message}`, "TriageRouter"));
+    this.watcher = watchModel(this.model.dir, stamp, intervalMs, async () => {
+      const before = this.version;
+      await this.reload();
+      if (this.version !== before) this.options.onReload?.(this.version);
+    }, onError);
   }
 
   get manifest(): Manifest {
@@ -96,6 +121,7 @@ export class Router {
   }
 
   async close(): Promise<void> {
+    this.watcher?.stop();
     await this.encoder.close?.();
   }
 
@@ -131,7 +157,7 @@ export class Router {
     const base = { modelLabel, confidence: top.confidence, margin: top.margin, scores, neighbours, stage: "full" as const };
     if (top.margin >= manifest.calibration.threshold) return this.decision(options, start, { ...base, label: modelLabel, decidedBy: "model", lowConfidence: false });
 
-    const policy = manifest.config.policy.lowConfidence;
+    const policy = this.options.lowConfidence ?? manifest.config.policy.lowConfidence;
     const byPolicy = this.policyLabel(top.best, top.second);
     if (policy !== "fallback" || !this.options.fallback)
       return this.decision(options, start, { ...base, label: byPolicy.label, decidedBy: byPolicy.decidedBy, lowConfidence: true });
@@ -147,7 +173,7 @@ export class Router {
   private policyLabel(best: number, second: number): { label: string; decidedBy: DecidedBy } {
     const { labels, ordered, config } = this.model.manifest;
     const abstain = config.policy.abstainLabel;
-    if (config.policy.lowConfidence === "abstain" && abstain !== undefined) return { label: abstain, decidedBy: "abstain" };
+    if ((this.options.lowConfidence ?? config.policy.lowConfidence) === "abstain" && abstain !== undefined) return { label: abstain, decidedBy: "abstain" };
     const pick = ordered && second >= 0 ? Math.max(best, second) : best;
     return { label: labels[pick], decidedBy: "escalate" };
   }
