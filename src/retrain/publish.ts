@@ -1,0 +1,15 @@
+import { train, type TrainOptions, type TrainResult } from "../train/train.js";
+import { DEFAULT_KEEP_VERSIONS, ModelRegistry } from "./registry.js";
+
+/** Trains a new version into a registry and points `current` at it (`triage train --registry`). */
+export async function trainIntoRegistry(
+  root: string,
+  options: Omit<TrainOptions, "out">,
+  keepVersions = DEFAULT_KEEP_VERSIONS,
+): Promise<TrainResult & { version: string; pruned: string[] }> {
+  const registry = new ModelRegistry(root);
+  const version = registry.nextVersion();
+  const result = await train({ ...options, out: registry.versionDir(version) });
+  registry.promote(version);
+  return { ...result, version, pruned: registry.prune(keepVersions) };
+}

@@ -1,0 +1,233 @@
+import { join } from "node:path";
+import { writeFileAtomic } from "../common/atomic.js";
+import { loadRoutesConfig } from "../config/load.js";
+import type { RoutesConfig } from "../config/schema.js";
+import { CachedEncoder } from "../encoders/cache.js";
+import { DEFAULT_CACHE_PATH, encoderForArtifact, resolveEncoder } from "../encoders/resolve.js";
+import type { Encoder, EncoderRef } from "../encoders/types.js";
+import { evaluate, type EvalReport } from "../eval/evaluate.js";
+import { Router } from "../router/router.js";
+import { DecisionLog } from "../store/log.js";
+import { loadExamples, type Example } from "../train/data.js";
+import { readManifest, type Manifest } from "../train/artifact.js";
+import { train } from "../train/train.js";
+import { buildTrainingSet, type Provenance, type TrainingSetOptions } from "./dataset.js";
+import { acquireLock } from "./lock.js";
+import { DEFAULT_KEEP_VERSIONS, ModelRegistry } from "./registry.js";
+
+export type RetrainMetric = "accuracy" | "macroF1";
+
+export interface RetrainOptions {
+  /** Registry directory (models/<name>); with no current version yet, the candidate is promoted unconditionally. */
+  registry: string;
+  /** The curated labelled examples (JSONL/CSV path or in memory). */
+  baseData: string | readonly Example[];
+  /** Decision log (SQLite) to learn from. */
+  logDb: string;
+  /** Fixed evaluation set; the newest human labels from the log are added to it (and kept out of training). */
+  evalData?: string | readonly Example[];
+  heldOut?: TrainingSetOptions["heldOut"];
+  /** Compared on the held-out data; default "accuracy" (top-1, in-scope). */
+  metric?: RetrainMetric;
+  /** Promote when candidate - current >= minDelta (default 0: not worse). Negative tolerates a small drop. */
+  minDelta?: number;
+  includeHighConfidence?: TrainingSetOptions["includeHighConfidence"];
+  fallbackAgreements?: boolean;
+  /** Only log rows at or after this time (ms since epoch). */
+  since?: number;
+  /** Routes config; default: the current model's. Required for a registry without a current version unless labels come from the data. */
+  config?: string | RoutesConfig;
+  /** Encoder; default: the current model's (through the embedding cache, so only new text is embedded). */
+  encoder?: Encoder;
+  encoderRef?: EncoderRef;
+  /** For a registry without a current version and no `encoder`: auto | use | onnx | onnx:DIR. */
+  encoderSpec?: string;
+  /** Versions kept on disk after a promotion (default 5; current and previous always kept). */
+  keepVersions?: number;
+  folds?: number;
+  seed?: number;
+  targetAccuracy?: number;
+  onProgress?: (message: string) => void;
+  onWarning?: (message: string) => void;
+}
+
+/** The part of an EvalReport the retrain report keeps. */
+export interface ModelMetrics {
+  version: string;
+  /** Registry version name (v0003). */
+  registryVersion: string;
+  n: number;
+  accuracy: number;
+  macroF1: number;
+  coverage: number;
+  acceptedAccuracy: number;
+  outOfScope?: { n: number; recall: number };
+}
+
+export interface RetrainReport {
+  promoted: boolean;
+  reason: string;
+  metric: RetrainMetric;
+  minDelta: number;
+  registry: string;
+  /** Registry version serving after this run. */
+  served: string;
+  /** The newly trained version (kept on disk even when not promoted). */
+  candidateVersion: string;
+  /** Candidate on the held-out data (null when there was none). */
+  candidate: ModelMetrics | null;
+  /** The version that was current when the run started, on the same data (null on an empty registry or without held-out data). */
+  current: ModelMetrics | null;
+  heldOut: { eval: number; human: number };
+  training: { examples: number; base: number; fromLog: number };
+  provenance: Provenance;
+  pruned: string[];
+  seconds: number;
+}
+
+/**
+ * Retrains from the base data plus the decision log, evaluates candidate and current model on the same
+ * held-out data, and switches the registry's pointer only if the candidate is not worse. A process killed
+ * at any point leaves the current model untouched: the candidate is built under a temporary name and the
+ * pointer is replaced by rename.
+ */
+export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
+  const t0 = performance.now();
+  const progress = options.onProgress ?? (() => {});
+  const registry = new ModelRegistry(options.registry);
+  const release = acquireLock(join(registry.root, ".retrain.lock"), `retraining ${registry.root}`);
+  const ownEncoder: Encoder[] = [];
+  try {
+    const currentVersion = registry.current();
+    const currentManifest: Manifest | null = currentVersion ? readManifest(registry.versionDir(currentVersion)) : null;
+    const config = resolveConfig(options.config) ?? currentManifest?.config;
+    const labels = config?.labels.map((l) => l.name);
+
+    const base = typeof options.baseData === "string" ? loadExamples(options.baseData, { allowedLabels: labels }).examples : [...options.baseData];
+    const evalSet = options.evalData === undefined ? [] : typeof options.evalData === "string" ? loadExamples(options.evalData).examples : [...options.evalData];
+
+    progress(`reading decisions from ${options.logDb}`);
+    const log = DecisionLog.open(options.logDb, { readonly: true });
+    let set;
+    try {
+      const trainLabels = labels ?? [...new Set(base.map((e) => e.label))].sort();
+      set = buildTrainingSet(base, log.rows(options.since !== undefined ? { since: options.since } : {}), {
+        labels: trainLabels,
+        ordered: config?.ordered ?? false,
+        includeHighConfidence: options.includeHighConfidence,
+        fallbackAgreements: options.fallbackAgreements,
+        heldOut: options.heldOut,
+      });
+    } finally {
+      log.close();
+    }
+    const heldOut = [...evalSet, ...set.heldOut];
+    const fromLog = set.examples.length - set.provenance.sources.base.used;
+
+    let encoder = options.encoder;
+    let encoderRef = options.encoderRef;
+    if (!encoder) {
+      if (currentManifest) {
+        encoder = new CachedEncoder(await encoderForArtifact(currentManifest.encoder), DEFAULT_CACHE_PATH);
+        encoderRef = currentManifest.encoder;
+      } else {
+        const r = await resolveEncoder({ spec: options.encoderSpec ?? "auto" });
+        encoder = r.encoder;
+        encoderRef = r.ref;
+      }
+      ownEncoder.push(encoder);
+    } else encoderRef ??= currentManifest?.encoder;
+
+    const version = registry.nextVersion();
+    const dir = registry.versionDir(version);
+    progress(`training candidate ${version} on ${set.examples.length} examples (${fromLog} from the log)`);
+    const trained = await train({
+      data: set.examples,
+      config,
+      encoder,
+      encoderRef,
+      out: dir,
+      folds: options.folds,
+      seed: options.seed,
+      targetAccuracy: options.targetAccuracy,
+      onWarning: options.onWarning,
+      onProgress: (p) => {
+        if (p.phase === "crossval") progress(`cross-validation fold ${p.fold}/${p.folds}`);
+      },
+    });
+
+    const metric = options.metric ?? "accuracy";
+    const minDelta = options.minDelta ?? 0;
+    const report: Omit<RetrainReport, "promoted" | "reason" | "served" | "current" | "candidate" | "pruned" | "seconds"> = {
+      metric,
+      minDelta,
+      registry: registry.root,
+      heldOut: { eval: evalSet.length, human: set.heldOut.length },
+      training: { examples: set.examples.length, base: set.provenance.sources.base.used, fromLog },
+      provenance: set.provenance,
+      candidateVersion: version,
+    };
+    const finish = (promoted: boolean, reason: string, candidate: ModelMetrics | null, current: ModelMetrics | null): RetrainReport => {
+      const pruned = promoted ? registry.prune(options.keepVersions ?? DEFAULT_KEEP_VERSIONS) : [];
+      const out: RetrainReport = {
+        promoted,
+        reason,
+        ...report,
+        served: registry.current() ?? version,
+        candidate,
+        current,
+        pruned,
+        seconds: (performance.now() - t0) / 1000,
+      };
+      writeFileAtomic(join(dir, "retrain-report.json"), JSON.stringify(out, null, 2) + "\n");
+      return out;
+    };
+
+    let candidateMetrics: ModelMetrics | null = null;
+    if (heldOut.length > 0) {
+      progress(`evaluating ${version} on ${heldOut.length} held-out examples`);
+      candidateMetrics = await measure(dir, version, encoder, heldOut);
+    }
+    if (!currentVersion) {
+      registry.promote(version);
+      return finish(true, "the registry had no current version", candidateMetrics, null);
+    }
+    if (heldOut.length === 0)
+      return finish(false, "no held-out data to compare on: pass an eval set (--eval) or record human labels", null, null);
+    progress(`evaluating current ${currentVersion} on the same data`);
+    const currentMetrics = await measure(registry.versionDir(currentVersion), currentVersion, encoder, heldOut);
+    const delta = candidateMetrics![metric] - currentMetrics[metric];
+    const verdict = `${metric} ${fmt(candidateMetrics![metric])} (candidate ${version}) vs ${fmt(currentMetrics[metric])} (current ${currentVersion}) on ${heldOut.length} held-out examples: delta ${delta >= 0 ? "+" : ""}${fmt(delta)}`;
+    // The pointer may have moved (rollback) while we trained: compare against what serves now, then switch.
+    if (registry.current() !== currentVersion) return finish(false, `the current version changed during retraining; not switching. ${verdict}`, candidateMetrics, currentMetrics);
+    if (delta + 1e-12 < minDelta) return finish(false, `kept ${currentVersion}: candidate is worse by the metric (${verdict}, needs >= ${fmt(minDelta)})`, candidateMetrics, currentMetrics);
+    registry.promote(version);
+    return finish(true, `promoted ${version}: ${verdict}`, candidateMetrics, currentMetrics);
+  } finally {
+    for (const e of ownEncoder) await e.close?.();
+    release();
+  }
+}
+
+async function measure(dir: string, registryVersion: string, encoder: Encoder, examples: readonly Example[]): Promise<ModelMetrics> {
+  // No close(): that would close the shared encoder; the router holds nothing else that needs releasing.
+  const router = await Router.load(dir, { encoder });
+  const r: EvalReport = await evaluate(router, examples);
+  return {
+    version: router.version,
+    registryVersion,
+    n: examples.length,
+    accuracy: r.accuracy,
+    macroF1: r.macroF1,
+    coverage: r.coverage,
+    acceptedAccuracy: r.acceptedAccuracy,
+    ...(r.outOfScope ? { outOfScope: r.outOfScope } : {}),
+  };
+}
+
+function resolveConfig(config: RetrainOptions["config"]): RoutesConfig | undefined {
+  if (config === undefined) return undefined;
+  return typeof config === "string" ? loadRoutesConfig(config) : config;
+}
+
+const fmt = (x: number) => x.toFixed(4);
