@@ -115,7 +115,10 @@ export function buildTrainingSet(base: readonly Example[], logged: Iterable<Logg
       kept.set(key, c);
       continue;
     }
-    const newWins = TRUST[c.source] > TRUST[old.source] || (TRUST[c.source] === TRUST[old.source] && c.ts >= old.ts);
+    // Same label: keep the first one seen unless the newcomer is more trusted (provenance goes to the best source).
+    // Different labels: the more trusted wins; between equals, the newer label.
+    const sameTrust = TRUST[c.source] === TRUST[old.source];
+    const newWins = TRUST[c.source] > TRUST[old.source] || (sameTrust && old.label !== c.label && c.ts >= old.ts);
     const loser = newWins ? old : c;
     if (old.label === c.label) provenance.sources[loser.source].duplicates++;
     else provenance.sources[loser.source].overridden++;
