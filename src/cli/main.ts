@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { TriageError } from "../common/errors.js";
+import { registerBench } from "./commands/bench.js";
 import { registerEval } from "./commands/eval.js";
 import { registerInfo } from "./commands/info.js";
 import { registerModel } from "./commands/model.js";
@@ -14,6 +15,7 @@ const program = new Command()
 registerTrain(program);
 registerRoute(program);
 registerEval(program);
+registerBench(program);
 registerInfo(program);
 registerModel(program);
 

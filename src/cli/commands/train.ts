@@ -14,10 +14,10 @@ export function registerTrain(program: Command): void {
     .option("--text-field <name>", "field holding the query text", "text")
     .option("--label-field <name>", "field holding the label", "label")
     .option("--encoder <spec>", "auto | use | onnx | onnx:DIR (auto: ONNX MiniLM if pulled, else the npm-shipped encoder)", "auto")
-    .option("--folds <n>", "cross-validation folds", positiveInt, 5)
+    .option("--folds <n>", "cross-validation folds (default 5, or 3 from 2,000 examples)", positiveInt)
     .option("--target-accuracy <x>", "accuracy the confident decisions must reach (default: config, else 0.95)", unitInterval)
     .option("--json", "print the manifest as JSON on stdout")
-    .action(async (opts: { data: string; out: string; config?: string; textField: string; labelField: string; encoder: string; folds: number; targetAccuracy?: number; json?: boolean }) => {
+    .action(async (opts: { data: string; out: string; config?: string; textField: string; labelField: string; encoder: string; folds?: number; targetAccuracy?: number; json?: boolean }) => {
       const { encoder, reason, ref } = await resolveEncoder({ spec: opts.encoder });
       info(`encoder: ${encoder.id} (${reason})`);
       const bar = progressBar("embedding");

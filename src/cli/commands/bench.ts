@@ -1,0 +1,73 @@
+import type { Command } from "commander";
+import { join } from "node:path";
+import { writeFileAtomic } from "../../common/atomic.js";
+import { runBench, type BenchReport } from "../../eval/bench.js";
+import { info, pct, table } from "../output.js";
+import { positiveInt } from "../parse.js";
+
+export function registerBench(program: Command): void {
+  program
+    .command("bench")
+    .description("measure single-query latency (p50/p95/p99, embedding share), batch and training throughput, load time, memory; optionally Banking77/CLINC150 accuracy")
+    .requiredOption("--model <dir>", "model artifact directory")
+    .option("--queries <n>", "single-query calls to time", positiveInt, 1000)
+    .option("--datasets", "also train and evaluate on ../shared/datasets (Banking77, CLINC150) when present")
+    .option("--out <dir>", "where to write bench.json and bench.md", "reports")
+    .option("--json", "print the JSON report on stdout")
+    .action(async (opts: { model: string; queries: number; datasets?: boolean; out: string; json?: boolean }) => {
+      const report = await runBench({ modelDir: opts.model, singleQueries: opts.queries, datasets: opts.datasets, log: (l) => info(l) });
+      writeFileAtomic(join(opts.out, "bench.json"), JSON.stringify(report, null, 2) + "\n");
+      writeFileAtomic(join(opts.out, "bench.md"), renderMarkdown(report));
+      if (opts.json) process.stdout.write(JSON.stringify(report) + "\n");
+      else info("\n" + renderMarkdown(report));
+      info(`wrote ${join(opts.out, "bench.json")} and ${join(opts.out, "bench.md")}`);
+    });
+}
+
+const ms = (x: number) => x.toFixed(2);
+
+export function renderMarkdown(r: BenchReport): string {
+  const lines = [
+    `# triage bench — ${r.createdAt}`,
+    "",
+    `Machine: ${r.machine.cpus} CPUs, Node ${r.machine.node}, load average ${r.machine.loadAverage.map((x) => x.toFixed(1)).join(" / ")}. Model ${r.model.version} (${r.model.encoder}).`,
+    "",
+    "## Single-query classify latency (ms)",
+    "",
+    "```",
+    table([
+      ["encoder", "queries", "p50", "p95", "p99", "embed p50", "embed p95", "embed p99"],
+      ...Object.entries(r.encoders).map(([id, q]) => [id, q.queries, ms(q.p50), ms(q.p95), ms(q.p99), ms(q.embed.p50), ms(q.embed.p95), ms(q.embed.p99)]),
+    ]),
+    "```",
+    "",
+    `Batch throughput: ${r.batch.queriesPerSecond.toFixed(0)} queries/s (batches of ${r.batch.size}). Training: ${r.training.examples} examples in ${r.training.seconds.toFixed(1)} s (${r.training.examplesPerSecond.toFixed(1)}/s overall, embedding ${r.training.embedPerSecond.toFixed(1)}/s). Artifact load: ${r.loadMs.toFixed(0)} ms. Peak RSS: ${r.peakRssMb.toFixed(0)} MB.`,
+  ];
+  if (r.datasets.length) {
+    lines.push(
+      "",
+      "## Third-party datasets (train -> test)",
+      "",
+      "```",
+      table([
+        ["dataset", "train", "test", "train s", "accuracy", "macro-F1", "coverage", "acc@coverage", "oos recall", "p50", "p99"],
+        ...r.datasets.map((d) => [
+          d.dataset,
+          d.trainExamples,
+          d.testQueries,
+          d.trainSeconds.toFixed(0),
+          pct(d.accuracy),
+          pct(d.macroF1),
+          pct(d.coverage),
+          pct(d.acceptedAccuracy),
+          d.outOfScopeRecall === undefined ? "-" : pct(d.outOfScopeRecall),
+          ms(d.latency.p50),
+          ms(d.latency.p99),
+        ]),
+      ]),
+      "```",
+    );
+  }
+  if (r.skipped.length) lines.push("", ...r.skipped.map((s) => `- ${s}`));
+  return lines.join("\n") + "\n";
+}

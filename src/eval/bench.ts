@@ -1,0 +1,178 @@
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { percentile } from "../common/vector.js";
+import { CachedEncoder } from "../encoders/cache.js";
+import { DEFAULT_CACHE_PATH, encoderForArtifact } from "../encoders/resolve.js";
+import { TimedEncoder } from "../encoders/timed.js";
+import type { Encoder } from "../encoders/types.js";
+import { Router } from "../router/router.js";
+import { readManifest } from "../train/artifact.js";
+import type { Example } from "../train/data.js";
+import { train } from "../train/train.js";
+import { loadBanking77, loadClinc150, type IntentDataset } from "./datasets.js";
+import { evaluate } from "./evaluate.js";
+
+export interface Quantiles {
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+export interface DatasetBench {
+  dataset: string;
+  trainExamples: number;
+  testQueries: number;
+  trainSeconds: number;
+  accuracy: number;
+  macroF1: number;
+  coverage: number;
+  acceptedAccuracy: number;
+  outOfScopeRecall?: number;
+  /** Single-query classify latency over the test split (no repeats), ms. */
+  latency: Quantiles;
+}
+
+export interface BenchReport {
+  createdAt: string;
+  machine: { cpus: number; node: string; loadAverage: number[] };
+  model: { dir: string; version: string; encoder: string };
+  /** Single-query classify latency per encoder, ms, with the embedding's share. */
+  encoders: Record<string, Quantiles & { embed: Quantiles; queries: number }>;
+  batch: { size: number; queriesPerSecond: number };
+  training: { examples: number; seconds: number; examplesPerSecond: number; embedPerSecond: number };
+  loadMs: number;
+  peakRssMb: number;
+  datasets: DatasetBench[];
+  skipped: string[];
+}
+
+export interface BenchOptions {
+  modelDir: string;
+  /** Queries for the latency run; default: the model's examples plus the shipped test set, deduplicated. */
+  queries?: string[];
+  /** At least this many single-query calls (default 1,000). */
+  singleQueries?: number;
+  /** Also train and evaluate on Banking77 and CLINC150 from shared/ when present. */
+  datasets?: boolean;
+  log?: (line: string) => void;
+}
+
+export function quantiles(values: readonly number[]): Quantiles {
+  const s = [...values].sort((a, b) => a - b);
+  return { p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99) };
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const log = options.log ?? (() => {});
+  const manifest = readManifest(options.modelDir);
+  const t0 = performance.now();
+  const encoder = new TimedEncoder(await encoderForArtifact(manifest.encoder));
+  const router = await Router.load(options.modelDir, { encoder });
+  const loadMs = performance.now() - t0;
+  const examples = readFileSync(join(options.modelDir, "examples.jsonl"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Example);
+  const pool = options.queries ?? [...new Set([...examples.map((e) => e.text), ...shippedTestTexts()])];
+  const wanted = Math.max(options.singleQueries ?? 1000, pool.length);
+
+  log(`single-query latency: ${wanted} queries with ${encoder.id}`);
+  const single = await singleQueryLatency(router, encoder, pool, wanted);
+
+  log("batch throughput");
+  const batchSize = 64;
+  const batchTexts = pool.slice(0, batchSize * 4);
+  const tb = performance.now();
+  for (let i = 0; i < batchTexts.length; i += batchSize) await router.classifyBatch(batchTexts.slice(i, i + batchSize));
+  const batchQps = batchTexts.length / ((performance.now() - tb) / 1000);
+
+  log("training throughput (uncached embedding + fit)");
+  const sample = examples.slice(0, 400);
+  const out = mkdtempSync(join(tmpdir(), "triage-bench-"));
+  const tt = performance.now();
+  const trained = await train({ data: sample, config: manifest.config, encoder, out: join(out, "m") });
+  const trainSeconds = (performance.now() - tt) / 1000;
+  rmSync(out, { recursive: true, force: true });
+
+  const report: BenchReport = {
+    createdAt: new Date().toISOString(),
+    machine: { cpus: cpus().length, node: process.version, loadAverage: loadavg() },
+    model: { dir: options.modelDir, version: router.version, encoder: encoder.id },
+    encoders: { [encoder.id]: { ...single.total, embed: single.embed, queries: wanted } },
+    batch: { size: batchSize, queriesPerSecond: batchQps },
+    training: { examples: sample.length, seconds: trainSeconds, examplesPerSecond: sample.length / trainSeconds, embedPerSecond: sample.length / trained.seconds.embed },
+    loadMs,
+    peakRssMb: 0,
+    datasets: [],
+    skipped: [],
+  };
+  await router.close();
+
+  if (options.datasets) {
+    for (const load of [loadBanking77, loadClinc150]) {
+      const r = load();
+      if (!r.dataset) {
+        report.skipped.push(r.skipped);
+        log(r.skipped);
+        continue;
+      }
+      log(`${r.dataset.name}: training on ${r.dataset.train.length} examples`);
+      report.datasets.push(await benchDataset(r.dataset, await encoderForArtifact(manifest.encoder), log));
+    }
+  }
+  report.peakRssMb = process.resourceUsage().maxRSS / 1024;
+  return report;
+}
+
+async function singleQueryLatency(router: Router, encoder: TimedEncoder, pool: readonly string[], n: number) {
+  // Warm up the encoder graph and V8 before measuring.
+  for (const q of pool.slice(0, 20)) await router.classify(q);
+  const total: number[] = [];
+  const embed: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const d = await router.classify(pool[i % pool.length]);
+    total.push(d.latencyMs);
+    embed.push(d.stage === "rule" ? 0 : encoder.lastMs);
+  }
+  return { total: quantiles(total), embed: quantiles(embed) };
+}
+
+async function benchDataset(ds: IntentDataset, encoder: Encoder, log: (l: string) => void): Promise<DatasetBench> {
+  // Training goes through the on-disk cache (re-runs are quick); the router measured below does not.
+  const cached = new CachedEncoder(encoder, DEFAULT_CACHE_PATH);
+  const out = mkdtempSync(join(tmpdir(), `triage-${ds.name}-`));
+  const t = performance.now();
+  await train({ data: ds.train, encoder: cached, out: join(out, "m"), onWarning: log });
+  const trainSeconds = (performance.now() - t) / 1000;
+  const router = await Router.load(join(out, "m"), { encoder });
+  log(`${ds.name}: evaluating ${ds.test.length} test queries one at a time`);
+  const r = await evaluate(router, ds.test, { batchSize: 1 });
+  await router.close();
+  rmSync(out, { recursive: true, force: true });
+  return {
+    dataset: ds.name,
+    trainExamples: ds.train.length,
+    testQueries: ds.test.length,
+    trainSeconds,
+    accuracy: r.accuracy,
+    macroF1: r.macroF1,
+    coverage: r.coverage,
+    acceptedAccuracy: r.acceptedAccuracy,
+    ...(r.outOfScope ? { outOfScopeRecall: r.outOfScope.recall } : {}),
+    latency: r.latency,
+  };
+}
+
+function shippedTestTexts(): string[] {
+  try {
+    const path = join(import.meta.dirname, "..", "..", "data", "tiers", "test.jsonl");
+    return readFileSync(path, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as Example).text);
+  } catch {
+    return [];
+  }
+}
