@@ -1,0 +1,48 @@
+import type { Command } from "commander";
+import { LlmClassifier } from "../../fallback/index.js";
+import { createServer } from "../../server/index.js";
+import { loadServerConfig } from "../../server/config.js";
+import { info } from "../output.js";
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`expected a port number 0..65535, got "${value}"`);
+  return n;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description(
+      "serve /v1/route, an OpenAI-compatible /v1/chat/completions proxy, /v1/stats, /healthz, /metrics and /admin/reload; " +
+        "auth is on when TRIAGE_API_KEYS (comma-separated) is set; prints one JSON line with the address once listening",
+    )
+    .requiredOption("--model <dir>", "model artifact (or registry) directory")
+    .option("--port <n>", "port (0: any free port)", port, 8787)
+    .option("--host <host>", "interface to listen on (default: the config's, 127.0.0.1)")
+    .option("--config <file>", "server config (YAML or JSON): providers, tiers, gates, escalation, auth, limits")
+    .option("--log-db <file>", "decision log (SQLite); decisions and cost outcomes are written there")
+    .action(async (opts: { model: string; port: number; host?: string; config?: string; logDb?: string }) => {
+      const config = loadServerConfig(opts.config);
+      const server = await createServer({ model: opts.model, config, log: opts.logDb, fallback: LlmClassifier.fromEnv() });
+      const { url, port: actual } = await server.start(opts.port, opts.host);
+      process.stdout.write(
+        JSON.stringify({ listening: url, port: actual, modelVersion: server.router.version, providers: config.providers.map((p) => p.name), auth: config.auth.tokens.length > 0 }) + "\n",
+      );
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        info(`triage serve: ${signal}, draining in-flight requests (up to ${config.drainTimeoutMs} ms)`);
+        server.close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            info(`triage serve: shutdown failed: ${(err as Error).message}`);
+            process.exit(1);
+          },
+        );
+      };
+      process.once("SIGTERM", () => stop("SIGTERM"));
+      process.once("SIGINT", () => stop("SIGINT"));
+    });
+}

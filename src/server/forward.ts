@@ -1,0 +1,173 @@
+/**
+ * One chat request to an ordered list of providers: failover on timeouts, 408/409/429/5xx, connection
+ * errors and unusable answers; other 4xx go back to the caller (the request itself is wrong). A stream
+ * is committed to its provider once its first byte arrives: nothing is retried after that, because
+ * the caller may already have shown part of the answer.
+ */
+import { ApiError, toErrorStatus } from "./errors.js";
+import type { Provider, ProviderPool } from "./providers.js";
+
+export type AttemptOutcome = "ok" | "timeout" | "connection" | "status" | "invalid" | "circuit-open" | "budget" | "cancelled";
+
+export interface AttemptRecord {
+  provider: string;
+  outcome: AttemptOutcome;
+  status?: number;
+  /** Scrubbed of provider keys. */
+  message?: string;
+  ms: number;
+}
+
+export interface ForwardOptions {
+  stream: boolean;
+  /** The caller went away or the request deadline passed. */
+  signal?: AbortSignal;
+  /** Upstream calls for this tier, failovers and retries included. */
+  maxAttempts: number;
+}
+
+export type ForwardResult =
+  | { kind: "json"; provider: string; body: Record<string, unknown>; attempts: AttemptRecord[] }
+  /** The SSE body, first chunk included; the caller must consume or cancel it. */
+  | { kind: "stream"; provider: string; body: ReadableStream<Uint8Array>; attempts: AttemptRecord[] }
+  | { kind: "error"; error: ApiError; attempts: AttemptRecord[] };
+
+type CallResult =
+  | { ok: true; json?: Record<string, unknown>; stream?: ReadableStream<Uint8Array> }
+  | { ok: false; outcome: Exclude<AttemptOutcome, "ok" | "circuit-open" | "budget">; retryable: boolean; status?: number; message: string };
+
+const RETRYABLE_STATUS = new Set([408, 409, 429]);
+
+export async function forward(pool: ProviderPool, providerNames: readonly string[], body: Record<string, unknown>, options: ForwardOptions): Promise<ForwardResult> {
+  const attempts: AttemptRecord[] = [];
+  let calls = 0;
+  let last: CallResult | undefined;
+  outer: for (const name of providerNames) {
+    const provider = pool.get(name);
+    if (!provider) continue;
+    for (let t = 0; t <= provider.retries; t++) {
+      if (calls >= options.maxAttempts) break outer;
+      if (calls > 0 && !pool.budget.tryWithdraw()) {
+        attempts.push({ provider: name, outcome: "budget", message: "retry budget exhausted", ms: 0 });
+        break outer;
+      }
+      if (!provider.circuit.tryAcquire()) {
+        attempts.push({ provider: name, outcome: "circuit-open", ms: 0 });
+        continue outer;
+      }
+      calls++;
+      const started = performance.now();
+      const result = await callOnce(pool, provider, body, options);
+      const ms = performance.now() - started;
+      if (result.ok) {
+        provider.circuit.onSuccess();
+        attempts.push({ provider: name, outcome: "ok", ms });
+        if (result.stream) return { kind: "stream", provider: name, body: result.stream, attempts };
+        return { kind: "json", provider: name, body: result.json!, attempts };
+      }
+      attempts.push({ provider: name, outcome: result.outcome, status: result.status, message: result.message, ms });
+      last = result;
+      if (result.outcome === "cancelled") {
+        // Not the provider's fault, but a half-open trial slot must be released; count it as a failure
+        // (conservative: the breaker re-opens for one cooldown at worst).
+        provider.circuit.onFailure();
+        return { kind: "error", error: new ApiError(408, "request cancelled or timed out before a provider answered", "invalid_request_error", null, "request_timeout"), attempts };
+      }
+      if (!result.retryable) {
+        provider.circuit.onSuccess(); // it answered; the request is what is wrong
+        return { kind: "error", error: new ApiError(toErrorStatus(result.status ?? 400), result.message, undefined, null, "upstream_error"), attempts };
+      }
+      provider.circuit.onFailure();
+    }
+  }
+  return { kind: "error", error: exhausted(attempts, last), attempts };
+}
+
+function exhausted(attempts: AttemptRecord[], last: CallResult | undefined): ApiError {
+  const tried = attempts.map((a) => `${a.provider}: ${a.outcome}${a.status ? ` ${a.status}` : ""}`).join(", ");
+  if (!last) return new ApiError(503, `no provider available (${tried || "none configured for this tier"})`, "server_error", null, "providers_unavailable");
+  if (last.ok) return new ApiError(502, "unexpected provider state", "server_error");
+  if (last.outcome === "timeout") return new ApiError(504, `providers timed out (${tried})`, "server_error", null, "upstream_timeout");
+  if (last.status === 429) return new ApiError(429, `providers are rate limiting (${tried}): ${last.message}`, "rate_limit_exceeded", null, "upstream_rate_limited");
+  return new ApiError(502, `providers failed (${tried}): ${last.message}`, "server_error", null, "upstream_error");
+}
+
+async function callOnce(pool: ProviderPool, provider: Provider, body: Record<string, unknown>, options: ForwardOptions): Promise<CallResult> {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), provider.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([timeout.signal, options.signal]) : timeout.signal;
+  try {
+    const res = await fetch(`${provider.baseURL.replace(/\/+$/, "")}/chat/completions`, {
+      method: "POST",
+      headers: { ...provider.headers, "content-type": "application/json", authorization: `Bearer ${provider.apiKey}` },
+      body: JSON.stringify(body),
+      signal,
+    });
+    if (!res.ok) {
+      const text = await res.text().catch(() => "");
+      const message =
+        res.status === 401 || res.status === 403
+          ? `provider "${provider.name}" rejected its credentials (${res.status}); check its API key`
+          : `provider "${provider.name}" answered ${res.status}: ${pool.scrub(errorMessage(text))}`;
+      // A provider rejecting our key is our configuration problem: fail over rather than blame the caller.
+      const retryable = RETRYABLE_STATUS.has(res.status) || res.status >= 500 || res.status === 401 || res.status === 403;
+      return { ok: false, outcome: "status", retryable, status: res.status, message };
+    }
+    if (!options.stream) {
+      const text = await res.text();
+      const json = parseObject(text);
+      if (!json || !Array.isArray(json.choices)) return { ok: false, outcome: "invalid", retryable: true, message: `provider "${provider.name}" sent a body that is not a chat completion` };
+      return { ok: true, json };
+    }
+    if (!res.body) return { ok: false, outcome: "invalid", retryable: true, message: `provider "${provider.name}" sent no stream body` };
+    const reader = res.body.getReader();
+    const first = await reader.read();
+    if (first.done) return { ok: false, outcome: "invalid", retryable: true, message: `provider "${provider.name}" closed the stream before any data` };
+    return { ok: true, stream: resumeStream(first.value, reader) };
+  } catch (err) {
+    if (options.signal?.aborted) return { ok: false, outcome: "cancelled", retryable: false, message: "cancelled" };
+    if (timeout.signal.aborted) return { ok: false, outcome: "timeout", retryable: true, message: `provider "${provider.name}" timed out after ${provider.timeoutMs} ms` };
+    return { ok: false, outcome: "connection", retryable: true, message: `provider "${provider.name}": ${pool.scrub(innermost(err))}` };
+  } finally {
+    // Streams: the deadline covers the wait for the first byte only.
+    clearTimeout(timer);
+  }
+}
+
+/** The first chunk already read, then the rest of the upstream body; cancelling it cancels upstream. */
+function resumeStream(first: Uint8Array, reader: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(first);
+    },
+    async pull(controller) {
+      const next = await reader.read();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorMessage(text: string): string {
+  const msg = (parseObject(text)?.error as { message?: unknown } | undefined)?.message;
+  return typeof msg === "string" ? msg.slice(0, 500) : text.slice(0, 200) || "(empty body)";
+}
+
+/** fetch wraps the socket error ("fetch failed"); the cause says ECONNREFUSED etc. */
+function innermost(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? `${(e as NodeJS.ErrnoException).code ?? e.name}: ${e.message}` : String(e);
+}

@@ -1,0 +1,141 @@
+/**
+ * createServer(): the library entry point behind `triage serve`. Wires a Router, providers, the decision
+ * log, metrics and the reload watcher into the Hono app, and owns start/graceful close.
+ */
+import { serve } from "@hono/node-server";
+import type { Hono } from "hono";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { TriageError } from "../common/errors.js";
+import type { Encoder } from "../encoders/types.js";
+import type { FallbackClassifier } from "../router/hooks.js";
+import { Router } from "../router/router.js";
+import { DecisionLog } from "../store/index.js";
+import { buildApp } from "./app.js";
+import { parseServerConfig, resolveProviders, type ServerConfig, type ServerConfigInput } from "./config.js";
+import type { Validator } from "./gates.js";
+import { ServerMetrics } from "./metrics.js";
+import { ProviderPool, RetryBudget } from "./providers.js";
+import { Proxy } from "./proxy.js";
+import { ModelReloader } from "./reload.js";
+
+export interface CreateServerOptions {
+  /** A model directory (or registry directory), or a Router already loaded (it is not closed by close()). */
+  model: string | Router;
+  /** Parsed or raw server config; raw input is validated here. */
+  config?: ServerConfigInput | ServerConfig;
+  /** Decision log file path (opened and closed by the server) or an open DecisionLog (flushed, not closed). */
+  log?: string | DecisionLog;
+  /** For a model directory: the encoder to use (default: the artifact's own) and an LLM classifier fallback. */
+  encoder?: Encoder;
+  fallback?: FallbackClassifier;
+  /** Caller-supplied quality gate (see gates.ts). */
+  validator?: Validator;
+  /** Where provider apiKeyEnv variables are read. Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Non-fatal problems (log write failures, reload failures). Default: a process warning. */
+  onError?: (error: Error) => void;
+}
+
+export interface TriageServer {
+  readonly app: Hono;
+  readonly proxy: Proxy;
+  readonly router: Router;
+  readonly metrics: ServerMetrics;
+  readonly reloader: ModelReloader;
+  readonly config: ServerConfig;
+  /** Listens on host (default: the config's, 127.0.0.1); port 0 picks a free port. */
+  start(port: number, host?: string): Promise<{ port: number; url: string }>;
+  /** Stops accepting, drains in-flight requests (streams included) up to drainTimeoutMs, flushes the log. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function createServer(options: CreateServerOptions): Promise<TriageServer> {
+  const config = parseServerConfig(options.config ?? {});
+  const onError = options.onError ?? ((e: Error) => process.emitWarning(e.message, "TriageServer"));
+  const providers = new ProviderPool(resolveProviders(config, options.env), new RetryBudget(config.retry.budgetRatio, config.retry.budgetBurst));
+  const ownsRouter = typeof options.model === "string";
+  const router =
+    typeof options.model === "string"
+      ? await Router.load(options.model, { ...(options.encoder ? { encoder: options.encoder } : {}), ...(options.fallback ? { fallback: options.fallback } : {}) })
+      : options.model;
+  // The first embedding call builds the encoder's graph (~1 s); pay it here, not on the first request.
+  await router.encoder.embed(["warm up"]);
+  const ownsLog = typeof options.log === "string";
+  let log: DecisionLog | undefined;
+  try {
+    log = typeof options.log === "string" ? DecisionLog.open(options.log, { onError }) : options.log;
+  } catch (err) {
+    if (ownsRouter) await router.close();
+    throw err;
+  }
+  const metrics = new ServerMetrics();
+  const proxy = new Proxy({ router, config, providers, log, metrics, validator: options.validator, onError });
+  const reloader = new ModelReloader(router, (result, trigger) => {
+    metrics.reloads.inc({ result: result.ok ? "ok" : "failed" });
+    if (!result.ok) onError(new TriageError(`model reload (${trigger}) failed, still serving ${result.version}: ${result.error}`));
+  });
+  if (config.reload.watch) reloader.watch(ModelReloader.watchTarget(typeof options.model === "string" ? options.model : router.dir, router), config.reload.intervalMs);
+
+  let draining = false;
+  let inflight = 0;
+  let server: Server | undefined;
+  let closing: Promise<void> | undefined;
+  const app = buildApp({ proxy, config, metrics, reloader, log, draining: () => draining, onError, providerStates: () => providers.states() });
+
+  const start = (port: number, host = config.host) =>
+    new Promise<{ port: number; url: string }>((resolve, reject) => {
+      if (server) return reject(new TriageError("server already started"));
+      const s = serve({
+        fetch: (request, env) => {
+          // Counted until the response is fully written (a stream: until its last chunk), for draining.
+          inflight++;
+          let done = false;
+          const release = () => {
+            if (!done) inflight--;
+            done = true;
+          };
+          if ("outgoing" in env && "once" in env.outgoing) env.outgoing.once("close", release);
+          else release();
+          return app.fetch(request, env);
+        },
+        port,
+        hostname: host,
+      }) as Server;
+      server = s;
+      s.once("error", (err) => reject(new TriageError(`cannot listen on ${host}:${port}: ${err.message}`)));
+      s.once("listening", () => {
+        const actual = (s.address() as AddressInfo).port;
+        resolve({ port: actual, url: `http://${host.includes(":") ? `[${host}]` : host}:${actual}` });
+      });
+    });
+
+  const close = () =>
+    (closing ??= (async () => {
+      draining = true;
+      reloader.stop();
+      if (server) {
+        const s = server;
+        const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+        const deadline = Date.now() + config.drainTimeoutMs;
+        // Keep-alive connections that go idle after their response are closed as they do.
+        while (inflight > 0 && Date.now() < deadline) {
+          s.closeIdleConnections();
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        s.closeAllConnections();
+        await closed;
+      }
+      await reloader.idle();
+      try {
+        if (log) {
+          if (ownsLog) log.close();
+          else log.flush();
+        }
+      } finally {
+        if (ownsRouter) await router.close();
+      }
+    })());
+
+  return { app, proxy, router, metrics, reloader, config, start, close };
+}
