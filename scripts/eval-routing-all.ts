@@ -10,7 +10,7 @@ import { CachedEncoder } from "../src/encoders/cache.js";
 import { UseEncoder } from "../src/encoders/use.js";
 import { evaluateRouting, type RoutingReport } from "../src/eval/routing/evaluate.js";
 import { writeRoutingReport } from "../src/eval/routing/report.js";
-import { splitByPrompt } from "../src/eval/routing/split.js";
+import { samplePrompts, splitByPrompt } from "../src/eval/routing/split.js";
 import { loadOutcomes } from "../src/train/outcomes-load.js";
 import type { OutcomeSet } from "../src/train/outcomes.js";
 
@@ -23,10 +23,18 @@ interface Dataset {
   load: () => { train: OutcomeSet; test: OutcomeSet };
 }
 
-const routellm = (name: string, title: string, path: string): Dataset => ({
+/**
+ * MMLU has 14k prompts; USE embeds a few per second on a busy 2-core machine, so MMLU_SAMPLE=N evaluates
+ * a seeded random N of them (seed 99, the order scratch warm-ups embed in). Unset or 0: all.
+ */
+const MMLU_SAMPLE = Number(process.env.MMLU_SAMPLE ?? 0);
+const routellm = (name: string, title: string, path: string, sample = 0): Dataset => ({
   name,
-  title,
-  load: () => splitByPrompt(withCosts(loadOutcomes(join(shared, path)), undefined), 0.5, SEED),
+  title: sample > 0 ? `${title}, seeded random ${sample} prompts` : title,
+  load: () => {
+    const all = withCosts(loadOutcomes(join(shared, path)), undefined);
+    return splitByPrompt(sample > 0 ? samplePrompts(all, sample, 99) : all, 0.5, SEED);
+  },
 });
 const routerbench = (name: string, title: string, stem: string): Dataset => ({
   name,
@@ -39,7 +47,7 @@ const routerbench = (name: string, title: string, stem: string): Dataset => ({
 
 const DATASETS: Dataset[] = [
   routellm("gsm8k", "RouteLLM GSM8K (Mixtral-8x7B vs GPT-4, seeded 50/50 split)", "routellm/gsm8k/gsm8k_responses.csv"),
-  routellm("mmlu", "RouteLLM MMLU (Mixtral-8x7B vs GPT-4, seeded 50/50 split)", "routellm/mmlu"),
+  routellm("mmlu", "RouteLLM MMLU (Mixtral-8x7B vs GPT-4, seeded 50/50 split)", "routellm/mmlu", MMLU_SAMPLE),
   routerbench("arc", "RouterBench ARC-challenge (11 models)", "arc_challenge"),
   routerbench("mbpp", "RouterBench MBPP (11 models)", "mbpp"),
   routerbench("winogrande", "RouterBench Winogrande (11 models)", "winograde"),

@@ -18,3 +18,14 @@ export function splitByPrompt(set: OutcomeSet, trainShare: number, seed: number)
     test: { ...set, prompts: set.prompts.filter((p) => !inTrain.has(p.text)) },
   };
 }
+
+/**
+ * A seeded random subset of `n` distinct prompts (all rows of each kept text), for data too large to embed
+ * in the time at hand. Distinct texts in first-seen order, shuffled by `seed`, first `n` kept.
+ */
+export function samplePrompts(set: OutcomeSet, n: number, seed: number): OutcomeSet {
+  const texts = shuffleInPlace([...new Set(set.prompts.map((p) => p.text))], seededRandom(seed));
+  if (n >= texts.length) return set;
+  const keep = new Set(texts.slice(0, n));
+  return { ...set, prompts: set.prompts.filter((p) => keep.has(p.text)), notes: [...set.notes, `seeded random sample of ${n} of ${texts.length} distinct prompts`] };
+}
