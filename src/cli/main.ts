@@ -7,6 +7,14 @@ import { registerModel } from "./commands/model.js";
 import { registerRoute } from "./commands/route.js";
 import { registerServe } from "./commands/serve.js";
 import { registerTrain } from "./commands/train.js";
+import { registerFeedback } from "./commands/feedback.js";
+import { registerLogs } from "./commands/logs.js";
+import { registerModels } from "./commands/models.js";
+import { registerPrune } from "./commands/prune.js";
+import { registerRetrain } from "./commands/retrain.js";
+import { registerReview } from "./commands/review.js";
+import { registerRollback } from "./commands/rollback.js";
+import { registerStats } from "./commands/stats.js";
 
 const program = new Command()
   .name("triage")
@@ -20,6 +28,14 @@ registerBench(program);
 registerInfo(program);
 registerModel(program);
 registerServe(program);
+registerLogs(program);
+registerStats(program);
+registerFeedback(program);
+registerPrune(program);
+registerRetrain(program);
+registerRollback(program);
+registerModels(program);
+registerReview(program);
 
 try {
   await program.parseAsync(process.argv);

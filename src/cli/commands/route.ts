@@ -1,29 +1,85 @@
 import type { Command } from "commander";
 import { createInterface } from "node:readline";
+import { TriageError } from "../../common/errors.js";
+import { fallbackConfigFromEnv, LlmClassifier, parseFallbackConfig, type FallbackConfig } from "../../fallback/index.js";
 import { Router } from "../../router/router.js";
-import type { Decision } from "../../router/types.js";
+import type { Decision, LowConfidencePolicy } from "../../router/types.js";
+import { DecisionLog, type TextMode } from "../../store/index.js";
+import { info } from "../output.js";
 import { positiveInt } from "../parse.js";
+
+interface RouteOptions {
+  model: string;
+  topK: number;
+  logDb?: string;
+  textMode: string;
+  policy?: string;
+  fallbackBaseUrl?: string;
+  fallbackModel?: string;
+  fallbackApiKey?: string;
+  fallbackTimeoutMs?: number;
+}
 
 export function registerRoute(program: Command): void {
   program
     .command("route")
     .description("classify queries: the TEXT argument, or one query per stdin line; prints one JSON object per query")
     .argument("[text...]", "query text (omit to read stdin)")
-    .requiredOption("--model <dir>", "model artifact directory")
+    .requiredOption("--model <dir>", "model artifact directory, or a model registry (its current version)")
     .option("--top-k <n>", "neighbours to include", positiveInt, 3)
-    .action(async (words: string[], opts: { model: string; topK: number }) => {
-      const router = await Router.load(opts.model);
+    .option("--log-db <file>", "log every decision to this SQLite file (table `decisions`), flushed on exit")
+    .option("--text-mode <mode>", "how the log keeps query text: store (retraining needs it) | hash | redact", "store")
+    .option("--policy <policy>", "override the model's low-confidence policy: escalate | abstain | fallback")
+    .option("--fallback-base-url <url>", "OpenAI-compatible endpoint asked below the margin (env TRIAGE_FALLBACK_BASE_URL)")
+    .option("--fallback-model <name>", "model to ask there (env TRIAGE_FALLBACK_MODEL)")
+    .option("--fallback-api-key <key>", "API key (env TRIAGE_FALLBACK_API_KEY or OPENAI_API_KEY)")
+    .option("--fallback-timeout-ms <n>", "per-query budget of the fallback, retries included (default 1500)", positiveInt)
+    .action(async (words: string[], opts: RouteOptions) => {
+      const textMode = parseTextMode(opts.textMode);
+      const policy = parsePolicy(opts.policy);
+      const fallbackConfig = fallbackFrom(opts);
+      const log = opts.logDb ? DecisionLog.open(opts.logDb, { textMode }) : undefined;
+      const router = await Router.load(opts.model, {
+        ...(log ? { sink: log } : {}),
+        ...(policy ? { lowConfidence: policy } : {}),
+        ...(fallbackConfig ? { fallback: new LlmClassifier(fallbackConfig) } : {}),
+      });
+      if ((policy ?? router.manifest.config.policy.lowConfidence) === "fallback" && !fallbackConfig)
+        info("warning: the policy is fallback but no endpoint is configured (--fallback-base-url / TRIAGE_FALLBACK_*): low-margin queries escalate");
+      const classify = (text: string) => router.classify(text, { topK: opts.topK });
       const print = (d: Decision) => process.stdout.write(JSON.stringify(d) + "\n");
       try {
-        if (words.length > 0) print(await router.classify(words.join(" "), { topK: opts.topK }));
+        if (words.length > 0) print(await classify(words.join(" ")));
         else {
           for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
             if (line.trim() === "") continue;
-            print(await router.classify(line, { topK: opts.topK }));
+            print(await classify(line));
           }
         }
       } finally {
+        log?.close();
         await router.close();
       }
     });
+}
+
+function parseTextMode(mode: string): TextMode {
+  if (mode === "store" || mode === "hash" || mode === "redact") return mode;
+  throw new TriageError(`--text-mode: expected store, hash or redact, got "${mode}"`);
+}
+
+function parsePolicy(policy: string | undefined): LowConfidencePolicy | undefined {
+  if (policy === undefined || policy === "escalate" || policy === "abstain" || policy === "fallback") return policy;
+  throw new TriageError(`--policy: expected escalate, abstain or fallback, got "${policy}"`);
+}
+
+/** Flags override the environment (TRIAGE_FALLBACK_* / OPENAI_*); undefined when neither names an endpoint. */
+function fallbackFrom(opts: RouteOptions): FallbackConfig | undefined {
+  const env = { ...process.env };
+  if (opts.fallbackBaseUrl) env.TRIAGE_FALLBACK_BASE_URL = opts.fallbackBaseUrl;
+  if (opts.fallbackModel) env.TRIAGE_FALLBACK_MODEL = opts.fallbackModel;
+  if (opts.fallbackApiKey) env.TRIAGE_FALLBACK_API_KEY = opts.fallbackApiKey;
+  const fromEnv = fallbackConfigFromEnv(env);
+  if (!fromEnv) return undefined;
+  return opts.fallbackTimeoutMs ? parseFallbackConfig({ ...fromEnv, timeoutMs: opts.fallbackTimeoutMs }, "--fallback-timeout-ms") : fromEnv;
 }

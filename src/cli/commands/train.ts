@@ -1,5 +1,7 @@
 import type { Command } from "commander";
+import { TriageError } from "../../common/errors.js";
 import { resolveEncoder } from "../../encoders/resolve.js";
+import { ModelRegistry } from "../../retrain/registry.js";
 import { train } from "../../train/train.js";
 import { info, pct, progressBar, table, withRate } from "../output.js";
 import { positiveInt, unitInterval } from "../parse.js";
@@ -9,7 +11,8 @@ export function registerTrain(program: Command): void {
     .command("train")
     .description("embed labelled examples, fit kNN index + centroids + head, calibrate, write a model artifact")
     .requiredOption("--data <file>", "labelled examples: JSONL or CSV, '-' for stdin (JSONL)")
-    .requiredOption("--out <dir>", "artifact directory to write (replaced atomically)")
+    .option("--out <dir>", "artifact directory to write (replaced atomically)")
+    .option("--registry <dir>", "instead of --out: write a new version into this model registry and make it current")
     .option("--config <file>", "tiers/routes config (YAML or JSON): labels in cost order, prices, rules, policy")
     .option("--text-field <name>", "field holding the query text", "text")
     .option("--label-field <name>", "field holding the label", "label")
@@ -17,7 +20,11 @@ export function registerTrain(program: Command): void {
     .option("--folds <n>", "cross-validation folds (default 5, or 3 from 2,000 examples)", positiveInt)
     .option("--target-accuracy <x>", "accuracy the confident decisions must reach (default: config, else 0.95)", unitInterval)
     .option("--json", "print the manifest as JSON on stdout")
-    .action(async (opts: { data: string; out: string; config?: string; textField: string; labelField: string; encoder: string; folds?: number; targetAccuracy?: number; json?: boolean }) => {
+    .action(async (opts: { data: string; out?: string; registry?: string; config?: string; textField: string; labelField: string; encoder: string; folds?: number; targetAccuracy?: number; json?: boolean }) => {
+      if ((opts.out === undefined) === (opts.registry === undefined)) throw new TriageError("train: give either --out DIR or --registry DIR");
+      const registry = opts.registry !== undefined ? new ModelRegistry(opts.registry) : undefined;
+      const version = registry?.nextVersion();
+      const out = registry ? registry.versionDir(version!) : opts.out!;
       const { encoder, reason, ref } = await resolveEncoder({ spec: opts.encoder });
       info(`encoder: ${encoder.id} (${reason})`);
       const bar = progressBar("embedding");
@@ -25,7 +32,7 @@ export function registerTrain(program: Command): void {
       let update: (v: number) => void = () => {};
       const result = await train({
         data: opts.data,
-        out: opts.out,
+        out,
         config: opts.config,
         textField: opts.textField,
         labelField: opts.labelField,
@@ -49,6 +56,10 @@ export function registerTrain(program: Command): void {
         },
       });
       await encoder.close?.();
+      if (registry) {
+        registry.promote(version!);
+        info(`${registry.root}: current -> ${version}`);
+      }
       const m = result.manifest;
       if (opts.json) {
         process.stdout.write(JSON.stringify(m) + "\n");

@@ -1,0 +1,128 @@
+import { InvalidArgumentError, type Command } from "commander";
+import { TriageError } from "../../common/errors.js";
+import { retrain, type RetrainReport } from "../../retrain/retrain.js";
+import { parseDurationMs, parseTimeBound } from "../../store/index.js";
+import { info, pct, table } from "../output.js";
+import { positiveInt } from "../parse.js";
+
+interface RetrainCliOptions {
+  registry: string;
+  data: string;
+  logDb: string;
+  eval?: string;
+  config?: string;
+  metric: string;
+  minDelta: number;
+  includeHighConfidence?: number | true;
+  fallbackAgreements: boolean;
+  heldOutShare: number;
+  keep: number;
+  since?: string;
+  folds?: number;
+  every?: string;
+  json?: boolean;
+}
+
+const number = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${v}"`);
+  return n;
+};
+const share = (v: string) => {
+  const n = Number(v);
+  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError(`expected a number in [0, 1), got "${v}"`);
+  return n;
+};
+
+const CRON_HELP = `
+Scheduling: --every 24h keeps this process running and retrains on that interval (a failed run is
+reported and the next one still happens). Or let cron start one run a day, e.g. at 03:00:
+
+  0 3 * * *  cd /srv/triage && npx triage retrain --registry models/tiers --data data/tiers/train.jsonl \\
+               --log-db logs/decisions.db --eval data/tiers/test.jsonl --json >> logs/retrain.jsonl 2>&1
+
+Only one retrain runs per registry at a time (a lock file; a lock left by a killed run is taken over).
+A running router started with the registry dir (and watching it) picks up a promotion without a restart;
+\`triage rollback --registry DIR\` switches back.`;
+
+export function registerRetrain(program: Command): void {
+  program
+    .command("retrain")
+    .description("train a candidate from base data + the decision log, compare it with the current model on held-out data, promote only if not worse")
+    .requiredOption("--registry <dir>", "model registry (versions/ + current pointer), e.g. models/tiers")
+    .requiredOption("--data <file>", "base labelled examples (JSONL or CSV)")
+    .requiredOption("--log-db <file>", "decision log (SQLite) to learn from")
+    .option("--eval <file>", "fixed evaluation set; the newest human labels from the log are added to it")
+    .option("--config <file>", "tiers/routes config (default: the current model's)")
+    .option("--metric <name>", "accuracy | macroF1", "accuracy")
+    .option("--min-delta <x>", "promote when candidate - current >= this (0: not worse; negative tolerates a small drop)", number, 0)
+    .option("--include-high-confidence [max]", "also learn from the model's own confident decisions (capped, default 1000)", positiveInt)
+    .option("--no-fallback-agreements", "ignore fallback answers that agree with the local top-1")
+    .option("--held-out-share <x>", "share of the newest human labels kept out of training for evaluation", share, 0.2)
+    .option("--keep <n>", "versions kept on disk (current and previous always)", positiveInt, 5)
+    .option("--since <when>", "only decisions from this time (24h, 7d, ISO date)")
+    .option("--folds <n>", "cross-validation folds", positiveInt)
+    .option("--every <duration>", "keep running and retrain on this schedule, e.g. 24h")
+    .option("--json", "print one JSON object per run: promoted, reason, candidate and current metrics, provenance")
+    .addHelpText("after", CRON_HELP)
+    .action(async (opts: RetrainCliOptions) => {
+      if (opts.metric !== "accuracy" && opts.metric !== "macroF1") throw new TriageError(`--metric: expected accuracy or macroF1, got "${opts.metric}"`);
+      const metric = opts.metric;
+      const intervalMs = opts.every !== undefined ? parseDurationMs(opts.every, "--every") : undefined;
+      if (intervalMs !== undefined && intervalMs < 1000) throw new TriageError("--every: at least 1s");
+      const runOnce = async () => {
+        const report = await retrain({
+          registry: opts.registry,
+          baseData: opts.data,
+          logDb: opts.logDb,
+          evalData: opts.eval,
+          config: opts.config,
+          metric,
+          minDelta: opts.minDelta,
+          includeHighConfidence: opts.includeHighConfidence === undefined ? false : opts.includeHighConfidence === true ? true : { max: opts.includeHighConfidence },
+          fallbackAgreements: opts.fallbackAgreements,
+          heldOut: { share: opts.heldOutShare },
+          keepVersions: opts.keep,
+          since: opts.since !== undefined ? parseTimeBound(opts.since, "--since") : undefined,
+          folds: opts.folds,
+          onProgress: (m) => info(m),
+          onWarning: (m) => info(`warning: ${m}`),
+        });
+        if (opts.json) process.stdout.write(JSON.stringify(report) + "\n");
+        else process.stdout.write(formatReport(report) + "\n");
+        return report;
+      };
+      if (intervalMs === undefined) {
+        await runOnce();
+        return;
+      }
+      for (;;) {
+        try {
+          await runOnce();
+        } catch (err) {
+          if (!(err instanceof TriageError)) throw err;
+          info(`retrain failed: ${err.message}`);
+          if (opts.json) process.stdout.write(JSON.stringify({ promoted: false, reason: `failed: ${err.message}`, error: true }) + "\n");
+        }
+        info(`next retrain in ${opts.every} (${new Date(Date.now() + intervalMs).toISOString()})`);
+        await new Promise((r) => setTimeout(r, intervalMs));
+      }
+    });
+}
+
+function formatReport(r: RetrainReport): string {
+  const m = (x: RetrainReport["candidate"]) => (x ? `${pct(x.accuracy)} acc, ${pct(x.macroF1)} F1, ${pct(x.coverage)} confident` : "-");
+  const s = r.provenance.sources;
+  return table([
+    ["result", r.promoted ? "PROMOTED" : "kept current"],
+    ["reason", r.reason],
+    ["candidate", `${r.candidateVersion}: ${m(r.candidate)}`],
+    ["current (before)", r.current ? `${r.current.registryVersion}: ${m(r.current)}` : "-"],
+    ["serving now", r.served],
+    ["held-out", `${r.heldOut.eval} eval + ${r.heldOut.human} recent human labels`],
+    ["training set", `${r.training.examples} examples: ${r.training.base} base + ${r.training.fromLog} from the log`],
+    ["from the log", `human ${s.human.used}, escalated ${s.escalated.used}, fallback ${s.fallback.used} (${r.provenance.fallback.disagree} disagreeing), high-confidence ${s.highConfidence.used}`],
+    ["pruned", r.pruned.join(", ") || "-"],
+    ["time", `${r.seconds.toFixed(1)} s`],
+  ]);
+}

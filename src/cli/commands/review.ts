@@ -1,0 +1,102 @@
+import type { Command } from "commander";
+import { emitKeypressEvents } from "node:readline";
+import { TriageError } from "../../common/errors.js";
+import { CachedEncoder } from "../../encoders/cache.js";
+import { DEFAULT_CACHE_PATH, encoderForArtifact } from "../../encoders/resolve.js";
+import { resolveModelDir } from "../../retrain/registry.js";
+import { buildReviewQueue, type ReviewItem } from "../../review/queue.js";
+import { ReviewSession } from "../../review/session.js";
+import { deleteFeedback } from "../../review/undo.js";
+import { DecisionLog, parseTimeBound } from "../../store/index.js";
+import { readManifest } from "../../train/artifact.js";
+import { positiveInt } from "../parse.js";
+
+interface ReviewOptions {
+  logDb: string;
+  model: string;
+  list?: boolean;
+  json?: boolean;
+  limit: number;
+  similarity: number;
+  since?: string;
+}
+
+export function registerReview(program: Command): void {
+  program
+    .command("review")
+    .description(
+      "active-learning queue: the logged queries whose label would teach the model most (low margin, fallback disagreement, rare labels; near-duplicates collapsed); label them in the terminal — one key per label, s = skip, u = undo, q = quit — stored as feedback for the next retrain",
+    )
+    .requiredOption("--log-db <file>", "decision log (SQLite)")
+    .requiredOption("--model <dir>", "model artifact or registry (labels, label frequencies, encoder)")
+    .option("--list", "print the queue instead of labelling")
+    .option("--json", "with --list: one JSON object per item")
+    .option("--limit <n>", "queue length", positiveInt, 50)
+    .option("--similarity <x>", "cosine similarity above which queries are near-duplicates", Number, 0.95)
+    .option("--since <when>", "only decisions from this time (24h, 7d, ISO date)")
+    .action(async (opts: ReviewOptions) => {
+      const manifest = readManifest(resolveModelDir(opts.model));
+      const encoder = new CachedEncoder(await encoderForArtifact(manifest.encoder), DEFAULT_CACHE_PATH);
+      const log = DecisionLog.open(opts.logDb, { readonly: opts.list === true });
+      try {
+        const items = await buildReviewQueue(log, {
+          encoder,
+          perLabel: manifest.data.perLabel,
+          limit: opts.limit,
+          similarity: opts.similarity,
+          filters: opts.since !== undefined ? { since: parseTimeBound(opts.since, "--since") } : {},
+        });
+        if (opts.list) {
+          for (const i of items) process.stdout.write((opts.json ? JSON.stringify(i) : listLine(i)) + "\n");
+          return;
+        }
+        if (!process.stdin.isTTY) throw new TriageError("review: labelling needs a terminal; use --list --json to script it and `triage feedback --label` to store labels");
+        await label(items, manifest.labels, log, opts.logDb);
+      } finally {
+        log.close();
+        await encoder.close();
+      }
+    });
+}
+
+function listLine(i: ReviewItem): string {
+  return `${i.score.toFixed(2)}  ${i.requestId}  ${i.modelLabel}${i.duplicates.length ? ` (+${i.duplicates.length} similar)` : ""}  ${i.reasons.join("; ")}\n      ${i.text}`;
+}
+
+async function label(items: readonly ReviewItem[], labels: readonly string[], log: DecisionLog, path: string): Promise<void> {
+  const session = new ReviewSession(items, labels, {
+    write: (requestId, l) => log.feedback(requestId, { kind: "label", humanLabel: l, note: "triage review" }),
+    remove: (id) => deleteFeedback(path, id),
+  });
+  const out = process.stderr;
+  const legend = [...session.keys].map(([k, l]) => `${k}=${l}`).join("  ") + "   s=skip u=undo q=quit";
+  const show = () => {
+    const item = session.current;
+    if (!item) return out.write(`\nqueue done: ${session.labelled} labelled, ${session.skipped} skipped (u to undo, q to quit)\n`);
+    const { at, of } = session.position;
+    out.write(`\n[${at + 1}/${of}] ${item.text}\n  model: ${item.modelLabel} (margin ${item.margin.toFixed(3)})${item.fallbackLabel ? `, fallback: ${item.fallbackLabel}` : ""}${item.duplicates.length ? `, +${item.duplicates.length} similar` : ""}\n  ${legend}\n> `);
+  };
+  emitKeypressEvents(process.stdin);
+  process.stdin.setRawMode(true);
+  process.stdin.resume();
+  show();
+  await new Promise<void>((resolve) => {
+    const onKey = (_: string, key: { name?: string; sequence?: string; ctrl?: boolean }) => {
+      const k = key.ctrl && key.name === "c" ? "q" : (key.sequence ?? key.name ?? "").toLowerCase();
+      const event = session.press(k);
+      if (event.type === "quit") {
+        process.stdin.off("keypress", onKey);
+        process.stdin.setRawMode(false);
+        process.stdin.pause();
+        out.write(`\n${session.labelled} labelled, ${session.skipped} skipped; run \`triage retrain\` to learn from them\n`);
+        return resolve();
+      }
+      if (event.type === "labelled") out.write(`${event.label}\n`);
+      else if (event.type === "undone") out.write(`undone${event.label ? ` (${event.label})` : ""}\n`);
+      else if (event.type === "unknown-key") return void out.write(`\n  unknown key "${event.key}"; ${legend}\n> `);
+      else if (event.type === "nothing-to-undo") out.write("nothing to undo\n");
+      show();
+    };
+    process.stdin.on("keypress", onKey);
+  });
+}
