@@ -1,55 +1,56 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { LexicalFeaturizer } from "../encoders/lexical.js";
-import { VectorIndex } from "../index/hnsw.js";
-import { ARTIFACT_FILES, readFloat32, readManifest, type Manifest } from "../train/artifact.js";
-import { SoftmaxHead } from "../train/head.js";
-import type { FittedParts } from "../train/parts.js";
 import { TriageError } from "../common/errors.js";
-import { resolveModelDir } from "../retrain/registry.js";
+import { StaticEncoder } from "../encoders/static.js";
+import { ARTIFACT_FILES, readManifest, type Manifest } from "../train/artifact.js";
+import type { StaticStageManifest } from "../train/cascade.js";
+import type { FittedParts } from "../train/parts.js";
+import { loadParts } from "../train/parts-io.js";
+
+/** The cascade's fast first stage, read back from the artifact. */
+export interface LoadedStaticStage {
+  manifest: StaticStageManifest;
+  encoder: StaticEncoder;
+  parts: FittedParts;
+}
 
 /** A trained artifact read back into memory: manifest, parts and the training examples. */
 export interface LoadedModel {
-  /** What was asked for: an artifact dir, or a registry dir (then re-resolved on every reload). */
   dir: string;
-  /** The artifact dir actually read (a registry's current version). */
-  artifactDir: string;
   manifest: Manifest;
   parts: FittedParts;
   examples: { text: string; label: string }[];
+  staticStage?: LoadedStaticStage;
 }
 
 export async function loadModel(dir: string): Promise<LoadedModel> {
-  const artifactDir = resolveModelDir(dir);
-  const manifest = readManifest(artifactDir);
-  const file = (name: string) => join(artifactDir, name);
+  const manifest = readManifest(dir);
   try {
-    const L = manifest.labels.length;
-    const dims = manifest.encoder.dimensions;
-    const { lexical: lexParams, head: headParams, hnsw } = manifest.params;
-    const headData = readFloat32(file(ARTIFACT_FILES.head));
-    const width = dims + lexParams.buckets;
-    if (headData.length !== L * width + L) throw new TriageError(`${file(ARTIFACT_FILES.head)}: size does not match the manifest`);
-    const head = new SoftmaxHead(L, dims, lexParams.buckets, headParams.denseScale, headData.subarray(0, L * width), headData.subarray(L * width));
-    const centroidVectors = readFloat32(file(ARTIFACT_FILES.centroids));
-    const lexical = new LexicalFeaturizer(lexParams, readFloat32(file(ARTIFACT_FILES.idf)));
-    const examples = readFileSync(file(ARTIFACT_FILES.examples), "utf8")
+    const examples = readFileSync(join(dir, ARTIFACT_FILES.examples), "utf8")
       .split("\n")
       .filter((l) => l !== "")
       .map((l) => JSON.parse(l) as { id: number; text: string; label: string });
-    const index = await VectorIndex.load(file(ARTIFACT_FILES.index), dims, hnsw);
     const labelIndex = new Map(manifest.labels.map((l, i) => [l, i]));
-    const parts: FittedParts = {
-      labelCount: L,
-      lexical,
-      head,
-      centroids: { vectors: centroidVectors, labels: Int32Array.from(manifest.centroidLabels), dims },
-      index,
-      rowLabels: Int32Array.from(examples.map((e) => labelIndex.get(e.label) ?? -1)),
+    const rowLabels = Int32Array.from(examples.map((e) => labelIndex.get(e.label) ?? -1));
+    const layout = {
+      labelCount: manifest.labels.length,
+      lexical: manifest.params.lexical,
+      hnsw: manifest.params.hnsw,
+      denseScale: manifest.params.head.denseScale,
+      rowLabels,
     };
-    return { dir, artifactDir, manifest, parts, examples };
+    const parts = await loadParts(dir, { ...layout, dims: manifest.encoder.dimensions, centroidLabels: manifest.centroidLabels });
+    const s = manifest.stages?.static;
+    let staticStage: LoadedStaticStage | undefined;
+    if (s) {
+      const stageDir = join(dir, s.dir);
+      const encoder = await StaticEncoder.load(join(stageDir, "encoder"));
+      if (encoder.fingerprint !== s.encoder.fingerprint) throw new TriageError(`${stageDir}: static encoder files do not match the manifest's fingerprint`);
+      staticStage = { manifest: s, encoder, parts: await loadParts(stageDir, { ...layout, dims: s.encoder.dimensions, centroidLabels: s.centroidLabels }) };
+    }
+    return { dir, manifest, parts, examples, staticStage };
   } catch (err) {
     if (err instanceof TriageError) throw err;
-    throw new TriageError(`${artifactDir}: cannot load model (${(err as Error).message})`);
+    throw new TriageError(`${dir}: cannot load model (${(err as Error).message})`);
   }
 }

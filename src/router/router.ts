@@ -4,7 +4,9 @@ import { assertSameEncoder, encoderForArtifact } from "../encoders/resolve.js";
 import type { Encoder } from "../encoders/types.js";
 import type { Manifest } from "../train/artifact.js";
 import { scoreParts } from "../train/parts.js";
-import { centroidDistribution, combine, decide, knnDistribution } from "../train/scoring.js";
+import { centroidDistribution, combine, decide, knnDistribution, type Combination } from "../train/scoring.js";
+import type { FittedParts } from "../train/parts.js";
+import { LruCache, normalizeQuery } from "./lru.js";
 import type { DecisionSink, FallbackClassifier } from "./hooks.js";
 import { loadModel, type LoadedModel } from "./model.js";
 import { compileRules, type CompiledRule } from "./rules.js";
@@ -29,6 +31,10 @@ export interface RouterOptions {
    * reload() when it changes. true = every second. Off by default.
    */
   watch?: boolean | { intervalMs?: number };
+  /** Use the artifact's static fast-path stage when it has one (default true). */
+  cascade?: boolean;
+  /** Full-encoder embeddings kept for exact repeats (normalised text); 0 disables (default 10,000). */
+  cacheSize?: number;
   /** Called after an automatic reload with the new model version. */
   onReload?: (version: string) => void;
   /** An automatic reload failed; the old model keeps serving. Default: a process warning. */
@@ -36,12 +42,14 @@ export interface RouterOptions {
 }
 
 const DEFAULT_MAX_CHARS = 4000;
+const DEFAULT_CACHE_SIZE = 10_000;
 const NEIGHBOURS_FOR_FALLBACK = 5;
 
 /** Routes queries with a trained artifact: rules, then kNN + centroids + head, then the low-confidence policy. */
 export class Router {
   private readonly rules: CompiledRule[];
   private watcher: ModelWatcher | undefined;
+  private readonly embeddings: LruCache<Float32Array>;
 
   private constructor(
     private model: LoadedModel,
@@ -49,6 +57,7 @@ export class Router {
     private readonly options: RouterOptions,
   ) {
     this.rules = compileRules(model.manifest.config.rules);
+    this.embeddings = new LruCache(options.cacheSize ?? DEFAULT_CACHE_SIZE);
   }
 
   static async load(dir: string, options: RouterOptions = {}): Promise<Router> {
@@ -87,29 +96,39 @@ export class Router {
     return this.model.dir;
   }
 
+  /**
+   * Cheapest first: config rules, then a cached embedding of an exact repeat, then the static fast
+   * path when its margin clears its calibrated threshold, then the full encoder and the policy.
+   */
   async classify(text: string, options: ClassifyOptions = {}): Promise<Decision> {
     const start = performance.now();
     const query = this.prepare(text);
-    const rule = this.matchRule(query, options, start);
-    if (rule) return this.finish(rule, text, options);
+    const early = this.decideWithoutFullEncoder(query, options, start);
+    if (early instanceof Promise) return this.finish(await early, text, options);
+    if (early) return this.finish(early, text, options);
     const [vector] = await this.encoder.embed([query]);
-    return this.finish(await this.decideVector(query, vector, options, start), text, options);
+    this.embeddings.set(normalizeQuery(query), vector);
+    return this.finish(await this.decideVector(query, vector, options, start, "full"), text, options);
   }
 
-  /** Classifies many queries with one batched embedding call. */
+  /** Classifies many queries; those that need the full encoder share one batched embedding call. */
   async classifyBatch(texts: readonly string[], options: Omit<ClassifyOptions, "requestId"> = {}): Promise<Decision[]> {
     const start = performance.now();
     const queries = texts.map((t) => this.prepare(t));
-    const pending = queries.map((q, i) => ({ i, q })).filter(({ q }) => !this.rules.some((r) => r.test(q)));
-    const vectors = await this.encoder.embed(pending.map((p) => p.q));
-    const byIndex = new Map(pending.map((p, k) => [p.i, vectors[k]]));
-    const out: Decision[] = [];
+    const out = new Array<Decision>(queries.length);
+    const pending: number[] = [];
     for (let i = 0; i < queries.length; i++) {
-      const vector = byIndex.get(i);
-      const d = vector ? await this.decideVector(queries[i], vector, options, start) : this.matchRule(queries[i], options, start)!;
-      out.push(this.finish(d, texts[i], options));
+      const early = this.decideWithoutFullEncoder(queries[i], options, start);
+      if (early) out[i] = await early;
+      else pending.push(i);
     }
-    return out;
+    const vectors = await this.encoder.embed(pending.map((i) => queries[i]));
+    for (let k = 0; k < pending.length; k++) {
+      const i = pending[k];
+      this.embeddings.set(normalizeQuery(queries[i]), vectors[k]);
+      out[i] = await this.decideVector(queries[i], vectors[k], options, start, "full");
+    }
+    return out.map((d, i) => this.finish(d, texts[i], options));
   }
 
   /** Swaps in another artifact (same encoder) without dropping in-flight requests. */
@@ -118,6 +137,7 @@ export class Router {
     assertSameEncoder(next.manifest.encoder, this.encoder);
     this.model = next;
     this.rules.splice(0, this.rules.length, ...compileRules(next.manifest.config.rules));
+    // Cached decisions belong to the old model's index; embeddings stay valid (same encoder).
   }
 
   async close(): Promise<void> {
@@ -139,9 +159,22 @@ export class Router {
     return this.decision(options, start, { label: rule.label, modelLabel: rule.label, confidence: 1, margin: 1, scores, neighbours: [], decidedBy: "rule", lowConfidence: false, stage: "rule" });
   }
 
-  private async decideVector(query: string, vector: Float32Array, options: ClassifyOptions, start: number): Promise<Decision> {
-    const { manifest, parts, examples } = this.model;
-    const c = manifest.combination;
+  /** A rule, a cached repeat or a confident fast-path decision; undefined when the full encoder is needed. */
+  private decideWithoutFullEncoder(query: string, options: ClassifyOptions, start: number): Decision | Promise<Decision> | undefined {
+    const rule = this.matchRule(query, options, start);
+    if (rule) return rule;
+    const cached = this.embeddings.get(normalizeQuery(query));
+    if (cached) return this.decideVector(query, cached, options, start, "cache");
+    const fast = this.options.cascade === false ? undefined : this.model.staticStage;
+    if (!fast) return undefined;
+    const scored = this.score(fast.parts, fast.manifest.combination, query, fast.encoder.embedOne(query), options);
+    if (scored.top.margin < fast.manifest.threshold) return undefined;
+    return this.decision(options, start, { ...scored.base, stage: "static", label: scored.base.modelLabel, decidedBy: "model", lowConfidence: false });
+  }
+
+  /** Combined kNN / centroid / head scores of one stage's parts. */
+  private score(parts: FittedParts, c: Combination, query: string, vector: Float32Array, options: ClassifyOptions) {
+    const { manifest } = this.model;
     const L = manifest.labels.length;
     const raw = scoreParts(parts, query, vector, Math.max(c.k, options.topK ?? 5));
     const combined = combine(
@@ -153,8 +186,15 @@ export class Router {
       .slice(0, options.topK ?? 5)
       .map((h) => ({ label: manifest.labels[h.label], similarity: h.similarity, exampleId: h.id }));
     const scores = Object.fromEntries(manifest.labels.map((l, i) => [l, combined[i]]));
-    const modelLabel = manifest.labels[top.best];
-    const base = { modelLabel, confidence: top.confidence, margin: top.margin, scores, neighbours, stage: "full" as const };
+    const base = { modelLabel: manifest.labels[top.best], confidence: top.confidence, margin: top.margin, scores, neighbours };
+    return { top, raw, base };
+  }
+
+  private async decideVector(query: string, vector: Float32Array, options: ClassifyOptions, start: number, stage: "full" | "cache"): Promise<Decision> {
+    const { manifest, parts, examples } = this.model;
+    const { top, raw, base: scored } = this.score(parts, manifest.combination, query, vector, options);
+    const modelLabel = scored.modelLabel;
+    const base = { ...scored, stage };
     if (top.margin >= manifest.calibration.threshold) return this.decision(options, start, { ...base, label: modelLabel, decidedBy: "model", lowConfidence: false });
 
     const policy = this.options.lowConfidence ?? manifest.config.policy.lowConfidence;

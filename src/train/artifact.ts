@@ -11,18 +11,12 @@ import type { HnswParams } from "../index/hnsw.js";
 import type { HeadParams } from "./head.js";
 import type { CentroidParams } from "./centroids.js";
 import type { LexicalParams } from "../encoders/lexical.js";
+import type { StaticStageManifest } from "./cascade.js";
 
 export const SCHEMA_VERSION = 1;
 
 /** Files inside an artifact directory. */
-export const ARTIFACT_FILES = {
-  manifest: "manifest.json",
-  index: "index.hnsw",
-  head: "head.bin",
-  centroids: "centroids.bin",
-  idf: "idf.bin",
-  examples: "examples.jsonl",
-} as const;
+export const ARTIFACT_FILES = { manifest: "manifest.json", examples: "examples.jsonl" } as const;
 
 export interface PartMetrics {
   accuracy: number;
@@ -46,8 +40,8 @@ export interface Manifest {
   data: { sha256: string; examples: number; perLabel: Record<string, number>; duplicates: number; conflicts: number };
   /** Label index of each centroid in centroids.bin. */
   centroidLabels: number[];
-  /** Extra stages trained into the artifact (e.g. the static encoder of the fast path), by name. */
-  stages?: Record<string, unknown>;
+  /** Extra stages trained into the artifact: the static encoder of the fast path. */
+  stages?: { static?: StaticStageManifest };
 }
 
 const manifestShape = z

@@ -7,7 +7,9 @@ import { loadRoutesConfig } from "../config/load.js";
 import { DEFAULT_LEXICAL } from "../encoders/lexical.js";
 import { encoderRef, type Encoder, type EncoderRef } from "../encoders/types.js";
 import { DEFAULT_HNSW } from "../index/hnsw.js";
-import { ARTIFACT_FILES, SCHEMA_VERSION, writeFloat32, type Manifest } from "./artifact.js";
+import { ARTIFACT_FILES, SCHEMA_VERSION, type Manifest } from "./artifact.js";
+import { trainStaticStage } from "./cascade.js";
+import { saveParts } from "./parts-io.js";
 import { DEFAULT_CENTROIDS } from "./centroids.js";
 import { crossValidate } from "./crossval.js";
 import { labelCounts, loadExamples, type Example, type LoadedData } from "./data.js";
@@ -19,6 +21,7 @@ export type TrainProgress =
   | { phase: "embed"; done: number; total: number }
   | { phase: "crossval"; fold: number; folds: number }
   | { phase: "fit" }
+  | { phase: "fast-path"; message: string }
   | { phase: "write" };
 
 export interface TrainOptions {
@@ -39,6 +42,11 @@ export interface TrainOptions {
   targetAccuracy?: number;
   seed?: number;
   params?: Partial<PartParams>;
+  /**
+   * The fast path (a distilled static encoder deciding confident queries before the full encoder):
+   * "auto" trains it from 1,000 examples on (it needs data to distil from).
+   */
+  fastPath?: "auto" | "on" | "off";
   onProgress?: (p: TrainProgress) => void;
   /** Warnings (small classes, conflicts) go here; default: none. */
   onWarning?: (message: string) => void;
@@ -50,6 +58,8 @@ export interface TrainResult {
   data: Pick<LoadedData, "duplicates" | "conflicts">;
   seconds: { embed: number; crossval: number; fit: number; total: number };
 }
+
+const FAST_PATH_MIN_EXAMPLES = 1000;
 
 /** Classes smaller than this get a warning: too few to learn or calibrate from. */
 const MIN_PER_LABEL = 8;
@@ -108,6 +118,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const tFit = performance.now();
   options.onProgress?.({ phase: "fit" });
   const parts = fitParts(texts, vectors, targets, labels.length, params);
+  const fastPath = options.fastPath ?? "auto";
+  const staticStage =
+    fastPath === "on" || (fastPath === "auto" && examples.length >= FAST_PATH_MIN_EXAMPLES)
+      ? await trainStaticStage({
+          teacher: options.encoder,
+          texts,
+          vectors,
+          targets,
+          labels,
+          params: { ...params, folds, seed, targetAccuracy },
+          full: cv,
+          onProgress: (message) => options.onProgress?.({ phase: "fast-path", message }),
+        })
+      : undefined;
 
   const dataSha = sha256(examples.map((e) => `${e.label}\t${e.text}`).join("\n"));
   const createdAt = new Date();
@@ -131,16 +155,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       conflicts: loaded.conflicts.length,
     },
     centroidLabels: [...parts.centroids.labels],
+    ...(staticStage ? { stages: { static: staticStage.manifest } } : {}),
   };
   options.onProgress?.({ phase: "write" });
   await writeDirAtomic(options.out, async (dir) => {
-    await parts.index.save(join(dir, ARTIFACT_FILES.index));
-    const head = new Float32Array(parts.head.weights.length + parts.head.bias.length);
-    head.set(parts.head.weights);
-    head.set(parts.head.bias, parts.head.weights.length);
-    writeFloat32(join(dir, ARTIFACT_FILES.head), head);
-    writeFloat32(join(dir, ARTIFACT_FILES.centroids), parts.centroids.vectors);
-    writeFloat32(join(dir, ARTIFACT_FILES.idf), parts.lexical.idf);
+    await saveParts(dir, parts);
+    await staticStage?.save(dir);
     writeFileSync(join(dir, ARTIFACT_FILES.examples), examples.map((e, id) => JSON.stringify({ id, text: e.text, label: e.label })).join("\n") + "\n");
     writeFileSync(join(dir, ARTIFACT_FILES.manifest), JSON.stringify(manifest, null, 2) + "\n");
   });

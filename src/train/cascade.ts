@@ -1,0 +1,108 @@
+import { join } from "node:path";
+import { mkdirSync } from "node:fs";
+import { saveStaticEncoder, type StaticEncoder } from "../encoders/static.js";
+import { encoderRef, type Encoder, type EncoderRef } from "../encoders/types.js";
+import { crossValidate, type CrossValidation } from "./crossval.js";
+import { distillStaticEncoder, type DistillReport } from "./distill.js";
+import { fitParts, type PartParams } from "./parts.js";
+import { saveParts } from "./parts-io.js";
+import type { Combination } from "./scoring.js";
+
+/** Sub-directory of an artifact holding the static (fast-path) stage. */
+export const STATIC_STAGE_DIR = "static";
+
+/** What the manifest records about the static first stage of the encoder cascade. */
+export interface StaticStageManifest {
+  dir: string;
+  encoder: EncoderRef;
+  combination: Combination;
+  /** Accept the static stage's decision when its margin is at least this; else embed with the full encoder. */
+  threshold: number;
+  /** Out-of-fold: share of examples the static stage decides, and accuracy of the cascade vs the full router. */
+  coverage: number;
+  cascadeAccuracy: number;
+  fullAccuracy: number;
+  staticAccuracy: number;
+  centroidLabels: number[];
+  distill: DistillReport;
+}
+
+export interface StaticStageOptions {
+  teacher: Encoder;
+  texts: readonly string[];
+  vectors: readonly Float32Array[];
+  targets: readonly number[];
+  labels: readonly string[];
+  params: PartParams & { folds: number; seed: number; targetAccuracy: number };
+  /** Out-of-fold result of the full stage, to calibrate against. */
+  full: CrossValidation;
+  /** The accepted part may lose at most this share of all examples vs the full router (default 0.002). */
+  tolerance?: number;
+  extraTexts?: readonly string[];
+  onProgress?: (message: string) => void;
+}
+
+export interface StaticStage {
+  encoder: StaticEncoder;
+  manifest: Omit<StaticStageManifest, "centroidLabels"> & { centroidLabels: number[] };
+  save(artifactDir: string): Promise<void>;
+}
+
+/**
+ * Trains the cascade's first stage: a distilled static encoder with its own index, centroids and head,
+ * and a margin threshold (out-of-fold) above which its decisions are as accurate as the full router's.
+ */
+export async function trainStaticStage(o: StaticStageOptions): Promise<StaticStage> {
+  o.onProgress?.("fast path: distilling the static encoder");
+  const { encoder, report } = await distillStaticEncoder(o.teacher, o.texts, { extraTexts: o.extraTexts, seed: o.params.seed });
+  const vectors = o.texts.map((t) => encoder.embedOne(t));
+  o.onProgress?.("fast path: cross-validating the static stage");
+  const cv = crossValidate(o.texts, vectors, o.targets, o.labels, o.params);
+  const cut = calibrateCascade(cv, o.full, o.targets, o.tolerance ?? 0.002);
+  const parts = fitParts(o.texts, vectors, o.targets, o.labels.length, o.params);
+  const manifest = {
+    dir: STATIC_STAGE_DIR,
+    encoder: encoderRef(encoder),
+    combination: cv.combination,
+    ...cut,
+    staticAccuracy: cv.metrics.accuracy,
+    fullAccuracy: o.full.metrics.accuracy,
+    centroidLabels: [...parts.centroids.labels],
+    distill: report,
+  };
+  return {
+    encoder,
+    manifest,
+    async save(artifactDir: string) {
+      const dir = join(artifactDir, STATIC_STAGE_DIR);
+      mkdirSync(dir, { recursive: true });
+      await saveParts(dir, parts);
+      await saveStaticEncoder(encoder, join(dir, "encoder"));
+    },
+  };
+}
+
+/**
+ * The lowest static margin (most coverage) at which the cascade — static decision above it, full
+ * decision below — loses at most `tolerance` × n correct answers against the full router alone.
+ */
+export function calibrateCascade(
+  fast: Pick<CrossValidation, "predicted" | "margins">,
+  full: Pick<CrossValidation, "predicted">,
+  targets: readonly number[],
+  tolerance: number,
+): { threshold: number; coverage: number; cascadeAccuracy: number } {
+  const n = targets.length;
+  const order = [...targets.keys()].sort((a, b) => fast.margins[b] - fast.margins[a]);
+  const fullCorrect = targets.filter((t, i) => full.predicted[i] === t).length;
+  let diff = 0; // static correct - full correct, over the accepted prefix
+  let best = { count: 0, diff: 0 };
+  for (let k = 0; k < n; k++) {
+    const i = order[k];
+    diff += (fast.predicted[i] === targets[i] ? 1 : 0) - (full.predicted[i] === targets[i] ? 1 : 0);
+    const boundary = k === n - 1 || fast.margins[order[k + 1]] < fast.margins[i];
+    if (boundary && diff >= -tolerance * n) best = { count: k + 1, diff };
+  }
+  const threshold = best.count === 0 ? 2 : fast.margins[order[best.count - 1]];
+  return { threshold, coverage: best.count / n, cascadeAccuracy: (fullCorrect + best.diff) / n };
+}
