@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TriageError } from "../common/errors.js";
+import { resolveModelDir } from "../retrain/registry.js";
 import { StaticEncoder } from "../encoders/static.js";
 import { ARTIFACT_FILES, readManifest, type Manifest } from "../train/artifact.js";
 import type { StaticStageManifest } from "../train/cascade.js";
@@ -16,14 +17,18 @@ export interface LoadedStaticStage {
 
 /** A trained artifact read back into memory: manifest, parts and the training examples. */
 export interface LoadedModel {
+  /** What was asked for: an artifact dir, or a registry dir (re-resolved on every reload). */
   dir: string;
+  /** The artifact dir actually read (a registry's current version). */
+  artifactDir: string;
   manifest: Manifest;
   parts: FittedParts;
   examples: { text: string; label: string }[];
   staticStage?: LoadedStaticStage;
 }
 
-export async function loadModel(dir: string): Promise<LoadedModel> {
+export async function loadModel(requested: string): Promise<LoadedModel> {
+  const dir = resolveModelDir(requested);
   const manifest = readManifest(dir);
   try {
     const examples = readFileSync(join(dir, ARTIFACT_FILES.examples), "utf8")
@@ -48,7 +53,7 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
       if (encoder.fingerprint !== s.encoder.fingerprint) throw new TriageError(`${stageDir}: static encoder files do not match the manifest's fingerprint`);
       staticStage = { manifest: s, encoder, parts: await loadParts(stageDir, { ...layout, dims: s.encoder.dimensions, centroidLabels: s.centroidLabels }) };
     }
-    return { dir, manifest, parts, examples, staticStage };
+    return { dir: requested, artifactDir: dir, manifest, parts, examples, staticStage };
   } catch (err) {
     if (err instanceof TriageError) throw err;
     throw new TriageError(`${dir}: cannot load model (${(err as Error).message})`);
