@@ -1,0 +1,62 @@
+import { join } from "node:path";
+import { beforeAll, expect, it } from "vitest";
+import { retrain } from "../../src/retrain/retrain.js";
+import { ModelRegistry } from "../../src/retrain/registry.js";
+import { Router } from "../../src/router/router.js";
+import { DecisionLog } from "../../src/store/index.js";
+import { makeDecision } from "../store/make-decision.js";
+import { tempDir, tierExamples } from "../helpers/tiers.js";
+import { cachedUse, registryWith } from "./helpers.js";
+
+const evalSet = tierExamples("test", 12);
+const train5 = tierExamples("train", 5);
+const train40 = tierExamples("train", 40);
+
+let root: string;
+beforeAll(async () => {
+  root = await registryWith(train5);
+});
+
+/** A log where people labelled these texts (one decision each). */
+function humanLog(examples: { text: string; label: string }[]): string {
+  const path = join(tempDir(), "decisions.db");
+  const log = DecisionLog.open(path);
+  examples.forEach((e, i) => log.log(makeDecision({ requestId: `h${i}`, label: "SIMPLE", modelLabel: "SIMPLE", scores: { SIMPLE: 1 } }), e.text));
+  examples.forEach((e, i) => log.feedback(`h${i}`, { kind: "label", humanLabel: e.label }));
+  log.close();
+  return path;
+}
+
+it("promotes a candidate that learned from the log when it is better on the held-out data", async () => {
+  const extra = train40.filter((e) => !train5.some((b) => b.text === e.text));
+  const report = await retrain({ registry: root, baseData: train5, logDb: humanLog(extra), evalData: evalSet, heldOut: { share: 0 }, encoder: await cachedUse(), folds: 3 });
+  expect(report.promoted).toBe(true);
+  expect(report.candidate!.accuracy).toBeGreaterThanOrEqual(report.current!.accuracy);
+  expect(report.reason).toMatch(/^promoted v0002: accuracy/);
+  expect(report.served).toBe("v0002");
+  expect(report.provenance.sources.human.used).toBe(extra.length);
+  expect(report.training).toEqual({ examples: train5.length + extra.length, base: train5.length, fromLog: extra.length });
+  expect(new ModelRegistry(root).pointer()).toMatchObject({ version: "v0002", previous: "v0001" });
+  const router = await Router.load(root, { encoder: await cachedUse() });
+  expect(router.version).toBe(report.candidate!.version);
+  expect(JSON.parse(JSON.stringify(report))).toEqual(report); // JSON-able
+});
+
+it("refuses a worse candidate (people labelled everything wrong) and keeps serving the current version", async () => {
+  const before = new ModelRegistry(root).pointer();
+  const labels = ["SIMPLE", "MEDIUM", "COMPLEX", "FRONTIER"];
+  const wrong = train40.map((e) => ({ text: e.text, label: labels[(labels.indexOf(e.label) + 2) % 4] }));
+  const report = await retrain({ registry: root, baseData: train5, logDb: humanLog(wrong), evalData: evalSet, heldOut: { share: 0 }, encoder: await cachedUse(), folds: 3 });
+  expect(report.promoted).toBe(false);
+  expect(report.candidate!.accuracy).toBeLessThan(report.current!.accuracy);
+  expect(report.reason).toMatch(/^kept v0002: candidate is worse by the metric/);
+  expect(report.provenance.sources.base.overridden).toBe(train5.length); // the human labels won over the base data
+  expect(new ModelRegistry(root).pointer()).toEqual(before);
+  expect(new ModelRegistry(root).versionNames()).toContain(report.candidateVersion); // kept for inspection
+});
+
+it("does not promote without held-out data to compare on", async () => {
+  const report = await retrain({ registry: root, baseData: train5, logDb: humanLog([]), encoder: await cachedUse(), folds: 3 });
+  expect(report).toMatchObject({ promoted: false, candidate: null, current: null });
+  expect(report.reason).toMatch(/no held-out data/);
+});
