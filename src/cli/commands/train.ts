@@ -19,8 +19,9 @@ export function registerTrain(program: Command): void {
     .option("--encoder <spec>", "auto | use | onnx | onnx:DIR (auto: ONNX MiniLM if pulled, else the npm-shipped encoder)", "auto")
     .option("--folds <n>", "cross-validation folds (default 5, or 3 from 2,000 examples)", positiveInt)
     .option("--target-accuracy <x>", "accuracy the confident decisions must reach (default: config, else 0.95)", unitInterval)
+    .option("--fast-path <mode>", "train the static fast-path stage: auto (from 1,000 examples) | on | off", "auto")
     .option("--json", "print the manifest as JSON on stdout")
-    .action(async (opts: { data: string; out?: string; registry?: string; config?: string; textField: string; labelField: string; encoder: string; folds?: number; targetAccuracy?: number; json?: boolean }) => {
+    .action(async (opts: { data: string; out?: string; registry?: string; config?: string; textField: string; labelField: string; encoder: string; folds?: number; targetAccuracy?: number; fastPath: string; json?: boolean }) => {
       if ((opts.out === undefined) === (opts.registry === undefined)) throw new TriageError("train: give either --out DIR or --registry DIR");
       const registry = opts.registry !== undefined ? new ModelRegistry(opts.registry) : undefined;
       const version = registry?.nextVersion();
@@ -40,6 +41,7 @@ export function registerTrain(program: Command): void {
         encoderRef: ref,
         folds: opts.folds,
         targetAccuracy: opts.targetAccuracy,
+        fastPath: fastPathMode(opts.fastPath),
         onWarning: (m) => info(`warning: ${m}`),
         onProgress: (p) => {
           if (p.phase === "embed") {
@@ -53,6 +55,7 @@ export function registerTrain(program: Command): void {
             if (p.fold === 1) bar.stop();
             info(`cross-validation: fold ${p.fold}/${p.folds}`);
           } else if (p.phase === "fit") info("fitting on all examples, building the HNSW index");
+          else if (p.phase === "fast-path") info(p.message);
         },
       });
       await encoder.close?.();
@@ -77,8 +80,16 @@ export function registerTrain(program: Command): void {
             ["cv macro-F1", pct(m.metrics.cv.macroF1)],
             ["combination", `knn ${c.knn.toFixed(1)} (k=${c.k}) + centroid ${c.centroid.toFixed(1)} + head ${c.head.toFixed(1)}`],
             ["margin threshold", `${m.calibration.threshold.toFixed(3)} -> ${pct(m.calibration.coverage)} confident at ${pct(m.calibration.acceptedAccuracy)} (target ${pct(m.calibration.targetAccuracy)})`],
+            ...(m.stages?.static
+              ? [["fast path", `static encoder decides ${pct(m.stages.static.coverage)} (cv: cascade ${pct(m.stages.static.cascadeAccuracy)} vs full ${pct(m.stages.static.fullAccuracy)})`]]
+              : []),
             ["time", `${result.seconds.total.toFixed(1)} s (embed ${result.seconds.embed.toFixed(1)}, cv ${result.seconds.crossval.toFixed(1)}, fit ${result.seconds.fit.toFixed(1)})`],
           ]),
       );
     });
+}
+
+function fastPathMode(value: string): "auto" | "on" | "off" {
+  if (value === "auto" || value === "on" || value === "off") return value;
+  throw new TriageError(`--fast-path: expected auto, on or off, got "${value}"`);
 }
