@@ -1,0 +1,21 @@
+/** triage's library API: the CLI and the server are thin shells over these. */
+export { Router, type RouterOptions } from "./router/router.js";
+export type { Decision, DecidedBy, Neighbour, ClassifyOptions, LowConfidencePolicy, Stage } from "./router/types.js";
+export type { FallbackClassifier, DecisionSink } from "./router/hooks.js";
+export { train, type TrainOptions, type TrainResult, type TrainProgress } from "./train/train.js";
+export { loadExamples, type Example, type LoadedData, type LoadOptions } from "./train/data.js";
+export { readManifest, type Manifest } from "./train/artifact.js";
+export { resolveEncoder, encoderForArtifact, type ResolveOptions, type ResolvedEncoder } from "./encoders/resolve.js";
+export type { Encoder, EncoderRef } from "./encoders/types.js";
+export { UseEncoder } from "./encoders/use.js";
+export { OnnxEncoder } from "./encoders/onnx.js";
+export { StaticEncoder } from "./encoders/static.js";
+export { CachedEncoder } from "./encoders/cache.js";
+export { pullModel } from "./encoders/pull.js";
+export { loadRoutesConfig } from "./config/load.js";
+export type { RoutesConfig, LabelConfig, RuleConfig, PolicyConfig } from "./config/schema.js";
+export { evaluate, type EvalReport } from "./eval/evaluate.js";
+export { runBench, type BenchReport } from "./eval/bench.js";
+export * from "./store/index.js";
+export * from "./fallback/index.js";
+export { TriageError } from "./common/errors.js";
