@@ -16,6 +16,7 @@ import type { ProviderPool } from "./providers.js";
 import { chatRequestSchema, routeRequestSchema, routingText, validate, type ChatRequest } from "./request.js";
 import { passThroughSse, type StreamEnd } from "./sse.js";
 import { ServerStats, type CallRecord } from "./stats.js";
+import { ClassifyBatcher } from "./batcher.js";
 import { clampToGroup, escalationPath, mostExpensiveTier, tierTable, type Tier } from "./tiers.js";
 import { callerWantsUsage, upstreamBody } from "./upstream-body.js";
 
@@ -69,10 +70,12 @@ type ModelMode = { kind: "route"; group?: string[] } | { kind: "passthrough" };
 export class Proxy {
   readonly stats: ServerStats;
   private readonly onError: (error: Error) => void;
+  private readonly batcher: ClassifyBatcher;
 
   constructor(private readonly options: ProxyOptions) {
     this.onError = options.onError ?? ((e) => process.emitWarning(e.message, "TriageServer"));
     this.stats = new ServerStats(mostExpensiveTier(this.tiers()));
+    this.batcher = new ClassifyBatcher(options.router);
   }
 
   get router(): Router {
@@ -178,7 +181,8 @@ export class Proxy {
   private async classify(text: string, requestId: string, tags?: Record<string, string>, topK?: number): Promise<Decision> {
     let decision: Decision;
     try {
-      decision = await this.router.classify(text, { requestId, tags, ...(topK !== undefined ? { topK } : {}) });
+      // Tags go to the log row written below, not to the router (it has no sink here), so batching loses nothing.
+      decision = topK !== undefined ? await this.router.classify(text, { requestId, topK }) : await this.batcher.classify(text, requestId);
     } catch (err) {
       throw new ApiError(400, `cannot route this request: ${(err as Error).message}`, "invalid_request_error", null, "routing_failed");
     }
