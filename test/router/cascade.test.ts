@@ -1,0 +1,91 @@
+import { cpSync, readFileSync, writeFileSync, appendFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { CachedEncoder } from "../../src/encoders/cache.js";
+import type { Encoder } from "../../src/encoders/types.js";
+import { Router } from "../../src/router/router.js";
+import type { TrainResult } from "../../src/train/train.js";
+import { calibrateCascade } from "../../src/train/cascade.js";
+import { tempDir, tierExamples, trainTiers, useEncoder } from "../helpers/tiers.js";
+
+let trained: TrainResult;
+let encoder: Encoder;
+
+beforeAll(async () => {
+  encoder = await useEncoder();
+  // Distillation embeds the ~8k vocabulary pieces with the teacher: cache them across runs.
+  const teacher = new CachedEncoder(encoder, join(".cache", "embeddings.sqlite"));
+  trained = await trainTiers(60, { encoder: teacher, fastPath: "on" });
+});
+
+function copyWith(edit: (m: { stages: { static: { threshold: number } } }) => void): string {
+  const dir = join(tempDir(), "model");
+  cpSync(trained.dir, dir, { recursive: true });
+  const path = join(dir, "manifest.json");
+  const m = JSON.parse(readFileSync(path, "utf8"));
+  edit(m);
+  writeFileSync(path, JSON.stringify(m));
+  return dir;
+}
+
+describe("encoder cascade", () => {
+  it("records the static stage: its encoder, threshold and out-of-fold coverage without losing accuracy", () => {
+    const s = trained.manifest.stages?.static;
+    expect(s).toBeDefined();
+    expect(s!.encoder.id).toBe("static:use-lite-512");
+    expect(s!.coverage).toBeGreaterThanOrEqual(0);
+    expect(s!.coverage).toBeLessThanOrEqual(1);
+    // Calibrated to lose at most 0.2% of examples against the full router.
+    expect(s!.cascadeAccuracy).toBeGreaterThanOrEqual(s!.fullAccuracy - 0.002 - 1e-9);
+    expect(s!.distill.vocabSize).toBeGreaterThan(1000);
+  });
+
+  it("decides with the static stage above its threshold and the full encoder below it", async () => {
+    const queries = tierExamples("test", 8).map((e) => e.text);
+    const always = await Router.load(copyWith((m) => (m.stages.static.threshold = -1)), { encoder });
+    const never = await Router.load(copyWith((m) => (m.stages.static.threshold = 2)), { encoder });
+    let checked = 0;
+    for (const q of queries) {
+      const full = await never.classify(q);
+      if (full.stage === "rule") continue; // config rules come before any encoder
+      expect(full.stage).toBe("full");
+      expect((await always.classify(q)).stage).toBe("static");
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(20);
+    const off = await Router.load(copyWith((m) => (m.stages.static.threshold = -1)), { encoder, cascade: false });
+    expect((await off.classify(queries[0])).stage).toBe("full");
+  });
+
+  it("reuses the full embedding for an exact repeat (case and spacing ignored)", async () => {
+    const router = await Router.load(copyWith((m) => (m.stages.static.threshold = 2)), { encoder });
+    const first = await router.classify("Explain how a B-tree index speeds up range queries");
+    const again = await router.classify("  explain how a b-tree index   speeds up range queries ");
+    expect(first.stage).toBe("full");
+    expect(again.stage).toBe("cache");
+    expect(again.label).toBe(first.label);
+    expect(again.margin).toBeCloseTo(first.margin, 6);
+    const noCache = await Router.load(copyWith((m) => (m.stages.static.threshold = 2)), { encoder, cacheSize: 0 });
+    await noCache.classify("what is a monad");
+    expect((await noCache.classify("what is a monad")).stage).toBe("full");
+  });
+
+  it("refuses a static encoder whose files changed", async () => {
+    const dir = join(tempDir(), "model");
+    cpSync(trained.dir, dir, { recursive: true });
+    appendFileSync(join(dir, "static", "encoder", "static.bin"), Buffer.from([1, 2, 3]));
+    await expect(Router.load(dir, { encoder })).rejects.toThrow(/static/);
+  });
+});
+
+describe("calibrateCascade", () => {
+  it("takes the most coverage that loses no more than the tolerance against the full router", () => {
+    const targets = [0, 0, 0, 0, 0];
+    // Static margins descending by index; static wrong on examples 2 and 4, full wrong only on 4.
+    const fast = { predicted: Int32Array.from([0, 0, 1, 0, 1]), margins: Float64Array.from([0.9, 0.8, 0.7, 0.6, 0.5]) };
+    const full = { predicted: Int32Array.from([0, 0, 0, 0, 1]) };
+    expect(calibrateCascade(fast, full, targets, 0)).toEqual({ threshold: 0.8, coverage: 0.4, cascadeAccuracy: 0.8 });
+    // Allowing one lost answer in five accepts everything: static 3/5 right vs full 4/5.
+    expect(calibrateCascade(fast, full, targets, 0.2)).toEqual({ threshold: 0.5, coverage: 1, cascadeAccuracy: 0.6 });
+  });
+});
