@@ -1,0 +1,118 @@
+// The machine-readable CLI of the learning loop, through `node bin/triage.js` as scripts use it.
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { Decision } from "../../src/router/types.js";
+import type { LoggedDecision } from "../../src/store/index.js";
+import type { FakeOpenAI } from "../helpers/fake-openai.js";
+import { TIERS_CONFIG, tempDir, tierExamples } from "../helpers/tiers.js";
+import { registryWith, startLabeller, TEST_CACHE } from "../retrain/helpers.js";
+
+const BIN = join(import.meta.dirname, "..", "..", "bin", "triage.js");
+const base = tierExamples("train", 10);
+const queries = tierExamples("train", 18).filter((e) => !base.some((b) => b.text === e.text));
+const truth = new Map(tierExamples("train", 1000).map((e) => [e.text, e.label]));
+
+function triage(args: string[], input = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TRIAGE_CACHE: TEST_CACHE }, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+const jsonLines = <T>(s: string): T[] => s.split("\n").filter(Boolean).map((l) => JSON.parse(l) as T);
+
+let fake: FakeOpenAI;
+let root: string;
+let work: string;
+beforeAll(async () => {
+  fake = await startLabeller(truth);
+  root = await registryWith(base, { policy: "fallback" });
+  work = tempDir();
+});
+afterAll(() => fake.close());
+
+it("route --log-db -> logs --json -> feedback -> stats -> retrain --json -> models -> rollback -> review --list -> prune", async () => {
+  const db = join(work, "decisions.db");
+  const route = await triage(
+    ["route", "--model", root, "--log-db", db, "--policy", "fallback", "--fallback-base-url", fake.baseURL, "--fallback-model", "labeller", "--fallback-api-key", "k"],
+    queries.map((q) => q.text).join("\n") + "\n",
+  );
+  expect(route.stderr).not.toMatch(/warning/);
+  expect(route.code).toBe(0);
+  const decisions = jsonLines<Decision>(route.stdout);
+  expect(decisions).toHaveLength(queries.length);
+  const asked = decisions.filter((d) => d.decidedBy === "fallback");
+  expect(asked.length).toBeGreaterThan(0);
+  expect(fake.chatRequests()).toHaveLength(asked.length);
+
+  const logs = await triage(["logs", "--log-db", db, "--json"]);
+  expect(logs.code).toBe(0);
+  const rows = jsonLines<LoggedDecision>(logs.stdout);
+  expect(rows.map((r) => [r.requestId, r.text, r.label])).toEqual(decisions.map((d, i) => [d.requestId, queries[i].text, d.label]));
+  expect(rows.filter((r) => r.fallbackUsed).map((r) => r.fallbackLabel)).toEqual(asked.map((d) => d.label));
+  const csv = await triage(["logs", "--log-db", db, "--format", "csv", "--fallback"]);
+  expect(csv.stdout.trim().split("\n")).toHaveLength(asked.length + 1);
+
+  const labelled = decisions.find((d) => d.decidedBy !== "fallback")!;
+  const fb = await triage(["feedback", "--log-db", db, "--request-id", labelled.requestId, "--label", truth.get(queries[decisions.indexOf(labelled)].text)!]);
+  expect(fb.code).toBe(0);
+  expect(JSON.parse(fb.stdout)).toMatchObject({ kind: "label", requestId: labelled.requestId });
+  expect((await triage(["feedback", "--log-db", db, "--request-id", decisions.filter((d) => d.decidedBy !== "fallback")[1].requestId, "--escalated", "--final-model", "gpt-4o", "--tokens-in", "100", "--tokens-out", "50"])).code).toBe(0);
+  const unknown = await triage(["feedback", "--log-db", db, "--request-id", "nope", "--thumbs", "down"]);
+  expect(unknown.code).toBe(1);
+  expect(unknown.stderr).toMatch(/unknown request id "nope"/);
+
+  const stats = JSON.parse((await triage(["stats", "--log-db", db, "--json", "--config", TIERS_CONFIG])).stdout) as { count: number; feedback: Record<string, number>; cost: { requests: number } };
+  expect(stats.count).toBe(queries.length);
+  expect(stats.feedback).toMatchObject({ label: 1, escalated: 1 });
+  expect(stats.cost.requests).toBe(1); // priced from the config by model name
+
+  const basePath = join(work, "base.jsonl");
+  const evalPath = join(work, "eval.jsonl");
+  writeFileSync(basePath, base.map((e) => JSON.stringify(e)).join("\n"));
+  writeFileSync(evalPath, tierExamples("test", 10).map((e) => JSON.stringify(e)).join("\n"));
+  const rt = await triage(["retrain", "--registry", root, "--data", basePath, "--log-db", db, "--eval", evalPath, "--held-out-share", "0", "--folds", "3", "--json"]);
+  expect(rt.code).toBe(0);
+  const lines = jsonLines<{ promoted: boolean; reason: string; candidate: { accuracy: number }; current: { accuracy: number }; provenance: { sources: { fallback: { used: number } } } }>(rt.stdout);
+  expect(lines).toHaveLength(1);
+  const report = lines[0];
+  expect(typeof report.promoted).toBe("boolean");
+  expect(report.reason).toMatch(/accuracy/);
+  expect(report.candidate.accuracy).toBeGreaterThan(0);
+  expect(report.current.accuracy).toBeGreaterThan(0);
+  expect(report.provenance.sources.fallback.used).toBe(asked.length);
+
+  const models = jsonLines<{ version: string; current: boolean }[]>((await triage(["models", "--registry", root, "--json"])).stdout)[0];
+  expect(models.map((m) => m.version)).toEqual(["v0001", "v0002"]);
+  expect(models.find((m) => m.current)!.version).toBe(report.promoted ? "v0002" : "v0001");
+  if (report.promoted) expect(JSON.parse((await triage(["rollback", "--registry", root])).stdout)).toEqual({ from: "v0002", to: "v0001" });
+  else expect((await triage(["rollback", "--registry", root])).stderr).toMatch(/no previous version/);
+
+  const review = await triage(["review", "--log-db", db, "--model", root, "--list", "--json", "--limit", "5"]);
+  expect(review.code).toBe(0);
+  const items = jsonLines<{ requestId: string; score: number }>(review.stdout);
+  expect(items.length).toBeGreaterThan(0);
+  expect(items.length).toBeLessThanOrEqual(5);
+  expect(items.map((i) => i.requestId)).not.toContain(labelled.requestId); // already labelled by a person
+  expect(items.map((i) => i.score)).toEqual([...items.map((i) => i.score)].sort((a, b) => b - a));
+
+  const prune = await triage(["prune", "--log-db", db, "--max-rows", "5"]);
+  expect(JSON.parse(prune.stdout)).toEqual({ deleted: queries.length - 5, remaining: 5 });
+});
+
+it("route --text-mode hash keeps no text; retrain --help documents cron", async () => {
+  const db = join(work, "hashed.db");
+  expect((await triage(["route", "--model", root, "--log-db", db, "--text-mode", "hash", "--policy", "escalate", "Translate hello into French"])).code).toBe(0);
+  const [row] = jsonLines<LoggedDecision>((await triage(["logs", "--log-db", db, "--json"])).stdout);
+  expect(row.text).toBeNull();
+  expect(row.textHash).toMatch(/^[0-9a-f]{64}$/);
+  const help = await triage(["retrain", "--help"]);
+  expect(help.stdout).toMatch(/0 3 \* \* \*/);
+  expect(help.stdout).toMatch(/--every <duration>/);
+});
