@@ -4,6 +4,7 @@ import { aiq, type Anchors } from "../eval/routing/metrics.js";
 import { pointFor, sweepTolerance } from "../eval/routing/sweep.js";
 import { bestModel, columnMean, completeRows, modelsByCost, type OutcomeSet } from "../train/outcomes.js";
 import { knnSuccess, type KnnParams } from "./outcome-knn.js";
+import { fitScaler, surfaceFeatures, withSurfaceFeatures } from "./outcome-features.js";
 import { DEFAULT_LOGISTIC, fitLogistic, predictLogistic, type LogisticParams } from "./outcome-logistic.js";
 
 export type OutcomeMethod = "knn" | "logistic" | "blend";
@@ -107,14 +108,20 @@ export function crossValidate(
   let bestLogistic: { trial: CvTrial; preds: Float64Array[] } | undefined;
   if (options.logistic ?? true) {
     const rowScores = set.prompts.map((p) => p.scores);
+    const raw = set.prompts.map((p) => surfaceFeatures(p.text));
+    // Surface features are standardised with the training folds' statistics only.
+    const foldInputs = [...Array(folds).keys()].map((f) => {
+      const scaler = fitScaler(raw.filter((_, i) => ids[i] !== f));
+      return vectors.map((v, i) => withSurfaceFeatures(v, set.prompts[i].text, scaler));
+    });
     for (const l2 of LOGISTIC_L2) {
       const params = { ...DEFAULT_LOGISTIC, l2 };
       const preds = new Array<Float64Array>(set.prompts.length);
       for (let f = 0; f < folds; f++) {
         const inside = [...ids.keys()].filter((i) => ids[i] !== f);
-        const model = fitLogistic(inside.map((i) => vectors[i]), inside.map((i) => rowScores[i]), m, params);
+        const model = fitLogistic(inside.map((i) => foldInputs[f][i]), inside.map((i) => rowScores[i]), m, params);
         ids.forEach((id, i) => {
-          if (id === f) preds[i] = predictLogistic(model, vectors[i]);
+          if (id === f) preds[i] = predictLogistic(model, foldInputs[f][i]);
         });
       }
       const trial: CvTrial = { method: "logistic", logistic: params, aiq: routingScore(set, preds) };

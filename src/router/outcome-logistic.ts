@@ -1,5 +1,5 @@
 /**
- * Per-model logistic regression on the prompt embedding: P(model m succeeds | prompt).
+ * Per-model logistic regression on the prompt embedding (plus surface features, see outcome-features.ts): P(model m succeeds | prompt).
  * An alternative to the kNN estimate; evaluation picks whichever cross-validates better.
  * Scores are read as success probabilities, so they are clamped to [0, 1]; unknown (NaN) scores are skipped.
  */

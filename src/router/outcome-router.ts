@@ -3,6 +3,7 @@ import { VectorIndex } from "../index/hnsw.js";
 import { bestModel, columnMean, modelsByCost, type OutcomeSet } from "../train/outcomes.js";
 import { chooseWithin } from "../eval/routing/sweep.js";
 import { knnSuccess, type KnnParams } from "./outcome-knn.js";
+import { fitScaler, surfaceFeatures, withSurfaceFeatures, type FeatureScaler } from "./outcome-features.js";
 import { fitLogistic, predictLogistic, type LogisticModel, type LogisticParams } from "./outcome-logistic.js";
 
 /** Which success estimate the router uses: kNN, a logistic head, or the average of both. */
@@ -41,7 +42,7 @@ export class OutcomeRouter {
     readonly prior: Float64Array,
     meanCost: Float64Array,
     readonly estimator: OutcomeEstimator,
-    private readonly head: LogisticModel | undefined,
+    private readonly head: { model: LogisticModel; scaler: FeatureScaler } | undefined,
     byCost: number[],
     strong: number,
   ) {
@@ -67,17 +68,23 @@ export class OutcomeRouter {
     });
     const index = VectorIndex.build(vectors, vectors[0].length);
     if (estimator.method !== "knn" && !estimator.logistic) throw new TriageError(`OutcomeRouter.fit: method "${estimator.method}" needs logistic params`);
-    const head = estimator.method === "knn" ? undefined : fitLogistic(vectors, set.prompts.map((p) => p.scores), m, estimator.logistic);
+    let head: { model: LogisticModel; scaler: FeatureScaler } | undefined;
+    if (estimator.method !== "knn") {
+      const scaler = fitScaler(set.prompts.map((p) => surfaceFeatures(p.text)));
+      const inputs = vectors.map((v, i) => withSurfaceFeatures(v, set.prompts[i].text, scaler));
+      head = { model: fitLogistic(inputs, set.prompts.map((p) => p.scores), m, estimator.logistic), scaler };
+    }
     return new OutcomeRouter(set.models, index, scores, prior, meanCost, estimator, head, modelsByCost(set), bestModel(set));
   }
 
-  /** Predicted success per model for one query embedding. */
-  predict(vector: Float32Array): Float64Array {
+  /** Predicted success per model for one query: its embedding, and its text (the logistic head reads surface features). */
+  predict(vector: Float32Array, text: string): Float64Array {
     const { method, knn } = this.estimator;
-    if (method === "logistic") return predictLogistic(this.head!, vector);
+    const logistic = () => predictLogistic(this.head!.model, withSurfaceFeatures(vector, text, this.head!.scaler));
+    if (method === "logistic") return logistic();
     const p = knnSuccess(this.index.search(vector, knn.k), this.scores, this.prior, knn);
     if (method === "blend") {
-      const q = predictLogistic(this.head!, vector);
+      const q = logistic();
       for (let m = 0; m < p.length; m++) p[m] = (p[m] + q[m]) / 2;
     }
     return p;
@@ -102,8 +109,8 @@ export class OutcomeRouter {
     return best;
   }
 
-  route(vector: Float32Array, tolerance: number): OutcomeChoice {
-    const p = this.predict(vector);
+  route(vector: Float32Array, text: string, tolerance: number): OutcomeChoice {
+    const p = this.predict(vector, text);
     const predicted = Object.fromEntries(this.models.map((name, k) => [name, p[k]]));
     return { model: this.models[this.chooseByTolerance(p, tolerance)], predicted };
   }

@@ -45,23 +45,23 @@ describe("OutcomeRouter on synthetic outcomes", () => {
   const router = OutcomeRouter.fit(set, set.prompts.map((p) => vectorFor(p.text)), { method: "knn", knn: { k: 10, smoothing: 1, sharpness: 5 } });
 
   it("predicts per-model success from the neighbours and picks the cheapest good model", () => {
-    const pick = (text: string, tolerance: number) => router.route(vectorFor(text), tolerance).model;
+    const pick = (text: string, tolerance: number) => router.route(vectorFor(text), text, tolerance).model;
     expect(pick("a new", 0.1)).toBe("cheap");
     expect(pick("b new", 0.1)).toBe("strong");
     expect(pick("c new", 0.1)).toBe("mid");
-    const p = router.predict(vectorFor("b new"));
+    const p = router.predict(vectorFor("b new"), "b new");
     expect(p[2]).toBeGreaterThan(0.9);
     expect(p[0]).toBeLessThan(0.2);
   });
 
   it("the tolerance dial moves from the best predicted to the cheapest", () => {
-    const p = router.predict(vectorFor("b other"));
+    const p = router.predict(vectorFor("b other"), "b other");
     expect(router.models[router.chooseByTolerance(p, 0)]).toBe("strong");
     expect(router.models[router.chooseByTolerance(p, 1)]).toBe("cheap");
   });
 
   it("the lambda dial prices the same trade-off", () => {
-    const p = router.predict(vectorFor("c other"));
+    const p = router.predict(vectorFor("c other"), "c other");
     expect(router.models[router.chooseByLambda(p, 0)]).not.toBe("cheap");
     expect(router.models[router.chooseByLambda(p, 0.2)]).toBe("mid"); // mid costs 0.25 of strong, succeeds as often
     expect(router.models[router.chooseByLambda(p, 100)]).toBe("cheap");
@@ -71,10 +71,10 @@ describe("OutcomeRouter on synthetic outcomes", () => {
     const two = synthetic(15, [0, 2]);
     const r = OutcomeRouter.fit(two, two.prompts.map((q) => vectorFor(q.text)));
     // Default smoothing pulls "a" toward the cheap model's global rate (1/3), so the gap there is ~0.2.
-    expect(r.route(vectorFor("a x"), 0.3).model).toBe("cheap");
-    expect(r.route(vectorFor("b x"), 0.3).model).toBe("strong");
-    expect(r.route(vectorFor("c x"), 0.3).model).toBe("strong");
-    expect(r.route(vectorFor("a x"), 0).model).toBe("strong");
+    expect(r.route(vectorFor("a x"), "a x", 0.3).model).toBe("cheap");
+    expect(r.route(vectorFor("b x"), "b x", 0.3).model).toBe("strong");
+    expect(r.route(vectorFor("c x"), "c x", 0.3).model).toBe("strong");
+    expect(r.route(vectorFor("a x"), "a x", 0).model).toBe("strong");
   });
 
   it("cross-validation on training rows finds a setting that routes almost like the oracle", () => {
@@ -125,5 +125,21 @@ describe("splitByPrompt", () => {
     expect(a.test.prompts.some((p) => trainTexts.has(p.text))).toBe(false);
     expect(a.train.prompts.length + a.test.prompts.length).toBe(31);
     expect(() => splitByPrompt(set, 1, 1)).toThrow(/--split must be between 0 and 1/);
+  });
+});
+
+describe("logistic head with surface features", () => {
+  it("learns a difficulty the embedding cannot see (prompt length)", () => {
+    const rand = seededRandom(5);
+    const prompts = [...Array(80).keys()].map((i) => {
+      const long = i % 2 === 1;
+      const text = `${long ? "many words here ".repeat(12 + (i % 5)) : "short"} ${i}`;
+      return { id: `${i}`, text, scores: Float64Array.from([long ? 0 : 1, 1]), costs: Float64Array.from([0.001, 0.01]), where: `synthetic:${i}` };
+    });
+    const set: OutcomeSet = { models: ["weak", "strong"], prompts, costSource: "data", notes: [] };
+    const noise = () => normalize(Float32Array.from({ length: 8 }, () => rand() - 0.5)); // no signal in the embedding
+    const r = OutcomeRouter.fit(set, prompts.map(noise), { method: "logistic", knn: { k: 5, smoothing: 1, sharpness: 0 }, logistic: { l2: 1e-3, epochs: 150, learningRate: 0.05 } });
+    expect(r.route(noise(), "short 999", 0.1).model).toBe("weak");
+    expect(r.route(noise(), `${"many words here ".repeat(14)} 999`, 0.1).model).toBe("strong");
   });
 });

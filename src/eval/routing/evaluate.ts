@@ -94,7 +94,7 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
   log(`chosen ${method} ${JSON.stringify(params)} (CV AIQ ${cvAiq.toFixed(4)}; best kNN ${cv.bestKnn.aiq.toFixed(4)}${cv.bestLogistic ? `, best logistic ${cv.bestLogistic.aiq.toFixed(4)}` : ""})`);
   const router = OutcomeRouter.fit(train, trainVectors, { method, knn: cv.best.knn ?? cv.bestKnn.knn!, logistic: cv.best.logistic });
   const cvSummary = [cv.bestKnn, ...(cv.bestLogistic ? [cv.bestLogistic] : []), ...cv.trials.filter((t) => t.method === "blend")].map((t) => ({ method: t.method, aiq: t.aiq }));
-  const preds = testVectors.map((v) => router.predict(v));
+  const preds = testVectors.map((v, i) => router.predict(v, test.prompts[i].text));
   const sweep = sweepTolerance(test, preds, byCost, strong);
 
   const weakPoint = always(test, weak, strong);

@@ -33,8 +33,8 @@ export function costQualitySvg(title: string, series: readonly PlotSeries[]): st
   const xMax = Math.max(...all.map((p) => p.cost)) * 1.05 || 1;
   const yLo = Math.max(0, Math.min(...all.map((p) => p.quality)) - 0.02);
   const yHi = Math.min(1.0001, Math.max(...all.map((p) => p.quality)) + 0.02);
-  const x = (c: number) => PAD.left + (c / xMax) * (W - PAD.left - PAD.right);
-  const y = (q: number) => H - PAD.bottom - ((q - yLo) / (yHi - yLo || 1)) * (H - PAD.top - PAD.bottom);
+  const x = (c: number) => Math.round((PAD.left + (c / xMax) * (W - PAD.left - PAD.right)) * 10) / 10;
+  const y = (q: number) => Math.round((H - PAD.bottom - ((q - yLo) / (yHi - yLo || 1)) * (H - PAD.top - PAD.bottom)) * 10) / 10;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
@@ -53,10 +53,10 @@ export function costQualitySvg(title: string, series: readonly PlotSeries[]): st
   out.push(`<text transform="translate(16 ${(PAD.top + H - PAD.bottom) / 2}) rotate(-90)" text-anchor="middle">quality (mean score)</text>`);
   series.forEach((s, i) => {
     if (s.line && s.points.length > 1) {
-      const pts = [...s.points].sort((a, b) => a.cost - b.cost).map((p) => `${x(p.cost).toFixed(1)},${y(p.quality).toFixed(1)}`);
+      const pts = [...s.points].sort((a, b) => a.cost - b.cost).map((p) => `${x(p.cost)},${y(p.quality)}`);
       out.push(`<polyline points="${pts.join(" ")}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ""}/>`);
     }
-    for (const p of s.points) out.push(`<circle cx="${x(p.cost).toFixed(1)}" cy="${y(p.quality).toFixed(1)}" r="${s.line ? 2 : 5}" fill="${s.color}"/>`);
+    for (const p of s.points) out.push(`<circle cx="${x(p.cost)}" cy="${y(p.quality)}" r="${s.line ? 2 : 5}" fill="${s.color}"/>`);
     const ly = PAD.top + 10 + i * 20;
     out.push(`<rect x="${W - PAD.right + 12}" y="${ly - 8}" width="14" height="10" fill="${s.color}"/>`);
     out.push(`<text x="${W - PAD.right + 32}" y="${ly + 1}">${esc(s.name)}</text>`);
