@@ -106,7 +106,19 @@ it("route --log-db -> logs --json -> feedback -> stats -> retrain --json -> mode
   expect(JSON.parse(prune.stdout)).toEqual({ deleted: queries.length - 5, remaining: 5 });
 });
 
-it("route --text-mode hash keeps no text; retrain --help documents cron", async () => {
+it("train --registry writes a new version and points current at it; route --text-mode hash keeps no text; retrain --help documents cron", async () => {
+  const reg = join(work, "models", "cli");
+  const data = join(work, "small.jsonl");
+  writeFileSync(data, tierExamples("train", 8).map((e) => JSON.stringify(e)).join("\n"));
+  for (const version of ["v0001", "v0002"]) {
+    const trained = await triage(["train", "--registry", reg, "--data", data, "--config", TIERS_CONFIG, "--encoder", "use", "--folds", "2", "--json"]);
+    expect(trained.code).toBe(0);
+    expect(trained.stderr).toContain(`current -> ${version}`);
+  }
+  const listed = jsonLines<{ version: string; current: boolean; previous: boolean }[]>((await triage(["models", "--registry", reg, "--json"])).stdout)[0];
+  expect(listed.map((v) => [v.version, v.current, v.previous])).toEqual([["v0001", false, true], ["v0002", true, false]]);
+  expect((await triage(["train", "--data", data])).stderr).toMatch(/give either --out DIR or --registry DIR/);
+
   const db = join(work, "hashed.db");
   expect((await triage(["route", "--model", root, "--log-db", db, "--text-mode", "hash", "--policy", "escalate", "Translate hello into French"])).code).toBe(0);
   const [row] = jsonLines<LoggedDecision>((await triage(["logs", "--log-db", db, "--json"])).stdout);
