@@ -10,7 +10,7 @@ import { Router } from "../router/router.js";
 import { DecisionLog } from "../store/log.js";
 import { loadExamples, type Example } from "../train/data.js";
 import { readManifest, type Manifest } from "../train/artifact.js";
-import { train } from "../train/train.js";
+import { train, type TrainOptions } from "../train/train.js";
 import { buildTrainingSet, type Provenance, type TrainingSetOptions } from "./dataset.js";
 import { acquireLock } from "./lock.js";
 import { DEFAULT_KEEP_VERSIONS, ModelRegistry } from "./registry.js";
@@ -47,6 +47,8 @@ export interface RetrainOptions {
   folds?: number;
   seed?: number;
   targetAccuracy?: number;
+  /** The candidate's fast path (see TrainOptions.fastPath); default: train's own default. */
+  fastPath?: TrainOptions["fastPath"];
   onProgress?: (message: string) => void;
   onWarning?: (message: string) => void;
 }
@@ -150,9 +152,11 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
       folds: options.folds,
       seed: options.seed,
       targetAccuracy: options.targetAccuracy,
+      ...(options.fastPath !== undefined ? { fastPath: options.fastPath } : {}),
       onWarning: options.onWarning,
       onProgress: (p) => {
         if (p.phase === "crossval") progress(`cross-validation fold ${p.fold}/${p.folds}`);
+        else if (p.phase === "fit") progress("fitting on all examples");
       },
     });
 
