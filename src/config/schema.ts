@@ -35,6 +35,11 @@ export const policySchema = z.object({
   abstainLabel: z.string().optional(),
   /** Accuracy the accepted (confident) decisions must reach; sets the margin threshold. */
   targetAccuracy: z.number().gt(0).lte(1).default(0.95),
+  /**
+   * Share of in-scope queries allowed to be flagged as novel (nearest example too far), which is what
+   * catches out-of-scope traffic; 0 turns the check off.
+   */
+  noveltyRate: z.number().min(0).max(0.5).default(0.05),
 });
 
 export const routesConfigSchema = z.object({
@@ -42,7 +47,7 @@ export const routesConfigSchema = z.object({
   ordered: z.boolean().default(true),
   labels: z.array(labelSchema).min(2),
   rules: z.array(ruleSchema).default([]),
-  policy: policySchema.default({ lowConfidence: "escalate", targetAccuracy: 0.95 }),
+  policy: policySchema.default({ lowConfidence: "escalate", targetAccuracy: 0.95, noveltyRate: 0.05 }),
 });
 
 export type Price = z.infer<typeof priceSchema>;

@@ -168,7 +168,7 @@ export class Router {
     const fast = this.options.cascade === false ? undefined : this.model.staticStage;
     if (!fast) return undefined;
     const scored = this.score(fast.parts, fast.manifest.combination, query, fast.encoder.embedOne(query), options);
-    if (scored.top.margin < fast.manifest.threshold) return undefined;
+    if (scored.top.margin < fast.manifest.threshold || (scored.raw.hits[0]?.similarity ?? -1) < fast.manifest.minSimilarity) return undefined;
     return this.decision(options, start, { ...scored.base, stage: "static", label: scored.base.modelLabel, decidedBy: "model", lowConfidence: false });
   }
 
@@ -195,7 +195,9 @@ export class Router {
     const { top, raw, base: scored } = this.score(parts, manifest.combination, query, vector, options);
     const modelLabel = scored.modelLabel;
     const base = { ...scored, stage };
-    if (top.margin >= manifest.calibration.threshold) return this.decision(options, start, { ...base, label: modelLabel, decidedBy: "model", lowConfidence: false });
+    const novel = (raw.hits[0]?.similarity ?? -1) < (manifest.calibration.minSimilarity ?? -1);
+    if (top.margin >= manifest.calibration.threshold && !novel)
+      return this.decision(options, start, { ...base, label: modelLabel, decidedBy: "model", lowConfidence: false });
 
     const policy = this.options.lowConfidence ?? manifest.config.policy.lowConfidence;
     const byPolicy = this.policyLabel(top.best, top.second);

@@ -16,6 +16,10 @@ export interface Calibration {
   /** Whether any threshold reached the target (if not, the threshold accepts nothing). */
   reached: boolean;
   curve: CurvePoint[];
+  /** Share of in-scope held-out queries flagged as novel (too far from every example). */
+  noveltyRate?: number;
+  /** Nearest-neighbour similarity below which a query is low-confidence whatever its margin. */
+  minSimilarity?: number;
 }
 
 export function calibrateMargin(margins: readonly number[], correct: readonly boolean[], targetAccuracy: number): Calibration {

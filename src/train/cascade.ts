@@ -18,6 +18,8 @@ export interface StaticStageManifest {
   combination: Combination;
   /** Accept the static stage's decision when its margin is at least this; else embed with the full encoder. */
   threshold: number;
+  /** Queries whose nearest static-space example is less similar than this go to the full encoder. */
+  minSimilarity: number;
   /** Out-of-fold: share of examples the static stage decides, and accuracy of the cascade vs the full router. */
   coverage: number;
   cascadeAccuracy: number;
@@ -33,7 +35,7 @@ export interface StaticStageOptions {
   vectors: readonly Float32Array[];
   targets: readonly number[];
   labels: readonly string[];
-  params: PartParams & { folds: number; seed: number; targetAccuracy: number };
+  params: PartParams & { folds: number; seed: number; targetAccuracy: number; noveltyRate: number };
   /** Out-of-fold result of the full stage, to calibrate against. */
   full: CrossValidation;
   /** The accepted part may lose at most this share of all examples vs the full router (default 0.002). */
@@ -58,13 +60,17 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
   const vectors = o.texts.map((t) => encoder.embedOne(t));
   o.onProgress?.("fast path: cross-validating the static stage");
   const cv = crossValidate(o.texts, vectors, o.targets, o.labels, o.params);
-  const cut = calibrateCascade(cv, o.full, o.targets, o.tolerance ?? 0.002);
+  // A novel query (per the static stage's own floor) is never accepted by it: the full stage judges it.
+  const floor = cv.calibration.minSimilarity ?? -1;
+  const margins = cv.margins.map((m, i) => (cv.nearest[i] < floor ? -Infinity : m));
+  const cut = calibrateCascade({ predicted: cv.predicted, margins }, o.full, o.targets, o.tolerance ?? 0.002);
   const parts = fitParts(o.texts, vectors, o.targets, o.labels.length, o.params);
   const manifest = {
     dir: STATIC_STAGE_DIR,
     encoder: encoderRef(encoder),
     combination: cv.combination,
     ...cut,
+    minSimilarity: floor,
     staticAccuracy: cv.metrics.accuracy,
     fullAccuracy: o.full.metrics.accuracy,
     centroidLabels: [...parts.centroids.labels],

@@ -3,6 +3,7 @@ import { stratifiedFolds } from "./folds.js";
 import { fitParts, scoreParts, type PartParams, type PartScores } from "./parts.js";
 import { centroidDistribution, combine, decide, knnDistribution, type Combination } from "./scoring.js";
 import { classificationReport } from "../eval/metrics.js";
+import { percentile } from "../common/vector.js";
 import type { PartMetrics } from "./artifact.js";
 
 const K_GRID = [5, 10, 20];
@@ -14,9 +15,10 @@ export interface CrossValidation {
   combination: Combination;
   calibration: Calibration;
   metrics: PartMetrics & { parts: Record<"knn" | "centroid" | "head", PartMetrics> };
-  /** Out-of-fold predicted label and margin per example (for reports). */
+  /** Out-of-fold predicted label, margin and nearest-neighbour similarity per example. */
   predicted: Int32Array;
   margins: Float64Array;
+  nearest: Float64Array;
 }
 
 /**
@@ -28,7 +30,7 @@ export function crossValidate(
   vectors: readonly Float32Array[],
   targets: readonly number[],
   labels: readonly string[],
-  params: PartParams & { folds: number; targetAccuracy: number; seed: number },
+  params: PartParams & { folds: number; targetAccuracy: number; noveltyRate: number; seed: number },
   onFold?: (fold: number) => void,
 ): CrossValidation {
   const L = labels.length;
@@ -91,6 +93,12 @@ export function crossValidate(
     if (!chosen || cal.coverage > chosen.cal.coverage) chosen = { c: cand.c, cal, predicted, margins };
   }
   const result = chosen!;
+  // Novelty: a query farther from every training example than all but `noveltyRate` of held-out
+  // in-scope queries is low-confidence whatever its margin (out-of-scope traffic looks like that).
+  const nearest = Float64Array.from(oof, (s) => s.hits[0]?.similarity ?? -1);
+  const sortedNearest = [...nearest].sort((a, b) => a - b);
+  const minSimilarity = params.noveltyRate > 0 ? percentile(sortedNearest, params.noveltyRate * 100) : -1;
+  const calibration: Calibration = { ...result.cal, noveltyRate: params.noveltyRate, minSimilarity };
 
   const partMetrics = (pred: (i: number) => number): PartMetrics => {
     const p = Int32Array.from({ length: n }, (_, i) => pred(i));
@@ -101,9 +109,10 @@ export function crossValidate(
   const overall = classificationReport(result.predicted, targets, labels);
   return {
     combination: result.c,
-    calibration: result.cal,
+    calibration,
     predicted: result.predicted,
     margins: result.margins,
+    nearest,
     metrics: {
       accuracy: overall.accuracy,
       macroF1: overall.macroF1,

@@ -40,6 +40,8 @@ export interface TrainOptions {
   folds?: number;
   /** Overrides the config's policy.targetAccuracy. */
   targetAccuracy?: number;
+  /** Overrides the config's policy.noveltyRate. */
+  noveltyRate?: number;
   seed?: number;
   params?: Partial<PartParams>;
   /**
@@ -110,7 +112,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     options.onProgress?.({ phase: "embed", done: embedded, total: texts.length });
   });
   const tCv = performance.now();
-  const cv = crossValidate(texts, vectors, targets, labels, { ...params, folds, targetAccuracy, seed }, (fold) =>
+  const noveltyRate = options.noveltyRate ?? routes.policy.noveltyRate;
+  const cv = crossValidate(texts, vectors, targets, labels, { ...params, folds, targetAccuracy, noveltyRate, seed }, (fold) =>
     options.onProgress?.({ phase: "crossval", fold, folds }),
   );
   if (!cv.calibration.reached)
@@ -127,7 +130,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           vectors,
           targets,
           labels,
-          params: { ...params, folds, seed, targetAccuracy },
+          params: { ...params, folds, seed, targetAccuracy, noveltyRate },
           full: cv,
           onProgress: (message) => options.onProgress?.({ phase: "fast-path", message }),
         })

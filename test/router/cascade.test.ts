@@ -18,7 +18,7 @@ beforeAll(async () => {
   trained = await trainTiers(60, { encoder: teacher, fastPath: "on" });
 });
 
-function copyWith(edit: (m: { stages: { static: { threshold: number } } }) => void): string {
+function copyWith(edit: (m: { stages: { static: { threshold: number; minSimilarity: number } } }) => void): string {
   const dir = join(tempDir(), "model");
   cpSync(trained.dir, dir, { recursive: true });
   const path = join(dir, "manifest.json");
@@ -38,11 +38,18 @@ describe("encoder cascade", () => {
     // Calibrated to lose at most 0.2% of examples against the full router.
     expect(s!.cascadeAccuracy).toBeGreaterThanOrEqual(s!.fullAccuracy - 0.002 - 1e-9);
     expect(s!.distill.vocabSize).toBeGreaterThan(1000);
+    // The novelty floor flags about the configured share of held-out in-scope queries.
+    expect(trained.manifest.calibration.minSimilarity).toBeGreaterThan(0);
+    expect(trained.manifest.calibration.noveltyRate).toBe(0.05);
   });
 
   it("decides with the static stage above its threshold and the full encoder below it", async () => {
     const queries = tierExamples("test", 8).map((e) => e.text);
-    const always = await Router.load(copyWith((m) => (m.stages.static.threshold = -1)), { encoder });
+    const accept = (m: { stages: { static: { threshold: number; minSimilarity: number } } }) => {
+      m.stages.static.threshold = -1;
+      m.stages.static.minSimilarity = -1;
+    };
+    const always = await Router.load(copyWith(accept), { encoder });
     const never = await Router.load(copyWith((m) => (m.stages.static.threshold = 2)), { encoder });
     let checked = 0;
     for (const q of queries) {
@@ -53,7 +60,7 @@ describe("encoder cascade", () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(20);
-    const off = await Router.load(copyWith((m) => (m.stages.static.threshold = -1)), { encoder, cascade: false });
+    const off = await Router.load(copyWith(accept), { encoder, cascade: false });
     expect((await off.classify(queries[0])).stage).toBe("full");
   });
 

@@ -83,6 +83,18 @@ describe("Router", () => {
     expect(d).toMatchObject({ lowConfidence: true, decidedBy: "escalate", label: expected, modelLabel: ranked[0][0] });
   });
 
+  it("flags a query farther from every example than the novelty floor, whatever its margin", async () => {
+    const dir = withManifest(trained.dir, (m) => {
+      m.calibration.threshold = 0;
+      m.calibration.minSimilarity = 2;
+    });
+    const router = await Router.load(dir, { encoder });
+    const d = await router.classify("Summarise this paragraph about the quarterly revenue numbers.");
+    expect(d.lowConfidence).toBe(true);
+    const plain = await Router.load(withManifest(trained.dir, (m) => (m.calibration.threshold = 0)), { encoder });
+    expect((await plain.classify("Summarise this paragraph about the quarterly revenue numbers.")).lowConfidence).toBe(false);
+  });
+
   it("below the margin abstains to the configured default route", async () => {
     const dir = withManifest(trained.dir, (m) => {
       m.calibration.threshold = 2;
@@ -151,7 +163,7 @@ describe("Router", () => {
 
 type MutableManifest = {
   version: string;
-  calibration: { threshold: number };
+  calibration: { threshold: number; minSimilarity?: number };
   config: { policy: { lowConfidence: string; abstainLabel?: string; targetAccuracy: number } };
 };
 
