@@ -128,3 +128,24 @@ it("train --registry writes a new version and points current at it; route --text
   expect(help.stdout).toMatch(/0 3 \* \* \*/);
   expect(help.stdout).toMatch(/--every <duration>/);
 });
+
+it("route --log-db writes every printed decision when it is stopped by a signal mid-stream", async () => {
+  const db = join(work, "signal.db");
+  const child = spawn(process.execPath, [BIN, "route", "--model", root, "--log-db", db, "--policy", "escalate"], { stdio: ["pipe", "pipe", "inherit"] });
+  let out = "";
+  const printed = new Promise<void>((resolve) =>
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString();
+      if (out.split("\n").filter(Boolean).length === 3) resolve();
+    }),
+  );
+  child.stdin.write(queries.slice(0, 3).map((q) => q.text).join("\n") + "\n"); // stdin stays open: route waits for more
+  await printed;
+  const exited = new Promise<number | null>((r) => child.on("exit", r));
+  child.kill("SIGTERM");
+  expect(await exited).toBe(143);
+  const { DecisionLog } = await import("../../src/store/index.js");
+  const log = DecisionLog.open(db, { readonly: true });
+  expect(log.query().map((r) => r.requestId)).toEqual(jsonLines<Decision>(out).map((d) => d.requestId));
+  log.close();
+});

@@ -46,6 +46,15 @@ export function registerRoute(program: Command): void {
       });
       if ((policy ?? router.manifest.config.policy.lowConfidence) === "fallback" && !fallbackConfig)
         info("warning: the policy is fallback but no endpoint is configured (--fallback-base-url / TRIAGE_FALLBACK_*): low-margin queries escalate");
+      // Ctrl-C / kill: write the queued decisions before exiting (the log's own exit hook does not see signals).
+      const onSignal = (signal: NodeJS.Signals) => {
+        log?.close();
+        process.exit(signal === "SIGINT" ? 130 : 143);
+      };
+      if (log) {
+        process.once("SIGINT", onSignal);
+        process.once("SIGTERM", onSignal);
+      }
       const classify = (text: string) => router.classify(text, { topK: opts.topK });
       const print = (d: Decision) => process.stdout.write(JSON.stringify(d) + "\n");
       try {
