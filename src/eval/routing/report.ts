@@ -61,6 +61,14 @@ export function markdownReport(title: string, r: RoutingReport, svgName: string)
     `- router: quality ${pct(t.quality)}, cost ${usd(t.cost)}, strong calls ${pct(t.strongFraction)}; against the oracle: ${t.costInflation} prompts cost more than needed, ${t.qualityLoss} lost an answer some model had.`,
     `- rules: quality ${pct(rt.quality)}, cost ${usd(rt.cost)}, strong calls ${pct(rt.strongFraction)}; ${rt.costInflation} cost inflations, ${rt.qualityLoss} quality losses.`,
     "",
+    "Dial (tolerance: take the cheapest model predicted within this much of the best), a sample of the sweep:",
+    "",
+    "| tolerance | strong calls | quality | cost | PGR |",
+    "|---|---|---|---|---|",
+    ...dialSample(r.router.points).map(
+      (p) => `| ${p.dial.toFixed(3)} | ${pct(p.strongFraction)} | ${pct(p.quality)} | ${usd(p.cost)} | ${pct((p.quality - r.anchors.weakQuality) / (r.anchors.strongQuality - r.anchors.weakQuality))} |`,
+    ),
+    "",
     "Definitions: PGR = (quality − weak) / (strong − weak); APGR = area under PGR vs strong-call fraction on [0, 1];",
     "CPT(x) = strong-call fraction needed for PGR ≥ x (RouteLLM). AIQ = area under the non-decreasing convex hull of",
     "quality vs cost between the weak and strong models' costs, divided by that range (RouterBench). Saving @x = 1 − cost / strong model's cost",
@@ -68,6 +76,12 @@ export function markdownReport(title: string, r: RoutingReport, svgName: string)
     "",
     ...(r.notes.length ? ["Notes:", ...r.notes.map((n) => `- ${n}`), ""] : []),
   ].join("\n");
+}
+
+/** About ten evenly spaced settings of the sweep, for the report's dial table. */
+function dialSample(points: readonly CurvePoint[]): CurvePoint[] {
+  const step = Math.max(1, Math.floor(points.length / 10));
+  return points.filter((_, i) => i % step === 0 || i === points.length - 1);
 }
 
 export function reportSvg(title: string, r: RoutingReport): string {
