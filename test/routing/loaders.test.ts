@@ -156,3 +156,19 @@ describe.skipIf(!existsSync(arcTest))("real RouterBench file (../shared/datasets
   });
 });
 if (!existsSync(arcTest)) console.log(`skipped real-data loader test: ${arcTest} not found`);
+
+describe("price lists for data without costs", () => {
+  it("--prices fills costs per model from per-1M-token prices", async () => {
+    const { withCosts } = await import("../../src/cli/commands/eval-routing.js");
+    const set = withCosts(loadOutcomes(fx("routellm-small.csv")), fx("prices.yaml"));
+    // "Q2: what is 7*6?" = 4 tokens in; weak 10 out, strong 100 out
+    expect(set.prompts[1].costs[0]).toBeCloseTo((4 * 1 + 10 * 2) / 1e6, 12);
+    expect(set.prompts[1].costs[1]).toBeCloseTo((4 * 10 + 100 * 20) / 1e6, 12);
+    expect(set.notes).toContain("costs estimated from test prices");
+  });
+
+  it("a bad price list names the file and field", async () => {
+    const { withCosts } = await import("../../src/cli/commands/eval-routing.js");
+    expect(() => withCosts(loadOutcomes(fx("routellm-small.csv")), fx("bad-prices.yaml"))).toThrow(/bad-prices\.yaml: models\.0\.input: /);
+  });
+});
