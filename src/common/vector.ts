@@ -27,21 +27,6 @@ export function softmax(scores: Float64Array | number[], temperature = 1): Float
   return out;
 }
 
-/** Indices of the two largest values (second is -1 when there is one value). */
-export function top2(scores: ArrayLike<number>): [number, number] {
-  let a = -1;
-  let b = -1;
-  for (let i = 0; i < scores.length; i++) {
-    if (a < 0 || scores[i] > scores[a]) {
-      b = a;
-      a = i;
-    } else if (b < 0 || scores[i] > scores[b]) {
-      b = i;
-    }
-  }
-  return [a, b];
-}
-
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));

@@ -1,4 +1,4 @@
-import { seededRandom, shuffleInPlace } from "../common/vector.js";
+import { seededRandom, shuffleInPlace, softmax } from "../common/vector.js";
 import type { SparseVector } from "../encoders/lexical.js";
 
 /** One training/inference row for the head: a dense sentence embedding and sparse lexical features. */
@@ -57,16 +57,7 @@ export class SoftmaxHead {
   }
 
   probabilities(x: HeadInput): Float64Array {
-    const z = this.logits(x);
-    let max = -Infinity;
-    for (const v of z) max = Math.max(max, v);
-    let sum = 0;
-    for (let l = 0; l < z.length; l++) {
-      z[l] = Math.exp(z[l] - max);
-      sum += z[l];
-    }
-    for (let l = 0; l < z.length; l++) z[l] /= sum;
-    return z;
+    return softmax(this.logits(x));
   }
 
   /**

@@ -1,3 +1,5 @@
+import { softmax } from "../common/vector.js";
+
 /**
  * How the three parts' opinions become one score per label. Shared by training (cross-validation)
  * and the runtime router, so what was calibrated is exactly what runs.
@@ -38,16 +40,7 @@ export function knnDistribution(hits: readonly LabelledHit[], labelCount: number
 
 /** Softmax over per-label best-centroid similarity. */
 export function centroidDistribution(similarities: Float64Array, temperature: number): Float64Array {
-  const out = new Float64Array(similarities.length);
-  let max = -Infinity;
-  for (const s of similarities) max = Math.max(max, s);
-  let sum = 0;
-  for (let l = 0; l < out.length; l++) {
-    out[l] = Math.exp((similarities[l] - max) / temperature);
-    sum += out[l];
-  }
-  for (let l = 0; l < out.length; l++) out[l] /= sum;
-  return out;
+  return softmax(similarities, temperature);
 }
 
 export function combine(
