@@ -92,6 +92,7 @@ async function label(items: readonly ReviewItem[], labels: readonly string[], lo
         return resolve();
       }
       if (event.type === "labelled") out.write(`${event.label}\n`);
+      else if (event.type === "skipped") out.write("skipped\n");
       else if (event.type === "undone") out.write(`undone${event.label ? ` (${event.label})` : ""}\n`);
       else if (event.type === "unknown-key") return void out.write(`\n  unknown key "${event.key}"; ${legend}\n> `);
       else if (event.type === "nothing-to-undo") out.write("nothing to undo\n");
