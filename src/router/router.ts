@@ -10,7 +10,7 @@ import { LruCache, normalizeQuery } from "./lru.js";
 import type { DecisionSink, FallbackClassifier } from "./hooks.js";
 import { loadModel, type LoadedModel } from "./model.js";
 import { compileRules, type CompiledRule } from "./rules.js";
-import type { ClassifyOptions, Decision, DecidedBy, LowConfidencePolicy, Neighbour } from "./types.js";
+import type { ClassifyOptions, Decision, DecidedBy, LowConfidencePolicy, Neighbour, Stage } from "./types.js";
 import { DEFAULT_WATCH_INTERVAL_MS, modelStamp, watchModel, type ModelWatcher } from "./watch.js";
 
 export interface RouterOptions {
@@ -168,7 +168,9 @@ export class Router {
     const fast = this.options.cascade === false ? undefined : this.model.staticStage;
     if (!fast) return undefined;
     const scored = this.score(fast.parts, fast.manifest.combination, query, fast.encoder.embedOne(query), options);
-    if (scored.top.margin < fast.manifest.threshold || (scored.raw.hits[0]?.similarity ?? -1) < fast.manifest.minSimilarity) return undefined;
+    // Novel even in the static space: low-confidence either way, so the full encoder would add nothing.
+    if ((scored.raw.hits[0]?.similarity ?? -1) < fast.manifest.minSimilarity) return this.lowConfidence(query, scored, "static", options, start);
+    if (scored.top.margin < fast.manifest.threshold) return undefined;
     return this.decision(options, start, { ...scored.base, stage: "static", label: scored.base.modelLabel, decidedBy: "model", lowConfidence: false });
   }
 
@@ -191,14 +193,20 @@ export class Router {
   }
 
   private async decideVector(query: string, vector: Float32Array, options: ClassifyOptions, start: number, stage: "full" | "cache"): Promise<Decision> {
-    const { manifest, parts, examples } = this.model;
-    const { top, raw, base: scored } = this.score(parts, manifest.combination, query, vector, options);
-    const modelLabel = scored.modelLabel;
-    const base = { ...scored, stage };
-    const novel = (raw.hits[0]?.similarity ?? -1) < (manifest.calibration.minSimilarity ?? -1);
-    if (top.margin >= manifest.calibration.threshold && !novel)
-      return this.decision(options, start, { ...base, label: modelLabel, decidedBy: "model", lowConfidence: false });
+    const { manifest, parts } = this.model;
+    const scored = this.score(parts, manifest.combination, query, vector, options);
+    const novel = (scored.raw.hits[0]?.similarity ?? -1) < (manifest.calibration.minSimilarity ?? -1);
+    if (scored.top.margin >= manifest.calibration.threshold && !novel)
+      return this.decision(options, start, { ...scored.base, stage, label: scored.base.modelLabel, decidedBy: "model", lowConfidence: false });
+    return this.lowConfidence(query, scored, stage, options, start);
+  }
 
+  /** Below the margin or novel: the LLM classifier when configured, else escalate / abstain. */
+  private async lowConfidence(query: string, scored: ReturnType<Router["score"]>, stage: Stage, options: ClassifyOptions, start: number): Promise<Decision> {
+    const { manifest, examples } = this.model;
+    const { top, raw } = scored;
+    const modelLabel = scored.base.modelLabel;
+    const base = { ...scored.base, stage };
     const policy = this.options.lowConfidence ?? manifest.config.policy.lowConfidence;
     const byPolicy = this.policyLabel(top.best, top.second);
     if (policy !== "fallback" || !this.options.fallback)

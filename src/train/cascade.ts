@@ -8,6 +8,12 @@ import { fitParts, type PartParams } from "./parts.js";
 import { saveParts } from "./parts-io.js";
 import type { Combination } from "./scoring.js";
 
+/**
+ * Accuracy the fast path may give up against the full router, as a share of all queries: the price of
+ * deciding most queries without the full encoder (a 1-point budget leaves room for noise).
+ */
+const DEFAULT_TOLERANCE = 0.008;
+
 /** Sub-directory of an artifact holding the static (fast-path) stage. */
 export const STATIC_STAGE_DIR = "static";
 
@@ -38,7 +44,7 @@ export interface StaticStageOptions {
   params: PartParams & { folds: number; seed: number; targetAccuracy: number; noveltyRate: number };
   /** Out-of-fold result of the full stage, to calibrate against. */
   full: CrossValidation;
-  /** The accepted part may lose at most this share of all examples vs the full router (default 0.002). */
+  /** The static stage may lose at most this share of all examples vs the full router (default 0.008). */
   tolerance?: number;
   extraTexts?: readonly string[];
   onProgress?: (message: string) => void;
@@ -60,10 +66,13 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
   const vectors = o.texts.map((t) => encoder.embedOne(t));
   o.onProgress?.("fast path: cross-validating the static stage");
   const cv = crossValidate(o.texts, vectors, o.targets, o.labels, o.params);
-  // A novel query (per the static stage's own floor) is never accepted by it: the full stage judges it.
+  // The static stage settles novel queries itself (low-confidence whichever encoder looks), and never
+  // calls confident what its own calibration calls low-margin: those go to the full encoder.
   const floor = cv.calibration.minSimilarity ?? -1;
-  const margins = cv.margins.map((m, i) => (cv.nearest[i] < floor ? -Infinity : m));
-  const cut = calibrateCascade({ predicted: cv.predicted, margins }, o.full, o.targets, o.tolerance ?? 0.002);
+  const own = cv.calibration.threshold;
+  const margins = cv.margins.map((m, i) => (cv.nearest[i] < floor ? Infinity : m < own ? -Infinity : m));
+  const cut = calibrateCascade({ predicted: cv.predicted, margins }, o.full, o.targets, o.tolerance ?? DEFAULT_TOLERANCE);
+  if (!Number.isFinite(cut.threshold)) cut.threshold = 2; // only novel queries stay static
   const parts = fitParts(o.texts, vectors, o.targets, o.labels.length, o.params);
   const manifest = {
     dir: STATIC_STAGE_DIR,
@@ -107,7 +116,8 @@ export function calibrateCascade(
     const i = order[k];
     diff += (fast.predicted[i] === targets[i] ? 1 : 0) - (full.predicted[i] === targets[i] ? 1 : 0);
     const boundary = k === n - 1 || fast.margins[order[k + 1]] < fast.margins[i];
-    if (boundary && diff >= -tolerance * n) best = { count: k + 1, diff };
+    // -Infinity marks queries the static stage must hand on: never part of the accepted prefix.
+    if (boundary && fast.margins[i] > -Infinity && diff >= -tolerance * n) best = { count: k + 1, diff };
   }
   const threshold = best.count === 0 ? 2 : fast.margins[order[best.count - 1]];
   return { threshold, coverage: best.count / n, cascadeAccuracy: (fullCorrect + best.diff) / n };

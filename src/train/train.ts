@@ -49,6 +49,8 @@ export interface TrainOptions {
    * "auto" trains it from 1,000 examples on (it needs data to distil from).
    */
   fastPath?: "auto" | "on" | "off";
+  /** Accuracy (share of all queries) the fast path may give up against the full router (default 0.008). */
+  fastPathTolerance?: number;
   onProgress?: (p: TrainProgress) => void;
   /** Warnings (small classes, conflicts) go here; default: none. */
   onWarning?: (message: string) => void;
@@ -132,6 +134,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           labels,
           params: { ...params, folds, seed, targetAccuracy, noveltyRate },
           full: cv,
+          tolerance: options.fastPathTolerance,
           onProgress: (message) => options.onProgress?.({ phase: "fast-path", message }),
         })
       : undefined;

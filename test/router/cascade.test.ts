@@ -35,8 +35,8 @@ describe("encoder cascade", () => {
     expect(s!.encoder.id).toBe("static:use-lite-512");
     expect(s!.coverage).toBeGreaterThanOrEqual(0);
     expect(s!.coverage).toBeLessThanOrEqual(1);
-    // Calibrated to lose at most 0.2% of examples against the full router.
-    expect(s!.cascadeAccuracy).toBeGreaterThanOrEqual(s!.fullAccuracy - 0.002 - 1e-9);
+    // Calibrated to lose at most 0.8% of examples against the full router.
+    expect(s!.cascadeAccuracy).toBeGreaterThanOrEqual(s!.fullAccuracy - 0.008 - 1e-9);
     expect(s!.distill.vocabSize).toBeGreaterThan(1000);
     // The novelty floor flags about the configured share of held-out in-scope queries.
     expect(trained.manifest.calibration.minSimilarity).toBeGreaterThan(0);
@@ -50,7 +50,13 @@ describe("encoder cascade", () => {
       m.stages.static.minSimilarity = -1;
     };
     const always = await Router.load(copyWith(accept), { encoder });
-    const never = await Router.load(copyWith((m) => (m.stages.static.threshold = 2)), { encoder });
+    const never = await Router.load(
+      copyWith((m) => {
+        m.stages.static.threshold = 2;
+        m.stages.static.minSimilarity = -1;
+      }),
+      { encoder },
+    );
     let checked = 0;
     for (const q of queries) {
       const full = await never.classify(q);
@@ -60,19 +66,26 @@ describe("encoder cascade", () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(20);
+    const novel = await Router.load(copyWith((m) => (m.stages.static.minSimilarity = 2)), { encoder });
+    const d = await novel.classify("what does the fox say");
+    expect(d).toMatchObject({ stage: "static", lowConfidence: true, decidedBy: "escalate" });
     const off = await Router.load(copyWith(accept), { encoder, cascade: false });
     expect((await off.classify(queries[0])).stage).toBe("full");
   });
 
   it("reuses the full embedding for an exact repeat (case and spacing ignored)", async () => {
-    const router = await Router.load(copyWith((m) => (m.stages.static.threshold = 2)), { encoder });
+    const toFull = (m: { stages: { static: { threshold: number; minSimilarity: number } } }) => {
+      m.stages.static.threshold = 2;
+      m.stages.static.minSimilarity = -1;
+    };
+    const router = await Router.load(copyWith(toFull), { encoder });
     const first = await router.classify("Explain how a B-tree index speeds up range queries");
     const again = await router.classify("  explain how a b-tree index   speeds up range queries ");
     expect(first.stage).toBe("full");
     expect(again.stage).toBe("cache");
     expect(again.label).toBe(first.label);
     expect(again.margin).toBeCloseTo(first.margin, 6);
-    const noCache = await Router.load(copyWith((m) => (m.stages.static.threshold = 2)), { encoder, cacheSize: 0 });
+    const noCache = await Router.load(copyWith(toFull), { encoder, cacheSize: 0 });
     await noCache.classify("what is a monad");
     expect((await noCache.classify("what is a monad")).stage).toBe("full");
   });
@@ -86,6 +99,12 @@ describe("encoder cascade", () => {
 });
 
 describe("calibrateCascade", () => {
+  it("never accepts what is marked for the full encoder (-Infinity), and always keeps novel ones (Infinity)", () => {
+    const fast = { predicted: Int32Array.from([0, 1, 0]), margins: Float64Array.from([Infinity, 0.5, -Infinity]) };
+    const full = { predicted: Int32Array.from([0, 0, 0]) };
+    expect(calibrateCascade(fast, full, [0, 0, 0], 1)).toEqual({ threshold: 0.5, coverage: 2 / 3, cascadeAccuracy: 2 / 3 });
+  });
+
   it("takes the most coverage that loses no more than the tolerance against the full router", () => {
     const targets = [0, 0, 0, 0, 0];
     // Static margins descending by index; static wrong on examples 2 and 4, full wrong only on 4.
