@@ -106,7 +106,6 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
   const singlePoints = train.models.map((_, m) => always(test, m, strong));
   const single = Object.fromEntries(train.models.map((name, m) => [name, qc(singlePoints[m])]));
   const singleChoices = train.models.map((_, m) => new Array<number>(test.prompts.length).fill(m));
-  const notes = [...testAll.notes, ...(test.notes.length > testAll.notes.length ? test.notes.slice(testAll.notes.length) : [])];
   const saving = costAtQuality(sweep.points, anchors, 0.95);
   log(`router: cost at 95% of strong quality ${saving === null ? "not reached" : `$${saving.toFixed(4)}`}`);
   return {
@@ -120,7 +119,7 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
         : "weak = cheaper model, strong = the better one (on train)",
     trainPrompts: train.prompts.length,
     testPrompts: test.prompts.length,
-    notes: [...new Set([...train.notes, ...notes])],
+    notes: [...new Set([...train.notes, ...test.notes])], // test.notes also says how many blank-score rows were left out
     anchors,
     router: { ...curveReport(test, sweep.points, sweep.choices, anchors, orc.choices, threshold), method, params, cvAiq, cv: cvSummary },
     baselines: {
