@@ -10,6 +10,7 @@ import type { Encoder } from "../encoders/types.js";
 import { Router } from "../router/router.js";
 import { readManifest } from "../train/artifact.js";
 import type { Example } from "../train/data.js";
+import type { Stage } from "../router/types.js";
 import { train } from "../train/train.js";
 import { loadBanking77, loadClinc150, type IntentDataset } from "./datasets.js";
 import { evaluate } from "./evaluate.js";
@@ -20,31 +21,44 @@ export interface Quantiles {
   p99: number;
 }
 
-export interface DatasetBench {
-  dataset: string;
-  trainExamples: number;
-  testQueries: number;
-  trainSeconds: number;
+/** One router variant on a dataset's test split, single queries, no repeats. */
+export interface VariantBench {
   accuracy: number;
   macroF1: number;
   coverage: number;
   acceptedAccuracy: number;
   outOfScopeRecall?: number;
-  /** Single-query classify latency over the test split (no repeats), ms. */
   latency: Quantiles;
+  stages: Partial<Record<Stage, number>>;
+}
+
+export interface DatasetBench {
+  dataset: string;
+  trainExamples: number;
+  testQueries: number;
+  trainSeconds: number;
+  /** The full encoder alone (cascade off) and the cascade (static fast path first), same model. */
+  full: VariantBench;
+  cascade?: VariantBench;
+  latencies: { full: number[]; cascade: number[] };
 }
 
 export interface BenchReport {
   createdAt: string;
   machine: { cpus: number; node: string; loadAverage: number[] };
   model: { dir: string; version: string; encoder: string };
-  /** Single-query classify latency per encoder, ms, with the embedding's share. */
-  encoders: Record<string, Quantiles & { embed: Quantiles; queries: number }>;
+  /**
+   * Single-query classify latency per encoder, ms. With --datasets: measured on the third-party test
+   * splits (realistic traffic, no repeats); `cascade` is the static fast path in front of the full encoder.
+   */
+  encoders: Record<string, Quantiles & { embed?: Quantiles; queries: number }>;
+  /** Share of queries decided by each stage of the cascade. */
+  stages?: Partial<Record<Stage, number>>;
   batch: { size: number; queriesPerSecond: number };
   training: { examples: number; seconds: number; examplesPerSecond: number; embedPerSecond: number };
   loadMs: number;
   peakRssMb: number;
-  datasets: DatasetBench[];
+  datasets: Omit<DatasetBench, "latencies">[];
   skipped: string[];
 }
 
@@ -69,7 +83,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const manifest = readManifest(options.modelDir);
   const t0 = performance.now();
   const encoder = new TimedEncoder(await encoderForArtifact(manifest.encoder));
-  const router = await Router.load(options.modelDir, { encoder });
+  // No exact-repeat cache: every timed query pays for its embedding.
+  const router = await Router.load(options.modelDir, { encoder, cacheSize: 0 });
   const loadMs = performance.now() - t0;
   const examples = readFileSync(join(options.modelDir, "examples.jsonl"), "utf8")
     .split("\n")
@@ -111,6 +126,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   await router.close();
 
   if (options.datasets) {
+    const pooled = { full: [] as number[], cascade: [] as number[] };
+    const stageCounts: Partial<Record<Stage, number>> = {};
+    let cascadeQueries = 0;
     for (const load of [loadBanking77, loadClinc150]) {
       const r = load();
       if (!r.dataset) {
@@ -119,7 +137,18 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         continue;
       }
       log(`${r.dataset.name}: training on ${r.dataset.train.length} examples`);
-      report.datasets.push(await benchDataset(r.dataset, await encoderForArtifact(manifest.encoder), log));
+      const { latencies, ...result } = await benchDataset(r.dataset, await encoderForArtifact(manifest.encoder), log);
+      report.datasets.push(result);
+      pooled.full.push(...latencies.full);
+      pooled.cascade.push(...latencies.cascade);
+      for (const [stage, share] of Object.entries(result.cascade?.stages ?? {}))
+        stageCounts[stage as Stage] = (stageCounts[stage as Stage] ?? 0) + share * result.testQueries;
+      if (result.cascade) cascadeQueries += result.testQueries;
+    }
+    if (pooled.full.length) report.encoders[encoder.id] = { ...quantiles(pooled.full), embed: report.encoders[encoder.id].embed, queries: pooled.full.length };
+    if (pooled.cascade.length) {
+      report.encoders.cascade = { ...quantiles(pooled.cascade), queries: pooled.cascade.length };
+      report.stages = Object.fromEntries(Object.entries(stageCounts).map(([k, v]) => [k, v / cascadeQueries]));
     }
   }
   report.peakRssMb = process.resourceUsage().maxRSS / 1024;
@@ -132,37 +161,50 @@ async function singleQueryLatency(router: Router, encoder: TimedEncoder, pool: r
   const total: number[] = [];
   const embed: number[] = [];
   for (let i = 0; i < n; i++) {
+    encoder.lastMs = 0;
     const d = await router.classify(pool[i % pool.length]);
     total.push(d.latencyMs);
-    embed.push(d.stage === "rule" ? 0 : encoder.lastMs);
+    embed.push(encoder.lastMs);
   }
   return { total: quantiles(total), embed: quantiles(embed) };
 }
 
 async function benchDataset(ds: IntentDataset, encoder: Encoder, log: (l: string) => void): Promise<DatasetBench> {
-  // Training goes through the on-disk cache (re-runs are quick); the router measured below does not.
+  // Training goes through the on-disk cache (re-runs are quick); the routers measured below do not.
   const cached = new CachedEncoder(encoder, DEFAULT_CACHE_PATH);
   const out = mkdtempSync(join(tmpdir(), `triage-${ds.name}-`));
   const t = performance.now();
-  await train({ data: ds.train, encoder: cached, out: join(out, "m"), onWarning: log });
+  await train({
+    data: ds.train,
+    encoder: cached,
+    out: join(out, "m"),
+    onWarning: log,
+    onProgress: (p) => p.phase !== "embed" && log(`${ds.name}: ${p.phase === "crossval" ? `fold ${p.fold}/${p.folds}` : p.phase === "fast-path" ? p.message : p.phase}`),
+  });
   const trainSeconds = (performance.now() - t) / 1000;
-  const router = await Router.load(join(out, "m"), { encoder });
-  log(`${ds.name}: evaluating ${ds.test.length} test queries one at a time`);
-  const r = await evaluate(router, ds.test, { batchSize: 1 });
-  await router.close();
-  rmSync(out, { recursive: true, force: true });
-  return {
-    dataset: ds.name,
-    trainExamples: ds.train.length,
-    testQueries: ds.test.length,
-    trainSeconds,
-    accuracy: r.accuracy,
-    macroF1: r.macroF1,
-    coverage: r.coverage,
-    acceptedAccuracy: r.acceptedAccuracy,
-    ...(r.outOfScope ? { outOfScopeRecall: r.outOfScope.recall } : {}),
-    latency: r.latency,
+  const latencies = { full: [] as number[], cascade: [] as number[] };
+  const variant = async (cascade: boolean): Promise<VariantBench> => {
+    const router = await Router.load(join(out, "m"), { encoder, cascade, cacheSize: 0 });
+    log(`${ds.name}: ${ds.test.length} test queries one at a time, ${cascade ? "cascade" : "full encoder only"}`);
+    const r = await evaluate(router, ds.test, { batchSize: 1, onDecision: (d) => latencies[cascade ? "cascade" : "full"].push(d.latencyMs) });
+    const hasStatic = router.manifest.stages?.static !== undefined;
+    await router.close();
+    if (cascade && !hasStatic) latencies.cascade.length = 0;
+    return {
+      accuracy: r.accuracy,
+      macroF1: r.macroF1,
+      coverage: r.coverage,
+      acceptedAccuracy: r.acceptedAccuracy,
+      ...(r.outOfScope ? { outOfScopeRecall: r.outOfScope.recall } : {}),
+      latency: r.latency,
+      stages: r.stages,
+    };
   };
+  const full = await variant(false);
+  const cascade = await variant(true);
+  const hasCascade = latencies.cascade.length > 0;
+  rmSync(out, { recursive: true, force: true });
+  return { dataset: ds.name, trainExamples: ds.train.length, testQueries: ds.test.length, trainSeconds, full, ...(hasCascade ? { cascade } : {}), latencies };
 }
 
 function shippedTestTexts(): string[] {

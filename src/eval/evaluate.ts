@@ -1,5 +1,5 @@
 import type { Router } from "../router/router.js";
-import type { Decision } from "../router/types.js";
+import type { Decision, Stage } from "../router/types.js";
 import type { Example } from "../train/data.js";
 import { classificationReport, type ClassificationReport } from "./metrics.js";
 
@@ -14,16 +14,20 @@ export interface EvalReport extends ClassificationReport {
   outOfScope?: { n: number; recall: number };
   /** Wall time per query, ms. */
   latency: { p50: number; p95: number; p99: number };
+  /** Share of all queries decided at each stage (rule, cache, static fast path, full encoder). */
+  stages: Partial<Record<Stage, number>>;
 }
 
 /** Runs the router over labelled examples; labels unknown to the model count as out-of-scope. */
-export async function evaluate(router: Router, examples: readonly Example[], options: { batchSize?: number; onProgress?: (done: number) => void } = {}): Promise<EvalReport> {
+export async function evaluate(router: Router, examples: readonly Example[], options: { batchSize?: number; onProgress?: (done: number) => void; onDecision?: (d: Decision) => void } = {}): Promise<EvalReport> {
   const labels = router.labels;
   const index = new Map(labels.map((l, i) => [l, i]));
   const decisions: Decision[] = [];
   const batch = options.batchSize ?? 64;
   for (let i = 0; i < examples.length; i += batch) {
-    decisions.push(...(await router.classifyBatch(examples.slice(i, i + batch).map((e) => e.text))));
+    const got = await router.classifyBatch(examples.slice(i, i + batch).map((e) => e.text));
+    got.forEach((d) => options.onDecision?.(d));
+    decisions.push(...got);
     options.onProgress?.(Math.min(examples.length, i + batch));
   }
   const inScope = examples.map((e, i) => ({ actual: index.get(e.label), d: decisions[i] })).filter((x) => x.actual !== undefined);
@@ -47,5 +51,12 @@ export async function evaluate(router: Router, examples: readonly Example[], opt
     ...(routed ? { routed: { accuracy: routed.accuracy, underRouting: routed.underRouting!, overRouting: routed.overRouting! } } : {}),
     ...(oos.length ? { outOfScope: { n: oos.length, recall: oos.filter((x) => x.d.lowConfidence).length / oos.length } } : {}),
     latency: { p50: q(0.5), p95: q(0.95), p99: q(0.99) },
+    stages: shares(decisions.map((d) => d.stage)),
   };
+}
+
+function shares(stages: readonly Stage[]): Partial<Record<Stage, number>> {
+  const out: Partial<Record<Stage, number>> = {};
+  for (const s of stages) out[s] = (out[s] ?? 0) + 1 / stages.length;
+  return out;
 }

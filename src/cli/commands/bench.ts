@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../common/atomic.js";
-import { runBench, type BenchReport } from "../../eval/bench.js";
+import { runBench, type BenchReport, type VariantBench } from "../../eval/bench.js";
 import { info, pct, table } from "../output.js";
 import { positiveInt } from "../parse.js";
 
@@ -32,40 +32,43 @@ export function renderMarkdown(r: BenchReport): string {
     "",
     `Machine: ${r.machine.cpus} CPUs, Node ${r.machine.node}, load average ${r.machine.loadAverage.map((x) => x.toFixed(1)).join(" / ")}. Model ${r.model.version} (${r.model.encoder}).`,
     "",
-    "## Single-query classify latency (ms)",
+    `## Single-query classify latency (ms)${r.datasets.length ? " on the third-party test splits (no repeats)" : ""}`,
     "",
     "```",
     table([
       ["encoder", "queries", "p50", "p95", "p99", "embed p50", "embed p95", "embed p99"],
-      ...Object.entries(r.encoders).map(([id, q]) => [id, q.queries, ms(q.p50), ms(q.p95), ms(q.p99), ms(q.embed.p50), ms(q.embed.p95), ms(q.embed.p99)]),
+      ...Object.entries(r.encoders).map(([id, q]) => [id, q.queries, ms(q.p50), ms(q.p95), ms(q.p99), ...(q.embed ? [ms(q.embed.p50), ms(q.embed.p95), ms(q.embed.p99)] : ["-", "-", "-"])]),
     ]),
     "```",
     "",
-    `Batch throughput: ${r.batch.queriesPerSecond.toFixed(0)} queries/s (batches of ${r.batch.size}). Training: ${r.training.examples} examples in ${r.training.seconds.toFixed(1)} s (${r.training.examplesPerSecond.toFixed(1)}/s overall, embedding ${r.training.embedPerSecond.toFixed(1)}/s). Artifact load: ${r.loadMs.toFixed(0)} ms. Peak RSS: ${r.peakRssMb.toFixed(0)} MB.`,
+    ...(r.stages ? [`Decided by stage (cascade): ${Object.entries(r.stages).map(([k, v]) => `${k} ${pct(v)}`).join(", ")}.`, ""] : []),
+    `Embedding share measured on the model's own queries. Batch throughput: ${r.batch.queriesPerSecond.toFixed(0)} queries/s (batches of ${r.batch.size}). Training: ${r.training.examples} examples in ${r.training.seconds.toFixed(1)} s (${r.training.examplesPerSecond.toFixed(1)}/s overall, embedding ${r.training.embedPerSecond.toFixed(1)}/s). Artifact load: ${r.loadMs.toFixed(0)} ms. Peak RSS: ${r.peakRssMb.toFixed(0)} MB.`,
   ];
   if (r.datasets.length) {
+    const row = (d: BenchReport["datasets"][number], name: string, v: VariantBench) => [
+      d.dataset,
+      name,
+      pct(v.accuracy),
+      pct(v.macroF1),
+      pct(v.coverage),
+      pct(v.acceptedAccuracy),
+      v.outOfScopeRecall === undefined ? "-" : pct(v.outOfScopeRecall),
+      ms(v.latency.p50),
+      ms(v.latency.p99),
+      Object.entries(v.stages).map(([k, x]) => `${k} ${pct(x)}`).join(" "),
+    ];
     lines.push(
       "",
       "## Third-party datasets (train -> test)",
       "",
       "```",
       table([
-        ["dataset", "train", "test", "train s", "accuracy", "macro-F1", "coverage", "acc@coverage", "oos recall", "p50", "p99"],
-        ...r.datasets.map((d) => [
-          d.dataset,
-          d.trainExamples,
-          d.testQueries,
-          d.trainSeconds.toFixed(0),
-          pct(d.accuracy),
-          pct(d.macroF1),
-          pct(d.coverage),
-          pct(d.acceptedAccuracy),
-          d.outOfScopeRecall === undefined ? "-" : pct(d.outOfScopeRecall),
-          ms(d.latency.p50),
-          ms(d.latency.p99),
-        ]),
+        ["dataset", "router", "accuracy", "macro-F1", "coverage", "acc@coverage", "oos recall", "p50", "p99", "stages"],
+        ...r.datasets.flatMap((d) => [row(d, "full", d.full), ...(d.cascade ? [row(d, "cascade", d.cascade)] : [])]),
       ]),
       "```",
+      "",
+      r.datasets.map((d) => `${d.dataset}: ${d.trainExamples} training examples, ${d.testQueries} test queries, trained in ${d.trainSeconds.toFixed(0)} s.`).join(" "),
     );
   }
   if (r.skipped.length) lines.push("", ...r.skipped.map((s) => `- ${s}`));
