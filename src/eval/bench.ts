@@ -68,6 +68,8 @@ export interface BenchOptions {
   queries?: string[];
   /** At least this many single-query calls (default 1,000). */
   singleQueries?: number;
+  /** Examples (from the model's own) to time training on (default 400). */
+  trainSample?: number;
   /** Also train and evaluate on Banking77 and CLINC150 from shared/ when present. */
   datasets?: boolean;
   log?: (line: string) => void;
@@ -91,7 +93,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Example);
   const pool = options.queries ?? [...new Set([...examples.map((e) => e.text), ...shippedTestTexts()])];
-  const wanted = Math.max(options.singleQueries ?? 1000, pool.length);
+  const wanted = options.singleQueries ?? Math.max(1000, pool.length);
 
   log(`single-query latency: ${wanted} queries with ${encoder.id}`);
   const single = await singleQueryLatency(router, encoder, pool, wanted);
@@ -104,7 +106,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const batchQps = batchTexts.length / ((performance.now() - tb) / 1000);
 
   log("training throughput (uncached embedding + fit)");
-  const sample = examples.slice(0, 400);
+  const sample = examples.slice(0, options.trainSample ?? 400);
   const out = mkdtempSync(join(tmpdir(), "triage-bench-"));
   const tt = performance.now();
   const trained = await train({ data: sample, config: manifest.config, encoder, out: join(out, "m") });

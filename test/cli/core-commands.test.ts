@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -83,6 +83,20 @@ describe("triage CLI (core commands)", () => {
     const f = await triage(["train", "--data", testFile, "--out", model, "--folds", "zero"]);
     expect(f.code).not.toBe(0);
     expect(f.stderr).toContain("expected a positive integer");
+  });
+
+  it("bench --json maps each encoder id to p50/p95/p99 and writes JSON + Markdown reports", async () => {
+    const out = join(work, "reports");
+    const r = await triage(["bench", "--model", model, "--queries", "40", "--train-sample", "40", "--out", out, "--json"]);
+    expect(r.code).toBe(0);
+    const b = JSON.parse(r.stdout);
+    const q = b.encoders["use-lite-512"];
+    expect(q.p50).toBeGreaterThan(0);
+    expect(q.p99).toBeGreaterThanOrEqual(q.p95);
+    expect(q.p95).toBeGreaterThanOrEqual(q.p50);
+    expect(b.training.examples).toBe(40);
+    expect(JSON.parse(readFileSync(join(out, "bench.json"), "utf8")).model.version).toBe(b.model.version);
+    expect(readFileSync(join(out, "bench.md"), "utf8")).toContain("Single-query classify latency");
   });
 
   it("--help works on every command", async () => {
