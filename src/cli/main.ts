@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { TriageError } from "../common/errors.js";
 import { registerBench } from "./commands/bench.js";
 import { registerEval } from "./commands/eval.js";
+import { registerEvalRouting } from "./commands/eval-routing.js";
 import { registerInfo } from "./commands/info.js";
 import { registerModel } from "./commands/model.js";
 import { registerRoute } from "./commands/route.js";
@@ -24,6 +25,7 @@ const program = new Command()
 registerTrain(program);
 registerRoute(program);
 registerEval(program);
+registerEvalRouting(program);
 registerBench(program);
 registerInfo(program);
 registerModel(program);
