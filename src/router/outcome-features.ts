@@ -1,10 +1,8 @@
 /**
  * Cheap surface features of a prompt, next to the sentence embedding in the logistic head: sentence
  * encoders barely see length or how many numbers a problem juggles, yet both predict which model fails.
- * Also the rule heuristic's reasoning/code/math keywords, so the head can use what the rules know.
+ * (Adding the rules' keyword flag and a math-symbol count lowered train-CV AIQ on all five datasets: left out.)
  */
-
-import { HARD_KEYWORDS } from "../eval/routing/baselines.js";
 
 export interface FeatureScaler {
   mean: number[];
@@ -12,7 +10,6 @@ export interface FeatureScaler {
 }
 
 const NUMBER = /\d+(?:[.,]\d+)*/g;
-const MATH_SYMBOL = /[=+^*/<>√∑∫]/g;
 const WORD = /\S+/g;
 
 export function surfaceFeatures(text: string): number[] {
@@ -20,9 +17,7 @@ export function surfaceFeatures(text: string): number[] {
   const words = text.match(WORD)?.length ?? 0;
   const lines = text.split("\n").length;
   const questions = text.split("?").length - 1;
-  const symbols = text.match(MATH_SYMBOL)?.length ?? 0;
-  const keyword = HARD_KEYWORDS.test(text) ? 1 : 0;
-  return [Math.log1p(text.length), Math.log1p(words), Math.log1p(numbers), Math.log1p(lines), Math.log1p(questions), Math.log1p(symbols), keyword];
+  return [Math.log1p(text.length), Math.log1p(words), Math.log1p(numbers), Math.log1p(lines), Math.log1p(questions)];
 }
 
 export function fitScaler(rows: readonly number[][]): FeatureScaler {
