@@ -12,7 +12,7 @@ export interface EvalReport extends ClassificationReport {
   routed?: { accuracy: number; underRouting: number; overRouting: number };
   /** Queries whose label the model does not know (e.g. CLINC150 "oos"): caught = flagged low-confidence. */
   outOfScope?: { n: number; recall: number };
-  /** Wall time per query, ms. */
+  /** Time per decision, ms, counted from the start of its batch (per query with batchSize 1, as bench runs it). */
   latency: { p50: number; p95: number; p99: number };
   /** Share of all queries decided at each stage (rule, cache, static fast path, full encoder). */
   stages: Partial<Record<Stage, number>>;

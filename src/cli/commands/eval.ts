@@ -32,7 +32,6 @@ export function registerEval(program: Command): void {
       if (r.underRouting !== undefined) rows.push(["under-routing (quality loss)", pct(r.underRouting)], ["over-routing (cost inflation)", pct(r.overRouting!)]);
       if (r.routed) rows.push(["after policy: accuracy / under / over", `${pct(r.routed.accuracy)} / ${pct(r.routed.underRouting)} / ${pct(r.routed.overRouting)}`]);
       if (r.outOfScope) rows.push(["out-of-scope caught", `${pct(r.outOfScope.recall)} of ${r.outOfScope.n}`]);
-      rows.push(["latency p50/p95/p99 ms (batched)", `${r.latency.p50.toFixed(2)} / ${r.latency.p95.toFixed(2)} / ${r.latency.p99.toFixed(2)}`]);
       info(table(rows));
       info("\nper label:\n" + table([["label", "precision", "recall", "F1", "n"], ...r.perLabel.map((m) => [m.label, pct(m.precision), pct(m.recall), pct(m.f1), m.support])]));
       if (r.confusions.length) info("\nmost confused (actual -> predicted):\n" + r.confusions.map((c) => `  ${c.actual} -> ${c.predicted}: ${c.count}`).join("\n"));
