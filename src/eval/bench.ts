@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { percentile } from "../common/vector.js";
+import { TriageError } from "../common/errors.js";
 import { CachedEncoder } from "../encoders/cache.js";
 import { DEFAULT_CACHE_PATH, encoderForArtifact } from "../encoders/resolve.js";
 import { TimedEncoder } from "../encoders/timed.js";
@@ -70,8 +71,8 @@ export interface BenchOptions {
   singleQueries?: number;
   /** Examples (from the model's own) to time training on (default 400). */
   trainSample?: number;
-  /** Also train and evaluate on Banking77 and CLINC150 from shared/ when present. */
-  datasets?: boolean;
+  /** Also train and evaluate on these shared/ datasets when present (true: Banking77 and CLINC150). */
+  datasets?: boolean | readonly string[];
   log?: (line: string) => void;
 }
 
@@ -131,7 +132,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const pooled = { full: [] as number[], cascade: [] as number[] };
     const stageCounts: Partial<Record<Stage, number>> = {};
     let cascadeQueries = 0;
-    for (const load of [loadBanking77, loadClinc150]) {
+    const loaders = { banking77: loadBanking77, clinc150: loadClinc150 };
+    const names = options.datasets === true ? Object.keys(loaders) : options.datasets;
+    for (const name of names) {
+      const load = loaders[name as keyof typeof loaders];
+      if (!load) throw new TriageError(`unknown dataset "${name}": use ${Object.keys(loaders).join(", ")}`);
       const r = load();
       if (!r.dataset) {
         report.skipped.push(r.skipped);

@@ -12,11 +12,11 @@ export function registerBench(program: Command): void {
     .requiredOption("--model <dir>", "model artifact directory")
     .option("--queries <n>", "single-query calls to time", positiveInt, 1000)
     .option("--train-sample <n>", "examples to time training on", positiveInt, 400)
-    .option("--datasets", "also train and evaluate on ../shared/datasets (Banking77, CLINC150) when present")
+    .option("--datasets [names]", "also train and evaluate on ../shared/datasets when present: banking77,clinc150 (default both)")
     .option("--out <dir>", "where to write bench.json and bench.md", "reports")
     .option("--json", "print the JSON report on stdout")
-    .action(async (opts: { model: string; queries: number; trainSample: number; datasets?: boolean; out: string; json?: boolean }) => {
-      const report = await runBench({ modelDir: opts.model, singleQueries: opts.queries, trainSample: opts.trainSample, datasets: opts.datasets, log: (l) => info(l) });
+    .action(async (opts: { model: string; queries: number; trainSample: number; datasets?: boolean | string; out: string; json?: boolean }) => {
+      const report = await runBench({ modelDir: opts.model, singleQueries: opts.queries, trainSample: opts.trainSample, datasets: typeof opts.datasets === "string" ? opts.datasets.split(",") : opts.datasets, log: (l) => info(l) });
       writeFileAtomic(join(opts.out, "bench.json"), JSON.stringify(report, null, 2) + "\n");
       writeFileAtomic(join(opts.out, "bench.md"), renderMarkdown(report));
       if (opts.json) process.stdout.write(JSON.stringify(report) + "\n");
