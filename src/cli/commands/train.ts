@@ -20,8 +20,9 @@ export function registerTrain(program: Command): void {
     .option("--folds <n>", "cross-validation folds (default 5, or 3 from 2,000 examples)", positiveInt)
     .option("--target-accuracy <x>", "accuracy the confident decisions must reach (default: config, else 0.95)", unitInterval)
     .option("--fast-path <mode>", "train the static fast-path stage: auto (from 1,000 examples) | on | off", "auto")
+    .option("--fast-path-tolerance <x>", "accuracy (share of queries) the fast path may give up vs the full router; more = more queries decided fast", unitInterval)
     .option("--json", "print the manifest as JSON on stdout")
-    .action(async (opts: { data: string; out?: string; registry?: string; config?: string; textField: string; labelField: string; encoder: string; folds?: number; targetAccuracy?: number; fastPath: string; json?: boolean }) => {
+    .action(async (opts: { data: string; out?: string; registry?: string; config?: string; textField: string; labelField: string; encoder: string; folds?: number; targetAccuracy?: number; fastPath: string; fastPathTolerance?: number; json?: boolean }) => {
       if ((opts.out === undefined) === (opts.registry === undefined)) throw new TriageError("train: give either --out DIR or --registry DIR");
       const registry = opts.registry !== undefined ? new ModelRegistry(opts.registry) : undefined;
       const version = registry?.nextVersion();
@@ -42,6 +43,7 @@ export function registerTrain(program: Command): void {
         folds: opts.folds,
         targetAccuracy: opts.targetAccuracy,
         fastPath: fastPathMode(opts.fastPath),
+        fastPathTolerance: opts.fastPathTolerance,
         onWarning: (m) => info(`warning: ${m}`),
         onProgress: (p) => {
           if (p.phase === "embed") {
