@@ -14,6 +14,9 @@ import type { Combination } from "./scoring.js";
  */
 const DEFAULT_TOLERANCE = 0.008;
 
+/** Share of training texts kept out of the static encoder's fit, to calibrate the cascade on. */
+const CALIBRATION_SHARE = 0.2;
+
 /** Sub-directory of an artifact holding the static (fast-path) stage. */
 export const STATIC_STAGE_DIR = "static";
 
@@ -26,7 +29,7 @@ export interface StaticStageManifest {
   threshold: number;
   /** Queries whose nearest static-space example is less similar than this go to the full encoder. */
   minSimilarity: number;
-  /** Out-of-fold: share of examples the static stage decides, and accuracy of the cascade vs the full router. */
+  /** On texts the static encoder was not fitted to, out of fold: share it decides, cascade vs full accuracy. */
   coverage: number;
   cascadeAccuracy: number;
   fullAccuracy: number;
@@ -62,7 +65,11 @@ export interface StaticStage {
  */
 export async function trainStaticStage(o: StaticStageOptions): Promise<StaticStage> {
   o.onProgress?.("fast path: distilling the static encoder");
-  const { encoder, report } = await distillStaticEncoder(o.teacher, o.texts, { extraTexts: o.extraTexts, seed: o.params.seed });
+  const { encoder, report, heldOutTexts } = await distillStaticEncoder(o.teacher, o.texts, {
+    extraTexts: o.extraTexts,
+    seed: o.params.seed,
+    heldOutFraction: CALIBRATION_SHARE,
+  });
   const vectors = o.texts.map((t) => encoder.embedOne(t));
   o.onProgress?.("fast path: cross-validating the static stage");
   const cv = crossValidate(o.texts, vectors, o.targets, o.labels, o.params);
@@ -71,7 +78,16 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
   const floor = cv.calibration.minSimilarity ?? -1;
   const own = cv.calibration.threshold;
   const margins = cv.margins.map((m, i) => (cv.nearest[i] < floor ? Infinity : m < own ? -Infinity : m));
-  const cut = calibrateCascade({ predicted: cv.predicted, margins }, o.full, o.targets, o.tolerance ?? DEFAULT_TOLERANCE);
+  // Calibrate only on texts the static encoder was not fitted to: on the others it is too good to be true.
+  const held = new Set(heldOutTexts);
+  const idx = o.texts.flatMap((t, i) => (held.has(t) ? [i] : []));
+  const pick = <T extends Int32Array | Float64Array>(a: T) => a.filter((_, k) => held.has(o.texts[k])) as T;
+  const cut = calibrateCascade(
+    { predicted: pick(cv.predicted), margins: pick(Float64Array.from(margins)) },
+    { predicted: pick(o.full.predicted) },
+    idx.map((i) => o.targets[i]),
+    o.tolerance ?? DEFAULT_TOLERANCE,
+  );
   if (!Number.isFinite(cut.threshold)) cut.threshold = 2; // only novel queries stay static
   const parts = fitParts(o.texts, vectors, o.targets, o.labels.length, o.params);
   const manifest = {
@@ -80,8 +96,8 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
     combination: cv.combination,
     ...cut,
     minSimilarity: floor,
-    staticAccuracy: cv.metrics.accuracy,
-    fullAccuracy: o.full.metrics.accuracy,
+    staticAccuracy: share(idx, (i) => cv.predicted[i] === o.targets[i]),
+    fullAccuracy: share(idx, (i) => o.full.predicted[i] === o.targets[i]),
     centroidLabels: [...parts.centroids.labels],
     distill: report,
   };
@@ -121,4 +137,8 @@ export function calibrateCascade(
   }
   const threshold = best.count === 0 ? 2 : fast.margins[order[best.count - 1]];
   return { threshold, coverage: best.count / n, cascadeAccuracy: (fullCorrect + best.diff) / n };
+}
+
+function share(indices: readonly number[], test: (i: number) => boolean): number {
+  return indices.length ? indices.filter(test).length / indices.length : 0;
 }

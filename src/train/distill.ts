@@ -59,6 +59,8 @@ export interface DistillResult {
   /** Parameters of the best epoch, quantised: behaves exactly as after saveStaticEncoder + load. */
   encoder: StaticEncoder;
   report: DistillReport;
+  /** Texts the encoder was not fitted on: the only ones on which its quality can be judged honestly. */
+  heldOutTexts: string[];
 }
 
 export async function distillStaticEncoder(teacher: Encoder, texts: readonly string[], options: DistillOptions = {}): Promise<DistillResult> {
@@ -94,11 +96,13 @@ export async function distillStaticEncoder(teacher: Encoder, texts: readonly str
   const all = [...new Set([...texts, ...(options.extraTexts ?? [])])].filter((t) => t.trim().length > 0);
   shuffleInPlace(all, seededRandom(seed));
   const targets = await embedInChunks(teacher, all, "texts", options.onProgress);
-  const examples: Example[] = all
-    .map((t, i) => ({ ids: Int32Array.from(tokenizer.encode(t)), target: targets[i] }))
+  const withText = all
+    .map((t, i) => ({ text: t, ids: Int32Array.from(tokenizer.encode(t)), target: targets[i] }))
     .filter((e) => e.ids.length > 0);
+  const examples: Example[] = withText.map(({ ids, target }) => ({ ids, target }));
   const nHeld = examples.length >= 2 ? Math.min(examples.length - 1, Math.round(examples.length * heldOutFraction)) : 0;
   const heldOut = examples.slice(0, nHeld);
+  const heldOutTexts = withText.slice(0, nHeld).map((e) => e.text);
   const train = examples.slice(nHeld);
 
   const params: StaticEncoderParameters = {
@@ -149,7 +153,7 @@ export async function distillStaticEncoder(teacher: Encoder, texts: readonly str
     training: { distilledFrom: teacher.id, trainTexts: train.length, heldOutTexts: heldOut.length, epochs, bestEpoch: best.epoch, seed },
   });
   report.heldOutCosineFitted = heldOut.length ? quantisedCosine(encoder, heldOut) : null;
-  return { encoder, report };
+  return { encoder, report, heldOutTexts };
 }
 
 /** The text the teacher embeds for each vocabulary row, or null for rows left at zero (special tokens). */
