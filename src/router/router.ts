@@ -178,7 +178,7 @@ export class Router {
   private score(parts: FittedParts, c: Combination, query: string, vector: Float32Array, options: ClassifyOptions) {
     const { manifest } = this.model;
     const L = manifest.labels.length;
-    const raw = scoreParts(parts, query, vector, Math.max(c.k, options.topK ?? 5));
+    const raw = scoreParts(parts, query, vector, Math.max(c.k, options.topK ?? 5), { centroid: c.centroid === 0, head: c.head === 0 });
     const combined = combine(
       { knn: knnDistribution(raw.hits, L, c.k, c.knnTemperature), centroid: centroidDistribution(raw.centroid, c.centroidTemperature), head: raw.head },
       c,

@@ -44,9 +44,14 @@ export function fitParts(
   return { labelCount, lexical, head, centroids, index, rowLabels: Int32Array.from(targets) };
 }
 
-export function scoreParts(parts: FittedParts, text: string, vector: Float32Array, k: number): PartScores {
+/**
+ * Each part's opinion of one query. `skip` leaves out parts whose combination weight is zero: on the
+ * hot path a centroid scan alone costs as much as the rest (labels × centroids × dims multiply-adds).
+ */
+export function scoreParts(parts: FittedParts, text: string, vector: Float32Array, k: number, skip: { centroid?: boolean; head?: boolean } = {}): PartScores {
   const hits = parts.index.search(vector, k).map((h) => ({ ...h, label: parts.rowLabels[h.id] }));
-  const centroid = centroidScores(parts.centroids, vector, parts.labelCount);
-  const head = parts.head.probabilities({ dense: vector, sparse: parts.lexical.transform(text) });
+  const L = parts.labelCount;
+  const centroid = skip.centroid ? new Float64Array(L) : centroidScores(parts.centroids, vector, L);
+  const head = skip.head ? new Float64Array(L) : parts.head.probabilities({ dense: vector, sparse: parts.lexical.transform(text) });
   return { hits, centroid, head };
 }
