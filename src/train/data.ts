@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { parse as parseCsv } from "csv-parse/sync";
+import { readCsvRows } from "../common/csv.js";
 import { TriageError } from "../common/errors.js";
 
 export interface Example {
@@ -47,7 +47,7 @@ export function loadExamples(path: string, options: LoadOptions = {}): LoadedDat
   const labelField = options.labelField ?? "label";
   const content = options.content ?? readSource(path);
   const format = options.format ?? (path.toLowerCase().endsWith(".csv") ? "csv" : "jsonl");
-  const rows = format === "csv" ? readCsv(path, content) : readJsonl(content);
+  const rows: RawRow[] = format === "csv" ? readCsvRows(path, content) : readJsonl(content);
   const allowed = options.allowedLabels ? new Set(options.allowedLabels) : undefined;
 
   const result: LoadedData = { examples: [], duplicates: 0, conflicts: [], invalid: [] };
@@ -121,18 +121,6 @@ function readJsonl(content: string): RawRow[] {
     }
   });
   return rows;
-}
-
-function readCsv(path: string, content: string): RawRow[] {
-  try {
-    const records = parseCsv(content, { columns: true, skip_empty_lines: true, bom: true, info: true, relax_column_count: false }) as {
-      record: Record<string, string>;
-      info: { lines: number };
-    }[];
-    return records.map((r) => ({ line: r.info.lines, record: r.record }));
-  } catch (err) {
-    throw new TriageError(`${path}: invalid CSV: ${(err as Error).message}`, "E_DATA");
-  }
 }
 
 /** Counts per label, in first-seen order. */

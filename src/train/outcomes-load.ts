@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { parse as parseCsv } from "csv-parse/sync";
+import { readCsvRows } from "../common/csv.js";
 import { TriageError } from "../common/errors.js";
 import type { OutcomePrompt, OutcomeSet } from "./outcomes.js";
 import { lastQuestion, parsePythonStringList } from "./outcomes-prompt.js";
@@ -93,20 +93,6 @@ function readJsonlRows(path: string, content: string): RawRow[] {
     rows.push({ line: i + 1, record: value as Record<string, unknown> });
   });
   return rows;
-}
-
-function readCsvRows(path: string, content: string): RawRow[] {
-  try {
-    const records = parseCsv(content, { columns: true, skip_empty_lines: true, bom: true, info: true, raw: true }) as {
-      record: Record<string, string>;
-      info: { lines: number };
-      raw: string;
-    }[];
-    // info.lines is the record's last line; a quoted cell may span several lines, so count back to the first.
-    return records.map((r) => ({ line: r.info.lines - (r.raw.replace(/\r?\n$/, "").split("\n").length - 1), record: r.record }));
-  } catch (err) {
-    throw new TriageError(`${path}: invalid CSV: ${(err as Error).message}`, "E_DATA");
-  }
 }
 
 function pick(record: Record<string, unknown>, names: readonly string[]): string | undefined {
