@@ -132,24 +132,30 @@ describe("hot reload", () => {
     const waitFor = async (cond: () => boolean) => {
       while (!cond()) await new Promise((r) => setTimeout(r, 20));
     };
-    await waitFor(() => statuses.length >= 5);
-    // Admin reload to a new version...
-    writeFileSync(manifestPath, original.replace(v1, "v2-admin"));
-    const admin = (await (await post(`${url}/admin/reload`, "")).json()) as { ok: boolean; version: string; previousVersion: string };
-    expect(admin).toMatchObject({ ok: true, version: "v2-admin", previousVersion: v1 });
-    await waitFor(() => versions.has("v2-admin"));
-    // ...then the watcher picks up a changed manifest by itself.
-    writeFileSync(manifestPath, original.replace(v1, "v3-watched"));
-    await waitFor(() => versions.has("v3-watched"));
-    // A broken artifact: reload fails, the old model keeps serving.
-    writeFileSync(manifestPath, "{ truncated");
-    const failed = await post(`${url}/admin/reload`, "");
-    expect(failed.status).toBe(500);
-    expect(((await failed.json()) as { error: { code: string }; version: string }).version).toBe("v3-watched");
-    const n = statuses.length;
-    await waitFor(() => statuses.length >= n + 5);
-    stop = true;
-    await Promise.all(traffic);
+    try {
+      await waitFor(() => statuses.length >= 5);
+      // Admin reload to a new version...
+      writeFileSync(manifestPath, original.replace(v1, "v2-admin"));
+      const admin = (await (await post(`${url}/admin/reload`, "")).json()) as { ok: boolean; version: string; previousVersion: string };
+      expect(admin).toMatchObject({ ok: true, version: "v2-admin" });
+      // The 50 ms watcher may have loaded the new manifest before the admin call did.
+      expect([v1, "v2-admin"]).toContain(admin.previousVersion);
+      await waitFor(() => versions.has("v2-admin"));
+      // ...then the watcher picks up a changed manifest by itself.
+      writeFileSync(manifestPath, original.replace(v1, "v3-watched"));
+      await waitFor(() => versions.has("v3-watched"));
+      // A broken artifact: reload fails, the old model keeps serving.
+      writeFileSync(manifestPath, "{ truncated");
+      const failed = await post(`${url}/admin/reload`, "");
+      expect(failed.status).toBe(500);
+      expect(((await failed.json()) as { error: { code: string }; version: string }).version).toBe("v3-watched");
+      const n = statuses.length;
+      await waitFor(() => statuses.length >= n + 5);
+    } finally {
+      // Stop the traffic loops even when an assertion failed, so the worker can exit.
+      stop = true;
+      await Promise.all(traffic);
+    }
     writeFileSync(manifestPath, original);
     expect(statuses.every((s) => s === 200)).toBe(true);
     expect(own.version).toBe("v3-watched");
