@@ -81,10 +81,9 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
   // Calibrate only on texts the static encoder was not fitted to: on the others it is too good to be true.
   const held = new Set(heldOutTexts);
   const idx = o.texts.flatMap((t, i) => (held.has(t) ? [i] : []));
-  const pick = <T extends Int32Array | Float64Array>(a: T) => a.filter((_, k) => held.has(o.texts[k])) as T;
   const cut = calibrateCascade(
-    { predicted: pick(cv.predicted), margins: pick(Float64Array.from(margins)) },
-    { predicted: pick(o.full.predicted) },
+    { predicted: Int32Array.from(idx, (i) => cv.predicted[i]), margins: Float64Array.from(idx, (i) => margins[i]) },
+    { predicted: Int32Array.from(idx, (i) => o.full.predicted[i]) },
     idx.map((i) => o.targets[i]),
     o.tolerance ?? DEFAULT_TOLERANCE,
   );
