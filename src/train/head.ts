@@ -24,6 +24,9 @@ export const DEFAULT_HEAD: HeadParams = { epochs: 10, learningRate: 1, l2: 1e-6,
  * Weights are one row per label: [dense dims | sparse buckets], then a bias per label.
  */
 export class SoftmaxHead {
+  /** Feature-major copy of `weights`, built on first use (inference only; training never reads it). */
+  private columns: Float32Array | undefined;
+
   constructor(
     readonly labels: number,
     readonly denseDims: number,
@@ -38,8 +41,31 @@ export class SoftmaxHead {
     return this.denseDims + this.sparseDims;
   }
 
-  /** Raw per-label scores (logits) into `out`. */
+  /**
+   * Raw per-label scores (logits) into `out`. Reads a feature-major copy of the weights, so each sparse
+   * feature touches one contiguous run of `labels` floats: label-major rows would cost a cache miss per
+   * (feature, label), which made the head the dearest step of the fast path.
+   */
   logits(x: HeadInput, out: Float64Array = new Float64Array(this.labels)): Float64Array {
+    const columns = (this.columns ??= featureMajor(this.weights, this.labels, this.width));
+    const L = this.labels;
+    const { dense, sparse } = x;
+    out.fill(0);
+    for (let i = 0; i < this.denseDims; i++) {
+      const v = dense[i];
+      if (v === 0) continue;
+      for (let l = 0, j = i * L; l < L; l++, j++) out[l] += columns[j] * v;
+    }
+    for (let l = 0; l < L; l++) out[l] = this.bias[l] + out[l] * this.denseScale;
+    for (let k = 0; k < sparse.indices.length; k++) {
+      const v = sparse.values[k];
+      for (let l = 0, j = (this.denseDims + sparse.indices[k]) * L; l < L; l++, j++) out[l] += columns[j] * v;
+    }
+    return out;
+  }
+
+  /** Label-major logits, for training (which updates the label-major weights in place). */
+  private rowLogits(x: HeadInput, out: Float64Array): Float64Array {
     const { dense, sparse } = x;
     const w = this.weights;
     const width = this.width;
@@ -88,7 +114,7 @@ export class SoftmaxHead {
       for (const i of order) {
         const lr = params.learningRate / (1 + step++ / inputs.length);
         const x = inputs[i];
-        head.logits(x, z);
+        head.rowLogits(x, z);
         let max = -Infinity;
         for (const v of z) max = Math.max(max, v);
         let sum = 0;
@@ -114,6 +140,13 @@ export class SoftmaxHead {
     }
     return head;
   }
+}
+
+/** (labels × width) row-major -> (width × labels) row-major. */
+function featureMajor(weights: Float32Array, labels: number, width: number): Float32Array {
+  const out = new Float32Array(weights.length);
+  for (let l = 0; l < labels; l++) for (let i = 0, r = l * width; i < width; i++) out[i * labels + l] = weights[r + i];
+  return out;
 }
 
 /** Gradients smaller than this change nothing useful; skipping them makes late epochs cheap. */
