@@ -170,8 +170,11 @@ export class Router {
     const scored = this.score(fast.parts, fast.manifest.combination, query, fast.encoder.embedOne(query), options);
     // Novel even in the static space: low-confidence either way, so the full encoder would add nothing.
     if ((scored.raw.hits[0]?.similarity ?? -1) < fast.manifest.minSimilarity) return this.lowConfidence(query, scored, "static", options, start);
-    if (scored.top.margin < fast.manifest.threshold) return undefined;
-    return this.decision(options, start, { ...scored.base, stage: "static", label: scored.base.modelLabel, decidedBy: "model", lowConfidence: false });
+    if (scored.top.margin >= fast.manifest.threshold)
+      return this.decision(options, start, { ...scored.base, stage: "static", label: scored.base.modelLabel, decidedBy: "model", lowConfidence: false });
+    // Far below the threshold: the full router would mostly be unsure too (calibrated), so settle it here.
+    if (scored.top.margin < (fast.manifest.lowThreshold ?? -1)) return this.lowConfidence(query, scored, "static", options, start);
+    return undefined;
   }
 
   /** Combined kNN / centroid / head scores of one stage's parts. */

@@ -14,6 +14,9 @@ import type { Combination } from "./scoring.js";
  */
 const DEFAULT_TOLERANCE = 0.008;
 
+/** Share of queries that may lose a confident decision (and go to the low-confidence policy) to stay off the full encoder. */
+const DEFAULT_COVERAGE_TOLERANCE = 0.01;
+
 /** Share of training texts kept out of the static encoder's fit, to calibrate the cascade on. */
 const CALIBRATION_SHARE = 0.2;
 
@@ -27,6 +30,10 @@ export interface StaticStageManifest {
   combination: Combination;
   /** Accept the static stage's decision when its margin is at least this; else embed with the full encoder. */
   threshold: number;
+  /** Below this margin the static stage settles the query as low-confidence itself (-1: never; absent in older artifacts). */
+  lowThreshold?: number;
+  /** Share the full router would have decided confidently but the static stage settles as low-confidence. */
+  coverageLoss?: number;
   /** Queries whose nearest static-space example is less similar than this go to the full encoder. */
   minSimilarity: number;
   /** On texts the static encoder was not fitted to, out of fold: share it decides, cascade vs full accuracy. */
@@ -49,6 +56,8 @@ export interface StaticStageOptions {
   full: CrossValidation;
   /** The static stage may lose at most this share of all examples vs the full router (default 0.008). */
   tolerance?: number;
+  /** The static stage may settle as low-confidence at most this share of examples the full router decides confidently (default 0.01). */
+  coverageTolerance?: number;
   extraTexts?: readonly string[];
   onProgress?: (message: string) => void;
 }
@@ -73,21 +82,24 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
   const vectors = o.texts.map((t) => encoder.embedOne(t));
   o.onProgress?.("fast path: cross-validating the static stage");
   const cv = crossValidate(o.texts, vectors, o.targets, o.labels, o.params);
-  // The static stage settles novel queries itself (low-confidence whichever encoder looks), and never
-  // calls confident what its own calibration calls low-margin: those go to the full encoder.
-  const floor = cv.calibration.minSimilarity ?? -1;
-  const own = cv.calibration.threshold;
-  const margins = cv.margins.map((m, i) => (cv.nearest[i] < floor ? Infinity : m < own ? -Infinity : m));
   // Calibrate only on texts the static encoder was not fitted to: on the others it is too good to be true.
   const held = new Set(heldOutTexts);
+  const full = o.full;
+  const fullFloor = full.calibration.minSimilarity ?? -1;
+  const floor = cv.calibration.minSimilarity ?? -1;
   const idx = o.texts.flatMap((t, i) => (held.has(t) ? [i] : []));
   const cut = calibrateCascade(
-    { predicted: Int32Array.from(idx, (i) => cv.predicted[i]), margins: Float64Array.from(idx, (i) => margins[i]) },
-    { predicted: Int32Array.from(idx, (i) => o.full.predicted[i]) },
-    idx.map((i) => o.targets[i]),
+    idx.map((i) => ({
+      // Novel even in static space: the static stage settles it as low-confidence, whichever encoder looks.
+      margin: cv.nearest[i] < floor ? Infinity : cv.margins[i],
+      staticCorrect: cv.predicted[i] === o.targets[i],
+      fullCorrect: full.predicted[i] === o.targets[i],
+      fullConfident: full.margins[i] >= full.calibration.threshold && full.nearest[i] >= fullFloor,
+    })),
+    cv.calibration.threshold,
     o.tolerance ?? DEFAULT_TOLERANCE,
+    o.coverageTolerance ?? DEFAULT_COVERAGE_TOLERANCE,
   );
-  if (!Number.isFinite(cut.threshold)) cut.threshold = 2; // only novel queries stay static
   const parts = fitParts(o.texts, vectors, o.targets, o.labels.length, o.params);
   const manifest = {
     dir: STATIC_STAGE_DIR,
@@ -112,30 +124,85 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
   };
 }
 
+/** One held-out example as the cascade calibration sees it. */
+export interface CascadeExample {
+  /** The static stage's margin; Infinity when it settles the query as novel (always static). */
+  margin: number;
+  staticCorrect: boolean;
+  fullCorrect: boolean;
+  /** The full router alone would have decided it confidently (above its margin, not novel). */
+  fullConfident: boolean;
+}
+
+export interface CascadeCut {
+  /** Static margin at or above which the static stage decides confidently. */
+  threshold: number;
+  /** Static margin below which the static stage settles the query as low-confidence (margins lie in [0, 1]: -1 never, 2 always). */
+  lowThreshold: number;
+  /** Share decided without the full encoder (accepted + settled low + novel). */
+  coverage: number;
+  cascadeAccuracy: number;
+  /** Share that the full router would have decided confidently but the static stage settles as low-confidence. */
+  coverageLoss: number;
+}
+
+/** Candidate low bands tried (quantile steps): keeps the search linear in the held-out size. */
+const LOW_BAND_STEPS = 200;
+
 /**
- * The lowest static margin (most coverage) at which the cascade — static decision above it, full
- * decision below — loses at most `tolerance` × n correct answers against the full router alone.
+ * Splits the static margin into three bands: confident static decisions at the top (never below the
+ * stage's own calibrated `ownThreshold`), low-confidence static decisions at the bottom (queries the
+ * full router would mostly also find unsure), and the full encoder in between. Picks the bands that
+ * keep the most queries away from the full encoder while the cascade loses at most `tolerance` × n
+ * correct answers and `coverageTolerance` × n confident decisions against the full router alone.
  */
 export function calibrateCascade(
-  fast: Pick<CrossValidation, "predicted" | "margins">,
-  full: Pick<CrossValidation, "predicted">,
-  targets: readonly number[],
+  examples: readonly CascadeExample[],
+  ownThreshold: number,
   tolerance: number,
-): { threshold: number; coverage: number; cascadeAccuracy: number } {
-  const n = targets.length;
-  const order = [...targets.keys()].sort((a, b) => fast.margins[b] - fast.margins[a]);
-  const fullCorrect = targets.filter((t, i) => full.predicted[i] === t).length;
-  let diff = 0; // static correct - full correct, over the accepted prefix
-  let best = { count: 0, diff: 0 };
-  for (let k = 0; k < n; k++) {
-    const i = order[k];
-    diff += (fast.predicted[i] === targets[i] ? 1 : 0) - (full.predicted[i] === targets[i] ? 1 : 0);
-    const boundary = k === n - 1 || fast.margins[order[k + 1]] < fast.margins[i];
-    // -Infinity marks queries the static stage must hand on: never part of the accepted prefix.
-    if (boundary && fast.margins[i] > -Infinity && diff >= -tolerance * n) best = { count: k + 1, diff };
+  coverageTolerance = 0,
+): CascadeCut {
+  const n = examples.length;
+  const gain = (e: CascadeExample) => (e.staticCorrect ? 1 : 0) - (e.fullCorrect ? 1 : 0);
+  const fullCorrect = examples.filter((e) => e.fullCorrect).length;
+  const novel = examples.filter((e) => e.margin === Infinity);
+  const novelGain = novel.reduce((s, e) => s + gain(e), 0);
+  const ranked = examples.filter((e) => e.margin !== Infinity).sort((a, b) => b.margin - a.margin);
+  const N = ranked.length;
+  // top[a] = gain of accepting the first a; bottom[b] / lost[b] = gain and lost confident decisions of settling the last b.
+  const top = new Float64Array(N + 1);
+  const bottom = new Float64Array(N + 1);
+  const lost = new Float64Array(N + 1);
+  for (let a = 1; a <= N; a++) top[a] = top[a - 1] + gain(ranked[a - 1]);
+  for (let b = 1; b <= N; b++) {
+    const e = ranked[N - b];
+    bottom[b] = bottom[b - 1] + gain(e);
+    lost[b] = lost[b - 1] + (e.fullConfident ? 1 : 0);
   }
-  const threshold = best.count === 0 ? 2 : fast.margins[order[best.count - 1]];
-  return { threshold, coverage: best.count / n, cascadeAccuracy: (fullCorrect + best.diff) / n };
+  // A cut may only fall between different margins; the top band never reaches below ownThreshold.
+  const cutAfter = (k: number) => k === 0 || k === N || ranked[k - 1].margin > ranked[k].margin;
+  let maxTop = 0;
+  while (maxTop < N && ranked[maxTop].margin >= ownThreshold) maxTop++;
+  while (!cutAfter(maxTop)) maxTop--;
+  const budget = -tolerance * n - novelGain;
+  let best = { a: 0, b: 0, gain: novelGain };
+  const step = Math.max(1, Math.floor(N / LOW_BAND_STEPS));
+  for (let b = 0; b <= N; b = b === N ? N + 1 : Math.min(N, b + step)) {
+    if (!cutAfter(N - b)) continue;
+    if (lost[b] > coverageTolerance * n) break;
+    for (let a = Math.min(maxTop, N - b); a >= 0; a--) {
+      if (!cutAfter(a) || top[a] + bottom[b] < budget) continue;
+      if (a + b > best.a + best.b) best = { a, b, gain: novelGain + top[a] + bottom[b] };
+      break;
+    }
+  }
+  return {
+    threshold: best.a === 0 ? 2 : ranked[best.a - 1].margin,
+    lowThreshold: best.b === 0 ? -1 : ranked[N - best.b - 1]?.margin ?? 2,
+    coverage: (best.a + best.b + novel.length) / n,
+    cascadeAccuracy: (fullCorrect + best.gain) / n,
+    coverageLoss: lost[best.b] / n,
+  };
 }
 
 function share(indices: readonly number[], test: (i: number) => boolean): number {

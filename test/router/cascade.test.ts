@@ -18,7 +18,7 @@ beforeAll(async () => {
   trained = await trainTiers(60, { encoder: teacher, fastPath: "on" });
 });
 
-function copyWith(edit: (m: { stages: { static: { threshold: number; minSimilarity: number } } }) => void): string {
+function copyWith(edit: (m: { stages: { static: { threshold: number; lowThreshold?: number; minSimilarity: number } } }) => void): string {
   const dir = join(tempDir(), "model");
   cpSync(trained.dir, dir, { recursive: true });
   const path = join(dir, "manifest.json");
@@ -45,7 +45,7 @@ describe("encoder cascade", () => {
 
   it("decides with the static stage above its threshold and the full encoder below it", async () => {
     const queries = tierExamples("test", 8).map((e) => e.text);
-    const accept = (m: { stages: { static: { threshold: number; minSimilarity: number } } }) => {
+    const accept = (m: { stages: { static: { threshold: number; lowThreshold?: number; minSimilarity: number } } }) => {
       m.stages.static.threshold = -1;
       m.stages.static.minSimilarity = -1;
     };
@@ -53,6 +53,7 @@ describe("encoder cascade", () => {
     const never = await Router.load(
       copyWith((m) => {
         m.stages.static.threshold = 2;
+        m.stages.static.lowThreshold = -1;
         m.stages.static.minSimilarity = -1;
       }),
       { encoder },
@@ -66,6 +67,14 @@ describe("encoder cascade", () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(20);
+    // Below the low band the static stage settles the query as low-confidence itself.
+    const settle = await Router.load(
+      copyWith((m) => {
+        Object.assign(m.stages.static, { threshold: 2, lowThreshold: 2, minSimilarity: -1 });
+      }),
+      { encoder },
+    );
+    expect(await settle.classify("Explain how a B-tree index speeds up range queries")).toMatchObject({ stage: "static", lowConfidence: true, decidedBy: "escalate" });
     const novel = await Router.load(copyWith((m) => (m.stages.static.minSimilarity = 2)), { encoder });
     const d = await novel.classify("what does the fox say");
     expect(d).toMatchObject({ stage: "static", lowConfidence: true, decidedBy: "escalate" });
@@ -74,8 +83,9 @@ describe("encoder cascade", () => {
   });
 
   it("reuses the full embedding for an exact repeat (case and spacing ignored)", async () => {
-    const toFull = (m: { stages: { static: { threshold: number; minSimilarity: number } } }) => {
+    const toFull = (m: { stages: { static: { threshold: number; lowThreshold?: number; minSimilarity: number } } }) => {
       m.stages.static.threshold = 2;
+        m.stages.static.lowThreshold = -1;
       m.stages.static.minSimilarity = -1;
     };
     const router = await Router.load(copyWith(toFull), { encoder });
@@ -99,19 +109,26 @@ describe("encoder cascade", () => {
 });
 
 describe("calibrateCascade", () => {
-  it("never accepts what is marked for the full encoder (-Infinity), and always keeps novel ones (Infinity)", () => {
-    const fast = { predicted: Int32Array.from([0, 1, 0]), margins: Float64Array.from([Infinity, 0.5, -Infinity]) };
-    const full = { predicted: Int32Array.from([0, 0, 0]) };
-    expect(calibrateCascade(fast, full, [0, 0, 0], 1)).toEqual({ threshold: 0.5, coverage: 2 / 3, cascadeAccuracy: 2 / 3 });
+  const ex = (margin: number, staticCorrect: boolean, fullCorrect: boolean, fullConfident = true) => ({ margin, staticCorrect, fullCorrect, fullConfident });
+
+  it("always keeps novel queries (Infinity) static and never accepts below the stage's own threshold", () => {
+    const examples = [ex(Infinity, true, true), ex(0.5, false, true), ex(0.1, true, true)];
+    expect(calibrateCascade(examples, 0.3, 1)).toEqual({ threshold: 0.5, lowThreshold: -1, coverage: 2 / 3, cascadeAccuracy: 2 / 3, coverageLoss: 0 });
   });
 
   it("takes the most coverage that loses no more than the tolerance against the full router", () => {
-    const targets = [0, 0, 0, 0, 0];
-    // Static margins descending by index; static wrong on examples 2 and 4, full wrong only on 4.
-    const fast = { predicted: Int32Array.from([0, 0, 1, 0, 1]), margins: Float64Array.from([0.9, 0.8, 0.7, 0.6, 0.5]) };
-    const full = { predicted: Int32Array.from([0, 0, 0, 0, 1]) };
-    expect(calibrateCascade(fast, full, targets, 0)).toEqual({ threshold: 0.8, coverage: 0.4, cascadeAccuracy: 0.8 });
+    // Static margins descending; static wrong on the 3rd and 5th, full wrong only on the 5th.
+    const examples = [ex(0.9, true, true), ex(0.8, true, true), ex(0.7, false, true), ex(0.6, true, true), ex(0.5, false, false)];
+    expect(calibrateCascade(examples, 0, 0)).toMatchObject({ threshold: 0.8, lowThreshold: -1, coverage: 0.4, cascadeAccuracy: 0.8 });
     // Allowing one lost answer in five accepts everything: static 3/5 right vs full 4/5.
-    expect(calibrateCascade(fast, full, targets, 0.2)).toEqual({ threshold: 0.5, coverage: 1, cascadeAccuracy: 0.6 });
+    expect(calibrateCascade(examples, 0, 0.2)).toMatchObject({ threshold: 0.5, coverage: 1, cascadeAccuracy: 0.6 });
+  });
+
+  it("settles the lowest margins as low-confidence when the full router would be unsure of them too", () => {
+    const examples = [ex(0.9, true, true), ex(0.8, true, true), ex(0.3, true, true), ex(0.2, false, false, false), ex(0.1, true, true, false)];
+    // Own threshold 0.5: 0.3 and below can never be accepted; the two the full router is unsure of can be settled.
+    expect(calibrateCascade(examples, 0.5, 0, 0)).toEqual({ threshold: 0.8, lowThreshold: 0.3, coverage: 0.8, cascadeAccuracy: 0.8, coverageLoss: 0 });
+    // Settling the 0.3 one too would cost a confident full decision: allowed only with a coverage tolerance.
+    expect(calibrateCascade(examples, 0.5, 0, 0.2)).toEqual({ threshold: 0.8, lowThreshold: 0.8, coverage: 1, cascadeAccuracy: 0.8, coverageLoss: 0.2 });
   });
 });
