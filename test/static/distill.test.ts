@@ -42,6 +42,27 @@ describe("distillStaticEncoder", () => {
     expect(cos).toBeGreaterThan(0.999);
   });
 
+  it("projects into fewer dimensions: a smaller encoder whose held-out fit still beats the initialisation", async () => {
+    const { encoder, report } = await distillStaticEncoder(new FakeTeacher(), texts, {
+      vocabulary: tinyUnigramVocabulary(),
+      epochs: 10,
+      seed: 3,
+      learningRate: 0.01,
+      dimensions: 6,
+    });
+    expect(encoder.dimensions).toBe(6);
+    expect(report.dimensions).toBe(6);
+    expect(report.varianceKept).toBeGreaterThan(0.3);
+    expect(report.varianceKept).toBeLessThan(1);
+    expect(report.heldOutCosineFitted as number).toBeGreaterThan((report.heldOutCosineInit as number) + 0.1);
+    const [v] = await encoder.embed(["refund my card"]);
+    expect(v).toHaveLength(6);
+    // At or above the teacher's size nothing is projected.
+    const full = await distillStaticEncoder(new FakeTeacher(), texts, { vocabulary: tinyUnigramVocabulary(), epochs: 0, dimensions: 512 });
+    expect(full.encoder.dimensions).toBe(16);
+    expect(full.report.varianceKept).toBe(1);
+  });
+
   it("uses extra unlabelled text and works with a WordPiece vocabulary", async () => {
     const { report } = await distillStaticEncoder(new FakeTeacher(), texts.slice(0, 50), {
       vocabulary: tinyWordPieceVocabulary(),
@@ -66,6 +87,7 @@ describe("distillStaticEncoder", () => {
   it("rejects bad options with a clear error", async () => {
     await expect(distillStaticEncoder(new FakeTeacher(), texts, { vocabulary: tinyUnigramVocabulary(), heldOutFraction: 1 })).rejects.toThrow(/heldOutFraction/);
     await expect(distillStaticEncoder(new FakeTeacher(), texts, { vocabulary: tinyUnigramVocabulary(), epochs: -1 })).rejects.toThrow(/epochs/);
+    await expect(distillStaticEncoder(new FakeTeacher(), texts, { vocabulary: tinyUnigramVocabulary(), dimensions: 0 })).rejects.toThrow(/dimensions/);
     const notText = [42] as unknown as string[];
     await expect(distillStaticEncoder(new FakeTeacher(), notText, { vocabulary: tinyUnigramVocabulary() })).rejects.toThrow(/not a string/);
   });

@@ -3,6 +3,7 @@ import { TriageError } from "../../common/errors.js";
 import { resolveEncoder } from "../../encoders/resolve.js";
 import { ModelRegistry } from "../../retrain/registry.js";
 import { train } from "../../train/train.js";
+import type { StaticStageManifest } from "../../train/cascade.js";
 import { info, pct, progressBar, table, withRate } from "../output.js";
 import { positiveInt, unitInterval } from "../parse.js";
 
@@ -21,8 +22,9 @@ export function registerTrain(program: Command): void {
     .option("--target-accuracy <x>", "accuracy the confident decisions must reach (default: config, else 0.95)", unitInterval)
     .option("--fast-path <mode>", "train the static fast-path stage: auto (from 1,000 examples) | on | off", "auto")
     .option("--fast-path-tolerance <x>", "accuracy (share of queries) the fast path may give up vs the full router; more = more queries decided fast", unitInterval)
+    .option("--fast-path-coverage-tolerance <x>", "share of queries the fast path may settle as low-confidence although the full router would be confident; more = fewer full-encoder calls", unitInterval)
     .option("--json", "print the manifest as JSON on stdout")
-    .action(async (opts: { data: string; out?: string; registry?: string; config?: string; textField: string; labelField: string; encoder: string; folds?: number; targetAccuracy?: number; fastPath: string; fastPathTolerance?: number; json?: boolean }) => {
+    .action(async (opts: { data: string; out?: string; registry?: string; config?: string; textField: string; labelField: string; encoder: string; folds?: number; targetAccuracy?: number; fastPath: string; fastPathTolerance?: number; fastPathCoverageTolerance?: number; json?: boolean }) => {
       if ((opts.out === undefined) === (opts.registry === undefined)) throw new TriageError("train: give either --out DIR or --registry DIR");
       const registry = opts.registry !== undefined ? new ModelRegistry(opts.registry) : undefined;
       const version = registry?.nextVersion();
@@ -44,6 +46,7 @@ export function registerTrain(program: Command): void {
         targetAccuracy: opts.targetAccuracy,
         fastPath: fastPathMode(opts.fastPath),
         fastPathTolerance: opts.fastPathTolerance,
+        fastPathCoverageTolerance: opts.fastPathCoverageTolerance,
         onWarning: (m) => info(`warning: ${m}`),
         onProgress: (p) => {
           if (p.phase === "embed") {
@@ -83,12 +86,17 @@ export function registerTrain(program: Command): void {
             ["combination", `knn ${c.knn.toFixed(1)} (k=${c.k}) + centroid ${c.centroid.toFixed(1)} + head ${c.head.toFixed(1)}`],
             ["margin threshold", `${m.calibration.threshold.toFixed(3)} -> ${pct(m.calibration.coverage)} confident at ${pct(m.calibration.acceptedAccuracy)} (target ${pct(m.calibration.targetAccuracy)})`],
             ...(m.stages?.static
-              ? [["fast path", `static encoder decides ${pct(m.stages.static.coverage)} (cv: cascade ${pct(m.stages.static.cascadeAccuracy)} vs full ${pct(m.stages.static.fullAccuracy)})`]]
+              ? [["fast path", fastPathSummary(m.stages.static)]]
               : []),
             ["time", `${result.seconds.total.toFixed(1)} s (embed ${result.seconds.embed.toFixed(1)}, cv ${result.seconds.crossval.toFixed(1)}, fit ${result.seconds.fit.toFixed(1)})`],
           ]),
       );
     });
+}
+
+function fastPathSummary(s: StaticStageManifest): string {
+  const lost = s.coverageLoss ? `, confident decisions lost ${pct(s.coverageLoss)}` : "";
+  return `${s.encoder.dimensions}-d static encoder decides ${pct(s.coverage)} (held out: cascade ${pct(s.cascadeAccuracy)} vs full ${pct(s.fullAccuracy)}${lost})`;
 }
 
 function fastPathMode(value: string): "auto" | "on" | "off" {

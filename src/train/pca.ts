@@ -1,0 +1,67 @@
+import { EigenvalueDecomposition, Matrix } from "ml-matrix";
+
+/** A centred linear projection onto the top principal directions: y = P (x - mean). */
+export interface Projection {
+  /** k × D, row-major: one principal direction per row. */
+  components: Float32Array;
+  mean: Float32Array;
+  inputDims: number;
+  outputDims: number;
+  /** Share of the sample's variance the kept directions carry. */
+  varianceKept: number;
+}
+
+/** Rows used to estimate the covariance: enough for 512 dimensions, and a D² × n cost that stays small. */
+const MAX_SAMPLE = 4000;
+
+/** Principal directions of the vectors (first MAX_SAMPLE of them), largest variance first. */
+export function fitPca(vectors: readonly Float32Array[], outputDims: number): Projection {
+  const D = vectors[0].length;
+  const sample = vectors.slice(0, MAX_SAMPLE);
+  const n = sample.length;
+  const mean = new Float64Array(D);
+  for (const v of sample) for (let d = 0; d < D; d++) mean[d] += v[d] / n;
+  // Covariance (upper triangle, mirrored): the D² × n multiply-adds dominate, so plain typed-array loops.
+  const cov = new Float64Array(D * D);
+  const x = new Float64Array(D);
+  for (const v of sample) {
+    for (let d = 0; d < D; d++) x[d] = v[d] - mean[d];
+    for (let i = 0; i < D; i++) {
+      const xi = x[i] / n;
+      for (let j = i, off = i * D + i; j < D; j++, off++) cov[off] += xi * x[j];
+    }
+  }
+  const rows: number[][] = [];
+  for (let i = 0; i < D; i++) {
+    const row = new Array<number>(D);
+    for (let j = 0; j < D; j++) row[j] = i <= j ? cov[i * D + j] : cov[j * D + i];
+    rows.push(row);
+  }
+  const evd = new EigenvalueDecomposition(new Matrix(rows), { assumeSymmetric: true });
+  const values = evd.realEigenvalues;
+  const order = values.map((_, i) => i).sort((a, b) => values[b] - values[a]);
+  const k = Math.min(outputDims, D);
+  const components = new Float32Array(k * D);
+  order.slice(0, k).forEach((col, r) => components.set(evd.eigenvectorMatrix.getColumn(col), r * D));
+  const total = values.reduce((s, v) => s + Math.max(v, 0), 0);
+  const kept = order.slice(0, k).reduce((s, i) => s + Math.max(values[i], 0), 0);
+  return { components, mean: Float32Array.from(mean), inputDims: D, outputDims: k, varianceKept: total > 0 ? kept / total : 1 };
+}
+
+/** P (x - mean), optionally scaled to unit length. */
+export function project(p: Projection, x: Float32Array, unit = false): Float32Array {
+  const { inputDims: D, outputDims: k, components, mean } = p;
+  const out = new Float32Array(k);
+  let norm = 0;
+  for (let r = 0; r < k; r++) {
+    let s = 0;
+    for (let d = 0, off = r * D; d < D; d++, off++) s += components[off] * (x[d] - mean[d]);
+    out[r] = s;
+    norm += s * s;
+  }
+  if (unit && norm > 0) {
+    const inv = 1 / Math.sqrt(norm);
+    for (let r = 0; r < k; r++) out[r] *= inv;
+  }
+  return out;
+}
