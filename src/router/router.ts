@@ -3,6 +3,7 @@ import { TriageError } from "../common/errors.js";
 import { assertSameEncoder, encoderForArtifact } from "../encoders/resolve.js";
 import type { Encoder } from "../encoders/types.js";
 import type { Manifest } from "../train/artifact.js";
+import type { StaticStageManifest } from "../train/cascade.js";
 import { scoreParts } from "../train/parts.js";
 import { centroidDistribution, combine, decide, knnDistribution, type Combination } from "../train/scoring.js";
 import type { FittedParts } from "../train/parts.js";
@@ -33,6 +34,11 @@ export interface RouterOptions {
   watch?: boolean | { intervalMs?: number };
   /** Use the artifact's static fast-path stage when it has one (default true). */
   cascade?: boolean;
+  /**
+   * Accuracy (share of queries) the fast path may give up against the full encoder: picks the artifact's
+   * recorded operating point with the largest tolerance not above this. Default: the one chosen at training.
+   */
+  fastPathTolerance?: number;
   /** Full-encoder embeddings kept for exact repeats (normalised text); 0 disables (default 10,000). */
   cacheSize?: number;
   /** Called after an automatic reload with the new model version. */
@@ -170,11 +176,21 @@ export class Router {
     const scored = this.score(fast.parts, fast.manifest.combination, query, fast.encoder.embedOne(query), options);
     // Novel even in the static space: low-confidence either way, so the full encoder would add nothing.
     if ((scored.raw.hits[0]?.similarity ?? -1) < fast.manifest.minSimilarity) return this.lowConfidence(query, scored, "static", options, start);
-    if (scored.top.margin >= fast.manifest.threshold)
+    const cut = this.staticCut(fast.manifest);
+    if (scored.top.margin >= cut.threshold)
       return this.decision(options, start, { ...scored.base, stage: "static", label: scored.base.modelLabel, decidedBy: "model", lowConfidence: false });
     // Far below the threshold: the full router would mostly be unsure too (calibrated), so settle it here.
-    if (scored.top.margin < (fast.manifest.lowThreshold ?? -1)) return this.lowConfidence(query, scored, "static", options, start);
+    if (scored.top.margin < (cut.lowThreshold ?? -1)) return this.lowConfidence(query, scored, "static", options, start);
     return undefined;
+  }
+
+  /** The static stage's bands: the trained cut, or the recorded one for the requested tolerance. */
+  private staticCut(m: StaticStageManifest): { threshold: number; lowThreshold?: number } {
+    const wanted = this.options.fastPathTolerance;
+    if (wanted === undefined || !m.curve?.length) return m;
+    let pick = m.curve[0];
+    for (const point of m.curve) if (point.tolerance <= wanted && point.tolerance >= pick.tolerance) pick = point;
+    return pick;
   }
 
   /** Combined kNN / centroid / head scores of one stage's parts. */

@@ -17,6 +17,9 @@ const DEFAULT_TOLERANCE = 0.008;
 /** Share of queries that may lose a confident decision (and go to the low-confidence policy) to stay off the full encoder. */
 const DEFAULT_COVERAGE_TOLERANCE = 0.01;
 
+/** Accuracy tolerances the manifest records cuts for. */
+const CURVE_TOLERANCES = [0, 0.002, 0.004, 0.006, 0.008, 0.01, 0.015, 0.02, 0.03, 0.05];
+
 /** Share of training texts kept out of the static encoder's fit, to calibrate the cascade on. */
 const CALIBRATION_SHARE = 0.2;
 
@@ -34,6 +37,10 @@ export interface StaticStageManifest {
   lowThreshold?: number;
   /** Share the full router would have decided confidently but the static stage settles as low-confidence. */
   coverageLoss?: number;
+  /** The static stage's own margin threshold for the target accuracy (the top band never reaches below it). */
+  ownThreshold?: number;
+  /** The cut at other accuracy tolerances (same held-out data): Router's `fastPathTolerance` picks one. */
+  curve?: (CascadeCut & { tolerance: number })[];
   /** Queries whose nearest static-space example is less similar than this go to the full encoder. */
   minSimilarity: number;
   /** On texts the static encoder was not fitted to, out of fold: share it decides, cascade vs full accuracy. */
@@ -88,24 +95,25 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
   const fullFloor = full.calibration.minSimilarity ?? -1;
   const floor = cv.calibration.minSimilarity ?? -1;
   const idx = o.texts.flatMap((t, i) => (held.has(t) ? [i] : []));
-  const cut = calibrateCascade(
-    idx.map((i) => ({
+  const calibration = idx.map((i) => ({
       // Novel even in static space: the static stage settles it as low-confidence, whichever encoder looks.
       margin: cv.nearest[i] < floor ? Infinity : cv.margins[i],
       staticCorrect: cv.predicted[i] === o.targets[i],
       fullCorrect: full.predicted[i] === o.targets[i],
       fullConfident: full.margins[i] >= full.calibration.threshold && full.nearest[i] >= fullFloor,
-    })),
-    cv.calibration.threshold,
-    o.tolerance ?? DEFAULT_TOLERANCE,
-    o.coverageTolerance ?? DEFAULT_COVERAGE_TOLERANCE,
-  );
+  }));
+  const coverageTolerance = o.coverageTolerance ?? DEFAULT_COVERAGE_TOLERANCE;
+  const cut = calibrateCascade(calibration, cv.calibration.threshold, o.tolerance ?? DEFAULT_TOLERANCE, coverageTolerance);
+  // Other operating points, so a deployment can trade accuracy for speed without retraining.
+  const curve = CURVE_TOLERANCES.map((tolerance) => ({ tolerance, ...calibrateCascade(calibration, cv.calibration.threshold, tolerance, coverageTolerance) }));
   const parts = fitParts(o.texts, vectors, o.targets, o.labels.length, o.params);
   const manifest = {
     dir: STATIC_STAGE_DIR,
     encoder: encoderRef(encoder),
     combination: cv.combination,
     ...cut,
+    ownThreshold: cv.calibration.threshold,
+    curve,
     minSimilarity: floor,
     staticAccuracy: share(idx, (i) => cv.predicted[i] === o.targets[i]),
     fullAccuracy: share(idx, (i) => o.full.predicted[i] === o.targets[i]),

@@ -82,6 +82,18 @@ describe("encoder cascade", () => {
     expect((await off.classify(queries[0])).stage).toBe("full");
   });
 
+  it("picks a recorded operating point by tolerance (fastPathTolerance), else the trained one", async () => {
+    const curved = copyWith((m) => {
+      const point = (tolerance: number, threshold: number) => ({ tolerance, threshold, lowThreshold: -1, coverage: 0, cascadeAccuracy: 0, coverageLoss: 0 });
+      Object.assign(m.stages.static, { threshold: 2, lowThreshold: -1, minSimilarity: -1, curve: [point(0, 2), point(0.01, -1)] });
+    });
+    const q = "Explain how a B-tree index speeds up range queries";
+    expect((await (await Router.load(curved, { encoder })).classify(q)).stage).toBe("full");
+    expect((await (await Router.load(curved, { encoder, fastPathTolerance: 0.005 })).classify(q)).stage).toBe("full");
+    expect((await (await Router.load(curved, { encoder, fastPathTolerance: 0.02 })).classify(q)).stage).toBe("static");
+    expect(trained.manifest.stages?.static?.curve?.map((p) => p.tolerance)).toContain(0.008);
+  });
+
   it("reuses the full embedding for an exact repeat (case and spacing ignored)", async () => {
     const toFull = (m: { stages: { static: { threshold: number; lowThreshold?: number; minSimilarity: number } } }) => {
       m.stages.static.threshold = 2;
