@@ -1,6 +1,6 @@
 import { cpus, loadavg } from "node:os";
-import { join } from "node:path";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { percentile } from "../common/vector.js";
 import { TriageError } from "../common/errors.js";
@@ -37,7 +37,8 @@ export interface DatasetBench {
   dataset: string;
   trainExamples: number;
   testQueries: number;
-  trainSeconds: number;
+  /** null when an existing model was reused (--dataset-models). */
+  trainSeconds: number | null;
   /** The full encoder alone (cascade off) and the cascade (static fast path first), same model. */
   full: VariantBench;
   cascade?: VariantBench;
@@ -73,6 +74,10 @@ export interface BenchOptions {
   trainSample?: number;
   /** Also train and evaluate on these shared/ datasets when present (true: Banking77 and CLINC150). */
   datasets?: boolean | readonly string[];
+  /** Keep the dataset models under this dir (one sub-dir per dataset) and reuse them when present, instead of training into a temp dir. */
+  datasetModels?: string;
+  /** Operating point of the cascade (Router's fastPathTolerance); default: the one chosen at training. */
+  fastPathTolerance?: number;
   log?: (line: string) => void;
 }
 
@@ -143,8 +148,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         log(r.skipped);
         continue;
       }
-      log(`${r.dataset.name}: training on ${r.dataset.train.length} examples`);
-      const { latencies, ...result } = await benchDataset(r.dataset, await encoderForArtifact(manifest.encoder), log);
+      const { latencies, ...result } = await benchDataset(r.dataset, await encoderForArtifact(manifest.encoder), options, log);
       report.datasets.push(result);
       pooled.full.push(...latencies.full);
       pooled.cascade.push(...latencies.cascade);
@@ -176,22 +180,27 @@ async function singleQueryLatency(router: Router, encoder: TimedEncoder, pool: r
   return { total: quantiles(total), embed: quantiles(embed) };
 }
 
-async function benchDataset(ds: IntentDataset, encoder: Encoder, log: (l: string) => void): Promise<DatasetBench> {
-  // Training goes through the on-disk cache (re-runs are quick); the routers measured below do not.
-  const cached = new CachedEncoder(encoder, DEFAULT_CACHE_PATH);
-  const out = mkdtempSync(join(tmpdir(), `triage-${ds.name}-`));
-  const t = performance.now();
-  await train({
-    data: ds.train,
-    encoder: cached,
-    out: join(out, "m"),
-    onWarning: log,
-    onProgress: (p) => p.phase !== "embed" && log(`${ds.name}: ${p.phase === "crossval" ? `fold ${p.fold}/${p.folds}` : p.phase === "fast-path" ? p.message : p.phase}`),
-  });
-  const trainSeconds = (performance.now() - t) / 1000;
+async function benchDataset(ds: IntentDataset, encoder: Encoder, options: BenchOptions, log: (l: string) => void): Promise<DatasetBench> {
+  const out = options.datasetModels ? join(options.datasetModels, ds.name) : join(mkdtempSync(join(tmpdir(), `triage-${ds.name}-`)), "m");
+  let trainSeconds: number | null = null;
+  if (options.datasetModels && existsSync(join(out, "manifest.json"))) log(`${ds.name}: reusing the model in ${out}`);
+  else {
+    log(`${ds.name}: training on ${ds.train.length} examples`);
+    // Training goes through the on-disk cache (re-runs are quick); the routers measured below do not.
+    const cached = new CachedEncoder(encoder, DEFAULT_CACHE_PATH);
+    const t = performance.now();
+    await train({
+      data: ds.train,
+      encoder: cached,
+      out,
+      onWarning: log,
+      onProgress: (p) => p.phase !== "embed" && log(`${ds.name}: ${p.phase === "crossval" ? `fold ${p.fold}/${p.folds}` : p.phase === "fast-path" ? p.message : p.phase}`),
+    });
+    trainSeconds = (performance.now() - t) / 1000;
+  }
   const latencies = { full: [] as number[], cascade: [] as number[] };
   const variant = async (cascade: boolean): Promise<VariantBench> => {
-    const router = await Router.load(join(out, "m"), { encoder, cascade, cacheSize: 0 });
+    const router = await Router.load(out, { encoder, cascade, cacheSize: 0, fastPathTolerance: options.fastPathTolerance });
     log(`${ds.name}: ${ds.test.length} test queries one at a time, ${cascade ? "cascade" : "full encoder only"}`);
     const r = await evaluate(router, ds.test, { batchSize: 1, onDecision: (d) => latencies[cascade ? "cascade" : "full"].push(d.latencyMs) });
     const hasStatic = router.manifest.stages?.static !== undefined;
@@ -210,7 +219,7 @@ async function benchDataset(ds: IntentDataset, encoder: Encoder, log: (l: string
   const full = await variant(false);
   const cascade = await variant(true);
   const hasCascade = latencies.cascade.length > 0;
-  rmSync(out, { recursive: true, force: true });
+  if (!options.datasetModels) rmSync(dirname(out), { recursive: true, force: true });
   return { dataset: ds.name, trainExamples: ds.train.length, testQueries: ds.test.length, trainSeconds, full, ...(hasCascade ? { cascade } : {}), latencies };
 }
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../../common/atomic.js";
 import { runBench, type BenchReport, type VariantBench } from "../../eval/bench.js";
 import { info, pct, table } from "../output.js";
-import { positiveInt } from "../parse.js";
+import { positiveInt, unitInterval } from "../parse.js";
 
 export function registerBench(program: Command): void {
   program
@@ -13,10 +13,12 @@ export function registerBench(program: Command): void {
     .option("--queries <n>", "single-query calls to time", positiveInt, 1000)
     .option("--train-sample <n>", "examples to time training on", positiveInt, 400)
     .option("--datasets [names]", "also train and evaluate on ../shared/datasets when present: banking77,clinc150 (default both)")
+    .option("--dataset-models <dir>", "keep the dataset models here (one dir per dataset) and reuse them on the next run instead of retraining")
+    .option("--fast-path-tolerance <x>", "cascade operating point: the recorded cut with the largest accuracy tolerance not above x (default: the trained one)", unitInterval)
     .option("--out <dir>", "where to write bench.json and bench.md", "reports")
     .option("--json", "print the JSON report on stdout")
-    .action(async (opts: { model: string; queries: number; trainSample: number; datasets?: boolean | string; out: string; json?: boolean }) => {
-      const report = await runBench({ modelDir: opts.model, singleQueries: opts.queries, trainSample: opts.trainSample, datasets: typeof opts.datasets === "string" ? opts.datasets.split(",") : opts.datasets, log: (l) => info(l) });
+    .action(async (opts: { model: string; queries: number; trainSample: number; datasets?: boolean | string; datasetModels?: string; fastPathTolerance?: number; out: string; json?: boolean }) => {
+      const report = await runBench({ modelDir: opts.model, singleQueries: opts.queries, trainSample: opts.trainSample, datasets: typeof opts.datasets === "string" ? opts.datasets.split(",") : opts.datasets, datasetModels: opts.datasetModels, fastPathTolerance: opts.fastPathTolerance, log: (l) => info(l) });
       writeFileAtomic(join(opts.out, "bench.json"), JSON.stringify(report, null, 2) + "\n");
       writeFileAtomic(join(opts.out, "bench.md"), renderMarkdown(report));
       if (opts.json) process.stdout.write(JSON.stringify(report) + "\n");
@@ -69,7 +71,7 @@ export function renderMarkdown(r: BenchReport): string {
       ]),
       "```",
       "",
-      r.datasets.map((d) => `${d.dataset}: ${d.trainExamples} training examples, ${d.testQueries} test queries, trained in ${d.trainSeconds.toFixed(0)} s.`).join(" "),
+      r.datasets.map((d) => `${d.dataset}: ${d.trainExamples} training examples, ${d.testQueries} test queries, ${d.trainSeconds === null ? "model reused" : `trained in ${d.trainSeconds.toFixed(0)} s`}.`).join(" "),
     );
   }
   if (r.skipped.length) lines.push("", ...r.skipped.map((s) => `- ${s}`));
