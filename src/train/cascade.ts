@@ -35,7 +35,7 @@ export interface StaticStageManifest {
   threshold: number;
   /** Below this margin the static stage settles the query as low-confidence itself (-1: never; absent in older artifacts). */
   lowThreshold?: number;
-  /** Share the full router would have decided confidently but the static stage settles as low-confidence. */
+  /** Net share of confident decisions lost against the full router (negative: gained). */
   coverageLoss?: number;
   /** The static stage's own margin threshold for the target accuracy (the top band never reaches below it). */
   ownThreshold?: number;
@@ -63,7 +63,7 @@ export interface StaticStageOptions {
   full: CrossValidation;
   /** The static stage may lose at most this share of all examples vs the full router (default 0.008). */
   tolerance?: number;
-  /** The static stage may settle as low-confidence at most this share of examples the full router decides confidently (default 0.01). */
+  /** Net share of confident decisions the cascade may lose against the full router (default 0.01). */
   coverageTolerance?: number;
   extraTexts?: readonly string[];
   onProgress?: (message: string) => void;
@@ -150,7 +150,10 @@ export interface CascadeCut {
   /** Share decided without the full encoder (accepted + settled low + novel). */
   coverage: number;
   cascadeAccuracy: number;
-  /** Share that the full router would have decided confidently but the static stage settles as low-confidence. */
+  /**
+   * Net share of confident decisions lost against the full router: settled low-confidence although the
+   * full router was confident, minus accepted confidently although it was unsure (negative: a gain).
+   */
   coverageLoss: number;
 }
 
@@ -162,7 +165,7 @@ const LOW_BAND_STEPS = 200;
  * stage's own calibrated `ownThreshold`), low-confidence static decisions at the bottom (queries the
  * full router would mostly also find unsure), and the full encoder in between. Picks the bands that
  * keep the most queries away from the full encoder while the cascade loses at most `tolerance` × n
- * correct answers and `coverageTolerance` × n confident decisions against the full router alone.
+ * correct answers and, net, `coverageTolerance` × n confident decisions against the full router alone.
  */
 export function calibrateCascade(
   examples: readonly CascadeExample[],
@@ -178,10 +181,15 @@ export function calibrateCascade(
   const ranked = examples.filter((e) => e.margin !== Infinity).sort((a, b) => b.margin - a.margin);
   const N = ranked.length;
   // top[a] = gain of accepting the first a; bottom[b] / lost[b] = gain and lost confident decisions of settling the last b.
+  // gained[a] = confident decisions the top band adds where the full router was unsure.
   const top = new Float64Array(N + 1);
+  const gained = new Float64Array(N + 1);
   const bottom = new Float64Array(N + 1);
   const lost = new Float64Array(N + 1);
-  for (let a = 1; a <= N; a++) top[a] = top[a - 1] + gain(ranked[a - 1]);
+  for (let a = 1; a <= N; a++) {
+    top[a] = top[a - 1] + gain(ranked[a - 1]);
+    gained[a] = gained[a - 1] + (ranked[a - 1].fullConfident ? 0 : 1);
+  }
   for (let b = 1; b <= N; b++) {
     const e = ranked[N - b];
     bottom[b] = bottom[b - 1] + gain(e);
@@ -197,10 +205,10 @@ export function calibrateCascade(
   const step = Math.max(1, Math.floor(N / LOW_BAND_STEPS));
   for (let b = 0; b <= N; b = b === N ? N + 1 : Math.min(N, b + step)) {
     if (!cutAfter(N - b)) continue;
-    if (lost[b] > coverageTolerance * n) break;
     for (let a = Math.min(maxTop, N - b); a >= 0; a--) {
       if (!cutAfter(a) || top[a] + bottom[b] < budget) continue;
-      if (a + b > best.a + best.b) best = { a, b, gain: novelGain + top[a] + bottom[b] };
+      // A smaller top band only gains fewer confident decisions: if this one loses too many, so would they.
+      if (lost[b] - gained[a] <= coverageTolerance * n && a + b > best.a + best.b) best = { a, b, gain: novelGain + top[a] + bottom[b] };
       break;
     }
   }
@@ -209,7 +217,7 @@ export function calibrateCascade(
     lowThreshold: best.b === 0 ? -1 : ranked[N - best.b - 1]?.margin ?? 2,
     coverage: (best.a + best.b + novel.length) / n,
     cascadeAccuracy: (fullCorrect + best.gain) / n,
-    coverageLoss: lost[best.b] / n,
+    coverageLoss: (lost[best.b] - gained[best.a]) / n,
   };
 }
 

@@ -143,4 +143,9 @@ describe("calibrateCascade", () => {
     // Settling the 0.3 one too would cost a confident full decision: allowed only with a coverage tolerance.
     expect(calibrateCascade(examples, 0.5, 0, 0.2)).toEqual({ threshold: 0.8, lowThreshold: 0.8, coverage: 1, cascadeAccuracy: 0.8, coverageLoss: 0.2 });
   });
+
+  it("counts coverage net: confident static decisions where the full router was unsure pay for settled ones", () => {
+    const examples = [ex(0.9, true, true, false), ex(0.8, true, true), ex(0.3, true, true), ex(0.1, true, true)];
+    expect(calibrateCascade(examples, 0.5, 0, 0)).toEqual({ threshold: 0.8, lowThreshold: 0.3, coverage: 0.75, cascadeAccuracy: 1, coverageLoss: 0 });
+  });
 });
