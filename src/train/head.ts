@@ -24,8 +24,8 @@ export const DEFAULT_HEAD: HeadParams = { epochs: 10, learningRate: 1, l2: 1e-6,
  * Weights are one row per label: [dense dims | sparse buckets], then a bias per label.
  */
 export class SoftmaxHead {
-  /** Feature-major copy of `weights`, built on first use (inference only; training never reads it). */
-  private columns: Float32Array | undefined;
+  /** Feature-major copy of the sparse block, built on first use (inference only; training never reads it). */
+  private sparseColumns: Float32Array | undefined;
 
   constructor(
     readonly labels: number,
@@ -42,24 +42,25 @@ export class SoftmaxHead {
   }
 
   /**
-   * Raw per-label scores (logits) into `out`. Reads a feature-major copy of the weights, so each sparse
-   * feature touches one contiguous run of `labels` floats: label-major rows would cost a cache miss per
-   * (feature, label), which made the head the dearest step of the fast path.
+   * Raw per-label scores (logits) into `out`. The dense block is read row by row (contiguous, summed in a
+   * register); the sparse block from a feature-major copy, so each feature touches one contiguous run of
+   * `labels` floats instead of costing a cache miss per (feature, label) in the label-major rows.
    */
   logits(x: HeadInput, out: Float64Array = new Float64Array(this.labels)): Float64Array {
-    const columns = (this.columns ??= featureMajor(this.weights, this.labels, this.width));
+    const columns = (this.sparseColumns ??= sparseFeatureMajor(this.weights, this.labels, this.denseDims, this.sparseDims));
     const L = this.labels;
     const { dense, sparse } = x;
-    out.fill(0);
-    for (let i = 0; i < this.denseDims; i++) {
-      const v = dense[i];
-      if (v === 0) continue;
-      for (let l = 0, j = i * L; l < L; l++, j++) out[l] += columns[j] * v;
+    const w = this.weights;
+    const width = this.width;
+    const D = this.denseDims;
+    for (let l = 0; l < L; l++) {
+      let d = 0;
+      for (let i = 0, j = l * width; i < D; i++, j++) d += w[j] * dense[i];
+      out[l] = this.bias[l] + d * this.denseScale;
     }
-    for (let l = 0; l < L; l++) out[l] = this.bias[l] + out[l] * this.denseScale;
     for (let k = 0; k < sparse.indices.length; k++) {
       const v = sparse.values[k];
-      for (let l = 0, j = (this.denseDims + sparse.indices[k]) * L; l < L; l++, j++) out[l] += columns[j] * v;
+      for (let l = 0, j = sparse.indices[k] * L; l < L; l++, j++) out[l] += columns[j] * v;
     }
     return out;
   }
@@ -142,10 +143,11 @@ export class SoftmaxHead {
   }
 }
 
-/** (labels × width) row-major -> (width × labels) row-major. */
-function featureMajor(weights: Float32Array, labels: number, width: number): Float32Array {
-  const out = new Float32Array(weights.length);
-  for (let l = 0; l < labels; l++) for (let i = 0, r = l * width; i < width; i++) out[i * labels + l] = weights[r + i];
+/** The sparse block of (labels × width) row-major weights, as (sparseDims × labels) row-major. */
+function sparseFeatureMajor(weights: Float32Array, labels: number, denseDims: number, sparseDims: number): Float32Array {
+  const out = new Float32Array(labels * sparseDims);
+  const width = denseDims + sparseDims;
+  for (let l = 0; l < labels; l++) for (let i = 0, r = l * width + denseDims; i < sparseDims; i++) out[i * labels + l] = weights[r + i];
   return out;
 }
 
