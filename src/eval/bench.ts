@@ -42,6 +42,8 @@ export interface DatasetBench {
   /** The full encoder alone (cascade off) and the cascade (static fast path first), same model. */
   full: VariantBench;
   cascade?: VariantBench;
+  /** The cascade at each operating point the artifact records (Router's fastPathTolerance), same test split. */
+  operatingPoints?: (VariantBench & { tolerance: number })[];
   latencies: { full: number[]; cascade: number[] };
 }
 
@@ -78,6 +80,8 @@ export interface BenchOptions {
   datasetModels?: string;
   /** Operating point of the cascade (Router's fastPathTolerance); default: the one chosen at training. */
   fastPathTolerance?: number;
+  /** Also measure the cascade at every recorded operating point (one more pass over each test split per point). */
+  operatingPoints?: boolean;
   log?: (line: string) => void;
 }
 
@@ -199,10 +203,11 @@ async function benchDataset(ds: IntentDataset, encoder: Encoder, options: BenchO
     trainSeconds = (performance.now() - t) / 1000;
   }
   const latencies = { full: [] as number[], cascade: [] as number[] };
-  const variant = async (cascade: boolean): Promise<VariantBench> => {
-    const router = await Router.load(out, { encoder, cascade, cacheSize: 0, fastPathTolerance: options.fastPathTolerance });
-    log(`${ds.name}: ${ds.test.length} test queries one at a time, ${cascade ? "cascade" : "full encoder only"}`);
-    const r = await evaluate(router, ds.test, { batchSize: 1, onDecision: (d) => latencies[cascade ? "cascade" : "full"].push(d.latencyMs) });
+  const variant = async (cascade: boolean, fastPathTolerance = options.fastPathTolerance, record = true): Promise<VariantBench> => {
+    const router = await Router.load(out, { encoder, cascade, cacheSize: 0, fastPathTolerance });
+    const point = fastPathTolerance === undefined ? "" : ` at tolerance ${fastPathTolerance}`;
+    log(`${ds.name}: ${ds.test.length} test queries one at a time, ${cascade ? `cascade${point}` : "full encoder only"}`);
+    const r = await evaluate(router, ds.test, { batchSize: 1, onDecision: (d) => record && latencies[cascade ? "cascade" : "full"].push(d.latencyMs) });
     const hasStatic = router.manifest.stages?.static !== undefined;
     await router.close();
     if (cascade && !hasStatic) latencies.cascade.length = 0;
@@ -219,8 +224,11 @@ async function benchDataset(ds: IntentDataset, encoder: Encoder, options: BenchO
   const full = await variant(false);
   const cascade = await variant(true);
   const hasCascade = latencies.cascade.length > 0;
+  const curve = hasCascade && options.operatingPoints ? readManifest(out).stages?.static?.curve ?? [] : [];
+  const operatingPoints = [];
+  for (const { tolerance } of curve) operatingPoints.push({ tolerance, ...(await variant(true, tolerance, false)) });
   if (!options.datasetModels) rmSync(dirname(out), { recursive: true, force: true });
-  return { dataset: ds.name, trainExamples: ds.train.length, testQueries: ds.test.length, trainSeconds, full, ...(hasCascade ? { cascade } : {}), latencies };
+  return { dataset: ds.name, trainExamples: ds.train.length, testQueries: ds.test.length, trainSeconds, full, ...(hasCascade ? { cascade } : {}), ...(operatingPoints.length ? { operatingPoints } : {}), latencies };
 }
 
 function shippedTestTexts(): string[] {

@@ -15,10 +15,11 @@ export function registerBench(program: Command): void {
     .option("--datasets [names]", "also train and evaluate on ../shared/datasets when present: banking77,clinc150 (default both)")
     .option("--dataset-models <dir>", "keep the dataset models here (one dir per dataset) and reuse them on the next run instead of retraining")
     .option("--fast-path-tolerance <x>", "cascade operating point: the recorded cut with the largest accuracy tolerance not above x (default: the trained one)", unitInterval)
+    .option("--operating-points", "with --datasets: also measure the cascade at every operating point the models record")
     .option("--out <dir>", "where to write bench.json and bench.md", "reports")
     .option("--json", "print the JSON report on stdout")
-    .action(async (opts: { model: string; queries: number; trainSample: number; datasets?: boolean | string; datasetModels?: string; fastPathTolerance?: number; out: string; json?: boolean }) => {
-      const report = await runBench({ modelDir: opts.model, singleQueries: opts.queries, trainSample: opts.trainSample, datasets: typeof opts.datasets === "string" ? opts.datasets.split(",") : opts.datasets, datasetModels: opts.datasetModels, fastPathTolerance: opts.fastPathTolerance, log: (l) => info(l) });
+    .action(async (opts: { model: string; queries: number; trainSample: number; datasets?: boolean | string; datasetModels?: string; fastPathTolerance?: number; operatingPoints?: boolean; out: string; json?: boolean }) => {
+      const report = await runBench({ modelDir: opts.model, singleQueries: opts.queries, trainSample: opts.trainSample, datasets: typeof opts.datasets === "string" ? opts.datasets.split(",") : opts.datasets, datasetModels: opts.datasetModels, fastPathTolerance: opts.fastPathTolerance, operatingPoints: opts.operatingPoints, log: (l) => info(l) });
       writeFileAtomic(join(opts.out, "bench.json"), JSON.stringify(report, null, 2) + "\n");
       writeFileAtomic(join(opts.out, "bench.md"), renderMarkdown(report));
       if (opts.json) process.stdout.write(JSON.stringify(report) + "\n");
@@ -71,9 +72,37 @@ export function renderMarkdown(r: BenchReport): string {
       ]),
       "```",
       "",
+      ...operatingPointLines(r),
       r.datasets.map((d) => `${d.dataset}: ${d.trainExamples} training examples, ${d.testQueries} test queries, ${d.trainSeconds === null ? "model reused" : `trained in ${d.trainSeconds.toFixed(0)} s`}.`).join(" "),
     );
   }
   if (r.skipped.length) lines.push("", ...r.skipped.map((s) => `- ${s}`));
   return lines.join("\n") + "\n";
+}
+
+/** The cascade at each recorded operating point, next to the full router (--operating-points). */
+function operatingPointLines(r: BenchReport): string[] {
+  const withPoints = r.datasets.filter((d) => d.operatingPoints?.length);
+  if (!withPoints.length) return [];
+  const rows = withPoints.flatMap((d) =>
+    d.operatingPoints!.map((p) => [
+      d.dataset,
+      String(p.tolerance),
+      pct(p.accuracy),
+      `${((p.accuracy - d.full.accuracy) * 100).toFixed(2)}`,
+      p.outOfScopeRecall === undefined ? "-" : `${pct(p.outOfScopeRecall)} (${((p.outOfScopeRecall - (d.full.outOfScopeRecall ?? 0)) * 100).toFixed(1)})`,
+      pct(p.coverage),
+      pct((p.stages.static ?? 0) + (p.stages.rule ?? 0)),
+      ms(p.latency.p50),
+      ms(p.latency.p99),
+    ]),
+  );
+  return [
+    "## Cascade operating points (fastPathTolerance), test splits",
+    "",
+    "```",
+    table([["dataset", "tolerance", "accuracy", "vs full (pts)", "oos recall (vs full)", "coverage", "no full encoder", "p50", "p99"], ...rows]),
+    "```",
+    "",
+  ];
 }
