@@ -10,15 +10,16 @@ import type { Combination } from "./scoring.js";
 
 /**
  * Accuracy the fast path may give up against the full router, as a share of all queries: the price of
- * deciding most queries without the full encoder (a 1-point budget leaves room for noise).
+ * deciding most queries without the full encoder. Half the 1-point budget: the held-out slice comes from
+ * the training distribution, and on CLINC150's harder test split the loss came out ~0.5 points larger.
  */
-const DEFAULT_TOLERANCE = 0.008;
+const DEFAULT_TOLERANCE = 0.005;
 
 /** Share of queries that may lose a confident decision (and go to the low-confidence policy) to stay off the full encoder. */
 const DEFAULT_COVERAGE_TOLERANCE = 0.01;
 
 /** Accuracy tolerances the manifest records cuts for. */
-const CURVE_TOLERANCES = [0, 0.002, 0.004, 0.006, 0.008, 0.01, 0.015, 0.02, 0.03, 0.05];
+const CURVE_TOLERANCES = [0, 0.002, 0.004, 0.005, 0.006, 0.008, 0.01, 0.015, 0.02, 0.03, 0.05];
 
 /** Share of training texts kept out of the static encoder's fit, to calibrate the cascade on. */
 const CALIBRATION_SHARE = 0.2;
@@ -61,7 +62,7 @@ export interface StaticStageOptions {
   params: PartParams & { folds: number; seed: number; targetAccuracy: number; noveltyRate: number };
   /** Out-of-fold result of the full stage, to calibrate against. */
   full: CrossValidation;
-  /** The static stage may lose at most this share of all examples vs the full router (default 0.008). */
+  /** The static stage may lose at most this share of all examples vs the full router (default 0.005). */
   tolerance?: number;
   /** Net share of confident decisions the cascade may lose against the full router (default 0.01). */
   coverageTolerance?: number;

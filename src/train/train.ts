@@ -49,7 +49,7 @@ export interface TrainOptions {
    * "auto" trains it from 1,000 examples on (it needs data to distil from).
    */
   fastPath?: "auto" | "on" | "off";
-  /** Accuracy (share of all queries) the fast path may give up against the full router (default 0.008). */
+  /** Accuracy (share of all queries) the fast path may give up against the full router (default 0.005). */
   fastPathTolerance?: number;
   /** Share of queries the fast path may settle as low-confidence that the full router would decide confidently (default 0.01). */
   fastPathCoverageTolerance?: number;
