@@ -29,6 +29,8 @@ export interface CreateServerOptions {
   /** For a model directory: the encoder to use (default: the artifact's own) and an LLM classifier fallback. */
   encoder?: Encoder;
   fallback?: FallbackClassifier;
+  /** For a model directory: the fast path's operating point (Router's fastPathTolerance). */
+  fastPathTolerance?: number;
   /** Caller-supplied quality gate (see gates.ts). */
   validator?: Validator;
   /** Where provider apiKeyEnv variables are read. Default: process.env. */
@@ -57,7 +59,11 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
   const ownsRouter = typeof options.model === "string";
   const router =
     typeof options.model === "string"
-      ? await Router.load(options.model, { ...(options.encoder ? { encoder: options.encoder } : {}), ...(options.fallback ? { fallback: options.fallback } : {}) })
+      ? await Router.load(options.model, {
+          ...(options.encoder ? { encoder: options.encoder } : {}),
+          ...(options.fallback ? { fallback: options.fallback } : {}),
+          fastPathTolerance: options.fastPathTolerance,
+        })
       : options.model;
   // The first embedding call builds the encoder's graph (~1 s); pay it here, not on the first request.
   await router.encoder.embed(["warm up"]);

@@ -6,7 +6,7 @@ import { Router } from "../../router/router.js";
 import type { Decision, LowConfidencePolicy } from "../../router/types.js";
 import { DecisionLog, type TextMode } from "../../store/index.js";
 import { info } from "../output.js";
-import { positiveInt } from "../parse.js";
+import { positiveInt, unitInterval } from "../parse.js";
 
 interface RouteOptions {
   model: string;
@@ -18,6 +18,9 @@ interface RouteOptions {
   fallbackModel?: string;
   fallbackApiKey?: string;
   fallbackTimeoutMs?: number;
+  fastPathTolerance?: number;
+  /** false with --no-fast-path. */
+  fastPath: boolean;
 }
 
 export function registerRoute(program: Command): void {
@@ -34,6 +37,8 @@ export function registerRoute(program: Command): void {
     .option("--fallback-model <name>", "model to ask there (env TRIAGE_FALLBACK_MODEL)")
     .option("--fallback-api-key <key>", "API key (env TRIAGE_FALLBACK_API_KEY or OPENAI_API_KEY)")
     .option("--fallback-timeout-ms <n>", "per-query budget of the fallback, retries included (default 1500)", positiveInt)
+    .option("--fast-path-tolerance <x>", "fast-path operating point: the recorded cut with the largest accuracy tolerance not above x (default: the trained one)", unitInterval)
+    .option("--no-fast-path", "always embed with the full encoder (skip the static stage)")
     .action(async (words: string[], opts: RouteOptions) => {
       const textMode = parseTextMode(opts.textMode);
       const policy = parsePolicy(opts.policy);
@@ -43,6 +48,8 @@ export function registerRoute(program: Command): void {
         ...(log ? { sink: log } : {}),
         ...(policy ? { lowConfidence: policy } : {}),
         ...(fallbackConfig ? { fallback: new LlmClassifier(fallbackConfig) } : {}),
+        cascade: opts.fastPath,
+        fastPathTolerance: opts.fastPathTolerance,
       });
       if ((policy ?? router.manifest.config.policy.lowConfidence) === "fallback" && !fallbackConfig)
         info("warning: the policy is fallback but no endpoint is configured (--fallback-base-url / TRIAGE_FALLBACK_*): low-margin queries escalate");
