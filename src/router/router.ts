@@ -3,7 +3,8 @@ import { TriageError } from "../common/errors.js";
 import { assertSameEncoder, encoderForArtifact } from "../encoders/resolve.js";
 import type { Encoder } from "../encoders/types.js";
 import type { Manifest } from "../train/artifact.js";
-import type { StaticStageManifest } from "../train/cascade.js";
+import { isConfident } from "../train/calibrate.js";
+import { pickStaticCut, type StaticCut } from "../train/cascade.js";
 import { scoreParts } from "../train/parts.js";
 import { centroidDistribution, combine, decide, knnDistribution, type Combination } from "../train/scoring.js";
 import type { FittedParts } from "../train/parts.js";
@@ -56,6 +57,8 @@ export class Router {
   private readonly rules: CompiledRule[];
   private watcher: ModelWatcher | undefined;
   private readonly embeddings: LruCache<Float32Array>;
+  /** The static stage's bands at the requested operating point, picked once per model. */
+  private staticCut: StaticCut | undefined;
 
   private constructor(
     private model: LoadedModel,
@@ -64,6 +67,7 @@ export class Router {
   ) {
     this.rules = compileRules(model.manifest.config.rules);
     this.embeddings = new LruCache(options.cacheSize ?? DEFAULT_CACHE_SIZE);
+    this.staticCut = pickStaticCut(model.staticStage?.manifest, options.fastPathTolerance);
   }
 
   static async load(dir: string, options: RouterOptions = {}): Promise<Router> {
@@ -142,6 +146,7 @@ export class Router {
     const next = await loadModel(dir);
     assertSameEncoder(next.manifest.encoder, this.encoder);
     this.model = next;
+    this.staticCut = pickStaticCut(next.staticStage?.manifest, this.options.fastPathTolerance);
     this.rules.splice(0, this.rules.length, ...compileRules(next.manifest.config.rules));
     // Cached decisions belong to the old model's index; embeddings stay valid (same encoder).
   }
@@ -172,25 +177,16 @@ export class Router {
     const cached = this.embeddings.get(normalizeQuery(query));
     if (cached) return this.decideVector(query, cached, options, start, "cache");
     const fast = this.options.cascade === false ? undefined : this.model.staticStage;
-    if (!fast) return undefined;
+    const cut = this.staticCut;
+    if (!fast || !cut) return undefined;
     const scored = this.score(fast.parts, fast.manifest.combination, query, fast.encoder.embedOne(query), options);
     // Novel even in the static space: low-confidence either way, so the full encoder would add nothing.
     if ((scored.raw.hits[0]?.similarity ?? -1) < fast.manifest.minSimilarity) return this.lowConfidence(query, scored, "static", options, start);
-    const cut = this.staticCut(fast.manifest);
     if (scored.top.margin >= cut.threshold)
       return this.decision(options, start, { ...scored.base, stage: "static", label: scored.base.modelLabel, decidedBy: "model", lowConfidence: false });
     // Far below the threshold: the full router would mostly be unsure too (calibrated), so settle it here.
-    if (scored.top.margin < (cut.lowThreshold ?? -1)) return this.lowConfidence(query, scored, "static", options, start);
+    if (scored.top.margin < cut.lowThreshold) return this.lowConfidence(query, scored, "static", options, start);
     return undefined;
-  }
-
-  /** The static stage's bands: the trained cut, or the recorded one for the requested tolerance. */
-  private staticCut(m: StaticStageManifest): { threshold: number; lowThreshold?: number } {
-    const wanted = this.options.fastPathTolerance;
-    if (wanted === undefined || !m.curve?.length) return m;
-    let pick = m.curve[0];
-    for (const point of m.curve) if (point.tolerance <= wanted && point.tolerance >= pick.tolerance) pick = point;
-    return pick;
   }
 
   /** Combined kNN / centroid / head scores of one stage's parts. */
@@ -214,8 +210,7 @@ export class Router {
   private async decideVector(query: string, vector: Float32Array, options: ClassifyOptions, start: number, stage: "full" | "cache"): Promise<Decision> {
     const { manifest, parts } = this.model;
     const scored = this.score(parts, manifest.combination, query, vector, options);
-    const novel = (scored.raw.hits[0]?.similarity ?? -1) < (manifest.calibration.minSimilarity ?? -1);
-    if (scored.top.margin >= manifest.calibration.threshold && !novel)
+    if (isConfident(manifest.calibration, scored.top.margin, scored.raw.hits[0]?.similarity ?? -1))
       return this.decision(options, start, { ...scored.base, stage, label: scored.base.modelLabel, decidedBy: "model", lowConfidence: false });
     return this.lowConfidence(query, scored, stage, options, start);
   }

@@ -22,6 +22,11 @@ export interface Calibration {
   minSimilarity?: number;
 }
 
+/** The runtime's rule: confident when the margin clears the threshold and the query is not novel. */
+export function isConfident(c: Pick<Calibration, "threshold" | "minSimilarity">, margin: number, nearest: number): boolean {
+  return margin >= c.threshold && nearest >= (c.minSimilarity ?? -1);
+}
+
 export function calibrateMargin(margins: readonly number[], correct: readonly boolean[], targetAccuracy: number): Calibration {
   const order = margins.map((_, i) => i).sort((a, b) => margins[b] - margins[a]);
   const n = order.length;

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { mkdirSync } from "node:fs";
 import { saveStaticEncoder, type StaticEncoder } from "../encoders/static.js";
 import { encoderRef, type Encoder, type EncoderRef } from "../encoders/types.js";
+import { isConfident } from "./calibrate.js";
 import { crossValidate, type CrossValidation } from "./crossval.js";
 import { distillStaticEncoder, type DistillReport } from "./distill.js";
 import { fitParts, type PartParams } from "./parts.js";
@@ -15,7 +16,7 @@ import type { Combination } from "./scoring.js";
  */
 const DEFAULT_TOLERANCE = 0.005;
 
-/** Share of queries that may lose a confident decision (and go to the low-confidence policy) to stay off the full encoder. */
+/** Net share of the full router's confident decisions the cascade may lose (to the low-confidence policy) to stay off the full encoder. */
 const DEFAULT_COVERAGE_TOLERANCE = 0.01;
 
 /** Accuracy tolerances the manifest records cuts for. */
@@ -42,7 +43,7 @@ export interface StaticStageManifest {
   ownThreshold?: number;
   /** The cut at other accuracy tolerances (same held-out data): Router's `fastPathTolerance` picks one. */
   curve?: (CascadeCut & { tolerance: number })[];
-  /** Queries whose nearest static-space example is less similar than this go to the full encoder. */
+  /** Queries whose nearest static-space example is less similar than this are novel: the static stage settles them as low-confidence. */
   minSimilarity: number;
   /** On texts the static encoder was not fitted to, out of fold: share it decides, cascade vs full accuracy. */
   coverage: number;
@@ -92,16 +93,14 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
   const cv = crossValidate(o.texts, vectors, o.targets, o.labels, o.params);
   // Calibrate only on texts the static encoder was not fitted to: on the others it is too good to be true.
   const held = new Set(heldOutTexts);
-  const full = o.full;
-  const fullFloor = full.calibration.minSimilarity ?? -1;
   const floor = cv.calibration.minSimilarity ?? -1;
   const idx = o.texts.flatMap((t, i) => (held.has(t) ? [i] : []));
   const calibration = idx.map((i) => ({
-      // Novel even in static space: the static stage settles it as low-confidence, whichever encoder looks.
-      margin: cv.nearest[i] < floor ? Infinity : cv.margins[i],
-      staticCorrect: cv.predicted[i] === o.targets[i],
-      fullCorrect: full.predicted[i] === o.targets[i],
-      fullConfident: full.margins[i] >= full.calibration.threshold && full.nearest[i] >= fullFloor,
+    // Novel even in static space: the static stage settles it as low-confidence, whichever encoder looks.
+    margin: cv.nearest[i] < floor ? Infinity : cv.margins[i],
+    staticCorrect: cv.predicted[i] === o.targets[i],
+    fullCorrect: o.full.predicted[i] === o.targets[i],
+    fullConfident: isConfident(o.full.calibration, o.full.margins[i], o.full.nearest[i]),
   }));
   const coverageTolerance = o.coverageTolerance ?? DEFAULT_COVERAGE_TOLERANCE;
   const cut = calibrateCascade(calibration, cv.calibration.threshold, o.tolerance ?? DEFAULT_TOLERANCE, coverageTolerance);
@@ -156,6 +155,21 @@ export interface CascadeCut {
    * full router was confident, minus accepted confidently although it was unsure (negative: a gain).
    */
   coverageLoss: number;
+}
+
+/** The bands the router applies. */
+export type StaticCut = Pick<CascadeCut, "threshold" | "lowThreshold">;
+
+/**
+ * The static stage's bands: the recorded operating point with the largest tolerance not above `tolerance`
+ * (the lowest recorded one if none is), else the cut chosen at training. Older artifacts have no low band.
+ */
+export function pickStaticCut(m: StaticStageManifest | undefined, tolerance?: number): StaticCut | undefined {
+  if (!m) return undefined;
+  if (tolerance === undefined || !m.curve?.length) return { threshold: m.threshold, lowThreshold: m.lowThreshold ?? -1 };
+  let pick = m.curve[0];
+  for (const point of m.curve) if (point.tolerance <= tolerance && point.tolerance >= pick.tolerance) pick = point;
+  return { threshold: pick.threshold, lowThreshold: pick.lowThreshold };
 }
 
 /** Candidate low bands tried (quantile steps): keeps the search linear in the held-out size. */

@@ -49,15 +49,8 @@ export class SoftmaxHead {
   logits(x: HeadInput, out: Float64Array = new Float64Array(this.labels)): Float64Array {
     const columns = (this.sparseColumns ??= sparseFeatureMajor(this.weights, this.labels, this.denseDims, this.sparseDims));
     const L = this.labels;
-    const { dense, sparse } = x;
-    const w = this.weights;
-    const width = this.width;
-    const D = this.denseDims;
-    for (let l = 0; l < L; l++) {
-      let d = 0;
-      for (let i = 0, j = l * width; i < D; i++, j++) d += w[j] * dense[i];
-      out[l] = this.bias[l] + d * this.denseScale;
-    }
+    const { sparse } = x;
+    this.denseLogits(x.dense, out);
     for (let k = 0; k < sparse.indices.length; k++) {
       const v = sparse.values[k];
       for (let l = 0, j = sparse.indices[k] * L; l < L; l++, j++) out[l] += columns[j] * v;
@@ -67,20 +60,26 @@ export class SoftmaxHead {
 
   /** Label-major logits, for training (which updates the label-major weights in place). */
   private rowLogits(x: HeadInput, out: Float64Array): Float64Array {
-    const { dense, sparse } = x;
+    const { sparse } = x;
     const w = this.weights;
-    const width = this.width;
+    this.denseLogits(x.dense, out);
     for (let l = 0; l < this.labels; l++) {
-      const row = l * width;
-      let s = this.bias[l];
-      let d = 0;
-      for (let i = 0; i < this.denseDims; i++) d += w[row + i] * dense[i];
-      s += d * this.denseScale;
-      const off = row + this.denseDims;
-      for (let k = 0; k < sparse.indices.length; k++) s += w[off + sparse.indices[k]] * sparse.values[k];
-      out[l] = s;
+      const off = l * this.width + this.denseDims;
+      for (let k = 0; k < sparse.indices.length; k++) out[l] += w[off + sparse.indices[k]] * sparse.values[k];
     }
     return out;
+  }
+
+  /** Bias plus the dense block, row by row (contiguous, summed in a register), into `out`. */
+  private denseLogits(dense: Float32Array, out: Float64Array): void {
+    const w = this.weights;
+    const width = this.width;
+    const D = this.denseDims;
+    for (let l = 0; l < this.labels; l++) {
+      let d = 0;
+      for (let i = 0, j = l * width; i < D; i++, j++) d += w[j] * dense[i];
+      out[l] = this.bias[l] + d * this.denseScale;
+    }
   }
 
   probabilities(x: HeadInput): Float64Array {
