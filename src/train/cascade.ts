@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { saveStaticEncoder, type StaticEncoder } from "../encoders/static.js";
 import { encoderRef, type Encoder, type EncoderRef } from "../encoders/types.js";
 import { isConfident } from "./calibrate.js";
+import { DEFAULT_WORD_DROPOUT, wordDropout, type WordDropout } from "./augment.js";
 import { crossValidate, type CrossValidation } from "./crossval.js";
 import { distillStaticEncoder, type DistillReport } from "./distill.js";
 import { fitParts, type PartParams } from "./parts.js";
@@ -52,6 +53,8 @@ export interface StaticStageManifest {
   staticAccuracy: number;
   centroidLabels: number[];
   distill: DistillReport;
+  /** Word-dropout copies the static head also trained on (absent in older artifacts). */
+  wordDropout?: WordDropout & { rows: number };
 }
 
 export interface StaticStageOptions {
@@ -68,6 +71,8 @@ export interface StaticStageOptions {
   /** Net share of confident decisions the cascade may lose against the full router (default 0.01). */
   coverageTolerance?: number;
   extraTexts?: readonly string[];
+  /** Word-dropout copies of the training texts for the static head (default 2 copies at rate 0.15; copies 0: off). */
+  wordDropout?: WordDropout;
   onProgress?: (message: string) => void;
 }
 
@@ -89,8 +94,11 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
     heldOutFraction: CALIBRATION_SHARE,
   });
   const vectors = o.texts.map((t) => encoder.embedOne(t));
-  o.onProgress?.("fast path: cross-validating the static stage");
-  const cv = crossValidate(o.texts, vectors, o.targets, o.labels, o.params);
+  const dropout = o.wordDropout ?? DEFAULT_WORD_DROPOUT;
+  const augmented = wordDropout(o.texts, dropout, o.params.seed + 2);
+  const augmentation = { ...augmented, vectors: augmented.texts.map((t) => encoder.embedOne(t)) };
+  o.onProgress?.(`fast path: cross-validating the static stage (${o.texts.length} examples + ${augmented.texts.length} word-dropout copies)`);
+  const cv = crossValidate(o.texts, vectors, o.targets, o.labels, o.params, undefined, augmentation);
   // Calibrate only on texts the static encoder was not fitted to: on the others it is too good to be true.
   const held = new Set(heldOutTexts);
   const floor = cv.calibration.minSimilarity ?? -1;
@@ -106,7 +114,11 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
   const cut = calibrateCascade(calibration, cv.calibration.threshold, o.tolerance ?? DEFAULT_TOLERANCE, coverageTolerance);
   // Other operating points, so a deployment can trade accuracy for speed without retraining.
   const curve = CURVE_TOLERANCES.map((tolerance) => ({ tolerance, ...calibrateCascade(calibration, cv.calibration.threshold, tolerance, coverageTolerance) }));
-  const parts = fitParts(o.texts, vectors, o.targets, o.labels.length, o.params);
+  const parts = fitParts(o.texts, vectors, o.targets, o.labels.length, o.params, {
+    texts: augmentation.texts,
+    vectors: augmentation.vectors,
+    targets: Array.from(augmentation.source, (i) => o.targets[i]),
+  });
   const manifest = {
     dir: STATIC_STAGE_DIR,
     encoder: encoderRef(encoder),
@@ -119,6 +131,7 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
     fullAccuracy: share(idx, (i) => o.full.predicted[i] === o.targets[i]),
     centroidLabels: [...parts.centroids.labels],
     distill: report,
+    wordDropout: { ...dropout, rows: augmented.texts.length },
   };
   return {
     encoder,

@@ -1,6 +1,7 @@
 import { calibrateMargin, type Calibration } from "./calibrate.js";
 import { stratifiedFolds } from "./folds.js";
 import { fitParts, scoreParts, type PartParams, type PartScores } from "./parts.js";
+import type { Augmentation } from "./augment.js";
 import { centroidDistribution, combine, decide, knnDistribution, type Combination } from "./scoring.js";
 import { classificationReport } from "../eval/metrics.js";
 import { percentile } from "../common/vector.js";
@@ -32,6 +33,8 @@ export function crossValidate(
   labels: readonly string[],
   params: PartParams & { folds: number; targetAccuracy: number; noveltyRate: number; seed: number },
   onFold?: (fold: number) => void,
+  /** Extra head rows with their vectors; each trains only the folds its source example trains. */
+  augmentation?: Augmentation & { vectors: readonly Float32Array[] },
 ): CrossValidation {
   const L = labels.length;
   const n = texts.length;
@@ -42,12 +45,18 @@ export function crossValidate(
     const train = [...fold.keys()].filter((i) => fold[i] !== f);
     const test = [...fold.keys()].filter((i) => fold[i] === f);
     if (test.length === 0) continue;
+    const extra = augmentation ? [...augmentation.source.keys()].filter((j) => fold[augmentation.source[j]] !== f) : [];
     const parts = fitParts(
       train.map((i) => texts[i]),
       train.map((i) => vectors[i]),
       train.map((i) => targets[i]),
       L,
       params,
+      augmentation && {
+        texts: extra.map((j) => augmentation.texts[j]),
+        vectors: extra.map((j) => augmentation.vectors[j]),
+        targets: extra.map((j) => targets[augmentation.source[j]]),
+      },
     );
     for (const i of test) oof[i] = scoreParts(parts, texts[i], vectors[i], kMax);
     onFold?.(f + 1);

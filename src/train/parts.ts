@@ -22,6 +22,13 @@ export interface FittedParts {
   rowLabels: Int32Array;
 }
 
+/** Extra rows for the head alone (e.g. word-dropout copies): the index and centroids keep real examples only. */
+export interface HeadRows {
+  texts: readonly string[];
+  vectors: readonly Float32Array[];
+  targets: readonly number[];
+}
+
 /** Each part's raw opinion of one query. */
 export interface PartScores {
   hits: (LabelledHit & Hit)[];
@@ -35,10 +42,12 @@ export function fitParts(
   targets: readonly number[],
   labelCount: number,
   params: PartParams,
+  extra?: HeadRows,
 ): FittedParts {
   const lexical = LexicalFeaturizer.fit(texts, params.lexical);
-  const inputs = texts.map((t, i) => ({ dense: vectors[i], sparse: lexical.transform(t) }));
-  const head = SoftmaxHead.train(inputs, targets, labelCount, params.lexical.buckets, params.head);
+  const rows = { texts: [...texts, ...(extra?.texts ?? [])], vectors: [...vectors, ...(extra?.vectors ?? [])], targets: [...targets, ...(extra?.targets ?? [])] };
+  const inputs = rows.texts.map((t, i) => ({ dense: rows.vectors[i], sparse: lexical.transform(t) }));
+  const head = SoftmaxHead.train(inputs, rows.targets, labelCount, params.lexical.buckets, params.head);
   const centroids = buildCentroids(vectors, targets, labelCount, params.centroids);
   const index = VectorIndex.build(vectors, vectors[0].length, params.hnsw);
   return { labelCount, lexical, head, centroids, index, rowLabels: Int32Array.from(targets) };

@@ -8,6 +8,7 @@ import { DEFAULT_LEXICAL } from "../encoders/lexical.js";
 import { encoderRef, type Encoder, type EncoderRef } from "../encoders/types.js";
 import { DEFAULT_HNSW } from "../index/hnsw.js";
 import { ARTIFACT_FILES, SCHEMA_VERSION, type Manifest } from "./artifact.js";
+import type { WordDropout } from "./augment.js";
 import { trainStaticStage } from "./cascade.js";
 import { saveParts } from "./parts-io.js";
 import { DEFAULT_CENTROIDS } from "./centroids.js";
@@ -53,6 +54,8 @@ export interface TrainOptions {
   fastPathTolerance?: number;
   /** Share of queries the fast path may settle as low-confidence that the full router would decide confidently (default 0.01). */
   fastPathCoverageTolerance?: number;
+  /** Word-dropout copies the fast path's head also trains on (default 2 copies, rate 0.15; copies 0: off). */
+  fastPathWordDropout?: WordDropout;
   onProgress?: (p: TrainProgress) => void;
   /** Warnings (small classes, conflicts) go here; default: none. */
   onWarning?: (message: string) => void;
@@ -138,6 +141,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           full: cv,
           tolerance: options.fastPathTolerance,
           coverageTolerance: options.fastPathCoverageTolerance,
+          wordDropout: options.fastPathWordDropout,
           onProgress: (message) => options.onProgress?.({ phase: "fast-path", message }),
         })
       : undefined;

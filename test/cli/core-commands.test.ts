@@ -83,6 +83,9 @@ describe("triage CLI (core commands)", () => {
     const f = await triage(["train", "--data", testFile, "--out", model, "--folds", "zero"]);
     expect(f.code).not.toBe(0);
     expect(f.stderr).toContain("expected a positive integer");
+    const w = await triage(["train", "--data", testFile, "--out", model, "--fast-path-word-dropout", "-1"]);
+    expect(w.code).not.toBe(0);
+    expect(w.stderr).toContain('expected a whole number >= 0, got "-1"');
   });
 
   it("bench --json maps each encoder id to p50/p95/p99 and writes JSON + Markdown reports", async () => {

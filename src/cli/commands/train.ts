@@ -4,8 +4,9 @@ import { resolveEncoder } from "../../encoders/resolve.js";
 import { ModelRegistry } from "../../retrain/registry.js";
 import { train } from "../../train/train.js";
 import type { StaticStageManifest } from "../../train/cascade.js";
+import { DEFAULT_WORD_DROPOUT } from "../../train/augment.js";
 import { info, pct, progressBar, table, withRate } from "../output.js";
-import { positiveInt, unitInterval } from "../parse.js";
+import { nonNegativeInt, positiveInt, unitInterval } from "../parse.js";
 
 export function registerTrain(program: Command): void {
   program
@@ -23,8 +24,9 @@ export function registerTrain(program: Command): void {
     .option("--fast-path <mode>", "train the static fast-path stage: auto (from 1,000 examples) | on | off", "auto")
     .option("--fast-path-tolerance <x>", "accuracy (share of queries) the fast path may give up vs the full router; more = more queries decided fast", unitInterval)
     .option("--fast-path-coverage-tolerance <x>", "share of queries the fast path may settle as low-confidence although the full router would be confident; more = fewer full-encoder calls", unitInterval)
+    .option("--fast-path-word-dropout <copies>", "word-dropout copies of each example the fast path's head also trains on (0: off; default 2); more = slower training", nonNegativeInt)
     .option("--json", "print the manifest as JSON on stdout")
-    .action(async (opts: { data: string; out?: string; registry?: string; config?: string; textField: string; labelField: string; encoder: string; folds?: number; targetAccuracy?: number; fastPath: string; fastPathTolerance?: number; fastPathCoverageTolerance?: number; json?: boolean }) => {
+    .action(async (opts: { data: string; out?: string; registry?: string; config?: string; textField: string; labelField: string; encoder: string; folds?: number; targetAccuracy?: number; fastPath: string; fastPathTolerance?: number; fastPathCoverageTolerance?: number; fastPathWordDropout?: number; json?: boolean }) => {
       if ((opts.out === undefined) === (opts.registry === undefined)) throw new TriageError("train: give either --out DIR or --registry DIR");
       const registry = opts.registry !== undefined ? new ModelRegistry(opts.registry) : undefined;
       const version = registry?.nextVersion();
@@ -47,6 +49,7 @@ export function registerTrain(program: Command): void {
         fastPath: fastPathMode(opts.fastPath),
         fastPathTolerance: opts.fastPathTolerance,
         fastPathCoverageTolerance: opts.fastPathCoverageTolerance,
+        ...(opts.fastPathWordDropout !== undefined ? { fastPathWordDropout: { ...DEFAULT_WORD_DROPOUT, copies: opts.fastPathWordDropout } } : {}),
         onWarning: (m) => info(`warning: ${m}`),
         onProgress: (p) => {
           if (p.phase === "embed") {
