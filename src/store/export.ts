@@ -32,14 +32,19 @@ export function csvHeader(): string {
   return `${CSV_COLUMNS.map(([name]) => name).join(",")}\r\n`;
 }
 
-/** RFC 4180: quote a cell holding a comma, quote, CR or LF; double inner quotes. null is an empty cell. */
+/**
+ * RFC 4180: quote a cell holding a comma, quote, CR or LF; double inner quotes. null is an empty cell.
+ * Logged texts come from whoever calls the proxy: a text cell starting with = + - @ or a tab/CR gets a
+ * leading ' so a spreadsheet shows it instead of running it as a formula (OWASP's CSV-injection advice).
+ */
 export function csvLine(d: LoggedDecision): string {
   return `${CSV_COLUMNS.map(([, get]) => csvCell(get(d))).join(",")}\r\n`;
 }
 
 function csvCell(value: string | number | boolean | null): string {
   if (value === null) return "";
-  const s = typeof value === "number" && !Number.isFinite(value) ? "" : String(value);
+  let s = typeof value === "number" && !Number.isFinite(value) ? "" : String(value);
+  if (typeof value === "string" && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -320,6 +320,21 @@ describe("DecisionLog feedback and queries", () => {
     expect(JSON.parse(records[0].feedback)[0]).toMatchObject({ kind: "label", humanLabel: "strong" });
   });
 
+  it("exports text that a spreadsheet would run as a formula with a leading quote, numbers untouched", async () => {
+    const log = open();
+    log.log(makeDecision({ requestId: "f1", margin: -0.5 }), '=HYPERLINK("http://evil.example","click")');
+    log.log(makeDecision({ requestId: "f2" }), "@SUM(A1:A2)");
+    log.log(makeDecision({ requestId: "f3" }), "what is 2+2?");
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on("data", (c: Buffer) => chunks.push(c));
+    await log.export({}, "csv", out);
+    out.end();
+    const records = parseCsv(Buffer.concat(chunks).toString("utf8"), { columns: true }) as Array<Record<string, string>>;
+    expect(records.map((r) => r.text)).toEqual(['\'=HYPERLINK("http://evil.example","click")', "'@SUM(A1:A2)", "what is 2+2?"]);
+    expect(records[0].margin).toBe("-0.5");
+  });
+
   it("reads a big log page by page with rows()", () => {
     const log = open();
     for (let i = 0; i < 25; i++) log.log(makeDecision({ requestId: `p${i}`, label: i % 2 ? "strong" : "cheap" }), `q${i}`);
