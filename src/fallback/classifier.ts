@@ -1,5 +1,6 @@
 import OpenAI from "openai";
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
+import { tokenCostUsd } from "../config/price.js";
 import { CircuitBreaker } from "./breaker.js";
 import { fallbackConfigFromEnv, parseFallbackConfig, type FallbackConfig, type FallbackConfigInput } from "./config.js";
 import { buildMessages, labelResponseFormat, parseLabelAnswer, type LabelChoice, type LabelledExample } from "./prompt.js";
@@ -176,7 +177,7 @@ export class LlmClassifier {
     const tokens = { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens };
     const price = this.config.price;
     if (!price) return { usage: tokens };
-    return { usage: tokens, costUsd: (tokens.promptTokens * price.input + tokens.completionTokens * price.output) / 1e6 };
+    return { usage: tokens, costUsd: tokenCostUsd(price, tokens.promptTokens, tokens.completionTokens) };
   }
 
   private failed(started: number, failure: Failure): FallbackResult {

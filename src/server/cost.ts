@@ -1,4 +1,5 @@
 /** The cost of one upstream call: the provider's own figure when it sends one (OpenRouter's usage.cost), else tokens x price. */
+import { tokenCostUsd } from "../config/price.js";
 import type { Price } from "../config/schema.js";
 
 export interface Usage {
@@ -25,5 +26,5 @@ export function callCost(usage: Usage | undefined, price: Price | undefined): nu
   if (!usage) return undefined;
   if (usage.costUsd !== undefined) return usage.costUsd;
   if (!price || (usage.tokensIn === undefined && usage.tokensOut === undefined)) return undefined;
-  return ((usage.tokensIn ?? 0) * price.input + (usage.tokensOut ?? 0) * price.output) / 1e6;
+  return tokenCostUsd(price, usage.tokensIn ?? 0, usage.tokensOut ?? 0);
 }

@@ -3,6 +3,7 @@
  * (With a decision log, /v1/stats also includes the log's own all-time stats.)
  */
 import { percentile } from "../common/vector.js";
+import { tokenCostUsd } from "../config/price.js";
 import type { Price } from "../config/schema.js";
 
 const LATENCY_SAMPLES = 2048;
@@ -94,7 +95,7 @@ export class ServerStats {
     const last = calls[calls.length - 1];
     if (this.baseline && last && calls.every((c) => c.costUsd !== undefined) && (last.tokensIn !== undefined || last.tokensOut !== undefined)) {
       this.comparedUsd += calls.reduce((s, c) => s + (c.costUsd ?? 0), 0);
-      this.baselineUsd += ((last.tokensIn ?? 0) * this.baseline.price.input + (last.tokensOut ?? 0) * this.baseline.price.output) / 1e6;
+      this.baselineUsd += tokenCostUsd(this.baseline.price, last.tokensIn ?? 0, last.tokensOut ?? 0);
     }
   }
 

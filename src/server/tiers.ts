@@ -3,6 +3,7 @@
  * providers) with the server config's per-tier overrides on top. Read per request, so a reloaded model's
  * tiers config applies at once.
  */
+import { mostExpensive } from "../config/price.js";
 import type { Price } from "../config/schema.js";
 import type { Router } from "../router/router.js";
 import type { ServerConfig } from "./config.js";
@@ -54,8 +55,6 @@ export function clampToGroup(label: string, group: readonly string[] | undefined
 
 /** The most expensive priced tier (input + output price), the savings baseline. */
 export function mostExpensiveTier(tiers: Map<string, Tier>): { tier: string; price: Price } | undefined {
-  let best: { tier: string; price: Price } | undefined;
-  for (const t of tiers.values())
-    if (t.price && (!best || t.price.input + t.price.output > best.price.input + best.price.output)) best = { tier: t.name, price: t.price };
-  return best;
+  const best = mostExpensive([...tiers.values()].map((t): [string, Price | undefined] => [t.name, t.price]));
+  return best && { tier: best.key, price: best.price };
 }

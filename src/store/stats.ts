@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { percentile } from "../common/vector.js";
+import { mostExpensive, tokenCostUsd } from "../config/price.js";
 import { buildWhere } from "./filters.js";
 import type { CostSummary, FeedbackKind, LatencySummary, LogStats, PriceTable } from "./types.js";
 
@@ -96,7 +97,7 @@ function computeCost(db: Database.Database, whereSql: string, params: Array<stri
     .raw()
     .iterate(...params) as IterableIterator<[string, string, string | null, number | null, number | null, number | null]>;
 
-  const top = mostExpensive(prices);
+  const top = mostExpensive(Object.entries(prices));
   let requests = 0;
   let totalUsd = 0;
   let unpricedCalls = 0;
@@ -115,7 +116,7 @@ function computeCost(db: Database.Database, whereSql: string, params: Array<stri
     if (top && allKnown && lastTokens) {
       compared++;
       comparedActual += actual;
-      comparedBaseline += (lastTokens[0] * top.price.input + lastTokens[1] * top.price.output) / 1e6;
+      comparedBaseline += tokenCostUsd(top.price, lastTokens[0], lastTokens[1]);
     }
   };
   for (const [requestId, label, finalModel, tokensIn, tokensOut, costUsd] of calls) {
@@ -131,7 +132,7 @@ function computeCost(db: Database.Database, whereSql: string, params: Array<stri
     if (hasTokens) lastTokens = [tokensIn ?? 0, tokensOut ?? 0];
     const price = (finalModel !== null ? prices[finalModel] : undefined) ?? prices[label];
     let cost: number | undefined = costUsd ?? undefined;
-    if (cost === undefined && price) cost = ((tokensIn ?? 0) * price.input + (tokensOut ?? 0) * price.output) / 1e6;
+    if (cost === undefined && price) cost = tokenCostUsd(price, tokensIn ?? 0, tokensOut ?? 0);
     if (cost === undefined) {
       unpricedCalls++;
       allKnown = false;
@@ -146,7 +147,7 @@ function computeCost(db: Database.Database, whereSql: string, params: Array<stri
   const baseline =
     top && compared > 0
       ? {
-          label: top.label,
+          label: top.key,
           requests: compared,
           actualUsd: comparedActual,
           baselineUsd: comparedBaseline,
@@ -155,11 +156,4 @@ function computeCost(db: Database.Database, whereSql: string, params: Array<stri
         }
       : null;
   return { requests, totalUsd, unpricedCalls, baseline };
-}
-
-function mostExpensive(prices: PriceTable): { label: string; price: { input: number; output: number } } | undefined {
-  let best: { label: string; price: { input: number; output: number } } | undefined;
-  for (const [label, price] of Object.entries(prices))
-    if (!best || price.input + price.output > best.price.input + best.price.output) best = { label, price };
-  return best;
 }

@@ -1,3 +1,4 @@
+import type { TokenPrice } from "../config/price.js";
 import type { DecidedBy, Stage } from "../router/types.js";
 
 /** How the query text is kept: in full (retraining needs it), as a SHA-256 only, or not at all. */
@@ -81,7 +82,7 @@ export interface DecisionFilters {
 }
 
 /** USD per 1M tokens, keyed by label (tier) or by model name (matched against feedback finalModel first). */
-export type PriceTable = Record<string, { input: number; output: number }>;
+export type PriceTable = Record<string, TokenPrice>;
 
 export interface LatencySummary {
   p50: number | null;

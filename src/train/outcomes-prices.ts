@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { TriageError } from "../common/errors.js";
 import { loadStructuredFile } from "../config/load.js";
+import { tokenCostUsd } from "../config/price.js";
 import type { OutcomeSet } from "./outcomes.js";
 
 /** A model list with prices (USD per 1M tokens), for outcome data that carries no costs. */
@@ -60,7 +61,7 @@ export function applyPrices(set: OutcomeSet, prices: ModelPrices, origin = "pric
       if (!Number.isNaN(costs[m])) return;
       const price = byName.get(name)!;
       const out = price.outputTokens ?? prices.outputTokens;
-      costs[m] = (estimateTokens(p.text) * price.input + out * price.output) / 1e6;
+      costs[m] = tokenCostUsd(price, estimateTokens(p.text), out);
     });
     return { ...p, costs };
   });
