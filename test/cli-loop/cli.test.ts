@@ -149,3 +149,44 @@ it("route --log-db writes every printed decision when it is stopped by a signal 
   expect(log.query().map((r) => r.requestId)).toEqual(jsonLines<Decision>(out).map((d) => d.requestId));
   log.close();
 });
+
+it("retrain --every keeps running: a failed run is reported as a JSON line and the next one runs on schedule", async () => {
+  const reg = await registryWith(base);
+  const data = join(work, "every.jsonl");
+  writeFileSync(data, base.map((e) => JSON.stringify(e)).join("\n"));
+  const db = join(work, "every.db");
+  const { DecisionLog } = await import("../../src/store/index.js");
+  DecisionLog.open(db).close(); // an empty log: the base data alone
+  const child = spawn(process.execPath, [BIN, "retrain", "--registry", reg, "--data", data, "--log-db", db, "--folds", "2", "--every", "1s", "--json"], {
+    env: { ...process.env, TRIAGE_CACHE: TEST_CACHE },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  const lines: { promoted: boolean; error?: boolean; reason: string }[] = [];
+  let pending = "";
+  const three = new Promise<void>((resolve) =>
+    child.stdout.on("data", (c: Buffer) => {
+      pending += c.toString();
+      const parts = pending.split("\n");
+      pending = parts.pop()!;
+      for (const line of parts.filter(Boolean)) {
+        lines.push(JSON.parse(line));
+        // After the first run, break the data file; after the failure, mend it.
+        if (lines.length === 1) writeFileSync(data, '{"text": "no label here"}\n');
+        if (lines.length === 2) writeFileSync(data, base.map((e) => JSON.stringify(e)).join("\n"));
+        if (lines.length === 3) resolve();
+      }
+    }),
+  );
+  const exited = new Promise<number | null>((r) => child.on("exit", r));
+  await three;
+  child.kill("SIGTERM");
+  await exited;
+  expect(lines[0], stderr).not.toHaveProperty("error");
+  expect(typeof lines[0].promoted).toBe("boolean");
+  expect(lines[1]).toMatchObject({ promoted: false, error: true });
+  expect(lines[1].reason).toMatch(/every\.jsonl:1/);
+  expect(lines[2], stderr).not.toHaveProperty("error");
+  expect(stderr.match(/next retrain in 1s/g)?.length).toBeGreaterThanOrEqual(2);
+});
