@@ -6,10 +6,9 @@ import { sha256Files } from "../common/hash.js";
 import { normalize } from "../common/vector.js";
 import { HfTokenizer, type EncodedText } from "./tokenizer-hf.js";
 import type { Encoder } from "./types.js";
+import { DEFAULT_ONNX_MODEL_DIR, FP32_FILE, QUANTIZED_FILE } from "./onnx-files.js";
 
-export const DEFAULT_ONNX_MODEL_DIR = "models/encoders/all-MiniLM-L6-v2";
-const QUANTIZED_FILE = join("onnx", "model_quantized.onnx");
-const FP32_FILE = join("onnx", "model.onnx");
+export { DEFAULT_ONNX_MODEL_DIR, findOnnxModel } from "./onnx-files.js";
 const PULL_HINT = "; run `triage model pull all-MiniLM-L6-v2` to download it";
 
 export interface OnnxEncoderOptions {
@@ -115,13 +114,6 @@ export class OnnxEncoder implements Encoder {
     hidden.dispose();
     return pooled;
   }
-}
-
-/** Returns the model directory when its tokenizer and an ONNX model file are present, else null. */
-export function findOnnxModel(root: string = DEFAULT_ONNX_MODEL_DIR): string | null {
-  const dir = resolve(root);
-  if (!existsSync(join(dir, "tokenizer.json"))) return null;
-  return existsSync(join(dir, QUANTIZED_FILE)) || existsSync(join(dir, FP32_FILE)) ? dir : null;
 }
 
 /**

