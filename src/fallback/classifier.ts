@@ -1,4 +1,4 @@
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
 import { tokenCostUsd } from "../config/price.js";
 import { CircuitBreaker } from "./breaker.js";
@@ -46,7 +46,8 @@ class Failure extends Error {
  */
 export class LlmClassifier {
   readonly config: FallbackConfig;
-  private readonly client: OpenAI;
+  /** The SDK is imported in the background when the classifier is built: commands without a fallback never load it. */
+  private readonly sdk: Promise<{ Sdk: Sdk; client: OpenAI }>;
   private readonly breaker: CircuitBreaker;
   private readonly counters: FallbackStatsCollector;
   /** Turns false (for good) when an "auto" endpoint rejects response_format and accepts the same request without it. */
@@ -55,7 +56,9 @@ export class LlmClassifier {
   constructor(config: FallbackConfigInput) {
     this.config = parseFallbackConfig(config);
     // Retries are ours (below), so that they stay inside timeoutMs; the client's own backoff sleep cannot be cut short.
-    this.client = new OpenAI({ baseURL: this.config.baseURL, apiKey: this.config.apiKey, timeout: this.config.timeoutMs, maxRetries: 0 });
+    const { baseURL, apiKey, timeoutMs } = this.config;
+    this.sdk = import("openai").then(({ default: Sdk }) => ({ Sdk, client: new Sdk({ baseURL, apiKey, timeout: timeoutMs, maxRetries: 0 }) }));
+    this.sdk.catch(() => undefined); // a failed import is reported by the first classify(), not as an unhandled rejection
     this.breaker = new CircuitBreaker(this.config.breaker.failureThreshold, this.config.breaker.cooldownMs);
     this.counters = new FallbackStatsCollector(this.config.price !== undefined);
     this.sendResponseFormat = this.config.structuredOutput !== "off";
@@ -95,13 +98,14 @@ export class LlmClassifier {
       temperature: 0,
       max_tokens: this.config.maxOutputTokens,
     };
+    const { Sdk, client } = await this.sdk;
     // Acquired last: from here on every path reports success or failure to the breaker.
     if (!this.breaker.tryAcquire()) return this.failed(started, new Failure("circuit_open", "circuit open"));
 
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.config.timeoutMs);
     try {
-      const completion = await this.complete(body, names, deadline.signal, started);
+      const completion = await this.complete(Sdk, client, body, names, deadline.signal, started);
       const parsed = this.readCompletion(completion, new Set(names));
       if ("error" in parsed) {
         this.breaker.onFailure();
@@ -111,9 +115,9 @@ export class LlmClassifier {
       return { label: parsed.label, latencyMs: performance.now() - started, ...parsed.accounting };
     } catch (err) {
       this.breaker.onFailure();
-      const failure = deadline.signal.aborted || err instanceof OpenAI.APIConnectionTimeoutError
+      const failure = deadline.signal.aborted || err instanceof Sdk.APIConnectionTimeoutError
         ? new Failure("timeout", `timeout after ${this.config.timeoutMs} ms`)
-        : toFailure(err);
+        : toFailure(Sdk, err);
       return this.failed(started, failure);
     } finally {
       clearTimeout(timer);
@@ -122,6 +126,8 @@ export class LlmClassifier {
 
   /** One logical call: bounded retries, all inside the deadline. */
   private async complete(
+    Sdk: Sdk,
+    client: OpenAI,
     body: ChatCompletionCreateParamsNonStreaming,
     names: string[],
     deadline: AbortSignal,
@@ -134,19 +140,19 @@ export class LlmClassifier {
       const attemptBody = withFormat ? { ...body, response_format: labelResponseFormat(names) } : body;
       try {
         const completion = await untilAborted(
-          this.client.chat.completions.create(attemptBody, { signal: deadline, timeout: Math.max(1, Math.ceil(remaining)), maxRetries: 0 }),
+          client.chat.completions.create(attemptBody, { signal: deadline, timeout: Math.max(1, Math.ceil(remaining)), maxRetries: 0 }),
           deadline,
         );
         if (!withFormat && this.sendResponseFormat) this.sendResponseFormat = false; // the 400 was about response_format
         return completion;
       } catch (err) {
         if (deadline.aborted) throw err;
-        if (withFormat && this.config.structuredOutput === "auto" && err instanceof OpenAI.APIError && err.status === 400) {
+        if (withFormat && this.config.structuredOutput === "auto" && err instanceof Sdk.APIError && err.status === 400) {
           withFormat = false; // maybe the endpoint does not do json_schema: try once without it
           continue;
         }
-        if (!isRetryable(err) || retriesLeft <= 0) throw err;
-        const wait = backoffMs(err, this.config.maxRetries - retriesLeft);
+        if (!isRetryable(Sdk, err) || retriesLeft <= 0) throw err;
+        const wait = backoffMs(Sdk, err, this.config.maxRetries - retriesLeft);
         if (this.config.timeoutMs - (performance.now() - started) - wait < MIN_ATTEMPT_MS) throw err;
         retriesLeft--;
         await sleep(wait, deadline);
@@ -187,9 +193,12 @@ export class LlmClassifier {
 
 type Accounting = Pick<FallbackResult, "usage" | "costUsd">;
 
-function toFailure(err: unknown): Failure {
-  if (err instanceof OpenAI.APIConnectionError) return new Failure("connection", `connection failed: ${describeCause(err)}`);
-  if (err instanceof OpenAI.APIError && typeof err.status === "number") {
+/** The SDK's client class, which also carries its error classes. */
+type Sdk = typeof OpenAI;
+
+function toFailure(Sdk: Sdk, err: unknown): Failure {
+  if (err instanceof Sdk.APIConnectionError) return new Failure("connection", `connection failed: ${describeCause(err)}`);
+  if (err instanceof Sdk.APIError && typeof err.status === "number") {
     const detail = `HTTP ${err.status}: ${err.error && typeof err.error === "object" && "message" in err.error ? String(err.error.message) : err.message}`;
     if (err.status === 429) return new Failure("rate_limit", `rate limited (${detail})`);
     if (err.status >= 500) return new Failure("server_error", detail);
@@ -206,17 +215,17 @@ function describeCause(err: Error): string {
   return inner instanceof Error && inner !== err ? inner.message : err.message;
 }
 
-function isRetryable(err: unknown): boolean {
-  if (err instanceof OpenAI.APIConnectionTimeoutError) return false; // the budget is already spent
-  if (err instanceof OpenAI.APIConnectionError) return true;
-  if (err instanceof OpenAI.APIError && typeof err.status === "number")
+function isRetryable(Sdk: Sdk, err: unknown): boolean {
+  if (err instanceof Sdk.APIConnectionTimeoutError) return false; // the budget is already spent
+  if (err instanceof Sdk.APIConnectionError) return true;
+  if (err instanceof Sdk.APIError && typeof err.status === "number")
     return err.status === 408 || err.status === 409 || err.status === 429 || err.status >= 500;
   return false;
 }
 
 /** The server's retry-after(-ms) when given, else exponential backoff with jitter. */
-function backoffMs(err: unknown, retryIndex: number): number {
-  if (err instanceof OpenAI.APIError && err.headers) {
+function backoffMs(Sdk: Sdk, err: unknown, retryIndex: number): number {
+  if (err instanceof Sdk.APIError && err.headers) {
     const ms = Number(err.headers.get("retry-after-ms"));
     if (Number.isFinite(ms) && ms >= 0 && err.headers.get("retry-after-ms") !== null) return ms;
     const seconds = Number(err.headers.get("retry-after"));
