@@ -31,6 +31,11 @@ export interface RetrainOptions {
   metric?: RetrainMetric;
   /** Promote when candidate - current >= minDelta (default 0: not worse). Negative tolerates a small drop. */
   minDelta?: number;
+  /**
+   * When the held-out data has out-of-scope queries (labels the models do not know), keep the current
+   * version if the candidate flags a smaller share of them as low-confidence by more than this (default 0.02).
+   */
+  maxOutOfScopeDrop?: number;
   includeHighConfidence?: TrainingSetOptions["includeHighConfidence"];
   fallbackAgreements?: boolean;
   /** Only log rows at or after this time (ms since epoch). */
@@ -205,6 +210,15 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     // The pointer may have moved (rollback) while we trained: compare against what serves now, then switch.
     if (registry.current() !== currentVersion) return finish(false, `the current version changed during retraining; not switching. ${verdict}`, candidateMetrics, currentMetrics);
     if (delta + 1e-12 < minDelta) return finish(false, `kept ${currentVersion}: candidate is worse by the metric (${verdict}, needs >= ${fmt(minDelta)})`, candidateMetrics, currentMetrics);
+    // Accuracy is measured on in-scope queries only: a candidate that got there by calling everything in scope would pass it.
+    const oos = { candidate: candidateMetrics!.outOfScope, current: currentMetrics.outOfScope, maxDrop: options.maxOutOfScopeDrop ?? DEFAULT_MAX_OOS_DROP };
+    if (oos.candidate && oos.current && oos.candidate.recall + oos.maxDrop + 1e-12 < oos.current.recall)
+      return finish(
+        false,
+        `kept ${currentVersion}: candidate catches fewer out-of-scope queries (${fmt(oos.candidate.recall)} vs ${fmt(oos.current.recall)} on ${oos.current.n}, allowed drop ${fmt(oos.maxDrop)}); ${verdict}`,
+        candidateMetrics,
+        currentMetrics,
+      );
     registry.promote(version);
     return finish(true, `promoted ${version}: ${verdict}`, candidateMetrics, currentMetrics);
   } finally {
@@ -235,3 +249,6 @@ function resolveConfig(config: RetrainOptions["config"]): RoutesConfig | undefin
 }
 
 const fmt = (x: number) => x.toFixed(4);
+
+/** Out-of-scope recall a candidate may lose against the current version (2 points, as for the fast path). */
+const DEFAULT_MAX_OOS_DROP = 0.02;

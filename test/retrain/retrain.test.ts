@@ -60,3 +60,27 @@ it("does not promote without held-out data to compare on", async () => {
   expect(report).toMatchObject({ promoted: false, candidate: null, current: null });
   expect(report.reason).toMatch(/no held-out data/);
 });
+
+it("keeps the current version when the candidate stops flagging out-of-scope queries, whatever its accuracy", async () => {
+  const root2 = await registryWith(train40);
+  // Strings no tier resembles: the current model flags them as novel. People then "labelled" them SIMPLE,
+  // so the candidate learns them as in-scope and stops flagging them (in-scope accuracy is unaffected).
+  const junk = ["zxqv plokk mmrtu", "vvbnq trrk zzlop", "qqpx mwwl kjhtr", "blorf snizzle quank", "xkcd grom vlep", "ptarq zmee wubl", "fnord klax opnu", "jjzk rrvq plim", "wuzz gerp tlonk", "mrrp zanq hoxl"];
+  const evalWithJunk = [...evalSet, ...junk.map((text) => ({ text, label: "OUT_OF_SCOPE" }))];
+  const report = await retrain({
+    registry: root2,
+    baseData: train40,
+    logDb: humanLog(junk.map((text) => ({ text, label: "SIMPLE" }))),
+    evalData: evalWithJunk,
+    heldOut: { share: 0 },
+    minDelta: -1, // accuracy alone would promote it
+    encoder: await cachedUse(),
+    folds: 3,
+  });
+  expect(report.current!.outOfScope).toMatchObject({ n: junk.length });
+  expect(report.current!.outOfScope!.recall).toBeGreaterThanOrEqual(0.3);
+  expect(report.candidate!.outOfScope!.recall).toBeLessThan(report.current!.outOfScope!.recall - 0.02);
+  expect(report.promoted).toBe(false);
+  expect(report.reason).toMatch(/^kept v0001: candidate catches fewer out-of-scope queries/);
+  expect(new ModelRegistry(root2).current()).toBe("v0001");
+});

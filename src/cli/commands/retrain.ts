@@ -13,6 +13,7 @@ interface RetrainCliOptions {
   config?: string;
   metric: string;
   minDelta: number;
+  maxOosDrop: number;
   includeHighConfidence?: number | true;
   fallbackAgreements: boolean;
   heldOutShare: number;
@@ -56,6 +57,7 @@ export function registerRetrain(program: Command): void {
     .option("--config <file>", "tiers/routes config (default: the current model's)")
     .option("--metric <name>", "accuracy | macroF1", "accuracy")
     .option("--min-delta <x>", "promote when candidate - current >= this (0: not worse; negative tolerates a small drop)", number, 0)
+    .option("--max-oos-drop <x>", "with out-of-scope queries in the held-out data (labels the model does not know): keep the current version when the candidate flags a share of them smaller by more than this", share, 0.02)
     .option("--include-high-confidence [max]", "also learn from the model's own confident decisions (capped, default 1000)", positiveInt)
     .option("--no-fallback-agreements", "ignore fallback answers that agree with the local top-1")
     .option("--held-out-share <x>", "share of the newest human labels kept out of training for evaluation", share, 0.2)
@@ -79,6 +81,7 @@ export function registerRetrain(program: Command): void {
           config: opts.config,
           metric,
           minDelta: opts.minDelta,
+          maxOutOfScopeDrop: opts.maxOosDrop,
           includeHighConfidence: opts.includeHighConfidence === undefined ? false : opts.includeHighConfidence === true ? true : { max: opts.includeHighConfidence },
           fallbackAgreements: opts.fallbackAgreements,
           heldOut: { share: opts.heldOutShare },
