@@ -71,7 +71,7 @@ export interface StaticStageOptions {
   /** Net share of confident decisions the cascade may lose against the full router (default 0.01). */
   coverageTolerance?: number;
   extraTexts?: readonly string[];
-  /** Word-dropout copies of the training texts for the static head (default 2 copies at rate 0.15; copies 0: off). */
+  /** Word-dropout copies of the training texts for the static head (default 4 copies at rate 0.1; copies 0: off). */
   wordDropout?: WordDropout;
   onProgress?: (message: string) => void;
 }

@@ -54,7 +54,7 @@ export interface TrainOptions {
   fastPathTolerance?: number;
   /** Share of queries the fast path may settle as low-confidence that the full router would decide confidently (default 0.01). */
   fastPathCoverageTolerance?: number;
-  /** Word-dropout copies the fast path's head also trains on (default 2 copies, rate 0.15; copies 0: off). */
+  /** Word-dropout copies the fast path's head also trains on (default 4 copies, rate 0.1; copies 0: off). */
   fastPathWordDropout?: WordDropout;
   onProgress?: (p: TrainProgress) => void;
   /** Warnings (small classes, conflicts) go here; default: none. */

@@ -39,7 +39,7 @@ describe("encoder cascade", () => {
     expect(s!.cascadeAccuracy).toBeGreaterThanOrEqual(s!.fullAccuracy - 0.005 - 1e-9);
     expect(s!.distill.vocabSize).toBeGreaterThan(1000);
     // The static head also trained on word-dropout copies of the examples.
-    expect(s!.wordDropout).toMatchObject({ copies: 2, rate: 0.15 });
+    expect(s!.wordDropout).toMatchObject({ copies: 4, rate: 0.1 });
     expect(s!.wordDropout!.rows).toBeGreaterThan(60);
     // The novelty floor flags about the configured share of held-out in-scope queries.
     expect(trained.manifest.calibration.minSimilarity).toBeGreaterThan(0);

@@ -24,7 +24,7 @@ export function registerTrain(program: Command): void {
     .option("--fast-path <mode>", "train the static fast-path stage: auto (from 1,000 examples) | on | off", "auto")
     .option("--fast-path-tolerance <x>", "accuracy (share of queries) the fast path may give up vs the full router; more = more queries decided fast", unitInterval)
     .option("--fast-path-coverage-tolerance <x>", "share of queries the fast path may settle as low-confidence although the full router would be confident; more = fewer full-encoder calls", unitInterval)
-    .option("--fast-path-word-dropout <copies>", "word-dropout copies of each example the fast path's head also trains on (0: off; default 2); more = slower training", nonNegativeInt)
+    .option("--fast-path-word-dropout <copies>", "word-dropout copies of each example the fast path's head also trains on (0: off; default 4, each leaving out 10% of the words); more = slower training", nonNegativeInt)
     .option("--json", "print the manifest as JSON on stdout")
     .action(async (opts: { data: string; out?: string; registry?: string; config?: string; textField: string; labelField: string; encoder: string; folds?: number; targetAccuracy?: number; fastPath: string; fastPathTolerance?: number; fastPathCoverageTolerance?: number; fastPathWordDropout?: number; json?: boolean }) => {
       if ((opts.out === undefined) === (opts.registry === undefined)) throw new TriageError("train: give either --out DIR or --registry DIR");
