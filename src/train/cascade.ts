@@ -40,6 +40,8 @@ export interface StaticStageManifest {
   lowThreshold?: number;
   /** Net share of confident decisions lost against the full router (negative: gained). */
   coverageLoss?: number;
+  /** False when no cut met the tolerance and this is the most accurate one (absent in older artifacts). */
+  withinTolerance?: boolean;
   /** The static stage's own margin threshold for the target accuracy (the top band never reaches below it). */
   ownThreshold?: number;
   /** The cut at other accuracy tolerances (same held-out data): Router's `fastPathTolerance` picks one. */
@@ -168,6 +170,11 @@ export interface CascadeCut {
    * full router was confident, minus accepted confidently although it was unsure (negative: a gain).
    */
   coverageLoss: number;
+  /**
+   * False when no cut loses at most the tolerance (novel queries, always settled by the static stage, can
+   * lose more than that alone): the cut is then the most accurate one. Absent in older artifacts.
+   */
+  withinTolerance?: boolean;
 }
 
 /** The bands the router applies. */
@@ -194,6 +201,8 @@ const LOW_BAND_STEPS = 200;
  * full router would mostly also find unsure), and the full encoder in between. Picks the bands that
  * keep the most queries away from the full encoder while the cascade loses at most `tolerance` × n
  * correct answers and, net, `coverageTolerance` × n confident decisions against the full router alone.
+ * When no cut loses that little, it takes the most accurate one (most coverage among equals): accepting
+ * nothing would then be both slower and no more accurate than some band.
  */
 export function calibrateCascade(
   examples: readonly CascadeExample[],
@@ -240,12 +249,19 @@ export function calibrateCascade(
       break;
     }
   }
+  const withinTolerance = best.gain >= -tolerance * n - 1e-9;
+  if (!withinTolerance) {
+    // A top band alone (a low band could only lose answers the full router gets right): the most accurate, then the widest.
+    for (let a = 1; a <= maxTop; a++)
+      if (cutAfter(a) && novelGain + top[a] >= best.gain) best = { a, b: 0, gain: novelGain + top[a] };
+  }
   return {
     threshold: best.a === 0 ? 2 : ranked[best.a - 1].margin,
     lowThreshold: best.b === 0 ? -1 : ranked[N - best.b - 1]?.margin ?? 2,
     coverage: (best.a + best.b + novel.length) / n,
     cascadeAccuracy: (fullCorrect + best.gain) / n,
     coverageLoss: (lost[best.b] - gained[best.a]) / n,
+    withinTolerance,
   };
 }
 

@@ -87,7 +87,7 @@ describe("encoder cascade", () => {
 
   it("picks a recorded operating point by tolerance (fastPathTolerance), else the trained one", async () => {
     const curved = copyWith((m) => {
-      const point = (tolerance: number, threshold: number) => ({ tolerance, threshold, lowThreshold: -1, coverage: 0, cascadeAccuracy: 0, coverageLoss: 0 });
+      const point = (tolerance: number, threshold: number) => ({ tolerance, threshold, lowThreshold: -1, coverage: 0, cascadeAccuracy: 0, coverageLoss: 0, withinTolerance: true });
       Object.assign(m.stages.static, { threshold: 2, lowThreshold: -1, minSimilarity: -1, curve: [point(0, 2), point(0.01, -1)] });
     });
     const q = "Explain how a B-tree index speeds up range queries";
@@ -128,7 +128,7 @@ describe("calibrateCascade", () => {
 
   it("always keeps novel queries (Infinity) static and never accepts below the stage's own threshold", () => {
     const examples = [ex(Infinity, true, true), ex(0.5, false, true), ex(0.1, true, true)];
-    expect(calibrateCascade(examples, 0.3, 1)).toEqual({ threshold: 0.5, lowThreshold: -1, coverage: 2 / 3, cascadeAccuracy: 2 / 3, coverageLoss: 0 });
+    expect(calibrateCascade(examples, 0.3, 1)).toEqual({ threshold: 0.5, lowThreshold: -1, coverage: 2 / 3, cascadeAccuracy: 2 / 3, coverageLoss: 0, withinTolerance: true });
   });
 
   it("takes the most coverage that loses no more than the tolerance against the full router", () => {
@@ -142,13 +142,22 @@ describe("calibrateCascade", () => {
   it("settles the lowest margins as low-confidence when the full router would be unsure of them too", () => {
     const examples = [ex(0.9, true, true), ex(0.8, true, true), ex(0.3, true, true), ex(0.2, false, false, false), ex(0.1, true, true, false)];
     // Own threshold 0.5: 0.3 and below can never be accepted; the two the full router is unsure of can be settled.
-    expect(calibrateCascade(examples, 0.5, 0, 0)).toEqual({ threshold: 0.8, lowThreshold: 0.3, coverage: 0.8, cascadeAccuracy: 0.8, coverageLoss: 0 });
+    expect(calibrateCascade(examples, 0.5, 0, 0)).toEqual({ threshold: 0.8, lowThreshold: 0.3, coverage: 0.8, cascadeAccuracy: 0.8, coverageLoss: 0, withinTolerance: true });
     // Settling the 0.3 one too would cost a confident full decision: allowed only with a coverage tolerance.
-    expect(calibrateCascade(examples, 0.5, 0, 0.2)).toEqual({ threshold: 0.8, lowThreshold: 0.8, coverage: 1, cascadeAccuracy: 0.8, coverageLoss: 0.2 });
+    expect(calibrateCascade(examples, 0.5, 0, 0.2)).toEqual({ threshold: 0.8, lowThreshold: 0.8, coverage: 1, cascadeAccuracy: 0.8, coverageLoss: 0.2, withinTolerance: true });
+  });
+
+  it("takes the most accurate cut, and says so, when novel queries alone lose more than the tolerance", () => {
+    // Two novel queries the static stage gets wrong (-2); the best top band wins back only one answer.
+    const examples = [ex(Infinity, false, true), ex(Infinity, false, true), ex(0.9, true, false), ex(0.8, true, true), ex(0.2, false, true)];
+    // Accepting nothing would leave accuracy at 2/5 and every query but the novel ones on the full encoder.
+    expect(calibrateCascade(examples, 0, 0)).toEqual({ threshold: 0.8, lowThreshold: -1, coverage: 0.8, cascadeAccuracy: 0.6, coverageLoss: 0, withinTolerance: false });
+    // With room for the loss, the usual search applies.
+    expect(calibrateCascade(examples, 0, 0.4)).toMatchObject({ coverage: 1, withinTolerance: true });
   });
 
   it("counts coverage net: confident static decisions where the full router was unsure pay for settled ones", () => {
     const examples = [ex(0.9, true, true, false), ex(0.8, true, true), ex(0.3, true, true), ex(0.1, true, true)];
-    expect(calibrateCascade(examples, 0.5, 0, 0)).toEqual({ threshold: 0.8, lowThreshold: 0.3, coverage: 0.75, cascadeAccuracy: 1, coverageLoss: 0 });
+    expect(calibrateCascade(examples, 0.5, 0, 0)).toEqual({ threshold: 0.8, lowThreshold: 0.3, coverage: 0.75, cascadeAccuracy: 1, coverageLoss: 0, withinTolerance: true });
   });
 });

@@ -99,7 +99,8 @@ export function registerTrain(program: Command): void {
 
 function fastPathSummary(s: StaticStageManifest): string {
   const lost = s.coverageLoss ? `, confident decisions lost ${pct(s.coverageLoss)}` : "";
-  return `${s.encoder.dimensions}-d static encoder decides ${pct(s.coverage)} (held out: cascade ${pct(s.cascadeAccuracy)} vs full ${pct(s.fullAccuracy)}${lost})`;
+  const over = s.withinTolerance === false ? "; no cut stays within --fast-path-tolerance, this is the most accurate one" : "";
+  return `${s.encoder.dimensions}-d static encoder decides ${pct(s.coverage)} (held out: cascade ${pct(s.cascadeAccuracy)} vs full ${pct(s.fullAccuracy)}${lost}${over})`;
 }
 
 function fastPathMode(value: string): "auto" | "on" | "off" {
