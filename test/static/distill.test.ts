@@ -4,14 +4,11 @@ import { FakeTeacher, syntheticTexts, tinyUnigramVocabulary, tinyWordPieceVocabu
 
 describe("distillStaticEncoder", () => {
   const texts = syntheticTexts(600, 11);
+  /** Enough epochs, at a rate that fits the tiny vocabulary, for the fit to clearly beat the initialisation. */
+  const fitting = { vocabulary: tinyUnigramVocabulary(), epochs: 10, seed: 3, learningRate: 0.01 };
 
   it("fits: held-out cosine to the teacher beats the token-only initialisation", async () => {
-    const { encoder, report } = await distillStaticEncoder(new FakeTeacher(), texts, {
-      vocabulary: tinyUnigramVocabulary(),
-      epochs: 10,
-      seed: 3,
-      learningRate: 0.01,
-    });
+    const { encoder, report } = await distillStaticEncoder(new FakeTeacher(), texts, fitting);
     expect(report.heldOutTexts).toBe(Math.round((report.heldOutTexts + report.trainTexts) * 0.1));
     expect(report.heldOutCosineInit).not.toBeNull();
     expect(report.heldOutCosineFitted as number).toBeGreaterThan((report.heldOutCosineInit as number) + 0.2);
@@ -43,13 +40,7 @@ describe("distillStaticEncoder", () => {
   });
 
   it("projects into fewer dimensions: a smaller encoder whose held-out fit still beats the initialisation", async () => {
-    const { encoder, report } = await distillStaticEncoder(new FakeTeacher(), texts, {
-      vocabulary: tinyUnigramVocabulary(),
-      epochs: 10,
-      seed: 3,
-      learningRate: 0.01,
-      dimensions: 6,
-    });
+    const { encoder, report } = await distillStaticEncoder(new FakeTeacher(), texts, { ...fitting, dimensions: 6 });
     expect(encoder.dimensions).toBe(6);
     expect(report.dimensions).toBe(6);
     expect(report.varianceKept).toBeGreaterThan(0.3);
