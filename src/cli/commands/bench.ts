@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../../common/atomic.js";
 import { runBench, type BenchReport, type VariantBench } from "../../eval/bench.js";
 import { info, pct, table } from "../output.js";
-import { positiveInt, unitInterval } from "../parse.js";
+import { FAST_PATH_TOLERANCE_HELP, positiveInt, unitInterval } from "../parse.js";
 
 export function registerBench(program: Command): void {
   program
@@ -14,7 +14,7 @@ export function registerBench(program: Command): void {
     .option("--train-sample <n>", "examples to time training on", positiveInt, 400)
     .option("--datasets [names]", "also train and evaluate on ../shared/datasets when present: banking77,clinc150 (default both)")
     .option("--dataset-models <dir>", "keep the dataset models here (one dir per dataset) and reuse them on the next run instead of retraining")
-    .option("--fast-path-tolerance <x>", "cascade operating point: the recorded cut with the largest accuracy tolerance not above x (default: the trained one)", unitInterval)
+    .option("--fast-path-tolerance <x>", FAST_PATH_TOLERANCE_HELP, unitInterval)
     .option("--operating-points", "with --datasets: also measure the cascade at every operating point the models record")
     .option("--out <dir>", "where to write bench.json and bench.md", "reports")
     .option("--json", "print the JSON report on stdout")

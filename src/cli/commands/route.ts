@@ -6,7 +6,7 @@ import { Router } from "../../router/router.js";
 import type { Decision, LowConfidencePolicy } from "../../router/types.js";
 import { DecisionLog, type TextMode } from "../../store/index.js";
 import { info } from "../output.js";
-import { positiveInt, unitInterval } from "../parse.js";
+import { FAST_PATH_TOLERANCE_HELP, positiveInt, unitInterval } from "../parse.js";
 
 interface RouteOptions {
   model: string;
@@ -37,7 +37,7 @@ export function registerRoute(program: Command): void {
     .option("--fallback-model <name>", "model to ask there (env TRIAGE_FALLBACK_MODEL)")
     .option("--fallback-api-key <key>", "API key (env TRIAGE_FALLBACK_API_KEY or OPENAI_API_KEY)")
     .option("--fallback-timeout-ms <n>", "per-query budget of the fallback, retries included (default 1500)", positiveInt)
-    .option("--fast-path-tolerance <x>", "fast-path operating point: the recorded cut with the largest accuracy tolerance not above x (default: the trained one)", unitInterval)
+    .option("--fast-path-tolerance <x>", FAST_PATH_TOLERANCE_HELP, unitInterval)
     .option("--no-fast-path", "always embed with the full encoder (skip the static stage)")
     .action(async (words: string[], opts: RouteOptions) => {
       const textMode = parseTextMode(opts.textMode);

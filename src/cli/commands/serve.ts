@@ -3,7 +3,7 @@ import { LlmClassifier } from "../../fallback/index.js";
 import { createServer } from "../../server/index.js";
 import { loadServerConfig } from "../../server/config.js";
 import { info } from "../output.js";
-import { unitInterval } from "../parse.js";
+import { FAST_PATH_TOLERANCE_HELP, unitInterval } from "../parse.js";
 
 function port(value: string): number {
   const n = Number(value);
@@ -23,7 +23,7 @@ export function registerServe(program: Command): void {
     .option("--host <host>", "interface to listen on (default: the config's, 127.0.0.1)")
     .option("--config <file>", "server config (YAML or JSON): providers, tiers, gates, escalation, auth, limits")
     .option("--log-db <file>", "decision log (SQLite); decisions and cost outcomes are written there")
-    .option("--fast-path-tolerance <x>", "fast-path operating point: the recorded cut with the largest accuracy tolerance not above x (default: the trained one)", unitInterval)
+    .option("--fast-path-tolerance <x>", FAST_PATH_TOLERANCE_HELP, unitInterval)
     .action(async (opts: { model: string; port: number; host?: string; config?: string; logDb?: string; fastPathTolerance?: number }) => {
       const config = loadServerConfig(opts.config);
       const server = await createServer({ model: opts.model, config, log: opts.logDb, fallback: LlmClassifier.fromEnv(), fastPathTolerance: opts.fastPathTolerance });
