@@ -1,111 +1,11 @@
 /**
  * Builds tiny BERT-shaped ONNX models and WordPiece tokenizers in code, so encoder tests run
- * without downloading anything. The ONNX protobuf is written with protobufjs from the subset
- * of onnx.proto (github.com/onnx/onnx, onnx/onnx.proto) that a small graph needs; field
- * numbers below are the ones in that schema.
+ * without downloading anything.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import protobuf from "protobufjs";
 import { seededRandom } from "../../src/common/vector.js";
-
-const ONNX_SCHEMA = {
-  nested: {
-    onnx: {
-      nested: {
-        ModelProto: {
-          fields: {
-            ir_version: { type: "int64", id: 1 },
-            producer_name: { type: "string", id: 2 },
-            graph: { type: "GraphProto", id: 7 },
-            opset_import: { rule: "repeated", type: "OperatorSetIdProto", id: 8 },
-          },
-        },
-        OperatorSetIdProto: { fields: { domain: { type: "string", id: 1 }, version: { type: "int64", id: 2 } } },
-        GraphProto: {
-          fields: {
-            node: { rule: "repeated", type: "NodeProto", id: 1 },
-            name: { type: "string", id: 2 },
-            initializer: { rule: "repeated", type: "TensorProto", id: 5 },
-            input: { rule: "repeated", type: "ValueInfoProto", id: 11 },
-            output: { rule: "repeated", type: "ValueInfoProto", id: 12 },
-          },
-        },
-        NodeProto: {
-          fields: {
-            input: { rule: "repeated", type: "string", id: 1 },
-            output: { rule: "repeated", type: "string", id: 2 },
-            name: { type: "string", id: 3 },
-            op_type: { type: "string", id: 4 },
-            attribute: { rule: "repeated", type: "AttributeProto", id: 5 },
-          },
-        },
-        AttributeProto: {
-          fields: {
-            name: { type: "string", id: 1 },
-            i: { type: "int64", id: 3 },
-            ints: { rule: "repeated", type: "int64", id: 8 },
-            type: { type: "int32", id: 20 },
-          },
-        },
-        TensorProto: {
-          fields: {
-            dims: { rule: "repeated", type: "int64", id: 1 },
-            data_type: { type: "int32", id: 2 },
-            name: { type: "string", id: 8 },
-            raw_data: { type: "bytes", id: 9 },
-          },
-        },
-        ValueInfoProto: { fields: { name: { type: "string", id: 1 }, type: { type: "TypeProto", id: 2 } } },
-        TypeProto: {
-          fields: { tensor_type: { type: "TensorTypeProto", id: 1 } },
-        },
-        // TypeProto.Tensor in onnx.proto; a nested message is the same bytes on the wire.
-        TensorTypeProto: { fields: { elem_type: { type: "int32", id: 1 }, shape: { type: "TensorShapeProto", id: 2 } } },
-        TensorShapeProto: { fields: { dim: { rule: "repeated", type: "Dimension", id: 1 } } },
-        Dimension: {
-          oneofs: { value: { oneof: ["dim_value", "dim_param"] } },
-          fields: { dim_value: { type: "int64", id: 1 }, dim_param: { type: "string", id: 2 } },
-        },
-      },
-    },
-  },
-};
-
-const FLOAT = 1;
-const INT64 = 7;
-const ATTR_INT = 2;
-const ATTR_INTS = 7;
-
-const ModelProto = protobuf.Root.fromJSON(ONNX_SCHEMA).lookupType("onnx.ModelProto");
-
-type Dim = number | string;
-interface NodeSpec {
-  op_type: string;
-  input: string[];
-  output: string[];
-  name: string;
-  attribute?: { name: string; type: number; i?: number; ints?: number[] }[];
-}
-const valueInfo = (name: string, elemType: number, dims: Dim[]) => ({
-  name,
-  type: {
-    tensor_type: {
-      elem_type: elemType,
-      shape: { dim: dims.map((d) => (typeof d === "number" ? { dim_value: d } : { dim_param: d })) },
-    },
-  },
-});
-const floatTensor = (name: string, dims: number[], values: Float32Array) => ({
-  name,
-  dims,
-  data_type: FLOAT,
-  raw_data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
-});
-const int64Tensor = (name: string, values: bigint[]) => {
-  const arr = BigInt64Array.from(values);
-  return { name, dims: [values.length], data_type: INT64, raw_data: new Uint8Array(arr.buffer) };
-};
+import { FLOAT, INT64, OnnxGraphBuilder, type Dim } from "../../src/encoders/onnx-proto.js";
 
 export interface TinyModelOptions {
   vocabSize: number;
@@ -152,50 +52,26 @@ export function buildTinyModel(options: TinyModelOptions): TinyModel {
 
   const seq: Dim[] = ["batch", "sequence"];
   const outDim: Dim = options.symbolicDim ? "hidden" : dim;
-  const hiddenBeforeTypes = options.tokenTypes ? "with_mask" : outputName;
-  const nodes: NodeSpec[] = [
-    { op_type: "Gather", input: ["word_embeddings", "input_ids"], output: ["words"], name: "gather_words" },
-    { op_type: "Cast", input: ["attention_mask"], output: ["mask_f"], name: "cast_mask", attribute: [{ name: "to", type: ATTR_INT, i: FLOAT }] },
-    { op_type: "Unsqueeze", input: ["mask_f", "last_axis"], output: ["mask_3d"], name: "unsqueeze_mask" },
-    { op_type: "Mul", input: ["mask_3d", "mask_bias"], output: ["bias_on_tokens"], name: "mul_bias" },
-    { op_type: "Add", input: ["words", "bias_on_tokens"], output: [hiddenBeforeTypes], name: "add_bias" },
-  ];
-  const initializer = [
-    floatTensor("word_embeddings", [vocabSize, dim], flat(wordEmbeddings)),
-    floatTensor("mask_bias", [dim], maskBias),
-    int64Tensor("last_axis", [-1n]),
-  ];
-  const input = [valueInfo("input_ids", INT64, seq), valueInfo("attention_mask", INT64, seq)];
-  if (options.tokenTypes) {
-    nodes.push(
-      { op_type: "Gather", input: ["type_embeddings", "token_type_ids"], output: ["types"], name: "gather_types" },
-      { op_type: "Add", input: [hiddenBeforeTypes, "types"], output: [outputName], name: "add_types" },
-    );
-    initializer.push(floatTensor("type_embeddings", [2, dim], flat(typeEmbeddings)));
-    input.push(valueInfo("token_type_ids", INT64, seq));
-  }
-  const output = [valueInfo(outputName, FLOAT, ["batch", "sequence", outDim])];
-  if (options.pooledOutputFirst) {
-    nodes.push({
-      op_type: "ReduceMean",
-      input: [outputName],
-      output: ["pooled"],
-      name: "pool",
-      attribute: [
-        { name: "axes", type: ATTR_INTS, ints: [1] },
-        { name: "keepdims", type: ATTR_INT, i: 0 },
-      ],
-    });
-    output.unshift(valueInfo("pooled", FLOAT, ["batch", outDim]));
-  }
+  const g = new OnnxGraphBuilder();
+  g.input("input_ids", INT64, seq);
+  g.input("attention_mask", INT64, seq);
+  if (options.tokenTypes) g.input("token_type_ids", INT64, seq);
+  if (options.pooledOutputFirst) g.output("pooled", FLOAT, ["batch", outDim]);
+  g.output(outputName, FLOAT, ["batch", "sequence", outDim]);
 
-  const message = ModelProto.fromObject({
-    ir_version: 8,
-    producer_name: "triage-tests",
-    opset_import: [{ domain: "", version: 14 }],
-    graph: { name: "tiny_bert", node: nodes, initializer, input, output },
-  });
-  return { bytes: ModelProto.encode(message).finish(), wordEmbeddings, typeEmbeddings, maskBias };
+  const words = g.node("Gather", [g.floats("word_embeddings", [vocabSize, dim], flat(wordEmbeddings)), "input_ids"]);
+  const mask3d = g.node("Unsqueeze", [g.node("Cast", ["attention_mask"], { to: FLOAT }), g.int64s("last_axis", [-1])]);
+  const biasOnTokens = g.node("Mul", [mask3d, g.floats("mask_bias", [dim], maskBias)]);
+  if (options.tokenTypes) {
+    const types = g.node("Gather", [g.floats("type_embeddings", [2, dim], flat(typeEmbeddings)), "token_type_ids"]);
+    g.op("Add", [g.node("Add", [words, biasOnTokens]), types], {}, [outputName]);
+  } else {
+    g.op("Add", [words, biasOnTokens], {}, [outputName]);
+  }
+  if (options.pooledOutputFirst) g.op("ReduceMean", [outputName], { axes: [1], keepdims: 0 }, ["pooled"]);
+
+  const bytes = g.encode({ name: "tiny_bert", opset: 14, producer: "triage-tests" });
+  return { bytes, wordEmbeddings, typeEmbeddings, maskBias };
 }
 
 /** Vocabulary of the tiny tokenizer: BERT special tokens at BERT-like positions, then a few words. */
