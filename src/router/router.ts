@@ -16,7 +16,7 @@ import type { ClassifyOptions, Decision, DecidedBy, LowConfidencePolicy, Neighbo
 import { DEFAULT_WATCH_INTERVAL_MS, modelStamp, watchModel, type ModelWatcher } from "./watch.js";
 
 export interface RouterOptions {
-  /** Encoder to use; must match the artifact's. Default: the artifact's own encoder. */
+  /** Encoder to use; must match the artifact's. Default: the artifact's own encoder. A given encoder stays the caller's to close. */
   encoder?: Encoder;
   /** Asked below the margin when the policy is "fallback". */
   fallback?: FallbackClassifier;
@@ -153,7 +153,8 @@ export class Router {
 
   async close(): Promise<void> {
     this.watcher?.stop();
-    await this.encoder.close?.();
+    // Only the encoder this router loaded: one passed in may serve other routers too.
+    if (!this.options.encoder) await this.encoder.close?.();
   }
 
   private prepare(text: string): string {
