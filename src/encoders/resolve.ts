@@ -5,9 +5,9 @@ import { encoderRef, type Encoder, type EncoderRef } from "./types.js";
 import { DEFAULT_ONNX_MODEL_DIR, findOnnxModel } from "./onnx-files.js";
 import { USE_ENCODER_ID } from "./use-id.js";
 
-// The encoders themselves are imported on first use: TensorFlow.js and onnxruntime take most of a
+// The encoders themselves are imported on first use: onnxruntime and the weights take a good part of a
 // second to load, which commands that never embed (logs, stats, --help) should not pay.
-const loadUse = async () => (await import("./use.js")).UseEncoder.load();
+const loadUse = async (threads?: number) => (await import("./use.js")).UseEncoder.load({ threads });
 const loadOnnx = async (...args: Parameters<typeof import("./onnx.js").OnnxEncoder.load>) => (await import("./onnx.js")).OnnxEncoder.load(...args);
 
 /** Where `triage model pull` puts encoders and where training looks for the reference ONNX model. */
@@ -38,7 +38,7 @@ export async function resolveEncoder(options: ResolveOptions = {}): Promise<Reso
   let extra: Pick<EncoderRef, "path" | "quantized"> = {};
   const onnxDir = spec === "auto" ? findOnnxModel(DEFAULT_ONNX_DIR) : spec === "onnx" ? DEFAULT_ONNX_DIR : spec.startsWith("onnx:") ? spec.slice(5) : null;
   if (spec === "use" || (spec === "auto" && onnxDir === null)) {
-    encoder = await loadUse();
+    encoder = await loadUse(options.threads);
     if (spec === "auto") reason = `no ONNX model in ${DEFAULT_ONNX_DIR}; using the npm-shipped encoder`;
   } else if (onnxDir !== null) {
     const onnx = await loadOnnx(onnxDir, { threads: options.threads });
@@ -55,7 +55,7 @@ export async function resolveEncoder(options: ResolveOptions = {}): Promise<Reso
 /** The encoder an artifact was trained with, checked against its recorded fingerprint. */
 export async function encoderForArtifact(ref: EncoderRef, options: { threads?: number } = {}): Promise<Encoder> {
   let encoder: Encoder;
-  if (ref.id === USE_ENCODER_ID) encoder = await loadUse();
+  if (ref.id === USE_ENCODER_ID) encoder = await loadUse(options.threads);
   else if (ref.id.startsWith("onnx:"))
     encoder = await loadOnnx(ref.path ?? join(ENCODERS_DIR, ref.id.slice("onnx:".length)), { threads: options.threads, quantized: ref.quantized });
   else throw new TriageError(`model was trained with encoder "${ref.id}", which this triage cannot load`);

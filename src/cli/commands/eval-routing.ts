@@ -70,7 +70,7 @@ export function registerEvalRouting(program: Command): void {
         test = withCosts(loadOutcomes(opts.test, load), opts.prices);
       } else throw new TriageError("give --train FILE --test FILE, or --data FILE|DIR");
       const log = (m: string) => process.stderr.write(`eval-routing: ${m}\n`);
-      const { UseEncoder } = await import("../../encoders/use.js"); // loads TensorFlow.js: only when run
+      const { UseEncoder } = await import("../../encoders/use.js"); // loads onnxruntime and the weights: only when run
       const encoder = new CachedEncoder(await UseEncoder.load(), opts.cache);
       try {
         const report = await evaluateRouting(train, test, (t) => encoder.embed(t), { threshold: number(opts.threshold, "--threshold"), seed, log });
