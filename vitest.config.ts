@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     reporters: ["default", "./test/summary-reporter.ts"],
-    // Native addons (onnxruntime, hnswlib, sqlite) and the TF.js encoder are heavy: keep forks few on 2 cores.
+    // Native addons (onnxruntime, hnswlib, sqlite) are heavy: keep forks few on 2 cores.
     pool: "forks",
     maxWorkers: 2,
     testTimeout: 120_000,

@@ -3,6 +3,7 @@ import { TriageError } from "../common/errors.js";
 /**
  * Subword tokenizers for the static encoder. Both are pure JS, allocation-light, and rebuilt from the
  * vocabulary stored in the static encoder's artifact, so nothing is read from a package at run time.
+ * The unigram one also tokenises for the full USE encoder (use.ts), so both stages see the same pieces.
  */
 
 /** How a vocabulary is tokenised, as recorded in the artifact header. */
