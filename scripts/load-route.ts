@@ -3,7 +3,8 @@
  *   npx tsx scripts/load-route.ts [--seconds 60] [--proxy-seconds 20] [--model DIR]
  * 1. trains a model on data/tiers (cached in reports/load-model) unless --model is given;
  * 2. starts `triage serve` in a child process with a decision log and a fake provider (in this process);
- * 3. drives POST /v1/route with autocannon at 8 and 64 connections (texts from data/tiers/test.jsonl);
+ * 3. drives POST /v1/route with autocannon at 8 and 64 connections (texts from data/tiers/test.jsonl, numbered
+ *    once they run out, so no request repeats an earlier one and the exact-repeat cache never answers);
  * 4. measures the proxy's added latency: /v1/chat/completions (model "auto") through triage vs the fake directly;
  * 5. stops the server (SIGTERM: drain + flush) and checks the log holds one row per 2xx answer.
  * Prints a table and writes reports/load.json.
@@ -86,14 +87,16 @@ interface Run {
  * a timed run cuts off requests in flight that the server still answers and logs, and then the log
  * check could not be exact.
  */
-async function run(name: string, url: string, connections: number, duration: number, bodies: string[], rate: number): Promise<Run> {
+let sent = 0; // across runs: the server's cache outlives each run
+async function run(name: string, url: string, connections: number, duration: number, body: (n: number) => string, rate: number): Promise<Run> {
   const r = await autocannon({
     url,
     connections,
     amount: Math.max(connections * 10, Math.round(rate * duration)),
     // Generous: a request the client gives up on is still answered and logged, which would break the row check.
     timeout: 180,
-    requests: bodies.map((body) => ({ method: "POST" as const, headers: json, body })),
+    // Built per request so no two texts repeat: the router's exact-repeat cache would otherwise answer them.
+    requests: [{ method: "POST" as const, headers: json, setupRequest: (req) => ({ ...req, body: body(sent++) }) }],
   });
   return {
     name,
@@ -111,8 +114,10 @@ async function run(name: string, url: string, connections: number, duration: num
   };
 }
 
-const routeBodies = texts.map((text) => JSON.stringify({ text }));
-const chatBodies = texts.slice(0, 40).map((text) => JSON.stringify({ model: "auto", messages: [{ role: "user", content: text }] }));
+/** The n-th text: the test texts in turn, numbered from the second round on so every request is new. */
+const uniqueText = (n: number) => texts[n % texts.length] + (n < texts.length ? "" : ` (${Math.floor(n / texts.length) + 1})`);
+const routeBodies = (n: number) => JSON.stringify({ text: uniqueText(n) });
+const chatBodies = (n: number) => JSON.stringify({ model: "auto", messages: [{ role: "user", content: uniqueText(n) }] });
 const runs: Run[] = [];
 // Warm-up: the first calls compile the encoder's kernels; its rate sizes the measured runs.
 const warm = await run("warm-up", `${base}/v1/route`, 8, 0, routeBodies, 0);
