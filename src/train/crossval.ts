@@ -26,27 +26,30 @@ export interface CrossValidation {
  * Out-of-fold scores of every part, then a grid search for the combination with the best accuracy
  * (ties within 0.2 points broken by coverage at the target accuracy), then margin calibration on it.
  */
-export function crossValidate(
+export async function crossValidate(
   texts: readonly string[],
   vectors: readonly Float32Array[],
   targets: readonly number[],
   labels: readonly string[],
   params: PartParams & { folds: number; targetAccuracy: number; noveltyRate: number; seed: number },
-  onFold?: (fold: number) => void,
+  /** Called with the number of folds done so far. */
+  onFold?: (foldsDone: number) => void,
   /** Extra head rows with their vectors; each trains only the folds its source example trains. */
   augmentation?: Augmentation & { vectors: readonly Float32Array[] },
-): CrossValidation {
+): Promise<CrossValidation> {
   const L = labels.length;
   const n = texts.length;
   const fold = stratifiedFolds(targets, params.folds, params.seed);
   const oof = new Array<PartScores>(n);
   const kMax = Math.max(...K_GRID);
-  for (let f = 0; f < params.folds; f++) {
+  let done = 0;
+  // Folds fit side by side: their heads train on worker threads (see fitParts).
+  const fitFold = async (f: number): Promise<void> => {
     const train = [...fold.keys()].filter((i) => fold[i] !== f);
     const test = [...fold.keys()].filter((i) => fold[i] === f);
-    if (test.length === 0) continue;
+    if (test.length === 0) return;
     const extra = augmentation ? [...augmentation.source.keys()].filter((j) => fold[augmentation.source[j]] !== f) : [];
-    const parts = fitParts(
+    const parts = await fitParts(
       train.map((i) => texts[i]),
       train.map((i) => vectors[i]),
       train.map((i) => targets[i]),
@@ -59,8 +62,9 @@ export function crossValidate(
       },
     );
     for (const i of test) oof[i] = scoreParts(parts, texts[i], vectors[i], kMax);
-    onFold?.(f + 1);
-  }
+    onFold?.(++done);
+  };
+  await Promise.all(Array.from({ length: params.folds }, (_, f) => fitFold(f)));
 
   const knnBy = new Map<string, Float64Array[]>();
   for (const k of K_GRID) for (const t of KNN_T_GRID) knnBy.set(`${k}/${t}`, oof.map((s) => knnDistribution(s.hits, L, k, t)));

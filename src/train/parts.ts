@@ -1,7 +1,8 @@
 import { LexicalFeaturizer, type LexicalParams } from "../encoders/lexical.js";
 import { VectorIndex, type Hit, type HnswParams } from "../index/hnsw.js";
 import { buildCentroids, centroidScores, type CentroidParams, type CentroidSet } from "./centroids.js";
-import { SoftmaxHead, type HeadParams } from "./head.js";
+import type { HeadParams, SoftmaxHead } from "./head.js";
+import { trainHead } from "./head-pool.js";
 import type { LabelledHit } from "./scoring.js";
 
 export interface PartParams {
@@ -36,21 +37,22 @@ export interface PartScores {
   head: Float64Array;
 }
 
-export function fitParts(
+/** Fits the three parts; the head trains on a worker thread (head-pool.ts) while this thread builds the rest. */
+export async function fitParts(
   texts: readonly string[],
   vectors: readonly Float32Array[],
   targets: readonly number[],
   labelCount: number,
   params: PartParams,
   extra?: HeadRows,
-): FittedParts {
+): Promise<FittedParts> {
   const lexical = LexicalFeaturizer.fit(texts, params.lexical);
   const rows = { texts: [...texts, ...(extra?.texts ?? [])], vectors: [...vectors, ...(extra?.vectors ?? [])], targets: [...targets, ...(extra?.targets ?? [])] };
   const inputs = rows.texts.map((t, i) => ({ dense: rows.vectors[i], sparse: lexical.transform(t) }));
-  const head = SoftmaxHead.train(inputs, rows.targets, labelCount, params.lexical.buckets, params.head);
+  const training = trainHead(inputs, rows.targets, labelCount, params.lexical.buckets, params.head);
   const centroids = buildCentroids(vectors, targets, labelCount, params.centroids);
   const index = VectorIndex.build(vectors, vectors[0].length, params.hnsw);
-  return { labelCount, lexical, head, centroids, index, rowLabels: Int32Array.from(targets) };
+  return { labelCount, lexical, head: await training, centroids, index, rowLabels: Int32Array.from(targets) };
 }
 
 /**

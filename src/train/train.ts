@@ -65,6 +65,7 @@ export interface TrainResult {
   dir: string;
   manifest: Manifest;
   data: Pick<LoadedData, "duplicates" | "conflicts">;
+  /** crossval: until cross-validation is done (the final fit runs beside it); fit: the rest, fast path included. */
   seconds: { embed: number; crossval: number; fit: number; total: number };
 }
 
@@ -120,14 +121,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   });
   const tCv = performance.now();
   const noveltyRate = options.noveltyRate ?? routes.policy.noveltyRate;
-  const cv = crossValidate(texts, vectors, targets, labels, { ...params, folds, targetAccuracy, noveltyRate, seed }, (fold) =>
+  // The final fit needs nothing from cross-validation: both start now, so all their heads share the workers.
+  const fitting = fitParts(texts, vectors, targets, labels.length, params);
+  const cv = await crossValidate(texts, vectors, targets, labels, { ...params, folds, targetAccuracy, noveltyRate, seed }, (fold) =>
     options.onProgress?.({ phase: "crossval", fold, folds }),
   );
   if (!cv.calibration.reached)
     warn(`no margin threshold reaches ${(targetAccuracy * 100).toFixed(1)}% accuracy in cross-validation: every decision will be low-confidence`);
   const tFit = performance.now();
   options.onProgress?.({ phase: "fit" });
-  const parts = fitParts(texts, vectors, targets, labels.length, params);
+  const parts = await fitting;
   const fastPath = options.fastPath ?? "auto";
   const staticStage =
     fastPath === "on" || (fastPath === "auto" && examples.length >= FAST_PATH_MIN_EXAMPLES)

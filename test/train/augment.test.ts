@@ -45,20 +45,20 @@ describe("word dropout", () => {
 });
 
 describe("head rows beyond the examples", () => {
-  it("train the head only: a word seen only in extra rows moves the head, not the index", () => {
+  it("train the head only: a word seen only in extra rows moves the head, not the index", async () => {
     const random = seededRandom(3);
     const texts = Array.from({ length: 40 }, (_, i) => `query number ${i} about ${i % 2 ? "cards" : "loans"}`);
     const vectors = texts.map(() => unit(random));
     const targets = texts.map((_, i) => i % 2);
     const extra = { texts: Array.from({ length: 20 }, () => "zebra"), vectors: Array.from({ length: 20 }, () => unit(random)), targets: Array.from({ length: 20 }, () => 1) };
-    const plain = fitParts(texts, vectors, targets, 2, params);
-    const augmented = fitParts(texts, vectors, targets, 2, params, extra);
+    const plain = await fitParts(texts, vectors, targets, 2, params);
+    const augmented = await fitParts(texts, vectors, targets, 2, params, extra);
     expect(augmented.index.size).toBe(plain.index.size);
     const query = unit(random);
     expect(scoreParts(augmented, "zebra", query, 1).head[1]).toBeGreaterThan(scoreParts(plain, "zebra", query, 1).head[1] + 0.2);
   });
 
-  it("never train the fold that tests their source (no leak into out-of-fold scores)", () => {
+  it("never train the fold that tests their source (no leak into out-of-fold scores)", async () => {
     // Labels are noise, so out-of-fold accuracy is chance unless a fold sees copies of its own test examples.
     const random = seededRandom(11);
     const n = 240;
@@ -68,7 +68,7 @@ describe("head rows beyond the examples", () => {
     const labels = ["a", "b", "c", "d"];
     const cvParams = { ...params, folds: 3, seed: 1, targetAccuracy: 0.9, noveltyRate: 0 };
     const copies = { source: Int32Array.from(texts.keys()), texts: [...texts], vectors: [...vectors] };
-    const cv = crossValidate(texts, vectors, targets, labels, cvParams, undefined, copies);
+    const cv = await crossValidate(texts, vectors, targets, labels, cvParams, undefined, copies);
     expect(cv.metrics.accuracy).toBeLessThan(0.45);
   });
 });
