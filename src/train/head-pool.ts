@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { TriageError } from "../common/errors.js";
 import { SoftmaxHead, type HeadInput, type HeadParams } from "./head.js";
 import { jobBuffers, packHeadJob, type HeadJob } from "./head-job.js";
 
@@ -26,8 +27,11 @@ export async function trainHead(inputs: readonly HeadInput[], targets: readonly 
 }
 
 function poolSize(): number {
-  const requested = Number(process.env.TRIAGE_TRAIN_THREADS);
-  return Number.isInteger(requested) && requested > 0 ? requested : Math.min(availableParallelism(), 4);
+  const raw = process.env.TRIAGE_TRAIN_THREADS;
+  if (raw === undefined || raw === "") return Math.min(availableParallelism(), 4);
+  const requested = Number(raw);
+  if (!Number.isInteger(requested) || requested < 1) throw new TriageError(`TRIAGE_TRAIN_THREADS must be a positive integer, got "${raw}"`, "E_CONFIG");
+  return requested;
 }
 
 interface TrainedWeights {

@@ -55,4 +55,14 @@ describe("training heads on worker threads", () => {
     expect(inputs[0].dense.length).toBe(16);
     expect(inputs[49].sparse.indices.length).toBeGreaterThan(0);
   });
+
+  it("refuses a thread count that is not a positive integer, naming the variable", async () => {
+    const { inputs, targets } = dataset(6, 10);
+    process.env.TRIAGE_TRAIN_THREADS = "two";
+    try {
+      await expect(trainHead(inputs, targets, 5, 64, DEFAULT_HEAD)).rejects.toThrow(/TRIAGE_TRAIN_THREADS must be a positive integer, got "two"/);
+    } finally {
+      process.env.TRIAGE_TRAIN_THREADS = "2";
+    }
+  });
 });
