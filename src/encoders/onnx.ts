@@ -7,6 +7,7 @@ import { normalize } from "../common/vector.js";
 import { HfTokenizer, type EncodedText } from "./tokenizer-hf.js";
 import type { Encoder } from "./types.js";
 import { DEFAULT_ONNX_MODEL_DIR, FP32_FILE, QUANTIZED_FILE } from "./onnx-files.js";
+import { buildFeeds, cpuSessionOptions, embedByLength } from "./onnx-run.js";
 
 export { DEFAULT_ONNX_MODEL_DIR, findOnnxModel } from "./onnx-files.js";
 const PULL_HINT = "; run `triage model pull all-MiniLM-L6-v2` to download it";
@@ -53,12 +54,7 @@ export class OnnxEncoder implements Encoder {
 
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(modelPath, {
-        executionProviders: ["cpu"],
-        graphOptimizationLevel: "all",
-        interOpNumThreads: 1,
-        ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-      });
+      session = await ort.InferenceSession.create(modelPath, cpuSessionOptions(options.threads));
     } catch (err) {
       throw new TriageError(`cannot load ONNX model ${modelPath}: ${(err as Error).message}`, "E_MODEL_INVALID");
     }
@@ -81,17 +77,7 @@ export class OnnxEncoder implements Encoder {
   }
 
   async embed(texts: readonly string[], onProgress?: (done: number) => void): Promise<Float32Array[]> {
-    const encoded = texts.map((t) => this.tokenizer.encode(t));
-    // Batch texts of similar length together so little compute is spent on padding.
-    const order = encoded.map((_, i) => i).sort((a, b) => encoded[a].ids.length - encoded[b].ids.length);
-    const out = new Array<Float32Array>(texts.length);
-    for (let s = 0; s < order.length; s += this.batchSize) {
-      const idx = order.slice(s, s + this.batchSize);
-      const vectors = await this.runBatch(idx.map((i) => encoded[i]));
-      idx.forEach((i, k) => (out[i] = vectors[k]));
-      onProgress?.(idx.length);
-    }
-    return out;
+    return embedByLength(texts.map((t) => this.tokenizer.encode(t)), this.batchSize, (batch) => this.runBatch(batch), onProgress);
   }
 
   async close(): Promise<void> {
@@ -139,25 +125,6 @@ export function meanPoolNormalized(
     out.push(normalize(v));
   }
   return out;
-}
-
-/** int64 tensors for exactly the inputs the graph declares, each batch padded to its longest text. */
-function buildFeeds(batch: readonly EncodedText[], padId: number, inputNames: readonly string[]) {
-  const seqLen = Math.max(...batch.map((e) => e.ids.length));
-  const ids = new BigInt64Array(batch.length * seqLen).fill(BigInt(padId));
-  const mask = new BigInt64Array(batch.length * seqLen);
-  const types = new BigInt64Array(batch.length * seqLen);
-  batch.forEach((e, b) => {
-    for (let t = 0; t < e.ids.length; t++) {
-      ids[b * seqLen + t] = BigInt(e.ids[t]);
-      mask[b * seqLen + t] = 1n;
-      types[b * seqLen + t] = BigInt(e.typeIds[t] ?? 0);
-    }
-  });
-  const data: Record<string, BigInt64Array> = { input_ids: ids, attention_mask: mask, token_type_ids: types };
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const name of inputNames) feeds[name] = new ort.Tensor("int64", data[name], [batch.length, seqLen]);
-  return { feeds, mask, seqLen };
 }
 
 function chooseModelFile(root: string, quantized: boolean | undefined): string {

@@ -7,6 +7,7 @@ import { sha256Files } from "../common/hash.js";
 import { normalize } from "../common/vector.js";
 import { createTokenizer, type SubwordTokenizer } from "./static-tokenizer.js";
 import { loadUseVocabulary } from "./static-vocab.js";
+import { buildFeeds, cpuSessionOptions, embedByLength, type TokenRow } from "./onnx-run.js";
 import { buildUseOnnxModel, MAX_TOKENS, USE_DIMENSIONS } from "./use-graph.js";
 import type { Encoder } from "./types.js";
 
@@ -41,12 +42,7 @@ export class UseEncoder implements Encoder {
     const batchSize = options.batchSize ?? 32;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new TriageError(`batchSize must be a positive integer, got ${batchSize}`, "E_CONFIG");
     const dir = useModelDir();
-    const session = await ort.InferenceSession.create(buildUseOnnxModel(dir), {
-      executionProviders: ["cpu"],
-      graphOptimizationLevel: "all",
-      interOpNumThreads: 1,
-      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-    });
+    const session = await ort.InferenceSession.create(buildUseOnnxModel(dir), cpuSessionOptions(options.threads));
     const tokenizer = createTokenizer(loadUseVocabulary(join(dir, "vocab.json")));
     return new UseEncoder(session, tokenizer, useFingerprint(), batchSize);
   }
@@ -54,17 +50,8 @@ export class UseEncoder implements Encoder {
   async embed(texts: readonly string[], onProgress?: (done: number) => void): Promise<Float32Array[]> {
     if (this.released) throw new TriageError("the USE encoder was closed", "E_CLOSED");
     // Blank text gets the pieces of " ", as the TensorFlow.js wrapper was always given.
-    const tokens = texts.map((t) => this.tokenizer.encode(t.trim() === "" ? " " : t).slice(0, MAX_TOKENS));
-    // Batch texts of similar length together so little compute is spent on padding.
-    const order = tokens.map((_, i) => i).sort((a, b) => tokens[a].length - tokens[b].length);
-    const out = new Array<Float32Array>(texts.length);
-    for (let s = 0; s < order.length; s += this.batchSize) {
-      const batch = order.slice(s, s + this.batchSize);
-      const vectors = await this.run(batch.map((i) => tokens[i]));
-      batch.forEach((i, k) => (out[i] = vectors[k]));
-      onProgress?.(batch.length);
-    }
-    return out;
+    const rows = texts.map((t) => ({ ids: this.tokenizer.encode(t.trim() === "" ? " " : t).slice(0, MAX_TOKENS) }));
+    return embedByLength(rows, this.batchSize, (batch) => this.run(batch), onProgress);
   }
 
   /** Releases the native session; safe to call twice. */
@@ -73,20 +60,8 @@ export class UseEncoder implements Encoder {
     return this.released;
   }
 
-  private async run(batch: readonly number[][]): Promise<Float32Array[]> {
-    const width = Math.max(1, ...batch.map((t) => t.length));
-    const ids = new BigInt64Array(batch.length * width);
-    const mask = new BigInt64Array(batch.length * width);
-    batch.forEach((row, b) =>
-      row.forEach((id, j) => {
-        ids[b * width + j] = BigInt(id);
-        mask[b * width + j] = 1n;
-      }),
-    );
-    const feeds = {
-      input_ids: new ort.Tensor("int64", ids, [batch.length, width]),
-      attention_mask: new ort.Tensor("int64", mask, [batch.length, width]),
-    };
+  private async run(batch: readonly TokenRow[]): Promise<Float32Array[]> {
+    const { feeds } = buildFeeds(batch, 0, ["input_ids", "attention_mask"]);
     const { embedding } = await this.session.run(feeds);
     const data = embedding.data as Float32Array;
     const vectors = batch.map((_, b) => normalize(data.slice(b * USE_DIMENSIONS, (b + 1) * USE_DIMENSIONS)));

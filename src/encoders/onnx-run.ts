@@ -1,0 +1,52 @@
+import * as ort from "onnxruntime-node";
+
+/** What both ONNX encoders run: CPU, all graph optimisations, one inter-op thread; unset `threads` lets the runtime choose. */
+export function cpuSessionOptions(threads?: number): ort.InferenceSession.SessionOptions {
+  return { executionProviders: ["cpu"], graphOptimizationLevel: "all", interOpNumThreads: 1, ...(threads ? { intraOpNumThreads: threads } : {}) };
+}
+
+/** A tokenised text: ids, and segment ids where the graph takes them. */
+export interface TokenRow {
+  ids: readonly number[];
+  typeIds?: readonly number[];
+}
+
+/**
+ * Embeds tokenised texts in batches of similar length, so little compute is spent on padding, and
+ * returns the vectors in input order. `onProgress` gets the count of texts done per batch.
+ */
+export async function embedByLength<T extends TokenRow>(
+  rows: readonly T[],
+  batchSize: number,
+  runBatch: (batch: readonly T[]) => Promise<Float32Array[]>,
+  onProgress?: (done: number) => void,
+): Promise<Float32Array[]> {
+  const order = rows.map((_, i) => i).sort((a, b) => rows[a].ids.length - rows[b].ids.length);
+  const out = new Array<Float32Array>(rows.length);
+  for (let s = 0; s < order.length; s += batchSize) {
+    const idx = order.slice(s, s + batchSize);
+    const vectors = await runBatch(idx.map((i) => rows[i]));
+    idx.forEach((i, k) => (out[i] = vectors[k]));
+    onProgress?.(idx.length);
+  }
+  return out;
+}
+
+/** int64 tensors for exactly the inputs the graph declares, each batch padded to its longest text (at least one token). */
+export function buildFeeds(batch: readonly TokenRow[], padId: number, inputNames: readonly string[]) {
+  const seqLen = Math.max(1, ...batch.map((e) => e.ids.length));
+  const ids = new BigInt64Array(batch.length * seqLen).fill(BigInt(padId));
+  const mask = new BigInt64Array(batch.length * seqLen);
+  const types = new BigInt64Array(batch.length * seqLen);
+  batch.forEach((e, b) => {
+    for (let t = 0; t < e.ids.length; t++) {
+      ids[b * seqLen + t] = BigInt(e.ids[t]);
+      mask[b * seqLen + t] = 1n;
+      types[b * seqLen + t] = BigInt(e.typeIds?.[t] ?? 0);
+    }
+  });
+  const data: Record<string, BigInt64Array> = { input_ids: ids, attention_mask: mask, token_type_ids: types };
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const name of inputNames) feeds[name] = new ort.Tensor("int64", data[name], [batch.length, seqLen]);
+  return { feeds, mask, seqLen };
+}
