@@ -100,13 +100,15 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
   const augmented = wordDropout(o.texts, dropout, o.params.seed + 2);
   const augmentation = { ...augmented, vectors: augmented.texts.map((t) => encoder.embedOne(t)) };
   o.onProgress?.(`fast path: cross-validating the static stage (${o.texts.length} examples + ${augmented.texts.length} word-dropout copies)`);
-  // The final fit needs nothing from cross-validation: both start now, so all their heads share the workers.
-  const fitting = fitParts(o.texts, vectors, o.targets, o.labels.length, o.params, {
-    texts: augmentation.texts,
-    vectors: augmentation.vectors,
-    targets: Array.from(augmentation.source, (i) => o.targets[i]),
-  });
-  const cv = await crossValidate(o.texts, vectors, o.targets, o.labels, o.params, undefined, augmentation);
+  // The final fit needs nothing from cross-validation: both run at once, so all their heads share the workers.
+  const [cv, parts] = await Promise.all([
+    crossValidate(o.texts, vectors, o.targets, o.labels, o.params, undefined, augmentation),
+    fitParts(o.texts, vectors, o.targets, o.labels.length, o.params, {
+      texts: augmentation.texts,
+      vectors: augmentation.vectors,
+      targets: Array.from(augmentation.source, (i) => o.targets[i]),
+    }),
+  ]);
   // Calibrate only on texts the static encoder was not fitted to: on the others it is too good to be true.
   const held = new Set(heldOutTexts);
   const floor = cv.calibration.minSimilarity ?? -1;
@@ -122,7 +124,6 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
   const cut = calibrateCascade(calibration, cv.calibration.threshold, o.tolerance ?? DEFAULT_TOLERANCE, coverageTolerance);
   // Other operating points, so a deployment can trade accuracy for speed without retraining.
   const curve = CURVE_TOLERANCES.map((tolerance) => ({ tolerance, ...calibrateCascade(calibration, cv.calibration.threshold, tolerance, coverageTolerance) }));
-  const parts = await fitting;
   const manifest = {
     dir: STATIC_STAGE_DIR,
     encoder: encoderRef(encoder),

@@ -121,16 +121,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   });
   const tCv = performance.now();
   const noveltyRate = options.noveltyRate ?? routes.policy.noveltyRate;
-  // The final fit needs nothing from cross-validation: both start now, so all their heads share the workers.
-  const fitting = fitParts(texts, vectors, targets, labels.length, params);
-  const cv = await crossValidate(texts, vectors, targets, labels, { ...params, folds, targetAccuracy, noveltyRate, seed }, (fold) =>
-    options.onProgress?.({ phase: "crossval", fold, folds }),
-  );
+  let tFit = tCv;
+  // The final fit needs nothing from cross-validation: both run at once, so all their heads share the workers.
+  const [cv, parts] = await Promise.all([
+    crossValidate(texts, vectors, targets, labels, { ...params, folds, targetAccuracy, noveltyRate, seed }, (fold) =>
+      options.onProgress?.({ phase: "crossval", fold, folds }),
+    ).then((result) => {
+      tFit = performance.now();
+      options.onProgress?.({ phase: "fit" });
+      return result;
+    }),
+    fitParts(texts, vectors, targets, labels.length, params),
+  ]);
   if (!cv.calibration.reached)
     warn(`no margin threshold reaches ${(targetAccuracy * 100).toFixed(1)}% accuracy in cross-validation: every decision will be low-confidence`);
-  const tFit = performance.now();
-  options.onProgress?.({ phase: "fit" });
-  const parts = await fitting;
   const fastPath = options.fastPath ?? "auto";
   const staticStage =
     fastPath === "on" || (fastPath === "auto" && examples.length >= FAST_PATH_MIN_EXAMPLES)
