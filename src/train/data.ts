@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { readCsvRows } from "../common/csv.js";
 import { TriageError } from "../common/errors.js";
+import { readTextFile, stripBom } from "../common/text-file.js";
 
 export interface Example {
   text: string;
@@ -45,7 +45,7 @@ interface RawRow {
 export function loadExamples(path: string, options: LoadOptions = {}): LoadedData {
   const textField = options.textField ?? "text";
   const labelField = options.labelField ?? "label";
-  const content = options.content ?? readSource(path);
+  const content = options.content !== undefined ? stripBom(options.content) : readTextFile(path);
   const format = options.format ?? (path.toLowerCase().endsWith(".csv") ? "csv" : "jsonl");
   const rows: RawRow[] = format === "csv" ? readCsvRows(path, content) : readJsonl(content);
   const allowed = options.allowedLabels ? new Set(options.allowedLabels) : undefined;
@@ -98,14 +98,6 @@ export function loadExamples(path: string, options: LoadOptions = {}): LoadedDat
     throw new TriageError(`${result.invalid.length} invalid row(s):\n${shown.join("\n")}${more}`, "E_DATA");
   }
   return result;
-}
-
-function readSource(path: string): string {
-  try {
-    return readFileSync(path === "-" ? 0 : path, "utf8");
-  } catch (err) {
-    throw new TriageError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
 }
 
 function readJsonl(content: string): RawRow[] {
