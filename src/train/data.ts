@@ -121,3 +121,11 @@ export function labelCounts(examples: readonly Example[]): Map<string, number> {
   for (const e of examples) counts.set(e.label, (counts.get(e.label) ?? 0) + 1);
   return counts;
 }
+
+/** Training separates labels, so data with one label is an error naming its source (before any config is built from it). */
+export function requireTwoLabels(counts: ReadonlyMap<string, number>, source: string): void {
+  if (counts.size >= 2) return;
+  const [label, n] = [...counts][0] ?? ["", 0];
+  const which = n === 1 ? "its one example is" : `all ${n} are`;
+  throw new TriageError(`${source}: training needs examples of at least two labels; ${which} labelled "${label}"`, "E_DATA");
+}
