@@ -95,4 +95,14 @@ describe("a UTF-8 BOM at the start of an input file is read past", () => {
     expect(manifest.labels).toEqual(["SIMPLE", "FRONTIER"]);
     expect(manifest.data.examples).toBe(8);
   });
+
+  it("route reads a BOM-prefixed queries stream: the first query is logged without it", async () => {
+    const db = join(work, "bom-route.db");
+    const r = await triage(["route", "--model", model, "--log-db", db], Buffer.concat([BOM, Buffer.from("what time is it\nsay hi\n")]));
+    expect(r.code, r.stderr).toBe(0);
+    expect(lines(r.stdout)).toHaveLength(2);
+    const log = DecisionLog.open(db, { readonly: true });
+    expect(log.query().map((d) => d.text)).toEqual(["what time is it", "say hi"]);
+    log.close();
+  });
 });
