@@ -106,3 +106,30 @@ describe("a UTF-8 BOM at the start of an input file is read past", () => {
     log.close();
   });
 });
+
+describe("a closed stdout (`| head -1`) ends the command quietly with exit 0", () => {
+  it("logs --json", async () => {
+    const db = join(work, "many.db");
+    const log = DecisionLog.open(db);
+    for (let i = 0; i < 3000; i++) log.log(makeDecision(), `query number ${i} `.repeat(8)); // ~1.5 MB of JSON lines, far over a pipe's buffer
+    log.close();
+    const r = await triage(["logs", "--log-db", db, "--json"], "", true);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(lines(r.stdout)[0]) as LoggedDecision).toMatchObject({ id: 1 });
+  });
+
+  it("route reading many queries from stdin, and the decisions it printed are in its log", async () => {
+    const db = join(work, "route-epipe.db");
+    const queries = Array.from({ length: 3000 }, (_, i) => `what is ${i} plus ${i}`).join("\n") + "\n";
+    const r = await triage(["route", "--model", model, "--log-db", db], queries, true);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const first = JSON.parse(lines(r.stdout)[0]) as Decision;
+    const log = DecisionLog.open(db, { readonly: true });
+    const logged = log.query();
+    log.close();
+    expect(logged[0]).toMatchObject({ requestId: first.requestId, text: "what is 0 plus 0" });
+    expect(logged.length).toBeLessThan(3000);
+  });
+});
