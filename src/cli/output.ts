@@ -21,6 +21,19 @@ export function withRate(bar: cliProgress.SingleBar, started: number): (value: n
   return (value) => bar.update(value, { rate: (value / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(0) });
 }
 
+/**
+ * A reader that stops early (`triage logs --json | head -1`) closes stdout: the command has nothing left
+ * to say, so it ends quietly with exit 0, as Unix tools do. Exit hooks still run (the decision log
+ * writes its queued rows), so nothing already decided is lost. This listener is added before any
+ * command runs, so it sees the failed write before anything waiting on that write does.
+ */
+export function endQuietlyWhenStdoutCloses(): void {
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    process.exit(0);
+  });
+}
+
 export function info(message: string): void {
   process.stderr.write(`${message}\n`);
 }

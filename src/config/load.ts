@@ -1,17 +1,12 @@
-import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { TriageError } from "../common/errors.js";
+import { readTextFile } from "../common/text-file.js";
 import { routesConfigSchema, type RoutesConfig } from "./schema.js";
 
 /** Parses a YAML or JSON file and validates it, naming the file and field on any error. */
 export function loadStructuredFile<T>(path: string, schema: z.ZodType<T>): T {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new TriageError(`${path}: cannot read (${(err as Error).message})`);
-  }
+  const text = readTextFile(path);
   let raw: unknown;
   try {
     raw = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);

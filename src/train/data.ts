@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { readCsvRows } from "../common/csv.js";
 import { TriageError } from "../common/errors.js";
+import { readTextFile, stripBom } from "../common/text-file.js";
 
 export interface Example {
   text: string;
@@ -45,7 +45,7 @@ interface RawRow {
 export function loadExamples(path: string, options: LoadOptions = {}): LoadedData {
   const textField = options.textField ?? "text";
   const labelField = options.labelField ?? "label";
-  const content = options.content ?? readSource(path);
+  const content = options.content !== undefined ? stripBom(options.content) : readTextFile(path);
   const format = options.format ?? (path.toLowerCase().endsWith(".csv") ? "csv" : "jsonl");
   const rows: RawRow[] = format === "csv" ? readCsvRows(path, content) : readJsonl(content);
   const allowed = options.allowedLabels ? new Set(options.allowedLabels) : undefined;
@@ -100,14 +100,6 @@ export function loadExamples(path: string, options: LoadOptions = {}): LoadedDat
   return result;
 }
 
-function readSource(path: string): string {
-  try {
-    return readFileSync(path === "-" ? 0 : path, "utf8");
-  } catch (err) {
-    throw new TriageError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-}
-
 function readJsonl(content: string): RawRow[] {
   const rows: RawRow[] = [];
   content.split(/\r?\n/).forEach((line, i) => {
@@ -128,4 +120,12 @@ export function labelCounts(examples: readonly Example[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const e of examples) counts.set(e.label, (counts.get(e.label) ?? 0) + 1);
   return counts;
+}
+
+/** Training separates labels, so data with one label is an error naming its source (before any config is built from it). */
+export function requireTwoLabels(counts: ReadonlyMap<string, number>, source: string): void {
+  if (counts.size >= 2) return;
+  const [label, n] = [...counts][0] ?? ["", 0];
+  const which = n === 1 ? "its one example is" : `all ${n} are`;
+  throw new TriageError(`${source}: training needs examples of at least two labels; ${which} labelled "${label}"`, "E_DATA");
 }

@@ -1,7 +1,8 @@
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { readCsvRows } from "../common/csv.js";
 import { TriageError } from "../common/errors.js";
+import { readTextFile } from "../common/text-file.js";
 import type { OutcomePrompt, OutcomeSet } from "./outcomes.js";
 import { lastQuestion, parsePythonStringList } from "./outcomes-prompt.js";
 
@@ -55,12 +56,7 @@ export function loadOutcomes(path: string, options: OutcomeLoadOptions = {}): Ou
 }
 
 export function loadOutcomeFile(path: string, options: OutcomeLoadOptions = {}): OutcomeSet {
-  let content: string;
-  try {
-    content = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new TriageError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
+  const content = readTextFile(path);
   const rows = path.toLowerCase().endsWith(".csv") ? readCsvRows(path, content) : readJsonlRows(path, content);
   if (rows.length === 0) throw new TriageError(`${path}: no rows`);
   const format = normaliseFormat(options.format) ?? detectFormat(rows);

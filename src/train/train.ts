@@ -13,7 +13,7 @@ import { trainStaticStage } from "./cascade.js";
 import { saveParts } from "./parts-io.js";
 import { DEFAULT_CENTROIDS } from "./centroids.js";
 import { crossValidate } from "./crossval.js";
-import { labelCounts, loadExamples, type Example, type LoadedData } from "./data.js";
+import { labelCounts, loadExamples, requireTwoLabels, type Example, type LoadedData } from "./data.js";
 import { DEFAULT_HEAD } from "./head.js";
 import { fitParts, type PartParams } from "./parts.js";
 import { writeFileSync } from "node:fs";
@@ -91,11 +91,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (examples.length === 0) throw new TriageError("no training examples", "E_DATA");
 
   const counts = labelCounts(examples);
+  requireTwoLabels(counts, typeof options.data === "string" ? options.data : "training data");
   const routes: RoutesConfig =
     config ?? routesConfigSchema.parse({ ordered: false, labels: [...counts.keys()].sort().map((name) => ({ name })) });
   const labels = routes.labels.map((l) => l.name);
   if (labels.some((l) => !counts.has(l))) warn(`labels without examples: ${labels.filter((l) => !counts.has(l)).join(", ")}`);
-  if (counts.size < 2) throw new TriageError("training needs examples of at least two labels", "E_DATA");
   for (const [label, n] of counts) if (n < MIN_PER_LABEL) warn(`label "${label}" has only ${n} example(s); at least ${MIN_PER_LABEL} are advised`);
 
   const texts = examples.map((e) => e.text);

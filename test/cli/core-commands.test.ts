@@ -3,13 +3,13 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { tempDir, tierExamples, TIERS_CONFIG } from "../helpers/tiers.js";
+import { TEST_EMBEDDING_CACHE, tempDir, tierExamples, TIERS_CONFIG } from "../helpers/tiers.js";
 
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, "..", "..", "bin", "triage.js");
 
 async function triage(args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> {
-  const child = run("node", [BIN, ...args], { maxBuffer: 64 << 20, env: { ...process.env, TRIAGE_CACHE: join(".cache", "embeddings.sqlite") } });
+  const child = run("node", [BIN, ...args], { maxBuffer: 64 << 20, env: { ...process.env, TRIAGE_CACHE: TEST_EMBEDDING_CACHE } });
   if (input !== undefined) {
     child.child.stdin!.write(input);
     child.child.stdin!.end();
@@ -26,6 +26,8 @@ async function triage(args: string[], input?: string): Promise<{ stdout: string;
 let work: string;
 let model: string;
 let testFile: string;
+/** What `triage train` printed on stderr: the encoder line, progress, then the summary table. */
+let trainStderr: string;
 
 beforeAll(async () => {
   work = tempDir();
@@ -37,7 +39,41 @@ beforeAll(async () => {
   const r = await triage(["train", "--data", trainFile, "--config", TIERS_CONFIG, "--out", model, "--encoder", "use", "--folds", "3"]);
   expect(r.stderr).toContain("encoder: use-lite-512");
   expect(r.code).toBe(0);
+  trainStderr = r.stderr;
 });
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** The summary table's rows by their first column (columns are separated by two or more spaces). */
+function tableRows(text: string, firstKey: string): Map<string, string> {
+  const lines = text.split("\n");
+  const start = lines.findIndex((l) => l.startsWith(firstKey + " "));
+  const rows = new Map<string, string>();
+  for (const line of lines.slice(start)) {
+    if (line.trim() === "") break;
+    const [key, ...rest] = line.split(/ {2,}/);
+    rows.set(key, rest.join("  "));
+  }
+  return rows;
+}
+
+/** Command names and descriptions from the root --help (descriptions wrap onto indented lines). */
+function commandsInHelp(help: string): Map<string, string> {
+  const section = help.slice(help.indexOf("Commands:\n") + "Commands:\n".length);
+  const out = new Map<string, string>();
+  let current: string | undefined;
+  for (const line of section.split("\n")) {
+    const entry = /^ {2}(\S+)(?: (?:\[[^\]]+\]|<[^>]+>))* {2,}(.*)$/.exec(line);
+    if (entry) {
+      current = entry[1];
+      out.set(current, entry[2]);
+    } else if (current && line.trim() !== "") out.set(current, `${out.get(current)} ${line.trim()}`);
+  }
+  out.delete("help");
+  return out;
+}
+
+const oneLine = (s: string) => s.replace(/\s+/g, " ").trim();
 
 describe("triage CLI (core commands)", () => {
   it("train prints a summary table and writes the artifact", async () => {
@@ -45,6 +81,21 @@ describe("triage CLI (core commands)", () => {
     const m = JSON.parse(info.stdout);
     expect(m.labels).toEqual(["SIMPLE", "MEDIUM", "COMPLEX", "FRONTIER"]);
     expect(m.data.examples).toBe(60);
+    // The table states what the artifact records.
+    const rows = tableRows(trainStderr, "model");
+    expect([...rows.keys()]).toEqual(["model", "written to", "examples", "labels", "cv accuracy", "cv macro-F1", "combination", "margin threshold", "time"]);
+    expect(rows.get("model")).toBe(m.version);
+    expect(rows.get("written to")).toBe(model);
+    expect(rows.get("examples")).toBe(`60 (${m.data.duplicates} duplicates dropped, ${m.data.conflicts} conflicts)`);
+    expect(rows.get("labels")).toBe("4 (ordered tiers)");
+    const cv = m.metrics.cv;
+    expect(rows.get("cv accuracy")).toBe(`${pct(cv.accuracy)} (knn ${pct(cv.parts.knn.accuracy)}, centroid ${pct(cv.parts.centroid.accuracy)}, head ${pct(cv.parts.head.accuracy)})`);
+    expect(rows.get("cv macro-F1")).toBe(pct(cv.macroF1));
+    const c = m.combination;
+    expect(rows.get("combination")).toBe(`knn ${c.knn.toFixed(1)} (k=${c.k}) + centroid ${c.centroid.toFixed(1)} + head ${c.head.toFixed(1)}`);
+    const cal = m.calibration;
+    expect(rows.get("margin threshold")).toBe(`${cal.threshold.toFixed(3)} -> ${pct(cal.coverage)} confident at ${pct(cal.acceptedAccuracy)} (target ${pct(cal.targetAccuracy)})`);
+    expect(rows.get("time")).toMatch(/^\d+\.\d s \(embed \d+\.\d, cv \d+\.\d, fit \d+\.\d\)$/);
   });
 
   it("route prints one JSON object per query with the stable fields, from an argument or stdin", async () => {
@@ -64,6 +115,63 @@ describe("triage CLI (core commands)", () => {
     expect(e.accuracy).toBeGreaterThan(0.4);
     for (const k of ["macroF1", "coverage", "acceptedAccuracy", "underRouting", "overRouting"]) expect(typeof e[k]).toBe("number");
     expect(e.outOfScope.n).toBe(1);
+  });
+
+  it("eval --json: accuracy, per-label precision/recall/F1, macro-F1 and routing errors equal the hand-computed values", async () => {
+    // Keyword rules decide every query of the test set, so the predictions are known in advance.
+    const config = join(work, "keyword-tiers.json");
+    const tiers = ["SIMPLE", "MEDIUM", "COMPLEX", "FRONTIER"];
+    writeFileSync(config, JSON.stringify({ ordered: true, labels: tiers.map((name) => ({ name })), rules: tiers.map((label) => ({ label, keywords: [`route${label.toLowerCase()}`] })) }));
+    const ruled = join(work, "keyword-model");
+    const trained = await triage(["train", "--data", join(work, "train.jsonl"), "--config", config, "--out", ruled, "--encoder", "use", "--folds", "3"]);
+    expect(trained.code, trained.stderr).toBe(0);
+    const rows: [predicted: string, actual: string][] = [
+      ["SIMPLE", "SIMPLE"],
+      ["SIMPLE", "SIMPLE"],
+      ["MEDIUM", "SIMPLE"], // over-routed
+      ["MEDIUM", "MEDIUM"],
+      ["SIMPLE", "MEDIUM"], // under-routed
+      ["COMPLEX", "COMPLEX"],
+      ["FRONTIER", "COMPLEX"], // over-routed
+      ["FRONTIER", "FRONTIER"],
+    ];
+    const data = join(work, "keyword-test.jsonl");
+    writeFileSync(data, rows.map(([p, a], i) => JSON.stringify({ text: `query ${i} route${p.toLowerCase()}`, label: a })).join("\n") + "\n");
+    const r = await triage(["eval", "--model", ruled, "--data", data, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const e = JSON.parse(r.stdout);
+    // 5 of 8 right. SIMPLE: tp 2, fp 1 (row 5), fn 1 (row 3); MEDIUM: tp 1, fp 1, fn 1;
+    // COMPLEX: tp 1, fp 0, fn 1; FRONTIER: tp 1, fp 1, fn 0.
+    expect(e.n).toBe(8);
+    expect(e.accuracy).toBeCloseTo(5 / 8, 12);
+    const expected = [
+      { label: "SIMPLE", precision: 2 / 3, recall: 2 / 3, f1: 2 / 3, support: 3 },
+      { label: "MEDIUM", precision: 1 / 2, recall: 1 / 2, f1: 1 / 2, support: 2 },
+      { label: "COMPLEX", precision: 1, recall: 1 / 2, f1: 2 / 3, support: 2 },
+      { label: "FRONTIER", precision: 1 / 2, recall: 1, f1: 2 / 3, support: 1 },
+    ];
+    expect(e.perLabel.map((m: { label: string }) => m.label)).toEqual(tiers);
+    expected.forEach((want, i) => {
+      const got = e.perLabel[i];
+      expect(got.support, want.label).toBe(want.support);
+      for (const k of ["precision", "recall", "f1"] as const) expect(got[k], `${want.label} ${k}`).toBeCloseTo(want[k], 12);
+    });
+    expect(e.macroF1).toBeCloseTo((2 / 3 + 1 / 2 + 2 / 3 + 2 / 3) / 4, 12); // 0.625
+    expect(e.underRouting).toBeCloseTo(1 / 8, 12);
+    expect(e.overRouting).toBeCloseTo(2 / 8, 12);
+    expect(e.confusions).toEqual([
+      { actual: "SIMPLE", predicted: "MEDIUM", count: 1 },
+      { actual: "MEDIUM", predicted: "SIMPLE", count: 1 },
+      { actual: "COMPLEX", predicted: "FRONTIER", count: 1 },
+    ]);
+    // Rule decisions are confident and final: coverage 1, and the policy changes nothing.
+    expect(e.coverage).toBe(1);
+    expect(e.acceptedAccuracy).toBeCloseTo(5 / 8, 12);
+    expect(e.routed.accuracy).toBeCloseTo(5 / 8, 12);
+    expect(e.routed.underRouting).toBeCloseTo(1 / 8, 12);
+    expect(e.routed.overRouting).toBeCloseTo(2 / 8, 12);
+    expect(e.stages).toEqual({ rule: 1 });
+    expect(e).not.toHaveProperty("outOfScope");
   });
 
   it("bad input fails with one clear line naming file and line, and keeps the existing model", async () => {
@@ -103,10 +211,20 @@ describe("triage CLI (core commands)", () => {
   });
 
   it("--help works on every command", async () => {
-    for (const cmd of ["train", "route", "eval", "info", "bench", "model"]) {
-      const r = await triage([cmd, "--help"]);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toContain("Usage: triage " + cmd);
+    const root = await triage(["--help"]);
+    expect(root.code).toBe(0);
+    const commands = commandsInHelp(root.stdout);
+    // Every command the CLI registers (a new one must be added here, and so gets its --help checked).
+    expect([...commands.keys()].sort()).toEqual(
+      ["bench", "eval", "eval-routing", "feedback", "info", "logs", "model", "models", "prune", "retrain", "review", "rollback", "route", "serve", "stats", "train"],
+    );
+    for (const [cmd, description] of [...commands, ["model pull", "download encoder weights"] as const]) {
+      const r = await triage([...cmd.split(" "), "--help"]);
+      expect(r.code, cmd).toBe(0);
+      // Its own usage line and description, not the root help.
+      expect(r.stdout.startsWith(`Usage: triage ${cmd} `), cmd).toBe(true);
+      expect(oneLine(r.stdout), cmd).toContain(oneLine(description));
+      expect(r.stdout, cmd).not.toContain("Commands:\n  train");
     }
   });
 });

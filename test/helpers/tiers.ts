@@ -30,6 +30,12 @@ export function useEncoder(): Promise<Encoder> {
   return shared;
 }
 
+/**
+ * Embeddings cached across test files and runs, under the system temp folder (never the repository's
+ * .cache): distilling the fast path embeds USE's ~8k vocabulary pieces, which is worth keeping.
+ */
+export const TEST_EMBEDDING_CACHE = join(tmpdir(), "triage-tests-embeddings.sqlite");
+
 export function tempDir(prefix = "triage-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }

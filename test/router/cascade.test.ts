@@ -6,7 +6,7 @@ import type { Encoder } from "../../src/encoders/types.js";
 import { Router } from "../../src/router/router.js";
 import type { TrainResult } from "../../src/train/train.js";
 import { calibrateCascade } from "../../src/train/cascade.js";
-import { tempDir, tierExamples, trainTiers, useEncoder } from "../helpers/tiers.js";
+import { TEST_EMBEDDING_CACHE, tempDir, tierExamples, trainTiers, useEncoder } from "../helpers/tiers.js";
 
 let trained: TrainResult;
 let encoder: Encoder;
@@ -14,7 +14,7 @@ let encoder: Encoder;
 beforeAll(async () => {
   encoder = await useEncoder();
   // Distillation embeds the ~8k vocabulary pieces with the teacher: cache them across runs.
-  const teacher = new CachedEncoder(encoder, join(".cache", "embeddings.sqlite"));
+  const teacher = new CachedEncoder(encoder, TEST_EMBEDDING_CACHE);
   trained = await trainTiers(60, { encoder: teacher, fastPath: "on" });
 });
 

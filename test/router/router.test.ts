@@ -67,10 +67,27 @@ describe("Router", () => {
   });
 
   it("rejects empty input clearly and truncates huge input instead of failing", async () => {
-    const router = await Router.load(trained.dir, { encoder });
+    // The encoder stops at 128 tokens by itself, so the cut is observed where it acts: what the encoder and the rules are given.
+    const embedded: string[] = [];
+    const recording: Encoder = {
+      id: encoder.id,
+      dimensions: encoder.dimensions,
+      fingerprint: encoder.fingerprint,
+      embed: (texts, onProgress) => {
+        embedded.push(...texts);
+        return encoder.embed(texts, onProgress);
+      },
+    };
+    const router = await Router.load(trained.dir, { encoder: recording });
     await expect(router.classify("   ")).rejects.toThrow("query is empty");
-    const d = await router.classify("Prove this conjecture about prime gaps. ".repeat(30_000));
+    const huge = "Prove this conjecture about prime gaps. ".repeat(30_000);
+    const d = await router.classify(huge);
     expect(router.labels).toContain(d.label);
+    expect(embedded).toEqual([huge.slice(0, 4000)]);
+    // A greeting rule is anchored at both ends: it matches only once everything after character 4,000 is gone.
+    const greeting = await router.classify("hello" + " ".repeat(3995) + "and then a long question about compilers");
+    expect(greeting).toMatchObject({ decidedBy: "rule", label: "SIMPLE" });
+    expect(embedded).toHaveLength(1);
   });
 
   it("below the margin escalates to the costlier of the top two tiers", async () => {
@@ -135,11 +152,24 @@ describe("Router", () => {
   });
 
   it("sends every decision to the sink", async () => {
-    const logged: Decision[] = [];
-    const router = await Router.load(trained.dir, { encoder, sink: { log: (d) => logged.push(d) } });
-    await router.classify("hello", { tags: { tenant: "a" } });
-    await router.classifyBatch(["translate this to French", "design a distributed database"]);
-    expect(logged).toHaveLength(3);
+    const logged: { decision: Decision; text: string; tags?: Record<string, string> }[] = [];
+    const router = await Router.load(trained.dir, { encoder, sink: { log: (decision, text, tags) => logged.push({ decision, text, tags }) } });
+    const rule = await router.classify("hello", { tags: { tenant: "a" } });
+    const model = await router.classify("what does a compiler do", { requestId: "req-1" });
+    const batch = await router.classifyBatch(["translate this to French", "design a distributed database"], { tags: { tenant: "b" } });
+    expect(rule.decidedBy).toBe("rule");
+    expect(model.decidedBy).not.toBe("rule");
+    // The very decisions returned (not copies), each with the caller's text and tags, in order.
+    expect(logged).toHaveLength(4);
+    [rule, model, ...batch].forEach((d, i) => expect(logged[i].decision).toBe(d));
+    expect(logged.map((l) => [l.text, l.tags])).toEqual([
+      ["hello", { tenant: "a" }],
+      ["what does a compiler do", undefined],
+      ["translate this to French", { tenant: "b" }],
+      ["design a distributed database", { tenant: "b" }],
+    ]);
+    expect(logged[1].decision.requestId).toBe("req-1");
+    expect(new Set(logged.map((l) => l.decision.requestId)).size).toBe(4);
   });
 
   it("refuses an encoder with other weights", async () => {

@@ -1,6 +1,9 @@
+import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
+import Database from "better-sqlite3";
 import { Command } from "commander";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { registerEvalRouting } from "../../src/cli/commands/eval-routing.js";
@@ -31,7 +34,7 @@ const metricKeys = ["apgr", "cpt50", "cpt80", "aiq", "saving95"];
 describe("triage eval-routing on the example outcomes", () => {
   it("--json prints one object with the router's figures and the baselines', and --out writes the report", async () => {
     const dir = mkdtempSync(join(tmpdir(), "triage-eval-routing-"));
-    const out = await run(["--data", "data/outcomes/example.jsonl", "--split", "0.5", "--seed", "3", "--json", "--out", dir]);
+    const out = await run(["--data", "data/outcomes/example.jsonl", "--split", "0.5", "--seed", "3", "--json", "--out", dir, "--cache", join(dir, "embeddings.sqlite")]);
     const lines = out.trim().split("\n");
     expect(lines).toHaveLength(1);
     const r = JSON.parse(lines[0]);
@@ -60,5 +63,19 @@ describe("triage eval-routing on the example outcomes", () => {
     await expect(run(["--train", "data/outcomes/example.jsonl"])).rejects.toThrow(/give --train FILE --test FILE, or --data FILE\|DIR/);
     await expect(run(["--data", "data/outcomes/example.jsonl", "--split", "1.5"])).rejects.toThrow(/--split must be between 0 and 1/);
     await expect(run(["--data", "test/routing/fixtures/routellm-small.csv"])).rejects.toThrow(/no costs .* give --prices FILE/);
+  });
+});
+
+describe("triage eval-routing's embedding cache", () => {
+  it("is where TRIAGE_CACHE says when --cache is not given", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "triage-eval-routing-cache-"));
+    const cache = join(dir, "cache.sqlite");
+    const bin = join(import.meta.dirname, "..", "..", "bin", "triage.js");
+    const { stdout } = await promisify(execFile)(process.execPath, [bin, "eval-routing", "--data", "data/outcomes/example.jsonl", "--json"], { env: { ...process.env, TRIAGE_CACHE: cache } });
+    expect(JSON.parse(stdout).trainPrompts).toBeGreaterThan(0);
+    const db = new Database(cache, { readonly: true });
+    const { n } = db.prepare("SELECT COUNT(*) AS n FROM embeddings").get() as { n: number };
+    db.close();
+    expect(n).toBe(36); // every prompt of the example outcomes, embedded once
   });
 });

@@ -1,7 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { sharedDir } from "../../src/common/shared.js";
 import { loadExamples } from "../../src/train/data.js";
 import { loadOutcomes } from "../../src/train/outcomes-load.js";
 import { applyPrices, ROUTELLM_PRICES } from "../../src/train/outcomes-prices.js";
@@ -143,7 +144,7 @@ describe("prompt helpers", () => {
   });
 });
 
-const shared = resolve(process.env.TRIAGE_SHARED_DIR ?? "../shared/datasets");
+const shared = join(sharedDir(), "datasets"); // TRIAGE_SHARED_DIR names the shared root, as everywhere
 const arcTest = join(shared, "routerbench/arc_challenge_test.csv");
 describe.skipIf(!existsSync(arcTest))("real RouterBench file (../shared/datasets)", () => {
   it("reads ARC test: 445 prompts, 11 models, blanks as unknown, last question only", () => {

@@ -2,6 +2,7 @@ import { basename, resolve } from "node:path";
 import { Command, Option } from "commander";
 import { TriageError } from "../../common/errors.js";
 import { CachedEncoder } from "../../encoders/cache.js";
+import { DEFAULT_CACHE_PATH } from "../../encoders/resolve.js";
 import { evaluateRouting } from "../../eval/routing/evaluate.js";
 import { jsonSummary, writeRoutingReport } from "../../eval/routing/report.js";
 import { splitByPrompt } from "../../eval/routing/split.js";
@@ -56,7 +57,7 @@ export function registerEvalRouting(program: Command): void {
     .option("--json", "print one JSON object with the figures")
     .option("--out <dir>", "write <name>.json, <name>.md and <name>.svg there")
     .option("--name <name>", "report file name (default: from the data path)")
-    .option("--cache <path>", "embedding cache", ".cache/embeddings.sqlite")
+    .option("--cache <path>", "embedding cache ($TRIAGE_CACHE when set)", DEFAULT_CACHE_PATH)
     .action(async (opts: EvalRoutingOptions) => {
       const load: OutcomeLoadOptions = { format: opts.format, lastQuestionOnly: !opts.fullPrompt };
       let train: OutcomeSet;

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { createInterface } from "node:readline";
 import { TriageError } from "../../common/errors.js";
+import { stripBom } from "../../common/text-file.js";
 import { fallbackConfigFromEnv, LlmClassifier, parseFallbackConfig, type FallbackConfig } from "../../fallback/index.js";
 import { Router } from "../../router/router.js";
 import type { Decision, LowConfidencePolicy } from "../../router/types.js";
@@ -67,7 +68,10 @@ export function registerRoute(program: Command): void {
       try {
         if (words.length > 0) print(await classify(words.join(" ")));
         else {
-          for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+          let first = true;
+          for await (const raw of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+            const line = first ? stripBom(raw) : raw; // a queries file saved with a BOM
+            first = false;
             if (line.trim() === "") continue;
             print(await classify(line));
           }
