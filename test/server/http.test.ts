@@ -7,7 +7,7 @@ import type { Router } from "../../src/router/router.js";
 import { DecisionLog } from "../../src/store/index.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
 import { tempDir, trainTiers } from "../helpers/tiers.js";
-import { loadRouter, startServer, type Running } from "./setup.js";
+import { loadRouter, startServer, takeServerErrors, type Running } from "./setup.js";
 
 let modelDir: string;
 let router: Router;
@@ -157,6 +157,10 @@ describe("hot reload", () => {
       await Promise.all(traffic);
     }
     writeFileSync(manifestPath, original);
+    const logged = takeServerErrors();
+    expect(logged.length).toBeGreaterThan(0);
+    for (const e of logged) expect(e.message).toMatch(/^model reload \((admin|watch)\) failed, still serving v3-watched: /);
+    expect(logged.some((e) => e.message.includes(manifestPath))).toBe(true);
     expect(statuses.every((s) => s === 200)).toBe(true);
     expect(own.version).toBe("v3-watched");
     await own.close();

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import OpenAI from "openai";
 import type { Router } from "../../src/router/router.js";
 import { DecisionLog } from "../../src/store/index.js";
-import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
+import { refusedPort, startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
 import { tempDir, trainTiers } from "../helpers/tiers.js";
-import { TIER_MODELS, loadRouter, queriesPerTier, startServer, type Running } from "./setup.js";
+import { TIER_MODELS, loadRouter, postJson, queriesPerTier, startServer, takeServerErrors, type Running } from "./setup.js";
 
 let router: Router;
 let queries: Map<string, string>;
@@ -96,7 +96,7 @@ describe("routing to each tier", () => {
   it("POST /v1/route answers the decision with the tier's model, for text or messages", async () => {
     const { url } = await serve();
     for (const [tier, text] of queries) {
-      const res = await fetch(`${url}/v1/route`, { method: "POST", body: JSON.stringify({ messages: [{ role: "assistant", content: "earlier" }, ...userMessage(text)] }) });
+      const res = await postJson(`${url}/v1/route`, JSON.stringify({ messages: [{ role: "assistant", content: "earlier" }, ...userMessage(text)] }));
       const body = (await res.json()) as { label: string; model: string; requestId: string; modelVersion: string };
       expect(res.status).toBe(200);
       expect(body.label).toBe(tier);
@@ -209,10 +209,11 @@ describe("provider failover", () => {
   });
 
   it("a refused connection fails over; a wrong key is never shown to the caller", async () => {
+    const dead = await refusedPort();
     const { client } = await serve({
       config: {
         providers: [
-          { name: "dead", baseURL: "http://127.0.0.1:9/v1", apiKey: "sk-dead-secret", timeoutMs: 1000 },
+          { name: "dead", baseURL: `http://127.0.0.1:${dead}/v1`, apiKey: "sk-dead-secret", timeoutMs: 1000 },
           { name: "wrongkey", baseURL: fakeA.baseURL, apiKey: "sk-wrong-secret-key", timeoutMs: 1000 },
         ],
         reload: { watch: false, intervalMs: 1000 },
@@ -268,7 +269,7 @@ describe("no providers, stats and metrics", () => {
     expect(err.status).toBe(503);
     expect(err.code).toBe("no_providers");
     expect(err.message).toMatch(/no upstream providers are configured/);
-    expect((await fetch(`${r.url}/v1/route`, { method: "POST", body: '{"text":"hello"}' })).status).toBe(200);
+    expect((await postJson(`${r.url}/v1/route`, '{"text":"hello"}')).status).toBe(200);
     expect((await fetch(`${r.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${r.url}/metrics`)).status).toBe(200);
   });
