@@ -63,6 +63,16 @@ export function buildApp(deps: AppDeps): Hono {
       return next();
     });
 
+  // JSON only: a browser sends a cross-site text/plain or form post without a CORS preflight, a JSON one never.
+  app.use("*", async (c, next) => {
+    if (c.req.method !== "POST") return next();
+    const type = c.req.header("content-type");
+    const media = type?.split(";")[0].trim().toLowerCase();
+    if (media !== "application/json")
+      return errorJson(c, new ApiError(415, `POST bodies must be sent as content-type application/json (got ${type ? `"${type.slice(0, 100)}"` : "none"})`, "invalid_request_error", null, "unsupported_media_type"));
+    return next();
+  });
+
   const limit = bodyLimit({
     maxSize: config.bodyLimitBytes,
     onError: (c) => errorJson(c, new ApiError(413, `request body is larger than ${config.bodyLimitBytes} bytes`, "invalid_request_error", null, "request_too_large")),

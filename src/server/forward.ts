@@ -3,6 +3,10 @@
  * errors and unusable answers; other 4xx go back to the caller (the request itself is wrong). A stream
  * is committed to its provider once its first byte arrives: nothing is retried after that, because
  * the caller may already have shown part of the answer.
+ *
+ * Only a provider's own answer, or its absence (timeout, refused connection), moves its circuit breaker
+ * and the retry budget. A body that cannot be serialised fails before any provider is tried, as the
+ * caller's 400; a caller who leaves releases a half-open breaker's trial without judging the provider.
  */
 import { ApiError, toErrorStatus } from "./errors.js";
 import type { Provider, ProviderPool } from "./providers.js";
@@ -40,6 +44,13 @@ const RETRYABLE_STATUS = new Set([408, 409, 429]);
 
 export async function forward(pool: ProviderPool, providerNames: readonly string[], body: Record<string, unknown>, options: ForwardOptions): Promise<ForwardResult> {
   const attempts: AttemptRecord[] = [];
+  let payload: string;
+  try {
+    payload = JSON.stringify(body);
+  } catch (err) {
+    // Nothing left for a provider: the caller's body is what is wrong (nesting too deep, a cycle, a BigInt).
+    return { kind: "error", error: new ApiError(400, `the request cannot be sent upstream: ${(err as Error).message}`, "invalid_request_error", null, "unserialisable_request"), attempts };
+  }
   let calls = 0;
   let last: CallResult | undefined;
   outer: for (const name of providerNames) {
@@ -57,7 +68,7 @@ export async function forward(pool: ProviderPool, providerNames: readonly string
       }
       calls++;
       const started = performance.now();
-      const result = await callOnce(pool, provider, body, options);
+      const result = await callOnce(pool, provider, payload, options);
       const ms = performance.now() - started;
       if (result.ok) {
         provider.circuit.onSuccess();
@@ -68,9 +79,8 @@ export async function forward(pool: ProviderPool, providerNames: readonly string
       attempts.push({ provider: name, outcome: result.outcome, status: result.status, message: result.message, ms });
       last = result;
       if (result.outcome === "cancelled") {
-        // Not the provider's fault, but a half-open trial slot must be released; count it as a failure
-        // (conservative: the breaker re-opens for one cooldown at worst).
-        provider.circuit.onFailure();
+        // Not the provider's doing: free a half-open trial slot without counting a success or a failure.
+        provider.circuit.release();
         return { kind: "error", error: new ApiError(408, "request cancelled or timed out before a provider answered", "invalid_request_error", null, "request_timeout"), attempts };
       }
       if (!result.retryable) {
@@ -92,7 +102,7 @@ function exhausted(attempts: AttemptRecord[], last: CallResult | undefined): Api
   return new ApiError(502, `providers failed (${tried}): ${last.message}`, "server_error", null, "upstream_error");
 }
 
-async function callOnce(pool: ProviderPool, provider: Provider, body: Record<string, unknown>, options: ForwardOptions): Promise<CallResult> {
+async function callOnce(pool: ProviderPool, provider: Provider, payload: string, options: ForwardOptions): Promise<CallResult> {
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), provider.timeoutMs);
   const signal = options.signal ? AbortSignal.any([timeout.signal, options.signal]) : timeout.signal;
@@ -100,7 +110,7 @@ async function callOnce(pool: ProviderPool, provider: Provider, body: Record<str
     const res = await fetch(`${provider.baseURL.replace(/\/+$/, "")}/chat/completions`, {
       method: "POST",
       headers: { ...provider.headers, "content-type": "application/json", authorization: `Bearer ${provider.apiKey}` },
-      body: JSON.stringify(body),
+      body: payload,
       signal,
     });
     if (!res.ok) {
