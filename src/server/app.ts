@@ -118,7 +118,9 @@ export function buildApp(deps: AppDeps): Hono {
   app.post("/admin/reload", async (c) => {
     const result = await reloader.reload("admin");
     if (result.ok) return c.json(result);
-    return c.json({ ...new ApiError(500, `reload failed, still serving ${result.version}: ${result.error}`, "server_error", null, "reload_failed").toBody(), ...result }, 500);
+    // The cause names files on this machine: it goes to the server log (the reloader's onResult), not to the caller.
+    const { error: _detail, ...rest } = result;
+    return c.json({ ...new ApiError(500, `reload failed, still serving ${result.version}; the server log says why`, "server_error", null, "reload_failed").toBody(), ...rest }, 500);
   });
 
   app.notFound((c) => errorJson(c, new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, "invalid_request_error", null, "not_found")));

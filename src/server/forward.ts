@@ -17,8 +17,10 @@ export interface AttemptRecord {
   provider: string;
   outcome: AttemptOutcome;
   status?: number;
-  /** Scrubbed of provider keys. */
+  /** For the caller: scrubbed of provider keys and addresses. */
   message?: string;
+  /** For the server log only: may name the upstream address (never a key). */
+  detail?: string;
   ms: number;
 }
 
@@ -38,7 +40,7 @@ export type ForwardResult =
 
 type CallResult =
   | { ok: true; json?: Record<string, unknown>; stream?: ReadableStream<Uint8Array> }
-  | { ok: false; outcome: Exclude<AttemptOutcome, "ok" | "circuit-open" | "budget">; retryable: boolean; status?: number; message: string };
+  | { ok: false; outcome: Exclude<AttemptOutcome, "ok" | "circuit-open" | "budget">; retryable: boolean; status?: number; message: string; detail?: string };
 
 const RETRYABLE_STATUS = new Set([408, 409, 429]);
 
@@ -76,7 +78,7 @@ export async function forward(pool: ProviderPool, providerNames: readonly string
         if (result.stream) return { kind: "stream", provider: name, body: result.stream, attempts };
         return { kind: "json", provider: name, body: result.json!, attempts };
       }
-      attempts.push({ provider: name, outcome: result.outcome, status: result.status, message: result.message, ms });
+      attempts.push({ provider: name, outcome: result.outcome, status: result.status, message: result.message, detail: result.detail, ms });
       last = result;
       if (result.outcome === "cancelled") {
         // Not the provider's doing: free a half-open trial slot without counting a success or a failure.
@@ -121,7 +123,7 @@ async function callOnce(pool: ProviderPool, provider: Provider, payload: string,
           : `provider "${provider.name}" answered ${res.status}: ${pool.scrub(errorMessage(text))}`;
       // A provider rejecting our key is our configuration problem: fail over rather than blame the caller.
       const retryable = RETRYABLE_STATUS.has(res.status) || res.status >= 500 || res.status === 401 || res.status === 403;
-      return { ok: false, outcome: "status", retryable, status: res.status, message };
+      return { ok: false, outcome: "status", retryable, status: res.status, message, detail: pool.scrubKeys(`${provider.baseURL} answered ${res.status}: ${text.slice(0, 300)}`) };
     }
     if (!options.stream) {
       const text = await res.text();
@@ -137,7 +139,15 @@ async function callOnce(pool: ProviderPool, provider: Provider, payload: string,
   } catch (err) {
     if (options.signal?.aborted) return { ok: false, outcome: "cancelled", retryable: false, message: "cancelled" };
     if (timeout.signal.aborted) return { ok: false, outcome: "timeout", retryable: true, message: `provider "${provider.name}" timed out after ${provider.timeoutMs} ms` };
-    return { ok: false, outcome: "connection", retryable: true, message: `provider "${provider.name}": ${pool.scrub(innermost(err))}` };
+    const { code, message } = innermost(err);
+    return {
+      ok: false,
+      outcome: "connection",
+      retryable: true,
+      // The socket error names the upstream host:port: the caller gets its code, the server log the rest.
+      message: `provider "${provider.name}": connection failed (${code ?? pool.scrub(message)})`,
+      detail: pool.scrubKeys(`${provider.baseURL}: ${code ?? "error"}: ${message}`),
+    };
   } finally {
     // Streams: the deadline covers the wait for the first byte only.
     clearTimeout(timer);
@@ -170,14 +180,16 @@ function parseObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
+/** The provider's own error message when it sent an OpenAI-style error; anything else (an HTML page...) is only described. */
 function errorMessage(text: string): string {
   const msg = (parseObject(text)?.error as { message?: unknown } | undefined)?.message;
-  return typeof msg === "string" ? msg.slice(0, 500) : text.slice(0, 200) || "(empty body)";
+  if (typeof msg === "string") return msg.slice(0, 500);
+  return text.trim() === "" ? "(empty body)" : `(a ${text.length}-character body that is not an OpenAI-style error)`;
 }
 
 /** fetch wraps the socket error ("fetch failed"); the cause says ECONNREFUSED etc. */
-function innermost(err: unknown): string {
+function innermost(err: unknown): { code?: string; message: string } {
   let e: unknown = err;
   while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? `${(e as NodeJS.ErrnoException).code ?? e.name}: ${e.message}` : String(e);
+  return e instanceof Error ? { code: (e as NodeJS.ErrnoException).code, message: e.message } : { message: String(e) };
 }

@@ -130,6 +130,7 @@ export class Proxy {
           // The escalation itself failed: the earlier (gate-failing) answer beats an error.
           if (kept) return this.finishJson(kept, calls, started, context.tags, decision);
           this.recordRequest(tier.name, started, escalations, attempts, decision, calls);
+          this.logFailure(requestId, result.error, attempts);
           throw result.error;
         }
         meta.provider = result.provider;
@@ -221,7 +222,10 @@ export class Proxy {
     const body = upstreamBody(req, tier, "off");
     const result = await this.forwardTier(tier, body, req.stream === true, deadline.signal);
     const meta: AnswerMeta = { requestId, tier: "passthrough", model: req.model, escalations: [], attempts: result.attempts };
-    if (result.kind === "error") throw result.error;
+    if (result.kind === "error") {
+      this.logFailure(requestId, result.error, result.attempts);
+      throw result.error;
+    }
     meta.provider = result.provider;
     if (result.kind === "stream") {
       deadline.clear();
@@ -293,6 +297,13 @@ export class Proxy {
       },
       calls,
     );
+  }
+
+  /** A request the caller gets an upstream error for: the details the caller does not see (addresses) go to the server log. */
+  private logFailure(requestId: string, error: ApiError, attempts: readonly AttemptRecord[]): void {
+    const details = attempts.filter((a) => a.detail !== undefined).map((a) => `${a.provider}: ${a.detail}`);
+    if (error.status < 500 || details.length === 0) return;
+    this.onError(new Error(`request ${requestId} failed with ${error.status} (${error.message}); ${details.join("; ")}`));
   }
 
   private feedback(requestId: string, input: FeedbackInput): void {

@@ -1,14 +1,14 @@
 /**
- * Caller faults stay the caller's: a bad body is a 4xx that names the real problem and never moves a
- * provider's circuit breaker.
+ * Caller faults stay the caller's: a bad body is a 4xx that names the real problem, never moves a
+ * provider's circuit breaker, and no client-facing error shows an upstream address.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import OpenAI from "openai";
 import type { Router } from "../../src/router/router.js";
 import { ApiError } from "../../src/server/index.js";
-import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
+import { refusedPort, startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
 import { trainTiers } from "../helpers/tiers.js";
-import { loadRouter, postJson, startServer, type Running } from "./setup.js";
+import { loadRouter, postJson, startServer, takeServerErrors, type Running } from "./setup.js";
 
 let router: Router;
 let fake: FakeOpenAI;
@@ -141,5 +141,41 @@ describe("error messages", () => {
       .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.BadRequestError>;
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect(err.message).toMatch(/must be a string, an array or null, got number/);
+  });
+
+  it("never show an upstream's host:port to the caller; the server log has it", async () => {
+    const dead = await refusedPort();
+    const addresses = [`127.0.0.1:${dead}`, `127.0.0.1:${fake.port}`];
+    const seen: string[] = [];
+    const failWith = async (r: Running, stream: boolean) => {
+      const err = (await r
+        .client()
+        .chat.completions.create({ model: "auto", messages: hello, stream })
+        .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+      expect(err).toBeInstanceOf(OpenAI.APIError);
+      seen.push(`${err.status} ${err.message} ${JSON.stringify(err.error)}`);
+    };
+    // Refused connections.
+    const refused = await serve({ providers: [{ name: "dead", baseURL: `http://127.0.0.1:${dead}/v1`, timeoutMs: 1000 }] });
+    for (const stream of [false, true]) await failWith(refused, stream);
+    // A provider whose own errors name its address: a 400 passed back, a 500 HTML page, a timeout.
+    const talkative = await serve({ providers: [{ name: "fake", baseURL: fake.baseURL, timeoutMs: 300 }] });
+    fake.setHandler(() => ({ type: "error", status: 400, message: `model not found at ${fake.baseURL}/models (upstream 127.0.0.1:${fake.port})` }));
+    for (const stream of [false, true]) await failWith(talkative, stream);
+    fake.setHandler(() => ({ type: "raw", status: 500, contentType: "text/html", body: `<h1>502 from http://127.0.0.1:${fake.port}</h1>` }));
+    for (const stream of [false, true]) await failWith(talkative, stream);
+    fake.setHandler(() => ({ type: "hang" }));
+    for (const stream of [false, true]) await failWith(talkative, stream);
+
+    expect(seen).toHaveLength(8);
+    for (const s of seen) {
+      for (const a of addresses) expect(s).not.toContain(a);
+      expect(s).not.toMatch(/127\.0\.0\.1|localhost/);
+    }
+    expect(seen[0]).toMatch(/^502 .*"dead": connection failed \(ECONNREFUSED\)/);
+    expect(seen[2]).toMatch(/^400 .*model not found at \[upstream\]/);
+    const logged = takeServerErrors().map((e) => e.message);
+    expect(logged.some((m) => m.includes(`127.0.0.1:${dead}`) && m.includes("ECONNREFUSED"))).toBe(true);
+    expect(logged.some((m) => m.includes(`127.0.0.1:${fake.port}`) && m.includes("answered 500"))).toBe(true);
   });
 });

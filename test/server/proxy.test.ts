@@ -226,6 +226,11 @@ describe("provider failover", () => {
     expect(err.status).toBe(502);
     expect(err.message).toMatch(/dead: connection.*wrongkey: status 401/);
     expect(JSON.stringify(err.error)).not.toMatch(/sk-/);
+    // The details go to the server log: the refused address, but no key there either.
+    const [logged] = takeServerErrors();
+    expect(logged.message).toContain(`127.0.0.1:${dead}`);
+    expect(logged.message).toMatch(/ECONNREFUSED/);
+    expect(logged.message).not.toMatch(/sk-/);
   });
 
   it("never retries after the first streamed byte", async () => {
