@@ -118,6 +118,8 @@ export const serverConfigSchema = z
     bodyLimitBytes: z.number().int().positive().default(1_000_000),
     /** Whole-request deadline for non-streaming calls (escalations included); streams are bounded until their first byte. */
     requestTimeoutMs: z.number().int().positive().default(120_000),
+    /** A started stream whose provider sends nothing for this long is ended with an error event. */
+    streamIdleTimeoutMs: z.number().int().positive().default(30_000),
     /** How long shutdown waits for in-flight requests (streams included) before cutting them. */
     drainTimeoutMs: z.number().int().positive().default(30_000),
     cors: z

@@ -1,8 +1,8 @@
 /**
  * One chat request to an ordered list of providers: failover on timeouts, 408/409/429/5xx, connection
  * errors and unusable answers; other 4xx go back to the caller (the request itself is wrong). A stream
- * is committed to its provider once its first byte arrives: nothing is retried after that, because
- * the caller may already have shown part of the answer.
+ * is committed to its provider once its first event has been checked (sse-start.ts): nothing is retried
+ * after that, because the caller may already have shown part of the answer.
  *
  * Only a provider's own answer, or its absence (timeout, refused connection), moves its circuit breaker
  * and the retry budget. A body that cannot be serialised fails before any provider is tried, as the
@@ -10,6 +10,7 @@
  */
 import { ApiError, toErrorStatus } from "./errors.js";
 import type { Provider, ProviderPool } from "./providers.js";
+import { checkStreamStart } from "./sse-start.js";
 
 export type AttemptOutcome = "ok" | "timeout" | "connection" | "status" | "invalid" | "circuit-open" | "budget" | "cancelled";
 
@@ -131,11 +132,9 @@ async function callOnce(pool: ProviderPool, provider: Provider, payload: string,
       if (!json || !Array.isArray(json.choices)) return { ok: false, outcome: "invalid", retryable: true, message: `provider "${provider.name}" sent a body that is not a chat completion` };
       return { ok: true, json };
     }
-    if (!res.body) return { ok: false, outcome: "invalid", retryable: true, message: `provider "${provider.name}" sent no stream body` };
-    const reader = res.body.getReader();
-    const first = await reader.read();
-    if (first.done) return { ok: false, outcome: "invalid", retryable: true, message: `provider "${provider.name}" closed the stream before any data` };
-    return { ok: true, stream: resumeStream(first.value, reader) };
+    const start = await checkStreamStart(res.headers.get("content-type"), res.body);
+    if (!start.ok) return { ok: false, outcome: "invalid", retryable: true, message: `provider "${provider.name}" ${start.problem}` };
+    return { ok: true, stream: start.stream };
   } catch (err) {
     if (options.signal?.aborted) return { ok: false, outcome: "cancelled", retryable: false, message: "cancelled" };
     if (timeout.signal.aborted) return { ok: false, outcome: "timeout", retryable: true, message: `provider "${provider.name}" timed out after ${provider.timeoutMs} ms` };
@@ -149,26 +148,9 @@ async function callOnce(pool: ProviderPool, provider: Provider, payload: string,
       detail: pool.scrubKeys(`${provider.baseURL}: ${code ?? "error"}: ${message}`),
     };
   } finally {
-    // Streams: the deadline covers the wait for the first byte only.
+    // Streams: the deadline covers the wait for the first event only; sse.ts times out idle streams after that.
     clearTimeout(timer);
   }
-}
-
-/** The first chunk already read, then the rest of the upstream body; cancelling it cancels upstream. */
-function resumeStream(first: Uint8Array, reader: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(first);
-    },
-    async pull(controller) {
-      const next = await reader.read();
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
 }
 
 function parseObject(text: string): Record<string, unknown> | undefined {

@@ -238,14 +238,17 @@ describe("provider failover", () => {
     fakeA.setHandler(() => ({ type: "stream", chunks: ["one ", "two ", "three"], cutAfterChunks: 1 }));
     const stream = await client().chat.completions.create({ model: "auto", messages: userMessage(queries.get("MEDIUM")!), stream: true });
     let text = "";
-    const failed = await (async () => {
+    const failure = await (async () => {
       for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
     })().then(
-      () => false,
-      () => true,
+      () => undefined,
+      (e: unknown) => e,
     );
     expect(text).toBe("one ");
-    expect(failed || text === "one ").toBe(true);
+    // The caller is told the stream broke (an error event), instead of a short answer that looks complete...
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect((failure as Error).message).toMatch(/stream broke off/);
+    // ...and nothing was retried: the second provider was never asked.
     expect(fakeB.chatRequests()).toHaveLength(0);
   });
 
