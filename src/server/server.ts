@@ -4,6 +4,7 @@
  */
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
+import type { AppEnv } from "./app.js";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { TriageError } from "../common/errors.js";
@@ -43,7 +44,7 @@ export interface CreateServerOptions {
 }
 
 export interface TriageServer {
-  readonly app: Hono;
+  readonly app: Hono<AppEnv>;
   readonly proxy: Proxy;
   readonly router: Router;
   readonly metrics: ServerMetrics;
