@@ -30,6 +30,8 @@ export interface AppDeps {
 /** The caller's role once bearer auth has run (unset when auth is off). */
 export type AppEnv = { Variables: { role?: Role } };
 
+const UNREAD_BODY_STATUSES = new Set([401, 403, 413, 415]);
+
 const KNOWN_ROUTES = new Set(["/v1/route", "/v1/chat/completions", "/v1/stats", "/healthz", "/metrics", "/admin/reload"]);
 
 export function buildApp(deps: AppDeps): Hono<AppEnv> {
@@ -39,7 +41,9 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   app.use("*", async (c, next) => {
     const started = performance.now();
     await next();
-    if (deps.draining()) c.header("connection", "close");
+    // A request refused before its body was read (auth, size, type) leaves the rest of that body on the
+    // connection; the node server then drops it, so tell the client not to reuse it for the next request.
+    if (deps.draining() || UNREAD_BODY_STATUSES.has(c.res.status)) c.header("connection", "close");
     const route = KNOWN_ROUTES.has(c.req.path) ? c.req.path : "other";
     metrics.requests.inc({ route, status: String(c.res.status) });
     metrics.requestSeconds.observe({ route }, (performance.now() - started) / 1000);

@@ -117,6 +117,21 @@ describe("content type", () => {
   });
 });
 
+describe("connections", () => {
+  it("a body refused before it is read (413, 415) does not break the caller's next requests on its kept-alive connection", async () => {
+    const { url, client } = await serve();
+    const big = "x".repeat(1_200_000); // over the 1 MB limit, and more than the socket buffers
+    const c = client();
+    const tooLarge = await c.chat.completions.create({ model: "auto", messages: [{ role: "user", content: big }] }).catch((e: unknown) => e);
+    expect((tooLarge as InstanceType<typeof OpenAI.APIError>).status).toBe(413);
+    for (let i = 0; i < 3; i++) expect((await c.chat.completions.create({ model: "auto", messages: hello })).choices[0].message.content).toBe("ok");
+    const plain = await fetch(`${url}/v1/route`, { method: "POST", body: JSON.stringify({ text: big.slice(0, 900_000) }), headers: { "content-type": "text/plain" } });
+    expect(plain.status).toBe(415);
+    expect(plain.headers.get("connection")).toBe("close");
+    for (let i = 0; i < 3; i++) expect((await c.chat.completions.create({ model: "auto", messages: hello })).choices[0].message.content).toBe("ok");
+  });
+});
+
 describe("error messages", () => {
   it('say a wrong type is a wrong type ("text": 42), not a missing parameter', async () => {
     const { url, client } = await serve();
