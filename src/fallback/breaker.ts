@@ -37,6 +37,11 @@ export class CircuitBreaker {
     this.trialInFlight = false;
   }
 
+  /** A call ended with no verdict on the endpoint (the caller left): frees a half-open trial slot, counts nothing. */
+  release(): void {
+    this.trialInFlight = false;
+  }
+
   onFailure(): void {
     this.consecutiveFailures++;
     if (this.trialInFlight || this.consecutiveFailures >= this.failureThreshold) {

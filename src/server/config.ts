@@ -39,6 +39,12 @@ export const tierOverrideSchema = z
   })
   .strict();
 
+/** RFC 6750's token characters: anything else could never be presented in an Authorization header. */
+const bearerToken = z
+  .string()
+  .min(8)
+  .regex(/^[A-Za-z0-9._~+/-]+=*$/, "a bearer token may use only letters, digits and . _ ~ + / - (then = padding)");
+
 export const DEFAULT_UNCERTAIN_PHRASES = [
   "i'm not sure",
   "i am not sure",
@@ -112,12 +118,19 @@ export const serverConfigSchema = z
       .strict()
       .default({ maxAttempts: 3, budgetRatio: 0.5, budgetBurst: 20 }),
     auth: z
-      .object({ tokens: z.array(z.string().min(8)).default([]) })
+      .object({
+        /** Data-plane keys: /v1/route, /v1/chat/completions and /metrics. */
+        tokens: z.array(bearerToken).default([]),
+        /** Admin keys: /admin/* and /v1/stats, and everything a data-plane key may call. */
+        adminTokens: z.array(bearerToken).default([]),
+      })
       .strict()
-      .default({ tokens: [] }),
+      .default({ tokens: [], adminTokens: [] }),
     bodyLimitBytes: z.number().int().positive().default(1_000_000),
     /** Whole-request deadline for non-streaming calls (escalations included); streams are bounded until their first byte. */
     requestTimeoutMs: z.number().int().positive().default(120_000),
+    /** A started stream whose provider sends nothing for this long is ended with an error event. */
+    streamIdleTimeoutMs: z.number().int().positive().default(30_000),
     /** How long shutdown waits for in-flight requests (streams included) before cutting them. */
     drainTimeoutMs: z.number().int().positive().default(30_000),
     cors: z
@@ -162,17 +175,15 @@ export function parseServerConfig(input: unknown, where = "server config"): Serv
 }
 
 /**
- * File (optional) + environment. TRIAGE_API_KEYS (comma-separated) adds bearer tokens;
+ * File (optional) + environment. TRIAGE_API_KEYS (comma-separated) adds data-plane bearer tokens,
+ * TRIAGE_ADMIN_KEYS admin ones;
  * TRIAGE_PROVIDER_BASE_URL (+ TRIAGE_PROVIDER_API_KEY) adds a provider named "default" when the file names none.
  */
 export function loadServerConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const base = path ? loadStructuredFile(path, serverConfigSchema) : parseServerConfig({});
   const config = parseServerConfig(base, path ?? "server config");
-  const keys = (env.TRIAGE_API_KEYS ?? "")
-    .split(",")
-    .map((k) => k.trim())
-    .filter((k) => k !== "");
-  config.auth.tokens = [...config.auth.tokens, ...keys];
+  config.auth.tokens = [...config.auth.tokens, ...envKeys(env, "TRIAGE_API_KEYS")];
+  config.auth.adminTokens = [...config.auth.adminTokens, ...envKeys(env, "TRIAGE_ADMIN_KEYS")];
   const baseURL = env.TRIAGE_PROVIDER_BASE_URL;
   if (baseURL && config.providers.length === 0) {
     config.providers = parseServerConfig(
@@ -181,6 +192,19 @@ export function loadServerConfig(path: string | undefined, env: NodeJS.ProcessEn
     ).providers;
   }
   return config;
+}
+
+/** A comma-separated key list from the environment, each checked like a config token (the error never shows the key). */
+function envKeys(env: NodeJS.ProcessEnv, name: string): string[] {
+  const keys = (env[name] ?? "")
+    .split(",")
+    .map((k) => k.trim())
+    .filter((k) => k !== "");
+  keys.forEach((k, i) => {
+    const parsed = bearerToken.safeParse(k);
+    if (!parsed.success) throw new TriageError(`${name}: key ${i + 1} of ${keys.length}: ${parsed.error.issues[0].message}`);
+  });
+  return keys;
 }
 
 /** Reads each provider's key from the config or its environment variable; a missing variable is a startup error. */

@@ -1,11 +1,16 @@
 /**
  * One chat request to an ordered list of providers: failover on timeouts, 408/409/429/5xx, connection
  * errors and unusable answers; other 4xx go back to the caller (the request itself is wrong). A stream
- * is committed to its provider once its first byte arrives: nothing is retried after that, because
- * the caller may already have shown part of the answer.
+ * is committed to its provider once its first event has been checked (sse-start.ts): nothing is retried
+ * after that, because the caller may already have shown part of the answer.
+ *
+ * Only a provider's own answer, or its absence (timeout, refused connection), moves its circuit breaker
+ * and the retry budget. A body that cannot be serialised fails before any provider is tried, as the
+ * caller's 400; a caller who leaves releases a half-open breaker's trial without judging the provider.
  */
 import { ApiError, toErrorStatus } from "./errors.js";
 import type { Provider, ProviderPool } from "./providers.js";
+import { checkStreamStart } from "./sse-start.js";
 
 export type AttemptOutcome = "ok" | "timeout" | "connection" | "status" | "invalid" | "circuit-open" | "budget" | "cancelled";
 
@@ -13,8 +18,10 @@ export interface AttemptRecord {
   provider: string;
   outcome: AttemptOutcome;
   status?: number;
-  /** Scrubbed of provider keys. */
+  /** For the caller: scrubbed of provider keys and addresses. */
   message?: string;
+  /** For the server log only: may name the upstream address (never a key). */
+  detail?: string;
   ms: number;
 }
 
@@ -34,12 +41,19 @@ export type ForwardResult =
 
 type CallResult =
   | { ok: true; json?: Record<string, unknown>; stream?: ReadableStream<Uint8Array> }
-  | { ok: false; outcome: Exclude<AttemptOutcome, "ok" | "circuit-open" | "budget">; retryable: boolean; status?: number; message: string };
+  | { ok: false; outcome: Exclude<AttemptOutcome, "ok" | "circuit-open" | "budget">; retryable: boolean; status?: number; message: string; detail?: string };
 
 const RETRYABLE_STATUS = new Set([408, 409, 429]);
 
 export async function forward(pool: ProviderPool, providerNames: readonly string[], body: Record<string, unknown>, options: ForwardOptions): Promise<ForwardResult> {
   const attempts: AttemptRecord[] = [];
+  let payload: string;
+  try {
+    payload = JSON.stringify(body);
+  } catch (err) {
+    // Nothing left for a provider: the caller's body is what is wrong (nesting too deep, a cycle, a BigInt).
+    return { kind: "error", error: new ApiError(400, `the request cannot be sent upstream: ${(err as Error).message}`, "invalid_request_error", null, "unserialisable_request"), attempts };
+  }
   let calls = 0;
   let last: CallResult | undefined;
   outer: for (const name of providerNames) {
@@ -57,7 +71,7 @@ export async function forward(pool: ProviderPool, providerNames: readonly string
       }
       calls++;
       const started = performance.now();
-      const result = await callOnce(pool, provider, body, options);
+      const result = await callOnce(pool, provider, payload, options);
       const ms = performance.now() - started;
       if (result.ok) {
         provider.circuit.onSuccess();
@@ -65,12 +79,11 @@ export async function forward(pool: ProviderPool, providerNames: readonly string
         if (result.stream) return { kind: "stream", provider: name, body: result.stream, attempts };
         return { kind: "json", provider: name, body: result.json!, attempts };
       }
-      attempts.push({ provider: name, outcome: result.outcome, status: result.status, message: result.message, ms });
+      attempts.push({ provider: name, outcome: result.outcome, status: result.status, message: result.message, detail: result.detail, ms });
       last = result;
       if (result.outcome === "cancelled") {
-        // Not the provider's fault, but a half-open trial slot must be released; count it as a failure
-        // (conservative: the breaker re-opens for one cooldown at worst).
-        provider.circuit.onFailure();
+        // Not the provider's doing: free a half-open trial slot without counting a success or a failure.
+        provider.circuit.release();
         return { kind: "error", error: new ApiError(408, "request cancelled or timed out before a provider answered", "invalid_request_error", null, "request_timeout"), attempts };
       }
       if (!result.retryable) {
@@ -92,7 +105,7 @@ function exhausted(attempts: AttemptRecord[], last: CallResult | undefined): Api
   return new ApiError(502, `providers failed (${tried}): ${last.message}`, "server_error", null, "upstream_error");
 }
 
-async function callOnce(pool: ProviderPool, provider: Provider, body: Record<string, unknown>, options: ForwardOptions): Promise<CallResult> {
+async function callOnce(pool: ProviderPool, provider: Provider, payload: string, options: ForwardOptions): Promise<CallResult> {
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), provider.timeoutMs);
   const signal = options.signal ? AbortSignal.any([timeout.signal, options.signal]) : timeout.signal;
@@ -100,7 +113,7 @@ async function callOnce(pool: ProviderPool, provider: Provider, body: Record<str
     const res = await fetch(`${provider.baseURL.replace(/\/+$/, "")}/chat/completions`, {
       method: "POST",
       headers: { ...provider.headers, "content-type": "application/json", authorization: `Bearer ${provider.apiKey}` },
-      body: JSON.stringify(body),
+      body: payload,
       signal,
     });
     if (!res.ok) {
@@ -111,7 +124,7 @@ async function callOnce(pool: ProviderPool, provider: Provider, body: Record<str
           : `provider "${provider.name}" answered ${res.status}: ${pool.scrub(errorMessage(text))}`;
       // A provider rejecting our key is our configuration problem: fail over rather than blame the caller.
       const retryable = RETRYABLE_STATUS.has(res.status) || res.status >= 500 || res.status === 401 || res.status === 403;
-      return { ok: false, outcome: "status", retryable, status: res.status, message };
+      return { ok: false, outcome: "status", retryable, status: res.status, message, detail: pool.scrubKeys(`${provider.baseURL} answered ${res.status}: ${text.slice(0, 300)}`) };
     }
     if (!options.stream) {
       const text = await res.text();
@@ -119,36 +132,25 @@ async function callOnce(pool: ProviderPool, provider: Provider, body: Record<str
       if (!json || !Array.isArray(json.choices)) return { ok: false, outcome: "invalid", retryable: true, message: `provider "${provider.name}" sent a body that is not a chat completion` };
       return { ok: true, json };
     }
-    if (!res.body) return { ok: false, outcome: "invalid", retryable: true, message: `provider "${provider.name}" sent no stream body` };
-    const reader = res.body.getReader();
-    const first = await reader.read();
-    if (first.done) return { ok: false, outcome: "invalid", retryable: true, message: `provider "${provider.name}" closed the stream before any data` };
-    return { ok: true, stream: resumeStream(first.value, reader) };
+    const start = await checkStreamStart(res.headers.get("content-type"), res.body);
+    if (!start.ok) return { ok: false, outcome: "invalid", retryable: true, message: `provider "${provider.name}" ${start.problem}` };
+    return { ok: true, stream: start.stream };
   } catch (err) {
     if (options.signal?.aborted) return { ok: false, outcome: "cancelled", retryable: false, message: "cancelled" };
     if (timeout.signal.aborted) return { ok: false, outcome: "timeout", retryable: true, message: `provider "${provider.name}" timed out after ${provider.timeoutMs} ms` };
-    return { ok: false, outcome: "connection", retryable: true, message: `provider "${provider.name}": ${pool.scrub(innermost(err))}` };
+    const { code, message } = innermost(err);
+    return {
+      ok: false,
+      outcome: "connection",
+      retryable: true,
+      // The socket error names the upstream host:port: the caller gets its code, the server log the rest.
+      message: `provider "${provider.name}": connection failed (${code ?? pool.scrub(message)})`,
+      detail: pool.scrubKeys(`${provider.baseURL}: ${code ?? "error"}: ${message}`),
+    };
   } finally {
-    // Streams: the deadline covers the wait for the first byte only.
+    // Streams: the deadline covers the wait for the first event only; sse.ts times out idle streams after that.
     clearTimeout(timer);
   }
-}
-
-/** The first chunk already read, then the rest of the upstream body; cancelling it cancels upstream. */
-function resumeStream(first: Uint8Array, reader: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(first);
-    },
-    async pull(controller) {
-      const next = await reader.read();
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
 }
 
 function parseObject(text: string): Record<string, unknown> | undefined {
@@ -160,14 +162,16 @@ function parseObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
+/** The provider's own error message when it sent an OpenAI-style error; anything else (an HTML page...) is only described. */
 function errorMessage(text: string): string {
   const msg = (parseObject(text)?.error as { message?: unknown } | undefined)?.message;
-  return typeof msg === "string" ? msg.slice(0, 500) : text.slice(0, 200) || "(empty body)";
+  if (typeof msg === "string") return msg.slice(0, 500);
+  return text.trim() === "" ? "(empty body)" : `(a ${text.length}-character body that is not an OpenAI-style error)`;
 }
 
 /** fetch wraps the socket error ("fetch failed"); the cause says ECONNREFUSED etc. */
-function innermost(err: unknown): string {
+function innermost(err: unknown): { code?: string; message: string } {
   let e: unknown = err;
   while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? `${(e as NodeJS.ErrnoException).code ?? e.name}: ${e.message}` : String(e);
+  return e instanceof Error ? { code: (e as NodeJS.ErrnoException).code, message: e.message } : { message: String(e) };
 }

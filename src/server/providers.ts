@@ -60,10 +60,23 @@ export class ProviderPool {
     return Object.fromEntries([...this.byName].map(([n, p]) => [n, p.circuit.state]));
   }
 
-  /** Replaces any occurrence of a provider key in text that may reach a client or a log. */
-  scrub(text: string): string {
+  /** Replaces any occurrence of a provider key in text that may reach the server log. */
+  scrubKeys(text: string): string {
     let out = text;
     for (const p of this.byName.values()) if (p.apiKey.length >= 4) out = out.split(p.apiKey).join("[redacted]");
     return out;
   }
+
+  /** For text that may reach a client: no provider key, and no upstream address (a URL, host:port or IP). */
+  scrub(text: string): string {
+    let out = this.scrubKeys(text);
+    for (const p of this.byName.values()) {
+      const url = new URL(p.baseURL);
+      for (const s of [p.baseURL, url.origin, url.host]) if (s !== "") out = out.split(s).join("[upstream]");
+    }
+    return out.replace(ADDRESS, "[upstream]");
+  }
 }
+
+/** URLs, IPv4 and bracketed IPv6 addresses (with or without a port), and dotted or localhost host:port. */
+const ADDRESS = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b|\[[0-9a-f:.]+\](?::\d{1,5})?|\b(?:localhost|(?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*):\d{1,5}\b/gi;

@@ -71,6 +71,8 @@ export class Proxy {
   readonly stats: ServerStats;
   private readonly onError: (error: Error) => void;
   private readonly batcher: ClassifyBatcher;
+  /** Streams still open, each with a way to end it and its accounting (the outcome row) to wait for. */
+  private readonly openStreams = new Set<{ end: (message: string) => void; accounted: Promise<unknown> }>();
 
   constructor(private readonly options: ProxyOptions) {
     this.onError = options.onError ?? ((e) => process.emitWarning(e.message, "TriageServer"));
@@ -80,6 +82,16 @@ export class Proxy {
 
   get router(): Router {
     return this.options.router;
+  }
+
+  /** Ends every open stream with an error event (server shutdown); each still records its outcome. */
+  endStreams(message: string): void {
+    for (const s of this.openStreams) s.end(message);
+  }
+
+  /** Resolves once every stream that has ended has recorded its outcome (the log can then be closed). */
+  async streamsSettled(): Promise<void> {
+    await Promise.all([...this.openStreams].map((s) => s.accounted));
   }
 
   /** Classification only. */
@@ -130,6 +142,7 @@ export class Proxy {
           // The escalation itself failed: the earlier (gate-failing) answer beats an error.
           if (kept) return this.finishJson(kept, calls, started, context.tags, decision);
           this.recordRequest(tier.name, started, escalations, attempts, decision, calls);
+          this.logFailure(requestId, result.error, attempts);
           throw result.error;
         }
         meta.provider = result.provider;
@@ -221,7 +234,10 @@ export class Proxy {
     const body = upstreamBody(req, tier, "off");
     const result = await this.forwardTier(tier, body, req.stream === true, deadline.signal);
     const meta: AnswerMeta = { requestId, tier: "passthrough", model: req.model, escalations: [], attempts: result.attempts };
-    if (result.kind === "error") throw result.error;
+    if (result.kind === "error") {
+      this.logFailure(requestId, result.error, result.attempts);
+      throw result.error;
+    }
     meta.provider = result.provider;
     if (result.kind === "stream") {
       deadline.clear();
@@ -244,19 +260,26 @@ export class Proxy {
     started: number,
     decision: Decision | undefined,
   ): ProxyResult {
-    const { body, ended } = passThroughSse(upstream, { dropUsageChunk: !callerWantsUsage(req) });
+    const { body, ended, end } = passThroughSse(upstream, { dropUsageChunk: !callerWantsUsage(req), idleTimeoutMs: this.options.config.streamIdleTimeoutMs });
+    const entry = { end, accounted: Promise.resolve() as Promise<unknown> };
     const accounted = ended.then((end) => {
       try {
+        // Every routed stream leaves its outcome row, however it ended; the note says how when not "done".
+        const note = end.outcome === "done" ? undefined : `stream ${end.outcome}${end.error ? `: ${this.options.providers.scrubKeys(end.error)}` : ""}`;
         const call = decision
-          ? this.recordCall(meta.requestId, tier, meta.provider ?? "", end.usage, tags, end.outcome === "done" ? undefined : `stream ${end.outcome}`)
+          ? this.recordCall(meta.requestId, tier, meta.provider ?? "", end.usage, tags, note)
           : { tier: tier.name, model: tier.model, tags, ...end.usage, costUsd: callCost(end.usage, undefined) };
         if (!decision) this.stats.recordCall(call);
         this.recordRequest(tier.name, started, meta.escalations, meta.attempts, decision, [call]);
       } catch (err) {
         this.onError(err as Error);
+      } finally {
+        this.openStreams.delete(entry);
       }
       return end;
     });
+    entry.accounted = accounted;
+    this.openStreams.add(entry);
     return { kind: "stream", body, meta, ended: accounted };
   }
 
@@ -293,6 +316,13 @@ export class Proxy {
       },
       calls,
     );
+  }
+
+  /** A request the caller gets an upstream error for: the details the caller does not see (addresses) go to the server log. */
+  private logFailure(requestId: string, error: ApiError, attempts: readonly AttemptRecord[]): void {
+    const details = attempts.filter((a) => a.detail !== undefined).map((a) => `${a.provider}: ${a.detail}`);
+    if (error.status < 500 || details.length === 0) return;
+    this.onError(new Error(`request ${requestId} failed with ${error.status} (${error.message}); ${details.join("; ")}`));
   }
 
   private feedback(requestId: string, input: FeedbackInput): void {

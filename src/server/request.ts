@@ -41,25 +41,81 @@ export const routeRequestSchema = z
 
 export type RouteRequest = z.infer<typeof routeRequestSchema>;
 
-/** Parses with a schema, turning the first issue into a 400 naming the field (OpenAI's `param`). */
+/** Parses with a schema, turning the first issue into a 400 naming the field (OpenAI's `param`) and the real problem. */
 export function validate<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const param = issue.path.length ? issue.path.map(String).join(".") : null;
-  const where = param ? `${param}: ` : "";
-  const message = issue.code === "invalid_type" && issue.input === undefined ? `missing required parameter` : issue.message;
-  throw new ApiError(400, `${where}${message}`, "invalid_request_error", param, issue.code === "invalid_type" && issue.input === undefined ? "missing_required_parameter" : "invalid_value");
+  const value = valueAt(body, issue.path);
+  if (param !== null && value === undefined && (issue.code === "invalid_type" || issue.code === "invalid_union"))
+    throw new ApiError(400, `missing required parameter "${param}"`, "invalid_request_error", param, "missing_required_parameter");
+  const expected = expectedTypes(issue);
+  if (expected.length > 0) {
+    const what = param === null ? "the request body" : `"${param}"`;
+    throw new ApiError(400, `${what} must be ${listOr(expected.map(withArticle))}, got ${typeName(value)}`, "invalid_request_error", param, "invalid_type");
+  }
+  throw new ApiError(400, `${param !== null ? `${param}: ` : ""}${issue.message}`, "invalid_request_error", param, "invalid_value");
 }
 
-/** Parses a JSON body text; a syntax error is the caller's 400, not a 500. */
-export function parseJsonBody(text: string): unknown {
+/** The types an invalid_type issue (or a union whose every branch failed on the value's own type) expected. */
+function expectedTypes(issue: z.core.$ZodIssue): string[] {
+  if (issue.code === "invalid_type") return [issue.expected === "int" ? "integer" : issue.expected];
+  if (issue.code !== "invalid_union") return [];
+  const firsts = issue.errors.map((branch) => branch[0]);
+  if (firsts.length === 0 || !firsts.every((i) => i?.code === "invalid_type" && i.path.length === 0)) return [];
+  return [...new Set(firsts.flatMap((i) => expectedTypes(i!)))];
+}
+
+function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
+  let v = body;
+  for (const key of path) {
+    if (typeof v !== "object" || v === null) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  if (typeof v === "number" && !Number.isInteger(v)) return "a fractional number";
+  return typeof v;
+}
+
+const withArticle = (t: string) => (t === "null" ? "null" : `${/^[aeiou]/.test(t) ? "an" : "a"} ${t}`);
+const listOr = (items: string[]) => (items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`);
+
+/** Deeper nesting than any chat request needs; bounded so no later step (serialising upstream) can overflow the stack. */
+export const MAX_JSON_DEPTH = 400;
+
+/** Parses a JSON body text; a syntax error or excessive nesting is the caller's 400, not a 500. */
+export function parseJsonBody(text: string, maxDepth = MAX_JSON_DEPTH): unknown {
   if (text.trim() === "") throw new ApiError(400, "request body is empty; expected a JSON object", "invalid_request_error", null, "invalid_json");
+  if (nestingExceeds(text, maxDepth))
+    throw new ApiError(400, `request body nests arrays/objects more than ${maxDepth} levels deep (the limit is ${maxDepth})`, "invalid_request_error", null, "json_too_deep");
   try {
     return JSON.parse(text);
   } catch (err) {
     throw new ApiError(400, `request body is not valid JSON: ${(err as Error).message}`, "invalid_request_error", null, "invalid_json");
   }
+}
+
+/** True when JSON text opens more than `limit` arrays/objects at once (brackets inside strings do not count). One pass, no parse. */
+export function nestingExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
 }
 
 export function messageText(message: ChatMessage): string {

@@ -4,6 +4,7 @@
  */
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
+import type { AppEnv } from "./app.js";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { TriageError } from "../common/errors.js";
@@ -18,6 +19,9 @@ import { ServerMetrics } from "./metrics.js";
 import { ProviderPool, RetryBudget } from "./providers.js";
 import { Proxy } from "./proxy.js";
 import { ModelReloader } from "./reload.js";
+
+/** After the drain deadline, how long ended streams get to send their error event before connections are cut. */
+const STREAM_END_GRACE_MS = 1000;
 
 export interface CreateServerOptions {
   /** A model directory (or registry directory), or a Router already loaded (it is not closed by close()). */
@@ -40,7 +44,7 @@ export interface CreateServerOptions {
 }
 
 export interface TriageServer {
-  readonly app: Hono;
+  readonly app: Hono<AppEnv>;
   readonly proxy: Proxy;
   readonly router: Router;
   readonly metrics: ServerMetrics;
@@ -125,13 +129,24 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
         const closed = new Promise<void>((resolve) => s.close(() => resolve()));
         const deadline = Date.now() + config.drainTimeoutMs;
         // Keep-alive connections that go idle after their response are closed as they do.
-        while (inflight > 0 && Date.now() < deadline) {
-          s.closeIdleConnections();
-          await new Promise((r) => setTimeout(r, 20));
+        const settle = async (until: number) => {
+          while (inflight > 0 && Date.now() < until) {
+            s.closeIdleConnections();
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        };
+        await settle(deadline);
+        if (inflight > 0) {
+          // Streams still running at the deadline end with an error event rather than a cut connection.
+          proxy.endStreams("the server is shutting down; the stream was ended");
+          await settle(Date.now() + STREAM_END_GRACE_MS);
         }
         s.closeAllConnections();
         await closed;
       }
+      // Library use without start(), or a stream the connection close did not end: end it, then wait for every outcome row.
+      proxy.endStreams("the server is shutting down; the stream was ended");
+      await proxy.streamsSettled();
       await reloader.idle();
       try {
         if (log) {

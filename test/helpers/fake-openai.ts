@@ -10,7 +10,7 @@
  *   await fake.close();
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
 
 export interface FakeUsage {
   prompt_tokens: number;
@@ -30,6 +30,8 @@ export type FakeReply =
       chunkDelayMs?: number;
       /** Destroy the connection after this many content chunks (a provider dying mid-stream). */
       cutAfterChunks?: number;
+      /** Stop sending after this many content chunks and keep the connection open (a provider hanging mid-stream). */
+      stallAfterChunks?: number;
       finishReason?: string;
     }
   /** An OpenAI-shaped error body with this status (429, 500, 400...). */
@@ -37,7 +39,9 @@ export type FakeReply =
   /** Any body, verbatim (non-JSON junk, truncated JSON, HTML...). */
   | { type: "raw"; body: string; status?: number; contentType?: string; delayMs?: number }
   /** Read the request and never answer; the connection stays open until the client gives up or close(). */
-  | { type: "hang" };
+  | { type: "hang" }
+  /** Read the request, then drop the connection without a response (a provider crashing). */
+  | { type: "reset" };
 
 export interface RecordedRequest {
   method: string;
@@ -133,6 +137,18 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   };
 }
 
+/** A loopback port nothing listens on (bound, then released), for a provider that refuses connections. */
+export async function refusedPort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
@@ -196,6 +212,9 @@ async function respond(res: ServerResponse, request: RecordedRequest, reply: Fak
   switch (reply.type) {
     case "hang":
       return; // the connection stays open; close() or the client ends it
+    case "reset":
+      res.socket?.destroy();
+      return;
     case "error":
       if (await wait(reply.delayMs, res)) sendError(res, reply.status, reply.message ?? `fake ${reply.status}`, reply.headers);
       return;
@@ -263,6 +282,7 @@ async function streamChunks(
       res.destroy();
       return;
     }
+    if (reply.stallAfterChunks !== undefined && i >= reply.stallAfterChunks) return; // open, silent: close() or the client ends it
     if (i > 0 && !(await wait(reply.chunkDelayMs, res))) return;
     send(chunk({ content: reply.chunks[i] }, null));
   }

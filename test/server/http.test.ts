@@ -7,7 +7,7 @@ import type { Router } from "../../src/router/router.js";
 import { DecisionLog } from "../../src/store/index.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
 import { tempDir, trainTiers } from "../helpers/tiers.js";
-import { loadRouter, startServer, type Running } from "./setup.js";
+import { loadRouter, startServer, takeServerErrors, type Running } from "./setup.js";
 
 let modelDir: string;
 let router: Router;
@@ -148,7 +148,11 @@ describe("hot reload", () => {
       writeFileSync(manifestPath, "{ truncated");
       const failed = await post(`${url}/admin/reload`, "");
       expect(failed.status).toBe(500);
-      expect(((await failed.json()) as { error: { code: string }; version: string }).version).toBe("v3-watched");
+      const failedText = await failed.text();
+      expect((JSON.parse(failedText) as { error: { code: string }; version: string }).version).toBe("v3-watched");
+      // Which file failed is for the server log, not for the caller.
+      expect(failedText).not.toContain(dir);
+      expect(failedText).not.toContain("manifest.json");
       const n = statuses.length;
       await waitFor(() => statuses.length >= n + 5);
     } finally {
@@ -157,6 +161,10 @@ describe("hot reload", () => {
       await Promise.all(traffic);
     }
     writeFileSync(manifestPath, original);
+    const logged = takeServerErrors();
+    expect(logged.length).toBeGreaterThan(0);
+    for (const e of logged) expect(e.message).toMatch(/^model reload \((admin|watch)\) failed, still serving v3-watched: /);
+    expect(logged.some((e) => e.message.includes(manifestPath))).toBe(true);
     expect(statuses.every((s) => s === 200)).toBe(true);
     expect(own.version).toBe("v3-watched");
     await own.close();

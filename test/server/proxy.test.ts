@@ -7,9 +7,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import OpenAI from "openai";
 import type { Router } from "../../src/router/router.js";
 import { DecisionLog } from "../../src/store/index.js";
-import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
+import { refusedPort, startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
 import { tempDir, trainTiers } from "../helpers/tiers.js";
-import { TIER_MODELS, loadRouter, queriesPerTier, startServer, type Running } from "./setup.js";
+import { TIER_MODELS, loadRouter, postJson, queriesPerTier, startServer, takeServerErrors, type Running } from "./setup.js";
 
 let router: Router;
 let queries: Map<string, string>;
@@ -96,7 +96,7 @@ describe("routing to each tier", () => {
   it("POST /v1/route answers the decision with the tier's model, for text or messages", async () => {
     const { url } = await serve();
     for (const [tier, text] of queries) {
-      const res = await fetch(`${url}/v1/route`, { method: "POST", body: JSON.stringify({ messages: [{ role: "assistant", content: "earlier" }, ...userMessage(text)] }) });
+      const res = await postJson(`${url}/v1/route`, JSON.stringify({ messages: [{ role: "assistant", content: "earlier" }, ...userMessage(text)] }));
       const body = (await res.json()) as { label: string; model: string; requestId: string; modelVersion: string };
       expect(res.status).toBe(200);
       expect(body.label).toBe(tier);
@@ -209,10 +209,11 @@ describe("provider failover", () => {
   });
 
   it("a refused connection fails over; a wrong key is never shown to the caller", async () => {
+    const dead = await refusedPort();
     const { client } = await serve({
       config: {
         providers: [
-          { name: "dead", baseURL: "http://127.0.0.1:9/v1", apiKey: "sk-dead-secret", timeoutMs: 1000 },
+          { name: "dead", baseURL: `http://127.0.0.1:${dead}/v1`, apiKey: "sk-dead-secret", timeoutMs: 1000 },
           { name: "wrongkey", baseURL: fakeA.baseURL, apiKey: "sk-wrong-secret-key", timeoutMs: 1000 },
         ],
         reload: { watch: false, intervalMs: 1000 },
@@ -225,6 +226,11 @@ describe("provider failover", () => {
     expect(err.status).toBe(502);
     expect(err.message).toMatch(/dead: connection.*wrongkey: status 401/);
     expect(JSON.stringify(err.error)).not.toMatch(/sk-/);
+    // The details go to the server log: the refused address, but no key there either.
+    const [logged] = takeServerErrors();
+    expect(logged.message).toContain(`127.0.0.1:${dead}`);
+    expect(logged.message).toMatch(/ECONNREFUSED/);
+    expect(logged.message).not.toMatch(/sk-/);
   });
 
   it("never retries after the first streamed byte", async () => {
@@ -232,14 +238,17 @@ describe("provider failover", () => {
     fakeA.setHandler(() => ({ type: "stream", chunks: ["one ", "two ", "three"], cutAfterChunks: 1 }));
     const stream = await client().chat.completions.create({ model: "auto", messages: userMessage(queries.get("MEDIUM")!), stream: true });
     let text = "";
-    const failed = await (async () => {
+    const failure = await (async () => {
       for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
     })().then(
-      () => false,
-      () => true,
+      () => undefined,
+      (e: unknown) => e,
     );
     expect(text).toBe("one ");
-    expect(failed || text === "one ").toBe(true);
+    // The caller is told the stream broke (an error event), instead of a short answer that looks complete...
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect((failure as Error).message).toMatch(/stream broke off/);
+    // ...and nothing was retried: the second provider was never asked.
     expect(fakeB.chatRequests()).toHaveLength(0);
   });
 
@@ -268,7 +277,7 @@ describe("no providers, stats and metrics", () => {
     expect(err.status).toBe(503);
     expect(err.code).toBe("no_providers");
     expect(err.message).toMatch(/no upstream providers are configured/);
-    expect((await fetch(`${r.url}/v1/route`, { method: "POST", body: '{"text":"hello"}' })).status).toBe(200);
+    expect((await postJson(`${r.url}/v1/route`, '{"text":"hello"}')).status).toBe(200);
     expect((await fetch(`${r.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${r.url}/metrics`)).status).toBe(200);
   });

@@ -1,5 +1,6 @@
 /** Shared setup for the server tests: one trained tiers model, fake providers, servers on 127.0.0.1. */
 import OpenAI from "openai";
+import { afterAll, afterEach } from "vitest";
 import { Router } from "../../src/router/router.js";
 import { createServer, type CreateServerOptions, type TriageServer } from "../../src/server/index.js";
 import { tierExamples, useEncoder } from "../helpers/tiers.js";
@@ -11,8 +12,25 @@ export interface Running {
   close: () => Promise<void>;
 }
 
+/**
+ * What the servers reported to their onError (the server log) since the last check. A test that expects
+ * some takes them with takeServerErrors(); any left over fail the test (after each test and at the end).
+ */
+const serverErrors: Error[] = [];
+
+export function takeServerErrors(): Error[] {
+  return serverErrors.splice(0);
+}
+
+function failOnUnexpected(): void {
+  const left = takeServerErrors();
+  if (left.length > 0) throw new Error(`unexpected server errors:\n${left.map((e) => `  ${e.name}: ${e.message}`).join("\n")}`);
+}
+afterEach(failOnUnexpected);
+afterAll(failOnUnexpected);
+
 export async function startServer(options: CreateServerOptions): Promise<Running> {
-  const server = await createServer({ onError: () => {}, ...options });
+  const server = await createServer({ onError: (e) => void serverErrors.push(e), ...options });
   const { url } = await server.start(0, "127.0.0.1");
   return {
     server,
@@ -37,5 +55,9 @@ export async function queriesPerTier(router: Router): Promise<Map<string, string
 export async function loadRouter(dir: string): Promise<Router> {
   return Router.load(dir, { encoder: await useEncoder() });
 }
+
+/** POST with a JSON body, as API clients send it. */
+export const postJson = (url: string, body: string, headers: Record<string, string> = {}) =>
+  fetch(url, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
 
 export const TIER_MODELS: Record<string, string> = { SIMPLE: "gpt-4o-mini", MEDIUM: "gpt-4o", COMPLEX: "claude-3-5-sonnet-latest", FRONTIER: "o1" };

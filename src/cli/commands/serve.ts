@@ -16,7 +16,8 @@ export function registerServe(program: Command): void {
     .command("serve")
     .description(
       "serve /v1/route, an OpenAI-compatible /v1/chat/completions proxy, /v1/stats, /healthz, /metrics and /admin/reload; " +
-        "auth is on when TRIAGE_API_KEYS (comma-separated) is set; prints one JSON line with the address once listening",
+        "auth is on when TRIAGE_API_KEYS (data-plane keys, comma-separated) or TRIAGE_ADMIN_KEYS (admin keys: /admin/*, /v1/stats) is set; " +
+        "prints one JSON line with the address once listening",
     )
     .requiredOption("--model <dir>", "model artifact (or registry) directory")
     .option("--port <n>", "port (0: any free port)", port, 8787)
@@ -29,7 +30,7 @@ export function registerServe(program: Command): void {
       const server = await createServer({ model: opts.model, config, log: opts.logDb, fallback: LlmClassifier.fromEnv(), fastPathTolerance: opts.fastPathTolerance });
       const { url, port: actual } = await server.start(opts.port, opts.host);
       process.stdout.write(
-        JSON.stringify({ listening: url, port: actual, modelVersion: server.router.version, providers: config.providers.map((p) => p.name), auth: config.auth.tokens.length > 0 }) + "\n",
+        JSON.stringify({ listening: url, port: actual, modelVersion: server.router.version, providers: config.providers.map((p) => p.name), auth: config.auth.tokens.length + config.auth.adminTokens.length > 0 }) + "\n",
       );
       let stopping = false;
       const stop = (signal: string) => {
