@@ -1,16 +1,15 @@
-import { existsSync, readFileSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import * as ort from "onnxruntime-node";
 import { TriageError } from "../common/errors.js";
 import { sha256Files } from "../common/hash.js";
 import { normalize } from "../common/vector.js";
 import { HfTokenizer, type EncodedText } from "./tokenizer-hf.js";
 import type { Encoder } from "./types.js";
-import { DEFAULT_ONNX_MODEL_DIR, FP32_FILE, QUANTIZED_FILE } from "./onnx-files.js";
+import { PULL_HINT, chooseModelFile, onnxEncoderId, readModelConfig } from "./onnx-files.js";
 import { buildFeeds, cpuSessionOptions, embedByLength } from "./onnx-run.js";
 
 export { DEFAULT_ONNX_MODEL_DIR, findOnnxModel } from "./onnx-files.js";
-const PULL_HINT = "; run `triage model pull all-MiniLM-L6-v2` to download it";
 
 export interface OnnxEncoderOptions {
   /** Intra-op threads for ONNX Runtime; unset lets the runtime choose. */
@@ -46,7 +45,7 @@ export class OnnxEncoder implements Encoder {
     const root = resolve(dir);
     if (!existsSync(root)) throw new TriageError(`ONNX model directory not found: ${root}${PULL_HINT}`, "E_MODEL_MISSING");
     const modelPath = chooseModelFile(root, options.quantized);
-    const config = readConfig(root);
+    const config = readModelConfig(root);
     const maxLength = Math.min(options.maxLength ?? 256, config.maxPositions ?? Infinity);
     const tokenizer = HfTokenizer.load(root, maxLength, PULL_HINT);
     const batchSize = options.batchSize ?? 32;
@@ -73,7 +72,7 @@ export class OnnxEncoder implements Encoder {
       throw new TriageError(`cannot tell the embedding size of ${modelPath}: no static output dim and no hidden_size in config.json`, "E_MODEL_INVALID");
     }
     const fingerprint = sha256Files([join(root, "tokenizer.json"), modelPath]);
-    return new OnnxEncoder(session, tokenizer, `onnx:${basename(root)}`, dimensions, fingerprint, modelPath, output.name, batchSize);
+    return new OnnxEncoder(session, tokenizer, onnxEncoderId(root), dimensions, fingerprint, modelPath, output.name, batchSize);
   }
 
   async embed(texts: readonly string[], onProgress?: (done: number) => void): Promise<Float32Array[]> {
@@ -127,20 +126,6 @@ export function meanPoolNormalized(
   return out;
 }
 
-function chooseModelFile(root: string, quantized: boolean | undefined): string {
-  const q = join(root, QUANTIZED_FILE);
-  const f = join(root, FP32_FILE);
-  if (quantized === true || (quantized === undefined && existsSync(q))) {
-    if (existsSync(q)) return q;
-    throw new TriageError(`ONNX model file not found: ${q}${PULL_HINT}`, "E_MODEL_MISSING");
-  }
-  if (existsSync(f)) return f;
-  throw new TriageError(
-    `ONNX model file not found: ${quantized === false ? f : `${q} or ${f}`}${PULL_HINT}${quantized === false ? " --fp32" : ""}`,
-    "E_MODEL_MISSING",
-  );
-}
-
 /** The token-embedding output: `last_hidden_state` / `token_embeddings`, else the first rank-3 output. */
 function tokenEmbeddingOutput(session: ort.InferenceSession, modelPath: string): { name: string; dim?: number } {
   const tensors = session.outputMetadata.filter((m): m is ort.InferenceSession.TensorValueMetadata => m.isTensor);
@@ -155,19 +140,4 @@ function tokenEmbeddingOutput(session: ort.InferenceSession, modelPath: string):
   }
   const last = chosen.shape[2];
   return { name: chosen.name, ...(typeof last === "number" && last > 0 ? { dim: last } : {}) };
-}
-
-/** The few config.json fields we use; the file is optional. */
-function readConfig(root: string): { hiddenSize?: number; maxPositions?: number } {
-  const path = join(root, "config.json");
-  if (!existsSync(path)) return {};
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (err) {
-    throw new TriageError(`cannot read ${path}: ${(err as Error).message}`, "E_MODEL_INVALID");
-  }
-  const cfg = (typeof raw === "object" && raw !== null ? raw : {}) as Record<string, unknown>;
-  const num = (v: unknown) => (typeof v === "number" && Number.isInteger(v) && v > 0 ? v : undefined);
-  return { hiddenSize: num(cfg.hidden_size), maxPositions: num(cfg.max_position_embeddings) };
 }

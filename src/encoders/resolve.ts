@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { TriageError } from "../common/errors.js";
 import { CachedEncoder } from "./cache.js";
 import { encoderRef, type Encoder, type EncoderRef } from "./types.js";
-import { DEFAULT_ONNX_MODEL_DIR, findOnnxModel } from "./onnx-files.js";
+import { DEFAULT_ONNX_MODEL_DIR, ENCODERS_DIR, findDefaultOnnxModel } from "./onnx-files.js";
 import { USE_ENCODER_ID } from "./use-id.js";
 
 // The encoders themselves are imported on first use: onnxruntime and the weights take a good part of a
@@ -11,7 +11,7 @@ const loadUse = async (threads?: number) => (await import("./use.js")).UseEncode
 const loadOnnx = async (...args: Parameters<typeof import("./onnx.js").OnnxEncoder.load>) => (await import("./onnx.js")).OnnxEncoder.load(...args);
 
 /** Where `triage model pull` puts encoders and where training looks for the reference ONNX model. */
-export const ENCODERS_DIR = join("models", "encoders");
+export { ENCODERS_DIR };
 export const DEFAULT_ONNX_DIR = DEFAULT_ONNX_MODEL_DIR;
 export const DEFAULT_CACHE_PATH = process.env.TRIAGE_CACHE ?? join(".cache", "embeddings.sqlite");
 
@@ -36,7 +36,8 @@ export async function resolveEncoder(options: ResolveOptions = {}): Promise<Reso
   let encoder: Encoder;
   let reason = "requested";
   let extra: Pick<EncoderRef, "path" | "quantized"> = {};
-  const onnxDir = spec === "auto" ? findOnnxModel(DEFAULT_ONNX_DIR) : spec === "onnx" ? DEFAULT_ONNX_DIR : spec.startsWith("onnx:") ? spec.slice(5) : null;
+  const onnxDir =
+    spec === "auto" ? findDefaultOnnxModel() : spec === "onnx" ? (findDefaultOnnxModel() ?? DEFAULT_ONNX_DIR) : spec.startsWith("onnx:") ? spec.slice(5) : null;
   if (spec === "use" || (spec === "auto" && onnxDir === null)) {
     encoder = await loadUse(options.threads);
     if (spec === "auto") reason = `no ONNX model in ${DEFAULT_ONNX_DIR}; using the npm-shipped encoder`;

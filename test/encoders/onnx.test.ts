@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, renameSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, realpathSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { OnnxEncoder, findOnnxModel, meanPoolNormalized } from "../../src/encoders/onnx.js";
+import { DEFAULT_ONNX_MODEL_DIR, LEGACY_ONNX_MODEL_DIR, findDefaultOnnxModel } from "../../src/encoders/onnx-files.js";
 import { sha256Files } from "../../src/common/hash.js";
 import { TINY_VOCAB, writeTinyModelDir, type TinyModel } from "../helpers/tiny-onnx.js";
 
@@ -202,6 +203,26 @@ describe("OnnxEncoder errors and findOnnxModel", () => {
     expect(findOnnxModel(dir)).toBeNull();
     mkdirSync(join(dir, "empty"), { recursive: true });
     expect(findOnnxModel(join(dir, "empty"))).toBeNull();
+  });
+});
+
+describe("findDefaultOnnxModel", () => {
+  it("finds the pull's folder in the library's cache layout first, else one an earlier triage pulled", () => {
+    const cwd = process.cwd();
+    const made = freshDir("project");
+    mkdirSync(made, { recursive: true });
+    const project = realpathSync(made); // what process.cwd() reports when tmpdir is a symlink
+    process.chdir(project);
+    try {
+      expect(DEFAULT_ONNX_MODEL_DIR).toBe(join("models", "encoders", "Xenova", "all-MiniLM-L6-v2", "751bff37182d3f1213fa05d7196b954e230abad9"));
+      expect(findDefaultOnnxModel()).toBeNull();
+      writeTinyModelDir(join(project, LEGACY_ONNX_MODEL_DIR), { file: "model_quantized.onnx" });
+      expect(findDefaultOnnxModel()).toBe(join(project, LEGACY_ONNX_MODEL_DIR));
+      writeTinyModelDir(join(project, DEFAULT_ONNX_MODEL_DIR), { file: "model_quantized.onnx" });
+      expect(findDefaultOnnxModel()).toBe(join(project, DEFAULT_ONNX_MODEL_DIR));
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });
 
