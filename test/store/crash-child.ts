@@ -6,7 +6,7 @@ import { DecisionLog } from "../../src/store/index.js";
 import { makeDecision } from "./make-decision.js";
 
 const [path, mode] = process.argv.slice(2);
-const log = DecisionLog.open(path, { batchSize: 1_000_000, flushIntervalMs: 600_000, durability: mode === "strict" ? "strict" : "batched" });
+const log = DecisionLog.open(path, { batchSize: 1_000_000, flushIntervalMs: 600_000, ...(mode === "strict" ? { durability: "strict" as const } : {}) });
 let next = 0;
 const logOne = () => {
   log.log(makeDecision({ requestId: `r${next}` }), `query number ${next} `.repeat(20), { n: String(next) });
