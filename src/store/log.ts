@@ -66,6 +66,8 @@ const feedbackSchema = z
   .refine((f) => f.kind !== "thumbs" || f.thumbs !== undefined, { message: 'kind "thumbs" needs thumbs: 1 or -1', path: ["thumbs"] });
 
 const RETRY_AFTER_FAILURE_MS = 1000;
+/** The code of a strict log()'s error when the decision could not be committed. */
+export const NOT_COMMITTED = "E_LOG_NOT_COMMITTED";
 
 interface BatchOutcome {
   written: number;
@@ -243,18 +245,21 @@ export class DecisionLog {
     return batch.length;
   }
 
-  /** Strict mode: this row (and any still queued after a failure) in one transaction, now. */
+  /**
+   * Strict mode: this row (and any still queued after a failure) in one transaction, now. A failure is a
+   * TriageError with code E_LOG_NOT_COMMITTED, so a server can refuse to answer a decision it could not log.
+   */
   private commitNow(row: PendingDecision): void {
     if (this.pending.length >= this.options.maxPending) {
       this.lose(1, "the queue is full and the database is failing");
-      throw new TriageError(`decision log ${this.path}: decision ${String(row.decision?.requestId)} not logged: the database is failing`);
+      throw new TriageError(`decision log ${this.path}: decision ${String(row.decision?.requestId)} not logged: the database is failing`, NOT_COMMITTED);
     }
     this.pending.push(row);
     try {
       this.flush();
     } catch (err) {
       this.scheduleRetry();
-      throw err;
+      throw new TriageError((err as Error).message, NOT_COMMITTED);
     }
   }
 

@@ -168,7 +168,9 @@ describe("durability", () => {
     const log = open({ durability: "strict", busyTimeoutMs: 0 });
     const other = new Database(path);
     other.exec("BEGIN IMMEDIATE");
-    expect(() => log.log(makeDecision({ requestId: "locked" }), "a")).toThrow(/writing 1 decisions failed: database is locked/);
+    expect(() => log.log(makeDecision({ requestId: "locked" }), "a")).toThrow(
+      expect.objectContaining({ code: "E_LOG_NOT_COMMITTED", message: expect.stringMatching(/writing 1 decisions failed: database is locked/) }),
+    );
     expect(log.pendingCount).toBe(1);
     other.exec("ROLLBACK");
     other.close();
