@@ -1,11 +1,11 @@
 /**
  * What strict durability costs: /v1/route throughput and latency of a real `triage serve` with a batched
  * log against one with a strict log, both running at once on 127.0.0.1, driven by autocannon from this
- * process at 8 and 64 connections. The two are measured back to back in each round (which goes first
- * alternates), and the ratio is taken per round: on a shared machine the load changes between rounds
- * more than between the two halves of one. Prints each round, then the median and pooled ratios, and
- * what one log() call costs in this process (batched, strict, strict with sync: full).
- *   npx tsx scripts/load-durability.ts [--seconds 5] [--rounds 6] [--model DIR]
+ * process at 8 and 64 connections each. In each round both servers are loaded at the same time, so
+ * whatever else the machine is doing weighs on both alike, and the ratio is taken per round. Prints each
+ * round, then the median and pooled ratios, and what one log() call costs in this process (batched,
+ * strict, strict with sync: full).
+ *   npx tsx scripts/load-durability.ts [--seconds 15] [--rounds 4] [--model DIR]
  * Without --model, trains one on data/tiers in a temp dir (USE encoder, 3 folds).
  */
 import autocannon from "autocannon";
@@ -22,8 +22,8 @@ const arg = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
 };
-const seconds = Number(arg("seconds", "5"));
-const rounds = Number(arg("rounds", "6"));
+const seconds = Number(arg("seconds", "15"));
+const rounds = Number(arg("rounds", "4"));
 const work = mkdtempSync(join(tmpdir(), "triage-load-durability-"));
 const modes = ["batched", "strict"] as const;
 type Mode = (typeof modes)[number];
@@ -102,13 +102,12 @@ try {
   for (const mode of modes) await load(served[mode], 8, 3); // warm-up: the first calls compile the encoder's kernels
   for (const connections of [8, 64]) {
     for (let round = 1; round <= rounds; round++) {
-      // Alternate which goes first, so drift on a shared machine does not favour one mode.
-      const order = round % 2 === 1 ? modes : ([...modes].reverse() as Mode[]);
-      for (const mode of order) {
-        process.stderr.write(`${mode}, ${connections} connections, round ${round}, ${seconds} s ...\n`);
-        const r = await load(served[mode], connections, seconds);
+      process.stderr.write(`${connections} connections to each, round ${round}, ${seconds} s ...\n`);
+      const results = await Promise.all(modes.map((mode) => load(served[mode], connections, seconds)));
+      modes.forEach((mode, k) => {
+        const r = results[k];
         runs.push({ mode, connections, round, ok2xx: r["2xx"], other: r.non2xx + r.errors + r.timeouts, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 });
-      }
+      });
     }
   }
 } finally {
