@@ -169,7 +169,7 @@ function row(durability: "batched" | "strict", r: KillRun): ChaosRow {
     fault: `kill -9 of serve, ${CONNECTIONS} connections, batched log`,
     // Documented, not a failure: the unflushed tail is what batched mode trades for speed.
     expected: `integrity ok; only the unflushed tail lost (${FLUSH_INTERVAL_MS} ms interval + event-loop lag)`,
-    observed: r.missing ? `${base} (all answered ≤ ${Math.round(r.oldestMissingMs)} ms before the kill)` : base,
+    observed: r.missing ? `${base}, all answered in the last ${Math.max(1, Math.ceil(r.oldestMissingMs))} ms before the kill` : base,
     pass: r.integrity === "ok" && r.acked > 0,
   };
 }
