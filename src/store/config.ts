@@ -68,15 +68,21 @@ export function logOpenOptions(config: DecisionLogConfig | undefined): DecisionL
 
 /** `serve` flags that override the config's log section. */
 export interface LogFlags {
+  /** --log-db */
+  path?: string;
   durability?: string;
   maxRows?: number;
   olderThan?: string;
 }
 
-/** The log section with the flags applied; a bad flag value is an error naming the flag. */
+/** The log section with the flags applied; a bad flag value, or a log flag with no log, is an error naming the flag. */
 export function withLogFlags(config: DecisionLogConfig | undefined, flags: LogFlags): DecisionLogConfig | undefined {
-  const { durability, maxRows, olderThan } = flags;
+  const { path, durability, maxRows, olderThan } = flags;
   if (durability === undefined && maxRows === undefined && olderThan === undefined) return config;
+  if (path === undefined && config?.path === undefined) {
+    const given = [durability !== undefined && "--log-durability", maxRows !== undefined && "--log-max-rows", olderThan !== undefined && "--log-older-than"];
+    throw new TriageError(`${given.filter(Boolean).join(", ")}: no decision log to apply to (give --log-db FILE or log.path in the config)`);
+  }
   if (durability !== undefined && durability !== "batched" && durability !== "strict")
     throw new TriageError(`--log-durability: expected batched or strict, got "${durability}"`);
   if (olderThan !== undefined) parseDurationMs(olderThan, "--log-older-than");

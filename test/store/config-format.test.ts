@@ -37,14 +37,16 @@ describe("decision log config and helpers", () => {
   it("applies serve's log flags over the config section, naming a bad flag", () => {
     expect(withLogFlags(undefined, {})).toBeUndefined();
     const base = decisionLogConfigSchema.parse({ textMode: "hash", retention: { olderThan: "30d", every: "10s" } });
-    expect(withLogFlags(base, { durability: "strict", maxRows: 1000 })).toMatchObject({
+    expect(withLogFlags(base, { path: "d.db", durability: "strict", maxRows: 1000 })).toMatchObject({
       textMode: "hash",
       durability: "strict",
       retention: { olderThan: "30d", maxRows: 1000, every: "10s" },
     });
-    expect(withLogFlags(undefined, { olderThan: "7d" })).toMatchObject({ durability: "batched", retention: { olderThan: "7d", every: "1m" } });
-    expect(() => withLogFlags(base, { durability: "full" })).toThrow('--log-durability: expected batched or strict, got "full"');
-    expect(() => withLogFlags(base, { olderThan: "a while" })).toThrow(/--log-older-than: expected a duration/);
+    expect(withLogFlags(undefined, { path: "d.db", olderThan: "7d" })).toMatchObject({ durability: "batched", retention: { olderThan: "7d", every: "1m" } });
+    expect(withLogFlags({ ...base, path: "from-config.db" }, { maxRows: 9 })).toMatchObject({ path: "from-config.db", retention: { maxRows: 9 } });
+    expect(() => withLogFlags(base, { path: "d.db", durability: "full" })).toThrow('--log-durability: expected batched or strict, got "full"');
+    expect(() => withLogFlags(base, { path: "d.db", olderThan: "a while" })).toThrow(/--log-older-than: expected a duration/);
+    expect(() => withLogFlags(base, { maxRows: 5, olderThan: "7d" })).toThrow("--log-max-rows, --log-older-than: no decision log to apply to (give --log-db FILE or log.path in the config)");
   });
 
   it("parses durations and time bounds", () => {

@@ -30,7 +30,7 @@ export function registerServe(program: Command): void {
     .option("--fast-path-tolerance <x>", FAST_PATH_TOLERANCE_HELP, unitInterval)
     .action(async (opts: { model: string; port: number; host?: string; config?: string; logDb?: string; fastPathTolerance?: number; logDurability?: string; logMaxRows?: number; logOlderThan?: string }) => {
       const config = loadServerConfig(opts.config);
-      config.log = withLogFlags(config.log, { durability: opts.logDurability, maxRows: opts.logMaxRows, olderThan: opts.logOlderThan });
+      config.log = withLogFlags(config.log, { path: opts.logDb, durability: opts.logDurability, maxRows: opts.logMaxRows, olderThan: opts.logOlderThan });
       const server = await createServer({ model: opts.model, config, log: opts.logDb, fallback: LlmClassifier.fromEnv(), fastPathTolerance: opts.fastPathTolerance });
       const { url, port: actual } = await server.start(opts.port, opts.host);
       process.stdout.write(
