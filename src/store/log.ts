@@ -7,7 +7,7 @@ import { formatZodError } from "../config/load.js";
 import type { Decision } from "../router/types.js";
 import { csvHeader, csvLine, jsonLine, writeRespectingBackpressure, type ExportFormat } from "./export.js";
 import { buildWhere, checkLimit } from "./filters.js";
-import { durabilityFields, resolveDurability } from "./durability.js";
+import { durabilityFields, resolveDurability, type Durability } from "./durability.js";
 import { INSERT_DECISION_SQL, decisionColumns, fromRow, toParams, type DecisionParams, type DecisionRow, type PendingDecision } from "./rows.js";
 import { LATEST_SCHEMA_VERSION, currentSchemaVersion, inspectExistingLog, migrate } from "./schema.js";
 import { computeStats, type StatsOptions } from "./stats.js";
@@ -109,7 +109,7 @@ function trackForExit(log: DecisionLog): void {
  */
 export class DecisionLog {
   readonly textMode: TextMode;
-  readonly durability: "batched" | "strict";
+  readonly durability: Durability;
   /** Rows written since open / not written (duplicate request ids, constraint failures). */
   readonly counters = { written: 0, duplicates: 0, dropped: 0, flushes: 0 };
   private pending: PendingDecision[] = [];
