@@ -7,6 +7,7 @@ import { TriageError } from "../common/errors.js";
 import { formatZodError, loadStructuredFile } from "../config/load.js";
 import { priceSchema } from "../config/schema.js";
 import { breakerConfigSchema } from "../fallback/config.js";
+import { decisionLogConfigSchema } from "../store/config.js";
 
 export const providerConfigSchema = z
   .object({
@@ -145,6 +146,8 @@ export const serverConfigSchema = z
       })
       .strict()
       .default({ watch: true, intervalMs: 1000 }),
+    /** The decision log: path (or --log-db), text cap, durability, retention applied while serving. */
+    log: decisionLogConfigSchema.optional(),
   })
   .strict();
 

@@ -11,7 +11,7 @@ import { TriageError } from "../common/errors.js";
 import type { Encoder } from "../encoders/types.js";
 import type { FallbackClassifier } from "../router/hooks.js";
 import { Router } from "../router/router.js";
-import { DecisionLog } from "../store/index.js";
+import { DecisionLog, logOpenOptions, startRetention } from "../store/index.js";
 import { buildApp } from "./app.js";
 import { parseServerConfig, resolveProviders, type ServerConfig, type ServerConfigInput } from "./config.js";
 import type { Validator } from "./gates.js";
@@ -28,7 +28,10 @@ export interface CreateServerOptions {
   model: string | Router;
   /** Parsed or raw server config; raw input is validated here. */
   config?: ServerConfigInput | ServerConfig;
-  /** Decision log file path (opened and closed by the server) or an open DecisionLog (flushed, not closed). */
+  /**
+   * Decision log file path (opened and closed by the server, with the config's log settings; default the
+   * config's log.path) or an open DecisionLog (flushed, not closed). The config's retention applies to either.
+   */
   log?: string | DecisionLog;
   /** For a model directory: the encoder to use (default: the artifact's own) and an LLM classifier fallback. */
   encoder?: Encoder;
@@ -71,14 +74,16 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
       : options.model;
   // The first embedding call builds the encoder's graph (~1 s); pay it here, not on the first request.
   await router.encoder.embed(["warm up"]);
-  const ownsLog = typeof options.log === "string";
+  const logSource = options.log ?? config.log?.path;
+  const ownsLog = typeof logSource === "string";
   let log: DecisionLog | undefined;
   try {
-    log = typeof options.log === "string" ? DecisionLog.open(options.log, { onError }) : options.log;
+    log = typeof logSource === "string" ? DecisionLog.open(logSource, { ...logOpenOptions(config.log), onError }) : logSource;
   } catch (err) {
     if (ownsRouter) await router.close();
     throw err;
   }
+  const retention = log ? startRetention(log, config.log?.retention, onError) : undefined;
   const metrics = new ServerMetrics();
   const proxy = new Proxy({ router, config, providers, log, metrics, validator: options.validator, onError });
   const reloader = new ModelReloader(router, (result, trigger) => {
@@ -148,6 +153,7 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
       proxy.endStreams("the server is shutting down; the stream was ended");
       await proxy.streamsSettled();
       await reloader.idle();
+      retention?.stop();
       try {
         if (log) {
           if (ownsLog) log.close();

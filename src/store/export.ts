@@ -11,6 +11,7 @@ const CSV_COLUMNS: Array<[string, (d: LoggedDecision) => string | number | boole
   ["model_version", (d) => d.modelVersion],
   ["text", (d) => d.text],
   ["text_hash", (d) => d.textHash],
+  ["text_length", (d) => d.textLength],
   ["label", (d) => d.label],
   ["model_label", (d) => d.modelLabel],
   ["confidence", (d) => d.confidence],

@@ -4,5 +4,16 @@ export type { ExportFormat } from "./export.js";
 export type { StatsOptions } from "./stats.js";
 export { parseDurationMs, parseTimeBound } from "./time.js";
 export type * from "./types.js";
-export { decisionLogConfigSchema, retentionToPrune, type DecisionLogConfig } from "./config.js";
+export {
+  decisionLogConfigSchema,
+  logOpenOptions,
+  retentionToPrune,
+  withLogFlags,
+  type DecisionLogConfig,
+  type DecisionLogConfigInput,
+  type LogFlags,
+} from "./config.js";
+export type { Durability, SyncMode } from "./durability.js";
+export { startRetention, type RetentionTimer } from "./retention.js";
+export { DEFAULT_MAX_TEXT_CHARS } from "./text.js";
 export { formatStats } from "./format.js";

@@ -7,34 +7,42 @@ import { formatZodError } from "../config/load.js";
 import type { Decision } from "../router/types.js";
 import { csvHeader, csvLine, jsonLine, writeRespectingBackpressure, type ExportFormat } from "./export.js";
 import { buildWhere, checkLimit } from "./filters.js";
-import { DECISION_COLUMNS, INSERT_DECISION_SQL, fromRow, toParams, type DecisionParams, type DecisionRow, type PendingDecision } from "./rows.js";
-import { inspectExistingLog, migrate } from "./schema.js";
+import { durabilityFields, resolveDurability, type Durability } from "./durability.js";
+import { INSERT_DECISION_SQL, decisionColumns, fromRow, toParams, type DecisionParams, type DecisionRow, type PendingDecision } from "./rows.js";
+import { LATEST_SCHEMA_VERSION, currentSchemaVersion, inspectExistingLog, migrate } from "./schema.js";
 import { computeStats, type StatsOptions } from "./stats.js";
+import { DEFAULT_MAX_TEXT_CHARS, keepText } from "./text.js";
 import type { DecisionFilters, FeedbackInput, LogStats, LoggedDecision, TextMode } from "./types.js";
 
-const optionsSchema = z.object({
-  textMode: z.enum(["store", "hash", "redact"]).default("store"),
-  /** A full batch is written on the next event-loop turn instead of waiting for the timer. */
-  batchSize: z.number().int().positive().default(256),
-  flushIntervalMs: z.number().int().nonnegative().default(50),
-  /**
-   * "normal" (WAL, no fsync per commit): a flushed batch survives a process crash; on power loss the last
-   * flushed batches may roll back. "full": also survives power loss, at the price of an fsync per flush
-   * on the event loop. Either way the file is never corrupted.
-   */
-  durability: z.enum(["normal", "full"]).default("normal"),
-  /**
-   * At this many queued rows log() writes them itself (bounds memory when the event loop never yields).
-   * If the database keeps failing, rows beyond it are dropped and reported, never thrown at the caller.
-   */
-  maxPending: z.number().int().positive().default(50_000),
-  readonly: z.boolean().default(false),
-  /**
-   * How long a write waits for another process's write lock. better-sqlite3 waits synchronously, so
-   * this bounds how long a flush can hold the event loop; a flush that gives up is retried later.
-   */
-  busyTimeoutMs: z.number().int().nonnegative().default(1000),
-});
+const optionsSchema = z
+  .object({
+    textMode: z.enum(["store", "hash", "redact"]).default("store"),
+    /** At most this many UTF-16 code units of each text are stored (the whole text's hash and length always are). */
+    maxTextChars: z.number().int().nonnegative().default(DEFAULT_MAX_TEXT_CHARS),
+    /** A full batch is written on the next event-loop turn instead of waiting for the timer. */
+    batchSize: z.number().int().positive().default(256),
+    /** Batched mode: how long a decision may wait in the queue, i.e. what a kill -9 or power loss can lose. */
+    flushIntervalMs: z.number().int().nonnegative().default(50),
+    /**
+     * durability "batched" | "strict": see durability.ts. sync "normal" (WAL, no fsync per commit): a commit
+     * survives a process crash; on power loss the last commits may roll back. "full": also survives power
+     * loss, at the price of an fsync per commit on the event loop. Either way the file is never corrupted.
+     */
+    ...durabilityFields,
+    /**
+     * At this many queued rows log() writes them itself (bounds memory when the event loop never yields).
+     * If the database keeps failing, rows beyond it are dropped and reported, never thrown at the caller.
+     */
+    maxPending: z.number().int().positive().default(50_000),
+    readonly: z.boolean().default(false),
+    /**
+     * How long a write waits for another process's write lock. better-sqlite3 waits synchronously, so
+     * this bounds how long a flush can hold the event loop; a flush that gives up is retried later.
+     */
+    busyTimeoutMs: z.number().int().nonnegative().default(1000),
+  })
+  .strict()
+  .transform(resolveDurability);
 
 export type DecisionLogOptions = z.input<typeof optionsSchema> & {
   /** Background flush failures and rows that could not be stored. Default: a process warning. */
@@ -58,6 +66,8 @@ const feedbackSchema = z
   .refine((f) => f.kind !== "thumbs" || f.thumbs !== undefined, { message: 'kind "thumbs" needs thumbs: 1 or -1', path: ["thumbs"] });
 
 const RETRY_AFTER_FAILURE_MS = 1000;
+/** The code of a strict log()'s error when the decision could not be committed. */
+export const NOT_COMMITTED = "E_LOG_NOT_COMMITTED";
 
 interface BatchOutcome {
   written: number;
@@ -93,18 +103,20 @@ function trackForExit(log: DecisionLog): void {
 
 /**
  * The decision log: one SQLite row per routing decision, plus feedback about it.
- * log() only queues; rows are written in one transaction per batch, on an unref'd timer or when a batch
- * fills. A crash loses at most the queued rows, never committed ones (WAL).
+ * Batched (default): log() only queues; rows are written in one transaction per batch, on an unref'd timer
+ * or when a batch fills. A crash loses at most the queued rows, never committed ones (WAL).
+ * Strict: log() commits the row before it returns.
  */
 export class DecisionLog {
   readonly textMode: TextMode;
+  readonly durability: Durability;
   /** Rows written since open / not written (duplicate request ids, constraint failures). */
   readonly counters = { written: 0, duplicates: 0, dropped: 0, flushes: 0 };
   private pending: PendingDecision[] = [];
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private closed = false;
-  private readonly insert: Database.Statement<DecisionParams>;
+  private readonly columns: string;
   private readonly writeBatch: (batch: PendingDecision[]) => BatchOutcome;
   /** After a failed flush, log() at the maxPending cap drops rows until then instead of blocking on the database. */
   private retryWritesAt = 0;
@@ -116,12 +128,16 @@ export class DecisionLog {
     private readonly onError: (error: Error) => void,
   ) {
     this.textMode = options.textMode;
-    this.insert = db.prepare<DecisionParams>(INSERT_DECISION_SQL);
+    this.durability = options.durability;
+    // Read-only opens are not migrated, so an older file may lack newer columns.
+    this.columns = decisionColumns(options.readonly ? currentSchemaVersion(db) : LATEST_SCHEMA_VERSION);
+    const insert = options.readonly ? undefined : db.prepare<DecisionParams>(INSERT_DECISION_SQL);
     this.writeBatch = db.transaction((batch: PendingDecision[]): BatchOutcome => {
+      if (!insert) throw new TriageError(`decision log ${path} was opened read-only`);
       const outcome: BatchOutcome = { written: 0, duplicates: 0, rejected: [] };
       for (const p of batch) {
         try {
-          if (this.insert.run(...toParams(p, this.textMode)).changes === 1) outcome.written++;
+          if (insert.run(...toParams(p, this.textMode, this.options.maxTextChars)).changes === 1) outcome.written++;
           else outcome.duplicates++;
         } catch (err) {
           // One malformed decision must not cost the rest of the batch (nor block every later flush);
@@ -156,7 +172,7 @@ export class DecisionLog {
       db.pragma("foreign_keys = ON");
       if (!opts.readonly) {
         db.pragma("journal_mode = WAL");
-        db.pragma(`synchronous = ${opts.durability === "full" ? "FULL" : "NORMAL"}`);
+        db.pragma(`synchronous = ${opts.sync === "full" ? "FULL" : "NORMAL"}`);
         migrate(db);
       }
     } catch (err) {
@@ -168,17 +184,28 @@ export class DecisionLog {
     return log;
   }
 
-  /** Queues a decision; synchronous and cheap (no I/O). The decision object must not be mutated afterwards. */
+  /**
+   * Batched: queues a decision; synchronous and cheap (no I/O). Strict: commits it before returning, and
+   * throws a TriageError when the database cannot (the row stays queued and is retried). Either way a
+   * malformed decision is reported to onError, not thrown. The decision object must not be mutated afterwards.
+   */
   log(decision: Decision, text: string, tags?: Record<string, string>): void {
     if (this.closed) throw new TriageError(`decision log ${this.path} is closed`);
     if (this.options.readonly) throw new TriageError(`decision log ${this.path} was opened read-only`);
+    const row: PendingDecision = { ts: Date.now(), decision, text, tags };
+    if (typeof text === "string" && text.length > this.options.maxTextChars) {
+      // Cut it now, so a queue of oversized texts holds no more than the cap of each.
+      row.kept = keepText(text, this.textMode, this.options.maxTextChars);
+      row.text = "";
+    }
+    if (this.durability === "strict") return this.commitNow(row);
     if (this.pending.length >= this.options.maxPending) {
       // The database has been failing for a while: never let that block or break the caller.
       if (Date.now() < this.retryWritesAt) return this.lose(1, "the queue is full and the database is failing");
       this.backgroundFlush();
       if (this.pending.length >= this.options.maxPending) return this.lose(1, "the queue is full and the database is failing");
     }
-    const n = this.pending.push({ ts: Date.now(), decision, text, tags });
+    const n = this.pending.push(row);
     if (n >= this.options.maxPending) {
       this.backgroundFlush();
     } else if (n >= this.options.batchSize) {
@@ -218,15 +245,37 @@ export class DecisionLog {
     return batch.length;
   }
 
+  /**
+   * Strict mode: this row (and any still queued after a failure) in one transaction, now. A failure is a
+   * TriageError with code E_LOG_NOT_COMMITTED, so a server can refuse to answer a decision it could not log.
+   */
+  private commitNow(row: PendingDecision): void {
+    if (this.pending.length >= this.options.maxPending) {
+      this.lose(1, "the queue is full and the database is failing");
+      throw new TriageError(`decision log ${this.path}: decision ${String(row.decision?.requestId)} not logged: the database is failing`, NOT_COMMITTED);
+    }
+    this.pending.push(row);
+    try {
+      this.flush();
+    } catch (err) {
+      this.scheduleRetry();
+      throw new TriageError((err as Error).message, NOT_COMMITTED);
+    }
+  }
+
   /** Flush from a timer or from log(): failures are reported, never thrown, and retried later. */
   private backgroundFlush(): void {
     try {
       this.flush();
     } catch (err) {
       this.onError(err as Error);
-      if (this.pending.length && !this.closed)
-        this.timer = setTimeout(() => this.backgroundFlush(), Math.max(this.options.flushIntervalMs, RETRY_AFTER_FAILURE_MS)).unref();
+      this.scheduleRetry();
     }
+  }
+
+  private scheduleRetry(): void {
+    if (this.pending.length && !this.closed && !this.timer)
+      this.timer = setTimeout(() => this.backgroundFlush(), Math.max(this.options.flushIntervalMs, RETRY_AFTER_FAILURE_MS)).unref();
   }
 
   private lose(rows: number, why: string): void {
@@ -329,25 +378,43 @@ export class DecisionLog {
     return computeStats(this.db, options);
   }
 
-  /** Deletes decisions (and their feedback) older than `olderThanMs`, then all but the newest `maxRows`; returns decisions deleted. */
-  prune(options: { olderThanMs?: number; maxRows?: number; now?: number }): number {
+  /**
+   * Deletes decisions (and their feedback) older than `olderThanMs`, then all but the newest `maxRows`;
+   * returns decisions deleted. `limit` caps the deletions of one call (the oldest first), so a caller on
+   * the event loop can prune a big surplus in short steps.
+   */
+  prune(options: { olderThanMs?: number; maxRows?: number; now?: number; limit?: number }): number {
     this.assertWritable();
-    const { olderThanMs, maxRows } = options;
+    const { olderThanMs, maxRows, limit } = options;
     if (olderThanMs !== undefined && !(Number.isFinite(olderThanMs) && olderThanMs >= 0))
       throw new TriageError(`prune: olderThanMs must be a non-negative number of ms, got ${olderThanMs}`);
     if (maxRows !== undefined && !(Number.isInteger(maxRows) && maxRows >= 0))
       throw new TriageError(`prune: maxRows must be a non-negative integer, got ${maxRows}`);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new TriageError(`prune: limit must be a positive integer, got ${limit}`);
     this.flush();
     const now = options.now ?? Date.now();
     return this.db.transaction(() => {
       let deleted = 0;
-      if (olderThanMs !== undefined) deleted += this.db.prepare("DELETE FROM decisions WHERE ts < ?").run(now - olderThanMs).changes;
-      if (maxRows !== undefined)
+      if (olderThanMs !== undefined)
         deleted += this.db
-          .prepare("DELETE FROM decisions WHERE id <= (SELECT id FROM decisions ORDER BY id DESC LIMIT 1 OFFSET ?)")
-          .run(maxRows).changes;
+          .prepare("DELETE FROM decisions WHERE id IN (SELECT id FROM decisions WHERE ts < ? ORDER BY ts LIMIT ?)")
+          .run(now - olderThanMs, limit ?? -1).changes; // LIMIT -1: no limit
+      const left = limit === undefined ? Infinity : limit - deleted;
+      if (maxRows !== undefined && left > 0) {
+        const surplus = this.rowsBeyond(maxRows);
+        if (surplus > 0)
+          deleted += this.db.prepare("DELETE FROM decisions WHERE id IN (SELECT id FROM decisions ORDER BY id LIMIT ?)").run(Math.min(surplus, left)).changes;
+      }
       return deleted;
     })();
+  }
+
+  /** How many decisions exceed `maxRows`; counts only when the id range says the cap may be exceeded. */
+  private rowsBeyond(maxRows: number): number {
+    const range = this.db.prepare("SELECT MIN(id) AS lo, MAX(id) AS hi FROM decisions").get() as { lo: number | null; hi: number | null };
+    if (range.lo === null || range.hi === null || range.hi - range.lo + 1 <= maxRows) return 0;
+    const { n } = this.db.prepare("SELECT COUNT(*) AS n FROM decisions").get() as { n: number };
+    return Math.max(0, n - maxRows);
   }
 
   private page(filters: DecisionFilters, limit: number | undefined, cursor?: number): LoggedDecision[] {
@@ -355,7 +422,7 @@ export class DecisionLog {
     const desc = filters.order === "desc";
     const where = buildWhere(filters, desc ? undefined : cursor, desc ? cursor : undefined);
     const rows = this.db
-      .prepare(`SELECT ${DECISION_COLUMNS} FROM decisions d ${where.sql} ORDER BY d.id ${desc ? "DESC" : "ASC"}${limit !== undefined ? " LIMIT ?" : ""}`)
+      .prepare(`SELECT ${this.columns} FROM decisions d ${where.sql} ORDER BY d.id ${desc ? "DESC" : "ASC"}${limit !== undefined ? " LIMIT ?" : ""}`)
       .all(...where.params, ...(limit !== undefined ? [limit] : [])) as DecisionRow[];
     return rows.map(fromRow);
   }

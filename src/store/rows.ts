@@ -1,37 +1,43 @@
 /** Conversions between Decision objects, SQL parameters and typed rows. */
-import { sha256 } from "../common/hash.js";
 import type { DecidedBy, Decision, Stage } from "../router/types.js";
+import { keepText, type KeptText } from "./text.js";
 import type { FeedbackRecord, LoggedDecision, TextMode } from "./types.js";
 
-/** What log() queues: the caller's objects as they are; conversion happens at flush, off the hot path. */
+/**
+ * What log() queues: the caller's objects as they are; conversion happens at flush, off the hot path.
+ * A text longer than the cap is converted at log() instead (`kept`), so the queue never holds it whole.
+ */
 export interface PendingDecision {
   ts: number;
   decision: Decision;
   text: string;
+  kept?: KeptText;
   tags: Record<string, string> | undefined;
 }
 
 export const INSERT_DECISION_SQL = `
   INSERT INTO decisions (
-    ts, request_id, model_version, text, text_hash, label, model_label, confidence, margin, scores,
+    ts, request_id, model_version, text, text_hash, text_length, label, model_label, confidence, margin, scores,
     decided_by, stage, low_confidence, fallback_used, fallback_label, fallback_error, fallback_latency_ms, latency_ms, tags
-  ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (request_id) DO NOTHING`;
 
 export type DecisionParams = [
-  number, string, string, string | null, string | null, string, string, number, number, string,
+  number, string, string, string | null, string | null, number | null, string, string, number, number, string,
   string, string, number, number, string | null, string | null, number | null, number, string | null,
 ];
 
-export function toParams(p: PendingDecision, textMode: TextMode): DecisionParams {
+export function toParams(p: PendingDecision, textMode: TextMode, maxTextChars: number): DecisionParams {
   const d = p.decision;
   const fb = d.fallback;
+  const kept = p.kept ?? keepText(p.text, textMode, maxTextChars);
   return [
     p.ts,
     d.requestId,
     d.modelVersion,
-    textMode === "store" ? p.text : null,
-    textMode === "redact" ? null : sha256(p.text),
+    kept.text,
+    kept.hash,
+    kept.length,
     d.label,
     d.modelLabel,
     d.confidence,
@@ -49,9 +55,12 @@ export function toParams(p: PendingDecision, textMode: TextMode): DecisionParams
   ];
 }
 
-/** Columns selected for a LoggedDecision; feedback comes as one JSON array per row. */
-export const DECISION_COLUMNS = `
-  d.id, d.ts, d.request_id, d.model_version, d.text, d.text_hash, d.label, d.model_label, d.confidence, d.margin,
+/**
+ * Columns selected for a LoggedDecision; feedback comes as one JSON array per row. A log opened read-only
+ * is not migrated: before schema 2 it has no text_length column.
+ */
+export const decisionColumns = (schemaVersion: number) => `
+  d.id, d.ts, d.request_id, d.model_version, d.text, d.text_hash, ${schemaVersion >= 2 ? "d.text_length" : "NULL AS text_length"}, d.label, d.model_label, d.confidence, d.margin,
   d.scores, d.decided_by, d.stage, d.low_confidence, d.fallback_used, d.fallback_label, d.fallback_error,
   d.fallback_latency_ms, d.latency_ms, d.tags,
   (SELECT json_group_array(json_object(
@@ -67,6 +76,7 @@ export interface DecisionRow {
   model_version: string;
   text: string | null;
   text_hash: string | null;
+  text_length: number | null;
   label: string;
   model_label: string;
   confidence: number | null;
@@ -92,6 +102,7 @@ export function fromRow(r: DecisionRow): LoggedDecision {
     modelVersion: r.model_version,
     text: r.text,
     textHash: r.text_hash,
+    textLength: r.text_length,
     label: r.label,
     modelLabel: r.model_label,
     // NaN is stored as NULL by SQLite

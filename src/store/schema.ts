@@ -55,6 +55,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX feedback_request_id ON feedback (request_id);
     `,
   },
+  {
+    version: 2,
+    description: "text_length: texts are stored cut to a cap, with the whole text's length and hash",
+    // Rows logged before keep their full text; their length stays NULL (not recorded then).
+    sql: "ALTER TABLE decisions ADD COLUMN text_length INTEGER;",
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -95,6 +101,12 @@ export function inspectExistingLog(path: string): number {
   }
 }
 
+/** The schema version of an open log (0 when it has none yet). */
+export function currentSchemaVersion(db: Database.Database): number {
+  const initialised = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get() !== undefined;
+  return initialised ? currentVersion(db) : 0;
+}
+
 function currentVersion(db: Database.Database): number {
   const row = db.prepare("SELECT MAX(version) AS v FROM schema_version").get() as { v: number | null };
   return row.v ?? 0;
@@ -102,8 +114,7 @@ function currentVersion(db: Database.Database): number {
 
 /** Applies the migrations the database does not have yet, each in its own transaction. */
 export function migrate(db: Database.Database): number {
-  const initialised = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get() !== undefined;
-  const from = initialised ? currentVersion(db) : 0;
+  const from = currentSchemaVersion(db);
   for (const m of MIGRATIONS) {
     if (m.version <= from) continue;
     // Version table, tables and application_id in one transaction: a crash leaves the file as it was.

@@ -43,10 +43,12 @@ export interface LoggedDecision {
   ts: number;
   requestId: string;
   modelVersion: string;
-  /** null unless the log's text mode is "store". */
+  /** null unless the log's text mode is "store"; at most the log's maxTextChars (UTF-16 code units) of it. */
   text: string | null;
-  /** SHA-256 of the text; null in "redact" mode. */
+  /** SHA-256 of the whole text (UTF-8); null in "redact" mode. */
   textHash: string | null;
+  /** Length of the whole text in UTF-16 code units; null in "redact" mode and for rows logged before schema 2. */
+  textLength: number | null;
   label: string;
   modelLabel: string;
   confidence: number;

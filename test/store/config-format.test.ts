@@ -1,15 +1,52 @@
 import { describe, expect, it } from "vitest";
-import { decisionLogConfigSchema, formatStats, parseDurationMs, parseTimeBound, retentionToPrune, type LogStats } from "../../src/store/index.js";
+import {
+  decisionLogConfigSchema,
+  formatStats,
+  logOpenOptions,
+  parseDurationMs,
+  parseTimeBound,
+  retentionToPrune,
+  withLogFlags,
+  type LogStats,
+} from "../../src/store/index.js";
 
 describe("decision log config and helpers", () => {
   it("parses a log section with retention", () => {
     const c = decisionLogConfigSchema.parse({ path: "logs/d.db", retention: { olderThan: "90d", maxRows: 1000 } });
-    expect(c).toMatchObject({ textMode: "store", durability: "normal", batchSize: 256 });
+    expect(c).toMatchObject({ textMode: "store", durability: "batched", sync: "normal", maxTextChars: 4000, batchSize: 256 });
     expect(retentionToPrune(c.retention)).toEqual({ olderThanMs: 90 * 86_400_000, maxRows: 1000 });
     expect(retentionToPrune(undefined)).toBeUndefined();
     const bad = decisionLogConfigSchema.safeParse({ path: "x", retention: { olderThan: "3 months" } });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0].path).toEqual(["retention", "olderThan"]);
+  });
+
+  it("names durability (batched | strict) apart from sync (normal | full); old configs keep working", () => {
+    expect(decisionLogConfigSchema.parse({ durability: "strict", sync: "full" })).toMatchObject({ durability: "strict", sync: "full" });
+    // `durability: full` used to mean an fsync per commit: it still does, and stays batched.
+    expect(decisionLogConfigSchema.parse({ durability: "full" })).toMatchObject({ durability: "batched", sync: "full" });
+    expect(decisionLogConfigSchema.parse({ durability: "normal" })).toMatchObject({ durability: "batched", sync: "normal" });
+    const conflict = decisionLogConfigSchema.safeParse({ durability: "full", sync: "normal" });
+    expect(conflict.error?.issues[0].path).toEqual(["sync"]);
+    expect(decisionLogConfigSchema.safeParse({ durabilty: "strict" }).success).toBe(false); // a typo is not ignored
+    const c = decisionLogConfigSchema.parse({ path: "d.db", durability: "strict", maxTextChars: 100, retention: { maxRows: 5 } });
+    expect(logOpenOptions(c)).toEqual({ textMode: "store", maxTextChars: 100, durability: "strict", sync: "normal", batchSize: 256, flushIntervalMs: 50 });
+    expect(c.retention).toEqual({ maxRows: 5, every: "1m" });
+  });
+
+  it("applies serve's log flags over the config section, naming a bad flag", () => {
+    expect(withLogFlags(undefined, {})).toBeUndefined();
+    const base = decisionLogConfigSchema.parse({ textMode: "hash", retention: { olderThan: "30d", every: "10s" } });
+    expect(withLogFlags(base, { path: "d.db", durability: "strict", maxRows: 1000 })).toMatchObject({
+      textMode: "hash",
+      durability: "strict",
+      retention: { olderThan: "30d", maxRows: 1000, every: "10s" },
+    });
+    expect(withLogFlags(undefined, { path: "d.db", olderThan: "7d" })).toMatchObject({ durability: "batched", retention: { olderThan: "7d", every: "1m" } });
+    expect(withLogFlags({ ...base, path: "from-config.db" }, { maxRows: 9 })).toMatchObject({ path: "from-config.db", retention: { maxRows: 9 } });
+    expect(() => withLogFlags(base, { path: "d.db", durability: "full" })).toThrow('--log-durability: expected batched or strict, got "full"');
+    expect(() => withLogFlags(base, { path: "d.db", olderThan: "a while" })).toThrow(/--log-older-than: expected a duration/);
+    expect(() => withLogFlags(base, { maxRows: 5, olderThan: "7d" })).toThrow("--log-max-rows, --log-older-than: no decision log to apply to (give --log-db FILE or log.path in the config)");
   });
 
   it("parses durations and time bounds", () => {

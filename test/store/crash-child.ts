@@ -1,18 +1,28 @@
 // Child process for crash.test.ts: writes decisions to a log until it is killed (or exits, in "exit" mode).
 // Prints "committed N" after each flush returns, so the parent knows which rows were committed.
+// "strict" mode: a strict log, and "committed N" right after each log() call, as a server answers.
 import { writeSync } from "node:fs";
 import { DecisionLog } from "../../src/store/index.js";
 import { makeDecision } from "./make-decision.js";
 
 const [path, mode] = process.argv.slice(2);
-const log = DecisionLog.open(path, { batchSize: 1_000_000, flushIntervalMs: 600_000 });
+const log = DecisionLog.open(path, { batchSize: 1_000_000, flushIntervalMs: 600_000, ...(mode === "strict" ? { durability: "strict" as const } : {}) });
 let next = 0;
 const logOne = () => {
   log.log(makeDecision({ requestId: `r${next}` }), `query number ${next} `.repeat(20), { n: String(next) });
   next++;
 };
 
-if (mode === "exit") {
+if (mode === "strict") {
+  const loop = () => {
+    for (let i = 0; i < 20; i++) {
+      logOne();
+      writeSync(1, `committed ${next}\n`); // the acknowledgement leaves only after log() returned
+    }
+    setImmediate(loop);
+  };
+  loop();
+} else if (mode === "exit") {
   for (let i = 0; i < 100; i++) logOne();
   process.exit(0); // no close(): the exit hook must write the queued rows
 } else {

@@ -16,7 +16,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the child; in "kill" mode SIGKILLs it once it has reported `killAfter` committed rows. Resolves to the last count it reported. */
-function runChild(path: string, mode: "kill" | "exit", killAfter = 0): Promise<number> {
+function runChild(path: string, mode: "kill" | "strict" | "exit", killAfter = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, ["--import", "tsx", child, path, mode], { stdio: ["ignore", "pipe", "pipe"] });
     let committed = 0;
@@ -31,11 +31,11 @@ function runChild(path: string, mode: "kill" | "exit", killAfter = 0): Promise<n
         const m = /^committed (\d+)$/.exec(line);
         if (m) committed = Number(m[1]);
       }
-      if (mode === "kill" && committed >= killAfter && !proc.killed) proc.kill("SIGKILL");
+      if (mode !== "exit" && committed >= killAfter && !proc.killed) proc.kill("SIGKILL");
     });
     proc.on("error", reject);
     proc.on("exit", (code, signal) => {
-      if (mode === "kill" && signal !== "SIGKILL") reject(new Error(`child ended by itself (code ${code}): ${stderr}`));
+      if (mode !== "exit" && signal !== "SIGKILL") reject(new Error(`child ended by itself (code ${code}): ${stderr}`));
       else if (mode === "exit" && code !== 0) reject(new Error(`child failed (code ${code}): ${stderr}`));
       else resolve(committed);
     });
@@ -68,6 +68,18 @@ describe.concurrent("DecisionLog crash safety", () => {
     const reopened = DecisionLog.open(path, { readonly: true });
     expect(reopened.count()).toBe(ids.length + 1);
     reopened.close();
+  });
+
+  it("strict: every decision acknowledged before a SIGKILL is in the log", async () => {
+    const path = join(dir, "strict.db");
+    const reported = await runChild(path, "strict", 500);
+    expect(reported).toBeGreaterThanOrEqual(500);
+    const raw = new Database(path, { readonly: true });
+    expect(raw.pragma("integrity_check", { simple: true })).toBe("ok");
+    const present = new Set((raw.prepare("SELECT request_id FROM decisions").all() as { request_id: string }[]).map((r) => r.request_id));
+    raw.close();
+    const missing = Array.from({ length: reported }, (_, i) => `r${i}`).filter((id) => !present.has(id));
+    expect(missing).toEqual([]);
   });
 
   it("writes queued rows on a normal exit even without close()", async () => {

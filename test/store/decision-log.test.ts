@@ -86,7 +86,8 @@ describe("DecisionLog writing", () => {
     open().close();
     const db = new Database(path, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(db.prepare("SELECT version FROM schema_version").all()).toEqual([{ version: LATEST_SCHEMA_VERSION }]);
+    const versions = Array.from({ length: LATEST_SCHEMA_VERSION }, (_, i) => ({ version: i + 1 }));
+    expect(db.prepare("SELECT version FROM schema_version ORDER BY version").all()).toEqual(versions);
     db.close();
     open().close(); // reopening applies nothing twice
     const again = new Database(path, { readonly: true });

@@ -2,8 +2,9 @@ import type { Command } from "commander";
 import { LlmClassifier } from "../../fallback/index.js";
 import { createServer } from "../../server/index.js";
 import { loadServerConfig } from "../../server/config.js";
+import { withLogFlags } from "../../store/index.js";
 import { info } from "../output.js";
-import { FAST_PATH_TOLERANCE_HELP, unitInterval } from "../parse.js";
+import { FAST_PATH_TOLERANCE_HELP, positiveInt, unitInterval } from "../parse.js";
 
 function port(value: string): number {
   const n = Number(value);
@@ -24,9 +25,13 @@ export function registerServe(program: Command): void {
     .option("--host <host>", "interface to listen on (default: the config's, 127.0.0.1)")
     .option("--config <file>", "server config (YAML or JSON): providers, tiers, gates, escalation, auth, limits")
     .option("--log-db <file>", "decision log (SQLite); decisions and cost outcomes are written there")
+    .option("--log-durability <mode>", "batched (default: written every 50 ms, a kill -9 loses up to that) | strict (committed before each answer leaves)")
+    .option("--log-max-rows <n>", "keep at most the newest N decisions in the log (applied while serving, every log.retention.every)", positiveInt)
+    .option("--log-older-than <duration>", "delete logged decisions older than this, e.g. 30d (applied while serving)")
     .option("--fast-path-tolerance <x>", FAST_PATH_TOLERANCE_HELP, unitInterval)
-    .action(async (opts: { model: string; port: number; host?: string; config?: string; logDb?: string; fastPathTolerance?: number }) => {
+    .action(async (opts: { model: string; port: number; host?: string; config?: string; logDb?: string; fastPathTolerance?: number; logDurability?: string; logMaxRows?: number; logOlderThan?: string }) => {
       const config = loadServerConfig(opts.config);
+      config.log = withLogFlags(config.log, { path: opts.logDb, durability: opts.logDurability, maxRows: opts.logMaxRows, olderThan: opts.logOlderThan });
       const server = await createServer({ model: opts.model, config, log: opts.logDb, fallback: LlmClassifier.fromEnv(), fastPathTolerance: opts.fastPathTolerance });
       const { url, port: actual } = await server.start(opts.port, opts.host);
       process.stdout.write(
