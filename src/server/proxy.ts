@@ -5,7 +5,8 @@
 import { randomUUID } from "node:crypto";
 import type { Router } from "../router/router.js";
 import type { Decision } from "../router/types.js";
-import type { DecisionLog, FeedbackInput } from "../store/index.js";
+import { NOT_COMMITTED, type DecisionLog, type FeedbackInput } from "../store/index.js";
+import type { TriageError } from "../common/errors.js";
 import type { ServerConfig } from "./config.js";
 import { callCost, readUsage, type Usage } from "./cost.js";
 import { ApiError } from "./errors.js";
@@ -207,6 +208,9 @@ export class Proxy {
       this.options.log?.log(decision, text, tags);
     } catch (err) {
       this.onError(err as Error);
+      // Strict durability promises no answer leaves without its logged decision.
+      if ((err as TriageError).code === NOT_COMMITTED)
+        throw new ApiError(503, "the decision log could not record this request; try again", "server_error", null, "log_unavailable");
     }
     return decision;
   }

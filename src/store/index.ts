@@ -1,4 +1,4 @@
-export { DecisionLog, type DecisionLogOptions } from "./log.js";
+export { DecisionLog, NOT_COMMITTED, type DecisionLogOptions } from "./log.js";
 export { LATEST_SCHEMA_VERSION } from "./schema.js";
 export type { ExportFormat } from "./export.js";
 export type { StatsOptions } from "./stats.js";
