@@ -1,15 +1,15 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when built, else the TypeScript source through tsx (a fresh clone).
+// The installed `triage` command: runs the compiled CLI in dist/ and nothing else. The package ships
+// dist/; a clone builds it on `npm install` (prepare). Development runs the current TypeScript
+// source instead: `npm run triage -- <command>` (node --import tsx src/cli/main.ts).
 import { existsSync } from "node:fs";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const built = join(root, "dist", "cli", "main.js");
-if (existsSync(built)) {
-  await import(pathToFileURL(built).href);
-} else {
-  const { register } = await import("tsx/esm/api");
-  register();
-  await import(pathToFileURL(join(root, "src", "cli", "main.ts")).href);
+const main = join(root, "dist", "cli", "main.js");
+if (!existsSync(main)) {
+  process.stderr.write(`triage: ${main} not found: run \`npm run build\` in ${root}\n`);
+  process.exit(1);
 }
+await import(pathToFileURL(main).href);

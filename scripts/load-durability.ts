@@ -34,7 +34,7 @@ if (!model) {
   process.stderr.write("training a model on data/tiers ...\n");
   const t = spawnSync(
     process.execPath,
-    [join(root, "bin/triage.js"), "train", "--data", join(root, "data/tiers/train.jsonl"), "--config", join(root, "data/tiers/tiers.yaml"), "--encoder", "use", "--folds", "3", "--out", model],
+    ["--import", "tsx", join(root, "src/cli/main.ts"), "train", "--data", join(root, "data/tiers/train.jsonl"), "--config", join(root, "data/tiers/tiers.yaml"), "--encoder", "use", "--folds", "3", "--out", model],
     { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, TRIAGE_CACHE: join(work, "embeddings.sqlite") } },
   );
   if (t.status !== 0) throw new Error("training failed");
@@ -54,7 +54,7 @@ async function startServe(mode: Mode): Promise<Served> {
   const logPath = join(work, `${mode}.db`);
   const child = spawn(
     process.execPath,
-    [join(root, "bin/triage.js"), "serve", "--model", model, "--host", "127.0.0.1", "--port", "0", "--config", configPath, "--log-db", logPath, "--log-durability", mode],
+    ["--import", "tsx", join(root, "src/cli/main.ts"), "serve", "--model", model, "--host", "127.0.0.1", "--port", "0", "--config", configPath, "--log-db", logPath, "--log-durability", mode],
     { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, TRIAGE_API_KEYS: "" } },
   );
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

@@ -35,7 +35,7 @@ if (!model) {
     process.stderr.write("training a model on data/tiers ...\n");
     const t = spawnSync(
       process.execPath,
-      [join(root, "bin/triage.js"), "train", "--data", join(root, "data/tiers/train.jsonl"), "--config", join(root, "data/tiers/tiers.yaml"), "--encoder", "use", "--folds", "3", "--out", model],
+      ["--import", "tsx", join(root, "src/cli/main.ts"), "train", "--data", join(root, "data/tiers/train.jsonl"), "--config", join(root, "data/tiers/tiers.yaml"), "--encoder", "use", "--folds", "3", "--out", model],
       { stdio: ["ignore", "ignore", "inherit"] },
     );
     if (t.status !== 0) throw new Error("training failed");
@@ -48,7 +48,7 @@ for (const suffix of ["", "-wal", "-shm"]) rmSync(logPath + suffix, { force: tru
 const configPath = join(reports, "load-server.json");
 writeFileSync(configPath, JSON.stringify({ providers: [{ name: "fake", baseURL: fake.baseURL, apiKey: "sk-load-test" }], reload: { watch: false } }));
 
-const child: ChildProcess = spawn(process.execPath, [join(root, "bin/triage.js"), "serve", "--model", model, "--port", "0", "--config", configPath, "--log-db", logPath], {
+const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), "serve", "--model", model, "--port", "0", "--config", configPath, "--log-db", logPath], {
   stdio: ["ignore", "pipe", "inherit"],
   env: { ...process.env, TRIAGE_API_KEYS: "" },
 });

@@ -16,7 +16,8 @@ import { pathToFileURL } from "node:url";
 import type { ChaosGroup, ChaosRow } from "./types.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
-const BIN = join(ROOT, "bin", "triage.js");
+/** The current source through tsx, never a possibly stale dist/. */
+const CLI = ["--import", "tsx", join(ROOT, "src", "cli", "main.ts")];
 const TIERS = join(ROOT, "data", "tiers");
 const CONNECTIONS = 64;
 /** The server's batched flush interval (DecisionLog's default): what batched mode may lose, plus event-loop lag. */
@@ -49,7 +50,7 @@ function trainSmallModel(dir: string): string {
   const data = join(dir, "train.jsonl");
   writeFileSync(data, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
   const out = join(dir, "model");
-  const t = spawnSync(process.execPath, [BIN, "train", "--data", data, "--config", join(TIERS, "tiers.yaml"), "--encoder", "use", "--folds", "3", "--out", out], {
+  const t = spawnSync(process.execPath, [...CLI, "train", "--data", data, "--config", join(TIERS, "tiers.yaml"), "--encoder", "use", "--folds", "3", "--out", out], {
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, TRIAGE_CACHE: join(dir, "embeddings.sqlite") },
     timeout: START_TIMEOUT_MS,
@@ -61,7 +62,7 @@ function trainSmallModel(dir: string): string {
 async function startServe(model: string, logPath: string, durability: string, configPath: string): Promise<{ child: ChildProcess; url: string; exited: Promise<void> }> {
   const child = spawn(
     process.execPath,
-    [BIN, "serve", "--model", model, "--host", "127.0.0.1", "--port", "0", "--config", configPath, "--log-db", logPath, "--log-durability", durability],
+    [...CLI, "serve", "--model", model, "--host", "127.0.0.1", "--port", "0", "--config", configPath, "--log-db", logPath, "--log-durability", durability],
     { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TRIAGE_API_KEYS: "" } },
   );
   let stderr = "";

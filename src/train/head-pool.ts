@@ -95,9 +95,10 @@ class WorkerPool {
 }
 
 /**
- * From source (a fresh clone runs TypeScript through tsx) the worker registers tsx's loader itself
- * before importing the TypeScript entry: a worker does not inherit the loader, and `--import tsx` in
- * its execArgv does not cover the entry file on Node 20.
+ * Compiled (the package, `bin/triage.js`): the worker is the compiled head-worker.js beside this file.
+ * From source (tests and `npm run triage`, TypeScript through tsx, a devDependency) the worker registers
+ * tsx's loader itself before importing the TypeScript entry: a worker does not inherit the loader, and
+ * `--import tsx` in its execArgv does not cover the entry file on Node 20.
  */
 function spawnWorker(): Worker {
   if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./head-worker.js", import.meta.url));

@@ -1,4 +1,4 @@
-// The machine-readable CLI of the learning loop, through `node bin/triage.js` as scripts use it.
+// The machine-readable CLI of the learning loop, as real processes running the current source (test/helpers/cli.ts).
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -8,15 +8,15 @@ import type { LoggedDecision } from "../../src/store/index.js";
 import type { FakeOpenAI } from "../helpers/fake-openai.js";
 import { TIERS_CONFIG, tempDir, tierExamples } from "../helpers/tiers.js";
 import { registryWith, startLabeller, TEST_CACHE } from "../retrain/helpers.js";
+import { CLI } from "../helpers/cli.js";
 
-const BIN = join(import.meta.dirname, "..", "..", "bin", "triage.js");
 const base = tierExamples("train", 10);
 const queries = tierExamples("train", 18).filter((e) => !base.some((b) => b.text === e.text));
 const truth = new Map(tierExamples("train", 1000).map((e) => [e.text, e.label]));
 
 function triage(args: string[], input = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TRIAGE_CACHE: TEST_CACHE }, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...CLI, ...args], { env: { ...process.env, TRIAGE_CACHE: TEST_CACHE }, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -131,7 +131,7 @@ it("train --registry writes a new version and points current at it; route --text
 
 it("route --log-db writes every printed decision when it is stopped by a signal mid-stream", async () => {
   const db = join(work, "signal.db");
-  const child = spawn(process.execPath, [BIN, "route", "--model", root, "--log-db", db, "--policy", "escalate"], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...CLI, "route", "--model", root, "--log-db", db, "--policy", "escalate"], { stdio: ["pipe", "pipe", "inherit"] });
   let out = "";
   const printed = new Promise<void>((resolve) =>
     child.stdout.on("data", (c: Buffer) => {
@@ -157,7 +157,7 @@ it("retrain --every keeps running: a failed run is reported as a JSON line and t
   const db = join(work, "every.db");
   const { DecisionLog } = await import("../../src/store/index.js");
   DecisionLog.open(db).close(); // an empty log: the base data alone
-  const child = spawn(process.execPath, [BIN, "retrain", "--registry", reg, "--data", data, "--log-db", db, "--folds", "2", "--every", "1s", "--json"], {
+  const child = spawn(process.execPath, [...CLI, "retrain", "--registry", reg, "--data", data, "--log-db", db, "--folds", "2", "--every", "1s", "--json"], {
     env: { ...process.env, TRIAGE_CACHE: TEST_CACHE },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -4,12 +4,12 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TEST_EMBEDDING_CACHE, tempDir, tierExamples, TIERS_CONFIG } from "../helpers/tiers.js";
+import { CLI } from "../helpers/cli.js";
 
 const run = promisify(execFile);
-const BIN = join(import.meta.dirname, "..", "..", "bin", "triage.js");
 
 async function triage(args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> {
-  const child = run("node", [BIN, ...args], { maxBuffer: 64 << 20, env: { ...process.env, TRIAGE_CACHE: TEST_EMBEDDING_CACHE } });
+  const child = run("node", [...CLI, ...args], { maxBuffer: 64 << 20, env: { ...process.env, TRIAGE_CACHE: TEST_EMBEDDING_CACHE } });
   if (input !== undefined) {
     child.child.stdin!.write(input);
     child.child.stdin!.end();

@@ -1,4 +1,4 @@
-// Careless input and closed pipes through the real CLI (`node bin/triage.js`): one clear line, or a quiet exit 0.
+// Careless input and closed pipes through the real CLI (the current source, test/helpers/cli.ts): one clear line, or a quiet exit 0.
 import { spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -7,8 +7,8 @@ import type { Decision } from "../../src/router/types.js";
 import { DecisionLog, type LoggedDecision } from "../../src/store/index.js";
 import { makeDecision } from "../store/make-decision.js";
 import { tempDir, tierExamples, TIERS_CONFIG } from "../helpers/tiers.js";
+import { CLI } from "../helpers/cli.js";
 
-const BIN = join(import.meta.dirname, "..", "..", "bin", "triage.js");
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 interface Run {
@@ -26,7 +26,7 @@ let cache: string;
  */
 function triage(args: string[], input: string | Buffer = "", closeStdoutAfterFirstChunk = false): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TRIAGE_CACHE: cache }, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...CLI, ...args], { env: { ...process.env, TRIAGE_CACHE: cache }, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => {

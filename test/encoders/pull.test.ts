@@ -17,6 +17,7 @@ import { OnnxEncoder, findOnnxModel } from "../../src/encoders/onnx.js";
 import { PipelineEncoder } from "../../src/encoders/onnx-pipeline.js";
 import { PULL_MANIFEST, pullFiles, pullModel, pullSpecFor, type PullSpec } from "../../src/encoders/pull.js";
 import { TINY_VOCAB, buildTinyModel, tinyTokenizerJson } from "../helpers/tiny-onnx.js";
+import { CLI } from "../helpers/cli.js";
 
 const sha = (b: string | Uint8Array) => createHash("sha256").update(b).digest("hex");
 const root = mkdtempSync(join(tmpdir(), "triage-pull-"));
@@ -296,8 +297,7 @@ describe("pullModel without a reachable endpoint", () => {
   it("the triage model pull command (here --dtype fp32) prints that one line and exits 1", async () => {
     const endpoint = await closedEndpoint();
     const dest = freshDest();
-    const bin = join(import.meta.dirname, "..", "..", "bin", "triage.js");
-    const r = await promisify(execFile)("node", [bin, "model", "pull", "all-MiniLM-L6-v2", "--dtype", "fp32", "--dest", dest], { env: { ...process.env, HF_ENDPOINT: endpoint } }).then(
+    const r = await promisify(execFile)(process.execPath, [...CLI, "model", "pull", "all-MiniLM-L6-v2", "--dtype", "fp32", "--dest", dest], { env: { ...process.env, HF_ENDPOINT: endpoint } }).then(
       () => ({ code: 0, stderr: "" }),
       (e: { code: number; stderr: string }) => e,
     );

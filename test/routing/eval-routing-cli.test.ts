@@ -7,6 +7,7 @@ import Database from "better-sqlite3";
 import { Command } from "commander";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { registerEvalRouting } from "../../src/cli/commands/eval-routing.js";
+import { CLI } from "../helpers/cli.js";
 
 async function run(args: string[]): Promise<string> {
   const program = new Command();
@@ -70,8 +71,7 @@ describe("triage eval-routing's embedding cache", () => {
   it("is where TRIAGE_CACHE says when --cache is not given", async () => {
     const dir = mkdtempSync(join(tmpdir(), "triage-eval-routing-cache-"));
     const cache = join(dir, "cache.sqlite");
-    const bin = join(import.meta.dirname, "..", "..", "bin", "triage.js");
-    const { stdout } = await promisify(execFile)(process.execPath, [bin, "eval-routing", "--data", "data/outcomes/example.jsonl", "--json"], { env: { ...process.env, TRIAGE_CACHE: cache } });
+    const { stdout } = await promisify(execFile)(process.execPath, [...CLI, "eval-routing", "--data", "data/outcomes/example.jsonl", "--json"], { env: { ...process.env, TRIAGE_CACHE: cache } });
     expect(JSON.parse(stdout).trainPrompts).toBeGreaterThan(0);
     const db = new Database(cache, { readonly: true });
     const { n } = db.prepare("SELECT COUNT(*) AS n FROM embeddings").get() as { n: number };

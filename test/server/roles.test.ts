@@ -13,8 +13,8 @@ import { loadServerConfig } from "../../src/server/index.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
 import { trainTiers } from "../helpers/tiers.js";
 import { loadRouter, postJson, startServer, type Running } from "./setup.js";
+import { CLI } from "../helpers/cli.js";
 
-const BIN = join(import.meta.dirname, "..", "..", "bin", "triage.js");
 const DATA = "data-key-0123456789";
 const ADMIN = "admin-key-9876543210";
 
@@ -37,7 +37,7 @@ afterAll(async () => {
 
 /** `triage serve` on a free loopback port; resolves with its URL once it prints its address. */
 async function serveProcess(env: Record<string, string>): Promise<{ url: string; child: ChildProcess; stderr: () => string }> {
-  const child = spawn(process.execPath, [BIN, "serve", "--model", modelDir, "--port", "0", "--host", "127.0.0.1"], {
+  const child = spawn(process.execPath, [...CLI, "serve", "--model", modelDir, "--port", "0", "--host", "127.0.0.1"], {
     env: { ...process.env, TRIAGE_PROVIDER_BASE_URL: fake.baseURL, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DecisionLog } from "../../src/store/index.js";
 import { tempDir, trainTiers } from "../helpers/tiers.js";
 import { makeDecision } from "./make-decision.js";
+import { CLI } from "../helpers/cli.js";
 
-const BIN = join(import.meta.dirname, "..", "..", "bin", "triage.js");
 let work: string;
 let model: string;
 
@@ -31,7 +31,7 @@ interface Served {
 async function serve(name: string, config: object, args: string[]): Promise<Served> {
   const configPath = join(work, `${name}.json`);
   writeFileSync(configPath, JSON.stringify({ reload: { watch: false }, ...config }));
-  const child = spawn(process.execPath, [BIN, "serve", "--model", model, "--port", "0", "--host", "127.0.0.1", "--config", configPath, ...args], {
+  const child = spawn(process.execPath, [...CLI, "serve", "--model", model, "--port", "0", "--host", "127.0.0.1", "--config", configPath, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, TRIAGE_API_KEYS: "" },
   });
