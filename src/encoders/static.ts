@@ -125,6 +125,11 @@ export class StaticEncoder implements Encoder {
     const binary = new Uint8Array(expected); // own, aligned copy (Buffer pools may be unaligned for Float32Array views)
     binary.set(file);
     const { scales, tokenWeights, bias, quantized } = binaryViews(binary, header.vocabSize, header.dimensions);
+    // A NaN or infinity here would make every sentence vector NaN; the int8 table itself cannot hold one.
+    for (const [what, values] of [["row scales", scales], ["token weights", tokenWeights], ["bias", bias]] as const)
+      for (let i = 0; i < values.length; i++)
+        if (!Number.isFinite(values[i]))
+          throw new TriageError(`${binaryPath}: holds a non-finite value in its ${what} (${values[i]} at ${i}); the file is corrupt`, "E_STATIC_ENCODER");
     return new StaticEncoder(header, binary, scales, tokenWeights, bias, quantized);
   }
 

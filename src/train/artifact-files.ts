@@ -1,17 +1,26 @@
 /**
- * @module Which files make up a model artifact, and the rule for when `train` may replace an
- * existing directory (it holds a triage artifact and nothing else).
+ * @module Which files make up a model artifact: the ones its checksums must cover, and the rule for
+ * when `train` may replace an existing directory (it holds a triage artifact and nothing else).
  */
 import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LEFTOVER_NAME, type DirOwner } from "../common/atomic.js";
 import { STATIC_BINARY_FILE, STATIC_HEADER_FILE } from "../encoders/static.js";
 import { ARTIFACT_FILES } from "./artifact.js";
-import { STATIC_ENCODER_DIR, STATIC_STAGE_DIR } from "./cascade.js";
+import { STATIC_ENCODER_DIR, STATIC_STAGE_DIR, type StaticStageManifest } from "./cascade.js";
 import { PART_FILES } from "./parts-io.js";
 
 /** Written into a registry version after training (retrain's report). */
 const RETRAIN_REPORT = "retrain-report.json";
+
+/** Files the loader reads, relative to the artifact: each must have a checksum in a verified artifact. */
+export function requiredFiles(manifest: { stages?: { static?: Pick<StaticStageManifest, "dir"> } }): string[] {
+  const parts = Object.values(PART_FILES);
+  const out: string[] = [ARTIFACT_FILES.examples, ...parts];
+  const s = manifest.stages?.static;
+  if (s) out.push(...parts.map((p) => `${s.dir}/${p}`), `${s.dir}/${STATIC_ENCODER_DIR}/${STATIC_HEADER_FILE}`, `${s.dir}/${STATIC_ENCODER_DIR}/${STATIC_BINARY_FILE}`);
+  return out;
+}
 
 /** Every name triage writes into an artifact directory, as a tree (null: a file). */
 type Layout = { [name: string]: Layout | null };

@@ -10,6 +10,7 @@ import { encoderRef, type Encoder, type EncoderRef } from "../encoders/types.js"
 import { DEFAULT_HNSW } from "../index/hnsw.js";
 import { ARTIFACT_FILES, SCHEMA_VERSION, type Manifest } from "./artifact.js";
 import { artifactOwner } from "./artifact-files.js";
+import { checksumFiles, sealManifest } from "./checksums.js";
 import type { WordDropout } from "./augment.js";
 import { trainStaticStage } from "./cascade.js";
 import { saveParts } from "./parts-io.js";
@@ -161,7 +162,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   const dataSha = sha256(examples.map((e) => `${e.label}\t${e.text}`).join("\n"));
   const createdAt = new Date();
-  const manifest: Manifest = {
+  const unsealed: Manifest = {
     schemaVersion: SCHEMA_VERSION,
     version: `${createdAt.toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${dataSha.slice(0, 8)}`,
     createdAt: createdAt.toISOString(),
@@ -184,10 +185,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ...(staticStage ? { stages: { static: staticStage.manifest } } : {}),
   };
   options.onProgress?.({ phase: "write" });
+  let manifest = unsealed;
   await writeDirAtomic(options.out, artifactOwner, async (dir) => {
     await saveParts(dir, parts);
     await staticStage?.save(dir);
     writeFileSync(join(dir, ARTIFACT_FILES.examples), examples.map((e, id) => JSON.stringify({ id, text: e.text, label: e.label })).join("\n") + "\n");
+    // Last: the manifest records every other file's checksum, then its own.
+    manifest = sealManifest(unsealed, await checksumFiles(dir));
     writeFileSync(join(dir, ARTIFACT_FILES.manifest), JSON.stringify(manifest, null, 2) + "\n");
   });
   const end = performance.now();

@@ -124,6 +124,16 @@ describe("StaticEncoder", () => {
     await expect(StaticEncoder.load(target)).rejects.toThrow(/not JSON/);
   });
 
+  it("refuses a non-finite scale, weight or bias with the file named", async () => {
+    const target = join(tempDir(), "static");
+    await saveStaticEncoder(StaticEncoder.fromParameters(randomParameters(8)), target);
+    const bin = join(target, STATIC_BINARY_FILE);
+    const bytes = readFileSync(bin);
+    bytes.writeFloatLE(Number.NaN, 0); // the first row's scale
+    writeFileSync(bin, bytes);
+    await expect(StaticEncoder.load(target)).rejects.toThrow(`${bin}: holds a non-finite value in its row scales`);
+  });
+
   it("replaces only a folder holding an earlier static encoder; a folder of other files is left as it was", async () => {
     const root = tempDir();
     const target = join(root, "enc");
