@@ -8,7 +8,8 @@
  * A manifest without `checksums` comes from a triage that did not record them: it still loads, unverified.
  */
 import { createHash } from "node:crypto";
-import { createReadStream, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BUILD_OWNER_FILE } from "../common/atomic.js";
 import { TriageError } from "../common/errors.js";
@@ -24,11 +25,12 @@ export interface ArtifactChecksums {
   files: Record<string, string>;
 }
 
-/** SHA-256 of a file, read in chunks so a large index does not block the event loop in one piece. */
+/**
+ * SHA-256 of a file. Read whole, asynchronously, and hashed in one call: at ~2 GB/s (SHA extensions)
+ * the hash of a 20 MB index blocks for ~10 ms, while reading it as a 64 KB stream took several times longer.
+ */
 export async function sha256File(path: string): Promise<string> {
-  const h = createHash(CHECKSUM_ALGORITHM);
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest("hex");
+  return createHash(CHECKSUM_ALGORITHM).update(await readFile(path)).digest("hex");
 }
 
 /** Checksums of every file under `dir` except the manifest (and a build's owner file), sorted by path. */
