@@ -1,14 +1,15 @@
 /**
- * @module The fault matrix: runs every group of faults (providers, bad bodies, kill -9)
+ * @module The fault matrix: runs every group of faults (providers, bad bodies, kill -9, corrupt artifacts)
  * against servers on 127.0.0.1 and prints one table. Each group is bounded and cleans up after itself.
  *   npm run chaos [-- group ...]     e.g. npm run chaos -- provider body
  */
+import { artifacts } from "./chaos/artifacts.js";
 import { bodies } from "./chaos/bodies.js";
 import { kill } from "./chaos/kill.js";
 import { providers } from "./chaos/providers.js";
 import type { ChaosGroup, ChaosRow } from "./chaos/types.js";
 
-const GROUPS: Record<string, ChaosGroup> = { provider: providers, body: bodies, kill };
+const GROUPS: Record<string, ChaosGroup> = { provider: providers, body: bodies, kill, artifact: artifacts };
 
 function table(rows: ChaosRow[]): string {
   const head = ["group", "fault", "expected", "observed", "result"];

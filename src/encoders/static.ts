@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeDirAtomic } from "../common/atomic.js";
+import { LEFTOVER_NAME, writeDirAtomic, type DirOwner } from "../common/atomic.js";
 import { TriageError } from "../common/errors.js";
 import { createTokenizer, type SubwordTokenizer, type TokenizerSpec } from "./static-tokenizer.js";
 import type { Encoder } from "./types.js";
@@ -125,6 +125,11 @@ export class StaticEncoder implements Encoder {
     const binary = new Uint8Array(expected); // own, aligned copy (Buffer pools may be unaligned for Float32Array views)
     binary.set(file);
     const { scales, tokenWeights, bias, quantized } = binaryViews(binary, header.vocabSize, header.dimensions);
+    // A NaN or infinity here would make every sentence vector NaN; the int8 table itself cannot hold one.
+    for (const [what, values] of [["row scales", scales], ["token weights", tokenWeights], ["bias", bias]] as const)
+      for (let i = 0; i < values.length; i++)
+        if (!Number.isFinite(values[i]))
+          throw new TriageError(`${binaryPath}: holds a non-finite value in its ${what} (${values[i]} at ${i}); the file is corrupt`, "E_STATIC_ENCODER");
     return new StaticEncoder(header, binary, scales, tokenWeights, bias, quantized);
   }
 
@@ -207,12 +212,35 @@ export class StaticEncoder implements Encoder {
 }
 
 /**
- * Writes the encoder into `dir` (created or replaced whole, atomically): the directory belongs to the encoder.
- * Returns the fingerprint, which `StaticEncoder.load(dir)` reproduces.
+ * A directory `saveStaticEncoder` may replace: it holds the two encoder files and nothing else (apart
+ * from leftovers of a killed write), and its header names the format. A folder holding anything
+ * else is the user's and is refused.
+ */
+export const staticEncoderOwner: DirOwner = {
+  what: "a static encoder",
+  refuse(dir) {
+    for (const name of readdirSync(dir)) {
+      if (LEFTOVER_NAME.test(name)) continue;
+      if (name !== STATIC_HEADER_FILE && name !== STATIC_BINARY_FILE) return `it also holds ${name}`;
+      if (!lstatSync(join(dir, name)).isFile()) return `${name} is not a file`;
+    }
+    try {
+      // Any version of the format: it is still triage's own file.
+      if ((JSON.parse(readFileSync(join(dir, STATIC_HEADER_FILE), "utf8")) as { format?: unknown } | null)?.format === FORMAT) return undefined;
+    } catch {
+      // not JSON, or missing: not ours
+    }
+    return `no ${FORMAT} header in ${STATIC_HEADER_FILE}`;
+  },
+};
+
+/**
+ * Writes the encoder into `dir` (created, or replaced whole and atomically when it holds an earlier
+ * static encoder: see staticEncoderOwner). Returns the fingerprint, which `StaticEncoder.load(dir)` reproduces.
  */
 export async function saveStaticEncoder(encoder: StaticEncoder, dir: string): Promise<string> {
   const { header, binary } = encoder.serialize();
-  await writeDirAtomic(dir, (tmp) => {
+  await writeDirAtomic(dir, staticEncoderOwner, (tmp) => {
     writeFileSync(join(tmp, STATIC_HEADER_FILE), header);
     writeFileSync(join(tmp, STATIC_BINARY_FILE), binary);
   });

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { writeFileAtomic } from "../common/atomic.js";
+import { removeDeadLeftovers, writeFileAtomic } from "../common/atomic.js";
 import { TriageError } from "../common/errors.js";
 import { ARTIFACT_FILES, readManifest, type Manifest } from "../train/artifact.js";
 
@@ -42,7 +42,11 @@ export function isRegistry(dir: string): boolean {
 export function parsePointer(content: string, where: string): Pointer {
   const text = content.trim();
   if (text === "") throw new TriageError(`${where}: empty model pointer`);
-  if (!text.startsWith("{")) return { version: text, previous: null, switchedAt: "" };
+  if (!text.startsWith("{")) {
+    // Anything else in a file called `current` is not ours: promote must not overwrite it.
+    if (!/^[\w.-]+$/.test(text)) throw new TriageError(`${where}: not a model pointer (expected JSON or a version name); not touching it`);
+    return { version: text, previous: null, switchedAt: "" };
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -76,6 +80,10 @@ export class ModelRegistry {
     if (existsSync(this.root) && !statSync(this.root).isDirectory()) throw new TriageError(`${root}: not a directory, so not a model registry`);
     if (existsSync(join(this.root, ARTIFACT_FILES.manifest)))
       throw new TriageError(`${root}: is a plain model artifact, not a registry; use a new directory for --registry`);
+    // A registry is recognised by its pointer file or versions/ folder; versions and the pointer are
+    // only ever added there, so any other non-empty folder is the user's and stays untouched.
+    if (existsSync(this.root) && !isRegistry(this.root) && readdirSync(this.root).length > 0)
+      throw new TriageError(`${root}: is not a model registry (no \`${POINTER_FILE}\` pointer or ${VERSIONS_DIR}/ folder) and not empty; use a new or empty directory for --registry`);
   }
 
   get pointerPath(): string {
@@ -167,7 +175,7 @@ export class ModelRegistry {
 
   /**
    * Deletes the oldest versions beyond `keep`, never the current or previous one. Also removes leftovers of
-   * builds that died (hidden `.building`/`.old` dirs) older than `staleMs`. Returns the versions deleted.
+   * writes that died (hidden `.building`/`.old` dirs: see removeDeadLeftovers; age: `staleMs`). Returns the versions deleted.
    */
   prune(keep = DEFAULT_KEEP_VERSIONS, options: { staleMs?: number; now?: number } = {}): string[] {
     if (!Number.isInteger(keep) || keep < 1) throw new TriageError(`prune: keep must be a positive integer, got ${keep}`);
@@ -181,10 +189,7 @@ export class ModelRegistry {
     const dir = join(this.root, VERSIONS_DIR);
     const staleMs = options.staleMs ?? 24 * 3_600_000;
     const now = options.now ?? Date.now();
-    if (existsSync(dir))
-      for (const e of readdirSync(dir, { withFileTypes: true }))
-        if (e.isDirectory() && /^\..*\.(building|old)$/.test(e.name) && now - statSync(join(dir, e.name)).mtimeMs > staleMs)
-          rmSync(join(dir, e.name), { recursive: true, force: true });
+    removeDeadLeftovers(dir, now, staleMs);
     return doomed;
   }
 }

@@ -4,7 +4,9 @@ import { TriageError } from "../common/errors.js";
 import { resolveModelDir } from "../retrain/registry.js";
 import { StaticEncoder } from "../encoders/static.js";
 import { ARTIFACT_FILES, readManifest, type Manifest } from "../train/artifact.js";
-import type { StaticStageManifest } from "../train/cascade.js";
+import { requiredFiles } from "../train/artifact-files.js";
+import { STATIC_ENCODER_DIR, type StaticStageManifest } from "../train/cascade.js";
+import { verifyChecksums } from "../train/checksums.js";
 import type { FittedParts } from "../train/parts.js";
 import { loadParts } from "../train/parts-io.js";
 
@@ -25,11 +27,28 @@ export interface LoadedModel {
   parts: FittedParts;
   examples: { text: string; label: string }[];
   staticStage?: LoadedStaticStage;
+  /** False for an artifact whose manifest has no checksums (written before triage recorded them). */
+  verified: boolean;
 }
 
-export async function loadModel(requested: string): Promise<LoadedModel> {
+export interface LoadModelOptions {
+  /** Told when the artifact cannot be verified (no checksums); default: a process warning. */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Reads an artifact (or a registry's current one). Every file is checked against the manifest's
+ * SHA-256 before any of it is used, and the weights must be finite; a failure is a TriageError naming
+ * the file. An artifact without checksums still loads, after a warning that it is unverified.
+ */
+export async function loadModel(requested: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const dir = resolveModelDir(requested);
   const manifest = readManifest(dir);
+  const verified = await verifyChecksums(dir, manifest, requiredFiles(manifest));
+  if (!verified) {
+    const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, "TriageModel"));
+    warn(`${dir}: unverified model: its manifest has no checksums (written by an older triage), so corruption cannot be detected; retrain to get a verified artifact`);
+  }
   try {
     const examples = readFileSync(join(dir, ARTIFACT_FILES.examples), "utf8")
       .split("\n")
@@ -49,11 +68,11 @@ export async function loadModel(requested: string): Promise<LoadedModel> {
     let staticStage: LoadedStaticStage | undefined;
     if (s) {
       const stageDir = join(dir, s.dir);
-      const encoder = await StaticEncoder.load(join(stageDir, "encoder"));
+      const encoder = await StaticEncoder.load(join(stageDir, STATIC_ENCODER_DIR));
       if (encoder.fingerprint !== s.encoder.fingerprint) throw new TriageError(`${stageDir}: static encoder files do not match the manifest's fingerprint`);
       staticStage = { manifest: s, encoder, parts: await loadParts(stageDir, { ...layout, dims: s.encoder.dimensions, centroidLabels: s.centroidLabels }) };
     }
-    return { dir: requested, artifactDir: dir, manifest, parts, examples, staticStage };
+    return { dir: requested, artifactDir: dir, manifest, parts, examples, staticStage, verified };
   } catch (err) {
     if (err instanceof TriageError) throw err;
     throw new TriageError(`${dir}: cannot load model (${(err as Error).message})`);

@@ -46,6 +46,8 @@ export interface RouterOptions {
   onReload?: (version: string) => void;
   /** An automatic reload failed; the old model keeps serving. Default: a process warning. */
   onError?: (error: Error) => void;
+  /** A loaded artifact could not be verified (written before checksums were recorded). Default: a process warning. */
+  onWarning?: (message: string) => void;
 }
 
 const DEFAULT_MAX_CHARS = 4000;
@@ -72,7 +74,7 @@ export class Router {
 
   static async load(dir: string, options: RouterOptions = {}): Promise<Router> {
     const stamp = options.watch ? modelStamp(dir) : null; // before loading, so a switch during load is seen
-    const model = await loadModel(dir);
+    const model = await loadModel(dir, { onWarning: options.onWarning });
     let encoder = options.encoder;
     if (encoder) assertSameEncoder(model.manifest.encoder, encoder);
     else encoder = await encoderForArtifact(model.manifest.encoder, { threads: options.threads });
@@ -143,7 +145,7 @@ export class Router {
 
   /** Swaps in another artifact (same encoder) without dropping in-flight requests. */
   async reload(dir: string = this.model.dir): Promise<void> {
-    const next = await loadModel(dir);
+    const next = await loadModel(dir, { onWarning: this.options.onWarning });
     assertSameEncoder(next.manifest.encoder, this.encoder);
     this.model = next;
     this.staticCut = pickStaticCut(next.staticStage?.manifest, this.options.fastPathTolerance);

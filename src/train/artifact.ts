@@ -12,6 +12,7 @@ import type { HeadParams } from "./head.js";
 import type { CentroidParams } from "./centroids.js";
 import type { LexicalParams } from "../encoders/lexical.js";
 import type { StaticStageManifest } from "./cascade.js";
+import type { ArtifactChecksums } from "./checksums.js";
 
 export const SCHEMA_VERSION = 1;
 
@@ -42,6 +43,8 @@ export interface Manifest {
   centroidLabels: number[];
   /** Extra stages trained into the artifact: the static encoder of the fast path. */
   stages?: { static?: StaticStageManifest };
+  /** SHA-256 of every file and of the manifest itself (see checksums.ts); absent in artifacts written before they were recorded. */
+  checksums?: ArtifactChecksums;
 }
 
 const manifestShape = z

@@ -29,6 +29,9 @@ const CALIBRATION_SHARE = 0.2;
 /** Sub-directory of an artifact holding the static (fast-path) stage. */
 export const STATIC_STAGE_DIR = "static";
 
+/** Sub-directory of the static stage holding its encoder. */
+export const STATIC_ENCODER_DIR = "encoder";
+
 /** What the manifest records about the static first stage of the encoder cascade. */
 export interface StaticStageManifest {
   dir: string;
@@ -145,7 +148,7 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
       const dir = join(artifactDir, STATIC_STAGE_DIR);
       mkdirSync(dir, { recursive: true });
       await saveParts(dir, parts);
-      await saveStaticEncoder(encoder, join(dir, "encoder"));
+      await saveStaticEncoder(encoder, join(dir, STATIC_ENCODER_DIR));
     },
   };
 }

@@ -1,5 +1,6 @@
-import { join } from "node:path";
-import { writeDirAtomic } from "../common/atomic.js";
+import { existsSync, realpathSync, writeFileSync } from "node:fs";
+import { isAbsolute, join, relative, sep } from "node:path";
+import { assertReplaceable, writeDirAtomic } from "../common/atomic.js";
 import { TriageError } from "../common/errors.js";
 import { sha256 } from "../common/hash.js";
 import { routesConfigSchema, type RoutesConfig } from "../config/schema.js";
@@ -8,6 +9,8 @@ import { DEFAULT_LEXICAL } from "../encoders/lexical.js";
 import { encoderRef, type Encoder, type EncoderRef } from "../encoders/types.js";
 import { DEFAULT_HNSW } from "../index/hnsw.js";
 import { ARTIFACT_FILES, SCHEMA_VERSION, type Manifest } from "./artifact.js";
+import { artifactOwner } from "./artifact-files.js";
+import { checksumFiles, sealManifest } from "./checksums.js";
 import type { WordDropout } from "./augment.js";
 import { trainStaticStage } from "./cascade.js";
 import { saveParts } from "./parts-io.js";
@@ -16,7 +19,6 @@ import { crossValidate } from "./crossval.js";
 import { labelCounts, loadExamples, requireTwoLabels, type Example, type LoadedData } from "./data.js";
 import { DEFAULT_HEAD } from "./head.js";
 import { fitParts, type PartParams } from "./parts.js";
-import { writeFileSync } from "node:fs";
 
 export type TrainProgress =
   | { phase: "embed"; done: number; total: number }
@@ -36,7 +38,11 @@ export interface TrainOptions {
   encoder: Encoder;
   /** What to record about the encoder (resolveEncoder's `ref`); default: its id, fingerprint and size. */
   encoderRef?: EncoderRef;
-  /** Artifact directory to write (replaced atomically). */
+  /**
+   * Artifact directory to write, atomically. An existing one is replaced only when it holds a triage
+   * model and nothing else (or is empty); never the working directory, a file, or a folder holding the
+   * data or config.
+   */
   out: string;
   folds?: number;
   /** Overrides the config's policy.targetAccuracy. */
@@ -76,6 +82,7 @@ const MIN_PER_LABEL = 8;
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const t0 = performance.now();
+  checkOutput(options);
   const warn = options.onWarning ?? (() => {});
   const config = resolveConfig(options);
   const loaded: LoadedData =
@@ -155,7 +162,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   const dataSha = sha256(examples.map((e) => `${e.label}\t${e.text}`).join("\n"));
   const createdAt = new Date();
-  const manifest: Manifest = {
+  const unsealed: Manifest = {
     schemaVersion: SCHEMA_VERSION,
     version: `${createdAt.toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${dataSha.slice(0, 8)}`,
     createdAt: createdAt.toISOString(),
@@ -178,10 +185,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ...(staticStage ? { stages: { static: staticStage.manifest } } : {}),
   };
   options.onProgress?.({ phase: "write" });
-  await writeDirAtomic(options.out, async (dir) => {
+  let manifest = unsealed;
+  await writeDirAtomic(options.out, artifactOwner, async (dir) => {
     await saveParts(dir, parts);
     await staticStage?.save(dir);
     writeFileSync(join(dir, ARTIFACT_FILES.examples), examples.map((e, id) => JSON.stringify({ id, text: e.text, label: e.label })).join("\n") + "\n");
+    // Last: the manifest records every other file's checksum, then its own.
+    manifest = sealManifest(unsealed, await checksumFiles(dir));
     writeFileSync(join(dir, ARTIFACT_FILES.manifest), JSON.stringify(manifest, null, 2) + "\n");
   });
   const end = performance.now();
@@ -191,6 +201,29 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     data: { duplicates: loaded.duplicates, conflicts: loaded.conflicts },
     seconds: { embed: (tCv - tEmbed) / 1000, crossval: (tFit - tCv) / 1000, fit: (end - tFit) / 1000, total: (end - t0) / 1000 },
   };
+}
+
+/**
+ * Refuses, before any work, an output the write would refuse later or that would take the user's
+ * input with it: a folder holding the data or config file (or that file itself), the working
+ * directory or a parent of it, a file, or a directory that is not a triage model.
+ */
+export function checkOutput(options: Pick<TrainOptions, "out" | "data" | "config">): void {
+  const out = options.out;
+  if (existsSync(out)) {
+    const real = realpathSync(out);
+    const inputs: [string, unknown][] = [
+      ["training data", options.data],
+      ["config", options.config],
+    ];
+    for (const [what, path] of inputs) {
+      if (typeof path !== "string" || path === "-" || !existsSync(path)) continue;
+      const rel = relative(real, realpathSync(path));
+      if (rel === "") throw new TriageError(`${out}: is the ${what} file; write the model to a directory of its own (e.g. models/NAME)`);
+      if (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel)) throw new TriageError(`${out}: holds the ${what} (${path}); write the model to a directory of its own (e.g. models/NAME)`);
+    }
+  }
+  assertReplaceable(out, artifactOwner);
 }
 
 function resolveConfig(options: TrainOptions): RoutesConfig | undefined {

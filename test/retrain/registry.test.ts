@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFile
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isRegistry, ModelRegistry, parsePointer, resolveModelDir } from "../../src/retrain/registry.js";
+import { checkOutput } from "../../src/train/train.js";
 import { tempDir } from "../helpers/tiers.js";
 
 /** A version dir with just a valid manifest: enough for the registry, which never loads the parts. */
@@ -65,6 +66,24 @@ describe("ModelRegistry", () => {
     expect(existsSync(fresh)).toBe(true); // may be a build in progress
     expect(reg.nextVersion()).toBe("v0007");
     expect(() => reg.prune(0)).toThrow(/positive integer/);
+  });
+
+  it("writes only into an empty folder or a registry; a `current` that is not a pointer and a registry as --out are refused", () => {
+    const notes = join(tempDir(), "notes");
+    mkdirSync(notes);
+    writeFileSync(join(notes, "todo.md"), "mine");
+    expect(() => new ModelRegistry(notes)).toThrow(`${notes}: is not a model registry (no \`current\` pointer or versions/ folder) and not empty`);
+    const odd = join(tempDir(), "odd");
+    mkdirSync(odd);
+    writeFileSync(join(odd, "current"), "meeting notes, do not delete\n");
+    const reg = new ModelRegistry(odd); // a `current` file makes it look like one...
+    addVersion(reg);
+    expect(() => reg.promote("v0001")).toThrow(/current: not a model pointer/); // ...but it is not overwritten
+    expect(readFileSync(join(odd, "current"), "utf8")).toBe("meeting notes, do not delete\n");
+    const real = new ModelRegistry(join(tempDir(), "reg"));
+    addVersion(real);
+    real.promote("v0001");
+    expect(() => checkOutput({ out: real.root, data: [] })).toThrow(/it is a model registry; add a version with --registry instead/);
   });
 
   it("accepts a hand-written pointer holding just a version name; rejects junk with the file named", () => {

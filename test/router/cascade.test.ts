@@ -6,6 +6,7 @@ import type { Encoder } from "../../src/encoders/types.js";
 import { Router } from "../../src/router/router.js";
 import type { TrainResult } from "../../src/train/train.js";
 import { calibrateCascade } from "../../src/train/cascade.js";
+import { editManifest } from "../helpers/manifest.js";
 import { TEST_EMBEDDING_CACHE, tempDir, tierExamples, trainTiers, useEncoder } from "../helpers/tiers.js";
 
 let trained: TrainResult;
@@ -21,10 +22,7 @@ beforeAll(async () => {
 function copyWith(edit: (m: { stages: { static: { threshold: number; lowThreshold?: number; minSimilarity: number } } }) => void): string {
   const dir = join(tempDir(), "model");
   cpSync(trained.dir, dir, { recursive: true });
-  const path = join(dir, "manifest.json");
-  const m = JSON.parse(readFileSync(path, "utf8"));
-  edit(m);
-  writeFileSync(path, JSON.stringify(m));
+  editManifest(dir, edit);
   return dir;
 }
 

@@ -6,6 +6,7 @@ import { Router } from "../../src/router/router.js";
 import type { FallbackClassifier } from "../../src/router/hooks.js";
 import type { Decision } from "../../src/router/types.js";
 import type { TrainResult } from "../../src/train/train.js";
+import { editManifest } from "../helpers/manifest.js";
 import { tempDir, tierExamples, trainTiers, useEncoder } from "../helpers/tiers.js";
 
 let trained: TrainResult;
@@ -201,9 +202,6 @@ type MutableManifest = {
 function withManifest(dir: string, edit: (m: MutableManifest) => void): string {
   const copy = join(tempDir(), "model");
   cpSync(dir, copy, { recursive: true });
-  const path = join(copy, "manifest.json");
-  const m = JSON.parse(readFileSync(path, "utf8")) as MutableManifest;
-  edit(m);
-  writeFileSync(path, JSON.stringify(m));
+  editManifest(copy, edit);
   return copy;
 }

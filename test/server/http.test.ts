@@ -6,6 +6,7 @@ import OpenAI from "openai";
 import type { Router } from "../../src/router/router.js";
 import { DecisionLog } from "../../src/store/index.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
+import { resealed } from "../helpers/manifest.js";
 import { tempDir, trainTiers } from "../helpers/tiers.js";
 import { loadRouter, startServer, takeServerErrors, type Running } from "./setup.js";
 
@@ -135,14 +136,14 @@ describe("hot reload", () => {
     try {
       await waitFor(() => statuses.length >= 5);
       // Admin reload to a new version...
-      writeFileSync(manifestPath, original.replace(v1, "v2-admin"));
+      writeFileSync(manifestPath, resealed(original.replace(v1, "v2-admin")));
       const admin = (await (await post(`${url}/admin/reload`, "")).json()) as { ok: boolean; version: string; previousVersion: string };
       expect(admin).toMatchObject({ ok: true, version: "v2-admin" });
       // The 50 ms watcher may have loaded the new manifest before the admin call did.
       expect([v1, "v2-admin"]).toContain(admin.previousVersion);
       await waitFor(() => versions.has("v2-admin"));
       // ...then the watcher picks up a changed manifest by itself.
-      writeFileSync(manifestPath, original.replace(v1, "v3-watched"));
+      writeFileSync(manifestPath, resealed(original.replace(v1, "v3-watched")));
       await waitFor(() => versions.has("v3-watched"));
       // A broken artifact: reload fails, the old model keeps serving.
       writeFileSync(manifestPath, "{ truncated");

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -122,5 +122,30 @@ describe("StaticEncoder", () => {
     await expect(StaticEncoder.load(target)).rejects.toThrow(/header implies/);
     writeFileSync(join(target, STATIC_HEADER_FILE), "{not json");
     await expect(StaticEncoder.load(target)).rejects.toThrow(/not JSON/);
+  });
+
+  it("refuses a non-finite scale, weight or bias with the file named", async () => {
+    const target = join(tempDir(), "static");
+    await saveStaticEncoder(StaticEncoder.fromParameters(randomParameters(8)), target);
+    const bin = join(target, STATIC_BINARY_FILE);
+    const bytes = readFileSync(bin);
+    bytes.writeFloatLE(Number.NaN, 0); // the first row's scale
+    writeFileSync(bin, bytes);
+    await expect(StaticEncoder.load(target)).rejects.toThrow(`${bin}: holds a non-finite value in its row scales`);
+  });
+
+  it("replaces only a folder holding an earlier static encoder; a folder of other files is left as it was", async () => {
+    const root = tempDir();
+    const target = join(root, "enc");
+    await saveStaticEncoder(StaticEncoder.fromParameters(randomParameters(9)), target);
+    const fp = await saveStaticEncoder(StaticEncoder.fromParameters(randomParameters(10)), target);
+    expect((await StaticEncoder.load(target)).fingerprint).toBe(fp);
+    const user = join(root, "notes");
+    mkdirSync(user);
+    writeFileSync(join(user, STATIC_HEADER_FILE), '{"mine": true}');
+    writeFileSync(join(user, "todo.txt"), "keep me");
+    await expect(saveStaticEncoder(StaticEncoder.fromParameters(randomParameters(11)), user)).rejects.toThrow(/not replacing it.*todo\.txt/);
+    expect(readFileSync(join(user, "todo.txt"), "utf8")).toBe("keep me");
+    expect(readFileSync(join(user, STATIC_HEADER_FILE), "utf8")).toBe('{"mine": true}');
   });
 });

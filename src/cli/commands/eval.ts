@@ -14,7 +14,7 @@ export function registerEval(program: Command): void {
     .option("--label-field <name>", "field holding the label", "label")
     .option("--json", "print one JSON object")
     .action(async (opts: { model: string; data: string; textField: string; labelField: string; json?: boolean }) => {
-      const router = await Router.load(opts.model);
+      const router = await Router.load(opts.model, { onWarning: (m) => info(`warning: ${m}`) });
       const { examples } = loadExamples(opts.data, { textField: opts.textField, labelField: opts.labelField });
       const r = await evaluate(router, examples);
       await router.close();

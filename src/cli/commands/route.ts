@@ -51,6 +51,7 @@ export function registerRoute(program: Command): void {
         ...(fallbackConfig ? { fallback: new LlmClassifier(fallbackConfig) } : {}),
         cascade: opts.fastPath,
         fastPathTolerance: opts.fastPathTolerance,
+        onWarning: (m) => info(`warning: ${m}`),
       });
       if ((policy ?? router.manifest.config.policy.lowConfidence) === "fallback" && !fallbackConfig)
         info("warning: the policy is fallback but no endpoint is configured (--fallback-base-url / TRIAGE_FALLBACK_*): low-margin queries escalate");

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { TriageError } from "../../common/errors.js";
 import { resolveEncoder } from "../../encoders/resolve.js";
 import { ModelRegistry } from "../../retrain/registry.js";
-import { train } from "../../train/train.js";
+import { checkOutput, train } from "../../train/train.js";
 import type { StaticStageManifest } from "../../train/cascade.js";
 import { DEFAULT_WORD_DROPOUT } from "../../train/augment.js";
 import { info, pct, progressBar, table, withRate } from "../output.js";
@@ -13,7 +13,7 @@ export function registerTrain(program: Command): void {
     .command("train")
     .description("embed labelled examples, fit kNN index + centroids + head, calibrate, write a model artifact")
     .requiredOption("--data <file>", "labelled examples: JSONL or CSV, '-' for stdin (JSONL)")
-    .option("--out <dir>", "artifact directory to write (replaced atomically)")
+    .option("--out <dir>", "artifact directory to write atomically; an existing one is replaced only if it holds a triage model and nothing else")
     .option("--registry <dir>", "instead of --out: write a new version into this model registry and make it current")
     .option("--config <file>", "tiers/routes config (YAML or JSON): labels in cost order, prices, rules, policy")
     .option("--text-field <name>", "field holding the query text", "text")
@@ -31,6 +31,8 @@ export function registerTrain(program: Command): void {
       const registry = opts.registry !== undefined ? new ModelRegistry(opts.registry) : undefined;
       const version = registry?.nextVersion();
       const out = registry ? registry.versionDir(version!) : opts.out!;
+      // Before loading the encoder: a refused --out should cost nothing.
+      checkOutput({ out, data: opts.data, config: opts.config });
       const { encoder, reason, ref } = await resolveEncoder({ spec: opts.encoder });
       info(`encoder: ${encoder.id} (${reason})`);
       const bar = progressBar("embedding");
