@@ -2,7 +2,7 @@ import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { percentile } from "../common/vector.js";
+import { quantiles as percentiles } from "../common/stats.js";
 import { TriageError } from "../common/errors.js";
 import { CachedEncoder } from "../encoders/cache.js";
 import { DEFAULT_CACHE_PATH, encoderForArtifact } from "../encoders/resolve.js";
@@ -85,9 +85,9 @@ export interface BenchOptions {
   log?: (line: string) => void;
 }
 
-export function quantiles(values: readonly number[]): Quantiles {
-  const s = [...values].sort((a, b) => a - b);
-  return { p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99) };
+/** p50 / p95 / p99 of unsorted latencies (NaN when there are none). */
+function quantiles(values: readonly number[]): Quantiles {
+  return percentiles(values, [50, 95, 99]);
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchReport> {

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { percentile } from "../common/vector.js";
+import { latencySummary } from "../common/stats.js";
 import { mostExpensive, tokenCostUsd } from "../config/price.js";
 import { buildWhere } from "./filters.js";
 import type { CostSummary, FeedbackKind, LatencySummary, LogStats, PriceTable } from "./types.js";
@@ -75,9 +75,7 @@ export function computeStats(db: Database.Database, options: StatsOptions): LogS
 }
 
 function summarize(values: number[]): LatencySummary {
-  if (values.length === 0) return { p50: null, p95: null };
-  values.sort((a, b) => a - b);
-  return { p50: percentile(values, 50), p95: percentile(values, 95) };
+  return latencySummary(values);
 }
 
 /**
