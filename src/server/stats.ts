@@ -3,7 +3,7 @@
  * (With a decision log, /v1/stats also includes the log's own all-time stats.)
  */
 import { latencySummary, RecentSamples } from "../common/stats.js";
-import { tokenCostUsd } from "../config/price.js";
+import { savings, tokenCostUsd } from "../config/price.js";
 import type { Price } from "../config/schema.js";
 
 const LATENCY_SAMPLES = 2048;
@@ -118,8 +118,7 @@ export class ServerStats {
               baselineTier: this.baseline.tier,
               baselineUsd: this.baselineUsd,
               actualUsd: this.comparedUsd,
-              savingsUsd: this.baselineUsd - this.comparedUsd,
-              savingsRate: (this.baselineUsd - this.comparedUsd) / this.baselineUsd,
+              ...savings(this.baselineUsd, this.comparedUsd),
             }
           : null,
       rates: { escalation: rate(this.escalated), providerFailover: rate(this.failovers), classifierFallback: rate(this.classifierFallbacks) },
