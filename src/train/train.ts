@@ -3,7 +3,7 @@ import { writeDirAtomic } from "../common/atomic.js";
 import { TriageError } from "../common/errors.js";
 import { sha256 } from "../common/hash.js";
 import { routesConfigSchema, type RoutesConfig } from "../config/schema.js";
-import { loadRoutesConfig } from "../config/load.js";
+import { resolveRoutesConfig } from "../config/load.js";
 import { DEFAULT_LEXICAL } from "../encoders/lexical.js";
 import { encoderRef, type Encoder, type EncoderRef } from "../encoders/types.js";
 import { DEFAULT_HNSW } from "../index/hnsw.js";
@@ -77,7 +77,7 @@ const MIN_PER_LABEL = 8;
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const t0 = performance.now();
   const warn = options.onWarning ?? (() => {});
-  const config = resolveConfig(options);
+  const config = resolveRoutesConfig(options.config);
   const loaded: LoadedData =
     typeof options.data === "string"
       ? loadExamples(options.data, {
@@ -191,9 +191,4 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     data: { duplicates: loaded.duplicates, conflicts: loaded.conflicts },
     seconds: { embed: (tCv - tEmbed) / 1000, crossval: (tFit - tCv) / 1000, fit: (end - tFit) / 1000, total: (end - t0) / 1000 },
   };
-}
-
-function resolveConfig(options: TrainOptions): RoutesConfig | undefined {
-  if (options.config === undefined) return undefined;
-  return typeof options.config === "string" ? loadRoutesConfig(options.config) : options.config;
 }
