@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir, cpus } from "node:os";
 import { join } from "node:path";
-import { percentile } from "../src/common/vector.js";
+import { percentile } from "../src/common/stats.js";
 import type { Decision } from "../src/router/types.js";
 import { DecisionLog, type DecisionLogOptions } from "../src/store/index.js";
 

@@ -16,7 +16,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
 import hnswlib from "hnswlib-node";
-import { percentile } from "../src/common/vector.js";
+import { percentile } from "../src/common/stats.js";
 import { CachedEncoder } from "../src/encoders/cache.js";
 import { StaticEncoder, saveStaticEncoder } from "../src/encoders/static.js";
 import { loadShippedVocabulary, type StaticVocabularyName } from "../src/encoders/static-vocab.js";

@@ -22,6 +22,12 @@ export function formatZodError(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`).join("; ");
 }
 
+/** A routes config given as a path or already in memory; undefined stays undefined (labels then come from the data). */
+export function resolveRoutesConfig(config: string | RoutesConfig | undefined): RoutesConfig | undefined {
+  if (config === undefined) return undefined;
+  return typeof config === "string" ? loadRoutesConfig(config) : config;
+}
+
 export function loadRoutesConfig(path: string): RoutesConfig {
   const config = loadStructuredFile(path, routesConfigSchema);
   const names = new Set<string>();

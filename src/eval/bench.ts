@@ -1,15 +1,16 @@
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { percentile } from "../common/vector.js";
+import { quantiles as percentiles } from "../common/stats.js";
 import { TriageError } from "../common/errors.js";
+import { readJsonlFile } from "../common/jsonl.js";
 import { CachedEncoder } from "../encoders/cache.js";
 import { DEFAULT_CACHE_PATH, encoderForArtifact } from "../encoders/resolve.js";
 import { TimedEncoder } from "../encoders/timed.js";
 import type { Encoder } from "../encoders/types.js";
 import { Router } from "../router/router.js";
-import { readManifest } from "../train/artifact.js";
+import { ARTIFACT_FILES, readManifest } from "../train/artifact.js";
 import type { Example } from "../train/data.js";
 import type { Stage } from "../router/types.js";
 import { train } from "../train/train.js";
@@ -85,9 +86,9 @@ export interface BenchOptions {
   log?: (line: string) => void;
 }
 
-export function quantiles(values: readonly number[]): Quantiles {
-  const s = [...values].sort((a, b) => a - b);
-  return { p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99) };
+/** p50 / p95 / p99 of unsorted latencies (NaN when there are none). */
+function quantiles(values: readonly number[]): Quantiles {
+  return percentiles(values, [50, 95, 99]);
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
@@ -98,10 +99,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   // No exact-repeat cache: every timed query pays for its embedding.
   const router = await Router.load(options.modelDir, { encoder, cacheSize: 0 });
   const loadMs = performance.now() - t0;
-  const examples = readFileSync(join(options.modelDir, "examples.jsonl"), "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Example);
+  const examples = readJsonlFile(join(options.modelDir, ARTIFACT_FILES.examples)) as unknown as Example[];
   const pool = options.queries ?? [...new Set([...examples.map((e) => e.text), ...shippedTestTexts()])];
   const wanted = options.singleQueries ?? Math.max(1000, pool.length);
 
@@ -234,10 +232,7 @@ async function benchDataset(ds: IntentDataset, encoder: Encoder, options: BenchO
 function shippedTestTexts(): string[] {
   try {
     const path = join(import.meta.dirname, "..", "..", "data", "tiers", "test.jsonl");
-    return readFileSync(path, "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => (JSON.parse(l) as Example).text);
+    return readJsonlFile(path).map((e) => (e as unknown as Example).text);
   } catch {
     return [];
   }

@@ -1,6 +1,7 @@
 import type { Router } from "../router/router.js";
 import type { Decision, Stage } from "../router/types.js";
 import type { Example } from "../train/data.js";
+import { quantiles } from "../common/stats.js";
 import { classificationReport, type ClassificationReport } from "./metrics.js";
 
 export interface EvalReport extends ClassificationReport {
@@ -42,15 +43,14 @@ export async function evaluate(router: Router, examples: readonly Example[], opt
   const accepted = inScope.filter((x) => !x.d.lowConfidence);
   const routedPred = inScope.map((x) => index.get(x.d.label)!);
   const routed = router.manifest.ordered ? classificationReport(routedPred, actual, labels, { ordered: true }) : undefined;
-  const lat = decisions.map((d) => d.latencyMs).sort((a, b) => a - b);
-  const q = (p: number) => lat[Math.min(lat.length - 1, Math.max(0, Math.ceil(p * lat.length) - 1))] ?? 0;
+  const latency = decisions.length ? quantiles(decisions.map((d) => d.latencyMs), [50, 95, 99]) : { p50: 0, p95: 0, p99: 0 };
   return {
     ...report,
     coverage: inScope.length ? accepted.length / inScope.length : 0,
     acceptedAccuracy: accepted.length ? accepted.filter((x) => x.d.label === labels[x.actual!]).length / accepted.length : 0,
     ...(routed ? { routed: { accuracy: routed.accuracy, underRouting: routed.underRouting!, overRouting: routed.overRouting! } } : {}),
     ...(oos.length ? { outOfScope: { n: oos.length, recall: oos.filter((x) => x.d.lowConfidence).length / oos.length } } : {}),
-    latency: { p50: q(0.5), p95: q(0.95), p99: q(0.99) },
+    latency,
     stages: shares(decisions.map((d) => d.stage)),
   };
 }

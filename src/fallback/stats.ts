@@ -1,4 +1,4 @@
-import { percentile } from "../common/vector.js";
+import { latencySummary, RecentSamples } from "../common/stats.js";
 import type { BreakerState } from "./breaker.js";
 
 export type FallbackFailureKind =
@@ -45,8 +45,7 @@ export class FallbackStatsCollector {
   };
   private compared = 0;
   private agreed = 0;
-  private readonly latencies: number[] = [];
-  private latencyCursor = 0;
+  private readonly latencies = new RecentSamples(LATENCY_WINDOW);
   private promptTokens = 0;
   private completionTokens = 0;
   private cost = 0;
@@ -70,11 +69,7 @@ export class FallbackStatsCollector {
         if (outcome.localLabel === outcome.label) this.agreed++;
       }
     }
-    if (outcome.failure !== "circuit_open" && outcome.failure !== "bad_request") {
-      // A ring buffer: bounded memory in a long-running server.
-      if (this.latencies.length < LATENCY_WINDOW) this.latencies.push(outcome.latencyMs);
-      else this.latencies[this.latencyCursor++ % LATENCY_WINDOW] = outcome.latencyMs;
-    }
+    if (outcome.failure !== "circuit_open" && outcome.failure !== "bad_request") this.latencies.add(outcome.latencyMs);
     if (outcome.usage) {
       this.promptTokens += outcome.usage.promptTokens;
       this.completionTokens += outcome.usage.completionTokens;
@@ -83,13 +78,12 @@ export class FallbackStatsCollector {
   }
 
   snapshot(breaker: BreakerState): FallbackStats {
-    const sorted = [...this.latencies].sort((a, b) => a - b);
     return {
       calls: this.calls,
       answered: this.answered,
       failures: { ...this.failures },
       agreement: { compared: this.compared, agreed: this.agreed, rate: this.compared ? this.agreed / this.compared : null },
-      latencyMs: { p50: sorted.length ? percentile(sorted, 50) : null, p95: sorted.length ? percentile(sorted, 95) : null },
+      latencyMs: latencySummary(this.latencies.values()),
       tokens: { prompt: this.promptTokens, completion: this.completionTokens },
       costUsd: this.priced ? this.cost : null,
       breaker,

@@ -1,3 +1,4 @@
+import { normalizeQuery as textKey } from "../common/text.js";
 import type { LoggedDecision } from "../store/types.js";
 import type { Example } from "../train/data.js";
 
@@ -61,11 +62,6 @@ interface Candidate {
 const DEFAULT_HIGH_CONFIDENCE_MAX = 1000;
 const DEFAULT_HELD_OUT_SHARE = 0.2;
 const DEFAULT_HELD_OUT_MAX = 500;
-
-/** The key deduplication uses: case and whitespace do not make a different query. */
-export function textKey(text: string): string {
-  return text.trim().replace(/\s+/g, " ").toLowerCase();
-}
 
 /** Base data plus logged decisions that carry a trustworthy label, deduplicated, conflicts resolved by TRUST. */
 export function buildTrainingSet(base: readonly Example[], logged: Iterable<LoggedDecision>, options: TrainingSetOptions): TrainingSet {

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { writeFileAtomic } from "../common/atomic.js";
-import { loadRoutesConfig } from "../config/load.js";
+import { resolveRoutesConfig } from "../config/load.js";
 import type { RoutesConfig } from "../config/schema.js";
 import { CachedEncoder } from "../encoders/cache.js";
 import { DEFAULT_CACHE_PATH, encoderForArtifact, resolveEncoder } from "../encoders/resolve.js";
@@ -107,7 +107,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
   try {
     const currentVersion = registry.current();
     const currentManifest: Manifest | null = currentVersion ? readManifest(registry.versionDir(currentVersion)) : null;
-    const config = resolveConfig(options.config) ?? currentManifest?.config;
+    const config = resolveRoutesConfig(options.config) ?? currentManifest?.config;
     const labels = config?.labels.map((l) => l.name);
 
     const base = typeof options.baseData === "string" ? loadExamples(options.baseData, { allowedLabels: labels }).examples : [...options.baseData];
@@ -241,11 +241,6 @@ async function measure(dir: string, registryVersion: string, encoder: Encoder, e
     acceptedAccuracy: r.acceptedAccuracy,
     ...(r.outOfScope ? { outOfScope: r.outOfScope } : {}),
   };
-}
-
-function resolveConfig(config: RetrainOptions["config"]): RoutesConfig | undefined {
-  if (config === undefined) return undefined;
-  return typeof config === "string" ? loadRoutesConfig(config) : config;
 }
 
 const fmt = (x: number) => x.toFixed(4);

@@ -1,6 +1,6 @@
 import { dot } from "../common/vector.js";
 import type { Encoder } from "../encoders/types.js";
-import { textKey } from "../retrain/dataset.js";
+import { normalizeQuery } from "../common/text.js";
 import type { DecisionFilters, LoggedDecision } from "../store/types.js";
 
 /** One query worth a person's label, with why it ranks where it does. */
@@ -48,7 +48,7 @@ export async function buildReviewQueue(log: DecisionSource, options: ReviewQueue
   for (const d of log.rows(options.filters ?? {})) {
     if (d.text === null || d.feedback.some((f) => f.kind === "label")) continue;
     const item = score(d, d.text, options.perLabel, maxCount);
-    const key = textKey(d.text);
+    const key = normalizeQuery(d.text);
     const old = byText.get(key);
     if (!old) byText.set(key, item);
     else if (item.score > old.score) byText.set(key, { ...item, duplicates: [...old.duplicates, old.requestId] });

@@ -28,8 +28,3 @@ export class LruCache<V> {
     this.map.clear();
   }
 }
-
-/** Exact repeats differ in case and spacing only. */
-export function normalizeQuery(text: string): string {
-  return text.trim().toLowerCase().replace(/\s+/g, " ");
-}

@@ -1,13 +1,8 @@
-/** The cost of one upstream call: the provider's own figure when it sends one (OpenRouter's usage.cost), else tokens x price. */
-import { tokenCostUsd } from "../config/price.js";
-import type { Price } from "../config/schema.js";
+/** An upstream answer's usage as the pricing module reads it; what a call costs is config/price.ts's callCostUsd. */
+import type { CallUsage } from "../config/price.js";
 
-export interface Usage {
-  tokensIn?: number;
-  tokensOut?: number;
-  /** USD as reported by the provider. */
-  costUsd?: number;
-}
+export type Usage = CallUsage;
+export { callCostUsd as callCost } from "../config/price.js";
 
 export function readUsage(usage: unknown): Usage | undefined {
   if (typeof usage !== "object" || usage === null) return undefined;
@@ -20,11 +15,4 @@ export function readUsage(usage: unknown): Usage | undefined {
   if (tout !== undefined) out.tokensOut = tout;
   if (typeof u.cost === "number" && Number.isFinite(u.cost) && u.cost >= 0) out.costUsd = u.cost;
   return Object.keys(out).length ? out : undefined;
-}
-
-export function callCost(usage: Usage | undefined, price: Price | undefined): number | undefined {
-  if (!usage) return undefined;
-  if (usage.costUsd !== undefined) return usage.costUsd;
-  if (!price || (usage.tokensIn === undefined && usage.tokensOut === undefined)) return undefined;
-  return tokenCostUsd(price, usage.tokensIn ?? 0, usage.tokensOut ?? 0);
 }

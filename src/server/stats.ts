@@ -2,8 +2,8 @@
  * Spend and latency since the server started, kept in memory: /v1/stats answers without scanning the log.
  * (With a decision log, /v1/stats also includes the log's own all-time stats.)
  */
-import { percentile } from "../common/vector.js";
-import { tokenCostUsd } from "../config/price.js";
+import { latencySummary, RecentSamples } from "../common/stats.js";
+import { savings, tokenCostUsd } from "../config/price.js";
 import type { Price } from "../config/schema.js";
 
 const LATENCY_SAMPLES = 2048;
@@ -64,7 +64,7 @@ export class ServerStats {
   private readonly byTier = new Map<string, SpendSummary>();
   private readonly byModel = new Map<string, SpendSummary>();
   private readonly byTag = new Map<string, SpendSummary>();
-  private readonly latency = new Map<string, { count: number; samples: number[] }>();
+  private readonly latency = new Map<string, { count: number; samples: RecentSamples }>();
 
   /** @param baseline the most expensive tier and its price, when prices are known */
   constructor(private readonly baseline?: { tier: string; price: Price }) {}
@@ -87,11 +87,10 @@ export class ServerStats {
     if (request.failover) this.failovers++;
     if (request.classifierFallback) this.classifierFallbacks++;
     let entry = this.latency.get(request.tier);
-    if (!entry) this.latency.set(request.tier, (entry = { count: 0, samples: [] }));
+    if (!entry) this.latency.set(request.tier, (entry = { count: 0, samples: new RecentSamples(LATENCY_SAMPLES) }));
     entry.count++;
-    // A ring of recent samples bounds memory; percentiles describe recent traffic.
-    if (entry.samples.length < LATENCY_SAMPLES) entry.samples.push(request.latencyMs);
-    else entry.samples[entry.count % LATENCY_SAMPLES] = request.latencyMs;
+    // Recent samples only bound memory; percentiles describe recent traffic.
+    entry.samples.add(request.latencyMs);
     const last = calls[calls.length - 1];
     if (this.baseline && last && calls.every((c) => c.costUsd !== undefined) && (last.tokensIn !== undefined || last.tokensOut !== undefined)) {
       this.comparedUsd += calls.reduce((s, c) => s + (c.costUsd ?? 0), 0);
@@ -102,10 +101,7 @@ export class ServerStats {
   snapshot(): ServerStatsSnapshot {
     const rate = (n: number) => (this.requests > 0 ? n / this.requests : null);
     const latencyMs: ServerStatsSnapshot["latencyMs"] = {};
-    for (const [tier, e] of this.latency) {
-      const sorted = [...e.samples].sort((a, b) => a - b);
-      latencyMs[tier] = { count: e.count, p50: sorted.length ? percentile(sorted, 50) : null, p95: sorted.length ? percentile(sorted, 95) : null };
-    }
+    for (const [tier, e] of this.latency) latencyMs[tier] = { count: e.count, ...latencySummary(e.samples.values()) };
     return {
       since: this.started.toISOString(),
       requests: this.requests,
@@ -122,8 +118,7 @@ export class ServerStats {
               baselineTier: this.baseline.tier,
               baselineUsd: this.baselineUsd,
               actualUsd: this.comparedUsd,
-              savingsUsd: this.baselineUsd - this.comparedUsd,
-              savingsRate: (this.baselineUsd - this.comparedUsd) / this.baselineUsd,
+              ...savings(this.baselineUsd, this.comparedUsd),
             }
           : null,
       rates: { escalation: rate(this.escalated), providerFailover: rate(this.failovers), classifierFallback: rate(this.classifierFallbacks) },

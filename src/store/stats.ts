@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
-import { percentile } from "../common/vector.js";
-import { mostExpensive, tokenCostUsd } from "../config/price.js";
+import { latencySummary } from "../common/stats.js";
+import { callCostUsd, mostExpensive, savings, tokenCostUsd } from "../config/price.js";
 import { buildWhere } from "./filters.js";
 import type { CostSummary, FeedbackKind, LatencySummary, LogStats, PriceTable } from "./types.js";
 
@@ -75,9 +75,7 @@ export function computeStats(db: Database.Database, options: StatsOptions): LogS
 }
 
 function summarize(values: number[]): LatencySummary {
-  if (values.length === 0) return { p50: null, p95: null };
-  values.sort((a, b) => a - b);
-  return { p50: percentile(values, 50), p95: percentile(values, 95) };
+  return latencySummary(values);
 }
 
 /**
@@ -131,8 +129,7 @@ function computeCost(db: Database.Database, whereSql: string, params: Array<stri
     const hasTokens = tokensIn !== null || tokensOut !== null;
     if (hasTokens) lastTokens = [tokensIn ?? 0, tokensOut ?? 0];
     const price = (finalModel !== null ? prices[finalModel] : undefined) ?? prices[label];
-    let cost: number | undefined = costUsd ?? undefined;
-    if (cost === undefined && price) cost = tokenCostUsd(price, tokensIn ?? 0, tokensOut ?? 0);
+    const cost = callCostUsd({ costUsd: costUsd ?? undefined, tokensIn: tokensIn ?? undefined, tokensOut: tokensOut ?? undefined }, price);
     if (cost === undefined) {
       unpricedCalls++;
       allKnown = false;
@@ -151,8 +148,7 @@ function computeCost(db: Database.Database, whereSql: string, params: Array<stri
           requests: compared,
           actualUsd: comparedActual,
           baselineUsd: comparedBaseline,
-          savingsUsd: comparedBaseline - comparedActual,
-          savingsRate: comparedBaseline > 0 ? (comparedBaseline - comparedActual) / comparedBaseline : null,
+          ...savings(comparedBaseline, comparedActual),
         }
       : null;
   return { requests, totalUsd, unpricedCalls, baseline };

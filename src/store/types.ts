@@ -1,4 +1,3 @@
-import type { TokenPrice } from "../config/price.js";
 import type { DecidedBy, Stage } from "../router/types.js";
 
 /** How the query text is kept: in full (retraining needs it), as a SHA-256 only, or not at all. */
@@ -84,7 +83,7 @@ export interface DecisionFilters {
 }
 
 /** USD per 1M tokens, keyed by label (tier) or by model name (matched against feedback finalModel first). */
-export type PriceTable = Record<string, TokenPrice>;
+export type { PriceTable } from "../config/price.js";
 
 export interface LatencySummary {
   p50: number | null;

@@ -4,7 +4,7 @@ import { fitParts, scoreParts, type PartParams, type PartScores } from "./parts.
 import type { Augmentation } from "./augment.js";
 import { centroidDistribution, combine, decide, knnDistribution, type Combination } from "./scoring.js";
 import { classificationReport } from "../eval/metrics.js";
-import { percentile } from "../common/vector.js";
+import { percentile } from "../common/stats.js";
 import type { PartMetrics } from "./artifact.js";
 
 const K_GRID = [5, 10, 20];

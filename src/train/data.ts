@@ -1,6 +1,7 @@
 import { readCsvRows } from "../common/csv.js";
 import { TriageError } from "../common/errors.js";
 import { readTextFile, stripBom } from "../common/text-file.js";
+import { parseJsonl } from "../common/jsonl.js";
 
 export interface Example {
   text: string;
@@ -101,18 +102,7 @@ export function loadExamples(path: string, options: LoadOptions = {}): LoadedDat
 }
 
 function readJsonl(content: string): RawRow[] {
-  const rows: RawRow[] = [];
-  content.split(/\r?\n/).forEach((line, i) => {
-    if (line.trim() === "") return;
-    try {
-      const value: unknown = JSON.parse(line);
-      if (value === null || typeof value !== "object" || Array.isArray(value)) rows.push({ line: i + 1, record: null, parseError: "not a JSON object" });
-      else rows.push({ line: i + 1, record: value as Record<string, unknown> });
-    } catch (err) {
-      rows.push({ line: i + 1, record: null, parseError: `invalid JSON (${(err as Error).message})` });
-    }
-  });
-  return rows;
+  return parseJsonl(content).map((l) => (l.problem ? { line: l.line, record: null, parseError: l.problem.message } : { line: l.line, record: l.value }));
 }
 
 /** Counts per label, in first-seen order. */

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { readCsvRows } from "../common/csv.js";
 import { TriageError } from "../common/errors.js";
 import { readTextFile } from "../common/text-file.js";
+import { parseJsonl } from "../common/jsonl.js";
 import type { OutcomePrompt, OutcomeSet } from "./outcomes.js";
 import { lastQuestion, parsePythonStringList } from "./outcomes-prompt.js";
 
@@ -75,20 +76,10 @@ function detectFormat(rows: readonly RawRow[]): OutcomeFormat {
 }
 
 function readJsonlRows(path: string, content: string): RawRow[] {
-  const rows: RawRow[] = [];
-  content.split(/\r?\n/).forEach((text, i) => {
-    if (text.trim() === "") return;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      throw new TriageError(`${path}:${i + 1}: invalid JSON (${(err as Error).message})`, "E_DATA");
-    }
-    if (typeof value !== "object" || value === null || Array.isArray(value))
-      throw new TriageError(`${path}:${i + 1}: a row must be a JSON object`, "E_DATA");
-    rows.push({ line: i + 1, record: value as Record<string, unknown> });
+  return parseJsonl(content).map((l) => {
+    if (l.problem) throw new TriageError(`${path}:${l.line}: ${l.problem.kind === "json" ? l.problem.message : "a row must be a JSON object"}`, "E_DATA");
+    return { line: l.line, record: l.value };
   });
-  return rows;
 }
 
 function pick(record: Record<string, unknown>, names: readonly string[]): string | undefined {

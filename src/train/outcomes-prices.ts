@@ -1,23 +1,15 @@
 import { z } from "zod";
 import { TriageError } from "../common/errors.js";
 import { loadStructuredFile } from "../config/load.js";
-import { tokenCostUsd } from "../config/price.js";
+import { estimateTokens, tokenCostUsd } from "../config/price.js";
+import { priceSchema } from "../config/schema.js";
 import type { OutcomeSet } from "./outcomes.js";
 
 /** A model list with prices (USD per 1M tokens), for outcome data that carries no costs. */
 export const modelPricesSchema = z.object({
   /** Output tokens assumed per answer when the data does not say. */
   outputTokens: z.number().int().nonnegative().default(100),
-  models: z
-    .array(
-      z.object({
-        name: z.string().min(1),
-        input: z.number().nonnegative(),
-        output: z.number().nonnegative(),
-        outputTokens: z.number().int().nonnegative().optional(),
-      }),
-    )
-    .min(1),
+  models: z.array(priceSchema.extend({ name: z.string().min(1), outputTokens: z.number().int().nonnegative().optional() })).min(1),
   /** Where the prices come from; printed in reports. */
   source: z.string().optional(),
 });
@@ -39,11 +31,6 @@ export const ROUTELLM_PRICES: ModelPrices = {
 
 export function loadModelPrices(path: string): ModelPrices {
   return loadStructuredFile(path, modelPricesSchema);
-}
-
-/** Rough token count: ~4 characters per token for English (no tokenizer needed for a price estimate). */
-export function estimateTokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
 }
 
 /**

@@ -4,7 +4,7 @@ import { assertReplaceable, writeDirAtomic } from "../common/atomic.js";
 import { TriageError } from "../common/errors.js";
 import { sha256 } from "../common/hash.js";
 import { routesConfigSchema, type RoutesConfig } from "../config/schema.js";
-import { loadRoutesConfig } from "../config/load.js";
+import { resolveRoutesConfig } from "../config/load.js";
 import { DEFAULT_LEXICAL } from "../encoders/lexical.js";
 import { encoderRef, type Encoder, type EncoderRef } from "../encoders/types.js";
 import { DEFAULT_HNSW } from "../index/hnsw.js";
@@ -84,7 +84,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const t0 = performance.now();
   checkOutput(options);
   const warn = options.onWarning ?? (() => {});
-  const config = resolveConfig(options);
+  const config = resolveRoutesConfig(options.config);
   const loaded: LoadedData =
     typeof options.data === "string"
       ? loadExamples(options.data, {
@@ -224,9 +224,4 @@ export function checkOutput(options: Pick<TrainOptions, "out" | "data" | "config
     }
   }
   assertReplaceable(out, artifactOwner);
-}
-
-function resolveConfig(options: TrainOptions): RoutesConfig | undefined {
-  if (options.config === undefined) return undefined;
-  return typeof options.config === "string" ? loadRoutesConfig(options.config) : options.config;
 }

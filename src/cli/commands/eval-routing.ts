@@ -9,16 +9,17 @@ import { splitByPrompt } from "../../eval/routing/split.js";
 import type { OutcomeSet } from "../../train/outcomes.js";
 import { loadOutcomes, type OutcomeLoadOptions } from "../../train/outcomes-load.js";
 import { applyPrices, loadModelPrices, ROUTELLM_PRICES } from "../../train/outcomes-prices.js";
+import { finiteNumber } from "../parse.js";
 
 interface EvalRoutingOptions {
   train?: string;
   test?: string;
   data?: string;
-  split: string;
-  seed: string;
+  split: number;
+  seed: number;
   format?: OutcomeLoadOptions["format"];
   prices?: string;
-  threshold: string;
+  threshold: number;
   json?: boolean;
   out?: string;
   name?: string;
@@ -35,12 +36,6 @@ export function withCosts(set: OutcomeSet, pricesPath: string | undefined): Outc
   throw new TriageError(`the data has no costs for some models (${set.models.join(", ")}): give --prices FILE (YAML/JSON: models: [{name, input, output}] in USD per 1M tokens)`);
 }
 
-function number(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new TriageError(`${flag}: "${value}" is not a number`);
-  return n;
-}
-
 export function registerEvalRouting(program: Command): void {
   program
     .command("eval-routing")
@@ -48,11 +43,11 @@ export function registerEvalRouting(program: Command): void {
     .option("--train <file>", "outcomes to learn from (with --test)")
     .option("--test <file>", "outcomes to evaluate on (with --train)")
     .option("--data <file|dir>", "one file or a folder of files, split by prompt into train/test")
-    .option("--split <share>", "share of prompts for training with --data", "0.5")
-    .option("--seed <n>", "seed for the split and cross-validation", "1")
+    .option("--split <share>", "share of prompts for training with --data", finiteNumber, 0.5)
+    .option("--seed <n>", "seed for the split and cross-validation", finiteNumber, 1)
     .addOption(new Option("--format <format>", "outcome layout (detected when omitted)").choices(["wide", "long", "routerbench", "routellm"]))
     .option("--prices <file>", "model list with prices (USD per 1M tokens) where the data has no costs")
-    .option("--threshold <score>", "score at or above which an answer counts as good", "0.5")
+    .option("--threshold <score>", "score at or above which an answer counts as good", finiteNumber, 0.5)
     .option("--full-prompt", "route on the whole prompt, not the last question of few-shot prompts")
     .option("--json", "print one JSON object with the figures")
     .option("--out <dir>", "write <name>.json, <name>.md and <name>.svg there")
@@ -62,10 +57,10 @@ export function registerEvalRouting(program: Command): void {
       const load: OutcomeLoadOptions = { format: opts.format, lastQuestionOnly: !opts.fullPrompt };
       let train: OutcomeSet;
       let test: OutcomeSet;
-      const seed = number(opts.seed, "--seed");
+      const seed = opts.seed;
       if (opts.data) {
         if (opts.train || opts.test) throw new TriageError("give either --data or --train/--test, not both");
-        ({ train, test } = splitByPrompt(withCosts(loadOutcomes(opts.data, load), opts.prices), number(opts.split, "--split"), seed));
+        ({ train, test } = splitByPrompt(withCosts(loadOutcomes(opts.data, load), opts.prices), opts.split, seed));
       } else if (opts.train && opts.test) {
         train = withCosts(loadOutcomes(opts.train, load), opts.prices);
         test = withCosts(loadOutcomes(opts.test, load), opts.prices);
@@ -74,7 +69,7 @@ export function registerEvalRouting(program: Command): void {
       const { UseEncoder } = await import("../../encoders/use.js"); // loads onnxruntime and the weights: only when run
       const encoder = new CachedEncoder(await UseEncoder.load(), opts.cache);
       try {
-        const report = await evaluateRouting(train, test, (t) => encoder.embed(t), { threshold: number(opts.threshold, "--threshold"), seed, log });
+        const report = await evaluateRouting(train, test, (t) => encoder.embed(t), { threshold: opts.threshold, seed, log });
         const source = opts.data ?? opts.train ?? "outcomes";
         const name = opts.name ?? basename(resolve(source)).replace(/\.(csv|jsonl)$/i, "").replace(/_train$/, "");
         if (opts.out) {

@@ -1,6 +1,7 @@
-import { InvalidArgumentError, type Command } from "commander";
+import type { Command } from "commander";
 import { TriageError } from "../../common/errors.js";
 import { DecisionLog, type FeedbackInput } from "../../store/index.js";
+import { nonNegativeInt, nonNegativeNumber } from "../parse.js";
 
 interface FeedbackOptions {
   logDb: string;
@@ -15,17 +16,6 @@ interface FeedbackOptions {
   note?: string;
 }
 
-const nonNegativeInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative integer, got "${v}"`);
-  return n;
-};
-const nonNegative = (v: string) => {
-  const n = Number(v);
-  if (!(n >= 0)) throw new InvalidArgumentError(`expected a non-negative number, got "${v}"`);
-  return n;
-};
-
 export function registerFeedback(program: Command): void {
   program
     .command("feedback")
@@ -38,7 +28,7 @@ export function registerFeedback(program: Command): void {
     .option("--final-model <name>", "the model that finally answered")
     .option("--tokens-in <n>", "prompt tokens of the final call", nonNegativeInt)
     .option("--tokens-out <n>", "completion tokens of the final call", nonNegativeInt)
-    .option("--cost <usd>", "cost of the final call in USD", nonNegative)
+    .option("--cost <usd>", "cost of the final call in USD", nonNegativeNumber)
     .option("--note <text>", "free text")
     .action((opts: FeedbackOptions) => {
       const kinds = [opts.label !== undefined, opts.thumbs !== undefined, opts.escalated === true].filter(Boolean).length;

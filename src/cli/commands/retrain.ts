@@ -1,9 +1,9 @@
-import { InvalidArgumentError, type Command } from "commander";
+import type { Command } from "commander";
 import { TriageError } from "../../common/errors.js";
 import { retrain, type RetrainReport } from "../../retrain/retrain.js";
 import { parseDurationMs, parseTimeBound } from "../../store/index.js";
 import { info, pct, table } from "../output.js";
-import { positiveInt } from "../parse.js";
+import { finiteNumber, positiveInt, shareBelowOne } from "../parse.js";
 
 interface RetrainCliOptions {
   registry: string;
@@ -23,17 +23,6 @@ interface RetrainCliOptions {
   every?: string;
   json?: boolean;
 }
-
-const number = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${v}"`);
-  return n;
-};
-const share = (v: string) => {
-  const n = Number(v);
-  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError(`expected a number in [0, 1), got "${v}"`);
-  return n;
-};
 
 const CRON_HELP = `
 Scheduling: --every 24h keeps this process running and retrains on that interval (a failed run is
@@ -56,11 +45,11 @@ export function registerRetrain(program: Command): void {
     .option("--eval <file>", "fixed evaluation set; the newest human labels from the log are added to it")
     .option("--config <file>", "tiers/routes config (default: the current model's)")
     .option("--metric <name>", "accuracy | macroF1", "accuracy")
-    .option("--min-delta <x>", "promote when candidate - current >= this (0: not worse; negative tolerates a small drop)", number, 0)
-    .option("--max-oos-drop <x>", "with out-of-scope queries in the held-out data (labels the model does not know): keep the current version when the candidate flags a share of them smaller by more than this", share, 0.02)
+    .option("--min-delta <x>", "promote when candidate - current >= this (0: not worse; negative tolerates a small drop)", finiteNumber, 0)
+    .option("--max-oos-drop <x>", "with out-of-scope queries in the held-out data (labels the model does not know): keep the current version when the candidate flags a share of them smaller by more than this", shareBelowOne, 0.02)
     .option("--include-high-confidence [max]", "also learn from the model's own confident decisions (capped, default 1000)", positiveInt)
     .option("--no-fallback-agreements", "ignore fallback answers that agree with the local top-1")
-    .option("--held-out-share <x>", "share of the newest human labels kept out of training for evaluation", share, 0.2)
+    .option("--held-out-share <x>", "share of the newest human labels kept out of training for evaluation", shareBelowOne, 0.2)
     .option("--keep <n>", "versions kept on disk (current and previous always)", positiveInt, 5)
     .option("--since <when>", "only decisions from this time (24h, 7d, ISO date)")
     .option("--folds <n>", "cross-validation folds", positiveInt)

@@ -4,13 +4,7 @@ import { createServer } from "../../server/index.js";
 import { loadServerConfig } from "../../server/config.js";
 import { withLogFlags } from "../../store/index.js";
 import { info } from "../output.js";
-import { FAST_PATH_TOLERANCE_HELP, positiveInt, unitInterval } from "../parse.js";
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`expected a port number 0..65535, got "${value}"`);
-  return n;
-}
+import { FAST_PATH_TOLERANCE_HELP, port, positiveInt, unitInterval } from "../parse.js";
 
 export function registerServe(program: Command): void {
   program

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { loadRoutesConfig } from "../../config/load.js";
-import { DecisionLog, formatStats, parseTimeBound, type PriceTable } from "../../store/index.js";
+import { priceTable } from "../../config/price.js";
+import { DecisionLog, formatStats, parseTimeBound } from "../../store/index.js";
 
 export function registerStats(program: Command): void {
   program
@@ -12,13 +13,7 @@ export function registerStats(program: Command): void {
     .option("--until <when>", "before this time")
     .option("--json", "print the statistics as one JSON object")
     .action((opts: { logDb: string; config?: string; since?: string; until?: string; json?: boolean }) => {
-      const prices: PriceTable = {};
-      if (opts.config)
-        for (const l of loadRoutesConfig(opts.config).labels)
-          if (l.price) {
-            prices[l.name] = l.price;
-            if (l.model) prices[l.model] = l.price;
-          }
+      const prices = opts.config ? priceTable(loadRoutesConfig(opts.config).labels) : {};
       const log = DecisionLog.open(opts.logDb, { readonly: true });
       try {
         const stats = log.stats({
