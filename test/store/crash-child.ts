@@ -5,6 +5,21 @@ import { writeSync } from "node:fs";
 import { DecisionLog } from "../../src/store/index.js";
 import { makeDecision } from "./make-decision.js";
 
+/**
+ * Writes the whole line to stdout before returning. stdout is a non-blocking pipe here: when the parent
+ * reads slowly, writeSync throws EAGAIN or writes part of the line, so retry until all of it is out.
+ */
+function ack(line: string): void {
+  let buf = Buffer.from(line);
+  while (buf.length > 0) {
+    try {
+      buf = buf.subarray(writeSync(1, buf));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+    }
+  }
+}
+
 const [path, mode] = process.argv.slice(2);
 const log = DecisionLog.open(path, { batchSize: 1_000_000, flushIntervalMs: 600_000, ...(mode === "strict" ? { durability: "strict" as const } : {}) });
 let next = 0;
@@ -17,7 +32,7 @@ if (mode === "strict") {
   const loop = () => {
     for (let i = 0; i < 20; i++) {
       logOne();
-      writeSync(1, `committed ${next}\n`); // the acknowledgement leaves only after log() returned
+      ack(`committed ${next}\n`); // the acknowledgement leaves only after log() returned
     }
     setImmediate(loop);
   };
@@ -29,7 +44,7 @@ if (mode === "strict") {
   const loop = () => {
     for (let i = 0; i < 50; i++) logOne();
     log.flush();
-    writeSync(1, `committed ${next}\n`);
+    ack(`committed ${next}\n`);
     for (let i = 0; i < 7; i++) logOne(); // always some queued, never-flushed rows at kill time
     setImmediate(loop);
   };
