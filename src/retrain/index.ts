@@ -1,4 +1,4 @@
 export { retrain, type RetrainOptions, type RetrainReport, type RetrainMetric, type ModelMetrics } from "./retrain.js";
 export { buildTrainingSet, TRUST, type Source, type Provenance, type TrainingSet, type TrainingSetOptions } from "./dataset.js";
-export { ModelRegistry, isRegistry, resolveModelDir, parsePointer, type Pointer, type RegistryVersion } from "./registry.js";
+export { ModelRegistry, isRegistry, resolveModelDir, parsePointer, type Pointer, type RegistryVersion } from "../model/registry.js";
 export { trainIntoRegistry } from "./publish.js";

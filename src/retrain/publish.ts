@@ -1,5 +1,5 @@
 import { train, type TrainOptions, type TrainResult } from "../train/train.js";
-import { DEFAULT_KEEP_VERSIONS, ModelRegistry } from "./registry.js";
+import { DEFAULT_KEEP_VERSIONS, ModelRegistry } from "../model/registry.js";
 
 /** Trains a new version into a registry and points `current` at it (`triage train --registry`). */
 export async function trainIntoRegistry(

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { readManifest } from "../../train/artifact.js";
+import { readManifest } from "../../model/artifact.js";
 import { info, pct, table } from "../output.js";
 
 export function registerInfo(program: Command): void {

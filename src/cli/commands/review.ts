@@ -3,12 +3,12 @@ import { emitKeypressEvents } from "node:readline";
 import { TriageError } from "../../common/errors.js";
 import { CachedEncoder } from "../../encoders/cache.js";
 import { DEFAULT_CACHE_PATH, encoderForArtifact } from "../../encoders/resolve.js";
-import { resolveModelDir } from "../../retrain/registry.js";
-import { buildReviewQueue, type ReviewItem } from "../../review/queue.js";
-import { ReviewSession } from "../../review/session.js";
-import { deleteFeedback } from "../../review/undo.js";
+import { resolveModelDir } from "../../model/registry.js";
+import { buildReviewQueue, type ReviewItem } from "../../retrain/review/queue.js";
+import { ReviewSession } from "../../retrain/review/session.js";
+import { deleteFeedback } from "../../retrain/review/undo.js";
 import { DecisionLog, parseTimeBound } from "../../store/index.js";
-import { readManifest } from "../../train/artifact.js";
+import { readManifest } from "../../model/artifact.js";
 import { positiveInt } from "../parse.js";
 
 interface ReviewOptions {

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { TriageError } from "../../common/errors.js";
 import { resolveEncoder } from "../../encoders/resolve.js";
-import { ModelRegistry } from "../../retrain/registry.js";
+import { ModelRegistry } from "../../model/registry.js";
 import { checkOutput, train } from "../../train/train.js";
 import type { StaticStageManifest } from "../../train/cascade.js";
 import { DEFAULT_WORD_DROPOUT } from "../../train/augment.js";
