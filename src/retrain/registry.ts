@@ -71,11 +71,13 @@ export function resolveModelDir(dir: string): string {
 export class ModelRegistry {
   readonly root: string;
 
-  constructor(root: string) {
+  /** `allowArtifactLeftovers`: adoption (adopt.ts) opens the directory while it is still an artifact. */
+  constructor(root: string, options: { allowArtifactLeftovers?: boolean } = {}) {
     this.root = resolve(root);
     if (existsSync(this.root) && !statSync(this.root).isDirectory()) throw new TriageError(`${root}: not a directory, so not a model registry`);
-    if (existsSync(join(this.root, ARTIFACT_FILES.manifest)))
-      throw new TriageError(`${root}: is a plain model artifact, not a registry; use a new directory for --registry`);
+    // With a pointer it is a registry: top-level artifact files are leftovers of an adoption cut short.
+    if (!options.allowArtifactLeftovers && existsSync(join(this.root, ARTIFACT_FILES.manifest)) && !existsSync(join(this.root, POINTER_FILE)))
+      throw new TriageError(`${root}: is a plain model artifact, not a registry; \`triage retrain --registry ${root}\` or \`triage train --registry ${root}\` adopts it as the first version`);
   }
 
   get pointerPath(): string {

@@ -78,7 +78,7 @@ it("route --log-db -> logs --json -> feedback -> stats -> retrain --json -> mode
   writeFileSync(basePath, base.map((e) => JSON.stringify(e)).join("\n"));
   writeFileSync(evalPath, tierExamples("test", 10).map((e) => JSON.stringify(e)).join("\n"));
   // --min-delta=-1 accepts any candidate (accuracy differences lie in [-1, 1]), so the outcome does not hang on two close accuracies.
-  const rt = await triage(["retrain", "--registry", root, "--data", basePath, "--log-db", db, "--eval", evalPath, "--held-out-share", "0", "--folds", "3", "--min-delta=-1", "--json"]);
+  const rt = await triage(["retrain", "--registry", root, "--data", basePath, "--log-db", db, "--eval", evalPath, "--held-out-share", "0", "--min-held-out", "40", "--folds", "3", "--min-delta=-1", "--json"]);
   expect(rt.code, rt.stderr).toBe(0);
   const lines = jsonLines<{ promoted: boolean; reason: string; candidate: { accuracy: number }; current: { accuracy: number }; provenance: { sources: { fallback: { used: number } } } }>(rt.stdout);
   expect(lines).toHaveLength(1);
@@ -183,10 +183,11 @@ it("retrain --every keeps running: a failed run is reported as a JSON line and t
   await three;
   child.kill("SIGTERM");
   await exited;
-  // No --eval and an empty log: nothing held out to compare on, so every good run trains a candidate and keeps the current version.
-  const kept = { promoted: false, reason: "no held-out data to compare on: pass an eval set (--eval) or record human labels" };
+  // An empty log and the base data v0001 was trained on: nothing new, so no run trains or promotes.
+  const kept = { promoted: false, trained: false };
   expect(lines[0], stderr).not.toHaveProperty("error");
   expect(lines[0]).toMatchObject(kept);
+  expect(lines[0].reason).toMatch(/^kept v0001: the training data is unchanged/);
   expect(lines[1]).toMatchObject({ promoted: false, error: true });
   expect(lines[1].reason).toMatch(/every\.jsonl:1/);
   expect(lines[2], stderr).not.toHaveProperty("error");

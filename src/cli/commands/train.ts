@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { TriageError } from "../../common/errors.js";
 import { resolveEncoder } from "../../encoders/resolve.js";
-import { ModelRegistry } from "../../retrain/registry.js";
+import { openRegistry } from "../../retrain/adopt.js";
 import { train } from "../../train/train.js";
 import type { StaticStageManifest } from "../../train/cascade.js";
 import { DEFAULT_WORD_DROPOUT } from "../../train/augment.js";
@@ -28,7 +28,10 @@ export function registerTrain(program: Command): void {
     .option("--json", "print the manifest as JSON on stdout")
     .action(async (opts: { data: string; out?: string; registry?: string; config?: string; textField: string; labelField: string; encoder: string; folds?: number; targetAccuracy?: number; fastPath: string; fastPathTolerance?: number; fastPathCoverageTolerance?: number; fastPathWordDropout?: number; json?: boolean }) => {
       if ((opts.out === undefined) === (opts.registry === undefined)) throw new TriageError("train: give either --out DIR or --registry DIR");
-      const registry = opts.registry !== undefined ? new ModelRegistry(opts.registry) : undefined;
+      const registry =
+        opts.registry !== undefined
+          ? openRegistry(opts.registry, (a) => info(`${opts.registry} held a plain model artifact: adopted it as ${a.version}, the registry's first version`))
+          : undefined;
       const version = registry?.nextVersion();
       const out = registry ? registry.versionDir(version!) : opts.out!;
       const { encoder, reason, ref } = await resolveEncoder({ spec: opts.encoder });
