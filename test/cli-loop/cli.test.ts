@@ -67,10 +67,22 @@ it("route --log-db -> logs --json -> feedback -> stats -> retrain --json -> mode
   const unknown = await triage(["feedback", "--log-db", db, "--request-id", "nope", "--thumbs", "down"]);
   expect(unknown.code).toBe(1);
   expect(unknown.stderr).toMatch(/unknown request id "nope"/);
+  // A unique prefix is enough; a label the model does not have is refused.
+  const third = decisions.filter((d) => d.decidedBy !== "fallback")[2];
+  const prefix = third.requestId.slice(0, 8);
+  expect(decisions.filter((d) => d.requestId.startsWith(prefix))).toHaveLength(1);
+  const badLabel = await triage(["feedback", "--log-db", db, "--request-id", prefix, "--label", "URGENT"]);
+  expect(badLabel.code).toBe(1);
+  expect(badLabel.stderr).toMatch(/^triage: feedback: label "URGENT" is not one of the model's labels \(SIMPLE, MEDIUM, COMPLEX, FRONTIER\)/);
+  const byPrefix = await triage(["feedback", "--log-db", db, "--request-id", prefix, "--label", truth.get(queries[decisions.indexOf(third)].text)!]);
+  expect(byPrefix.code, byPrefix.stderr).toBe(0);
+  expect(JSON.parse(byPrefix.stdout)).toMatchObject({ requestId: third.requestId, kind: "label" });
+  const missing = await triage(["feedback", "--log-db", join(work, "no-such.db"), "--request-id", prefix, "--thumbs", "up"]);
+  expect(missing.stderr).toMatch(/no-such\.db: no decision log there/);
 
   const stats = JSON.parse((await triage(["stats", "--log-db", db, "--json", "--config", TIERS_CONFIG])).stdout) as { count: number; feedback: Record<string, number>; cost: { requests: number } };
   expect(stats.count).toBe(queries.length);
-  expect(stats.feedback).toMatchObject({ label: 1, escalated: 1 });
+  expect(stats.feedback).toMatchObject({ label: 2, escalated: 1 });
   expect(stats.cost.requests).toBe(1); // priced from the config by model name
 
   const basePath = join(work, "base.jsonl");
@@ -100,6 +112,7 @@ it("route --log-db -> logs --json -> feedback -> stats -> retrain --json -> mode
   expect(items.length).toBeGreaterThan(0);
   expect(items.length).toBeLessThanOrEqual(5);
   expect(items.map((i) => i.requestId)).not.toContain(labelled.requestId); // already labelled by a person
+  expect(items.map((i) => i.requestId)).not.toContain(third.requestId);
   expect(items.map((i) => i.score)).toEqual([...items.map((i) => i.score)].sort((a, b) => b - a));
 
   const prune = await triage(["prune", "--log-db", db, "--max-rows", "5"]);
@@ -124,6 +137,9 @@ it("train --registry writes a new version and points current at it; route --text
   const [row] = jsonLines<LoggedDecision>((await triage(["logs", "--log-db", db, "--json"])).stdout);
   expect(row.text).toBeNull();
   expect(row.textHash).toMatch(/^[0-9a-f]{64}$/);
+  const oos = await triage(["feedback", "--log-db", db, "--request-id", row.requestId.slice(0, 6), "--label", "out-of-scope"]);
+  expect(oos.code, oos.stderr).toBe(0);
+  expect(JSON.parse(oos.stdout)).toMatchObject({ requestId: row.requestId, kind: "label", humanLabel: "out-of-scope" });
   const help = await triage(["retrain", "--help"]);
   expect(help.stdout).toMatch(/0 3 \* \* \*/);
   expect(help.stdout).toMatch(/--every <duration>/);
