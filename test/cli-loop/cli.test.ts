@@ -50,6 +50,8 @@ it("route --log-db -> logs --json -> feedback -> stats -> retrain --json -> mode
   const asked = decisions.filter((d) => d.decidedBy === "fallback");
   expect(asked.length).toBeGreaterThan(0);
   expect(fake.chatRequests()).toHaveLength(asked.length);
+  for (const d of asked as (Decision & { reason: string })[])
+    expect(d.reason).toMatch(d.label === d.modelLabel ? /; the LLM fallback agreed: \w+$/ : new RegExp(`; the LLM fallback chose ${d.label} \\(the model's top label was ${d.modelLabel}\\)$`));
 
   const logs = await triage(["logs", "--log-db", db, "--json"]);
   expect(logs.code).toBe(0);
