@@ -17,6 +17,7 @@ export const FEEDBACK_ERRORS = {
   unknownRequest: "E_UNKNOWN_REQUEST",
   ambiguousRequest: "E_AMBIGUOUS_REQUEST",
   unknownLabel: "E_UNKNOWN_LABEL",
+  shortPrefix: "E_SHORT_PREFIX",
   invalid: "E_FEEDBACK_INPUT",
 } as const;
 
@@ -47,10 +48,12 @@ export interface RecordedFeedback extends FeedbackInput {
  * The decision a request id or unique prefix names. An exact id wins over longer ids it is a prefix of.
  * Throws a TriageError (code unknownRequest / ambiguousRequest) naming what was given.
  */
-export function findDecision(log: DecisionLog, given: string): LoggedDecision {
+export function findDecision(log: DecisionLog, given: string, minPrefix = 1): LoggedDecision {
   if (given === "") throw new TriageError("feedback: the request id is empty", FEEDBACK_ERRORS.invalid);
   const exact = log.query({ requestId: given, limit: 1 });
   if (exact.length === 1) return exact[0];
+  if (given.length < minPrefix)
+    throw new TriageError(`feedback: "${given}" is not a full request id, and a prefix needs at least ${minPrefix} characters`, FEEDBACK_ERRORS.shortPrefix);
   const matches = log.query({ requestIdPrefix: given, limit: 3 });
   if (matches.length === 0) throw new TriageError(`feedback: unknown request id "${given}" (no decision with that id or prefix in ${log.path})`, FEEDBACK_ERRORS.unknownRequest);
   if (matches.length > 1) {
@@ -68,10 +71,13 @@ export function decisionLabels(d: LoggedDecision): string[] {
   return Object.keys(d.scores);
 }
 
-/** Checks the request, resolves the id, and stores the feedback; returns what was stored. */
-export function recordFeedback(log: DecisionLog, req: FeedbackRequest): RecordedFeedback {
+/**
+ * Checks the request, resolves the id, and stores the feedback; returns what was stored.
+ * `minPrefix`: the shortest prefix accepted in place of a full id (the HTTP API asks for more than the CLI).
+ */
+export function recordFeedback(log: DecisionLog, req: FeedbackRequest, options: { minPrefix?: number } = {}): RecordedFeedback {
   const input = toInput(req);
-  const decision = findDecision(log, req.requestId);
+  const decision = findDecision(log, req.requestId, options.minPrefix);
   if (req.label !== undefined) {
     const known = decisionLabels(decision);
     // A decision logged without scores cannot say which labels its model had; accept the label then.
