@@ -83,8 +83,12 @@ export interface ModelMetrics {
 
 export interface RetrainReport {
   promoted: boolean;
-  /** false when nothing was trained: the data was unchanged, or too little was held out to compare on. */
+  /**
+   * false when nothing was trained: the data was unchanged since the current version, too little was held
+   * out to compare on, or an earlier candidate trained on this same data was measured again (`reused`).
+   */
   trained: boolean;
+  reused?: boolean;
   reason: string;
   metric: RetrainMetric;
   minDelta: number;
@@ -173,6 +177,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
       pruned: [],
       seconds: (performance.now() - t0) / 1000,
     });
+    let reuse: string | undefined;
     if (currentVersion && currentManifest) {
       // What train() records as manifest.data.sha256 for in-memory examples: the same data gives the same hash.
       const dataSha = sha256(set.examples.map((e) => `${e.label}\t${e.text}`).join("\n"));
@@ -185,6 +190,12 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
           `kept ${currentVersion}: ${heldOut.length} held-out example(s) (${evalSet.length} from --eval, ${set.heldOut.length} from recent human labels) are too few to compare on; ` +
             `a comparison needs at least ${minHeldOut} (minHeldOut / --min-held-out). Pass a labelled eval set with --eval, or label more queries`,
         );
+      // An earlier run trained on exactly this data and it was not promoted: measure it again (the held-out data may have
+      // grown) rather than train an identical copy each run.
+      reuse = registry
+        .list()
+        .reverse()
+        .find((v) => v.version !== currentVersion && v.manifest?.data.sha256 === dataSha && JSON.stringify(v.manifest.config) === JSON.stringify(config) && v.manifest.encoder.fingerprint === currentManifest.encoder.fingerprint)?.version;
     }
 
     let encoder = options.encoder;
@@ -201,32 +212,35 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
       ownEncoder.push(encoder);
     } else encoderRef ??= currentManifest?.encoder;
 
-    const version = registry.nextVersion();
+    const version = reuse ?? registry.nextVersion();
     const dir = registry.versionDir(version);
-    progress(`training candidate ${version} on ${set.examples.length} examples (${fromLog} from the log)`);
-    const trained = await train({
-      data: set.examples,
-      config,
-      encoder,
-      encoderRef,
-      out: dir,
-      folds: options.folds,
-      seed: options.seed,
-      targetAccuracy: options.targetAccuracy,
-      ...(options.fastPath !== undefined ? { fastPath: options.fastPath } : {}),
-      onWarning: options.onWarning,
-      onProgress: (p) => {
-        if (p.phase === "crossval") progress(`cross-validation fold ${p.fold}/${p.folds}`);
-        else if (p.phase === "fit") progress("fitting on all examples");
-      },
-    });
+    if (reuse) progress(`${reuse} was trained on this same data by an earlier run: measuring it again instead of training a copy`);
+    else progress(`training candidate ${version} on ${set.examples.length} examples (${fromLog} from the log)`);
+    if (!reuse)
+      await train({
+        data: set.examples,
+        config,
+        encoder,
+        encoderRef,
+        out: dir,
+        folds: options.folds,
+        seed: options.seed,
+        targetAccuracy: options.targetAccuracy,
+        ...(options.fastPath !== undefined ? { fastPath: options.fastPath } : {}),
+        onWarning: options.onWarning,
+        onProgress: (p) => {
+          if (p.phase === "crossval") progress(`cross-validation fold ${p.fold}/${p.folds}`);
+          else if (p.phase === "fit") progress("fitting on all examples");
+        },
+      });
 
     const finish = (promoted: boolean, reason: string, candidate: ModelMetrics | null, current: ModelMetrics | null): RetrainReport => {
       const pruned = promoted ? registry.prune(options.keepVersions ?? DEFAULT_KEEP_VERSIONS) : [];
       const out: RetrainReport = {
         promoted,
-        trained: true,
-        reason,
+        trained: !reuse,
+        reason: reuse ? `${reason} (candidate ${version} reused: trained on the same data by an earlier run)` : reason,
+        ...(reuse ? { reused: true } : {}),
         ...report,
         served: registry.current() ?? version,
         candidateVersion: version,

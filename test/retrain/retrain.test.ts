@@ -53,6 +53,12 @@ it("refuses a worse candidate (people labelled everything wrong) and keeps servi
   expect(report.provenance.sources.base.overridden).toBe(train5.length); // the human labels won over the base data
   expect(new ModelRegistry(root).pointer()).toEqual(before);
   expect(new ModelRegistry(root).versionNames()).toContain(report.candidateVersion); // kept for inspection
+  // The same data again: that candidate is measured again, not trained a second time.
+  const versions = new ModelRegistry(root).versionNames();
+  const again = await retrain({ registry: root, baseData: train5, logDb: humanLog(wrong), evalData: evalSet, heldOut: { share: 0 }, minHeldOut: evalSet.length, encoder: await cachedUse(), folds: 3 });
+  expect(again).toMatchObject({ promoted: false, trained: false, reused: true, candidateVersion: report.candidateVersion, candidate: report.candidate });
+  expect(again.reason).toMatch(new RegExp(`^kept v0002: candidate is worse by the metric .*\\(candidate ${report.candidateVersion} reused: trained on the same data by an earlier run\\)$`));
+  expect(new ModelRegistry(root).versionNames()).toEqual(versions);
 });
 
 it("trains nothing, and promotes nothing, when too little is held out to compare on", async () => {

@@ -123,7 +123,7 @@ function formatReport(r: RetrainReport): string {
   const m = (x: RetrainReport["candidate"]) => (x ? `${pct(x.accuracy)} acc, ${pct(x.macroF1)} F1, ${pct(x.coverage)} confident` : "-");
   const s = r.provenance.sources;
   return keyValues([
-    ["result", r.promoted ? "PROMOTED" : r.trained ? "kept current" : "kept current, nothing trained"],
+    ["result", r.promoted ? "PROMOTED" : r.candidateVersion === null ? "kept current, nothing trained" : "kept current"],
     ["reason", r.reason],
     ...(r.adopted ? [["adopted", `the plain artifact became ${r.adopted}`] as const] : []),
     ["candidate", r.candidateVersion === null ? "-" : `${r.candidateVersion}: ${m(r.candidate)}`],
