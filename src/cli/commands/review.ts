@@ -63,7 +63,8 @@ export function registerReview(program: Command): void {
 }
 
 function listLine(i: ReviewItem, cuts: Cuts): string {
-  return `${i.score.toFixed(2)}  ${i.requestId}  routed ${i.label}${i.duplicates.length ? ` (+${i.duplicates.length} similar)` : ""}  ${i.reasons.join("; ")}\n      ${i.text}\n      why: ${why(i, cuts)}`;
+  const head = [i.score.toFixed(2), i.requestId, `routed ${i.label}${i.duplicates.length ? ` (+${i.duplicates.length} similar)` : ""}`, ...(i.reasons.length ? [i.reasons.join("; ")] : [])];
+  return `${head.join("  ")}\n      ${i.text}\n      why: ${why(i, cuts)}`;
 }
 
 const why = (i: ReviewItem, cuts: Cuts) => explain({ ...i, fallback: i.fallbackLabel !== null || i.fallbackError !== null ? { label: i.fallbackLabel, ...(i.fallbackError ? { error: i.fallbackError } : {}) } : null }, cuts);
