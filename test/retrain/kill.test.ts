@@ -16,8 +16,9 @@ const toJsonl = (xs: { text: string; label: string }[]) => xs.map((x) => JSON.st
 it.each([
   // while the candidate is being trained (its version dir not yet written)
   { at: /cross-validation fold 1/, versionsAfterKill: ["v0001"], next: "v0002" },
-  // after the candidate was written, while it is evaluated, before any pointer switch
-  { at: /evaluating v0002/, versionsAfterKill: ["v0001", "v0002"], next: "v0003" },
+  // after the candidate was written, while it is evaluated, before any pointer switch: the next run
+  // finds that complete candidate of the same data and measures it instead of training a copy
+  { at: /evaluating v0002/, versionsAfterKill: ["v0001", "v0002"], next: "v0002" },
 ])("a retrain killed mid-way ($at) leaves the current model intact; its stale lock does not block the next one", async ({ at, versionsAfterKill, next }) => {
   const base = tierExamples("train", 5);
   const root = await registryWith(base);
