@@ -17,7 +17,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sharedPath } from "../src/common/shared.js";
-import { percentile } from "../src/common/vector.js";
+import { percentile } from "../src/common/stats.js";
 import type { Encoder } from "../src/encoders/types.js";
 import { loadClinc150 } from "../src/eval/datasets.js";
 import { buildTinyModel } from "../test/helpers/tiny-onnx.js";
@@ -54,8 +54,8 @@ async function worker(path: PathName, dir: string, textsFile: string, vectorsFil
   const t0 = performance.now();
   const encoder: Encoder =
     path === "direct"
-      ? await (await import("../src/encoders/onnx.js")).OnnxEncoder.load(dir, { threads })
-      : await (await import("../src/encoders/onnx-pipeline.js")).PipelineEncoder.load(dir, { threads });
+      ? await (await import("../src/encoders/onnx/encoder.js")).OnnxEncoder.load(dir, { threads })
+      : await (await import("../src/encoders/onnx/pipeline.js")).PipelineEncoder.load(dir, { threads });
   const loadMs = performance.now() - t0;
   const rssLoaded = process.memoryUsage().rss;
 
@@ -121,8 +121,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 
 /** Token ids each path feeds the model: identical for queries; for long texts, whether [SEP] survives truncation. */
 async function compareTokenIds(dir: string, queries: string[], long: string[]) {
-  const { HfTokenizer } = await import("../src/encoders/tokenizer-hf.js");
-  const { PipelineEncoder } = await import("../src/encoders/onnx-pipeline.js");
+  const { HfTokenizer } = await import("../src/encoders/tokenizers/hf.js");
+  const { PipelineEncoder } = await import("../src/encoders/onnx/pipeline.js");
   const direct = HfTokenizer.load(dir, 256);
   const untruncated = HfTokenizer.load(dir, 100_000);
   const short = long.filter((t) => untruncated.encode(t).ids.length <= 256);

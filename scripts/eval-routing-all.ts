@@ -10,12 +10,12 @@ import { withCosts } from "../src/cli/commands/eval-routing.js";
 import { sharedDir } from "../src/common/shared.js";
 import { CachedEncoder } from "../src/encoders/cache.js";
 import { DEFAULT_CACHE_PATH } from "../src/encoders/resolve.js";
-import { UseEncoder } from "../src/encoders/use.js";
-import { evaluateRouting, type RoutingReport } from "../src/eval/routing/evaluate.js";
-import { writeRoutingReport } from "../src/eval/routing/report.js";
-import { samplePrompts, splitByPrompt } from "../src/eval/routing/split.js";
-import { loadOutcomes } from "../src/train/outcomes-load.js";
-import type { OutcomeSet } from "../src/train/outcomes.js";
+import { UseEncoder } from "../src/encoders/use/encoder.js";
+import { evaluateRouting, type RoutingReport } from "../src/outcomes/evaluate.js";
+import { writeRoutingReport } from "../src/outcomes/report.js";
+import { samplePrompts, splitByPrompt } from "../src/outcomes/split.js";
+import { loadOutcomes } from "../src/outcomes/load.js";
+import type { OutcomeSet } from "../src/outcomes/set.js";
 
 const SEED = 1;
 const shared = join(sharedDir(), "datasets");

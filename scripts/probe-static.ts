@@ -19,9 +19,9 @@ import hnswlib from "hnswlib-node";
 import { percentile } from "../src/common/stats.js";
 import { CachedEncoder } from "../src/encoders/cache.js";
 import { StaticEncoder, saveStaticEncoder } from "../src/encoders/static.js";
-import { loadShippedVocabulary, type StaticVocabularyName } from "../src/encoders/static-vocab.js";
+import { loadShippedVocabulary, type StaticVocabularyName } from "../src/encoders/tokenizers/vocabularies.js";
 import type { Encoder } from "../src/encoders/types.js";
-import { UseEncoder } from "../src/encoders/use.js";
+import { UseEncoder } from "../src/encoders/use/encoder.js";
 import { distillStaticEncoder } from "../src/train/distill.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");

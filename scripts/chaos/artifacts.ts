@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CachedEncoder } from "../../src/encoders/cache.js";
 import { DEFAULT_CACHE_PATH } from "../../src/encoders/resolve.js";
-import { UseEncoder } from "../../src/encoders/use.js";
+import { UseEncoder } from "../../src/encoders/use/encoder.js";
 import { Router } from "../../src/router/router.js";
 import { train } from "../../src/train/train.js";
 import type { ChaosGroup, ChaosRow } from "./types.js";

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import OpenAI from "openai";
-import { UseEncoder } from "../../src/encoders/use.js";
+import { UseEncoder } from "../../src/encoders/use/encoder.js";
 import { Router } from "../../src/router/router.js";
 import { createServer, type CreateServerOptions, type TriageServer } from "../../src/server/index.js";
 import { DecisionLog } from "../../src/store/index.js";

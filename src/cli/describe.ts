@@ -2,9 +2,9 @@
  * @module A trained model in plain words, for `triage train`'s summary and `triage info`: what each
  * figure means is said next to it, and the internal names (knn, centroid, head) become what they are.
  */
-import type { Manifest } from "../train/artifact.js";
+import type { Manifest } from "../model/artifact.js";
 import type { StaticStageManifest } from "../train/cascade.js";
-import type { Combination } from "../train/scoring.js";
+import type { Combination } from "../model/scoring.js";
 import { pct } from "./output.js";
 
 /** The three parts' weights as a sentence: "90% classifier, 10% closest label average". */

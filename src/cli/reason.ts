@@ -4,7 +4,7 @@
  * repeat or the fast path. Used by `triage route` (the `reason` field and table column) and `triage review`.
  */
 import type { DecidedBy, Stage } from "../router/types.js";
-import type { Manifest } from "../train/artifact.js";
+import type { Manifest } from "../model/artifact.js";
 import { pickStaticCut } from "../train/cascade.js";
 
 /** The parts of a decision (live or logged) the explanation needs. */

@@ -29,4 +29,3 @@ export function softmax(scores: Float64Array | number[], temperature = 1): Float
 
 // Until the layout change points their importers at random.ts and stats.ts directly.
 export { seededRandom, shuffleInPlace } from "./random.js";
-export { percentile } from "./stats.js";

@@ -2,13 +2,13 @@ import { join } from "node:path";
 import { TriageError } from "../common/errors.js";
 import { CachedEncoder } from "./cache.js";
 import { encoderRef, type Encoder, type EncoderRef } from "./types.js";
-import { DEFAULT_ONNX_MODEL_DIR, ENCODERS_DIR, findDefaultOnnxModel } from "./onnx-files.js";
-import { USE_ENCODER_ID } from "./use-id.js";
+import { DEFAULT_ONNX_MODEL_DIR, ENCODERS_DIR, findDefaultOnnxModel } from "./onnx/files.js";
+import { USE_ENCODER_ID } from "./use/id.js";
 
 // The encoders themselves are imported on first use: onnxruntime and the weights take a good part of a
 // second to load, which commands that never embed (logs, stats, --help) should not pay.
-const loadUse = async (threads?: number) => (await import("./use.js")).UseEncoder.load({ threads });
-const loadOnnx = async (...args: Parameters<typeof import("./onnx.js").OnnxEncoder.load>) => (await import("./onnx.js")).OnnxEncoder.load(...args);
+const loadUse = async (threads?: number) => (await import("./use/encoder.js")).UseEncoder.load({ threads });
+const loadOnnx = async (...args: Parameters<typeof import("./onnx/encoder.js").OnnxEncoder.load>) => (await import("./onnx/encoder.js")).OnnxEncoder.load(...args);
 
 /** Where `triage model pull` puts encoders and where training looks for the reference ONNX model. */
 export { ENCODERS_DIR };

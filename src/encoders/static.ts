@@ -3,7 +3,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path";
 import { LEFTOVER_NAME, writeDirAtomic, type DirOwner } from "../common/atomic.js";
 import { TriageError } from "../common/errors.js";
-import { createTokenizer, type SubwordTokenizer, type TokenizerSpec } from "./static-tokenizer.js";
+import { createTokenizer, type SubwordTokenizer, type TokenizerSpec } from "./tokenizers/subword.js";
 import type { Encoder } from "./types.js";
 
 /**

@@ -10,7 +10,7 @@ import { DEFAULT_CACHE_PATH, encoderForArtifact } from "../encoders/resolve.js";
 import { TimedEncoder } from "../encoders/timed.js";
 import type { Encoder } from "../encoders/types.js";
 import { Router } from "../router/router.js";
-import { ARTIFACT_FILES, readManifest } from "../train/artifact.js";
+import { ARTIFACT_FILES, readManifest } from "../model/artifact.js";
 import type { Example } from "../train/data.js";
 import type { Stage } from "../router/types.js";
 import { train } from "../train/train.js";

@@ -2,7 +2,7 @@ import type { Router } from "../router/router.js";
 import type { Decision, Stage } from "../router/types.js";
 import type { Example } from "../train/data.js";
 import { quantiles } from "../common/stats.js";
-import { classificationReport, type ClassificationReport } from "./metrics.js";
+import { classificationReport, type ClassificationReport } from "../common/classification.js";
 
 export interface EvalReport extends ClassificationReport {
   /** Share of in-scope queries decided confidently (above the calibrated margin or by a rule). */

@@ -1,7 +1,7 @@
 import type OpenAI from "openai";
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
 import { tokenCostUsd } from "../config/price.js";
-import { CircuitBreaker } from "./breaker.js";
+import { CircuitBreaker } from "../common/breaker.js";
 import { fallbackConfigFromEnv, parseFallbackConfig, type FallbackConfig, type FallbackConfigInput } from "./config.js";
 import { buildMessages, labelResponseFormat, parseLabelAnswer, type LabelChoice, type LabelledExample } from "./prompt.js";
 import { FallbackStatsCollector, type FallbackFailureKind, type FallbackStats } from "./stats.js";

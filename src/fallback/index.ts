@@ -6,6 +6,6 @@ export {
   type FallbackConfig,
   type FallbackConfigInput,
 } from "./config.js";
-export { CircuitBreaker, type BreakerState } from "./breaker.js";
+export { CircuitBreaker, type BreakerState } from "../common/breaker.js";
 export type { FallbackStats, FallbackFailureKind } from "./stats.js";
 export type { LabelChoice, LabelledExample } from "./prompt.js";

@@ -1,5 +1,5 @@
 import { latencySummary, RecentSamples } from "../common/stats.js";
-import type { BreakerState } from "./breaker.js";
+import type { BreakerState } from "../common/breaker.js";
 
 export type FallbackFailureKind =
   | "timeout"

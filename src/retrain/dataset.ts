@@ -1,5 +1,5 @@
 import { normalizeQuery as textKey } from "../common/text.js";
-import { OUT_OF_SCOPE } from "../review/feedback.js";
+import { OUT_OF_SCOPE } from "./review/feedback.js";
 import type { LoggedDecision } from "../store/types.js";
 import type { Example } from "../train/data.js";
 

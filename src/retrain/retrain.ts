@@ -10,12 +10,12 @@ import { evaluate, type EvalReport } from "../eval/evaluate.js";
 import { Router } from "../router/router.js";
 import { DecisionLog } from "../store/log.js";
 import { loadExamples, type Example } from "../train/data.js";
-import { readManifest, type Manifest } from "../train/artifact.js";
+import { readManifest, type Manifest } from "../model/artifact.js";
 import { train, type TrainOptions } from "../train/train.js";
 import { buildTrainingSet, type Provenance, type TrainingSetOptions } from "./dataset.js";
 import { openRegistry, type Adoption } from "./adopt.js";
 import { acquireLock } from "./lock.js";
-import { DEFAULT_KEEP_VERSIONS } from "./registry.js";
+import { DEFAULT_KEEP_VERSIONS } from "../model/registry.js";
 
 export type RetrainMetric = "accuracy" | "macroF1";
 

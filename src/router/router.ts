@@ -2,19 +2,19 @@ import { randomUUID } from "node:crypto";
 import { TriageError } from "../common/errors.js";
 import { assertSameEncoder, encoderForArtifact } from "../encoders/resolve.js";
 import type { Encoder } from "../encoders/types.js";
-import type { Manifest } from "../train/artifact.js";
+import type { Manifest } from "../model/artifact.js";
 import { isConfident } from "../train/calibrate.js";
 import { pickStaticCut, type StaticCut } from "../train/cascade.js";
-import { scoreParts } from "../train/parts.js";
-import { centroidDistribution, combine, decide, knnDistribution, type Combination } from "../train/scoring.js";
-import type { FittedParts } from "../train/parts.js";
+import { scoreParts } from "../model/parts.js";
+import { centroidDistribution, combine, decide, knnDistribution, type Combination } from "../model/scoring.js";
+import type { FittedParts } from "../model/parts.js";
 import { normalizeQuery } from "../common/text.js";
 import { LruCache } from "./lru.js";
 import type { DecisionSink, FallbackClassifier } from "./hooks.js";
-import { loadModel, type LoadedModel } from "./model.js";
+import { loadModel, type LoadedModel } from "../model/load.js";
 import { compileRules, type CompiledRule } from "./rules.js";
 import type { ClassifyOptions, Decision, DecidedBy, LowConfidencePolicy, Neighbour, Stage } from "./types.js";
-import { DEFAULT_WATCH_INTERVAL_MS, modelStamp, watchModel, type ModelWatcher } from "./watch.js";
+import { DEFAULT_WATCH_INTERVAL_MS, modelStamp, watchModel, type ModelWatcher } from "../model/watch.js";
 
 export interface RouterOptions {
   /** Encoder to use; must match the artifact's. Default: the artifact's own encoder. A given encoder stays the caller's to close. */

@@ -6,10 +6,10 @@
  */
 import { z } from "zod";
 import { TriageError } from "../common/errors.js";
-import { FEEDBACK_ERRORS, recordFeedback, type RecordedFeedback } from "../review/feedback.js";
+import { FEEDBACK_ERRORS, recordFeedback, type RecordedFeedback } from "../retrain/review/feedback.js";
 import type { DecisionLog } from "../store/index.js";
 import { ApiError } from "./errors.js";
-import { validate } from "./request.js";
+import { validate } from "./proxy/request.js";
 
 /** Over HTTP a prefix must be at least this long (a UUID's first group), so ids cannot be probed a character at a time. */
 export const MIN_HTTP_PREFIX = 8;

@@ -1,7 +1,7 @@
 export { createServer, type CreateServerOptions, type TriageServer } from "./server.js";
-export { Proxy, type ProxyOptions, type ProxyResult, type AnswerMeta, type CallContext, type Escalation, type RouteAnswer } from "./proxy.js";
-export { forward, type ForwardOptions, type ForwardResult, type AttemptRecord, type AttemptOutcome } from "./forward.js";
-export { ProviderPool, RetryBudget, type Provider } from "./providers.js";
+export { Proxy, type ProxyOptions, type ProxyResult, type AnswerMeta, type CallContext, type Escalation, type RouteAnswer } from "./proxy/proxy.js";
+export { forward, type ForwardOptions, type ForwardResult, type AttemptRecord, type AttemptOutcome } from "./proxy/forward.js";
+export { ProviderPool, RetryBudget, type Provider } from "./proxy/providers.js";
 export {
   serverConfigSchema,
   providerConfigSchema,
@@ -14,8 +14,8 @@ export {
   type ProviderConfig,
   type ResolvedProvider,
 } from "./config.js";
-export { checkGates, type Validator, type ValidatorInput, type GateVerdict, type GateName } from "./gates.js";
+export { checkGates, type Validator, type ValidatorInput, type GateVerdict, type GateName } from "./proxy/gates.js";
 export { ApiError, type OpenAIErrorBody } from "./errors.js";
 export { ServerMetrics } from "./metrics.js";
-export { ServerStats, type ServerStatsSnapshot } from "./stats.js";
+export { ServerStats, type ServerStatsSnapshot } from "./proxy/stats.js";
 export { ModelReloader, type ReloadResult } from "./reload.js";

@@ -4,7 +4,7 @@
  * among and the model each route maps to. Any other name is passed through when `models.passthrough`
  * is on; the answer says so, since a list cannot name every upstream model.
  */
-import type { Proxy } from "./proxy.js";
+import type { Proxy } from "./proxy/proxy.js";
 import type { ServerConfig } from "./config.js";
 
 export interface ListedModel {

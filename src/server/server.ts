@@ -4,7 +4,7 @@
  */
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
-import type { AppEnv } from "./app.js";
+import type { AppEnv } from "./http/app.js";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { TriageError } from "../common/errors.js";
@@ -12,12 +12,12 @@ import type { Encoder } from "../encoders/types.js";
 import type { FallbackClassifier } from "../router/hooks.js";
 import { Router } from "../router/router.js";
 import { DecisionLog, logOpenOptions, startRetention } from "../store/index.js";
-import { buildApp } from "./app.js";
+import { buildApp } from "./http/app.js";
 import { parseServerConfig, resolveProviders, type ServerConfig, type ServerConfigInput } from "./config.js";
-import type { Validator } from "./gates.js";
+import type { Validator } from "./proxy/gates.js";
 import { ServerMetrics } from "./metrics.js";
-import { ProviderPool, RetryBudget } from "./providers.js";
-import { Proxy } from "./proxy.js";
+import { ProviderPool, RetryBudget } from "./proxy/providers.js";
+import { Proxy } from "./proxy/proxy.js";
 import { ModelReloader } from "./reload.js";
 
 /** After the drain deadline, how long ended streams get to send their error event before connections are cut. */

@@ -1,5 +1,5 @@
 import { TriageError } from "../common/errors.js";
-import { seededRandom } from "../common/vector.js";
+import { seededRandom } from "../common/random.js";
 
 /**
  * Word-dropout copies of training texts, for the static stage's head. The static encoder was fitted to the

@@ -6,9 +6,9 @@ import { isConfident } from "./calibrate.js";
 import { DEFAULT_WORD_DROPOUT, wordDropout, type WordDropout } from "./augment.js";
 import { crossValidate, type CrossValidation } from "./crossval.js";
 import { distillStaticEncoder, type DistillReport } from "./distill.js";
-import { fitParts, type PartParams } from "./parts.js";
-import { saveParts } from "./parts-io.js";
-import type { Combination } from "./scoring.js";
+import { fitParts, type PartParams } from "../model/parts.js";
+import { saveParts } from "../model/parts-io.js";
+import type { Combination } from "../model/scoring.js";
 
 /**
  * Accuracy the fast path may give up against the full router, as a share of all queries: the price of

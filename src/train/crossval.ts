@@ -1,11 +1,11 @@
 import { calibrateMargin, type Calibration } from "./calibrate.js";
 import { stratifiedFolds } from "./folds.js";
-import { fitParts, scoreParts, type PartParams, type PartScores } from "./parts.js";
+import { fitParts, scoreParts, type PartParams, type PartScores } from "../model/parts.js";
 import type { Augmentation } from "./augment.js";
-import { centroidDistribution, combine, decide, knnDistribution, type Combination } from "./scoring.js";
-import { classificationReport } from "../eval/metrics.js";
+import { centroidDistribution, combine, decide, knnDistribution, type Combination } from "../model/scoring.js";
+import { classificationReport } from "../common/classification.js";
 import { percentile } from "../common/stats.js";
-import type { PartMetrics } from "./artifact.js";
+import type { PartMetrics } from "../model/artifact.js";
 
 const K_GRID = [5, 10, 20];
 const KNN_T_GRID = [0.02, 0.05, 0.1];

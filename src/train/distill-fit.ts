@@ -1,4 +1,4 @@
-import { shuffleInPlace } from "../common/vector.js";
+import { shuffleInPlace } from "../common/random.js";
 import type { StaticEncoderParameters } from "../encoders/static.js";
 
 /**

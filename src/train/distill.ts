@@ -1,8 +1,8 @@
 import { TriageError } from "../common/errors.js";
-import { seededRandom, shuffleInPlace } from "../common/vector.js";
+import { seededRandom, shuffleInPlace } from "../common/random.js";
 import { StaticEncoder, type StaticEncoderParameters } from "../encoders/static.js";
-import { createTokenizer, type TokenizerSpec } from "../encoders/static-tokenizer.js";
-import { loadShippedVocabulary, type StaticVocabularyName } from "../encoders/static-vocab.js";
+import { createTokenizer, type TokenizerSpec } from "../encoders/tokenizers/subword.js";
+import { loadShippedVocabulary, type StaticVocabularyName } from "../encoders/tokenizers/vocabularies.js";
 import type { Encoder } from "../encoders/types.js";
 import { createAdam, fitEpoch, heldOutCosine, type Example } from "./distill-fit.js";
 import { fitPca, project } from "./pca.js";

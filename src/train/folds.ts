@@ -1,4 +1,4 @@
-import { seededRandom, shuffleInPlace } from "../common/vector.js";
+import { seededRandom, shuffleInPlace } from "../common/random.js";
 
 /** Stratified k-fold assignment: each label's examples are spread evenly over the folds. */
 export function stratifiedFolds(targets: readonly number[], folds: number, seed: number): Int32Array {

@@ -1,4 +1,4 @@
-import type { HeadInput, HeadParams } from "./head.js";
+import type { HeadInput, HeadParams } from "../model/head.js";
 
 /** A head-training job as flat typed arrays, so it crosses to a worker by transfer instead of by copy. */
 export interface HeadJob {

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { TriageError } from "../common/errors.js";
-import { SoftmaxHead, type HeadInput, type HeadParams } from "./head.js";
+import { SoftmaxHead, type HeadInput, type HeadParams } from "../model/head.js";
 import { jobBuffers, packHeadJob, type HeadJob } from "./head-job.js";
 
 /**

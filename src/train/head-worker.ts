@@ -1,5 +1,5 @@
 import { parentPort } from "node:worker_threads";
-import { SoftmaxHead } from "./head.js";
+import { SoftmaxHead } from "../model/head.js";
 import { unpackHeadJob, type HeadJob } from "./head-job.js";
 
 // Trains one softmax head per message, off the main thread (see head-pool.ts).

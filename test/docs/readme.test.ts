@@ -16,9 +16,9 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, wr
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { ModelRegistry } from "../../src/retrain/registry.js";
+import { ModelRegistry } from "../../src/model/registry.js";
 import { DecisionLog } from "../../src/store/index.js";
-import { readManifest } from "../../src/train/artifact.js";
+import { readManifest } from "../../src/model/artifact.js";
 import { CLI_MAIN } from "../helpers/cli.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
 import { tempDir, TEST_EMBEDDING_CACHE } from "../helpers/tiers.js";

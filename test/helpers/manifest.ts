@@ -1,7 +1,7 @@
 /** Tests that edit a manifest on purpose (to force a code path) re-seal it, as a retrain would. */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sealManifest, type ArtifactChecksums } from "../../src/train/checksums.js";
+import { sealManifest, type ArtifactChecksums } from "../../src/model/checksums.js";
 
 /** The manifest JSON text re-sealed after an edit: the files' checksums kept, its own recomputed. */
 export function resealed(text: string): string {

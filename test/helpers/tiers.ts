@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { UseEncoder } from "../../src/encoders/use.js";
+import { UseEncoder } from "../../src/encoders/use/encoder.js";
 import type { Encoder } from "../../src/encoders/types.js";
 import type { Example } from "../../src/train/data.js";
 import { train, type TrainOptions, type TrainResult } from "../../src/train/train.js";

@@ -4,8 +4,8 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { seededRandom } from "../../src/common/vector.js";
-import { FLOAT, INT64, OnnxGraphBuilder, type Dim } from "../../src/encoders/onnx-proto.js";
+import { seededRandom } from "../../src/common/random.js";
+import { FLOAT, INT64, OnnxGraphBuilder, type Dim } from "../../src/encoders/onnx/proto.js";
 
 export interface TinyModelOptions {
   vocabSize: number;

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { adoptArtifact, isPlainArtifact, openRegistry } from "../../src/retrain/adopt.js";
-import { ModelRegistry, resolveModelDir } from "../../src/retrain/registry.js";
+import { ModelRegistry, resolveModelDir } from "../../src/model/registry.js";
 import { tempDir } from "../helpers/tiers.js";
 
 const manifest = { schemaVersion: 1, version: "m-1", encoder: { id: "e", fingerprint: "f", dimensions: 4 }, labels: ["a", "b"], config: { labels: [{ name: "a" }, { name: "b" }] } };

@@ -1,7 +1,7 @@
 // Feedback as the CLI and POST /v1/feedback take it: request id prefixes, labels the model knows, one kind per call.
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { recordFeedback } from "../../src/review/feedback.js";
+import { recordFeedback } from "../../src/retrain/review/feedback.js";
 import { DecisionLog } from "../../src/store/index.js";
 import { tempDir } from "../helpers/tiers.js";
 import { makeDecision } from "../store/make-decision.js";

@@ -4,7 +4,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { retrain } from "../../src/retrain/retrain.js";
-import { ModelRegistry } from "../../src/retrain/registry.js";
+import { ModelRegistry } from "../../src/model/registry.js";
 import { Router } from "../../src/router/router.js";
 import { DecisionLog } from "../../src/store/index.js";
 import { tempDir, tierExamples } from "../helpers/tiers.js";

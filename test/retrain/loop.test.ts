@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { LlmClassifier } from "../../src/fallback/index.js";
 import { retrain } from "../../src/retrain/retrain.js";
-import { ModelRegistry } from "../../src/retrain/registry.js";
+import { ModelRegistry } from "../../src/model/registry.js";
 import { Router } from "../../src/router/router.js";
 import type { Decision } from "../../src/router/types.js";
 import { DecisionLog } from "../../src/store/index.js";

@@ -1,6 +1,6 @@
 // Child process for the kill test: retrains the registry named in argv and reports progress on stdout.
 import { CachedEncoder } from "../../src/encoders/cache.js";
-import { UseEncoder } from "../../src/encoders/use.js";
+import { UseEncoder } from "../../src/encoders/use/encoder.js";
 import { retrain } from "../../src/retrain/retrain.js";
 import { TEST_CACHE } from "./helpers.js";
 

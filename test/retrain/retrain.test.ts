@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { beforeAll, expect, it } from "vitest";
 import { retrain } from "../../src/retrain/retrain.js";
-import { ModelRegistry } from "../../src/retrain/registry.js";
+import { ModelRegistry } from "../../src/model/registry.js";
 import { Router } from "../../src/router/router.js";
 import { DecisionLog } from "../../src/store/index.js";
 import { makeDecision } from "../store/make-decision.js";

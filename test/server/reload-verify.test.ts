@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it, vi } from "vitest";
 import { trainIntoRegistry } from "../../src/retrain/publish.js";
-import { ModelRegistry } from "../../src/retrain/registry.js";
+import { ModelRegistry } from "../../src/model/registry.js";
 import { train } from "../../src/train/train.js";
 import { tempDir, tierExamples, TIERS_CONFIG, useEncoder } from "../helpers/tiers.js";
 import { startServer } from "./setup.js";

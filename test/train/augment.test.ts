@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_LEXICAL } from "../../src/encoders/lexical.js";
-import { DEFAULT_HNSW } from "../../src/index/hnsw.js";
-import { seededRandom } from "../../src/common/vector.js";
+import { DEFAULT_LEXICAL } from "../../src/model/lexical.js";
+import { DEFAULT_HNSW } from "../../src/model/hnsw.js";
+import { seededRandom } from "../../src/common/random.js";
 import { wordDropout, DEFAULT_WORD_DROPOUT } from "../../src/train/augment.js";
-import { DEFAULT_CENTROIDS } from "../../src/train/centroids.js";
+import { DEFAULT_CENTROIDS } from "../../src/model/centroids.js";
 import { crossValidate } from "../../src/train/crossval.js";
-import { DEFAULT_HEAD } from "../../src/train/head.js";
-import { fitParts, scoreParts, type PartParams } from "../../src/train/parts.js";
+import { DEFAULT_HEAD } from "../../src/model/head.js";
+import { fitParts, scoreParts, type PartParams } from "../../src/model/parts.js";
 
 const params: PartParams = { hnsw: DEFAULT_HNSW, head: DEFAULT_HEAD, centroids: DEFAULT_CENTROIDS, lexical: DEFAULT_LEXICAL };
 

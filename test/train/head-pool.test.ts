@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seededRandom } from "../../src/common/vector.js";
-import { DEFAULT_HEAD, SoftmaxHead, type HeadInput } from "../../src/train/head.js";
+import { seededRandom } from "../../src/common/random.js";
+import { DEFAULT_HEAD, SoftmaxHead, type HeadInput } from "../../src/model/head.js";
 import { trainHead } from "../../src/train/head-pool.js";
 
 function dataset(seed: number, rows = 300, labels = 5, dims = 16, buckets = 64): { inputs: HeadInput[]; targets: number[] } {

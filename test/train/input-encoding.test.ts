@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadRoutesConfig } from "../../src/config/load.js";
 import { loadExamples } from "../../src/train/data.js";
-import { loadOutcomes } from "../../src/train/outcomes-load.js";
+import { loadOutcomes } from "../../src/outcomes/load.js";
 import { tempDir } from "../helpers/tiers.js";
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { seededRandom } from "../../src/common/vector.js";
+import { seededRandom } from "../../src/common/random.js";
 import { fitPca, project } from "../../src/train/pca.js";
 
 describe("fitPca", () => {

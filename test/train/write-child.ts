@@ -2,7 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeDirAtomic } from "../../src/common/atomic.js";
-import { artifactOwner } from "../../src/train/artifact-files.js";
+import { artifactOwner } from "../../src/model/files.js";
 
 const [parent, name] = process.argv.slice(2);
 await writeDirAtomic(join(parent, name), artifactOwner, async (tmp) => {

@@ -3,12 +3,12 @@ import { Command, Option } from "commander";
 import { TriageError } from "../../common/errors.js";
 import { CachedEncoder } from "../../encoders/cache.js";
 import { DEFAULT_CACHE_PATH } from "../../encoders/resolve.js";
-import { evaluateRouting } from "../../eval/routing/evaluate.js";
-import { jsonSummary, textReport, writeRoutingReport } from "../../eval/routing/report.js";
-import { splitByPrompt } from "../../eval/routing/split.js";
-import type { OutcomeSet } from "../../train/outcomes.js";
-import { loadOutcomes, type OutcomeLoadOptions } from "../../train/outcomes-load.js";
-import { applyPrices, loadModelPrices, ROUTELLM_PRICES } from "../../train/outcomes-prices.js";
+import { evaluateRouting } from "../../outcomes/evaluate.js";
+import { jsonSummary, textReport, writeRoutingReport } from "../../outcomes/report.js";
+import { splitByPrompt } from "../../outcomes/split.js";
+import type { OutcomeSet } from "../../outcomes/set.js";
+import { loadOutcomes, type OutcomeLoadOptions } from "../../outcomes/load.js";
+import { applyPrices, loadModelPrices, ROUTELLM_PRICES } from "../../outcomes/prices.js";
 import { finiteNumber } from "../parse.js";
 
 interface EvalRoutingOptions {
@@ -66,7 +66,7 @@ export function registerEvalRouting(program: Command): void {
         test = withCosts(loadOutcomes(opts.test, load), opts.prices);
       } else throw new TriageError("give --train FILE --test FILE, or --data FILE|DIR");
       const log = (m: string) => process.stderr.write(`eval-routing: ${m}\n`);
-      const { UseEncoder } = await import("../../encoders/use.js"); // loads onnxruntime and the weights: only when run
+      const { UseEncoder } = await import("../../encoders/use/encoder.js"); // loads onnxruntime and the weights: only when run
       const encoder = new CachedEncoder(await UseEncoder.load(), opts.cache);
       try {
         const report = await evaluateRouting(train, test, (t) => encoder.embed(t), { threshold: opts.threshold, seed, log });

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { TriageError } from "../../common/errors.js";
-import { OUT_OF_SCOPE, recordFeedback } from "../../review/feedback.js";
+import { OUT_OF_SCOPE, recordFeedback } from "../../retrain/review/feedback.js";
 import { DecisionLog } from "../../store/index.js";
 import { nonNegativeInt, nonNegativeNumber } from "../parse.js";
 

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { isRegistry, ModelRegistry, resolveModelDir } from "../../retrain/registry.js";
-import { readManifest } from "../../train/artifact.js";
+import { isRegistry, ModelRegistry, resolveModelDir } from "../../model/registry.js";
+import { readManifest } from "../../model/artifact.js";
 import { accuracyInWords, combinationInWords, confidenceInWords, fastPathInWords } from "../describe.js";
 import { keyValues } from "../output.js";
 

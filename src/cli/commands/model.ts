@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import { PULL_DTYPES, PULLABLE_MODELS, pullModel, type PullDtype } from "../../encoders/pull.js";
+import { PULL_DTYPES, PULLABLE_MODELS, pullModel, type PullDtype } from "../../encoders/onnx/pull.js";
 import { ENCODERS_DIR } from "../../encoders/resolve.js";
 import { info } from "../output.js";
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { TriageError } from "../../common/errors.js";
-import { ModelRegistry } from "../../retrain/registry.js";
+import { ModelRegistry } from "../../model/registry.js";
 import { pct, table } from "../output.js";
 
 interface StoredReport {

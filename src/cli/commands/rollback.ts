@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { ModelRegistry } from "../../retrain/registry.js";
+import { ModelRegistry } from "../../model/registry.js";
 
 export function registerRollback(program: Command): void {
   program

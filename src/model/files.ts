@@ -1,0 +1,87 @@
+/**
+ * @module Which files make up a model artifact: the ones its checksums must cover, and the rule for
+ * when `train` may replace an existing directory (it holds a triage artifact and nothing else).
+ */
+import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { LEFTOVER_NAME, type DirOwner } from "../common/atomic.js";
+import { STATIC_BINARY_FILE, STATIC_HEADER_FILE } from "../encoders/static.js";
+import { ARTIFACT_FILES } from "./artifact.js";
+import { STATIC_ENCODER_DIR, STATIC_STAGE_DIR, type StaticStageManifest } from "../train/cascade.js";
+import { PART_FILES } from "./parts-io.js";
+
+/** Written into a registry version after training (retrain's report). */
+const RETRAIN_REPORT = "retrain-report.json";
+
+/** Files the loader reads, relative to the artifact: each must have a checksum in a verified artifact. */
+export function requiredFiles(manifest: { stages?: { static?: Pick<StaticStageManifest, "dir"> } }): string[] {
+  const parts = Object.values(PART_FILES);
+  const out: string[] = [ARTIFACT_FILES.examples, ...parts];
+  const s = manifest.stages?.static;
+  if (s) out.push(...parts.map((p) => `${s.dir}/${p}`), `${s.dir}/${STATIC_ENCODER_DIR}/${STATIC_HEADER_FILE}`, `${s.dir}/${STATIC_ENCODER_DIR}/${STATIC_BINARY_FILE}`);
+  return out;
+}
+
+/** Every name triage writes into an artifact directory, as a tree (null: a file). */
+type Layout = { [name: string]: Layout | null };
+const partLayout: Layout = Object.fromEntries(Object.values(PART_FILES).map((f) => [f, null]));
+const ARTIFACT_LAYOUT: Layout = {
+  [ARTIFACT_FILES.manifest]: null,
+  [ARTIFACT_FILES.examples]: null,
+  [RETRAIN_REPORT]: null,
+  ...partLayout,
+  [STATIC_STAGE_DIR]: { ...partLayout, [STATIC_ENCODER_DIR]: { [STATIC_HEADER_FILE]: null, [STATIC_BINARY_FILE]: null } },
+};
+
+/**
+ * A directory `train --out` may replace: its manifest.json reads as a triage manifest (a JSON object
+ * with schemaVersion, version, encoder and labels), and every entry, down the static stage, is a name
+ * triage writes there (or a leftover temporary of a killed write). So replacing it deletes nothing a
+ * user put there: a folder of notes, the training data, a registry or a web app's manifest.json are
+ * all refused.
+ */
+export const artifactOwner: DirOwner = {
+  what: "a triage model",
+  refuse(dir) {
+    if (existsSync(join(dir, "current")) || existsSync(join(dir, "versions")))
+      return "it is a model registry; add a version with --registry instead";
+    const path = join(dir, ARTIFACT_FILES.manifest);
+    if (!existsSync(path)) return `no ${ARTIFACT_FILES.manifest}`;
+    if (!looksLikeManifest(path)) return `its ${ARTIFACT_FILES.manifest} is not a triage manifest`;
+    const stray = strayEntry(dir, "", ARTIFACT_LAYOUT);
+    return stray === undefined ? undefined : `it also holds ${stray}, which triage did not write`;
+  },
+};
+
+function looksLikeManifest(path: string): boolean {
+  try {
+    const m = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown> | null;
+    return (
+      typeof m === "object" && m !== null && typeof m.schemaVersion === "number" && typeof m.version === "string" && typeof m.encoder === "object" && m.encoder !== null && Array.isArray(m.labels)
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** The first entry of an artifact directory that triage did not write there, skipping `skip` at its top (relative path), or undefined. */
+export function foreignArtifactEntry(dir: string, skip: readonly string[] = []): string | undefined {
+  return strayEntry(dir, "", ARTIFACT_LAYOUT, new Set(skip));
+}
+
+/** The first entry under `dir/rel` that is not in `layout` (relative path), or undefined. */
+function strayEntry(dir: string, rel: string, layout: Layout, skip: ReadonlySet<string> = new Set()): string | undefined {
+  for (const name of readdirSync(join(dir, rel))) {
+    const path = rel ? `${rel}/${name}` : name;
+    if (LEFTOVER_NAME.test(name) || (rel === "" && skip.has(name))) continue;
+    if (!Object.hasOwn(layout, name)) return path;
+    const sub = layout[name];
+    const st = lstatSync(join(dir, path)); // a link is never something triage wrote
+    if (sub === null ? !st.isFile() : !st.isDirectory()) return path;
+    if (sub !== null) {
+      const stray = strayEntry(dir, path, sub);
+      if (stray !== undefined) return stray;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,150 @@
+import { TriageError } from "../common/errors.js";
+import { crossValidate, type CvTrial } from "./cv.js";
+import { OutcomeRouter } from "./router.js";
+import { bestModel, completeRows, modelsByCost, type OutcomeSet } from "./set.js";
+import { always, choiceErrors, oracle, randomMixtures, ruleCurve } from "./baselines.js";
+import { summarise, costAtQuality, type Anchors, type CurvePoint, type CurveSummary } from "./metrics.js";
+import { sweepTolerance } from "./sweep.js";
+
+export type Embed = (texts: readonly string[]) => Promise<Float32Array[]>;
+
+export interface RoutingEvalOptions {
+  /** Score at or above which an answer counts as good (0/1 data: 0.5). */
+  threshold?: number;
+  seed?: number;
+  /** Cross-validation folds on the training split. */
+  folds?: number;
+  /** Also try a per-model logistic head (and a kNN+logistic blend) in cross-validation (default true). */
+  logistic?: boolean;
+  log?: (message: string) => void;
+}
+
+export interface QualityCost {
+  quality: number;
+  cost: number;
+}
+
+export interface CurveReport extends CurveSummary {
+  points: CurvePoint[];
+  /** At the cheapest point reaching 95% of the strong model's quality (or the best point when none does). */
+  atTarget: { quality: number; cost: number; strongFraction: number; costInflation: number; qualityLoss: number };
+}
+
+export interface RoutingReport extends CurveSummary {
+  models: string[];
+  weak: string;
+  strong: string;
+  /** How weak/strong were chosen (matters for > 2 models). */
+  definitions: string;
+  trainPrompts: number;
+  testPrompts: number;
+  notes: string[];
+  anchors: Anchors;
+  router: CurveReport & { method: CvTrial["method"]; params: Omit<CvTrial, "method" | "aiq">; cvAiq: number; cv: { method: string; aiq: number }[] };
+  baselines: {
+    random: CurveReport;
+    rules: CurveReport;
+    /** RouterBench's "zero router": the single models, and per-request mixtures of them (their hull). */
+    zero: CurveReport;
+    cheapest: QualityCost;
+    strongest: QualityCost;
+    oracle: QualityCost;
+    /** Each model alone, for many-model data. */
+    single: Record<string, QualityCost>;
+  };
+}
+
+/**
+ * `set` with its model columns in `models`' order: train and test files may list the same models in
+ * different orders. Different sets of models are an error naming what only one side has.
+ */
+export function inModelOrder(set: OutcomeSet, models: readonly string[]): OutcomeSet {
+  if (set.models.join("\n") === models.join("\n")) return set;
+  const onlyTrain = models.filter((m) => !set.models.includes(m));
+  const onlyTest = set.models.filter((m) => !models.includes(m));
+  if (onlyTrain.length > 0 || onlyTest.length > 0 || set.models.length !== models.length)
+    throw new TriageError(
+      `train and test list different models: ${[onlyTrain.length ? `only in train: ${onlyTrain.join(", ")}` : "", onlyTest.length ? `only in test: ${onlyTest.join(", ")}` : ""].filter(Boolean).join("; ") || `${models.join(", ")} vs ${set.models.join(", ")}`}`,
+    );
+  const column = models.map((m) => set.models.indexOf(m));
+  const reorder = (values: Float64Array) => Float64Array.from(column, (c) => values[c]);
+  return { ...set, models: [...models], prompts: set.prompts.map((p) => ({ ...p, scores: reorder(p.scores), costs: reorder(p.costs) })) };
+}
+
+function curveReport(set: OutcomeSet, points: CurvePoint[], choices: number[][] | null, anchors: Anchors, oracleChoices: number[], threshold: number): CurveReport {
+  const summary = summarise(points, anchors);
+  const target = 0.95 * anchors.strongQuality;
+  let idx = -1;
+  points.forEach((p, i) => {
+    if (p.quality >= target && (idx < 0 || p.cost < points[idx].cost)) idx = i;
+  });
+  if (idx < 0) idx = points.reduce((b, p, i) => (p.quality > points[b].quality ? i : b), 0);
+  const p = points[idx];
+  const errors = choices ? choiceErrors(set, choices[idx], oracleChoices, threshold) : { costInflation: NaN, qualityLoss: NaN };
+  return { ...summary, points, atTarget: { quality: p.quality, cost: p.cost, strongFraction: p.strongFraction, ...errors } };
+}
+
+/**
+ * Trains an OutcomeRouter on `train` (k, smoothing by CV on train only), sweeps its tolerance dial on
+ * `test` and scores it and the baselines with RouteLLM's and RouterBench's metrics.
+ * Weak = cheapest model on train (mean cost per prompt), strong = best mean score on train.
+ */
+export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, embed: Embed, options: RoutingEvalOptions = {}): Promise<RoutingReport> {
+  const log = options.log ?? (() => {});
+  const threshold = options.threshold ?? 0.5;
+  const test = completeRows(inModelOrder(testAll, train.models));
+  if (test.prompts.length === 0) throw new TriageError("test split has no prompt with every score known");
+  const byCost = modelsByCost(train);
+  const weak = byCost[0];
+  const strong = bestModel(train);
+  if (weak === strong) throw new TriageError(`the cheapest model (${train.models[weak]}) is also the best: nothing to route`);
+
+  log(`embedding ${train.prompts.length} train + ${test.prompts.length} test prompts`);
+  const trainVectors = await embed(train.prompts.map((p) => p.text));
+  const testVectors = await embed(test.prompts.map((p) => p.text));
+
+  log("cross-validating the estimator on the training split");
+  const cv = crossValidate(train, trainVectors, { folds: options.folds, seed: options.seed, logistic: options.logistic });
+  const { method, aiq: cvAiq, ...params } = cv.best;
+  log(`chosen ${method} ${JSON.stringify(params)} (CV AIQ ${cvAiq.toFixed(4)}; best kNN ${cv.bestKnn.aiq.toFixed(4)}${cv.bestLogistic ? `, best logistic ${cv.bestLogistic.aiq.toFixed(4)}` : ""})`);
+  const router = OutcomeRouter.fit(train, trainVectors, { method, knn: cv.best.knn ?? cv.bestKnn.knn!, logistic: cv.best.logistic });
+  const cvSummary = [cv.bestKnn, ...(cv.bestLogistic ? [cv.bestLogistic] : []), ...cv.trials.filter((t) => t.method === "blend")].map((t) => ({ method: t.method, aiq: t.aiq }));
+  const preds = testVectors.map((v, i) => router.predict(v, test.prompts[i].text));
+  const sweep = sweepTolerance(test, preds, byCost, strong);
+
+  const weakPoint = always(test, weak, strong);
+  const strongPoint = always(test, strong, strong);
+  const anchors: Anchors = { weakQuality: weakPoint.quality, weakCost: weakPoint.cost, strongQuality: strongPoint.quality, strongCost: strongPoint.cost };
+  const orc = oracle(test, strong, threshold);
+  const rules = ruleCurve(test, weak, strong);
+  const qc = (p: CurvePoint): QualityCost => ({ quality: p.quality, cost: p.cost });
+  const singlePoints = train.models.map((_, m) => always(test, m, strong));
+  const single = Object.fromEntries(train.models.map((name, m) => [name, qc(singlePoints[m])]));
+  const singleChoices = train.models.map((_, m) => new Array<number>(test.prompts.length).fill(m));
+  const saving = costAtQuality(sweep.points, anchors, 0.95);
+  log(`router: cost at 95% of strong quality ${saving === null ? "not reached" : `$${saving.toFixed(4)}`}`);
+  return {
+    ...summarise(sweep.points, anchors),
+    models: train.models,
+    weak: train.models[weak],
+    strong: train.models[strong],
+    definitions:
+      train.models.length > 2
+        ? "weak = cheapest model (mean cost per prompt on train), strong = best-quality model (mean score on train); strong-call % counts calls to that model"
+        : "weak = cheaper model, strong = the better one (on train)",
+    trainPrompts: train.prompts.length,
+    testPrompts: test.prompts.length,
+    notes: [...new Set([...train.notes, ...test.notes])], // test.notes also says how many blank-score rows were left out
+    anchors,
+    router: { ...curveReport(test, sweep.points, sweep.choices, anchors, orc.choices, threshold), method, params, cvAiq, cv: cvSummary },
+    baselines: {
+      random: curveReport(test, randomMixtures(weakPoint, strongPoint), null, anchors, orc.choices, threshold),
+      rules: curveReport(test, rules.points, rules.choices, anchors, orc.choices, threshold),
+      zero: curveReport(test, singlePoints, singleChoices, anchors, orc.choices, threshold),
+      cheapest: qc(weakPoint),
+      strongest: qc(strongPoint),
+      oracle: qc(orc.point),
+      single,
+    },
+  };
+}

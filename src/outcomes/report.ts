@@ -1,0 +1,166 @@
+import { join } from "node:path";
+import { writeFileAtomic } from "../common/atomic.js";
+import type { CurveReport, RoutingReport } from "./evaluate.js";
+import { nonDecreasingHull, type CurvePoint } from "./metrics.js";
+import { asSeries, costQualitySvg, type PlotSeries } from "./svg.js";
+
+/** The one-object summary `--json` prints: the router's figures, then the baselines'. */
+export function jsonSummary(r: RoutingReport) {
+  const pick = (c: CurveReport) => ({ apgr: c.apgr, cpt50: c.cpt50, cpt80: c.cpt80, aiq: c.aiq, saving95: c.saving95, saving98: c.saving98 });
+  return {
+    ...pick(r.router),
+    weak: r.weak,
+    strong: r.strong,
+    trainPrompts: r.trainPrompts,
+    testPrompts: r.testPrompts,
+    router: { method: r.router.method, params: r.router.params, atTarget: r.router.atTarget },
+    baselines: {
+      random: pick(r.baselines.random),
+      rules: { ...pick(r.baselines.rules), atTarget: r.baselines.rules.atTarget },
+      zero: pick(r.baselines.zero),
+      cheapest: r.baselines.cheapest,
+      strongest: r.baselines.strongest,
+      oracle: r.baselines.oracle,
+    },
+    notes: r.notes,
+  };
+}
+
+const pct = (v: number | null) => (v === null ? "n/a" : `${(v * 100).toFixed(1)}%`);
+
+/** Dollars to four significant digits: test-set totals differ below the cent, so cents would hide the differences. */
+export function usd(v: number): string {
+  if (v === 0) return "$0";
+  if (Math.abs(v) >= 1000) return `$${v.toFixed(0)}`;
+  return `$${Number(v.toPrecision(4))}`;
+}
+
+/** What each figure means, one line each (the text output and the Markdown report's definitions). */
+export const METRIC_LINES: readonly (readonly [string, string])[] = [
+  ["APGR", "quality gained over always-weak, as a share of what always-strong gains, averaged over every share of strong calls (higher is better; a random mix scores 50%)"],
+  ["CPT(50%)", "share of calls the router must send to the strong model to get half of the quality the strong model adds over the weak one (lower is better)"],
+  ["CPT(80%)", "share of calls the router must send to the strong model to get 80% of the quality the strong model adds over the weak one (lower is better)"],
+  ["AIQ", "area under the best quality-for-cost curve between the weak and the strong model's cost, as a share of the range (higher is better)"],
+  ["saving@95%", "cost saved against always-strong at 95% of its quality (n/a: that quality is never reached)"],
+];
+
+/** `eval-routing`'s text output: who was compared, a table of the figures, then what each one means. */
+export function textReport(r: RoutingReport): string {
+  const b = r.baselines;
+  const rows: [string, CurveReport][] = [[`outcome router (${r.router.method})`, r.router], ["random mix", b.random], ["length+keyword rules", b.rules]];
+  const header = ["", "APGR", "CPT(50%)", "CPT(80%)", "AIQ", "saving@95%"];
+  const cells = [header, ...rows.map(([name, c]) => [name, pct(c.apgr), pct(c.cpt50), pct(c.cpt80), pct(c.aiq), pct(c.saving95)])];
+  const widths = header.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
+  const table = cells.map((row) => row.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join("  "));
+  const t = r.router.atTarget;
+  const keyWidth = Math.max(...METRIC_LINES.map(([k]) => k.length));
+  return [
+    `${r.trainPrompts} train and ${r.testPrompts} test prompts; weak = ${r.weak} (cheapest), strong = ${r.strong} (best quality)`,
+    "",
+    ...table,
+    "",
+    `on the test prompts: always ${r.weak} ${pct(b.cheapest.quality)} quality for ${usd(b.cheapest.cost)}, always ${r.strong} ${pct(b.strongest.quality)} for ${usd(b.strongest.cost)}, ` +
+      `the router at 95% of ${r.strong}'s quality ${pct(t.quality)} for ${usd(t.cost)} (${pct(t.strongFraction)} of calls to ${r.strong})`,
+    "",
+    ...METRIC_LINES.map(([k, v]) => `${k.padEnd(keyWidth)}  ${v}`),
+  ].join("\n");
+}
+
+export function markdownReport(title: string, r: RoutingReport, svgName: string): string {
+  const row = (name: string, c: CurveReport) =>
+    `| ${name} | ${pct(c.apgr)} | ${pct(c.cpt50)} | ${pct(c.cpt80)} | ${pct(c.aiq)} | ${pct(c.saving95)} | ${pct(c.saving98)} |`;
+  const t = r.router.atTarget;
+  const rt = r.baselines.rules.atTarget;
+  const b = r.baselines;
+  return [
+    `# Tier routing from outcomes: ${title}`,
+    "",
+    `Models: ${r.models.join(", ")}. Weak: **${r.weak}**, strong: **${r.strong}** (${r.definitions}).`,
+    `Train ${r.trainPrompts} prompts, test ${r.testPrompts} prompts. Router: per-model success estimate "${r.router.method}" ${JSON.stringify(r.router.params)}, chosen by 5-fold cross-validation on train only (CV AIQ: ${r.router.cv.map((c) => `${c.method} ${pct(c.aiq)}`).join(", ")}).`,
+    "",
+    `![cost vs quality](${svgName})`,
+    "",
+    "| router | APGR | CPT(50%) | CPT(80%) | AIQ | saving @95% | saving @98% |",
+    "|---|---|---|---|---|---|---|",
+    row(`outcome router (${r.router.method})`, r.router),
+    row("random mix", b.random),
+    row("length+keyword rules", b.rules),
+    row("zero router (mixes of single models)", b.zero),
+    "",
+    "| fixed policy | quality | cost |",
+    "|---|---|---|",
+    `| always ${r.weak} (cheapest) | ${pct(b.cheapest.quality)} | ${usd(b.cheapest.cost)} |`,
+    `| always ${r.strong} (strongest) | ${pct(b.strongest.quality)} | ${usd(b.strongest.cost)} |`,
+    `| oracle (cheapest correct) | ${pct(b.oracle.quality)} | ${usd(b.oracle.cost)} |`,
+    // The cheapest and the strongest have their rows above.
+    ...(r.models.length > 2
+      ? Object.entries(b.single)
+          .filter(([m]) => m !== r.weak && m !== r.strong)
+          .map(([m, qc]) => `| always ${m} | ${pct(qc.quality)} | ${usd(qc.cost)} |`)
+      : []),
+    "",
+    `At 95% of the strong model's quality (cheapest such dial setting; best setting if never reached):`,
+    `- router: quality ${pct(t.quality)}, cost ${usd(t.cost)}, strong calls ${pct(t.strongFraction)}; against the oracle: ${t.costInflation} prompts cost more than needed, ${t.qualityLoss} lost an answer some model had.`,
+    `- rules: quality ${pct(rt.quality)}, cost ${usd(rt.cost)}, strong calls ${pct(rt.strongFraction)}; ${rt.costInflation} cost inflations, ${rt.qualityLoss} quality losses.`,
+    "",
+    "Dial (tolerance: take the cheapest model predicted within this much of the best), a sample of the sweep:",
+    "",
+    "| tolerance | strong calls | quality | cost | PGR |",
+    "|---|---|---|---|---|",
+    ...dialSample(r.router.points).map(
+      (p) => `| ${p.dial.toFixed(3)} | ${pct(p.strongFraction)} | ${pct(p.quality)} | ${usd(p.cost)} | ${pct((p.quality - r.anchors.weakQuality) / (r.anchors.strongQuality - r.anchors.weakQuality))} |`,
+    ),
+    "",
+    "What the figures mean:",
+    "",
+    ...METRIC_LINES.map(([k, v]) => `- **${k}**: ${v}.`),
+    "",
+    "Definitions: PGR = (quality − weak) / (strong − weak); APGR = area under PGR vs strong-call fraction on [0, 1];",
+    "CPT(x) = strong-call fraction needed for PGR ≥ x (RouteLLM). AIQ = area under the non-decreasing convex hull of",
+    "quality vs cost between the weak and strong models' costs, divided by that range (RouterBench). Saving @x = 1 − cost / strong model's cost",
+    "at x × strong quality. Curves include the all-weak and all-strong settings; points on hull segments are reached by mixing two dial settings.",
+    "",
+    ...(r.notes.length ? ["Notes:", ...r.notes.map((n) => `- ${n}`), ""] : []),
+  ].join("\n");
+}
+
+/** About ten evenly spaced settings of the sweep, for the report's dial table. */
+function dialSample(points: readonly CurvePoint[]): CurvePoint[] {
+  const step = Math.max(1, Math.floor(points.length / 10));
+  return points.filter((_, i) => i % step === 0 || i === points.length - 1);
+}
+
+export function reportSvg(title: string, r: RoutingReport): string {
+  const b = r.baselines;
+  const series: PlotSeries[] = [
+    asSeries(`outcome router (${r.router.method})`, "#1f77b4", r.router.points),
+    asSeries("rules (length cut-off)", "#ff7f0e", b.rules.points),
+    asSeries("random mix", "#7f7f7f", b.random.points, true),
+    ...(r.models.length > 2 ? [{ ...asSeries("zero router (model hull)", "#8c564b", zeroHull(r)), dashed: true }] : []),
+    { name: `always ${short(r.weak)}`, color: "#2ca02c", points: [b.cheapest], line: false },
+    { name: `always ${short(r.strong)}`, color: "#d62728", points: [b.strongest], line: false },
+    { name: "oracle", color: "#9467bd", points: [b.oracle], line: false },
+  ];
+  if (r.models.length > 2)
+    series.push({ name: "other single models", color: "#bcbd22", points: Object.entries(b.single).filter(([m]) => m !== r.weak && m !== r.strong).map(([, qc]) => qc), line: false });
+  return costQualitySvg(title, series);
+}
+
+/** The single models' non-decreasing hull, drawn as RouterBench draws its zero router. */
+function zeroHull(r: RoutingReport): CurvePoint[] {
+  return nonDecreasingHull(r.baselines.zero.points.map((p) => ({ x: p.cost, y: p.quality }))).map((h) => ({ dial: NaN, cost: h.x, quality: h.y, strongFraction: NaN }));
+}
+
+function short(model: string): string {
+  const s = model.split("/").pop() ?? model;
+  return s.length > 22 ? `${s.slice(0, 21)}…` : s;
+}
+
+/** Writes <dir>/<name>.json, .md and .svg (each atomically). */
+export function writeRoutingReport(dir: string, name: string, title: string, r: RoutingReport): { json: string; md: string; svg: string } {
+  const paths = { json: join(dir, `${name}.json`), md: join(dir, `${name}.md`), svg: join(dir, `${name}.svg`) };
+  writeFileAtomic(paths.json, JSON.stringify({ summary: jsonSummary(r), report: r }, null, 2) + "\n");
+  writeFileAtomic(paths.svg, reportSvg(title, r));
+  writeFileAtomic(paths.md, markdownReport(title, r, `${name}.svg`));
+  return paths;
+}

@@ -1,0 +1,117 @@
+import { TriageError } from "../common/errors.js";
+import { VectorIndex } from "../model/hnsw.js";
+import { bestModel, columnMean, modelsByCost, type OutcomeSet } from "./set.js";
+import { chooseWithin } from "./sweep.js";
+import { knnSuccess, type KnnParams } from "./knn.js";
+import { fitScaler, surfaceFeatures, withSurfaceFeatures, type FeatureScaler } from "./features.js";
+import { fitLogistic, predictLogistic, type LogisticModel, type LogisticParams } from "./logistic.js";
+
+/** Which success estimate the router uses: kNN, a logistic head, or the average of both. */
+export interface OutcomeEstimator {
+  method: "knn" | "logistic" | "blend";
+  knn: KnnParams;
+  logistic?: LogisticParams;
+}
+
+export const DEFAULT_KNN: KnnParams = { k: 20, smoothing: 2, sharpness: 5 };
+
+/** A routing choice with what led to it. */
+export interface OutcomeChoice {
+  model: string;
+  /** Predicted success per model (model order of the training data). */
+  predicted: Record<string, number>;
+}
+
+/**
+ * Routes a query to a model from per-model outcomes of similar past prompts: kNN-weighted success rate
+ * per model, then the cheapest model whose predicted success is within `tolerance` of the best
+ * (or, the same dial as a price: argmax of predicted − λ·relative cost).
+ */
+export class OutcomeRouter {
+  /** Model indices from cheapest to dearest (mean training cost per prompt). */
+  readonly byCost: number[];
+  /** Best mean score on the training data: the "strong" model. */
+  readonly strong: number;
+  /** Mean cost per prompt of each model, divided by the dearest model's. */
+  readonly relativeCost: Float64Array;
+
+  private constructor(
+    readonly models: string[],
+    private readonly index: VectorIndex,
+    private readonly scores: Float64Array,
+    readonly prior: Float64Array,
+    meanCost: Float64Array,
+    readonly estimator: OutcomeEstimator,
+    private readonly head: { model: LogisticModel; scaler: FeatureScaler } | undefined,
+    byCost: number[],
+    strong: number,
+  ) {
+    this.byCost = byCost;
+    this.strong = strong;
+    const dearest = Math.max(...meanCost);
+    this.relativeCost = meanCost.map((c) => (dearest > 0 ? c / dearest : 0));
+  }
+
+  /** `vectors[i]` is the unit embedding of `set.prompts[i].text`. Costs must be known (data or price list). */
+  static fit(set: OutcomeSet, vectors: readonly Float32Array[], estimator: OutcomeEstimator = { method: "knn", knn: DEFAULT_KNN }): OutcomeRouter {
+    if (vectors.length !== set.prompts.length) throw new TriageError(`OutcomeRouter.fit: ${vectors.length} vectors for ${set.prompts.length} prompts`);
+    if (set.prompts.length === 0) throw new TriageError("OutcomeRouter.fit: no training prompts");
+    const m = set.models.length;
+    const scores = new Float64Array(set.prompts.length * m);
+    set.prompts.forEach((p, i) => scores.set(p.scores, i * m));
+    const prior = Float64Array.from(set.models, (_, k) => columnMean(set, k, "scores"));
+    const meanCost = Float64Array.from(set.models, (_, k) => columnMean(set, k, "costs"));
+    const unpriced = set.models.filter((_, k) => Number.isNaN(meanCost[k]));
+    if (unpriced.length > 0) throw new TriageError(`OutcomeRouter.fit: no cost known for ${unpriced.join(", ")}; give a price list`);
+    prior.forEach((v, k) => {
+      if (Number.isNaN(v)) prior[k] = 0; // a model with no known outcome is never predicted to succeed
+    });
+    const index = VectorIndex.build(vectors, vectors[0].length);
+    if (estimator.method !== "knn" && !estimator.logistic) throw new TriageError(`OutcomeRouter.fit: method "${estimator.method}" needs logistic params`);
+    let head: { model: LogisticModel; scaler: FeatureScaler } | undefined;
+    if (estimator.method !== "knn") {
+      const scaler = fitScaler(set.prompts.map((p) => surfaceFeatures(p.text)));
+      const inputs = vectors.map((v, i) => withSurfaceFeatures(v, set.prompts[i].text, scaler));
+      head = { model: fitLogistic(inputs, set.prompts.map((p) => p.scores), m, estimator.logistic), scaler };
+    }
+    return new OutcomeRouter(set.models, index, scores, prior, meanCost, estimator, head, modelsByCost(set), bestModel(set));
+  }
+
+  /** Predicted success per model for one query: its embedding, and its text (the logistic head reads surface features). */
+  predict(vector: Float32Array, text: string): Float64Array {
+    const { method, knn } = this.estimator;
+    const logistic = () => predictLogistic(this.head!.model, withSurfaceFeatures(vector, text, this.head!.scaler));
+    if (method === "logistic") return logistic();
+    const p = knnSuccess(this.index.search(vector, knn.k), this.scores, this.prior, knn);
+    if (method === "blend") {
+      const q = logistic();
+      for (let m = 0; m < p.length; m++) p[m] = (p[m] + q[m]) / 2;
+    }
+    return p;
+  }
+
+  /** Index of the cheapest model whose prediction is within `tolerance` of the best (0 = best predicted). */
+  chooseByTolerance(predicted: ArrayLike<number>, tolerance: number): number {
+    return chooseWithin(predicted, this.byCost, tolerance);
+  }
+
+  /** Index maximising predicted − λ·relative cost (λ = 0: best predicted; large λ: cheapest). */
+  chooseByLambda(predicted: ArrayLike<number>, lambda: number): number {
+    let best = this.byCost[0];
+    let bestValue = -Infinity;
+    for (const m of this.byCost) {
+      const v = predicted[m] - lambda * this.relativeCost[m];
+      if (v > bestValue + 1e-12) {
+        best = m;
+        bestValue = v;
+      }
+    }
+    return best;
+  }
+
+  route(vector: Float32Array, text: string, tolerance: number): OutcomeChoice {
+    const p = this.predict(vector, text);
+    const predicted = Object.fromEntries(this.models.map((name, k) => [name, p[k]]));
+    return { model: this.models[this.chooseByTolerance(p, tolerance)], predicted };
+  }
+}

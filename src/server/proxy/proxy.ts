@@ -1,0 +1,358 @@
+/**
+ * The proxy without HTTP: route a chat request, forward it to the tier's providers, check the answer's
+ * quality gates, escalate, account for cost. The HTTP layer (app.ts) only parses and serialises.
+ */
+import { randomUUID } from "node:crypto";
+import type { Router } from "../../router/router.js";
+import type { Decision } from "../../router/types.js";
+import { NOT_COMMITTED, type DecisionLog, type FeedbackInput } from "../../store/index.js";
+import type { TriageError } from "../../common/errors.js";
+import type { ServerConfig } from "../config.js";
+import { callCost, readUsage, type Usage } from "./usage.js";
+import { ApiError } from "../errors.js";
+import { forward, type AttemptRecord, type ForwardResult } from "./forward.js";
+import { checkGates, type GateName, type Validator } from "./gates.js";
+import type { ServerMetrics } from "../metrics.js";
+import type { ProviderPool } from "./providers.js";
+import { chatRequestSchema, routeRequestSchema, routingText, validate, type ChatRequest } from "./request.js";
+import { passThroughSse, type StreamEnd } from "./sse.js";
+import { ServerStats, type CallRecord } from "./stats.js";
+import { ClassifyBatcher } from "./batcher.js";
+import { clampToGroup, escalationPath, mostExpensiveTier, tierTable, type Tier } from "./tiers.js";
+import { callerWantsUsage, upstreamBody } from "./upstream-body.js";
+
+export interface ProxyOptions {
+  router: Router;
+  config: ServerConfig;
+  providers: ProviderPool;
+  /** Decisions and their feedback (outcome, escalated) are written here. Do not also give it to the Router as its sink. */
+  log?: DecisionLog;
+  metrics?: ServerMetrics;
+  /** Extra quality gate run on every non-final tier's non-streamed answer. */
+  validator?: Validator;
+  /** Where logging failures go (never thrown at callers). Default: a process warning. */
+  onError?: (error: Error) => void;
+}
+
+export interface CallContext {
+  requestId?: string;
+  tags?: Record<string, string>;
+  /** Aborts upstream calls (the caller left). */
+  signal?: AbortSignal;
+}
+
+export interface Escalation {
+  from: string;
+  to: string;
+  gate: GateName;
+  reason: string;
+}
+
+export interface AnswerMeta {
+  requestId: string;
+  /** "passthrough" when the request named a model directly. */
+  tier: string;
+  model: string;
+  provider?: string;
+  decision?: Decision;
+  escalations: Escalation[];
+  attempts: AttemptRecord[];
+}
+
+export type ProxyResult =
+  | { kind: "json"; body: Record<string, unknown>; meta: AnswerMeta }
+  | { kind: "stream"; body: ReadableStream<Uint8Array>; meta: AnswerMeta; ended: Promise<StreamEnd> };
+
+/** /v1/route's answer: the library decision plus the model its tier maps to. */
+export type RouteAnswer = Decision & { model: string | null };
+
+type ModelMode = { kind: "route"; group?: string[] } | { kind: "passthrough" };
+
+export class Proxy {
+  readonly stats: ServerStats;
+  private readonly onError: (error: Error) => void;
+  private readonly batcher: ClassifyBatcher;
+  /** Streams still open, each with a way to end it and its accounting (the outcome row) to wait for. */
+  private readonly openStreams = new Set<{ end: (message: string) => void; accounted: Promise<unknown> }>();
+
+  constructor(private readonly options: ProxyOptions) {
+    this.onError = options.onError ?? ((e) => process.emitWarning(e.message, "TriageServer"));
+    this.stats = new ServerStats(mostExpensiveTier(this.tiers()));
+    this.batcher = new ClassifyBatcher(options.router);
+  }
+
+  get router(): Router {
+    return this.options.router;
+  }
+
+  /** Ends every open stream with an error event (server shutdown); each still records its outcome. */
+  endStreams(message: string): void {
+    for (const s of this.openStreams) s.end(message);
+  }
+
+  /** Resolves once every stream that has ended has recorded its outcome (the log can then be closed). */
+  async streamsSettled(): Promise<void> {
+    await Promise.all([...this.openStreams].map((s) => s.accounted));
+  }
+
+  /** Classification only. */
+  async route(input: unknown, context: CallContext = {}): Promise<RouteAnswer> {
+    const req = validate(routeRequestSchema, input);
+    const { config } = this.options;
+    const text = req.text ?? routingText(req.messages!, config.routing.contextMessages, config.routing.contextMaxChars);
+    const tags = req.tags || context.tags ? { ...context.tags, ...req.tags } : undefined;
+    const decision = await this.classify(text, context.requestId ?? randomUUID(), tags, req.topK);
+    return { ...decision, model: this.tiers().get(decision.label)?.model ?? null };
+  }
+
+  async complete(input: unknown, context: CallContext = {}): Promise<ProxyResult> {
+    const req = validate(chatRequestSchema, input);
+    const { config, providers } = this.options;
+    const requestId = context.requestId ?? randomUUID();
+    if (providers.size === 0)
+      throw new ApiError(
+        503,
+        "no upstream providers are configured, so chat completions cannot be forwarded; add `providers` to the server config (or set TRIAGE_PROVIDER_BASE_URL). /v1/route works without providers.",
+        "server_error",
+        null,
+        "no_providers",
+      );
+    const mode = this.modelMode(req.model);
+    const started = performance.now();
+    const stream = req.stream === true;
+    const deadline = new Deadline(config.requestTimeoutMs, context.signal);
+    try {
+      if (mode.kind === "passthrough") return await this.passthrough(req, requestId, deadline, context.tags, started);
+
+      const text = routingText(req.messages, config.routing.contextMessages, config.routing.contextMaxChars);
+      const decision = await this.classify(text, requestId, context.tags);
+      const tiers = this.tiers();
+      const path = escalationPath(this.router, config, mode.group);
+      let tierName = clampToGroup(decision.label, mode.group, this.router.labels, this.router.manifest.ordered !== false);
+      const calls: CallRecord[] = [];
+      const escalations: Escalation[] = [];
+      const attempts: AttemptRecord[] = [];
+      let kept: { body: Record<string, unknown>; meta: AnswerMeta } | undefined;
+
+      for (let hop = 0; ; hop++) {
+        const tier = this.requireModel(tiers.get(tierName), tierName);
+        const result = await this.forwardTier(tier, upstreamBody(req, tier, config.systemPrompt), stream, deadline.signal);
+        attempts.push(...result.attempts);
+        const meta: AnswerMeta = { requestId, tier: tier.name, model: tier.model, decision, escalations, attempts };
+        if (result.kind === "error") {
+          // The escalation itself failed: the earlier (gate-failing) answer beats an error.
+          if (kept) return this.finishJson(kept, calls, started, context.tags, decision);
+          this.recordRequest(tier.name, started, escalations, attempts, decision, calls);
+          this.logFailure(requestId, result.error, attempts);
+          throw result.error;
+        }
+        meta.provider = result.provider;
+        if (result.kind === "stream") {
+          deadline.clear(); // a started stream runs as long as it runs; the caller can cancel it
+          return this.streamed(result.body, req, meta, tier, context.tags, started, decision);
+        }
+        const call = this.recordCall(requestId, tier, result.provider, readUsage(result.body.usage), context.tags);
+        calls.push(call);
+        const next = path[path.indexOf(tier.name) + 1];
+        if (hop < config.escalation.maxHops && next !== undefined && path.includes(tier.name)) {
+          const verdict = await checkGates(config.gates, { tier: tier.name, model: tier.model, request: req, response: result.body }, this.options.validator);
+          if (!verdict.pass) {
+            const esc: Escalation = { from: tier.name, to: next, gate: verdict.gate!, reason: verdict.reason ?? "" };
+            escalations.push(esc);
+            this.options.metrics?.escalations.inc({ from: esc.from, to: esc.to, gate: esc.gate });
+            this.feedback(requestId, { kind: "escalated", finalModel: tiers.get(next)?.model, note: `${esc.from} -> ${esc.to}: ${esc.gate}: ${esc.reason}` });
+            kept = { body: result.body, meta };
+            tierName = next;
+            continue;
+          }
+        }
+        return this.finishJson({ body: result.body, meta }, calls, started, context.tags, decision);
+      }
+    } finally {
+      if (!stream) deadline.clear();
+    }
+  }
+
+  /** The tiers as configured now (after any reload). */
+  tiers(): Map<string, Tier> {
+    return tierTable(this.router, this.options.config, this.options.providers.names);
+  }
+
+  private modelMode(model: string): ModelMode {
+    const { models } = this.options.config;
+    if (models.auto.includes(model)) return { kind: "route" };
+    const group = models.groups[model];
+    if (group) {
+      const known = group.filter((t) => this.router.labels.includes(t));
+      if (known.length === 0) throw new ApiError(500, `route group "${model}" names no tier of the current model (${group.join(", ")})`, "server_error");
+      return { kind: "route", group: known };
+    }
+    if (models.passthrough) return { kind: "passthrough" };
+    const names = [...models.auto, ...Object.keys(models.groups)].join(", ");
+    throw new ApiError(404, `model "${model}" is not served here; use one of: ${names}`, "invalid_request_error", "model", "model_not_found");
+  }
+
+  private async classify(text: string, requestId: string, tags?: Record<string, string>, topK?: number): Promise<Decision> {
+    let decision: Decision;
+    try {
+      // Tags go to the log row written below, not to the router (it has no sink here), so batching loses nothing.
+      decision = topK !== undefined ? await this.router.classify(text, { requestId, topK }) : await this.batcher.classify(text, requestId);
+    } catch (err) {
+      throw new ApiError(400, `cannot route this request: ${(err as Error).message}`, "invalid_request_error", null, "routing_failed");
+    }
+    const m = this.options.metrics;
+    m?.decisions.inc({ label: decision.label, decided_by: decision.decidedBy });
+    m?.decisionSeconds.observe(decision.latencyMs / 1000);
+    if (decision.fallback) m?.fallbacks.inc({ result: decision.decidedBy === "fallback" ? "answered" : "failed" });
+    try {
+      this.options.log?.log(decision, text, tags);
+    } catch (err) {
+      this.onError(err as Error);
+      // Strict durability promises no answer leaves without its logged decision.
+      if ((err as TriageError).code === NOT_COMMITTED)
+        throw new ApiError(503, "the decision log could not record this request; try again", "server_error", null, "log_unavailable");
+    }
+    return decision;
+  }
+
+  private requireModel(tier: Tier | undefined, name: string): Tier & { model: string } {
+    if (!tier) throw new ApiError(500, `tier "${name}" is not in the current model's tiers config`, "server_error");
+    if (!tier.model) throw new ApiError(500, `tier "${name}" has no model configured (tiers config \`model\`, or server config tiers.${name}.model)`, "server_error");
+    return tier as Tier & { model: string };
+  }
+
+  private async forwardTier(tier: Tier, body: Record<string, unknown>, stream: boolean, signal: AbortSignal): Promise<ForwardResult> {
+    const { providers, config, metrics } = this.options;
+    providers.budget.onRequest();
+    const result = await forward(providers, tier.providers, body, { stream, signal, maxAttempts: config.retry.maxAttempts });
+    for (const a of result.attempts) {
+      if (a.outcome === "ok") metrics?.upstreamSeconds.observe({ tier: tier.name, provider: a.provider }, a.ms / 1000);
+      else metrics?.failovers.inc({ provider: a.provider, outcome: a.outcome });
+    }
+    return result;
+  }
+
+  private async passthrough(req: ChatRequest, requestId: string, deadline: Deadline, tags: Record<string, string> | undefined, started: number): Promise<ProxyResult> {
+    const names = this.options.config.models.passthroughProviders ?? this.options.providers.names;
+    const tier: Tier & { model: string } = { name: "passthrough", model: req.model, providers: names };
+    const body = upstreamBody(req, tier, "off");
+    const result = await this.forwardTier(tier, body, req.stream === true, deadline.signal);
+    const meta: AnswerMeta = { requestId, tier: "passthrough", model: req.model, escalations: [], attempts: result.attempts };
+    if (result.kind === "error") {
+      this.logFailure(requestId, result.error, result.attempts);
+      throw result.error;
+    }
+    meta.provider = result.provider;
+    if (result.kind === "stream") {
+      deadline.clear();
+      return this.streamed(result.body, req, meta, tier, tags, started, undefined);
+    }
+    // Pass-through requests have no decision row, so their cost is counted in memory only.
+    const usage = readUsage(result.body.usage);
+    const call: CallRecord = { tier: "passthrough", model: req.model, tags, ...usage, costUsd: callCost(usage, undefined) };
+    this.stats.recordCall(call);
+    this.recordRequest("passthrough", started, [], result.attempts, undefined, [call]);
+    return { kind: "json", body: result.body, meta };
+  }
+
+  private streamed(
+    upstream: ReadableStream<Uint8Array>,
+    req: ChatRequest,
+    meta: AnswerMeta,
+    tier: Tier & { model: string },
+    tags: Record<string, string> | undefined,
+    started: number,
+    decision: Decision | undefined,
+  ): ProxyResult {
+    const { body, ended, end } = passThroughSse(upstream, { dropUsageChunk: !callerWantsUsage(req), idleTimeoutMs: this.options.config.streamIdleTimeoutMs });
+    const entry = { end, accounted: Promise.resolve() as Promise<unknown> };
+    const accounted = ended.then((end) => {
+      try {
+        // Every routed stream leaves its outcome row, however it ended; the note says how when not "done".
+        const note = end.outcome === "done" ? undefined : `stream ${end.outcome}${end.error ? `: ${this.options.providers.scrubKeys(end.error)}` : ""}`;
+        const call = decision
+          ? this.recordCall(meta.requestId, tier, meta.provider ?? "", end.usage, tags, note)
+          : { tier: tier.name, model: tier.model, tags, ...end.usage, costUsd: callCost(end.usage, undefined) };
+        if (!decision) this.stats.recordCall(call);
+        this.recordRequest(tier.name, started, meta.escalations, meta.attempts, decision, [call]);
+      } catch (err) {
+        this.onError(err as Error);
+      } finally {
+        this.openStreams.delete(entry);
+      }
+      return end;
+    });
+    entry.accounted = accounted;
+    this.openStreams.add(entry);
+    return { kind: "stream", body, meta, ended: accounted };
+  }
+
+  private finishJson(answer: { body: Record<string, unknown>; meta: AnswerMeta }, calls: CallRecord[], started: number, _tags: Record<string, string> | undefined, decision: Decision): ProxyResult {
+    this.recordRequest(answer.meta.tier, started, answer.meta.escalations, answer.meta.attempts, decision, calls);
+    return { kind: "json", body: answer.body, meta: answer.meta };
+  }
+
+  /** One upstream call's cost: into the in-memory stats, the metrics and the log (feedback kind "outcome"). */
+  private recordCall(requestId: string, tier: Tier & { model: string }, provider: string, usage: Usage | undefined, tags?: Record<string, string>, note?: string): CallRecord {
+    const costUsd = callCost(usage, tier.price);
+    const call: CallRecord = { tier: tier.name, model: tier.model, tags, tokensIn: usage?.tokensIn, tokensOut: usage?.tokensOut, costUsd };
+    this.stats.recordCall(call);
+    if (costUsd !== undefined) this.options.metrics?.costUsd.inc({ tier: tier.name, model: tier.model }, costUsd);
+    this.feedback(requestId, {
+      kind: "outcome",
+      finalModel: tier.model,
+      ...(usage?.tokensIn !== undefined ? { tokensIn: usage.tokensIn } : {}),
+      ...(usage?.tokensOut !== undefined ? { tokensOut: usage.tokensOut } : {}),
+      ...(costUsd !== undefined ? { costUsd } : {}),
+      note: `tier=${tier.name} provider=${provider}${note ? ` ${note}` : ""}`,
+    });
+    return call;
+  }
+
+  private recordRequest(tier: string, started: number, escalations: Escalation[], attempts: AttemptRecord[], decision: Decision | undefined, calls: CallRecord[]): void {
+    this.stats.recordRequest(
+      {
+        tier,
+        latencyMs: performance.now() - started,
+        escalated: escalations.length > 0,
+        failover: attempts.some((a) => a.outcome !== "ok"),
+        classifierFallback: decision?.fallback !== undefined,
+      },
+      calls,
+    );
+  }
+
+  /** A request the caller gets an upstream error for: the details the caller does not see (addresses) go to the server log. */
+  private logFailure(requestId: string, error: ApiError, attempts: readonly AttemptRecord[]): void {
+    const details = attempts.filter((a) => a.detail !== undefined).map((a) => `${a.provider}: ${a.detail}`);
+    if (error.status < 500 || details.length === 0) return;
+    this.onError(new Error(`request ${requestId} failed with ${error.status} (${error.message}); ${details.join("; ")}`));
+  }
+
+  private feedback(requestId: string, input: FeedbackInput): void {
+    const log = this.options.log;
+    if (!log) return;
+    try {
+      log.feedback(requestId, input);
+    } catch (err) {
+      // Cost accounting must never fail the answer the caller is waiting for.
+      this.onError(err as Error);
+    }
+  }
+}
+
+/** A request deadline that can be lifted once a stream has started. */
+class Deadline {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  readonly signal: AbortSignal;
+
+  constructor(ms: number, parent?: AbortSignal) {
+    this.timer = setTimeout(() => this.controller.abort(new Error(`request deadline of ${ms} ms passed`)), ms);
+    this.signal = parent ? AbortSignal.any([this.controller.signal, parent]) : this.controller.signal;
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+}
