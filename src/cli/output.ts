@@ -44,4 +44,10 @@ export function table(rows: readonly (readonly (string | number)[])[]): string {
   return cells.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join("  ")).join("\n");
 }
 
+/** A two-column summary read top to bottom: names left-aligned, values left-aligned after them. */
+export function keyValues(rows: readonly (readonly string[])[]): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v ?? ""}`).join("\n");
+}
+
 export const pct = (x: number) => `${(x * 100).toFixed(1)}%`;

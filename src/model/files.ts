@@ -64,11 +64,16 @@ function looksLikeManifest(path: string): boolean {
   }
 }
 
+/** The first entry of an artifact directory that triage did not write there, skipping `skip` at its top (relative path), or undefined. */
+export function foreignArtifactEntry(dir: string, skip: readonly string[] = []): string | undefined {
+  return strayEntry(dir, "", ARTIFACT_LAYOUT, new Set(skip));
+}
+
 /** The first entry under `dir/rel` that is not in `layout` (relative path), or undefined. */
-function strayEntry(dir: string, rel: string, layout: Layout): string | undefined {
+function strayEntry(dir: string, rel: string, layout: Layout, skip: ReadonlySet<string> = new Set()): string | undefined {
   for (const name of readdirSync(join(dir, rel))) {
     const path = rel ? `${rel}/${name}` : name;
-    if (LEFTOVER_NAME.test(name)) continue;
+    if (LEFTOVER_NAME.test(name) || (rel === "" && skip.has(name))) continue;
     if (!Object.hasOwn(layout, name)) return path;
     const sub = layout[name];
     const st = lstatSync(join(dir, path)); // a link is never something triage wrote

@@ -54,6 +54,23 @@ export interface RoutingReport extends CurveSummary {
   };
 }
 
+/**
+ * `set` with its model columns in `models`' order: train and test files may list the same models in
+ * different orders. Different sets of models are an error naming what only one side has.
+ */
+export function inModelOrder(set: OutcomeSet, models: readonly string[]): OutcomeSet {
+  if (set.models.join("\n") === models.join("\n")) return set;
+  const onlyTrain = models.filter((m) => !set.models.includes(m));
+  const onlyTest = set.models.filter((m) => !models.includes(m));
+  if (onlyTrain.length > 0 || onlyTest.length > 0 || set.models.length !== models.length)
+    throw new TriageError(
+      `train and test list different models: ${[onlyTrain.length ? `only in train: ${onlyTrain.join(", ")}` : "", onlyTest.length ? `only in test: ${onlyTest.join(", ")}` : ""].filter(Boolean).join("; ") || `${models.join(", ")} vs ${set.models.join(", ")}`}`,
+    );
+  const column = models.map((m) => set.models.indexOf(m));
+  const reorder = (values: Float64Array) => Float64Array.from(column, (c) => values[c]);
+  return { ...set, models: [...models], prompts: set.prompts.map((p) => ({ ...p, scores: reorder(p.scores), costs: reorder(p.costs) })) };
+}
+
 function curveReport(set: OutcomeSet, points: CurvePoint[], choices: number[][] | null, anchors: Anchors, oracleChoices: number[], threshold: number): CurveReport {
   const summary = summarise(points, anchors);
   const target = 0.95 * anchors.strongQuality;
@@ -75,9 +92,7 @@ function curveReport(set: OutcomeSet, points: CurvePoint[], choices: number[][] 
 export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, embed: Embed, options: RoutingEvalOptions = {}): Promise<RoutingReport> {
   const log = options.log ?? (() => {});
   const threshold = options.threshold ?? 0.5;
-  if (train.models.join("\n") !== testAll.models.join("\n"))
-    throw new TriageError(`train and test list different models: ${train.models.join(", ")} vs ${testAll.models.join(", ")}`);
-  const test = completeRows(testAll);
+  const test = completeRows(inModelOrder(testAll, train.models));
   if (test.prompts.length === 0) throw new TriageError("test split has no prompt with every score known");
   const byCost = modelsByCost(train);
   const weak = byCost[0];

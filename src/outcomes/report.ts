@@ -27,7 +27,44 @@ export function jsonSummary(r: RoutingReport) {
 }
 
 const pct = (v: number | null) => (v === null ? "n/a" : `${(v * 100).toFixed(1)}%`);
-const usd = (v: number) => `$${v < 0.01 ? v.toPrecision(2) : v.toFixed(2)}`;
+
+/** Dollars to four significant digits: test-set totals differ below the cent, so cents would hide the differences. */
+export function usd(v: number): string {
+  if (v === 0) return "$0";
+  if (Math.abs(v) >= 1000) return `$${v.toFixed(0)}`;
+  return `$${Number(v.toPrecision(4))}`;
+}
+
+/** What each figure means, one line each (the text output and the Markdown report's definitions). */
+export const METRIC_LINES: readonly (readonly [string, string])[] = [
+  ["APGR", "quality gained over always-weak, as a share of what always-strong gains, averaged over every share of strong calls (higher is better; a random mix scores 50%)"],
+  ["CPT(50%)", "share of calls the router must send to the strong model to get half of the quality the strong model adds over the weak one (lower is better)"],
+  ["CPT(80%)", "share of calls the router must send to the strong model to get 80% of the quality the strong model adds over the weak one (lower is better)"],
+  ["AIQ", "area under the best quality-for-cost curve between the weak and the strong model's cost, as a share of the range (higher is better)"],
+  ["saving@95%", "cost saved against always-strong at 95% of its quality (n/a: that quality is never reached)"],
+];
+
+/** `eval-routing`'s text output: who was compared, a table of the figures, then what each one means. */
+export function textReport(r: RoutingReport): string {
+  const b = r.baselines;
+  const rows: [string, CurveReport][] = [[`outcome router (${r.router.method})`, r.router], ["random mix", b.random], ["length+keyword rules", b.rules]];
+  const header = ["", "APGR", "CPT(50%)", "CPT(80%)", "AIQ", "saving@95%"];
+  const cells = [header, ...rows.map(([name, c]) => [name, pct(c.apgr), pct(c.cpt50), pct(c.cpt80), pct(c.aiq), pct(c.saving95)])];
+  const widths = header.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
+  const table = cells.map((row) => row.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join("  "));
+  const t = r.router.atTarget;
+  const keyWidth = Math.max(...METRIC_LINES.map(([k]) => k.length));
+  return [
+    `${r.trainPrompts} train and ${r.testPrompts} test prompts; weak = ${r.weak} (cheapest), strong = ${r.strong} (best quality)`,
+    "",
+    ...table,
+    "",
+    `on the test prompts: always ${r.weak} ${pct(b.cheapest.quality)} quality for ${usd(b.cheapest.cost)}, always ${r.strong} ${pct(b.strongest.quality)} for ${usd(b.strongest.cost)}, ` +
+      `the router at 95% of ${r.strong}'s quality ${pct(t.quality)} for ${usd(t.cost)} (${pct(t.strongFraction)} of calls to ${r.strong})`,
+    "",
+    ...METRIC_LINES.map(([k, v]) => `${k.padEnd(keyWidth)}  ${v}`),
+  ].join("\n");
+}
 
 export function markdownReport(title: string, r: RoutingReport, svgName: string): string {
   const row = (name: string, c: CurveReport) =>
@@ -55,7 +92,12 @@ export function markdownReport(title: string, r: RoutingReport, svgName: string)
     `| always ${r.weak} (cheapest) | ${pct(b.cheapest.quality)} | ${usd(b.cheapest.cost)} |`,
     `| always ${r.strong} (strongest) | ${pct(b.strongest.quality)} | ${usd(b.strongest.cost)} |`,
     `| oracle (cheapest correct) | ${pct(b.oracle.quality)} | ${usd(b.oracle.cost)} |`,
-    ...(r.models.length > 2 ? Object.entries(b.single).map(([m, qc]) => `| always ${m} | ${pct(qc.quality)} | ${usd(qc.cost)} |`) : []),
+    // The cheapest and the strongest have their rows above.
+    ...(r.models.length > 2
+      ? Object.entries(b.single)
+          .filter(([m]) => m !== r.weak && m !== r.strong)
+          .map(([m, qc]) => `| always ${m} | ${pct(qc.quality)} | ${usd(qc.cost)} |`)
+      : []),
     "",
     `At 95% of the strong model's quality (cheapest such dial setting; best setting if never reached):`,
     `- router: quality ${pct(t.quality)}, cost ${usd(t.cost)}, strong calls ${pct(t.strongFraction)}; against the oracle: ${t.costInflation} prompts cost more than needed, ${t.qualityLoss} lost an answer some model had.`,
@@ -68,6 +110,10 @@ export function markdownReport(title: string, r: RoutingReport, svgName: string)
     ...dialSample(r.router.points).map(
       (p) => `| ${p.dial.toFixed(3)} | ${pct(p.strongFraction)} | ${pct(p.quality)} | ${usd(p.cost)} | ${pct((p.quality - r.anchors.weakQuality) / (r.anchors.strongQuality - r.anchors.weakQuality))} |`,
     ),
+    "",
+    "What the figures mean:",
+    "",
+    ...METRIC_LINES.map(([k, v]) => `- **${k}**: ${v}.`),
     "",
     "Definitions: PGR = (quality − weak) / (strong − weak); APGR = area under PGR vs strong-call fraction on [0, 1];",
     "CPT(x) = strong-call fraction needed for PGR ≥ x (RouteLLM). AIQ = area under the non-decreasing convex hull of",

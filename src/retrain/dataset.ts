@@ -1,4 +1,5 @@
 import { normalizeQuery as textKey } from "../common/text.js";
+import { OUT_OF_SCOPE } from "./review/feedback.js";
 import type { LoggedDecision } from "../store/types.js";
 import type { Example } from "../train/data.js";
 
@@ -27,8 +28,11 @@ export interface Provenance {
   sources: Record<Source, SourceCounts>;
   /** Usable fallback answers found in the log that disagreed / agreed with the local top-1. */
   fallback: { disagree: number; agree: number };
-  /** Logged decisions that could not be used, by reason. */
-  skipped: { noText: number; unknownLabel: number; escalatedFromTopTier: number; thumbsDown: number; heldOut: number };
+  /**
+   * Logged decisions that could not be used for training, by reason. `outOfScope`: a person said no label
+   * fits; those queries are all held out instead, to check the models still flag them.
+   */
+  skipped: { noText: number; unknownLabel: number; escalatedFromTopTier: number; thumbsDown: number; heldOut: number; outOfScope: number };
 }
 
 export interface TrainingSetOptions {
@@ -46,7 +50,10 @@ export interface TrainingSetOptions {
 
 export interface TrainingSet {
   examples: Example[];
-  /** Recent human-labelled traffic for evaluation, excluded from `examples`. */
+  /**
+   * Recent human-labelled traffic for evaluation, excluded from `examples`, then every query a person
+   * marked out of scope (label `out-of-scope`, which evaluation counts as out of scope).
+   */
   heldOut: Example[];
   provenance: Provenance;
 }
@@ -72,7 +79,14 @@ export function buildTrainingSet(base: readonly Example[], logged: Iterable<Logg
   const hc = options.includeHighConfidence;
   const hcOptions = hc === true ? {} : hc === false || hc === undefined ? null : hc;
 
+  const outOfScope: Example[] = [];
   for (const d of logged) {
+    if (markedOutOfScope(d, labels)) {
+      if (d.text === null) provenance.skipped.noText++;
+      else outOfScope.push({ text: d.text, label: OUT_OF_SCOPE });
+      provenance.skipped.outOfScope++;
+      continue;
+    }
     const pick = chooseForDecision(d, options, labels, provenance);
     if (!pick) continue;
     if (d.text === null) {
@@ -95,6 +109,8 @@ export function buildTrainingSet(base: readonly Example[], logged: Iterable<Logg
     if (heldOut.size >= heldCount) break;
     if (!heldOut.has(textKey(c.text))) heldOut.set(textKey(c.text), { text: c.text, label: c.label });
   }
+  // Nothing can be trained on them; evaluated, they keep a candidate from calling everything in scope.
+  for (const e of outOfScope) if (!heldOut.has(textKey(e.text))) heldOut.set(textKey(e.text), e);
 
   const kept = new Map<string, Candidate>();
   const all: Candidate[] = [...base.map((e) => ({ text: e.text, label: e.label, source: "base" as const, ts: 0 })), ...fromLog];
@@ -122,6 +138,12 @@ export function buildTrainingSet(base: readonly Example[], logged: Iterable<Logg
   }
   for (const c of kept.values()) provenance.sources[c.source].used++;
   return { examples: [...kept.values()].map((c) => ({ text: c.text, label: c.label })), heldOut: [...heldOut.values()], provenance };
+}
+
+/** True when the newest human label on a decision says no label fits (and the models have no such label). */
+function markedOutOfScope(d: LoggedDecision, labels: ReadonlySet<string>): boolean {
+  const human = [...d.feedback].reverse().find((f) => f.kind === "label" && f.humanLabel !== null);
+  return human?.humanLabel === OUT_OF_SCOPE && !labels.has(OUT_OF_SCOPE);
 }
 
 /** The single most trusted label one logged decision offers, or null. Counts what it skips. */
@@ -166,6 +188,6 @@ function emptyProvenance(): Provenance {
   return {
     sources: { human: counts(), base: counts(), escalated: counts(), fallback: counts(), highConfidence: counts() },
     fallback: { disagree: 0, agree: 0 },
-    skipped: { noText: 0, unknownLabel: 0, escalatedFromTopTier: 0, thumbsDown: 0, heldOut: 0 },
+    skipped: { noText: 0, unknownLabel: 0, escalatedFromTopTier: 0, thumbsDown: 0, heldOut: 0, outOfScope: 0 },
   };
 }

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { writeFileAtomic } from "../common/atomic.js";
+import { sha256 } from "../common/hash.js";
 import { resolveRoutesConfig } from "../config/load.js";
 import type { RoutesConfig } from "../config/schema.js";
 import { CachedEncoder } from "../encoders/cache.js";
@@ -12,13 +13,17 @@ import { loadExamples, type Example } from "../train/data.js";
 import { readManifest, type Manifest } from "../model/artifact.js";
 import { train, type TrainOptions } from "../train/train.js";
 import { buildTrainingSet, type Provenance, type TrainingSetOptions } from "./dataset.js";
+import { openRegistry, type Adoption } from "./adopt.js";
 import { acquireLock } from "./lock.js";
-import { DEFAULT_KEEP_VERSIONS, ModelRegistry } from "../model/registry.js";
+import { DEFAULT_KEEP_VERSIONS } from "../model/registry.js";
 
 export type RetrainMetric = "accuracy" | "macroF1";
 
 export interface RetrainOptions {
-  /** Registry directory (models/<name>); with no current version yet, the candidate is promoted unconditionally. */
+  /**
+   * Registry directory (models/<name>); with no current version yet, the candidate is promoted unconditionally.
+   * A plain artifact there (`triage train --out`) is adopted as the registry's first version.
+   */
   registry: string;
   /** The curated labelled examples (JSONL/CSV path or in memory). */
   baseData: string | readonly Example[];
@@ -31,6 +36,11 @@ export interface RetrainOptions {
   metric?: RetrainMetric;
   /** Promote when candidate - current >= minDelta (default 0: not worse). Negative tolerates a small drop. */
   minDelta?: number;
+  /**
+   * Held-out examples a comparison needs (default 50): with fewer, one example moves accuracy by whole
+   * points, so nothing is trained or promoted and the report says so.
+   */
+  minHeldOut?: number;
   /**
    * When the held-out data has out-of-scope queries (labels the models do not know), keep the current
    * version if the candidate flags a smaller share of them as low-confidence by more than this (default 0.02).
@@ -73,19 +83,28 @@ export interface ModelMetrics {
 
 export interface RetrainReport {
   promoted: boolean;
+  /**
+   * false when nothing was trained: the data was unchanged since the current version, too little was held
+   * out to compare on, or an earlier candidate trained on this same data was measured again (`reused`).
+   */
+  trained: boolean;
+  reused?: boolean;
   reason: string;
   metric: RetrainMetric;
   minDelta: number;
   registry: string;
   /** Registry version serving after this run. */
   served: string;
-  /** The newly trained version (kept on disk even when not promoted). */
-  candidateVersion: string;
+  /** The newly trained version (kept on disk even when not promoted); null when nothing was trained. */
+  candidateVersion: string | null;
+  /** Set when this run first turned a plain artifact at `registry` into its first version. */
+  adopted?: string;
   /** Candidate on the held-out data (null when there was none). */
   candidate: ModelMetrics | null;
   /** The version that was current when the run started, on the same data (null on an empty registry or without held-out data). */
   current: ModelMetrics | null;
-  heldOut: { eval: number; human: number };
+  /** Held-out examples: the eval set, recent human labels, and queries people marked out of scope; `min` needed to compare. */
+  heldOut: { eval: number; human: number; min: number };
   training: { examples: number; base: number; fromLog: number };
   provenance: Provenance;
   pruned: string[];
@@ -101,7 +120,11 @@ export interface RetrainReport {
 export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
   const t0 = performance.now();
   const progress = options.onProgress ?? (() => {});
-  const registry = new ModelRegistry(options.registry);
+  let adopted: Adoption | undefined;
+  const registry = openRegistry(options.registry, (a) => {
+    adopted = a;
+    progress(`${options.registry} held a plain model artifact: adopted it as ${a.version}, the registry's first version`);
+  });
   const release = acquireLock(join(registry.root, ".retrain.lock"), `retraining ${registry.root}`);
   const ownEncoder: Encoder[] = [];
   try {
@@ -130,6 +153,50 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     }
     const heldOut = [...evalSet, ...set.heldOut];
     const fromLog = set.examples.length - set.provenance.sources.base.used;
+    const metric = options.metric ?? "accuracy";
+    const minDelta = options.minDelta ?? 0;
+    const minHeldOut = options.minHeldOut ?? DEFAULT_MIN_HELD_OUT;
+    const report: Omit<RetrainReport, "promoted" | "trained" | "reason" | "served" | "current" | "candidate" | "candidateVersion" | "pruned" | "seconds"> = {
+      metric,
+      minDelta,
+      registry: registry.root,
+      ...(adopted ? { adopted: adopted.version } : {}),
+      heldOut: { eval: evalSet.length, human: set.heldOut.length, min: minHeldOut },
+      training: { examples: set.examples.length, base: set.provenance.sources.base.used, fromLog },
+      provenance: set.provenance,
+    };
+    const untrained = (reason: string): RetrainReport => ({
+      promoted: false,
+      trained: false,
+      reason,
+      ...report,
+      served: currentVersion!,
+      candidateVersion: null,
+      candidate: null,
+      current: null,
+      pruned: [],
+      seconds: (performance.now() - t0) / 1000,
+    });
+    let reuse: string | undefined;
+    if (currentVersion && currentManifest) {
+      // What train() records as manifest.data.sha256 for in-memory examples: the same data gives the same hash.
+      const dataSha = sha256(set.examples.map((e) => `${e.label}\t${e.text}`).join("\n"));
+      if (dataSha === currentManifest.data.sha256 && JSON.stringify(config) === JSON.stringify(currentManifest.config))
+        return untrained(
+          `kept ${currentVersion}: the training data is unchanged since it was trained (${set.examples.length} examples, sha256 ${dataSha.slice(0, 12)}); label more queries or add data, then retrain`,
+        );
+      if (heldOut.length < minHeldOut)
+        return untrained(
+          `kept ${currentVersion}: ${heldOut.length} held-out example(s) (${evalSet.length} from --eval, ${set.heldOut.length} from recent human labels) are too few to compare on; ` +
+            `a comparison needs at least ${minHeldOut} (minHeldOut / --min-held-out). Pass a labelled eval set with --eval, or label more queries`,
+        );
+      // An earlier run trained on exactly this data and it was not promoted: measure it again (the held-out data may have
+      // grown) rather than train an identical copy each run.
+      reuse = registry
+        .list()
+        .reverse()
+        .find((v) => v.version !== currentVersion && v.manifest?.data.sha256 === dataSha && JSON.stringify(v.manifest.config) === JSON.stringify(config) && v.manifest.encoder.fingerprint === currentManifest.encoder.fingerprint)?.version;
+    }
 
     let encoder = options.encoder;
     let encoderRef = options.encoderRef;
@@ -145,44 +212,38 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
       ownEncoder.push(encoder);
     } else encoderRef ??= currentManifest?.encoder;
 
-    const version = registry.nextVersion();
+    const version = reuse ?? registry.nextVersion();
     const dir = registry.versionDir(version);
-    progress(`training candidate ${version} on ${set.examples.length} examples (${fromLog} from the log)`);
-    const trained = await train({
-      data: set.examples,
-      config,
-      encoder,
-      encoderRef,
-      out: dir,
-      folds: options.folds,
-      seed: options.seed,
-      targetAccuracy: options.targetAccuracy,
-      ...(options.fastPath !== undefined ? { fastPath: options.fastPath } : {}),
-      onWarning: options.onWarning,
-      onProgress: (p) => {
-        if (p.phase === "crossval") progress(`cross-validation fold ${p.fold}/${p.folds}`);
-        else if (p.phase === "fit") progress("fitting on all examples");
-      },
-    });
+    if (reuse) progress(`${reuse} was trained on this same data by an earlier run: measuring it again instead of training a copy`);
+    else progress(`training candidate ${version} on ${set.examples.length} examples (${fromLog} from the log)`);
+    if (!reuse)
+      await train({
+        data: set.examples,
+        config,
+        encoder,
+        encoderRef,
+        out: dir,
+        folds: options.folds,
+        seed: options.seed,
+        targetAccuracy: options.targetAccuracy,
+        ...(options.fastPath !== undefined ? { fastPath: options.fastPath } : {}),
+        onWarning: options.onWarning,
+        onProgress: (p) => {
+          if (p.phase === "crossval") progress(`cross-validation fold ${p.fold}/${p.folds}`);
+          else if (p.phase === "fit") progress("fitting on all examples");
+        },
+      });
 
-    const metric = options.metric ?? "accuracy";
-    const minDelta = options.minDelta ?? 0;
-    const report: Omit<RetrainReport, "promoted" | "reason" | "served" | "current" | "candidate" | "pruned" | "seconds"> = {
-      metric,
-      minDelta,
-      registry: registry.root,
-      heldOut: { eval: evalSet.length, human: set.heldOut.length },
-      training: { examples: set.examples.length, base: set.provenance.sources.base.used, fromLog },
-      provenance: set.provenance,
-      candidateVersion: version,
-    };
     const finish = (promoted: boolean, reason: string, candidate: ModelMetrics | null, current: ModelMetrics | null): RetrainReport => {
       const pruned = promoted ? registry.prune(options.keepVersions ?? DEFAULT_KEEP_VERSIONS) : [];
       const out: RetrainReport = {
         promoted,
-        reason,
+        trained: !reuse,
+        reason: reuse ? `${reason} (candidate ${version} reused: trained on the same data by an earlier run)` : reason,
+        ...(reuse ? { reused: true } : {}),
         ...report,
         served: registry.current() ?? version,
+        candidateVersion: version,
         candidate,
         current,
         pruned,
@@ -201,8 +262,6 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
       registry.promote(version);
       return finish(true, "the registry had no current version", candidateMetrics, null);
     }
-    if (heldOut.length === 0)
-      return finish(false, "no held-out data to compare on: pass an eval set (--eval) or record human labels", null, null);
     progress(`evaluating current ${currentVersion} on the same data`);
     const currentMetrics = await measure(registry.versionDir(currentVersion), currentVersion, encoder, heldOut);
     const delta = candidateMetrics![metric] - currentMetrics[metric];
@@ -244,6 +303,9 @@ async function measure(dir: string, registryVersion: string, encoder: Encoder, e
 }
 
 const fmt = (x: number) => x.toFixed(4);
+
+/** Held-out examples a comparison needs by default: at 50, one example is 2 points of accuracy. */
+export const DEFAULT_MIN_HELD_OUT = 50;
 
 /** Out-of-scope recall a candidate may lose against the current version (2 points, as for the fast path). */
 const DEFAULT_MAX_OOS_DROP = 0.02;

@@ -43,7 +43,7 @@ export const tierOverrideSchema = z
 /** RFC 6750's token characters: anything else could never be presented in an Authorization header. */
 const bearerToken = z
   .string()
-  .min(8)
+  .min(8, "a key needs at least 8 characters")
   .regex(/^[A-Za-z0-9._~+/-]+=*$/, "a bearer token may use only letters, digits and . _ ~ + / - (then = padding)");
 
 export const DEFAULT_UNCERTAIN_PHRASES = [
@@ -120,7 +120,7 @@ export const serverConfigSchema = z
       .default({ maxAttempts: 3, budgetRatio: 0.5, budgetBurst: 20 }),
     auth: z
       .object({
-        /** Data-plane keys: /v1/route, /v1/chat/completions and /metrics. */
+        /** Data-plane keys: /v1/route, /v1/chat/completions, /v1/models, /v1/feedback and /metrics. */
         tokens: z.array(bearerToken).default([]),
         /** Admin keys: /admin/* and /v1/stats, and everything a data-plane key may call. */
         adminTokens: z.array(bearerToken).default([]),
@@ -205,7 +205,11 @@ function envKeys(env: NodeJS.ProcessEnv, name: string): string[] {
     .filter((k) => k !== "");
   keys.forEach((k, i) => {
     const parsed = bearerToken.safeParse(k);
-    if (!parsed.success) throw new TriageError(`${name}: key ${i + 1} of ${keys.length}: ${parsed.error.issues[0].message}`);
+    if (!parsed.success)
+      throw new TriageError(
+        `environment variable ${name}: key ${i + 1} of ${keys.length} (${k.length} characters): ${parsed.error.issues[0].message}; ` +
+          "keys are comma-separated, at least 8 characters each, e.g. from `openssl rand -hex 24`",
+      );
   });
   return keys;
 }

@@ -18,6 +18,8 @@ export function buildWhere(f: DecisionFilters, afterId?: number, beforeId?: numb
   if (f.until !== undefined) add("d.ts < ?", checkTime(f.until, "until"));
   if (f.label !== undefined) add("d.label = ?", f.label);
   if (f.requestId !== undefined) add("d.request_id = ?", f.requestId);
+  // A range on the indexed column: every string that starts with the prefix sorts inside it.
+  if (f.requestIdPrefix !== undefined) add("d.request_id >= ? AND d.request_id < ?", f.requestIdPrefix, `${f.requestIdPrefix}\u{10FFFF}`);
   if (f.lowConfidence !== undefined) add("d.low_confidence = ?", f.lowConfidence ? 1 : 0);
   if (f.fallback !== undefined) add("d.fallback_used = ?", f.fallback ? 1 : 0);
   if (f.hasFeedback !== undefined)

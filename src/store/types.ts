@@ -77,6 +77,8 @@ export interface DecisionFilters {
   hasFeedback?: boolean;
   feedbackKind?: FeedbackKind;
   requestId?: string;
+  /** Request ids starting with this (for ids given by a prefix, as `triage feedback` accepts). */
+  requestIdPrefix?: string;
   limit?: number;
   /** By insertion order; default "asc". */
   order?: "asc" | "desc";

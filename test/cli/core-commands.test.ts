@@ -76,36 +76,107 @@ function commandsInHelp(help: string): Map<string, string> {
 const oneLine = (s: string) => s.replace(/\s+/g, " ").trim();
 
 describe("triage CLI (core commands)", () => {
-  it("train prints a summary table and writes the artifact", async () => {
+  it("train prints a summary in plain words and writes the artifact", async () => {
     const info = await triage(["info", model, "--json"]);
     const m = JSON.parse(info.stdout);
     expect(m.labels).toEqual(["SIMPLE", "MEDIUM", "COMPLEX", "FRONTIER"]);
     expect(m.data.examples).toBe(60);
-    // The table states what the artifact records.
+    // The summary states what the artifact records, saying what each figure is.
     const rows = tableRows(trainStderr, "model");
-    expect([...rows.keys()]).toEqual(["model", "written to", "examples", "labels", "cv accuracy", "cv macro-F1", "combination", "margin threshold", "time"]);
+    expect([...rows.keys()]).toEqual(["model", "written to", "examples", "labels", "accuracy", "macro-F1", "how it decides", "confident decisions", "time"]);
     expect(rows.get("model")).toBe(m.version);
     expect(rows.get("written to")).toBe(model);
-    expect(rows.get("examples")).toBe(`60 (${m.data.duplicates} duplicates dropped, ${m.data.conflicts} conflicts)`);
-    expect(rows.get("labels")).toBe("4 (ordered tiers)");
+    expect(rows.get("examples")).toBe(`60 (${m.data.duplicates} exact duplicates dropped, ${m.data.conflicts} texts with two labels: first label kept)`);
+    expect(rows.get("labels")).toBe("SIMPLE, MEDIUM, COMPLEX, FRONTIER (tiers, cheapest first)");
     const cv = m.metrics.cv;
-    expect(rows.get("cv accuracy")).toBe(`${pct(cv.accuracy)} (knn ${pct(cv.parts.knn.accuracy)}, centroid ${pct(cv.parts.centroid.accuracy)}, head ${pct(cv.parts.head.accuracy)})`);
-    expect(rows.get("cv macro-F1")).toBe(pct(cv.macroF1));
+    expect(rows.get("accuracy")).toBe(
+      `${pct(cv.accuracy)} on examples held out in 3-fold cross-validation (the parts alone: similar examples ${pct(cv.parts.knn.accuracy)}, label averages ${pct(cv.parts.centroid.accuracy)}, classifier ${pct(cv.parts.head.accuracy)})`,
+    );
+    expect(rows.get("macro-F1")).toMatch(new RegExp(`^${pct(cv.macroF1).replace(".", "\\.")} \\(accuracy averaged over labels`));
+    // No internal part names or bare weights: each part is named and weighted in percent, heaviest first.
+    const how = rows.get("how it decides")!;
+    expect(how).not.toMatch(/knn|centroid|head|k=/);
     const c = m.combination;
-    expect(rows.get("combination")).toBe(`knn ${c.knn.toFixed(1)} (k=${c.k}) + centroid ${c.centroid.toFixed(1)} + head ${c.head.toFixed(1)}`);
+    const parts = [
+      [c.knn, `vote of the ${c.k} most similar examples`],
+      [c.centroid, "similarity to each label's average example"],
+      [c.head, "classifier trained on the examples"],
+    ].filter(([w]) => w > 0).sort((a, b) => b[0] - a[0]);
+    expect(how).toBe(parts.length === 1 ? `${parts[0][1]} alone` : parts.map(([w, name]) => `${Math.round(w * 100)}% ${name}`).join(", "));
     const cal = m.calibration;
-    expect(rows.get("margin threshold")).toBe(`${cal.threshold.toFixed(3)} -> ${pct(cal.coverage)} confident at ${pct(cal.acceptedAccuracy)} (target ${pct(cal.targetAccuracy)})`);
-    expect(rows.get("time")).toMatch(/^\d+\.\d s \(embed \d+\.\d, cv \d+\.\d, fit \d+\.\d\)$/);
+    expect(rows.get("confident decisions")).toBe(
+      `${pct(cal.coverage)} of queries, ${pct(cal.acceptedAccuracy)} of them right (target ${pct(cal.targetAccuracy)}); the others go to the costlier of the top two labels (low-confidence policy: escalate)`,
+    );
+    expect(rows.get("time")).toMatch(/^\d+\.\d s \(embedding \d+\.\d s, cross-validation \d+\.\d s, final fit \d+\.\d s\)$/);
+    // info says the same in the same words.
+    const text = tableRows((await triage(["info", model])).stdout, "model");
+    for (const key of ["accuracy", "how it decides", "confident decisions"]) expect(text.get(key), key).toBe(rows.get(key));
   });
 
   it("route prints one JSON object per query with the stable fields, from an argument or stdin", async () => {
     const one = await triage(["route", "--model", model, "What", "is", "the", "capital", "of", "Peru?"]);
     const d = JSON.parse(one.stdout.trim());
     for (const k of ["label", "confidence", "margin", "lowConfidence", "latencyMs"]) expect(d).toHaveProperty(k);
+    // In reading order: the answer, the model it maps to, how sure and why; then the details.
+    expect(Object.keys(d).slice(0, 7)).toEqual(["label", "model", "confidence", "lowConfidence", "reason", "text", "decidedBy"]);
+    expect(Object.keys(d).slice(-2)).toEqual(["scores", "neighbours"]);
+    expect(d.text).toBe("What is the capital of Peru?");
+    expect(d.model).toBe({ SIMPLE: "gpt-4o-mini", MEDIUM: "gpt-4o", COMPLEX: "claude-3-5-sonnet-latest", FRONTIER: "o1" }[d.label as string]);
     const many = await triage(["route", "--model", model], "hello there\n\ndesign a planet-scale database\nfix this null pointer bug\n");
     const lines = many.stdout.trim().split("\n").map((l) => JSON.parse(l));
     expect(lines).toHaveLength(3);
     expect(lines.every((l) => ["SIMPLE", "MEDIUM", "COMPLEX", "FRONTIER"].includes(l.label))).toBe(true);
+  });
+
+  it("route says why in words (rule, confident margin, novelty or low margin, cache) and prints a table with --format table", async () => {
+    const m = JSON.parse((await triage(["info", model, "--json"])).stdout);
+    const junk = ["zxqv plokk mmrtu", "vvbnq trrk zzlop", "blorf snizzle quank", "fnord klax opnu"];
+    const input = ["hello!", "Write a Python function that merges two sorted lists", "Write a Python function that merges two sorted lists", ...junk].join("\n") + "\n";
+    const r = await triage(["route", "--model", model, "--policy", "escalate"], input);
+    expect(r.code, r.stderr).toBe(0);
+    const ds = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { label: string; modelLabel: string; reason: string; stage: string; lowConfidence: boolean; margin: number; decidedBy: string; neighbours: { similarity: number }[] });
+    expect(ds[0]).toMatchObject({ decidedBy: "rule", reason: "matched a rule in the config" });
+    expect(ds[2].stage).toBe("cache"); // the exact repeat
+    expect(ds[2].reason).toMatch(/a repeated query, its embedding came from the cache$/);
+    const cut = m.calibration.threshold.toFixed(3);
+    for (const d of ds.slice(1)) {
+      if (!d.lowConfidence) {
+        expect(d.reason).toMatch(new RegExp(`^confident: the top label leads by ${d.margin.toFixed(3)} \\(${cut} needed\\)`));
+        continue;
+      }
+      const policy = d.label === d.modelLabel ? `kept ${d.label}, the costlier of the top two` : `escalated from ${d.modelLabel} to ${d.label}, the costlier of the top two`;
+      const nearest = d.neighbours[0].similarity;
+      if (nearest < m.calibration.minSimilarity)
+        expect(d.reason).toBe(`novel query: the most similar training example is ${Math.round(nearest * 100)}% alike, in-scope queries reach ${Math.round(m.calibration.minSimilarity * 100)}%; ${policy}`);
+      else expect(d.reason).toBe(`low margin: the top label leads by only ${d.margin.toFixed(3)} (${cut} needed); ${policy}`);
+    }
+    expect(ds.slice(3).some((d) => d.reason.startsWith("novel query"))).toBe(true); // gibberish is unlike every example
+
+    const t = await triage(["route", "--model", model, "--policy", "escalate", "--format", "table"], input);
+    const rows = t.stdout.trimEnd().split("\n");
+    expect(rows[0]).toMatch(/^text {2,}label {2,}model {2,}confidence {2}reason$/);
+    expect(rows).toHaveLength(1 + ds.length);
+    expect(rows[1]).toMatch(/^hello! {2,}SIMPLE {3,}gpt-4o-mini {2,}1\.000 {7}matched a rule in the config$/);
+    for (let i = 0; i < ds.length; i++) {
+      expect(rows[i + 1].endsWith(`  ${ds[i].reason}`), rows[i + 1]).toBe(true);
+      expect(/ low {2,}/.test(rows[i + 1]), rows[i + 1]).toBe(ds[i].lowConfidence);
+    }
+    const bad = await triage(["route", "--model", model, "--format", "yaml", "hi"]);
+    expect(bad.stderr).toMatch(/--format: expected json or table, got "yaml"/);
+  });
+
+  it("info takes a registry: it describes the current version and names the registry", async () => {
+    const registry = join(work, "registry");
+    const trainFile = join(work, "train.jsonl");
+    const r = await triage(["train", "--data", trainFile, "--config", TIERS_CONFIG, "--registry", registry, "--encoder", "use", "--folds", "3", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const info = await triage(["info", registry]);
+    expect(info.code, info.stderr).toBe(0);
+    const rows = tableRows(info.stdout, "registry");
+    expect(rows.get("registry")).toBe(`${registry}: 1 version(s) (v0001)`);
+    expect(rows.get("current version")).toBe("v0001");
+    expect(rows.get("model")).toBe(JSON.parse(r.stdout).version);
+    expect(JSON.parse((await triage(["info", registry, "--json"])).stdout).version).toBe(JSON.parse(r.stdout).version);
   });
 
   it("eval --json prints accuracy, macroF1, n, coverage and acceptedAccuracy; unknown labels count as out-of-scope", async () => {

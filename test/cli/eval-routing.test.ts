@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -7,6 +7,7 @@ import Database from "better-sqlite3";
 import { Command } from "commander";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { registerEvalRouting } from "../../src/cli/commands/eval-routing.js";
+import { usd } from "../../src/outcomes/report.js";
 import { CLI } from "../helpers/cli.js";
 
 async function run(args: string[]): Promise<string> {
@@ -77,5 +78,54 @@ describe("triage eval-routing's embedding cache", () => {
     const { n } = db.prepare("SELECT COUNT(*) AS n FROM embeddings").get() as { n: number };
     db.close();
     expect(n).toBe(36); // every prompt of the example outcomes, embedded once
+  });
+});
+
+describe("triage eval-routing's output for people", () => {
+  const dir = mkdtempSync(join(tmpdir(), "triage-eval-routing-text-"));
+  const cache = join(dir, "embeddings.sqlite");
+
+  it("text output: a table of the figures, then one line per metric saying what it means", async () => {
+    const out = await run(["--data", "data/outcomes/example.jsonl", "--split", "0.5", "--seed", "3", "--cache", cache]);
+    const lines = out.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^\d+ train and \d+ test prompts; weak = small \(cheapest\), strong = large \(best quality\)$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^ +APGR {2}CPT\(50%\) {2}CPT\(80%\) +AIQ {2}saving@95%$/));
+    for (const row of ["outcome router", "random mix", "length+keyword rules"]) expect(lines.some((l) => l.startsWith(row))).toBe(true);
+    for (const metric of ["APGR", "CPT(50%)", "CPT(80%)", "AIQ", "saving@95%"]) {
+      const line = lines.find((l) => l.startsWith(`${metric} `));
+      expect(line, metric).toMatch(new RegExp(`^${metric.replace(/[()]/g, "\\$&")} +[a-z].{30,}$`));
+    }
+  });
+
+  it("Markdown lists each fixed policy once and gives costs to four significant digits, not cents", async () => {
+    await run(["--data", "data/outcomes/example.jsonl", "--split", "0.5", "--seed", "3", "--cache", cache, "--out", dir, "--json"]);
+    const md = readFileSync(join(dir, "example.md"), "utf8");
+    for (const model of ["small", "medium", "large"]) expect(md.match(new RegExp(`^\\| always ${model}\\b`, "gm")), model).toHaveLength(1);
+    const report = JSON.parse(readFileSync(join(dir, "example.json"), "utf8")).report;
+    expect(md).toContain(`| oracle (cheapest correct) | ${(report.baselines.oracle.quality * 100).toFixed(1)}% | $${Number(report.baselines.oracle.cost.toPrecision(4))} |`);
+    expect(usd(12.3456)).toBe("$12.35");
+    expect(usd(1.23456)).toBe("$1.235");
+    expect(usd(0.013412)).toBe("$0.01341");
+    expect(usd(0.000408)).toBe("$0.000408");
+    expect(usd(0)).toBe("$0");
+    expect(usd(123456.7)).toBe("$123457");
+  });
+
+  it("accepts train and test files that list the same models in different orders; different models are named", async () => {
+    const rows = readFileSync("data/outcomes/example.jsonl", "utf8").trim().split("\n").map((l) => JSON.parse(l) as { scores: Record<string, number>; costs: Record<string, number> });
+    const reversed = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).reverse());
+    const write = (name: string, part: typeof rows) => {
+      const path = join(dir, name);
+      writeFileSync(path, part.map((r) => JSON.stringify(r)).join("\n") + "\n");
+      return path;
+    };
+    const train = write("order_train.jsonl", rows.slice(0, 18));
+    const sameOrder = write("same.jsonl", rows.slice(18));
+    const otherOrder = write("other.jsonl", rows.slice(18).map((r) => ({ ...r, scores: reversed(r.scores), costs: reversed(r.costs) })));
+    const a = JSON.parse(await run(["--train", train, "--test", sameOrder, "--json", "--cache", cache]));
+    const b = JSON.parse(await run(["--train", train, "--test", otherOrder, "--json", "--cache", cache]));
+    expect(b).toEqual(a);
+    const fewer = write("fewer.jsonl", rows.slice(18).map((r) => ({ ...r, scores: { small: r.scores.small, large: r.scores.large }, costs: { small: r.costs.small, large: r.costs.large } })));
+    await expect(run(["--train", train, "--test", fewer, "--json", "--cache", cache])).rejects.toThrow(/train and test list different models: only in train: medium/);
   });
 });

@@ -50,6 +50,8 @@ it("route --log-db -> logs --json -> feedback -> stats -> retrain --json -> mode
   const asked = decisions.filter((d) => d.decidedBy === "fallback");
   expect(asked.length).toBeGreaterThan(0);
   expect(fake.chatRequests()).toHaveLength(asked.length);
+  for (const d of asked as (Decision & { reason: string })[])
+    expect(d.reason).toMatch(d.label === d.modelLabel ? /; the LLM fallback agreed: \w+$/ : new RegExp(`; the LLM fallback chose ${d.label} \\(the model's top label was ${d.modelLabel}\\)$`));
 
   const logs = await triage(["logs", "--log-db", db, "--json"]);
   expect(logs.code).toBe(0);
@@ -67,10 +69,22 @@ it("route --log-db -> logs --json -> feedback -> stats -> retrain --json -> mode
   const unknown = await triage(["feedback", "--log-db", db, "--request-id", "nope", "--thumbs", "down"]);
   expect(unknown.code).toBe(1);
   expect(unknown.stderr).toMatch(/unknown request id "nope"/);
+  // A unique prefix is enough; a label the model does not have is refused.
+  const third = decisions.filter((d) => d.decidedBy !== "fallback")[2];
+  const prefix = third.requestId.slice(0, 8);
+  expect(decisions.filter((d) => d.requestId.startsWith(prefix))).toHaveLength(1);
+  const badLabel = await triage(["feedback", "--log-db", db, "--request-id", prefix, "--label", "URGENT"]);
+  expect(badLabel.code).toBe(1);
+  expect(badLabel.stderr).toMatch(/^triage: feedback: label "URGENT" is not one of the model's labels \(SIMPLE, MEDIUM, COMPLEX, FRONTIER\)/);
+  const byPrefix = await triage(["feedback", "--log-db", db, "--request-id", prefix, "--label", truth.get(queries[decisions.indexOf(third)].text)!]);
+  expect(byPrefix.code, byPrefix.stderr).toBe(0);
+  expect(JSON.parse(byPrefix.stdout)).toMatchObject({ requestId: third.requestId, kind: "label" });
+  const missing = await triage(["feedback", "--log-db", join(work, "no-such.db"), "--request-id", prefix, "--thumbs", "up"]);
+  expect(missing.stderr).toMatch(/no-such\.db: no decision log there/);
 
   const stats = JSON.parse((await triage(["stats", "--log-db", db, "--json", "--config", TIERS_CONFIG])).stdout) as { count: number; feedback: Record<string, number>; cost: { requests: number } };
   expect(stats.count).toBe(queries.length);
-  expect(stats.feedback).toMatchObject({ label: 1, escalated: 1 });
+  expect(stats.feedback).toMatchObject({ label: 2, escalated: 1 });
   expect(stats.cost.requests).toBe(1); // priced from the config by model name
 
   const basePath = join(work, "base.jsonl");
@@ -78,7 +92,7 @@ it("route --log-db -> logs --json -> feedback -> stats -> retrain --json -> mode
   writeFileSync(basePath, base.map((e) => JSON.stringify(e)).join("\n"));
   writeFileSync(evalPath, tierExamples("test", 10).map((e) => JSON.stringify(e)).join("\n"));
   // --min-delta=-1 accepts any candidate (accuracy differences lie in [-1, 1]), so the outcome does not hang on two close accuracies.
-  const rt = await triage(["retrain", "--registry", root, "--data", basePath, "--log-db", db, "--eval", evalPath, "--held-out-share", "0", "--folds", "3", "--min-delta=-1", "--json"]);
+  const rt = await triage(["retrain", "--registry", root, "--data", basePath, "--log-db", db, "--eval", evalPath, "--held-out-share", "0", "--min-held-out", "40", "--folds", "3", "--min-delta=-1", "--json"]);
   expect(rt.code, rt.stderr).toBe(0);
   const lines = jsonLines<{ promoted: boolean; reason: string; candidate: { accuracy: number }; current: { accuracy: number }; provenance: { sources: { fallback: { used: number } } } }>(rt.stdout);
   expect(lines).toHaveLength(1);
@@ -100,6 +114,7 @@ it("route --log-db -> logs --json -> feedback -> stats -> retrain --json -> mode
   expect(items.length).toBeGreaterThan(0);
   expect(items.length).toBeLessThanOrEqual(5);
   expect(items.map((i) => i.requestId)).not.toContain(labelled.requestId); // already labelled by a person
+  expect(items.map((i) => i.requestId)).not.toContain(third.requestId);
   expect(items.map((i) => i.score)).toEqual([...items.map((i) => i.score)].sort((a, b) => b - a));
 
   const prune = await triage(["prune", "--log-db", db, "--max-rows", "5"]);
@@ -124,6 +139,9 @@ it("train --registry writes a new version and points current at it; route --text
   const [row] = jsonLines<LoggedDecision>((await triage(["logs", "--log-db", db, "--json"])).stdout);
   expect(row.text).toBeNull();
   expect(row.textHash).toMatch(/^[0-9a-f]{64}$/);
+  const oos = await triage(["feedback", "--log-db", db, "--request-id", row.requestId.slice(0, 6), "--label", "out-of-scope"]);
+  expect(oos.code, oos.stderr).toBe(0);
+  expect(JSON.parse(oos.stdout)).toMatchObject({ requestId: row.requestId, kind: "label", humanLabel: "out-of-scope" });
   const help = await triage(["retrain", "--help"]);
   expect(help.stdout).toMatch(/0 3 \* \* \*/);
   expect(help.stdout).toMatch(/--every <duration>/);
@@ -183,10 +201,11 @@ it("retrain --every keeps running: a failed run is reported as a JSON line and t
   await three;
   child.kill("SIGTERM");
   await exited;
-  // No --eval and an empty log: nothing held out to compare on, so every good run trains a candidate and keeps the current version.
-  const kept = { promoted: false, reason: "no held-out data to compare on: pass an eval set (--eval) or record human labels" };
+  // An empty log and the base data v0001 was trained on: nothing new, so no run trains or promotes.
+  const kept = { promoted: false, trained: false };
   expect(lines[0], stderr).not.toHaveProperty("error");
   expect(lines[0]).toMatchObject(kept);
+  expect(lines[0].reason).toMatch(/^kept v0001: the training data is unchanged/);
   expect(lines[1]).toMatchObject({ promoted: false, error: true });
   expect(lines[1].reason).toMatch(/every\.jsonl:1/);
   expect(lines[2], stderr).not.toHaveProperty("error");

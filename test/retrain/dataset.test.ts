@@ -98,3 +98,24 @@ it("holds the newest human labels out of training (and their texts from every so
   expect(none.examples).toEqual([]);
   expect(none.provenance.skipped.noText).toBe(2);
 });
+
+it("holds out every query a person marked out of scope, never trains on it, and ignores the fallback's answer for it", () => {
+  const rows = logged([
+    { text: "q-oos", d: fb("COMPLEX"), feedback: [{ kind: "label", humanLabel: "out-of-scope" }] },
+    { text: "q-base-oos", d: {}, feedback: [{ kind: "label", humanLabel: "out-of-scope" }] },
+    { text: "q-changed", d: {}, feedback: [{ kind: "label", humanLabel: "out-of-scope" }, { kind: "label", humanLabel: "MEDIUM" }] }, // the newest label counts
+    { text: "q-fb", d: fb("MEDIUM") },
+  ]);
+  const set = buildTrainingSet([{ text: "q-base-oos", label: "SIMPLE" }], rows, { labels: LABELS, ordered: true, heldOut: { share: 0 } });
+  expect(set.heldOut).toEqual([
+    { text: "q-oos", label: "out-of-scope" },
+    { text: "q-base-oos", label: "out-of-scope" },
+  ]);
+  expect(Object.fromEntries(set.examples.map((e) => [e.text, e.label]))).toEqual({ "q-changed": "MEDIUM", "q-fb": "MEDIUM" });
+  expect(set.provenance.skipped.outOfScope).toBe(2);
+  expect(set.provenance.skipped.unknownLabel).toBe(0);
+  // A model with a route of that name learns it like any other label.
+  const own = buildTrainingSet([], rows, { labels: [...LABELS, "out-of-scope"], ordered: false, heldOut: { share: 0 } });
+  expect(own.examples.find((e) => e.text === "q-oos")?.label).toBe("out-of-scope");
+  expect(own.heldOut).toEqual([]);
+});

@@ -7,5 +7,5 @@ import { TEST_CACHE } from "./helpers.js";
 const [registry, baseData, logDb, evalData] = process.argv.slice(2);
 const encoder = new CachedEncoder(await UseEncoder.load(), TEST_CACHE);
 process.stdout.write("started\n");
-const report = await retrain({ registry, baseData, logDb, evalData, heldOut: { share: 0 }, encoder, folds: 3, onProgress: (m) => process.stdout.write(`${m}\n`) });
+const report = await retrain({ registry, baseData, logDb, evalData, heldOut: { share: 0 }, minHeldOut: 10, encoder, folds: 3, onProgress: (m) => process.stdout.write(`${m}\n`) });
 process.stdout.write(`done ${JSON.stringify({ promoted: report.promoted })}\n`);

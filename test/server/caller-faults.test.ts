@@ -55,7 +55,7 @@ describe("bodies that cannot reach a provider", () => {
       expect(json.error.code).toBe("json_too_deep");
     }
     expect(fake.chatRequests()).toHaveLength(0);
-    expect(await breakerOf(url)).toEqual({ fake: "closed" });
+    expect(await breakerOf(url)).toEqual({ fake: "healthy" });
     const next = await client().chat.completions.create({ model: "auto", messages: hello });
     expect(next.choices[0].message.content).toBe("ok");
     // Nesting within the limit is still forwarded.
@@ -73,7 +73,7 @@ describe("bodies that cannot reach a provider", () => {
       expect((err as ApiError).message).toMatch(/cannot be sent upstream/);
     }
     expect(fake.chatRequests()).toHaveLength(0);
-    expect(await breakerOf(url)).toEqual({ fake: "closed" });
+    expect(await breakerOf(url)).toEqual({ fake: "healthy" });
   });
 
   it("a caller who leaves before the provider answers does not count against the provider", async () => {
@@ -88,7 +88,7 @@ describe("bodies that cannot reach a provider", () => {
     }
     // The server sees each disconnect a moment after the client gives up.
     await new Promise((r) => setTimeout(r, 200));
-    expect(await breakerOf(url)).toEqual({ fake: "closed" });
+    expect(await breakerOf(url)).toEqual({ fake: "healthy" });
     fake.setHandler(() => ({ type: "content", content: "ok" }));
     expect((await client().chat.completions.create({ model: "auto", messages: hello })).choices[0].message.content).toBe("ok");
   });

@@ -4,7 +4,7 @@ import { TriageError } from "../../common/errors.js";
 import { CachedEncoder } from "../../encoders/cache.js";
 import { DEFAULT_CACHE_PATH } from "../../encoders/resolve.js";
 import { evaluateRouting } from "../../outcomes/evaluate.js";
-import { jsonSummary, writeRoutingReport } from "../../outcomes/report.js";
+import { jsonSummary, textReport, writeRoutingReport } from "../../outcomes/report.js";
 import { splitByPrompt } from "../../outcomes/split.js";
 import type { OutcomeSet } from "../../outcomes/set.js";
 import { loadOutcomes, type OutcomeLoadOptions } from "../../outcomes/load.js";
@@ -77,11 +77,7 @@ export function registerEvalRouting(program: Command): void {
           log(`wrote ${paths.json}, ${paths.md}, ${paths.svg}`);
         }
         if (opts.json) process.stdout.write(JSON.stringify(jsonSummary(report)) + "\n");
-        else {
-          const p = (v: number | null) => (v === null ? "n/a" : `${(v * 100).toFixed(1)}%`);
-          for (const [label, c] of [["router", report.router], ["random", report.baselines.random], ["rules", report.baselines.rules]] as const)
-            process.stdout.write(`${label.padEnd(7)} APGR ${p(c.apgr)}  CPT50 ${p(c.cpt50)}  CPT80 ${p(c.cpt80)}  AIQ ${p(c.aiq)}  saving@95 ${p(c.saving95)}\n`);
-        }
+        else process.stdout.write(textReport(report) + "\n");
       } finally {
         await encoder.close();
       }

@@ -1,33 +1,46 @@
 import type { Command } from "commander";
+import { isRegistry, ModelRegistry, resolveModelDir } from "../../model/registry.js";
 import { readManifest } from "../../model/artifact.js";
-import { info, pct, table } from "../output.js";
+import { accuracyInWords, combinationInWords, confidenceInWords, fastPathInWords } from "../describe.js";
+import { keyValues } from "../output.js";
 
 export function registerInfo(program: Command): void {
   program
     .command("info")
-    .description("print a model artifact's manifest")
-    .argument("<dir>", "model artifact directory")
-    .option("--json", "print the whole manifest as JSON")
+    .description("describe a model: a plain artifact, or a registry's current version")
+    .argument("<dir>", "model artifact directory, or a model registry (models/<name>)")
+    .option("--json", "print the whole manifest (of the registry's current version) as JSON")
     .action((dir: string, opts: { json?: boolean }) => {
-      const m = readManifest(dir);
+      const artifact = resolveModelDir(dir);
+      const m = readManifest(artifact);
       if (opts.json) {
         process.stdout.write(JSON.stringify(m, null, 2) + "\n");
         return;
       }
+      const registryRows: string[][] = [];
+      if (isRegistry(dir)) {
+        const registry = new ModelRegistry(dir);
+        const pointer = registry.pointer();
+        const versions = registry.versionNames();
+        registryRows.push(
+          ["registry", `${dir}: ${versions.length} version(s) (${versions.join(", ")})`],
+          ["current version", `${pointer?.version ?? "-"}${pointer?.previous ? ` (previous: ${pointer.previous}; \`triage rollback --registry ${dir}\` switches back)` : ""}`],
+        );
+      }
       process.stdout.write(
-        table([
-          ["version", m.version],
+        keyValues([
+          ...registryRows,
+          ["model", m.version],
           ["created", m.createdAt],
-          ["encoder", `${m.encoder.id} (${m.encoder.dimensions}-d, ${m.encoder.fingerprint.slice(0, 12)})`],
-          ["labels", `${m.labels.join(", ")}${m.ordered ? " (ordered tiers)" : ""}`],
+          ["encoder", `${m.encoder.id} (${m.encoder.dimensions} dimensions, weights ${m.encoder.fingerprint.slice(0, 12)})`],
+          ["labels", `${m.labels.join(", ")}${m.ordered ? " (tiers, cheapest first)" : " (named routes)"}`],
           ["examples", `${m.data.examples} (data sha256 ${m.data.sha256.slice(0, 12)})`],
-          ["cv accuracy / macro-F1", `${pct(m.metrics.cv.accuracy)} / ${pct(m.metrics.cv.macroF1)}`],
-          ["combination", `knn ${m.combination.knn} (k=${m.combination.k}), centroid ${m.combination.centroid}, head ${m.combination.head}`],
-          ["margin threshold", `${m.calibration.threshold.toFixed(3)}: ${pct(m.calibration.coverage)} confident at ${pct(m.calibration.acceptedAccuracy)}`],
-          ["low-confidence policy", m.config.policy.lowConfidence],
-          ["hnsw", `M=${m.params.hnsw.M} efConstruction=${m.params.hnsw.efConstruction} efSearch=${m.params.hnsw.efSearch}`],
+          ["accuracy", accuracyInWords(m)],
+          ["how it decides", combinationInWords(m.combination)],
+          ["confident decisions", confidenceInWords(m)],
+          ...(m.stages?.static ? [["fast path", fastPathInWords(m.stages.static)]] : []),
+          ["nearest-neighbour index", `HNSW, M=${m.params.hnsw.M} efConstruction=${m.params.hnsw.efConstruction} efSearch=${m.params.hnsw.efSearch}`],
         ]) + "\n",
       );
-      info("");
     });
 }

@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { TriageError } from "../../common/errors.js";
-import { retrain, type RetrainReport } from "../../retrain/retrain.js";
+import { DEFAULT_MIN_HELD_OUT, retrain, type RetrainReport } from "../../retrain/retrain.js";
 import { parseDurationMs, parseTimeBound } from "../../store/index.js";
-import { info, pct, table } from "../output.js";
-import { finiteNumber, positiveInt, shareBelowOne } from "../parse.js";
+import { info, keyValues, pct } from "../output.js";
+import { finiteNumber, nonNegativeInt, positiveInt, shareBelowOne } from "../parse.js";
 
 interface RetrainCliOptions {
   registry: string;
@@ -13,6 +13,7 @@ interface RetrainCliOptions {
   config?: string;
   metric: string;
   minDelta: number;
+  minHeldOut: number;
   maxOosDrop: number;
   includeHighConfidence?: number | true;
   fallbackAgreements: boolean;
@@ -38,14 +39,18 @@ A running router started with the registry dir (and watching it) picks up a prom
 export function registerRetrain(program: Command): void {
   program
     .command("retrain")
-    .description("train a candidate from base data + the decision log, compare it with the current model on held-out data, promote only if not worse")
-    .requiredOption("--registry <dir>", "model registry (versions/ + current pointer), e.g. models/tiers")
+    .description(
+      "train a candidate from base data + the decision log, compare it with the current model on held-out data, promote only if not worse; " +
+        "skipped when the training data is unchanged or too little is held out",
+    )
+    .requiredOption("--registry <dir>", "model registry (versions/ + current pointer), e.g. models/tiers; a plain artifact there is adopted as its first version")
     .requiredOption("--data <file>", "base labelled examples (JSONL or CSV)")
     .requiredOption("--log-db <file>", "decision log (SQLite) to learn from")
     .option("--eval <file>", "fixed evaluation set; the newest human labels from the log are added to it")
     .option("--config <file>", "tiers/routes config (default: the current model's)")
     .option("--metric <name>", "accuracy | macroF1", "accuracy")
     .option("--min-delta <x>", "promote when candidate - current >= this (0: not worse; negative tolerates a small drop)", finiteNumber, 0)
+    .option("--min-held-out <n>", "held-out examples a comparison needs; with fewer, nothing is trained or promoted", nonNegativeInt, DEFAULT_MIN_HELD_OUT)
     .option("--max-oos-drop <x>", "with out-of-scope queries in the held-out data (labels the model does not know): keep the current version when the candidate flags a share of them smaller by more than this", shareBelowOne, 0.02)
     .option("--include-high-confidence [max]", "also learn from the model's own confident decisions (capped, default 1000)", positiveInt)
     .option("--no-fallback-agreements", "ignore fallback answers that agree with the local top-1")
@@ -70,6 +75,7 @@ export function registerRetrain(program: Command): void {
           config: opts.config,
           metric,
           minDelta: opts.minDelta,
+          minHeldOut: opts.minHeldOut,
           maxOutOfScopeDrop: opts.maxOosDrop,
           includeHighConfidence: opts.includeHighConfidence === undefined ? false : opts.includeHighConfidence === true ? true : { max: opts.includeHighConfidence },
           fallbackAgreements: opts.fallbackAgreements,
@@ -105,13 +111,14 @@ export function registerRetrain(program: Command): void {
 function formatReport(r: RetrainReport): string {
   const m = (x: RetrainReport["candidate"]) => (x ? `${pct(x.accuracy)} acc, ${pct(x.macroF1)} F1, ${pct(x.coverage)} confident` : "-");
   const s = r.provenance.sources;
-  return table([
-    ["result", r.promoted ? "PROMOTED" : "kept current"],
+  return keyValues([
+    ["result", r.promoted ? "PROMOTED" : r.candidateVersion === null ? "kept current, nothing trained" : "kept current"],
     ["reason", r.reason],
-    ["candidate", `${r.candidateVersion}: ${m(r.candidate)}`],
+    ...(r.adopted ? [["adopted", `the plain artifact became ${r.adopted}`] as const] : []),
+    ["candidate", r.candidateVersion === null ? "-" : `${r.candidateVersion}: ${m(r.candidate)}`],
     ["current (before)", r.current ? `${r.current.registryVersion}: ${m(r.current)}` : "-"],
     ["serving now", r.served],
-    ["held-out", `${r.heldOut.eval} eval + ${r.heldOut.human} recent human labels`],
+    ["held-out", `${r.heldOut.eval} eval + ${r.heldOut.human} recent human labels (a comparison needs ${r.heldOut.min})`],
     ["training set", `${r.training.examples} examples: ${r.training.base} base + ${r.training.fromLog} from the log`],
     ["from the log", `human ${s.human.used}, escalated ${s.escalated.used}, fallback ${s.fallback.used} (${r.provenance.fallback.disagree} disagreeing), high-confidence ${s.highConfidence.used}`],
     ["pruned", r.pruned.join(", ") || "-"],

@@ -5,11 +5,13 @@ import { CachedEncoder } from "../../encoders/cache.js";
 import { DEFAULT_CACHE_PATH, encoderForArtifact } from "../../encoders/resolve.js";
 import { resolveModelDir } from "../../model/registry.js";
 import { buildReviewQueue, type ReviewItem } from "../../retrain/review/queue.js";
-import { ReviewSession } from "../../retrain/review/session.js";
+import { OUT_OF_SCOPE } from "../../retrain/review/feedback.js";
+import { OUT_OF_SCOPE_KEY, ReviewSession } from "../../retrain/review/session.js";
 import { deleteFeedback } from "../../retrain/review/undo.js";
 import { DecisionLog, parseTimeBound } from "../../store/index.js";
 import { readManifest } from "../../model/artifact.js";
 import { positiveInt } from "../parse.js";
+import { cutsOf, explain, type Cuts } from "../reason.js";
 
 interface ReviewOptions {
   logDb: string;
@@ -25,7 +27,7 @@ export function registerReview(program: Command): void {
   program
     .command("review")
     .description(
-      "active-learning queue: the logged queries whose label would teach the model most (low margin, fallback disagreement, rare labels; near-duplicates collapsed); label them in the terminal — one key per label, s = skip, u = undo, q = quit — stored as feedback for the next retrain",
+      `active-learning queue: the logged queries whose label would teach the model most (low margin, fallback disagreement, rare labels; near-duplicates collapsed); label them in the terminal — one key per label, ${OUT_OF_SCOPE_KEY} = out of scope (none fits), s = skip, u = undo, q = quit — stored as feedback for the next retrain`,
     )
     .requiredOption("--log-db <file>", "decision log (SQLite)")
     .requiredOption("--model <dir>", "model artifact or registry (labels, label frequencies, encoder)")
@@ -46,12 +48,13 @@ export function registerReview(program: Command): void {
           similarity: opts.similarity,
           filters: opts.since !== undefined ? { since: parseTimeBound(opts.since, "--since") } : {},
         });
+        const cuts = cutsOf(manifest);
         if (opts.list) {
-          for (const i of items) process.stdout.write((opts.json ? JSON.stringify(i) : listLine(i)) + "\n");
+          for (const i of items) process.stdout.write((opts.json ? JSON.stringify({ ...i, reason: why(i, cuts) }) : listLine(i, cuts)) + "\n");
           return;
         }
         if (!process.stdin.isTTY) throw new TriageError("review: labelling needs a terminal; use --list --json to script it and `triage feedback --label` to store labels");
-        await label(items, manifest.labels, log, opts.logDb);
+        await label(items, manifest.labels, log, opts.logDb, cuts);
       } finally {
         log.close();
         await encoder.close();
@@ -59,22 +62,32 @@ export function registerReview(program: Command): void {
     });
 }
 
-function listLine(i: ReviewItem): string {
-  return `${i.score.toFixed(2)}  ${i.requestId}  ${i.modelLabel}${i.duplicates.length ? ` (+${i.duplicates.length} similar)` : ""}  ${i.reasons.join("; ")}\n      ${i.text}`;
+function listLine(i: ReviewItem, cuts: Cuts): string {
+  const head = [i.score.toFixed(2), i.requestId, `routed ${i.label}${i.duplicates.length ? ` (+${i.duplicates.length} similar)` : ""}`, ...(i.reasons.length ? [i.reasons.join("; ")] : [])];
+  return `${head.join("  ")}\n      ${i.text}\n      why: ${why(i, cuts)}`;
 }
 
-async function label(items: readonly ReviewItem[], labels: readonly string[], log: DecisionLog, path: string): Promise<void> {
+const why = (i: ReviewItem, cuts: Cuts) => explain({ ...i, fallback: i.fallbackLabel !== null || i.fallbackError !== null ? { label: i.fallbackLabel, ...(i.fallbackError ? { error: i.fallbackError } : {}) } : null }, cuts);
+
+/** The routed label and why, then what makes this query worth a label. */
+function itemLines(item: ReviewItem, cuts: Cuts): string {
+  const fallback = item.fallbackLabel && item.decidedBy !== "fallback" ? `; the LLM fallback said ${item.fallbackLabel}` : "";
+  const similar = item.duplicates.length ? `; +${item.duplicates.length} similar in the log` : "";
+  return `  routed: ${item.label} (${why(item, cuts)})\n  queued: ${item.reasons.join("; ") || `its margin, ${item.margin.toFixed(3)}, is among the lowest`}${fallback}${similar}`;
+}
+
+async function label(items: readonly ReviewItem[], labels: readonly string[], log: DecisionLog, path: string, cuts: Cuts): Promise<void> {
   const session = new ReviewSession(items, labels, {
     write: (requestId, l) => log.feedback(requestId, { kind: "label", humanLabel: l, note: "triage review" }),
     remove: (id) => deleteFeedback(path, id),
   });
   const out = process.stderr;
-  const legend = [...session.keys].map(([k, l]) => `${k}=${l}`).join("  ") + "   s=skip u=undo q=quit";
+  const legend = [...session.keys].map(([k, l]) => `${k}=${l === OUT_OF_SCOPE ? "out of scope" : l}`).join("  ") + "   s=skip u=undo q=quit";
   const show = () => {
     const item = session.current;
     if (!item) return out.write(`\nqueue done: ${session.labelled} labelled, ${session.skipped} skipped (u to undo, q to quit)\n`);
     const { at, of } = session.position;
-    out.write(`\n[${at + 1}/${of}] ${item.text}\n  model: ${item.modelLabel} (margin ${item.margin.toFixed(3)})${item.fallbackLabel ? `, fallback: ${item.fallbackLabel}` : ""}${item.duplicates.length ? `, +${item.duplicates.length} similar` : ""}\n  ${legend}\n> `);
+    out.write(`\n[${at + 1}/${of}] ${item.text}\n${itemLines(item, cuts)}\n  ${legend}\n> `);
   };
   emitKeypressEvents(process.stdin);
   process.stdin.setRawMode(true);

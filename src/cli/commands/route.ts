@@ -8,10 +8,13 @@ import type { Decision, LowConfidencePolicy } from "../../router/types.js";
 import { DecisionLog, type TextMode } from "../../store/index.js";
 import { info } from "../output.js";
 import { FAST_PATH_TOLERANCE_HELP, positiveInt, unitInterval } from "../parse.js";
+import { cutsOf, explain } from "../reason.js";
+import { readable, tableHeader, tableRow, type RouteTable } from "../route-output.js";
 
 interface RouteOptions {
   model: string;
   topK: number;
+  format: string;
   logDb?: string;
   textMode: string;
   policy?: string;
@@ -27,9 +30,10 @@ interface RouteOptions {
 export function registerRoute(program: Command): void {
   program
     .command("route")
-    .description("classify queries: the TEXT argument, or one query per stdin line; prints one JSON object per query")
+    .description("classify queries: the TEXT argument, or one query per stdin line; prints one JSON object per query (label, model, confidence, reason first), or a table")
     .argument("[text...]", "query text (omit to read stdin)")
     .requiredOption("--model <dir>", "model artifact directory, or a model registry (its current version)")
+    .option("--format <format>", "json (one object per line) | table (text, label, model, confidence, reason)", "json")
     .option("--top-k <n>", "neighbours to include", positiveInt, 3)
     .option("--log-db <file>", "log every decision to this SQLite file (table `decisions`), flushed on exit")
     .option("--text-mode <mode>", "how the log keeps query text: store (retraining needs it) | hash | redact", "store")
@@ -41,6 +45,7 @@ export function registerRoute(program: Command): void {
     .option("--fast-path-tolerance <x>", FAST_PATH_TOLERANCE_HELP, unitInterval)
     .option("--no-fast-path", "always embed with the full encoder (skip the static stage)")
     .action(async (words: string[], opts: RouteOptions) => {
+      if (opts.format !== "json" && opts.format !== "table") throw new TriageError(`--format: expected json or table, got "${opts.format}"`);
       const textMode = parseTextMode(opts.textMode);
       const policy = parsePolicy(opts.policy);
       const fallbackConfig = fallbackFrom(opts);
@@ -64,17 +69,24 @@ export function registerRoute(program: Command): void {
         process.once("SIGINT", onSignal);
         process.once("SIGTERM", onSignal);
       }
-      const classify = (text: string) => router.classify(text, { topK: opts.topK });
-      const print = (d: Decision) => process.stdout.write(JSON.stringify(d) + "\n");
+      const cuts = cutsOf(router.manifest, opts.fastPathTolerance);
+      const models = Object.fromEntries(router.manifest.config.labels.map((l) => [l.name, l.model ?? null]));
+      const layout: RouteTable = { labels: router.labels, models: Object.values(models) };
+      if (opts.format === "table") process.stdout.write(tableHeader(layout) + "\n");
+      const route = async (text: string) => {
+        const d: Decision = await router.classify(text, { topK: opts.topK });
+        const shown = readable(d, text, models[d.label] ?? null, explain({ ...d, nearest: d.neighbours[0]?.similarity }, cuts));
+        process.stdout.write((opts.format === "table" ? tableRow(layout, shown) : JSON.stringify(shown)) + "\n");
+      };
       try {
-        if (words.length > 0) print(await classify(words.join(" ")));
+        if (words.length > 0) await route(words.join(" "));
         else {
           let first = true;
           for await (const raw of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
             const line = first ? stripBom(raw) : raw; // a queries file saved with a BOM
             first = false;
             if (line.trim() === "") continue;
-            print(await classify(line));
+            await route(line);
           }
         }
       } finally {

@@ -10,7 +10,7 @@ export function registerServe(program: Command): void {
   program
     .command("serve")
     .description(
-      "serve /v1/route, an OpenAI-compatible /v1/chat/completions proxy, /v1/stats, /healthz, /metrics and /admin/reload; " +
+      "serve /v1/route, an OpenAI-compatible /v1/chat/completions proxy, /v1/models, /v1/feedback, /v1/stats, /healthz, /metrics and /admin/reload; " +
         "auth is on when TRIAGE_API_KEYS (data-plane keys, comma-separated) or TRIAGE_ADMIN_KEYS (admin keys: /admin/*, /v1/stats) is set; " +
         "prints one JSON line with the address once listening",
     )

@@ -1,11 +1,12 @@
 import type { Command } from "commander";
 import { TriageError } from "../../common/errors.js";
 import { resolveEncoder } from "../../encoders/resolve.js";
-import { ModelRegistry } from "../../model/registry.js";
+import { openRegistry } from "../../retrain/adopt.js";
 import { checkOutput, train } from "../../train/train.js";
 import type { StaticStageManifest } from "../../train/cascade.js";
 import { DEFAULT_WORD_DROPOUT } from "../../train/augment.js";
-import { info, pct, progressBar, table, withRate } from "../output.js";
+import { accuracyInWords, combinationInWords, confidenceInWords, fastPathInWords } from "../describe.js";
+import { info, keyValues, pct, progressBar, withRate } from "../output.js";
 import { nonNegativeInt, positiveInt, unitInterval } from "../parse.js";
 
 export function registerTrain(program: Command): void {
@@ -28,7 +29,10 @@ export function registerTrain(program: Command): void {
     .option("--json", "print the manifest as JSON on stdout")
     .action(async (opts: { data: string; out?: string; registry?: string; config?: string; textField: string; labelField: string; encoder: string; folds?: number; targetAccuracy?: number; fastPath: string; fastPathTolerance?: number; fastPathCoverageTolerance?: number; fastPathWordDropout?: number; json?: boolean }) => {
       if ((opts.out === undefined) === (opts.registry === undefined)) throw new TriageError("train: give either --out DIR or --registry DIR");
-      const registry = opts.registry !== undefined ? new ModelRegistry(opts.registry) : undefined;
+      const registry =
+        opts.registry !== undefined
+          ? openRegistry(opts.registry, (a) => info(`${opts.registry} held a plain model artifact: adopted it as ${a.version}, the registry's first version`))
+          : undefined;
       const version = registry?.nextVersion();
       const out = registry ? registry.versionDir(version!) : opts.out!;
       // Before loading the encoder: a refused --out should cost nothing.
@@ -78,31 +82,23 @@ export function registerTrain(program: Command): void {
         process.stdout.write(JSON.stringify(m) + "\n");
         return;
       }
-      const c = m.combination;
+      const sec = (x: number) => `${x.toFixed(1)} s`;
       info(
         "\n" +
-          table([
+          keyValues([
             ["model", m.version],
-            ["written to", result.dir],
-            ["examples", `${m.data.examples} (${m.data.duplicates} duplicates dropped, ${m.data.conflicts} conflicts)`],
-            ["labels", `${m.labels.length}${m.ordered ? " (ordered tiers)" : ""}`],
-            ["cv accuracy", `${pct(m.metrics.cv.accuracy)} (knn ${pct(m.metrics.cv.parts.knn.accuracy)}, centroid ${pct(m.metrics.cv.parts.centroid.accuracy)}, head ${pct(m.metrics.cv.parts.head.accuracy)})`],
-            ["cv macro-F1", pct(m.metrics.cv.macroF1)],
-            ["combination", `knn ${c.knn.toFixed(1)} (k=${c.k}) + centroid ${c.centroid.toFixed(1)} + head ${c.head.toFixed(1)}`],
-            ["margin threshold", `${m.calibration.threshold.toFixed(3)} -> ${pct(m.calibration.coverage)} confident at ${pct(m.calibration.acceptedAccuracy)} (target ${pct(m.calibration.targetAccuracy)})`],
-            ...(m.stages?.static
-              ? [["fast path", fastPathSummary(m.stages.static)]]
-              : []),
-            ["time", `${result.seconds.total.toFixed(1)} s (embed ${result.seconds.embed.toFixed(1)}, cv ${result.seconds.crossval.toFixed(1)}, fit ${result.seconds.fit.toFixed(1)})`],
+            ["written to", registry ? `${result.dir} (version ${version} of ${opts.registry}, now current)` : result.dir],
+            ["examples", `${m.data.examples} (${m.data.duplicates} exact duplicates dropped, ${m.data.conflicts} texts with two labels: first label kept)`],
+            ["labels", `${m.labels.join(", ")}${m.ordered ? " (tiers, cheapest first)" : " (named routes)"}`],
+            ["accuracy", accuracyInWords(m)],
+            ["macro-F1", `${pct(m.metrics.cv.macroF1)} (accuracy averaged over labels, so rare labels count as much as common ones)`],
+            ["how it decides", combinationInWords(m.combination)],
+            ["confident decisions", confidenceInWords(m)],
+            ...(m.stages?.static ? [["fast path", fastPathInWords(m.stages.static)]] : []),
+            ["time", `${sec(result.seconds.total)} (embedding ${sec(result.seconds.embed)}, cross-validation ${sec(result.seconds.crossval)}, final fit ${sec(result.seconds.fit)})`],
           ]),
       );
     });
-}
-
-function fastPathSummary(s: StaticStageManifest): string {
-  const lost = s.coverageLoss ? `, confident decisions lost ${pct(s.coverageLoss)}` : "";
-  const over = s.withinTolerance === false ? "; no cut stays within --fast-path-tolerance, this is the most accurate one" : "";
-  return `${s.encoder.dimensions}-d static encoder decides ${pct(s.coverage)} (held out: cascade ${pct(s.cascadeAccuracy)} vs full ${pct(s.fullAccuracy)}${lost}${over})`;
 }
 
 function fastPathMode(value: string): "auto" | "on" | "off" {

@@ -1,17 +1,23 @@
 import { dot } from "../../common/vector.js";
 import type { Encoder } from "../../encoders/types.js";
 import { normalizeQuery } from "../../common/text.js";
+import type { DecidedBy, Stage } from "../../router/types.js";
 import type { DecisionFilters, LoggedDecision } from "../../store/types.js";
 
 /** One query worth a person's label, with why it ranks where it does. */
 export interface ReviewItem {
   requestId: string;
   text: string;
+  /** The label it was routed to (after the low-confidence policy). */
   label: string;
+  /** The model's own top label. */
   modelLabel: string;
   margin: number;
+  lowConfidence: boolean;
+  stage: Stage;
   fallbackLabel: string | null;
-  decidedBy: string;
+  fallbackError: string | null;
+  decidedBy: DecidedBy;
   score: number;
   reasons: string[];
   /** Request ids of near-duplicates collapsed into this item (not shown separately). */
@@ -71,7 +77,7 @@ function score(d: LoggedDecision, text: string, perLabel: Record<string, number>
   const reasons: string[] = [];
   const uncertainty = 1 - Math.min(1, Math.max(0, d.margin));
   let s = uncertainty;
-  if (d.lowConfidence) reasons.push(`low margin ${d.margin.toFixed(3)}`);
+  if (d.lowConfidence) reasons.push(`low confidence (margin ${d.margin.toFixed(3)})`);
   if (d.fallbackLabel !== null && d.fallbackLabel !== d.modelLabel) {
     s += 0.5;
     reasons.push(`fallback said ${d.fallbackLabel}, model ${d.modelLabel}`);
@@ -96,7 +102,10 @@ function score(d: LoggedDecision, text: string, perLabel: Record<string, number>
     label: d.label,
     modelLabel: d.modelLabel,
     margin: d.margin,
+    lowConfidence: d.lowConfidence,
+    stage: d.stage,
     fallbackLabel: d.fallbackLabel,
+    fallbackError: d.fallbackError,
     decidedBy: d.decidedBy,
     score: Math.round(s * 1e4) / 1e4,
     reasons,

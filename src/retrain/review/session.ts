@@ -1,7 +1,10 @@
+import { OUT_OF_SCOPE } from "./feedback.js";
 import type { ReviewItem } from "./queue.js";
 
+/** The key for "none of these labels fits": stored as the label `out-of-scope`. */
+export const OUT_OF_SCOPE_KEY = "o";
 /** Keys that are commands, so never used for a label. */
-const COMMAND_KEYS = new Set(["s", "u", "q"]);
+const COMMAND_KEYS = new Set(["s", "u", "q", OUT_OF_SCOPE_KEY]);
 const LABEL_KEYS = "123456789abcdefghijklmnoprtvwxyz".split("").filter((k) => !COMMAND_KEYS.has(k));
 
 export type ReviewEvent =
@@ -20,7 +23,8 @@ export interface LabelStore {
 }
 
 /**
- * The review loop without the terminal: one key per label, s = skip, u = undo (also a skip), q = quit.
+ * The review loop without the terminal: one key per label, o = out of scope (none fits), s = skip,
+ * u = undo (also a skip), q = quit.
  * Labels are stored immediately (a crash loses nothing); undo deletes the stored label and shows the item again.
  */
 export class ReviewSession {
@@ -36,7 +40,8 @@ export class ReviewSession {
     private readonly store: LabelStore,
   ) {
     if (labels.length > LABEL_KEYS.length) throw new Error(`review: ${labels.length} labels, but only ${LABEL_KEYS.length} keys; use --list --json and label with \`triage feedback\``);
-    this.keys = new Map(labels.map((l, i) => [LABEL_KEYS[i], l]));
+    // A model with its own out-of-scope label gets it from its number key like any other label.
+    this.keys = new Map([...labels.map((l, i): [string, string] => [LABEL_KEYS[i], l]), ...(labels.includes(OUT_OF_SCOPE) ? [] : [[OUT_OF_SCOPE_KEY, OUT_OF_SCOPE] as [string, string]])]);
   }
 
   get current(): ReviewItem | undefined {

@@ -9,6 +9,8 @@ import type { DecisionLog, PriceTable } from "../../store/index.js";
 import { roleMatcher, type Role } from "./auth.js";
 import type { ServerConfig } from "../config.js";
 import { ApiError } from "../errors.js";
+import { postFeedback } from "./feedback.js";
+import { modelList } from "./models-list.js";
 import type { ServerMetrics } from "../metrics.js";
 import type { AnswerMeta, Proxy } from "../proxy/proxy.js";
 import { callerTags, parseJsonBody } from "../proxy/request.js";
@@ -32,7 +34,10 @@ export type AppEnv = { Variables: { role?: Role } };
 
 const UNREAD_BODY_STATUSES = new Set([401, 403, 413, 415]);
 
-const KNOWN_ROUTES = new Set(["/v1/route", "/v1/chat/completions", "/v1/stats", "/healthz", "/metrics", "/admin/reload"]);
+const KNOWN_ROUTES = new Set(["/v1/route", "/v1/chat/completions", "/v1/models", "/v1/feedback", "/v1/stats", "/healthz", "/metrics", "/admin/reload"]);
+
+/** Circuit-breaker states in words for /healthz: a healthy provider's circuit is "closed", which reads as the opposite. */
+const PROVIDER_HEALTH: Record<string, string> = { closed: "healthy", open: "down", "half-open": "recovering" };
 
 export function buildApp(deps: AppDeps): Hono<AppEnv> {
   const { proxy, config, metrics, reloader, log } = deps;
@@ -56,7 +61,12 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   // Open for load-balancer probes; reports draining as 503 so traffic moves away during shutdown.
   app.get("/healthz", (c) =>
     c.json(
-      { status: deps.draining() ? "draining" : "ok", modelVersion: proxy.router.version, labels: proxy.router.labels, providers: deps.providerStates() },
+      {
+        status: deps.draining() ? "draining" : "ok",
+        modelVersion: proxy.router.version,
+        labels: proxy.router.labels,
+        providers: Object.fromEntries(Object.entries(deps.providerStates()).map(([name, state]) => [name, PROVIDER_HEALTH[state] ?? state])),
+      },
       deps.draining() ? 503 : 200,
     ),
   );
@@ -127,6 +137,10 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     c.header("cache-control", "no-cache");
     return c.body(result.body);
   });
+
+  app.get("/v1/models", (c) => c.json(modelList(proxy, config)));
+
+  app.post("/v1/feedback", limit, async (c) => c.json(postFeedback(log, parseJsonBody(await c.req.text()))));
 
   app.get("/v1/stats", (c) => {
     const prices: PriceTable = {};

@@ -2,7 +2,8 @@
  * Bearer-token roles. Tokens are compared as SHA-256 digests with timingSafeEqual, over every token of
  * both roles, so timing reveals neither a token, nor which one matched, nor its role.
  *
- * - data-plane keys (TRIAGE_API_KEYS, `auth.tokens`): /v1/route, /v1/chat/completions, /metrics;
+ * - data-plane keys (TRIAGE_API_KEYS, `auth.tokens`): /v1/route, /v1/chat/completions, /v1/models,
+ *   /v1/feedback, /metrics;
  * - admin keys (TRIAGE_ADMIN_KEYS, `auth.adminTokens`): /admin/* and /v1/stats (it shows each caller's
  *   spend and `user` tags), and everything a data-plane key may call.
  * With no key of either kind auth is off. With data-plane keys only, /admin/* and /v1/stats answer 403.

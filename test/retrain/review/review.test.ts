@@ -45,7 +45,7 @@ it("labels with one key each, skips, undoes (deleting the stored label) and quit
     write: (id, label) => log.feedback(id, { kind: "label", humanLabel: label }),
     remove: (id) => deleteFeedback(path, id),
   });
-  expect([...session.keys]).toEqual([["1", "SIMPLE"], ["2", "MEDIUM"], ["3", "COMPLEX"], ["4", "FRONTIER"]]);
+  expect([...session.keys]).toEqual([["1", "SIMPLE"], ["2", "MEDIUM"], ["3", "COMPLEX"], ["4", "FRONTIER"], ["o", "out-of-scope"]]);
   const first = session.current!.requestId;
   expect(session.press("2")).toMatchObject({ type: "labelled", label: "MEDIUM" });
   expect(session.press("s").type).toBe("skipped");
@@ -67,5 +67,22 @@ it("labels with one key each, skips, undoes (deleting the stored label) and quit
   expect(session.press("u").type).toBe("undone");
   expect(session.press("u")).toEqual({ type: "nothing-to-undo" });
   expect(log.count({ feedbackKind: "label" })).toBe(0);
+  log.close();
+});
+
+it("o marks a query out of scope (none of the labels fits); the item shows where it was routed", async () => {
+  const { log, path } = logWith([["Order me a pizza with extra cheese", { label: "MEDIUM", modelLabel: "SIMPLE", decidedBy: "escalate", lowConfidence: true, margin: 0.3 }]]);
+  const items = await buildReviewQueue(log, { encoder: await cachedUse(), perLabel });
+  expect(items[0]).toMatchObject({ label: "MEDIUM", modelLabel: "SIMPLE", decidedBy: "escalate", lowConfidence: true, stage: "full" });
+  const session = new ReviewSession(items, ["SIMPLE", "MEDIUM"], {
+    write: (id, label) => log.feedback(id, { kind: "label", humanLabel: label }),
+    remove: (id) => deleteFeedback(path, id),
+  });
+  expect(session.press("o")).toMatchObject({ type: "labelled", label: "out-of-scope" });
+  expect(log.query({ feedbackKind: "label" })[0].feedback.map((f) => f.humanLabel)).toEqual(["out-of-scope"]);
+  // A model that has a label of that name keeps it on its number key; o is then not a label key.
+  const own = new ReviewSession(items, ["SIMPLE", "out-of-scope"], { write: () => 0, remove: () => {} });
+  expect([...own.keys]).toEqual([["1", "SIMPLE"], ["2", "out-of-scope"]]);
+  expect(own.press("o")).toEqual({ type: "unknown-key", key: "o" });
   log.close();
 });
