@@ -3,7 +3,7 @@ export { Router, type RouterOptions } from "./router/router.js";
 export type { Decision, DecidedBy, Neighbour, ClassifyOptions, LowConfidencePolicy, Stage } from "./router/types.js";
 export type { FallbackClassifier, DecisionSink } from "./router/hooks.js";
 export { train, type TrainOptions, type TrainResult, type TrainProgress } from "./train/train.js";
-export type { WordDropout } from "./train/augment.js";
+export type { WordDropout } from "./model/artifact.js";
 export { loadExamples, type Example, type LoadedData, type LoadOptions } from "./train/data.js";
 export { readManifest, type Manifest } from "./model/artifact.js";
 export { resolveEncoder, encoderForArtifact, type ResolveOptions, type ResolvedEncoder } from "./encoders/resolve.js";

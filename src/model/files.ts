@@ -7,8 +7,14 @@ import { join } from "node:path";
 import { LEFTOVER_NAME, type DirOwner } from "../common/atomic.js";
 import { STATIC_BINARY_FILE, STATIC_HEADER_FILE } from "../encoders/static.js";
 import { ARTIFACT_FILES } from "./artifact.js";
-import { STATIC_ENCODER_DIR, STATIC_STAGE_DIR, type StaticStageManifest } from "../train/cascade.js";
+import type { StaticStageManifest } from "./artifact.js";
 import { PART_FILES } from "./parts-io.js";
+
+/** Sub-directory of an artifact holding the static (fast-path) stage. */
+export const STATIC_STAGE_DIR = "static";
+
+/** Sub-directory of the static stage holding its encoder. */
+export const STATIC_ENCODER_DIR = "encoder";
 
 /** Written into a registry version after training (retrain's report). */
 const RETRAIN_REPORT = "retrain-report.json";

@@ -8,17 +8,17 @@ import { resolveRoutesConfig } from "../config/load.js";
 import { DEFAULT_LEXICAL } from "../model/lexical.js";
 import { encoderRef, type Encoder, type EncoderRef } from "../encoders/types.js";
 import { DEFAULT_HNSW } from "../model/hnsw.js";
-import { ARTIFACT_FILES, SCHEMA_VERSION, type Manifest } from "../model/artifact.js";
+import { ARTIFACT_FILES, SCHEMA_VERSION, type Manifest, type WordDropout } from "../model/artifact.js";
 import { artifactOwner } from "../model/files.js";
 import { checksumFiles, sealManifest } from "../model/checksums.js";
-import type { WordDropout } from "./augment.js";
 import { trainStaticStage } from "./cascade.js";
 import { saveParts } from "../model/parts-io.js";
 import { DEFAULT_CENTROIDS } from "../model/centroids.js";
 import { crossValidate } from "./crossval.js";
 import { labelCounts, loadExamples, requireTwoLabels, type Example, type LoadedData } from "./data.js";
 import { DEFAULT_HEAD } from "../model/head.js";
-import { fitParts, type PartParams } from "../model/parts.js";
+import type { PartParams } from "../model/parts.js";
+import { fitParts } from "./fit-parts.js";
 
 export type TrainProgress =
   | { phase: "embed"; done: number; total: number }

@@ -3,7 +3,7 @@ import { TriageError } from "../../common/errors.js";
 import { resolveEncoder } from "../../encoders/resolve.js";
 import { ModelRegistry } from "../../model/registry.js";
 import { checkOutput, train } from "../../train/train.js";
-import type { StaticStageManifest } from "../../train/cascade.js";
+import type { StaticStageManifest } from "../../model/artifact.js";
 import { DEFAULT_WORD_DROPOUT } from "../../train/augment.js";
 import { info, pct, progressBar, table, withRate } from "../output.js";
 import { nonNegativeInt, positiveInt, unitInterval } from "../parse.js";
