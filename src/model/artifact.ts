@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { TriageError } from "../common/errors.js";
@@ -13,11 +13,10 @@ import type { HeadParams } from "./head.js";
 import type { CentroidParams } from "./centroids.js";
 import type { LexicalParams } from "./lexical.js";
 import type { ArtifactChecksums } from "./checksums.js";
+import { ARTIFACT_FILES } from "./files.js";
 
 export const SCHEMA_VERSION = 1;
 
-/** Files inside an artifact directory. */
-export const ARTIFACT_FILES = { manifest: "manifest.json", examples: "examples.jsonl" } as const;
 
 export interface PartMetrics {
   accuracy: number;
@@ -154,22 +153,4 @@ export function readManifest(dir: string): Manifest {
   if (parsed.data.schemaVersion > SCHEMA_VERSION)
     throw new TriageError(`${path}: schema version ${parsed.data.schemaVersion} is newer than this triage supports (${SCHEMA_VERSION}); upgrade triage`);
   return raw as Manifest;
-}
-
-export function writeFloat32(path: string, data: Float32Array): void {
-  writeFileSync(path, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-}
-
-export function readFloat32(path: string): Float32Array {
-  const buf = readFileSync(path);
-  const copy = new ArrayBuffer(buf.byteLength);
-  new Uint8Array(copy).set(buf);
-  return new Float32Array(copy);
-}
-
-export function readInt32(path: string): Int32Array {
-  const buf = readFileSync(path);
-  const copy = new ArrayBuffer(buf.byteLength);
-  new Uint8Array(copy).set(buf);
-  return new Int32Array(copy);
 }

@@ -1,17 +1,16 @@
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { removeDeadLeftovers, writeFileAtomic } from "../common/atomic.js";
-import { TriageError } from "../common/errors.js";
-import { ARTIFACT_FILES, readManifest, type Manifest } from "./artifact.js";
-
 /**
- * A model registry: `ROOT/versions/<version>/` artifact directories and a `ROOT/current` pointer file.
+ * @module A model registry: `ROOT/versions/<version>/` artifact directories and a `ROOT/current` pointer file.
  * The pointer holds JSON `{"version", "previous", "switchedAt"}` and is replaced by rename, so a reader
  * (or a process killed mid-switch) sees either the old or the new pointer, never a mix; `previous` lives
  * in the same file so promote and rollback are one atomic step each.
  */
-export const POINTER_FILE = "current";
-export const VERSIONS_DIR = "versions";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { removeDeadLeftovers, writeFileAtomic } from "../common/atomic.js";
+import { TriageError } from "../common/errors.js";
+import { readManifest, type Manifest } from "./artifact.js";
+import { ARTIFACT_FILES, POINTER_FILE, VERSIONS_DIR } from "./files.js";
+
 export const DEFAULT_KEEP_VERSIONS = 5;
 
 export interface Pointer {

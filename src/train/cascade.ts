@@ -1,16 +1,13 @@
-import { join } from "node:path";
-import { mkdirSync } from "node:fs";
-import { saveStaticEncoder, type StaticEncoder } from "../encoders/static.js";
+import type { StaticEncoder } from "../encoders/static.js";
 import { encoderRef, type Encoder } from "../encoders/types.js";
 import { isConfident } from "../model/confidence.js";
 import { DEFAULT_WORD_DROPOUT, wordDropout } from "./augment.js";
 import { crossValidate, type CrossValidation } from "./crossval.js";
 import { distillStaticEncoder } from "./distill.js";
 import type { CascadeCut, StaticStageManifest, WordDropout } from "../model/artifact.js";
-import { STATIC_ENCODER_DIR, STATIC_STAGE_DIR } from "../model/files.js";
-import type { PartParams } from "../model/parts.js";
+import { STATIC_STAGE_DIR } from "../model/files.js";
+import type { FittedParts, PartParams } from "../model/parts.js";
 import { fitParts } from "./fit-parts.js";
-import { saveParts } from "../model/parts-io.js";
 
 /**
  * Accuracy the fast path may give up against the full router, as a share of all queries: the price of
@@ -50,7 +47,8 @@ export interface StaticStageOptions {
 export interface StaticStage {
   encoder: StaticEncoder;
   manifest: Omit<StaticStageManifest, "centroidLabels"> & { centroidLabels: number[] };
-  save(artifactDir: string): Promise<void>;
+  /** Its own index, centroids and head, fitted on static vectors (model/write.ts stores them beside the encoder). */
+  parts: FittedParts;
 }
 
 /**
@@ -107,16 +105,7 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
     distill: report,
     wordDropout: { ...dropout, rows: augmented.texts.length },
   };
-  return {
-    encoder,
-    manifest,
-    async save(artifactDir: string) {
-      const dir = join(artifactDir, STATIC_STAGE_DIR);
-      mkdirSync(dir, { recursive: true });
-      await saveParts(dir, parts);
-      await saveStaticEncoder(encoder, join(dir, STATIC_ENCODER_DIR));
-    },
-  };
+  return { encoder, manifest, parts };
 }
 
 /** One held-out example as the cascade calibration sees it. */

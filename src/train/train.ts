@@ -1,6 +1,6 @@
-import { existsSync, realpathSync, writeFileSync } from "node:fs";
-import { isAbsolute, join, relative, sep } from "node:path";
-import { assertReplaceable, writeDirAtomic } from "../common/atomic.js";
+import { existsSync, realpathSync } from "node:fs";
+import { isAbsolute, relative, sep } from "node:path";
+import { assertReplaceable } from "../common/atomic.js";
 import { TriageError } from "../common/errors.js";
 import { sha256 } from "../common/hash.js";
 import { routesConfigSchema, type RoutesConfig } from "../config/schema.js";
@@ -8,11 +8,10 @@ import { resolveRoutesConfig } from "../config/load.js";
 import { DEFAULT_LEXICAL } from "../model/lexical.js";
 import { encoderRef, type Encoder, type EncoderRef } from "../encoders/types.js";
 import { DEFAULT_HNSW } from "../model/hnsw.js";
-import { ARTIFACT_FILES, SCHEMA_VERSION, type Manifest, type WordDropout } from "../model/artifact.js";
+import { SCHEMA_VERSION, type Manifest, type WordDropout } from "../model/artifact.js";
 import { artifactOwner } from "../model/files.js";
-import { checksumFiles, sealManifest } from "../model/checksums.js";
+import { writeArtifact } from "../model/write.js";
 import { trainStaticStage } from "./cascade.js";
-import { saveParts } from "../model/parts-io.js";
 import { DEFAULT_CENTROIDS } from "../model/centroids.js";
 import { crossValidate } from "./crossval.js";
 import { labelCounts, loadExamples, requireTwoLabels, type Example, type LoadedData } from "./data.js";
@@ -185,14 +184,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ...(staticStage ? { stages: { static: staticStage.manifest } } : {}),
   };
   options.onProgress?.({ phase: "write" });
-  let manifest = unsealed;
-  await writeDirAtomic(options.out, artifactOwner, async (dir) => {
-    await saveParts(dir, parts);
-    await staticStage?.save(dir);
-    writeFileSync(join(dir, ARTIFACT_FILES.examples), examples.map((e, id) => JSON.stringify({ id, text: e.text, label: e.label })).join("\n") + "\n");
-    // Last: the manifest records every other file's checksum, then its own.
-    manifest = sealManifest(unsealed, await checksumFiles(dir));
-    writeFileSync(join(dir, ARTIFACT_FILES.manifest), JSON.stringify(manifest, null, 2) + "\n");
+  const manifest = await writeArtifact(options.out, {
+    manifest: unsealed,
+    parts,
+    examples,
+    ...(staticStage ? { staticStage: { parts: staticStage.parts, encoder: staticStage.encoder } } : {}),
   });
   const end = performance.now();
   return {
