@@ -90,7 +90,7 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
     metrics.reloads.inc({ result: result.ok ? "ok" : "failed" });
     if (!result.ok) onError(new TriageError(`model reload (${trigger}) failed, still serving ${result.version}: ${result.error}`));
   });
-  if (config.reload.watch) reloader.watch(ModelReloader.watchTarget(typeof options.model === "string" ? options.model : router.dir, router), config.reload.intervalMs);
+  if (config.reload.watch) reloader.watch(router.dir, config.reload.intervalMs);
 
   let draining = false;
   let inflight = 0;
