@@ -1,6 +1,6 @@
 /** triage's library API: the CLI and the server are thin shells over these. */
 export { Router, type RouterOptions } from "./router/router.js";
-export type { Decision, DecidedBy, Neighbour, ClassifyOptions, LowConfidencePolicy, Stage } from "./router/types.js";
+export type { Decision, DecidedBy, Neighbour, ClassifyOptions, BatchClassifyOptions, LowConfidencePolicy, Stage } from "./router/types.js";
 export type { FallbackClassifier, DecisionSink } from "./router/hooks.js";
 export { train, type TrainOptions, type TrainResult, type TrainProgress } from "./train/train.js";
 export type { WordDropout } from "./model/artifact.js";

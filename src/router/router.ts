@@ -13,7 +13,7 @@ import { LruCache } from "./lru.js";
 import type { DecisionSink, FallbackClassifier } from "./hooks.js";
 import { loadModel, type LoadedModel } from "../model/load.js";
 import { compileRules, type CompiledRule } from "./rules.js";
-import type { ClassifyOptions, Decision, DecidedBy, LowConfidencePolicy, Neighbour, Stage } from "./types.js";
+import type { BatchClassifyOptions, ClassifyOptions, Decision, DecidedBy, LowConfidencePolicy, Neighbour, Stage } from "./types.js";
 import { DEFAULT_WATCH_INTERVAL_MS, modelStamp, watchModel, type ModelWatcher } from "../model/watch.js";
 
 export interface RouterOptions {
@@ -124,14 +124,21 @@ export class Router {
     return this.finish(await this.decideVector(query, vector, options, start, "full"), text, options);
   }
 
-  /** Classifies many queries; those that need the full encoder share one batched embedding call. */
-  async classifyBatch(texts: readonly string[], options: Omit<ClassifyOptions, "requestId"> = {}): Promise<Decision[]> {
+  /**
+   * Classifies many queries; those that need the full encoder share one batched embedding call.
+   * `requestIds` gives each query its own id (the sink logs it with that id); by default each gets a fresh one.
+   */
+  async classifyBatch(texts: readonly string[], options: BatchClassifyOptions = {}): Promise<Decision[]> {
     const start = performance.now();
+    const { requestIds, ...shared } = options;
+    if (requestIds && requestIds.length !== texts.length)
+      throw new TriageError(`classifyBatch: ${requestIds.length} request ids for ${texts.length} queries; give one per query`, "E_INPUT");
+    const each: ClassifyOptions[] = texts.map((_, i) => (requestIds ? { ...shared, requestId: requestIds[i] } : shared));
     const queries = texts.map((t) => this.prepare(t));
     const out = new Array<Decision>(queries.length);
     const pending: number[] = [];
     for (let i = 0; i < queries.length; i++) {
-      const early = this.decideWithoutFullEncoder(queries[i], options, start);
+      const early = this.decideWithoutFullEncoder(queries[i], each[i], start);
       if (early) out[i] = await early;
       else pending.push(i);
     }
@@ -139,9 +146,9 @@ export class Router {
     for (let k = 0; k < pending.length; k++) {
       const i = pending[k];
       this.embeddings.set(normalizeQuery(queries[i]), vectors[k]);
-      out[i] = await this.decideVector(queries[i], vectors[k], options, start, "full");
+      out[i] = await this.decideVector(queries[i], vectors[k], each[i], start, "full");
     }
-    return out.map((d, i) => this.finish(d, texts[i], options));
+    return out.map((d, i) => this.finish(d, texts[i], each[i]));
   }
 
   /** Swaps in another artifact (same encoder) without dropping in-flight requests. */

@@ -50,3 +50,6 @@ export interface ClassifyOptions {
   /** Number of neighbours to return. */
   topK?: number;
 }
+
+/** Router.classifyBatch's options: classify's, with one request id per query (in order) instead of one for all. */
+export type BatchClassifyOptions = Omit<ClassifyOptions, "requestId"> & { requestIds?: readonly string[] };

@@ -173,6 +173,22 @@ describe("Router", () => {
     expect(new Set(logged.map((l) => l.decision.requestId)).size).toBe(4);
   });
 
+  it("gives each query of a batch the request id passed for it, in the decision and to the sink", async () => {
+    const logged: Decision[] = [];
+    const router = await Router.load(trained.dir, { encoder, sink: { log: (decision) => logged.push(decision) } });
+    await router.classify("what does a compiler do", { requestId: "r-0" });
+    // A rule, the full encoder and an exact repeat (the cache) in one batch: every path keeps its id.
+    const texts = ["hello", "design a distributed database", "what does a compiler do"];
+    const batch = await router.classifyBatch(texts, { requestIds: ["r-1", "r-2", "r-3"] });
+    expect(batch.map((d) => [d.requestId, d.stage])).toEqual([
+      ["r-1", "rule"],
+      ["r-2", "full"],
+      ["r-3", "cache"],
+    ]);
+    expect(logged.map((d) => d.requestId)).toEqual(["r-0", "r-1", "r-2", "r-3"]);
+    await expect(router.classifyBatch(texts, { requestIds: ["only-one"] })).rejects.toThrow("classifyBatch: 1 request ids for 3 queries; give one per query");
+  });
+
   it("refuses an encoder with other weights", async () => {
     const other: Encoder = { id: encoder.id, dimensions: 512, fingerprint: "0".repeat(64), embed: (t) => encoder.embed(t) };
     await expect(Router.load(trained.dir, { encoder: other })).rejects.toThrow(/different weights/);

@@ -1,5 +1,5 @@
 /**
- * Micro-batching of concurrent classifications: queries arriving while an embedding call runs are
+ * @module Micro-batching of concurrent classifications: queries arriving while an embedding call runs are
  * embedded together in the next call (Router.classifyBatch). On a busy CPU this multiplies throughput,
  * since one batched encoder call costs far less than the same queries one by one; an idle server still
  * answers a lone query at once (no waiting window).
@@ -41,11 +41,11 @@ export class ClassifyBatcher {
     try {
       let decisions: Decision[] | undefined;
       try {
-        decisions = await this.router.classifyBatch(batch.map((p) => p.text));
+        decisions = await this.router.classifyBatch(batch.map((p) => p.text), { requestIds: batch.map((p) => p.requestId) });
       } catch {
         // One bad query fails the whole batch call: classify them one by one so only it fails.
       }
-      if (decisions) batch.forEach((p, i) => p.resolve({ ...decisions[i], requestId: p.requestId }));
+      if (decisions) batch.forEach((p, i) => p.resolve(decisions[i]));
       else
         for (const p of batch)
           await this.router.classify(p.text, { requestId: p.requestId }).then(p.resolve, p.reject);
