@@ -8,7 +8,8 @@ import type { Decision } from "../../router/types.js";
 import { NOT_COMMITTED, type DecisionLog, type FeedbackInput } from "../../store/index.js";
 import type { TriageError } from "../../common/errors.js";
 import type { ServerConfig } from "../config.js";
-import { callCost, readUsage, type Usage } from "./usage.js";
+import { callCostUsd } from "../../config/price.js";
+import { readUsage, type Usage } from "./usage.js";
 import { ApiError } from "../errors.js";
 import { forward, type AttemptRecord, type ForwardResult } from "./forward.js";
 import { checkGates, type GateName, type Validator } from "./gates.js";
@@ -249,7 +250,7 @@ export class Proxy {
     }
     // Pass-through requests have no decision row, so their cost is counted in memory only.
     const usage = readUsage(result.body.usage);
-    const call: CallRecord = { tier: "passthrough", model: req.model, tags, ...usage, costUsd: callCost(usage, undefined) };
+    const call: CallRecord = { tier: "passthrough", model: req.model, tags, ...usage, costUsd: callCostUsd(usage, undefined) };
     this.stats.recordCall(call);
     this.recordRequest("passthrough", started, [], result.attempts, undefined, [call]);
     return { kind: "json", body: result.body, meta };
@@ -272,7 +273,7 @@ export class Proxy {
         const note = end.outcome === "done" ? undefined : `stream ${end.outcome}${end.error ? `: ${this.options.providers.scrubKeys(end.error)}` : ""}`;
         const call = decision
           ? this.recordCall(meta.requestId, tier, meta.provider ?? "", end.usage, tags, note)
-          : { tier: tier.name, model: tier.model, tags, ...end.usage, costUsd: callCost(end.usage, undefined) };
+          : { tier: tier.name, model: tier.model, tags, ...end.usage, costUsd: callCostUsd(end.usage, undefined) };
         if (!decision) this.stats.recordCall(call);
         this.recordRequest(tier.name, started, meta.escalations, meta.attempts, decision, [call]);
       } catch (err) {
@@ -294,7 +295,7 @@ export class Proxy {
 
   /** One upstream call's cost: into the in-memory stats, the metrics and the log (feedback kind "outcome"). */
   private recordCall(requestId: string, tier: Tier & { model: string }, provider: string, usage: Usage | undefined, tags?: Record<string, string>, note?: string): CallRecord {
-    const costUsd = callCost(usage, tier.price);
+    const costUsd = callCostUsd(usage, tier.price);
     const call: CallRecord = { tier: tier.name, model: tier.model, tags, tokensIn: usage?.tokensIn, tokensOut: usage?.tokensOut, costUsd };
     this.stats.recordCall(call);
     if (costUsd !== undefined) this.options.metrics?.costUsd.inc({ tier: tier.name, model: tier.model }, costUsd);
