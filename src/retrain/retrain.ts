@@ -11,7 +11,7 @@ import { DecisionLog } from "../store/log.js";
 import { loadExamples, type Example } from "../train/data.js";
 import { readManifest, type Manifest } from "../model/artifact.js";
 import { train, type TrainOptions } from "../train/train.js";
-import { buildTrainingSet, type Provenance, type TrainingSetOptions } from "./dataset.js";
+import { buildTrainingSet, type Provenance, type TrainingSet, type TrainingSetOptions } from "./dataset.js";
 import { acquireLock } from "./lock.js";
 import { DEFAULT_KEEP_VERSIONS, ModelRegistry } from "../model/registry.js";
 
@@ -115,7 +115,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
 
     progress(`reading decisions from ${options.logDb}`);
     const log = DecisionLog.open(options.logDb, { readonly: true });
-    let set;
+    let set: TrainingSet;
     try {
       const trainLabels = labels ?? [...new Set(base.map((e) => e.label))].sort();
       set = buildTrainingSet(base, log.rows(options.since !== undefined ? { since: options.since } : {}), {
@@ -148,7 +148,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     const version = registry.nextVersion();
     const dir = registry.versionDir(version);
     progress(`training candidate ${version} on ${set.examples.length} examples (${fromLog} from the log)`);
-    const trained = await train({
+    await train({
       data: set.examples,
       config,
       encoder,

@@ -198,12 +198,17 @@ export class DecisionLog {
       row.kept = keepText(text, this.textMode, this.options.maxTextChars);
       row.text = "";
     }
-    if (this.durability === "strict") return this.commitNow(row);
+    if (this.durability === "strict") {
+      this.commitNow(row);
+      return;
+    }
     if (this.pending.length >= this.options.maxPending) {
       // The database has been failing for a while: never let that block or break the caller.
-      if (Date.now() < this.retryWritesAt) return this.lose(1, "the queue is full and the database is failing");
-      this.backgroundFlush();
-      if (this.pending.length >= this.options.maxPending) return this.lose(1, "the queue is full and the database is failing");
+      if (Date.now() >= this.retryWritesAt) this.backgroundFlush();
+      if (this.pending.length >= this.options.maxPending) {
+        this.lose(1, "the queue is full and the database is failing");
+        return;
+      }
     }
     const n = this.pending.push(row);
     if (n >= this.options.maxPending) {

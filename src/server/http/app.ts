@@ -1,4 +1,4 @@
-/** @module The HTTP surface: parsing, auth, limits, headers and serialisation around the Proxy. No routing logic here. */
+/** @module The HTTP surface: parsing, auth, limits, headers and serialisation around the ChatProxy. No routing logic here. */
 import { randomUUID } from "node:crypto";
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
@@ -12,12 +12,12 @@ import { roleMatcher, type Role } from "./auth.js";
 import type { ServerConfig } from "../config.js";
 import { ApiError } from "../errors.js";
 import type { ServerMetrics } from "../metrics.js";
-import type { AnswerMeta, Proxy } from "../proxy/proxy.js";
+import type { AnswerMeta, ChatProxy } from "../proxy/proxy.js";
 import { callerTags, parseJsonBody } from "./body.js";
 import type { ModelReloader } from "../reload.js";
 
 export interface AppDeps {
-  proxy: Proxy;
+  proxy: ChatProxy;
   config: ServerConfig;
   metrics: ServerMetrics;
   reloader: ModelReloader;

@@ -69,7 +69,7 @@ export type RouteAnswer = Decision & { model: string | null };
 
 type ModelMode = { kind: "route"; group?: string[] } | { kind: "passthrough" };
 
-export class Proxy {
+export class ChatProxy {
   readonly stats: ServerStats;
   private readonly onError: (error: Error) => void;
   private readonly batcher: ClassifyBatcher;
