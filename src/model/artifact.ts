@@ -1,3 +1,10 @@
+/**
+ * @module The model artifact (model/), written and read here only: the manifest (artifact.ts), the names of its
+ * files (files.ts), writing (write.ts) and loading (load.ts) with checksums, the parts (HNSW index,
+ * centroids, softmax head, lexical features) and how their opinions combine, the confidence rule and the
+ * fast path's cut, the registry and watching it. train/ fits what is stored here; router/ scores with it.
+ */
+
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";

@@ -1,3 +1,9 @@
+/**
+ * @module The run-time router (router/): `Router` applies rules, the exact-repeat cache, the fast path's bands, the
+ * combined scores and the low-confidence policy. It owns the ports it is given (DecisionSink,
+ * FallbackClassifier in hooks.ts; Decision in types.ts); store/ and fallback/ implement them.
+ */
+
 import { randomUUID } from "node:crypto";
 import { TriageError } from "../common/errors.js";
 import { assertSameEncoder, encoderForArtifact } from "../encoders/resolve.js";

@@ -1,3 +1,9 @@
+/**
+ * @module Fitting (train/): data loading and checks, folds and cross-validation, margin calibration, the parts'
+ * fitting (head on worker threads, centroids, HNSW) and the distilled fast path. What it fits is written
+ * through model/; nothing at run time imports train/.
+ */
+
 import { existsSync, realpathSync } from "node:fs";
 import { isAbsolute, relative, sep } from "node:path";
 import { assertReplaceable } from "../common/atomic.js";

@@ -1,6 +1,7 @@
 /**
- * The proxy without HTTP: route a chat request, forward it to the tier's providers, check the answer's
- * quality gates, escalate, account for cost. The HTTP layer (app.ts) only parses and serialises.
+ * @module The proxy without HTTP (server/proxy/): route a chat request, forward it to the tier's providers with
+ * failover, check the answer's quality gates, escalate, account for cost and usage. The HTTP layer
+ * (server/http/) only parses and serialises.
  */
 import { randomUUID } from "node:crypto";
 import type { Router } from "../../router/router.js";
