@@ -133,13 +133,18 @@ export class Router {
   /**
    * Classifies many queries; those that need the full encoder share one batched embedding call.
    * `requestIds` gives each query its own id (the sink logs it with that id); by default each gets a fresh one.
+   * `queryTags` gives each query its own tags, logged over the shared `tags`.
    */
   async classifyBatch(texts: readonly string[], options: BatchClassifyOptions = {}): Promise<Decision[]> {
     const start = performance.now();
-    const { requestIds, ...shared } = options;
-    if (requestIds && requestIds.length !== texts.length)
-      throw new TriageError(`classifyBatch: ${requestIds.length} request ids for ${texts.length} queries; give one per query`, "E_INPUT");
-    const each: ClassifyOptions[] = texts.map((_, i) => (requestIds ? { ...shared, requestId: requestIds[i] } : shared));
+    const { requestIds, queryTags, ...shared } = options;
+    for (const [what, list] of [["request ids", requestIds], ["query tags", queryTags]] as const)
+      if (list && list.length !== texts.length) throw new TriageError(`classifyBatch: ${list.length} ${what} for ${texts.length} queries; give one per query`, "E_INPUT");
+    const each: ClassifyOptions[] = texts.map((_, i) => {
+      const own = queryTags?.[i];
+      const tags = own ? { ...shared.tags, ...own } : shared.tags;
+      return { ...shared, ...(tags ? { tags } : {}), ...(requestIds ? { requestId: requestIds[i] } : {}) };
+    });
     const queries = texts.map((t) => this.prepare(t));
     const out = new Array<Decision>(queries.length);
     const pending: number[] = [];
@@ -275,6 +280,7 @@ export class Router {
 
   private finish(decision: Decision, text: string, options: ClassifyOptions): Decision {
     this.options.sink?.log(decision, text, options.tags);
+    options.sink?.log(decision, text, options.tags);
     return decision;
   }
 }

@@ -189,6 +189,32 @@ describe("Router", () => {
     await expect(router.classifyBatch(texts, { requestIds: ["only-one"] })).rejects.toThrow("classifyBatch: 1 request ids for 3 queries; give one per query");
   });
 
+  it("logs each query of a batch with its own tags over the shared ones, to the call's sink after the router's own", async () => {
+    const order: string[] = [];
+    const own: [string, Record<string, string> | undefined][] = [];
+    const router = await Router.load(trained.dir, { encoder, sink: { log: (d) => order.push(`router:${d.requestId}`) } });
+    const sink = {
+      log: (d: Decision, text: string, tags?: Record<string, string>) => {
+        order.push(`call:${d.requestId}`);
+        own.push([text, tags]);
+      },
+    };
+    await router.classifyBatch(["hello", "design a distributed database"], {
+      requestIds: ["b-1", "b-2"],
+      tags: { tenant: "t" },
+      queryTags: [{ user: "alice" }, undefined],
+      sink,
+    });
+    await router.classify("what does a compiler do", { requestId: "c-1", tags: { user: "bob" }, sink });
+    expect(order).toEqual(["router:b-1", "call:b-1", "router:b-2", "call:b-2", "router:c-1", "call:c-1"]);
+    expect(own).toEqual([
+      ["hello", { tenant: "t", user: "alice" }],
+      ["design a distributed database", { tenant: "t" }],
+      ["what does a compiler do", { user: "bob" }],
+    ]);
+    await expect(router.classifyBatch(["hello"], { queryTags: [] })).rejects.toThrow("classifyBatch: 0 query tags for 1 queries; give one per query");
+  });
+
   it("refuses an encoder with other weights", async () => {
     const other: Encoder = { id: encoder.id, dimensions: 512, fingerprint: "0".repeat(64), embed: (t) => encoder.embed(t) };
     await expect(Router.load(trained.dir, { encoder: other })).rejects.toThrow(/different weights/);
