@@ -6,7 +6,6 @@ import { DEFAULT_CACHE_PATH, encoderForArtifact } from "../../encoders/resolve.j
 import { resolveModelDir } from "../../model/registry.js";
 import { buildReviewQueue, type ReviewItem } from "../../retrain/review/queue.js";
 import { ReviewSession } from "../../retrain/review/session.js";
-import { deleteFeedback } from "../../retrain/review/undo.js";
 import { DecisionLog, parseTimeBound } from "../../store/index.js";
 import { readManifest } from "../../model/artifact.js";
 import { positiveInt } from "../parse.js";
@@ -51,7 +50,7 @@ export function registerReview(program: Command): void {
           return;
         }
         if (!process.stdin.isTTY) throw new TriageError("review: labelling needs a terminal; use --list --json to script it and `triage feedback --label` to store labels");
-        await label(items, manifest.labels, log, opts.logDb);
+        await label(items, manifest.labels, log);
       } finally {
         log.close();
         await encoder.close();
@@ -63,10 +62,10 @@ function listLine(i: ReviewItem): string {
   return `${i.score.toFixed(2)}  ${i.requestId}  ${i.modelLabel}${i.duplicates.length ? ` (+${i.duplicates.length} similar)` : ""}  ${i.reasons.join("; ")}\n      ${i.text}`;
 }
 
-async function label(items: readonly ReviewItem[], labels: readonly string[], log: DecisionLog, path: string): Promise<void> {
+async function label(items: readonly ReviewItem[], labels: readonly string[], log: DecisionLog): Promise<void> {
   const session = new ReviewSession(items, labels, {
     write: (requestId, l) => log.feedback(requestId, { kind: "label", humanLabel: l, note: "triage review" }),
-    remove: (id) => deleteFeedback(path, id),
+    remove: (id) => log.deleteFeedback(id),
   });
   const out = process.stderr;
   const legend = [...session.keys].map(([k, l]) => `${k}=${l}`).join("  ") + "   s=skip u=undo q=quit";
