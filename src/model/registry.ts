@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { removeDeadLeftovers, writeFileAtomic } from "../common/atomic.js";
 import { TriageError } from "../common/errors.js";
 import { readManifest, type Manifest } from "./artifact.js";
-import { ARTIFACT_FILES, POINTER_FILE, VERSIONS_DIR } from "./files.js";
+import { ARTIFACT_FILES, POINTER_FILE, RETRAIN_REPORT_FILE, VERSIONS_DIR } from "./files.js";
 
 export const DEFAULT_KEEP_VERSIONS = 5;
 
@@ -136,6 +136,22 @@ export class ModelRegistry {
         return { ...base, manifest: null, error: (err as Error).message };
       }
     });
+  }
+
+  /** Stores retrain's report beside the version it trained (replacing an earlier one). */
+  writeReport(version: string, report: object): void {
+    writeFileAtomic(join(this.versionDir(version), RETRAIN_REPORT_FILE), JSON.stringify(report, null, 2) + "\n");
+  }
+
+  /** The version's retrain report as stored, or null when it has none (trained by `train`, not `retrain`). */
+  readReport(version: string): unknown {
+    const path = join(this.versionDir(version), RETRAIN_REPORT_FILE);
+    if (!existsSync(path)) return null;
+    try {
+      return JSON.parse(readFileSync(path, "utf8"));
+    } catch (err) {
+      throw new TriageError(`${path}: ${(err as Error).message}`);
+    }
   }
 
   /** A fresh version name (v0001, v0002, ...) greater than any on disk, including in-progress ones. */

@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { writeFileAtomic } from "../common/atomic.js";
 import { resolveRoutesConfig } from "../config/load.js";
 import type { RoutesConfig } from "../config/schema.js";
 import { CachedEncoder } from "../encoders/cache.js";
@@ -188,7 +187,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
         pruned,
         seconds: (performance.now() - t0) / 1000,
       };
-      writeFileAtomic(join(dir, "retrain-report.json"), JSON.stringify(out, null, 2) + "\n");
+      registry.writeReport(version, out);
       return out;
     };
 
