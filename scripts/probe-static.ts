@@ -20,7 +20,6 @@ import { percentile } from "../src/common/stats.js";
 import { CachedEncoder } from "../src/encoders/cache.js";
 import { StaticEncoder, saveStaticEncoder } from "../src/encoders/static.js";
 import { loadShippedVocabulary, type StaticVocabularyName } from "../src/encoders/tokenizers/vocabularies.js";
-import type { Encoder } from "../src/encoders/types.js";
 import { UseEncoder } from "../src/encoders/use/encoder.js";
 import { distillStaticEncoder } from "../src/train/distill.js";
 
@@ -85,7 +84,10 @@ function nearestCentroidAccuracy(train: Float32Array[], trainLabels: number[], t
     let label = -1;
     centroids.forEach((c, j) => {
       const s = dotRow(q, c);
-      if (s > best) (best = s), (label = j);
+      if (s > best) {
+        best = s;
+        label = j;
+      }
     });
     if (label === testLabels[i]) correct++;
   });

@@ -1,9 +1,12 @@
-/** triage's library API: the CLI and the server are thin shells over these. */
+/**
+ * @module triage's library API: the CLI and the server are thin shells over these. Only what is listed
+ * here is public; everything else under src/ is internal and reachable by path only (it may change).
+ */
 export { Router, type RouterOptions } from "./router/router.js";
-export type { Decision, DecidedBy, Neighbour, ClassifyOptions, LowConfidencePolicy, Stage } from "./router/types.js";
+export type { Decision, DecidedBy, Neighbour, ClassifyOptions, BatchClassifyOptions, LowConfidencePolicy, Stage } from "./router/types.js";
 export type { FallbackClassifier, DecisionSink } from "./router/hooks.js";
 export { train, type TrainOptions, type TrainResult, type TrainProgress } from "./train/train.js";
-export type { WordDropout } from "./train/augment.js";
+export type { WordDropout } from "./model/artifact.js";
 export { loadExamples, type Example, type LoadedData, type LoadOptions } from "./train/data.js";
 export { readManifest, type Manifest } from "./model/artifact.js";
 export { resolveEncoder, encoderForArtifact, type ResolveOptions, type ResolvedEncoder } from "./encoders/resolve.js";
@@ -17,6 +20,12 @@ export { loadRoutesConfig } from "./config/load.js";
 export type { RoutesConfig, LabelConfig, RuleConfig, PolicyConfig } from "./config/schema.js";
 export { evaluate, type EvalReport } from "./eval/evaluate.js";
 export { runBench, type BenchReport } from "./eval/bench.js";
-export * from "./store/index.js";
-export * from "./fallback/index.js";
+export { DecisionLog, NOT_COMMITTED, type DecisionLogOptions } from "./store/log.js";
+export type { TextMode, FeedbackInput, FeedbackKind, FeedbackRecord, LoggedDecision, DecisionFilters, LogStats } from "./store/types.js";
+export type { StatsOptions } from "./store/stats.js";
+export type { ExportFormat } from "./store/export.js";
+export type { Durability, SyncMode } from "./store/durability.js";
+export { LlmClassifier, type FallbackRequest, type FallbackResult } from "./fallback/classifier.js";
+export { fallbackConfigFromEnv, parseFallbackConfig, type FallbackConfig, type FallbackConfigInput } from "./fallback/config.js";
+export { CircuitBreaker, type BreakerState } from "./common/breaker.js";
 export { TriageError } from "./common/errors.js";

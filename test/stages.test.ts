@@ -23,15 +23,7 @@ const APART: [string, string][] = [
  * Back-imports the file moves leave until their code is split (PLAN.md, phase B). Each one whose importer
  * exists must still occur: fixing one means deleting its line here, so the list only shrinks.
  */
-const PENDING: string[] = [
-  "model/artifact.ts -> train/calibrate.ts", // Calibration type + isConfident -> model/confidence.ts
-  "model/artifact.ts -> train/cascade.ts", // StaticStageManifest, StaticCut, pickStaticCut -> model/static-cut.ts
-  "model/load.ts -> train/cascade.ts", // the same
-  "model/parts.ts -> train/head-pool.ts", // fitParts -> train/fit-parts.ts; model/parts.ts keeps scoreParts
-  "router/router.ts -> train/calibrate.ts", // isConfident from model/confidence.ts
-  "router/router.ts -> train/cascade.ts", // pickStaticCut from model/static-cut.ts
-  "model/files.ts -> train/cascade.ts", // (artifact branch) the static stage's folder names, with the same split
-];
+const PENDING: string[] = [];
 
 const SRC = join(import.meta.dirname, "..", "src");
 const active = existsSync(join(SRC, "model"));

@@ -3,7 +3,7 @@
  * figure means is said next to it, and the internal names (knn, centroid, head) become what they are.
  */
 import type { Manifest } from "../model/artifact.js";
-import type { StaticStageManifest } from "../train/cascade.js";
+import type { StaticStageManifest } from "../model/artifact.js";
 import type { Combination } from "../model/scoring.js";
 import { pct } from "./output.js";
 

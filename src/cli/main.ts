@@ -1,3 +1,9 @@
+/**
+ * @module The `triage` command line (cli/): one file per command under commands/, option parsing in parse.ts, tables
+ * and progress in output.ts. A thin shell over the library: commands parse, call src/, print; nothing below
+ * imports cli/.
+ */
+
 import { Command } from "commander";
 import { TriageError } from "../common/errors.js";
 import { registerBench } from "./commands/bench.js";

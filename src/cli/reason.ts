@@ -5,7 +5,7 @@
  */
 import type { DecidedBy, Stage } from "../router/types.js";
 import type { Manifest } from "../model/artifact.js";
-import { pickStaticCut } from "../train/cascade.js";
+import { pickStaticCut } from "../model/static-cut.js";
 
 /** The parts of a decision (live or logged) the explanation needs. */
 export interface ExplainedDecision {

@@ -3,8 +3,8 @@
  * JSON Lines: one JSON object per line, blank lines skipped. The one reader of training data, outcome
  * data, artifact examples and query files, so a line number means the same thing in every error.
  */
-import { readFileSync } from "node:fs";
 import { TriageError } from "./errors.js";
+import { readTextFile } from "./text-file.js";
 
 /** Why a line is not a row: not JSON at all, or JSON but not an object. */
 export interface JsonlProblem {
@@ -35,15 +35,12 @@ export function parseJsonl(content: string): JsonlLine[] {
   return out;
 }
 
-/** Reads a JSONL file whose every line must be an object; the first bad line is an error naming file:line. */
+/**
+ * Reads a JSONL file whose every line must be an object; the first bad line is an error naming file:line.
+ * Read as every user file is (readTextFile): a BOM is dropped and bytes that are not UTF-8 are an error.
+ */
 export function readJsonlFile(path: string): Record<string, unknown>[] {
-  let content: string;
-  try {
-    content = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new TriageError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  return parseJsonl(content).map((l) => {
+  return parseJsonl(readTextFile(path)).map((l) => {
     if (l.problem) throw new TriageError(`${path}:${l.line}: ${l.problem.message}`, "E_DATA");
     return l.value;
   });

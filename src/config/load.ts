@@ -1,5 +1,5 @@
 import { parse as parseYaml } from "yaml";
-import { z } from "zod";
+import type { z } from "zod";
 import { TriageError } from "../common/errors.js";
 import { readTextFile } from "../common/text-file.js";
 import { routesConfigSchema, type RoutesConfig } from "./schema.js";

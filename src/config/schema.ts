@@ -1,3 +1,9 @@
+/**
+ * @module The routes/tiers config (config/): its schema (labels in cost order, prices, rules, low-confidence
+ * policy), the loader with file:line errors, and the one pricing module (price.ts) every cost and saving
+ * goes through.
+ */
+
 import { z } from "zod";
 
 /** USD per 1M tokens. */

@@ -1,3 +1,10 @@
+/**
+ * @module Sentence encoders (encoders/): the `Encoder` interface every stage embeds through, and its
+ * implementations: USE-Lite rebuilt as ONNX (use/), ONNX sentence-transformers and `model pull` (onnx/), the
+ * distilled static encoder of the fast path (static.ts), the on-disk embedding cache, and the subword
+ * tokenizers they share (tokenizers/).
+ */
+
 /** A sentence encoder: texts in, L2-normalised vectors out. Every encoder in triage implements this. */
 export interface Encoder {
   /** Stable id recorded in model artifacts, e.g. "use-lite-512" or "onnx:all-MiniLM-L6-v2". */

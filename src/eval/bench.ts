@@ -1,6 +1,6 @@
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { quantiles as percentiles } from "../common/stats.js";
 import { TriageError } from "../common/errors.js";
@@ -10,7 +10,9 @@ import { DEFAULT_CACHE_PATH, encoderForArtifact } from "../encoders/resolve.js";
 import { TimedEncoder } from "../encoders/timed.js";
 import type { Encoder } from "../encoders/types.js";
 import { Router } from "../router/router.js";
-import { ARTIFACT_FILES, readManifest } from "../model/artifact.js";
+import { readManifest } from "../model/artifact.js";
+import { hasArtifact } from "../model/files.js";
+import { readExamples } from "../model/load.js";
 import type { Example } from "../train/data.js";
 import type { Stage } from "../router/types.js";
 import { train } from "../train/train.js";
@@ -99,7 +101,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   // No exact-repeat cache: every timed query pays for its embedding.
   const router = await Router.load(options.modelDir, { encoder, cacheSize: 0 });
   const loadMs = performance.now() - t0;
-  const examples = readJsonlFile(join(options.modelDir, ARTIFACT_FILES.examples)) as unknown as Example[];
+  const examples = readExamples(options.modelDir);
   const pool = options.queries ?? [...new Set([...examples.map((e) => e.text), ...shippedTestTexts()])];
   const wanted = options.singleQueries ?? Math.max(1000, pool.length);
 
@@ -185,7 +187,7 @@ async function singleQueryLatency(router: Router, encoder: TimedEncoder, pool: r
 async function benchDataset(ds: IntentDataset, encoder: Encoder, options: BenchOptions, log: (l: string) => void): Promise<DatasetBench> {
   const out = options.datasetModels ? join(options.datasetModels, ds.name) : join(mkdtempSync(join(tmpdir(), `triage-${ds.name}-`)), "m");
   let trainSeconds: number | null = null;
-  if (options.datasetModels && existsSync(join(out, "manifest.json"))) log(`${ds.name}: reusing the model in ${out}`);
+  if (options.datasetModels && hasArtifact(out)) log(`${ds.name}: reusing the model in ${out}`);
   else {
     log(`${ds.name}: training on ${ds.train.length} examples`);
     // Training goes through the on-disk cache (re-runs are quick); the routers measured below do not.

@@ -1,3 +1,9 @@
+/**
+ * @module Evaluation (eval/): a trained router on labelled data (accuracy, per-label P/R/F1, tier under/over-
+ * routing, coverage at the threshold, out-of-scope recall) and the benchmark (bench.ts: latency, throughput,
+ * Banking77/CLINC150 runs).
+ */
+
 import type { Router } from "../router/router.js";
 import type { Decision, Stage } from "../router/types.js";
 import type { Example } from "../train/data.js";

@@ -1,3 +1,9 @@
+/**
+ * @module The LLM fallback (fallback/): `LlmClassifier`, asked below the margin when the policy is `fallback`,
+ * through any OpenAI-compatible endpoint: the prompt with label descriptions and nearest examples, a JSON-
+ * schema answer, timeouts, bounded retries and a circuit breaker, and its failure stats. It implements
+ * router/'s FallbackClassifier port.
+ */
 export { LlmClassifier, type FallbackRequest, type FallbackResult } from "./classifier.js";
 export {
   fallbackConfigFromEnv,

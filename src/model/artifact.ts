@@ -1,23 +1,29 @@
-import { readFileSync, writeFileSync } from "node:fs";
+/**
+ * @module The model artifact (model/), written and read here only: the manifest (artifact.ts), the names of its
+ * files (files.ts), writing (write.ts) and loading (load.ts) with checksums, the parts (HNSW index,
+ * centroids, softmax head, lexical features) and how their opinions combine, the confidence rule and the
+ * fast path's cut, the registry and watching it. train/ fits what is stored here; router/ scores with it.
+ */
+
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { TriageError } from "../common/errors.js";
 import { formatZodError } from "../config/load.js";
 import { routesConfigSchema } from "../config/schema.js";
-import type { Calibration } from "../train/calibrate.js";
+import type { Calibration } from "./confidence.js";
 import type { Combination } from "./scoring.js";
 import type { EncoderRef } from "../encoders/types.js";
+import type { TokenizerSpec } from "../encoders/tokenizers/subword.js";
 import type { HnswParams } from "./hnsw.js";
 import type { HeadParams } from "./head.js";
 import type { CentroidParams } from "./centroids.js";
 import type { LexicalParams } from "./lexical.js";
-import type { StaticStageManifest } from "../train/cascade.js";
 import type { ArtifactChecksums } from "./checksums.js";
+import { ARTIFACT_FILES } from "./files.js";
 
 export const SCHEMA_VERSION = 1;
 
-/** Files inside an artifact directory. */
-export const ARTIFACT_FILES = { manifest: "manifest.json", examples: "examples.jsonl" } as const;
 
 export interface PartMetrics {
   accuracy: number;
@@ -47,6 +53,87 @@ export interface Manifest {
   checksums?: ArtifactChecksums;
 }
 
+/** What the manifest records about the static first stage of the encoder cascade. */
+export interface StaticStageManifest {
+  dir: string;
+  encoder: EncoderRef;
+  combination: Combination;
+  /** Accept the static stage's decision when its margin is at least this; else embed with the full encoder. */
+  threshold: number;
+  /** Below this margin the static stage settles the query as low-confidence itself (-1: never; absent in older artifacts). */
+  lowThreshold?: number;
+  /** Net share of confident decisions lost against the full router (negative: gained). */
+  coverageLoss?: number;
+  /** False when no cut met the tolerance and this is the most accurate one (absent in older artifacts). */
+  withinTolerance?: boolean;
+  /** The static stage's own margin threshold for the target accuracy (the top band never reaches below it). */
+  ownThreshold?: number;
+  /** The cut at other accuracy tolerances (same held-out data): Router's `fastPathTolerance` picks one. */
+  curve?: (CascadeCut & { tolerance: number })[];
+  /** Queries whose nearest static-space example is less similar than this are novel: the static stage settles them as low-confidence. */
+  minSimilarity: number;
+  /** On texts the static encoder was not fitted to, out of fold: share it decides, cascade vs full accuracy. */
+  coverage: number;
+  cascadeAccuracy: number;
+  fullAccuracy: number;
+  staticAccuracy: number;
+  centroidLabels: number[];
+  distill: DistillReport;
+  /** Word-dropout copies the static head also trained on (absent in older artifacts). */
+  wordDropout?: WordDropout & { rows: number };
+}
+
+
+export interface CascadeCut {
+  /** Static margin at or above which the static stage decides confidently. */
+  threshold: number;
+  /** Static margin below which the static stage settles the query as low-confidence (margins lie in [0, 1]: -1 never, 2 always). */
+  lowThreshold: number;
+  /** Share decided without the full encoder (accepted + settled low + novel). */
+  coverage: number;
+  cascadeAccuracy: number;
+  /**
+   * Net share of confident decisions lost against the full router: settled low-confidence although the
+   * full router was confident, minus accepted confidently although it was unsure (negative: a gain).
+   */
+  coverageLoss: number;
+  /**
+   * False when no cut loses at most the tolerance (novel queries, always settled by the static stage, can
+   * lose more than that alone): the cut is then the most accurate one. Absent in older artifacts.
+   */
+  withinTolerance?: boolean;
+}
+
+/** What distilling the static encoder reported (train/distill.ts). */
+export interface DistillReport {
+  vocabulary: TokenizerSpec["kind"];
+  vocabSize: number;
+  /** Distinct token strings embedded with the teacher for the initialisation. */
+  tokensEmbedded: number;
+  trainTexts: number;
+  heldOutTexts: number;
+  epochs: number;
+  /** Epoch whose parameters were kept (best held-out cosine; 0 = initialisation). */
+  bestEpoch: number;
+  /** Mean cosine to the teacher on held-out texts, with the quantised encoder (null without a held-out slice). */
+  heldOutCosineInit: number | null;
+  heldOutCosineFitted: number | null;
+  /** Held-out mean cosine after each epoch (full precision). */
+  heldOutCosineByEpoch: number[];
+  fitSeconds: number;
+  /** Dimensions of the static space, and the share of the teacher's variance they keep (1 when unprojected). */
+  dimensions: number;
+  varianceKept: number;
+}
+
+/** Word-dropout augmentation of the static head's training rows (train/augment.ts). */
+export interface WordDropout {
+  /** Copies of each text (0 turns augmentation off). */
+  copies: number;
+  /** Chance that each word is left out of a copy. */
+  rate: number;
+}
+
 const manifestShape = z
   .object({
     schemaVersion: z.number().int(),
@@ -73,22 +160,4 @@ export function readManifest(dir: string): Manifest {
   if (parsed.data.schemaVersion > SCHEMA_VERSION)
     throw new TriageError(`${path}: schema version ${parsed.data.schemaVersion} is newer than this triage supports (${SCHEMA_VERSION}); upgrade triage`);
   return raw as Manifest;
-}
-
-export function writeFloat32(path: string, data: Float32Array): void {
-  writeFileSync(path, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-}
-
-export function readFloat32(path: string): Float32Array {
-  const buf = readFileSync(path);
-  const copy = new ArrayBuffer(buf.byteLength);
-  new Uint8Array(copy).set(buf);
-  return new Float32Array(copy);
-}
-
-export function readInt32(path: string): Int32Array {
-  const buf = readFileSync(path);
-  const copy = new ArrayBuffer(buf.byteLength);
-  new Uint8Array(copy).set(buf);
-  return new Int32Array(copy);
 }

@@ -13,9 +13,9 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BUILD_OWNER_FILE } from "../common/atomic.js";
 import { TriageError } from "../common/errors.js";
+import { ARTIFACT_FILES } from "./files.js";
 
 export const CHECKSUM_ALGORITHM = "sha256";
-const MANIFEST_FILE = "manifest.json";
 
 export interface ArtifactChecksums {
   algorithm: typeof CHECKSUM_ALGORITHM;
@@ -42,7 +42,7 @@ export async function checksumFiles(dir: string): Promise<Record<string, string>
     for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
       const p = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) walk(p);
-      else if (p !== MANIFEST_FILE && p !== BUILD_OWNER_FILE) paths.push(p);
+      else if (p !== ARTIFACT_FILES.manifest && p !== BUILD_OWNER_FILE) paths.push(p);
     }
   };
   walk("");
@@ -73,7 +73,7 @@ export function sealManifest<T extends object>(manifest: T, files: Record<string
  */
 export async function verifyChecksums(dir: string, manifest: object, required: readonly string[]): Promise<boolean> {
   const raw = (manifest as { checksums?: unknown }).checksums;
-  const manifestPath = join(dir, MANIFEST_FILE);
+  const manifestPath = join(dir, ARTIFACT_FILES.manifest);
   if (raw === undefined) return false;
   const c = raw as Partial<ArtifactChecksums>;
   const hex = (v: unknown) => typeof v === "string" && /^[0-9a-f]{64}$/.test(v);

@@ -1,17 +1,37 @@
 /**
- * @module Which files make up a model artifact: the ones its checksums must cover, and the rule for
- * when `train` may replace an existing directory (it holds a triage artifact and nothing else).
+ * @module The names of every file and folder of a model artifact and of a registry, in one place:
+ * the ones an artifact's checksums must cover, and the rule for when `train` may replace an existing
+ * directory (it holds a triage artifact and nothing else). Only model/ reads and writes them.
  */
 import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LEFTOVER_NAME, type DirOwner } from "../common/atomic.js";
 import { STATIC_BINARY_FILE, STATIC_HEADER_FILE } from "../encoders/static.js";
-import { ARTIFACT_FILES } from "./artifact.js";
-import { STATIC_ENCODER_DIR, STATIC_STAGE_DIR, type StaticStageManifest } from "../train/cascade.js";
-import { PART_FILES } from "./parts-io.js";
+import type { StaticStageManifest } from "./artifact.js";
+
+/** Files at the top of an artifact directory. */
+export const ARTIFACT_FILES = { manifest: "manifest.json", examples: "examples.jsonl" } as const;
+
+/** Files holding one stage's trained parts, inside its directory. */
+export const PART_FILES = { index: "index.hnsw", head: "head.bin", centroids: "centroids.bin", idf: "idf.bin" } as const;
+
+/** Sub-directory of an artifact holding the static (fast-path) stage. */
+export const STATIC_STAGE_DIR = "static";
+
+/** Sub-directory of the static stage holding its encoder. */
+export const STATIC_ENCODER_DIR = "encoder";
 
 /** Written into a registry version after training (retrain's report). */
-const RETRAIN_REPORT = "retrain-report.json";
+export const RETRAIN_REPORT_FILE = "retrain-report.json";
+
+/** A registry's pointer file (JSON naming the current version) and the folder of its versions. */
+export const POINTER_FILE = "current";
+export const VERSIONS_DIR = "versions";
+
+/** True when `dir` holds a trained artifact: its manifest, written last, is there. */
+export function hasArtifact(dir: string): boolean {
+  return existsSync(join(dir, ARTIFACT_FILES.manifest));
+}
 
 /** Files the loader reads, relative to the artifact: each must have a checksum in a verified artifact. */
 export function requiredFiles(manifest: { stages?: { static?: Pick<StaticStageManifest, "dir"> } }): string[] {
@@ -28,7 +48,7 @@ const partLayout: Layout = Object.fromEntries(Object.values(PART_FILES).map((f) 
 const ARTIFACT_LAYOUT: Layout = {
   [ARTIFACT_FILES.manifest]: null,
   [ARTIFACT_FILES.examples]: null,
-  [RETRAIN_REPORT]: null,
+  [RETRAIN_REPORT_FILE]: null,
   ...partLayout,
   [STATIC_STAGE_DIR]: { ...partLayout, [STATIC_ENCODER_DIR]: { [STATIC_HEADER_FILE]: null, [STATIC_BINARY_FILE]: null } },
 };
@@ -43,7 +63,7 @@ const ARTIFACT_LAYOUT: Layout = {
 export const artifactOwner: DirOwner = {
   what: "a triage model",
   refuse(dir) {
-    if (existsSync(join(dir, "current")) || existsSync(join(dir, "versions")))
+    if (existsSync(join(dir, POINTER_FILE)) || existsSync(join(dir, VERSIONS_DIR)))
       return "it is a model registry; add a version with --registry instead";
     const path = join(dir, ARTIFACT_FILES.manifest);
     if (!existsSync(path)) return `no ${ARTIFACT_FILES.manifest}`;

@@ -1,11 +1,14 @@
-import { readFileSync } from "node:fs";
+/**
+ * @module Reading a model artifact back: verified against its checksums, then the parts of each stage,
+ * the static encoder and the training examples.
+ */
 import { join } from "node:path";
 import { TriageError } from "../common/errors.js";
+import { readJsonlFile } from "../common/jsonl.js";
 import { resolveModelDir } from "./registry.js";
 import { StaticEncoder } from "../encoders/static.js";
-import { ARTIFACT_FILES, readManifest, type Manifest } from "./artifact.js";
-import { requiredFiles } from "./files.js";
-import { STATIC_ENCODER_DIR, type StaticStageManifest } from "../train/cascade.js";
+import { readManifest, type Manifest, type StaticStageManifest } from "./artifact.js";
+import { ARTIFACT_FILES, requiredFiles, STATIC_ENCODER_DIR } from "./files.js";
 import { verifyChecksums } from "./checksums.js";
 import type { FittedParts } from "./parts.js";
 import { loadParts } from "./parts-io.js";
@@ -17,6 +20,13 @@ export interface LoadedStaticStage {
   parts: FittedParts;
 }
 
+/** One training example as the artifact stores it: `id` is its row in the HNSW index. */
+export interface ArtifactExample {
+  id: number;
+  text: string;
+  label: string;
+}
+
 /** A trained artifact read back into memory: manifest, parts and the training examples. */
 export interface LoadedModel {
   /** What was asked for: an artifact dir, or a registry dir (re-resolved on every reload). */
@@ -25,7 +35,7 @@ export interface LoadedModel {
   artifactDir: string;
   manifest: Manifest;
   parts: FittedParts;
-  examples: { text: string; label: string }[];
+  examples: ArtifactExample[];
   staticStage?: LoadedStaticStage;
   /** False for an artifact whose manifest has no checksums (written before triage recorded them). */
   verified: boolean;
@@ -50,10 +60,7 @@ export async function loadModel(requested: string, options: LoadModelOptions = {
     warn(`${dir}: unverified model: its manifest has no checksums (written by an older triage), so corruption cannot be detected; retrain to get a verified artifact`);
   }
   try {
-    const examples = readFileSync(join(dir, ARTIFACT_FILES.examples), "utf8")
-      .split("\n")
-      .filter((l) => l !== "")
-      .map((l) => JSON.parse(l) as { id: number; text: string; label: string });
+    const examples = readExamples(dir);
     const labelIndex = new Map(manifest.labels.map((l, i) => [l, i]));
     const rowLabels = Int32Array.from(examples.map((e) => labelIndex.get(e.label) ?? -1));
     const layout = {
@@ -77,4 +84,9 @@ export async function loadModel(requested: string, options: LoadModelOptions = {
     if (err instanceof TriageError) throw err;
     throw new TriageError(`${dir}: cannot load model (${(err as Error).message})`);
   }
+}
+
+/** The training examples an artifact holds (examples.jsonl), in index-row order. */
+export function readExamples(artifactDir: string): ArtifactExample[] {
+  return readJsonlFile(join(artifactDir, ARTIFACT_FILES.examples)) as unknown as ArtifactExample[];
 }

@@ -1,13 +1,15 @@
+/**
+ * @module One stage's trained parts on disk (the files PART_FILES names) and the checks made on
+ * their weights before use.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TriageError } from "../common/errors.js";
 import { LexicalFeaturizer, type LexicalParams } from "./lexical.js";
 import { VectorIndex, type HnswParams } from "./hnsw.js";
-import { readFloat32, writeFloat32 } from "./artifact.js";
+import { PART_FILES } from "./files.js";
 import { SoftmaxHead } from "./head.js";
 import type { FittedParts } from "./parts.js";
-
-/** Files holding one stage's trained parts, inside its directory. */
-export const PART_FILES = { index: "index.hnsw", head: "head.bin", centroids: "centroids.bin", idf: "idf.bin" } as const;
 
 /** Centroids are unit vectors: a norm this far from 1 means the file is not what training wrote. */
 const CENTROID_NORM_TOLERANCE = 1e-3;
@@ -77,4 +79,17 @@ function assertUnitRows(path: string, vectors: Float32Array, dims: number): void
     if (Math.abs(Math.sqrt(norm) - 1) > CENTROID_NORM_TOLERANCE)
       throw new TriageError(`${path}: centroid ${r} is not a unit vector (norm ${Math.sqrt(norm).toFixed(4)}); the artifact is corrupt, retrain it`);
   }
+}
+
+/** Little-endian float32 values, as this platform stores them (x86 and ARM alike). */
+function writeFloat32(path: string, data: Float32Array): void {
+  writeFileSync(path, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+}
+
+/** A copy in its own buffer: Buffer's pooled memory may not be aligned for a Float32Array view. */
+function readFloat32(path: string): Float32Array {
+  const buf = readFileSync(path);
+  const copy = new ArrayBuffer(buf.byteLength);
+  new Uint8Array(copy).set(buf);
+  return new Float32Array(copy);
 }

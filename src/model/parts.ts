@@ -1,8 +1,11 @@
-import { LexicalFeaturizer, type LexicalParams } from "./lexical.js";
-import { VectorIndex, type Hit, type HnswParams } from "./hnsw.js";
-import { buildCentroids, centroidScores, type CentroidParams, type CentroidSet } from "./centroids.js";
+/**
+ * @module A stage's three trained parts (HNSW index, centroids, softmax head) and the lexical features
+ * they share, and each part's opinion of a query. Fitting them is train/fit-parts.ts; their files, parts-io.ts.
+ */
+import type { LexicalFeaturizer, LexicalParams } from "./lexical.js";
+import type { Hit, HnswParams, VectorIndex } from "./hnsw.js";
+import { centroidScores, type CentroidParams, type CentroidSet } from "./centroids.js";
 import type { HeadParams, SoftmaxHead } from "./head.js";
-import { trainHead } from "../train/head-pool.js";
 import type { LabelledHit } from "./scoring.js";
 
 export interface PartParams {
@@ -23,36 +26,11 @@ export interface FittedParts {
   rowLabels: Int32Array;
 }
 
-/** Extra rows for the head alone (e.g. word-dropout copies): the index and centroids keep real examples only. */
-export interface HeadRows {
-  texts: readonly string[];
-  vectors: readonly Float32Array[];
-  targets: readonly number[];
-}
-
 /** Each part's raw opinion of one query. */
 export interface PartScores {
   hits: (LabelledHit & Hit)[];
   centroid: Float64Array;
   head: Float64Array;
-}
-
-/** Fits the three parts; the head trains on a worker thread (head-pool.ts) while this thread builds the rest. */
-export async function fitParts(
-  texts: readonly string[],
-  vectors: readonly Float32Array[],
-  targets: readonly number[],
-  labelCount: number,
-  params: PartParams,
-  extra?: HeadRows,
-): Promise<FittedParts> {
-  const lexical = LexicalFeaturizer.fit(texts, params.lexical);
-  const rows = { texts: [...texts, ...(extra?.texts ?? [])], vectors: [...vectors, ...(extra?.vectors ?? [])], targets: [...targets, ...(extra?.targets ?? [])] };
-  const inputs = rows.texts.map((t, i) => ({ dense: rows.vectors[i], sparse: lexical.transform(t) }));
-  const training = trainHead(inputs, rows.targets, labelCount, params.lexical.buckets, params.head);
-  const centroids = buildCentroids(vectors, targets, labelCount, params.centroids);
-  const index = VectorIndex.build(vectors, vectors[0].length, params.hnsw);
-  return { labelCount, lexical, head: await training, centroids, index, rowLabels: Int32Array.from(targets) };
 }
 
 /**

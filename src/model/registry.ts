@@ -1,17 +1,16 @@
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { removeDeadLeftovers, writeFileAtomic } from "../common/atomic.js";
-import { TriageError } from "../common/errors.js";
-import { ARTIFACT_FILES, readManifest, type Manifest } from "./artifact.js";
-
 /**
- * A model registry: `ROOT/versions/<version>/` artifact directories and a `ROOT/current` pointer file.
+ * @module A model registry: `ROOT/versions/<version>/` artifact directories and a `ROOT/current` pointer file.
  * The pointer holds JSON `{"version", "previous", "switchedAt"}` and is replaced by rename, so a reader
  * (or a process killed mid-switch) sees either the old or the new pointer, never a mix; `previous` lives
  * in the same file so promote and rollback are one atomic step each.
  */
-export const POINTER_FILE = "current";
-export const VERSIONS_DIR = "versions";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { removeDeadLeftovers, writeFileAtomic } from "../common/atomic.js";
+import { TriageError } from "../common/errors.js";
+import { readManifest, type Manifest } from "./artifact.js";
+import { ARTIFACT_FILES, POINTER_FILE, RETRAIN_REPORT_FILE, VERSIONS_DIR } from "./files.js";
+
 export const DEFAULT_KEEP_VERSIONS = 5;
 
 export interface Pointer {
@@ -139,6 +138,22 @@ export class ModelRegistry {
         return { ...base, manifest: null, error: (err as Error).message };
       }
     });
+  }
+
+  /** Stores retrain's report beside the version it trained (replacing an earlier one). */
+  writeReport(version: string, report: object): void {
+    writeFileAtomic(join(this.versionDir(version), RETRAIN_REPORT_FILE), JSON.stringify(report, null, 2) + "\n");
+  }
+
+  /** The version's retrain report as stored, or null when it has none (trained by `train`, not `retrain`). */
+  readReport(version: string): unknown {
+    const path = join(this.versionDir(version), RETRAIN_REPORT_FILE);
+    if (!existsSync(path)) return null;
+    try {
+      return JSON.parse(readFileSync(path, "utf8"));
+    } catch (err) {
+      throw new TriageError(`${path}: ${(err as Error).message}`);
+    }
   }
 
   /** A fresh version name (v0001, v0002, ...) greater than any on disk, including in-progress ones. */

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { isRegistry, POINTER_FILE } from "./registry.js";
-import { ARTIFACT_FILES } from "./artifact.js";
+import { isRegistry } from "./registry.js";
+import { ARTIFACT_FILES, POINTER_FILE } from "./files.js";
 
 export const DEFAULT_WATCH_INTERVAL_MS = 1000;
 

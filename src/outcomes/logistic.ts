@@ -61,8 +61,8 @@ export function fitLogistic(vectors: readonly Float32Array[], scores: readonly A
         for (let k = 0; k < d; k++) grad[k] += e * x[k];
       }
       const n = rows.length;
-      const c1 = 1 - Math.pow(b1, epoch);
-      const c2 = 1 - Math.pow(b2, epoch);
+      const c1 = 1 - b1 ** epoch;
+      const c2 = 1 - b2 ** epoch;
       for (let k = 0; k <= d; k++) {
         const g = k < d ? grad[k] / n + params.l2 * w[k] : gb / n;
         m1[k] = b1 * m1[k] + (1 - b1) * g;

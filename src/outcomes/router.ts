@@ -1,3 +1,9 @@
+/**
+ * @module Routing from per-model outcomes (outcomes/): loaders for RouterBench/RouteLLM/long data, targets and
+ * prices, the kNN and logistic success estimators, the outcome router with its one quality/cost dial, and
+ * the metrics, sweeps, baselines and reports of `triage eval-routing`.
+ */
+
 import { TriageError } from "../common/errors.js";
 import { VectorIndex } from "../model/hnsw.js";
 import { bestModel, columnMean, modelsByCost, type OutcomeSet } from "./set.js";

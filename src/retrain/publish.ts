@@ -1,5 +1,5 @@
 import { train, type TrainOptions, type TrainResult } from "../train/train.js";
-import { openRegistry } from "./adopt.js";
+import { openRegistry } from "../model/adopt.js";
 import { DEFAULT_KEEP_VERSIONS } from "../model/registry.js";
 
 /** Trains a new version into a registry and points `current` at it (`triage train --registry`); a plain artifact there becomes v0001 first. */

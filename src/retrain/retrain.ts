@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { writeFileAtomic } from "../common/atomic.js";
 import { sha256 } from "../common/hash.js";
 import { resolveRoutesConfig } from "../config/load.js";
 import type { RoutesConfig } from "../config/schema.js";
@@ -12,8 +11,8 @@ import { DecisionLog } from "../store/log.js";
 import { loadExamples, type Example } from "../train/data.js";
 import { readManifest, type Manifest } from "../model/artifact.js";
 import { train, type TrainOptions } from "../train/train.js";
-import { buildTrainingSet, type Provenance, type TrainingSetOptions } from "./dataset.js";
-import { openRegistry, type Adoption } from "./adopt.js";
+import { buildTrainingSet, type Provenance, type TrainingSet, type TrainingSetOptions } from "./dataset.js";
+import { openRegistry, type Adoption } from "../model/adopt.js";
 import { acquireLock } from "./lock.js";
 import { DEFAULT_KEEP_VERSIONS } from "../model/registry.js";
 
@@ -138,7 +137,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
 
     progress(`reading decisions from ${options.logDb}`);
     const log = DecisionLog.open(options.logDb, { readonly: true });
-    let set;
+    let set: TrainingSet;
     try {
       const trainLabels = labels ?? [...new Set(base.map((e) => e.label))].sort();
       set = buildTrainingSet(base, log.rows(options.since !== undefined ? { since: options.since } : {}), {
@@ -249,7 +248,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
         pruned,
         seconds: (performance.now() - t0) / 1000,
       };
-      writeFileAtomic(join(dir, "retrain-report.json"), JSON.stringify(out, null, 2) + "\n");
+      registry.writeReport(version, out);
       return out;
     };
 

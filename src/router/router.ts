@@ -1,10 +1,16 @@
+/**
+ * @module The run-time router (router/): `Router` applies rules, the exact-repeat cache, the fast path's bands, the
+ * combined scores and the low-confidence policy. It owns the ports it is given (DecisionSink,
+ * FallbackClassifier in hooks.ts; Decision in types.ts); store/ and fallback/ implement them.
+ */
+
 import { randomUUID } from "node:crypto";
 import { TriageError } from "../common/errors.js";
 import { assertSameEncoder, encoderForArtifact } from "../encoders/resolve.js";
 import type { Encoder } from "../encoders/types.js";
 import type { Manifest } from "../model/artifact.js";
-import { isConfident } from "../train/calibrate.js";
-import { pickStaticCut, type StaticCut } from "../train/cascade.js";
+import { isConfident } from "../model/confidence.js";
+import { pickStaticCut, type StaticCut } from "../model/static-cut.js";
 import { scoreParts } from "../model/parts.js";
 import { centroidDistribution, combine, decide, knnDistribution, type Combination } from "../model/scoring.js";
 import type { FittedParts } from "../model/parts.js";
@@ -13,7 +19,7 @@ import { LruCache } from "./lru.js";
 import type { DecisionSink, FallbackClassifier } from "./hooks.js";
 import { loadModel, type LoadedModel } from "../model/load.js";
 import { compileRules, type CompiledRule } from "./rules.js";
-import type { ClassifyOptions, Decision, DecidedBy, LowConfidencePolicy, Neighbour, Stage } from "./types.js";
+import type { BatchClassifyOptions, ClassifyOptions, Decision, DecidedBy, LowConfidencePolicy, Neighbour, Stage } from "./types.js";
 import { DEFAULT_WATCH_INTERVAL_MS, modelStamp, watchModel, type ModelWatcher } from "../model/watch.js";
 
 export interface RouterOptions {
@@ -124,14 +130,26 @@ export class Router {
     return this.finish(await this.decideVector(query, vector, options, start, "full"), text, options);
   }
 
-  /** Classifies many queries; those that need the full encoder share one batched embedding call. */
-  async classifyBatch(texts: readonly string[], options: Omit<ClassifyOptions, "requestId"> = {}): Promise<Decision[]> {
+  /**
+   * Classifies many queries; those that need the full encoder share one batched embedding call.
+   * `requestIds` gives each query its own id (the sink logs it with that id); by default each gets a fresh one.
+   * `queryTags` gives each query its own tags, logged over the shared `tags`.
+   */
+  async classifyBatch(texts: readonly string[], options: BatchClassifyOptions = {}): Promise<Decision[]> {
     const start = performance.now();
+    const { requestIds, queryTags, ...shared } = options;
+    for (const [what, list] of [["request ids", requestIds], ["query tags", queryTags]] as const)
+      if (list && list.length !== texts.length) throw new TriageError(`classifyBatch: ${list.length} ${what} for ${texts.length} queries; give one per query`, "E_INPUT");
+    const each: ClassifyOptions[] = texts.map((_, i) => {
+      const own = queryTags?.[i];
+      const tags = own ? { ...shared.tags, ...own } : shared.tags;
+      return { ...shared, ...(tags ? { tags } : {}), ...(requestIds ? { requestId: requestIds[i] } : {}) };
+    });
     const queries = texts.map((t) => this.prepare(t));
     const out = new Array<Decision>(queries.length);
     const pending: number[] = [];
     for (let i = 0; i < queries.length; i++) {
-      const early = this.decideWithoutFullEncoder(queries[i], options, start);
+      const early = this.decideWithoutFullEncoder(queries[i], each[i], start);
       if (early) out[i] = await early;
       else pending.push(i);
     }
@@ -139,9 +157,9 @@ export class Router {
     for (let k = 0; k < pending.length; k++) {
       const i = pending[k];
       this.embeddings.set(normalizeQuery(queries[i]), vectors[k]);
-      out[i] = await this.decideVector(queries[i], vectors[k], options, start, "full");
+      out[i] = await this.decideVector(queries[i], vectors[k], each[i], start, "full");
     }
-    return out.map((d, i) => this.finish(d, texts[i], options));
+    return out.map((d, i) => this.finish(d, texts[i], each[i]));
   }
 
   /** Swaps in another artifact (same encoder) without dropping in-flight requests. */
@@ -262,6 +280,7 @@ export class Router {
 
   private finish(decision: Decision, text: string, options: ClassifyOptions): Decision {
     this.options.sink?.log(decision, text, options.tags);
+    options.sink?.log(decision, text, options.tags);
     return decision;
   }
 }

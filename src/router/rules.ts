@@ -12,7 +12,7 @@ export function compileRules(rules: readonly RuleConfig[]): CompiledRule[] {
     const keywords = (r.keywords ?? []).map((k) => new RegExp(`(^|\\W)${escapeRegExp(k.toLowerCase())}($|\\W)`));
     return {
       label: r.label,
-      test: (text: string) => (regex !== undefined && regex.test(text)) || keywords.some((k) => k.test(text.toLowerCase())),
+      test: (text: string) => regex?.test(text) || keywords.some((k) => k.test(text.toLowerCase())),
     };
   });
 }

@@ -1,3 +1,5 @@
+import type { DecisionSink } from "./hooks.js";
+
 /** The public shapes of a routing decision. Stable: the CLI, server and log all print these fields. */
 
 export interface Neighbour {
@@ -49,4 +51,15 @@ export interface ClassifyOptions {
   tags?: Record<string, string>;
   /** Number of neighbours to return. */
   topK?: number;
+  /** Also sends this decision here, after the router's own sink (a server logging its requests with a router it was given). */
+  sink?: DecisionSink;
 }
+
+/**
+ * Router.classifyBatch's options: classify's, with one request id per query (in order) instead of one for
+ * all, and optionally each query's own tags (merged over the shared `tags`).
+ */
+export type BatchClassifyOptions = Omit<ClassifyOptions, "requestId"> & {
+  requestIds?: readonly string[];
+  queryTags?: readonly (Record<string, string> | undefined)[];
+};

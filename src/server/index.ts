@@ -1,5 +1,10 @@
+/**
+ * @module `triage serve` (server/): createServer wires the router, the decision log, metrics and the reload watcher
+ * into the hono app. proxy/ routes, forwards and accounts for chat requests without HTTP; http/ is the hono
+ * app (auth, limits, body parsing, headers).
+ */
 export { createServer, type CreateServerOptions, type TriageServer } from "./server.js";
-export { Proxy, type ProxyOptions, type ProxyResult, type AnswerMeta, type CallContext, type Escalation, type RouteAnswer } from "./proxy/proxy.js";
+export { ChatProxy, type ProxyOptions, type ProxyResult, type AnswerMeta, type CallContext, type Escalation, type RouteAnswer } from "./proxy/proxy.js";
 export { forward, type ForwardOptions, type ForwardResult, type AttemptRecord, type AttemptOutcome } from "./proxy/forward.js";
 export { ProviderPool, RetryBudget, type Provider } from "./proxy/providers.js";
 export {

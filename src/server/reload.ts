@@ -1,11 +1,11 @@
 /**
- * Hot reload of the model: on POST /admin/reload and when the watched file changes (a registry's
- * `current` pointer when there is one, else the artifact's manifest.json). Router.reload() loads the new
- * artifact completely before swapping it in, so a failed load keeps the old model serving and in-flight
- * requests are never dropped. Reloads are serialised.
+ * @module Hot reload of the model: on POST /admin/reload and when the served directory stands for a new
+ * model (a registry's `current` pointer switched, or an artifact rewritten: model/watch.ts, the same
+ * watcher `Router.load({ watch })` uses). Router.reload() loads the new artifact completely before
+ * swapping it in, so a failed load keeps the old model serving and in-flight requests are never dropped.
+ * Reloads are serialised.
  */
-import { existsSync, unwatchFile, watchFile, type StatWatcher } from "node:fs";
-import { join } from "node:path";
+import { modelStamp, watchModel, type ModelWatcher } from "../model/watch.js";
 import type { Router } from "../router/router.js";
 
 export interface ReloadResult {
@@ -17,7 +17,7 @@ export interface ReloadResult {
 
 export class ModelReloader {
   private chain: Promise<unknown> = Promise.resolve();
-  private watched: { path: string; watcher: StatWatcher; listener: () => void } | undefined;
+  private watcher: ModelWatcher | undefined;
 
   constructor(
     private readonly router: Router,
@@ -42,24 +42,16 @@ export class ModelReloader {
     return next;
   }
 
-  /** The file whose change means "a new model": `current` in the served directory when present, else its manifest.json. */
-  static watchTarget(servedDir: string, router: Router): string {
-    const pointer = join(servedDir, "current");
-    return existsSync(pointer) ? pointer : join(router.dir, "manifest.json");
-  }
-
-  watch(path: string, intervalMs: number): void {
+  /** Reloads whenever the model `servedDir` (an artifact or a registry) stands for changes; polls every `intervalMs`. */
+  watch(servedDir: string, intervalMs: number): void {
     this.stop();
-    const listener = () => void this.reload("watch");
-    // Polling stat (not fs.watch): sees atomic renames and works on network and container filesystems.
-    const watcher = watchFile(path, { interval: intervalMs, persistent: false }, listener);
-    this.watched = { path, watcher, listener };
+    // reload() reports its own failures through onResult and never rejects.
+    this.watcher = watchModel(servedDir, modelStamp(servedDir), intervalMs, () => this.reload("watch").then(() => undefined), () => {});
   }
 
   stop(): void {
-    if (!this.watched) return;
-    unwatchFile(this.watched.path, this.watched.listener);
-    this.watched = undefined;
+    this.watcher?.stop();
+    this.watcher = undefined;
   }
 
   /** Resolves once no reload is running. */

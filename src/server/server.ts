@@ -17,7 +17,7 @@ import { parseServerConfig, resolveProviders, type ServerConfig, type ServerConf
 import type { Validator } from "./proxy/gates.js";
 import { ServerMetrics } from "./metrics.js";
 import { ProviderPool, RetryBudget } from "./proxy/providers.js";
-import { Proxy } from "./proxy/proxy.js";
+import { ChatProxy } from "./proxy/proxy.js";
 import { ModelReloader } from "./reload.js";
 
 /** After the drain deadline, how long ended streams get to send their error event before connections are cut. */
@@ -48,7 +48,7 @@ export interface CreateServerOptions {
 
 export interface TriageServer {
   readonly app: Hono<AppEnv>;
-  readonly proxy: Proxy;
+  readonly proxy: ChatProxy;
   readonly router: Router;
   readonly metrics: ServerMetrics;
   readonly reloader: ModelReloader;
@@ -85,12 +85,12 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
   }
   const retention = log ? startRetention(log, config.log?.retention, onError) : undefined;
   const metrics = new ServerMetrics();
-  const proxy = new Proxy({ router, config, providers, log, metrics, validator: options.validator, onError });
+  const proxy = new ChatProxy({ router, config, providers, log, metrics, validator: options.validator, onError });
   const reloader = new ModelReloader(router, (result, trigger) => {
     metrics.reloads.inc({ result: result.ok ? "ok" : "failed" });
     if (!result.ok) onError(new TriageError(`model reload (${trigger}) failed, still serving ${result.version}: ${result.error}`));
   });
-  if (config.reload.watch) reloader.watch(ModelReloader.watchTarget(typeof options.model === "string" ? options.model : router.dir, router), config.reload.intervalMs);
+  if (config.reload.watch) reloader.watch(router.dir, config.reload.intervalMs);
 
   let draining = false;
   let inflight = 0;

@@ -1,3 +1,5 @@
+/** @module Exporting logged decisions as JSON lines or CSV (with a header), respecting the stream's backpressure. */
+import { TriageError } from "../common/errors.js";
 import type { LoggedDecision } from "./types.js";
 
 export type ExportFormat = "jsonl" | "csv";
@@ -68,4 +70,17 @@ export function writeRespectingBackpressure(out: NodeJS.WritableStream, chunk: s
     out.once("drain", onDrain);
     out.once("error", onError);
   });
+}
+
+/** Writes `rows` to `out` in `format`; resolves to the number of rows written. */
+export async function exportDecisions(rows: Iterable<LoggedDecision>, format: ExportFormat, out: NodeJS.WritableStream): Promise<number> {
+  if (format !== "jsonl" && format !== "csv") throw new TriageError(`export format: expected "jsonl" or "csv", got "${String(format)}"`);
+  const toLine = format === "csv" ? csvLine : jsonLine;
+  if (format === "csv") await writeRespectingBackpressure(out, csvHeader());
+  let written = 0;
+  for (const row of rows) {
+    await writeRespectingBackpressure(out, toLine(row));
+    written++;
+  }
+  return written;
 }

@@ -1,3 +1,8 @@
+/**
+ * @module The decision log (store/): `DecisionLog`, one SQLite file (WAL, migrated schema) holding every decision
+ * and its feedback: batched or strict writes, bounded rows, filters, export, stats and savings, retention.
+ * It implements router/'s DecisionSink port; CLI and server log through it.
+ */
 export { DecisionLog, NOT_COMMITTED, type DecisionLogOptions } from "./log.js";
 export { LATEST_SCHEMA_VERSION } from "./schema.js";
 export type { ExportFormat } from "./export.js";

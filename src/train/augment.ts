@@ -1,5 +1,6 @@
 import { TriageError } from "../common/errors.js";
 import { seededRandom } from "../common/random.js";
+import type { WordDropout } from "../model/artifact.js";
 
 /**
  * Word-dropout copies of training texts, for the static stage's head. The static encoder was fitted to the
@@ -8,13 +9,6 @@ import { seededRandom } from "../common/random.js";
  * in-scope), by copies x rate: none 93.24 %; 2 x 0.15 93.69 %; 4 x 0.05 93.82 %; 4 x 0.1 94.20 %;
  * 4 x 0.15 94.04 %; 6 x 0.1 93.98 %; 6 x 0.15 93.89 %; 2 x 0.25 93.38 % (one run each: +-0.15 is noise).
  */
-
-export interface WordDropout {
-  /** Copies of each text (0 turns augmentation off). */
-  copies: number;
-  /** Chance that each word is left out of a copy. */
-  rate: number;
-}
 
 export const DEFAULT_WORD_DROPOUT: WordDropout = { copies: 4, rate: 0.1 };
 

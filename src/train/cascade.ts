@@ -1,14 +1,13 @@
-import { join } from "node:path";
-import { mkdirSync } from "node:fs";
-import { saveStaticEncoder, type StaticEncoder } from "../encoders/static.js";
-import { encoderRef, type Encoder, type EncoderRef } from "../encoders/types.js";
-import { isConfident } from "./calibrate.js";
-import { DEFAULT_WORD_DROPOUT, wordDropout, type WordDropout } from "./augment.js";
+import type { StaticEncoder } from "../encoders/static.js";
+import { encoderRef, type Encoder } from "../encoders/types.js";
+import { isConfident } from "../model/confidence.js";
+import { DEFAULT_WORD_DROPOUT, wordDropout } from "./augment.js";
 import { crossValidate, type CrossValidation } from "./crossval.js";
-import { distillStaticEncoder, type DistillReport } from "./distill.js";
-import { fitParts, type PartParams } from "../model/parts.js";
-import { saveParts } from "../model/parts-io.js";
-import type { Combination } from "../model/scoring.js";
+import { distillStaticEncoder } from "./distill.js";
+import type { CascadeCut, StaticStageManifest, WordDropout } from "../model/artifact.js";
+import { STATIC_STAGE_DIR } from "../model/files.js";
+import type { FittedParts, PartParams } from "../model/parts.js";
+import { fitParts } from "./fit-parts.js";
 
 /**
  * Accuracy the fast path may give up against the full router, as a share of all queries: the price of
@@ -25,42 +24,6 @@ const CURVE_TOLERANCES = [0, 0.002, 0.004, 0.005, 0.006, 0.008, 0.01, 0.015, 0.0
 
 /** Share of training texts kept out of the static encoder's fit, to calibrate the cascade on. */
 const CALIBRATION_SHARE = 0.2;
-
-/** Sub-directory of an artifact holding the static (fast-path) stage. */
-export const STATIC_STAGE_DIR = "static";
-
-/** Sub-directory of the static stage holding its encoder. */
-export const STATIC_ENCODER_DIR = "encoder";
-
-/** What the manifest records about the static first stage of the encoder cascade. */
-export interface StaticStageManifest {
-  dir: string;
-  encoder: EncoderRef;
-  combination: Combination;
-  /** Accept the static stage's decision when its margin is at least this; else embed with the full encoder. */
-  threshold: number;
-  /** Below this margin the static stage settles the query as low-confidence itself (-1: never; absent in older artifacts). */
-  lowThreshold?: number;
-  /** Net share of confident decisions lost against the full router (negative: gained). */
-  coverageLoss?: number;
-  /** False when no cut met the tolerance and this is the most accurate one (absent in older artifacts). */
-  withinTolerance?: boolean;
-  /** The static stage's own margin threshold for the target accuracy (the top band never reaches below it). */
-  ownThreshold?: number;
-  /** The cut at other accuracy tolerances (same held-out data): Router's `fastPathTolerance` picks one. */
-  curve?: (CascadeCut & { tolerance: number })[];
-  /** Queries whose nearest static-space example is less similar than this are novel: the static stage settles them as low-confidence. */
-  minSimilarity: number;
-  /** On texts the static encoder was not fitted to, out of fold: share it decides, cascade vs full accuracy. */
-  coverage: number;
-  cascadeAccuracy: number;
-  fullAccuracy: number;
-  staticAccuracy: number;
-  centroidLabels: number[];
-  distill: DistillReport;
-  /** Word-dropout copies the static head also trained on (absent in older artifacts). */
-  wordDropout?: WordDropout & { rows: number };
-}
 
 export interface StaticStageOptions {
   teacher: Encoder;
@@ -84,7 +47,8 @@ export interface StaticStageOptions {
 export interface StaticStage {
   encoder: StaticEncoder;
   manifest: Omit<StaticStageManifest, "centroidLabels"> & { centroidLabels: number[] };
-  save(artifactDir: string): Promise<void>;
+  /** Its own index, centroids and head, fitted on static vectors (model/write.ts stores them beside the encoder). */
+  parts: FittedParts;
 }
 
 /**
@@ -141,16 +105,7 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
     distill: report,
     wordDropout: { ...dropout, rows: augmented.texts.length },
   };
-  return {
-    encoder,
-    manifest,
-    async save(artifactDir: string) {
-      const dir = join(artifactDir, STATIC_STAGE_DIR);
-      mkdirSync(dir, { recursive: true });
-      await saveParts(dir, parts);
-      await saveStaticEncoder(encoder, join(dir, STATIC_ENCODER_DIR));
-    },
-  };
+  return { encoder, manifest, parts };
 }
 
 /** One held-out example as the cascade calibration sees it. */
@@ -161,41 +116,6 @@ export interface CascadeExample {
   fullCorrect: boolean;
   /** The full router alone would have decided it confidently (above its margin, not novel). */
   fullConfident: boolean;
-}
-
-export interface CascadeCut {
-  /** Static margin at or above which the static stage decides confidently. */
-  threshold: number;
-  /** Static margin below which the static stage settles the query as low-confidence (margins lie in [0, 1]: -1 never, 2 always). */
-  lowThreshold: number;
-  /** Share decided without the full encoder (accepted + settled low + novel). */
-  coverage: number;
-  cascadeAccuracy: number;
-  /**
-   * Net share of confident decisions lost against the full router: settled low-confidence although the
-   * full router was confident, minus accepted confidently although it was unsure (negative: a gain).
-   */
-  coverageLoss: number;
-  /**
-   * False when no cut loses at most the tolerance (novel queries, always settled by the static stage, can
-   * lose more than that alone): the cut is then the most accurate one. Absent in older artifacts.
-   */
-  withinTolerance?: boolean;
-}
-
-/** The bands the router applies. */
-export type StaticCut = Pick<CascadeCut, "threshold" | "lowThreshold">;
-
-/**
- * The static stage's bands: the recorded operating point with the largest tolerance not above `tolerance`
- * (the lowest recorded one if none is), else the cut chosen at training. Older artifacts have no low band.
- */
-export function pickStaticCut(m: StaticStageManifest | undefined, tolerance?: number): StaticCut | undefined {
-  if (!m) return undefined;
-  if (tolerance === undefined || !m.curve?.length) return { threshold: m.threshold, lowThreshold: m.lowThreshold ?? -1 };
-  let pick = m.curve[0];
-  for (const point of m.curve) if (point.tolerance <= tolerance && point.tolerance >= pick.tolerance) pick = point;
-  return { threshold: pick.threshold, lowThreshold: pick.lowThreshold };
 }
 
 /** Candidate low bands tried (quantile steps): keeps the search linear in the held-out size. */

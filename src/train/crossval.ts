@@ -1,6 +1,8 @@
-import { calibrateMargin, type Calibration } from "./calibrate.js";
+import { calibrateMargin } from "./calibrate.js";
+import type { Calibration } from "../model/confidence.js";
 import { stratifiedFolds } from "./folds.js";
-import { fitParts, scoreParts, type PartParams, type PartScores } from "../model/parts.js";
+import { scoreParts, type PartParams, type PartScores } from "../model/parts.js";
+import { fitParts } from "./fit-parts.js";
 import type { Augmentation } from "./augment.js";
 import { centroidDistribution, combine, decide, knnDistribution, type Combination } from "../model/scoring.js";
 import { classificationReport } from "../common/classification.js";

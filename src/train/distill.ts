@@ -4,6 +4,7 @@ import { StaticEncoder, type StaticEncoderParameters } from "../encoders/static.
 import { createTokenizer, type TokenizerSpec } from "../encoders/tokenizers/subword.js";
 import { loadShippedVocabulary, type StaticVocabularyName } from "../encoders/tokenizers/vocabularies.js";
 import type { Encoder } from "../encoders/types.js";
+import type { DistillReport } from "../model/artifact.js";
 import { createAdam, fitEpoch, heldOutCosine, type Example } from "./distill-fit.js";
 import { fitPca, project } from "./pca.js";
 
@@ -40,27 +41,6 @@ export interface DistillOptions {
    */
   dimensions?: number;
   onProgress?: (p: DistillProgress) => void;
-}
-
-export interface DistillReport {
-  vocabulary: TokenizerSpec["kind"];
-  vocabSize: number;
-  /** Distinct token strings embedded with the teacher for the initialisation. */
-  tokensEmbedded: number;
-  trainTexts: number;
-  heldOutTexts: number;
-  epochs: number;
-  /** Epoch whose parameters were kept (best held-out cosine; 0 = initialisation). */
-  bestEpoch: number;
-  /** Mean cosine to the teacher on held-out texts, with the quantised encoder (null without a held-out slice). */
-  heldOutCosineInit: number | null;
-  heldOutCosineFitted: number | null;
-  /** Held-out mean cosine after each epoch (full precision). */
-  heldOutCosineByEpoch: number[];
-  fitSeconds: number;
-  /** Dimensions of the static space, and the share of the teacher's variance they keep (1 when unprojected). */
-  dimensions: number;
-  varianceKept: number;
 }
 
 /** Default static dimensions: on CLINC150 a 128-d projection kept 94% of the variance and all of the accuracy. */

@@ -5,12 +5,13 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { TriageError } from "../common/errors.js";
 import { SoftmaxHead, type HeadInput, type HeadParams } from "../model/head.js";
+import { fitSoftmaxHead } from "./head-fit.js";
 import { jobBuffers, packHeadJob, type HeadJob } from "./head-job.js";
 
 /**
  * Trains softmax heads on worker threads. Head SGD is about four fifths of training time and the
  * folds of a cross-validation are independent, so on a multi-core machine they train side by side.
- * A worker runs exactly SoftmaxHead.train, so a head comes out the same wherever it was trained.
+ * A worker runs exactly fitSoftmaxHead, so a head comes out the same wherever it was trained.
  * TRIAGE_TRAIN_THREADS caps the workers; 1 (or a single core) trains on the calling thread.
  */
 export async function trainHead(inputs: readonly HeadInput[], targets: readonly number[], labels: number, sparseDims: number, params: HeadParams): Promise<SoftmaxHead> {
@@ -23,7 +24,7 @@ export async function trainHead(inputs: readonly HeadInput[], targets: readonly 
       warnOnce(`training heads on the calling thread: a worker failed (${(err as Error).message})`);
     }
   }
-  return SoftmaxHead.train(inputs, targets, labels, sparseDims, params);
+  return fitSoftmaxHead(inputs, targets, labels, sparseDims, params);
 }
 
 function poolSize(): number {

@@ -1,6 +1,12 @@
-import { existsSync, realpathSync, writeFileSync } from "node:fs";
-import { isAbsolute, join, relative, sep } from "node:path";
-import { assertReplaceable, writeDirAtomic } from "../common/atomic.js";
+/**
+ * @module Fitting (train/): data loading and checks, folds and cross-validation, margin calibration, the parts'
+ * fitting (head on worker threads, centroids, HNSW) and the distilled fast path. What it fits is written
+ * through model/; nothing at run time imports train/.
+ */
+
+import { existsSync, realpathSync } from "node:fs";
+import { isAbsolute, relative, sep } from "node:path";
+import { assertReplaceable } from "../common/atomic.js";
 import { TriageError } from "../common/errors.js";
 import { sha256 } from "../common/hash.js";
 import { routesConfigSchema, type RoutesConfig } from "../config/schema.js";
@@ -8,17 +14,16 @@ import { resolveRoutesConfig } from "../config/load.js";
 import { DEFAULT_LEXICAL } from "../model/lexical.js";
 import { encoderRef, type Encoder, type EncoderRef } from "../encoders/types.js";
 import { DEFAULT_HNSW } from "../model/hnsw.js";
-import { ARTIFACT_FILES, SCHEMA_VERSION, type Manifest } from "../model/artifact.js";
+import { SCHEMA_VERSION, type Manifest, type WordDropout } from "../model/artifact.js";
 import { artifactOwner } from "../model/files.js";
-import { checksumFiles, sealManifest } from "../model/checksums.js";
-import type { WordDropout } from "./augment.js";
+import { writeArtifact } from "../model/write.js";
 import { trainStaticStage } from "./cascade.js";
-import { saveParts } from "../model/parts-io.js";
 import { DEFAULT_CENTROIDS } from "../model/centroids.js";
 import { crossValidate } from "./crossval.js";
 import { labelCounts, loadExamples, requireTwoLabels, type Example, type LoadedData } from "./data.js";
 import { DEFAULT_HEAD } from "../model/head.js";
-import { fitParts, type PartParams } from "../model/parts.js";
+import type { PartParams } from "../model/parts.js";
+import { fitParts } from "./fit-parts.js";
 
 export type TrainProgress =
   | { phase: "embed"; done: number; total: number }
@@ -185,14 +190,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ...(staticStage ? { stages: { static: staticStage.manifest } } : {}),
   };
   options.onProgress?.({ phase: "write" });
-  let manifest = unsealed;
-  await writeDirAtomic(options.out, artifactOwner, async (dir) => {
-    await saveParts(dir, parts);
-    await staticStage?.save(dir);
-    writeFileSync(join(dir, ARTIFACT_FILES.examples), examples.map((e, id) => JSON.stringify({ id, text: e.text, label: e.label })).join("\n") + "\n");
-    // Last: the manifest records every other file's checksum, then its own.
-    manifest = sealManifest(unsealed, await checksumFiles(dir));
-    writeFileSync(join(dir, ARTIFACT_FILES.manifest), JSON.stringify(manifest, null, 2) + "\n");
+  const manifest = await writeArtifact(options.out, {
+    manifest: unsealed,
+    parts,
+    examples,
+    ...(staticStage ? { staticStage: { parts: staticStage.parts, encoder: staticStage.encoder } } : {}),
   });
   const end = performance.now();
   return {

@@ -1,7 +1,7 @@
 // `triage train --out` replaces only a triage model (or an empty folder); everything else is refused
 // with one line, before any training, and left byte-for-byte as it was.
 import { execFile } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -85,5 +85,18 @@ describe("train --out", () => {
     const before = snapshot(out);
     expect(refusal(await train(out))).toContain(`${out}: not replacing it, it does not hold a triage model (it also holds NOTES.md, which triage did not write)`);
     expect(snapshot(out)).toEqual(before);
+  });
+});
+
+describe("train --registry", () => {
+  it("adds a version, makes it current and prunes the oldest beyond five, as retrain does", async () => {
+    const reg = join(work, "registry");
+    for (let v = 1; v <= 5; v++) mkdirSync(join(reg, "versions", `v000${v}`), { recursive: true });
+    writeFileSync(join(reg, "current"), JSON.stringify({ version: "v0005", previous: "v0004", switchedAt: "" }));
+    const r = await triage(["train", "--data", data, "--config", TIERS_CONFIG, "--registry", reg, "--encoder", "use", "--folds", "3"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`${reg}: current -> v0006 (pruned v0001)`);
+    expect(readdirSync(join(reg, "versions")).sort()).toEqual(["v0002", "v0003", "v0004", "v0005", "v0006"]);
+    expect(JSON.parse(readFileSync(join(reg, "current"), "utf8"))).toMatchObject({ version: "v0006", previous: "v0005" });
   });
 });

@@ -31,6 +31,15 @@ describe("JSONL", () => {
     expect(() => readJsonlFile(bad)).toThrow(`${bad}:2: not a JSON object`);
     expect(() => readJsonlFile(join(dir, "absent.jsonl"))).toThrow(/absent\.jsonl: cannot read \(ENOENT\)/);
   });
+
+  it("drops a byte-order mark and refuses bytes that are not UTF-8, naming file:line", () => {
+    const bom = join(dir, "bom.jsonl");
+    writeFileSync(bom, '\uFEFF{"text":"hi","label":"A"}\n');
+    expect(readJsonlFile(bom)).toEqual([{ text: "hi", label: "A" }]);
+    const latin1 = join(dir, "latin1.jsonl");
+    writeFileSync(latin1, Buffer.concat([Buffer.from('{"text":"ok"}\n{"text":"caf'), Buffer.from([0xe9]), Buffer.from('"}\n')]));
+    expect(() => readJsonlFile(latin1)).toThrow(`${latin1}:2: not valid UTF-8 (save the file as UTF-8)`);
+  });
 });
 
 describe("normalizeQuery", () => {

@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, writeFileSync, appendFileSync } from "node:fs";
+import { cpSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CachedEncoder } from "../../src/encoders/cache.js";

@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Encoder } from "../../src/encoders/types.js";
@@ -171,6 +171,48 @@ describe("Router", () => {
     ]);
     expect(logged[1].decision.requestId).toBe("req-1");
     expect(new Set(logged.map((l) => l.decision.requestId)).size).toBe(4);
+  });
+
+  it("gives each query of a batch the request id passed for it, in the decision and to the sink", async () => {
+    const logged: Decision[] = [];
+    const router = await Router.load(trained.dir, { encoder, sink: { log: (decision) => logged.push(decision) } });
+    await router.classify("what does a compiler do", { requestId: "r-0" });
+    // A rule, the full encoder and an exact repeat (the cache) in one batch: every path keeps its id.
+    const texts = ["hello", "design a distributed database", "what does a compiler do"];
+    const batch = await router.classifyBatch(texts, { requestIds: ["r-1", "r-2", "r-3"] });
+    expect(batch.map((d) => [d.requestId, d.stage])).toEqual([
+      ["r-1", "rule"],
+      ["r-2", "full"],
+      ["r-3", "cache"],
+    ]);
+    expect(logged.map((d) => d.requestId)).toEqual(["r-0", "r-1", "r-2", "r-3"]);
+    await expect(router.classifyBatch(texts, { requestIds: ["only-one"] })).rejects.toThrow("classifyBatch: 1 request ids for 3 queries; give one per query");
+  });
+
+  it("logs each query of a batch with its own tags over the shared ones, to the call's sink after the router's own", async () => {
+    const order: string[] = [];
+    const own: [string, Record<string, string> | undefined][] = [];
+    const router = await Router.load(trained.dir, { encoder, sink: { log: (d) => order.push(`router:${d.requestId}`) } });
+    const sink = {
+      log: (d: Decision, text: string, tags?: Record<string, string>) => {
+        order.push(`call:${d.requestId}`);
+        own.push([text, tags]);
+      },
+    };
+    await router.classifyBatch(["hello", "design a distributed database"], {
+      requestIds: ["b-1", "b-2"],
+      tags: { tenant: "t" },
+      queryTags: [{ user: "alice" }, undefined],
+      sink,
+    });
+    await router.classify("what does a compiler do", { requestId: "c-1", tags: { user: "bob" }, sink });
+    expect(order).toEqual(["router:b-1", "call:b-1", "router:b-2", "call:b-2", "router:c-1", "call:c-1"]);
+    expect(own).toEqual([
+      ["hello", { tenant: "t", user: "alice" }],
+      ["design a distributed database", { tenant: "t" }],
+      ["what does a compiler do", { user: "bob" }],
+    ]);
+    await expect(router.classifyBatch(["hello"], { queryTags: [] })).rejects.toThrow("classifyBatch: 0 query tags for 1 queries; give one per query");
   });
 
   it("refuses an encoder with other weights", async () => {

@@ -272,6 +272,19 @@ describe("DecisionLog feedback and queries", () => {
     expect(log.query({ hasFeedback: true })).toEqual([]);
   });
 
+  it("deletes one feedback row by the id feedback() returned, and names a missing one", () => {
+    const log = seeded();
+    const keep = log.feedback("b", { kind: "thumbs", thumbs: 1 });
+    const undo = log.feedback("b", { kind: "label", humanLabel: "strong" });
+    log.deleteFeedback(undo);
+    expect(log.query({ requestId: "b" })[0].feedback.map((f) => [f.id, f.kind])).toEqual([[keep, "thumbs"]]);
+    expect(() => log.deleteFeedback(undo)).toThrow(`${path}: feedback ${undo} not found, nothing deleted`);
+    expect(log.count({ hasFeedback: true })).toBe(1);
+    log.close();
+    const reader = open({ readonly: true });
+    expect(() => reader.deleteFeedback(keep)).toThrow("was opened read-only");
+  });
+
   it("filters by time, label, low confidence, fallback, feedback; limits and orders", () => {
     const log = seeded();
     log.feedback("c", { kind: "escalated" });

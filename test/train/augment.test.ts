@@ -6,7 +6,8 @@ import { wordDropout, DEFAULT_WORD_DROPOUT } from "../../src/train/augment.js";
 import { DEFAULT_CENTROIDS } from "../../src/model/centroids.js";
 import { crossValidate } from "../../src/train/crossval.js";
 import { DEFAULT_HEAD } from "../../src/model/head.js";
-import { fitParts, scoreParts, type PartParams } from "../../src/model/parts.js";
+import { scoreParts, type PartParams } from "../../src/model/parts.js";
+import { fitParts } from "../../src/train/fit-parts.js";
 
 const params: PartParams = { hnsw: DEFAULT_HNSW, head: DEFAULT_HEAD, centroids: DEFAULT_CENTROIDS, lexical: DEFAULT_LEXICAL };
 

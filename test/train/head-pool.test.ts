@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/common/random.js";
-import { DEFAULT_HEAD, SoftmaxHead, type HeadInput } from "../../src/model/head.js";
+import { DEFAULT_HEAD, type HeadInput } from "../../src/model/head.js";
+import { fitSoftmaxHead } from "../../src/train/head-fit.js";
 import { trainHead } from "../../src/train/head-pool.js";
 
 function dataset(seed: number, rows = 300, labels = 5, dims = 16, buckets = 64): { inputs: HeadInput[]; targets: number[] } {
@@ -34,7 +35,7 @@ describe("training heads on worker threads", () => {
     const fromWorkers = await Promise.all(sets.map((s) => trainHead(s.inputs, s.targets, 5, 64, params)));
     expect(warnings.filter((w) => w.includes("worker"))).toEqual([]);
     sets.forEach((s, i) => {
-      const local = SoftmaxHead.train(s.inputs, s.targets, 5, 64, params);
+      const local = fitSoftmaxHead(s.inputs, s.targets, 5, 64, params);
       expect(fromWorkers[i].weights).toEqual(local.weights);
       expect(fromWorkers[i].bias).toEqual(local.bias);
       expect([fromWorkers[i].labels, fromWorkers[i].denseDims, fromWorkers[i].sparseDims]).toEqual([5, 16, 64]);

@@ -1,5 +1,5 @@
 import { basename, resolve } from "node:path";
-import { Command, Option } from "commander";
+import { type Command, Option } from "commander";
 import { TriageError } from "../../common/errors.js";
 import { CachedEncoder } from "../../encoders/cache.js";
 import { DEFAULT_CACHE_PATH } from "../../encoders/resolve.js";

@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { TriageError } from "../../common/errors.js";
 import { ModelRegistry } from "../../model/registry.js";
@@ -21,8 +20,7 @@ export function registerModels(program: Command): void {
       const registry = new ModelRegistry(opts.registry);
       if (!existsSync(registry.root)) throw new TriageError(`${opts.registry}: no such registry`);
       const versions = registry.list().map((v) => {
-        const reportPath = join(v.dir, "retrain-report.json");
-        const report = existsSync(reportPath) ? (JSON.parse(readFileSync(reportPath, "utf8")) as StoredReport) : null;
+        const report = registry.readReport(v.version) as StoredReport | null;
         return {
           version: v.version,
           current: v.current,

@@ -7,7 +7,6 @@ import { resolveModelDir } from "../../model/registry.js";
 import { buildReviewQueue, type ReviewItem } from "../../retrain/review/queue.js";
 import { OUT_OF_SCOPE } from "../../retrain/review/feedback.js";
 import { OUT_OF_SCOPE_KEY, ReviewSession } from "../../retrain/review/session.js";
-import { deleteFeedback } from "../../retrain/review/undo.js";
 import { DecisionLog, parseTimeBound } from "../../store/index.js";
 import { readManifest } from "../../model/artifact.js";
 import { positiveInt } from "../parse.js";
@@ -54,7 +53,7 @@ export function registerReview(program: Command): void {
           return;
         }
         if (!process.stdin.isTTY) throw new TriageError("review: labelling needs a terminal; use --list --json to script it and `triage feedback --label` to store labels");
-        await label(items, manifest.labels, log, opts.logDb, cuts);
+        await label(items, manifest.labels, log, cuts);
       } finally {
         log.close();
         await encoder.close();
@@ -76,10 +75,10 @@ function itemLines(item: ReviewItem, cuts: Cuts): string {
   return `  routed: ${item.label} (${why(item, cuts)})\n  queued: ${item.reasons.join("; ") || `its margin, ${item.margin.toFixed(3)}, is among the lowest`}${fallback}${similar}`;
 }
 
-async function label(items: readonly ReviewItem[], labels: readonly string[], log: DecisionLog, path: string, cuts: Cuts): Promise<void> {
+async function label(items: readonly ReviewItem[], labels: readonly string[], log: DecisionLog, cuts: Cuts): Promise<void> {
   const session = new ReviewSession(items, labels, {
     write: (requestId, l) => log.feedback(requestId, { kind: "label", humanLabel: l, note: "triage review" }),
-    remove: (id) => deleteFeedback(path, id),
+    remove: (id) => log.deleteFeedback(id),
   });
   const out = process.stderr;
   const legend = [...session.keys].map(([k, l]) => `${k}=${l === OUT_OF_SCOPE ? "out of scope" : l}`).join("  ") + "   s=skip u=undo q=quit";

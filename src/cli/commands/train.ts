@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { TriageError } from "../../common/errors.js";
 import { resolveEncoder } from "../../encoders/resolve.js";
-import { openRegistry } from "../../retrain/adopt.js";
-import { checkOutput, train } from "../../train/train.js";
-import type { StaticStageManifest } from "../../train/cascade.js";
+import { openRegistry } from "../../model/adopt.js";
+import { checkOutput, train, type TrainOptions } from "../../train/train.js";
+import { trainIntoRegistry } from "../../retrain/publish.js";
 import { DEFAULT_WORD_DROPOUT } from "../../train/augment.js";
 import { accuracyInWords, combinationInWords, confidenceInWords, fastPathInWords } from "../describe.js";
 import { info, keyValues, pct, progressBar, withRate } from "../output.js";
@@ -29,22 +29,19 @@ export function registerTrain(program: Command): void {
     .option("--json", "print the manifest as JSON on stdout")
     .action(async (opts: { data: string; out?: string; registry?: string; config?: string; textField: string; labelField: string; encoder: string; folds?: number; targetAccuracy?: number; fastPath: string; fastPathTolerance?: number; fastPathCoverageTolerance?: number; fastPathWordDropout?: number; json?: boolean }) => {
       if ((opts.out === undefined) === (opts.registry === undefined)) throw new TriageError("train: give either --out DIR or --registry DIR");
+      // Before loading the encoder: a refused --out or --registry should cost nothing.
       const registry =
         opts.registry !== undefined
           ? openRegistry(opts.registry, (a) => info(`${opts.registry} held a plain model artifact: adopted it as ${a.version}, the registry's first version`))
           : undefined;
-      const version = registry?.nextVersion();
-      const out = registry ? registry.versionDir(version!) : opts.out!;
-      // Before loading the encoder: a refused --out should cost nothing.
-      checkOutput({ out, data: opts.data, config: opts.config });
+      if (!registry) checkOutput({ out: opts.out!, data: opts.data, config: opts.config });
       const { encoder, reason, ref } = await resolveEncoder({ spec: opts.encoder });
       info(`encoder: ${encoder.id} (${reason})`);
       const bar = progressBar("embedding");
       let started = 0;
       let update: (v: number) => void = () => {};
-      const result = await train({
+      const options: Omit<TrainOptions, "out"> = {
         data: opts.data,
-        out,
         config: opts.config,
         textField: opts.textField,
         labelField: opts.labelField,
@@ -71,12 +68,12 @@ export function registerTrain(program: Command): void {
           } else if (p.phase === "fit") info("fitting on all examples, building the HNSW index");
           else if (p.phase === "fast-path") info(p.message);
         },
-      });
+      };
+      // Into a registry: a new version, made current, older ones pruned (as retrain does).
+      const published = registry ? await trainIntoRegistry(registry.root, options) : undefined;
+      const result = published ?? (await train({ ...options, out: opts.out! }));
       await encoder.close?.();
-      if (registry) {
-        registry.promote(version!);
-        info(`${registry.root}: current -> ${version}`);
-      }
+      if (registry && published) info(`${registry.root}: current -> ${published.version}${published.pruned.length ? ` (pruned ${published.pruned.join(", ")})` : ""}`);
       const m = result.manifest;
       if (opts.json) {
         process.stdout.write(JSON.stringify(m) + "\n");
@@ -87,7 +84,7 @@ export function registerTrain(program: Command): void {
         "\n" +
           keyValues([
             ["model", m.version],
-            ["written to", registry ? `${result.dir} (version ${version} of ${opts.registry}, now current)` : result.dir],
+            ["written to", published ? `${result.dir} (version ${published.version} of ${opts.registry}, now current)` : result.dir],
             ["examples", `${m.data.examples} (${m.data.duplicates} exact duplicates dropped, ${m.data.conflicts} texts with two labels: first label kept)`],
             ["labels", `${m.labels.join(", ")}${m.ordered ? " (tiers, cheapest first)" : " (named routes)"}`],
             ["accuracy", accuracyInWords(m)],

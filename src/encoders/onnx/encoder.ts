@@ -1,3 +1,9 @@
+/**
+ * @module ONNX sentence-transformers (encoders/onnx/): the encoder run on onnxruntime-node with mean pooling, the
+ * transformers.js pipeline used to cross-check it, and `triage model pull` with its digest-checked
+ * downloads.
+ */
+
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as ort from "onnxruntime-node";

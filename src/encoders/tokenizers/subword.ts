@@ -1,10 +1,12 @@
-import { TriageError } from "../../common/errors.js";
-
 /**
+ * @module Subword tokenizers (encoders/tokenizers/): the unigram and WordPiece tokenizers, the vocabularies shipped for
+ * them (vocabularies.ts) and the Hugging Face tokenizer of ONNX models (hf.ts).
+ *
  * Subword tokenizers for the static encoder. Both are pure JS, allocation-light, and rebuilt from the
  * vocabulary stored in the static encoder's artifact, so nothing is read from a package at run time.
  * The unigram one also tokenises for the full USE encoder (use.ts), so both stages see the same pieces.
  */
+import { TriageError } from "../../common/errors.js";
 
 /** How a vocabulary is tokenised, as recorded in the artifact header. */
 export type TokenizerSpec =

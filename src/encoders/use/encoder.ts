@@ -1,3 +1,8 @@
+/**
+ * @module Universal Sentence Encoder Lite (encoders/use/): the npm-shipped TensorFlow.js graph rebuilt as an ONNX
+ * model at load, with its tokenizer and weights fingerprint.
+ */
+
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { readdirSync } from "node:fs";

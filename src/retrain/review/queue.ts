@@ -1,3 +1,8 @@
+/**
+ * @module Active labelling (retrain/review/): the queue of logged decisions most worth a human label, and the
+ * keyboard session that records labels as feedback.
+ */
+
 import { dot } from "../../common/vector.js";
 import type { Encoder } from "../../encoders/types.js";
 import { normalizeQuery } from "../../common/text.js";

@@ -1,23 +1,25 @@
-/** The HTTP surface: parsing, auth, limits, headers and serialisation around the Proxy. No routing logic here. */
+/** @module The HTTP surface: parsing, auth, limits, headers and serialisation around the ChatProxy. No routing logic here. */
 import { randomUUID } from "node:crypto";
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { requestId, type RequestIdVariables } from "hono/request-id";
 import { cors } from "hono/cors";
-import type { DecisionLog, PriceTable } from "../../store/index.js";
+import { priceTable } from "../../config/price.js";
+import type { DecisionLog } from "../../store/index.js";
 import { roleMatcher, type Role } from "./auth.js";
 import type { ServerConfig } from "../config.js";
 import { ApiError } from "../errors.js";
 import { postFeedback } from "./feedback.js";
 import { modelList } from "./models-list.js";
 import type { ServerMetrics } from "../metrics.js";
-import type { AnswerMeta, Proxy } from "../proxy/proxy.js";
-import { callerTags, parseJsonBody } from "../proxy/request.js";
+import type { AnswerMeta, ChatProxy } from "../proxy/proxy.js";
+import { callerTags, parseJsonBody } from "./body.js";
 import type { ModelReloader } from "../reload.js";
 
 export interface AppDeps {
-  proxy: Proxy;
+  proxy: ChatProxy;
   config: ServerConfig;
   metrics: ServerMetrics;
   reloader: ModelReloader;
@@ -29,8 +31,8 @@ export interface AppDeps {
   providerStates: () => Record<string, string>;
 }
 
-/** The caller's role once bearer auth has run (unset when auth is off). */
-export type AppEnv = { Variables: { role?: Role } };
+/** The caller's role once bearer auth has run (unset when auth is off), and the request id. */
+export type AppEnv = { Variables: { role?: Role } & RequestIdVariables };
 
 const UNREAD_BODY_STATUSES = new Set([401, 403, 413, 415]);
 
@@ -53,6 +55,10 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     metrics.requests.inc({ route, status: String(c.res.status) });
     metrics.requestSeconds.observe({ route }, (performance.now() - started) / 1000);
   });
+
+  // The caller's x-request-id when it is a sane token (their traces then line up with the decision log), else a fresh one.
+  // Read by our own rule rather than the middleware's header option, which would also echo it back and allow other characters.
+  app.use("*", requestId({ headerName: "", generator: (c) => callerRequestId(c.req.header("x-request-id")) ?? randomUUID() }));
 
   // CORS is off unless origins are configured: browsers must not call the proxy with a user's token by default.
   if (config.cors.origins.length > 0)
@@ -117,15 +123,14 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.post("/v1/route", limit, async (c) => {
-    const requestId = requestIdOf(c);
     const body = parseJsonBody(await c.req.text());
-    const answer = await proxy.route(body, { requestId, tags: callerTags(c.req.header("x-triage-tags"), undefined) });
+    const answer = await proxy.route(body, { requestId: c.get("requestId"), tags: callerTags(c.req.header("x-triage-tags"), undefined) });
     setTriageHeaders(c, { requestId: answer.requestId, tier: answer.label, model: answer.model ?? "" });
     return c.json(answer);
   });
 
   app.post("/v1/chat/completions", limit, async (c) => {
-    const requestId = requestIdOf(c);
+    const requestId = c.get("requestId");
     c.header("x-triage-request-id", requestId);
     const body = parseJsonBody(await c.req.text());
     const user = typeof (body as { user?: unknown })?.user === "string" ? (body as { user: string }).user : undefined;
@@ -143,12 +148,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   app.post("/v1/feedback", limit, async (c) => c.json(postFeedback(log, parseJsonBody(await c.req.text()))));
 
   app.get("/v1/stats", (c) => {
-    const prices: PriceTable = {};
-    for (const t of proxy.tiers().values())
-      if (t.price) {
-        prices[t.name] = t.price;
-        if (t.model) prices[t.model] = t.price;
-      }
+    const prices = priceTable([...proxy.tiers().values()]);
     return c.json({ server: proxy.stats.snapshot(), log: log ? log.stats({ prices }) : null });
   });
 
@@ -186,8 +186,7 @@ function setTriageHeaders(c: Context<AppEnv>, meta: Pick<AnswerMeta, "requestId"
   c.header("x-triage-model", meta.model);
 }
 
-/** A caller's x-request-id when it is a sane token, so their traces line up with the decision log. */
-function requestIdOf(c: Context<AppEnv>): string {
-  const given = c.req.header("x-request-id");
-  return given !== undefined && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+/** A caller's x-request-id when it is a sane token (at most 128 letters, digits and . _ : -), else undefined. */
+function callerRequestId(given: string | undefined): string | undefined {
+  return given !== undefined && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : undefined;
 }

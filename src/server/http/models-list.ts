@@ -4,7 +4,7 @@
  * among and the model each route maps to. Any other name is passed through when `models.passthrough`
  * is on; the answer says so, since a list cannot name every upstream model.
  */
-import type { Proxy } from "../proxy/proxy.js";
+import type { ChatProxy } from "../proxy/proxy.js";
 import type { ServerConfig } from "../config.js";
 
 export interface ListedModel {
@@ -23,7 +23,7 @@ export interface ModelList {
   passthrough: { enabled: boolean; note: string };
 }
 
-export function modelList(proxy: Proxy, config: ServerConfig): ModelList {
+export function modelList(proxy: ChatProxy, config: ServerConfig): ModelList {
   const tiers = proxy.tiers();
   const labels = proxy.router.labels;
   const created = Math.floor(Date.parse(proxy.router.manifest.createdAt) / 1000) || 0;

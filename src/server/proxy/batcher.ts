@@ -1,15 +1,17 @@
 /**
- * Micro-batching of concurrent classifications: queries arriving while an embedding call runs are
+ * @module Micro-batching of concurrent classifications: queries arriving while an embedding call runs are
  * embedded together in the next call (Router.classifyBatch). On a busy CPU this multiplies throughput,
  * since one batched encoder call costs far less than the same queries one by one; an idle server still
  * answers a lone query at once (no waiting window).
  */
+import type { DecisionSink } from "../../router/hooks.js";
 import type { Router } from "../../router/router.js";
 import type { Decision } from "../../router/types.js";
 
 interface Pending {
   text: string;
   requestId: string;
+  tags?: Record<string, string>;
   resolve: (d: Decision) => void;
   reject: (e: unknown) => void;
 }
@@ -20,12 +22,14 @@ export class ClassifyBatcher {
 
   constructor(
     private readonly router: Router,
+    /** Where the decisions are logged, each with its own request id and tags. */
+    private readonly sink?: DecisionSink,
     private readonly maxBatch = 32,
   ) {}
 
-  classify(text: string, requestId: string): Promise<Decision> {
+  classify(text: string, requestId: string, tags?: Record<string, string>): Promise<Decision> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ text, requestId, resolve, reject });
+      this.queue.push({ text, requestId, tags, resolve, reject });
       if (!this.busy) this.run();
     });
   }
@@ -41,14 +45,14 @@ export class ClassifyBatcher {
     try {
       let decisions: Decision[] | undefined;
       try {
-        decisions = await this.router.classifyBatch(batch.map((p) => p.text));
+        decisions = await this.router.classifyBatch(batch.map((p) => p.text), { requestIds: batch.map((p) => p.requestId), queryTags: batch.map((p) => p.tags), sink: this.sink });
       } catch {
         // One bad query fails the whole batch call: classify them one by one so only it fails.
       }
-      if (decisions) batch.forEach((p, i) => p.resolve({ ...decisions[i], requestId: p.requestId }));
+      if (decisions) batch.forEach((p, i) => p.resolve(decisions[i]));
       else
         for (const p of batch)
-          await this.router.classify(p.text, { requestId: p.requestId }).then(p.resolve, p.reject);
+          await this.router.classify(p.text, { requestId: p.requestId, tags: p.tags, sink: this.sink }).then(p.resolve, p.reject);
     } finally {
       if (this.queue.length > 0) this.run();
       else this.busy = false;

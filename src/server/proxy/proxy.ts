@@ -1,14 +1,15 @@
 /**
- * The proxy without HTTP: route a chat request, forward it to the tier's providers, check the answer's
- * quality gates, escalate, account for cost. The HTTP layer (app.ts) only parses and serialises.
+ * @module The proxy without HTTP (server/proxy/): route a chat request, forward it to the tier's providers with
+ * failover, check the answer's quality gates, escalate, account for cost and usage. The HTTP layer
+ * (server/http/) only parses and serialises.
  */
 import { randomUUID } from "node:crypto";
 import type { Router } from "../../router/router.js";
 import type { Decision } from "../../router/types.js";
-import { NOT_COMMITTED, type DecisionLog, type FeedbackInput } from "../../store/index.js";
-import type { TriageError } from "../../common/errors.js";
+import type { DecisionLog, FeedbackInput } from "../../store/index.js";
 import type { ServerConfig } from "../config.js";
-import { callCost, readUsage, type Usage } from "./usage.js";
+import { callCostUsd } from "../../config/price.js";
+import { readUsage, type Usage } from "./usage.js";
 import { ApiError } from "../errors.js";
 import { forward, type AttemptRecord, type ForwardResult } from "./forward.js";
 import { checkGates, type GateName, type Validator } from "./gates.js";
@@ -18,6 +19,7 @@ import { chatRequestSchema, routeRequestSchema, routingText, validate, type Chat
 import { passThroughSse, type StreamEnd } from "./sse.js";
 import { ServerStats, type CallRecord } from "./stats.js";
 import { ClassifyBatcher } from "./batcher.js";
+import { LogSink } from "./log-sink.js";
 import { clampToGroup, escalationPath, mostExpensiveTier, tierTable, type Tier } from "./tiers.js";
 import { callerWantsUsage, upstreamBody } from "./upstream-body.js";
 
@@ -25,7 +27,7 @@ export interface ProxyOptions {
   router: Router;
   config: ServerConfig;
   providers: ProviderPool;
-  /** Decisions and their feedback (outcome, escalated) are written here. Do not also give it to the Router as its sink. */
+  /** Decisions (through the router's sink port, see log-sink.ts) and their feedback (outcome, escalated) are written here. */
   log?: DecisionLog;
   metrics?: ServerMetrics;
   /** Extra quality gate run on every non-final tier's non-streamed answer. */
@@ -68,17 +70,19 @@ export type RouteAnswer = Decision & { model: string | null };
 
 type ModelMode = { kind: "route"; group?: string[] } | { kind: "passthrough" };
 
-export class Proxy {
+export class ChatProxy {
   readonly stats: ServerStats;
   private readonly onError: (error: Error) => void;
   private readonly batcher: ClassifyBatcher;
+  private readonly sink: LogSink | undefined;
   /** Streams still open, each with a way to end it and its accounting (the outcome row) to wait for. */
   private readonly openStreams = new Set<{ end: (message: string) => void; accounted: Promise<unknown> }>();
 
   constructor(private readonly options: ProxyOptions) {
     this.onError = options.onError ?? ((e) => process.emitWarning(e.message, "TriageServer"));
     this.stats = new ServerStats(mostExpensiveTier(this.tiers()));
-    this.batcher = new ClassifyBatcher(options.router);
+    this.sink = options.log ? new LogSink(options.log, this.onError) : undefined;
+    this.batcher = new ClassifyBatcher(options.router, this.sink);
   }
 
   get router(): Router {
@@ -195,8 +199,8 @@ export class Proxy {
   private async classify(text: string, requestId: string, tags?: Record<string, string>, topK?: number): Promise<Decision> {
     let decision: Decision;
     try {
-      // Tags go to the log row written below, not to the router (it has no sink here), so batching loses nothing.
-      decision = topK !== undefined ? await this.router.classify(text, { requestId, topK }) : await this.batcher.classify(text, requestId);
+      decision =
+        topK !== undefined ? await this.router.classify(text, { requestId, topK, tags, sink: this.sink }) : await this.batcher.classify(text, requestId, tags);
     } catch (err) {
       throw new ApiError(400, `cannot route this request: ${(err as Error).message}`, "invalid_request_error", null, "routing_failed");
     }
@@ -204,14 +208,8 @@ export class Proxy {
     m?.decisions.inc({ label: decision.label, decided_by: decision.decidedBy });
     m?.decisionSeconds.observe(decision.latencyMs / 1000);
     if (decision.fallback) m?.fallbacks.inc({ result: decision.decidedBy === "fallback" ? "answered" : "failed" });
-    try {
-      this.options.log?.log(decision, text, tags);
-    } catch (err) {
-      this.onError(err as Error);
-      // Strict durability promises no answer leaves without its logged decision.
-      if ((err as TriageError).code === NOT_COMMITTED)
-        throw new ApiError(503, "the decision log could not record this request; try again", "server_error", null, "log_unavailable");
-    }
+    // Strict durability promises no answer leaves without its logged decision.
+    if (this.sink?.notCommitted(decision)) throw new ApiError(503, "the decision log could not record this request; try again", "server_error", null, "log_unavailable");
     return decision;
   }
 
@@ -249,7 +247,7 @@ export class Proxy {
     }
     // Pass-through requests have no decision row, so their cost is counted in memory only.
     const usage = readUsage(result.body.usage);
-    const call: CallRecord = { tier: "passthrough", model: req.model, tags, ...usage, costUsd: callCost(usage, undefined) };
+    const call: CallRecord = { tier: "passthrough", model: req.model, tags, ...usage, costUsd: callCostUsd(usage, undefined) };
     this.stats.recordCall(call);
     this.recordRequest("passthrough", started, [], result.attempts, undefined, [call]);
     return { kind: "json", body: result.body, meta };
@@ -272,7 +270,7 @@ export class Proxy {
         const note = end.outcome === "done" ? undefined : `stream ${end.outcome}${end.error ? `: ${this.options.providers.scrubKeys(end.error)}` : ""}`;
         const call = decision
           ? this.recordCall(meta.requestId, tier, meta.provider ?? "", end.usage, tags, note)
-          : { tier: tier.name, model: tier.model, tags, ...end.usage, costUsd: callCost(end.usage, undefined) };
+          : { tier: tier.name, model: tier.model, tags, ...end.usage, costUsd: callCostUsd(end.usage, undefined) };
         if (!decision) this.stats.recordCall(call);
         this.recordRequest(tier.name, started, meta.escalations, meta.attempts, decision, [call]);
       } catch (err) {
@@ -294,7 +292,7 @@ export class Proxy {
 
   /** One upstream call's cost: into the in-memory stats, the metrics and the log (feedback kind "outcome"). */
   private recordCall(requestId: string, tier: Tier & { model: string }, provider: string, usage: Usage | undefined, tags?: Record<string, string>, note?: string): CallRecord {
-    const costUsd = callCost(usage, tier.price);
+    const costUsd = callCostUsd(usage, tier.price);
     const call: CallRecord = { tier: tier.name, model: tier.model, tags, tokensIn: usage?.tokensIn, tokensOut: usage?.tokensOut, costUsd };
     this.stats.recordCall(call);
     if (costUsd !== undefined) this.options.metrics?.costUsd.inc({ tier: tier.name, model: tier.model }, costUsd);

@@ -1,8 +1,7 @@
-/** An upstream answer's usage as the pricing module reads it; what a call costs is config/price.ts's callCostUsd. */
+/** @module An upstream answer's usage as the pricing module reads it; what a call costs is config/price.ts's callCostUsd. */
 import type { CallUsage } from "../../config/price.js";
 
 export type Usage = CallUsage;
-export { callCostUsd as callCost } from "../../config/price.js";
 
 export function readUsage(usage: unknown): Usage | undefined {
   if (typeof usage !== "object" || usage === null) return undefined;

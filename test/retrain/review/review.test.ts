@@ -2,7 +2,6 @@ import { join } from "node:path";
 import { expect, it } from "vitest";
 import { buildReviewQueue } from "../../../src/retrain/review/queue.js";
 import { ReviewSession } from "../../../src/retrain/review/session.js";
-import { deleteFeedback } from "../../../src/retrain/review/undo.js";
 import { DecisionLog } from "../../../src/store/index.js";
 import type { Decision } from "../../../src/router/types.js";
 import { tempDir } from "../../helpers/tiers.js";
@@ -39,11 +38,11 @@ it("ranks by what a label would teach and collapses near-duplicates by embedding
 });
 
 it("labels with one key each, skips, undoes (deleting the stored label) and quits", async () => {
-  const { log, path } = logWith([["Book a table for two tonight", {}], ["Explain quantum entanglement to a child", {}], ["Debug this segfault in my C code", {}]]);
+  const { log } = logWith([["Book a table for two tonight", {}], ["Explain quantum entanglement to a child", {}], ["Debug this segfault in my C code", {}]]);
   const items = await buildReviewQueue(log, { encoder: await cachedUse(), perLabel });
   const session = new ReviewSession(items, ["SIMPLE", "MEDIUM", "COMPLEX", "FRONTIER"], {
     write: (id, label) => log.feedback(id, { kind: "label", humanLabel: label }),
-    remove: (id) => deleteFeedback(path, id),
+    remove: (id) => log.deleteFeedback(id),
   });
   expect([...session.keys]).toEqual([["1", "SIMPLE"], ["2", "MEDIUM"], ["3", "COMPLEX"], ["4", "FRONTIER"], ["o", "out-of-scope"]]);
   const first = session.current!.requestId;
@@ -71,12 +70,12 @@ it("labels with one key each, skips, undoes (deleting the stored label) and quit
 });
 
 it("o marks a query out of scope (none of the labels fits); the item shows where it was routed", async () => {
-  const { log, path } = logWith([["Order me a pizza with extra cheese", { label: "MEDIUM", modelLabel: "SIMPLE", decidedBy: "escalate", lowConfidence: true, margin: 0.3 }]]);
+  const { log } = logWith([["Order me a pizza with extra cheese", { label: "MEDIUM", modelLabel: "SIMPLE", decidedBy: "escalate", lowConfidence: true, margin: 0.3 }]]);
   const items = await buildReviewQueue(log, { encoder: await cachedUse(), perLabel });
   expect(items[0]).toMatchObject({ label: "MEDIUM", modelLabel: "SIMPLE", decidedBy: "escalate", lowConfidence: true, stage: "full" });
   const session = new ReviewSession(items, ["SIMPLE", "MEDIUM"], {
     write: (id, label) => log.feedback(id, { kind: "label", humanLabel: label }),
-    remove: (id) => deleteFeedback(path, id),
+    remove: (id) => log.deleteFeedback(id),
   });
   expect(session.press("o")).toMatchObject({ type: "labelled", label: "out-of-scope" });
   expect(log.query({ feedbackKind: "label" })[0].feedback.map((f) => f.humanLabel)).toEqual(["out-of-scope"]);

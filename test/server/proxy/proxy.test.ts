@@ -284,7 +284,7 @@ describe("no providers, stats and metrics", () => {
 
   it("/v1/stats reports spend by tier, model and caller tag, savings, rates and latency; /metrics counts", async () => {
     const log = DecisionLog.open(join(tempDir(), "log.db"));
-    const { client, url } = await serve({ log });
+    const { url } = await serve({ log });
     fakeA.setHandler(() => ({ type: "content", content: "fine", usage: { prompt_tokens: 1000, completion_tokens: 1000 } }));
     const c = new OpenAI({ baseURL: `${url}/v1`, apiKey: "x", maxRetries: 0, defaultHeaders: { "x-triage-tags": "team=search" } });
     await c.chat.completions.create({ model: "auto", messages: userMessage(queries.get("SIMPLE")!), user: "alice" });

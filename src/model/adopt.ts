@@ -10,9 +10,9 @@
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { TriageError } from "../common/errors.js";
-import { ARTIFACT_FILES, readManifest } from "../model/artifact.js";
-import { foreignArtifactEntry } from "../model/files.js";
-import { isRegistry, ModelRegistry, POINTER_FILE, VERSIONS_DIR } from "../model/registry.js";
+import { readManifest } from "./artifact.js";
+import { ARTIFACT_FILES, foreignArtifactEntry, POINTER_FILE, VERSIONS_DIR } from "./files.js";
+import { isRegistry, ModelRegistry } from "./registry.js";
 
 export interface Adoption {
   /** The registry version the artifact became (v0001 unless leftovers already used that name). */

@@ -2,7 +2,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { adoptArtifact, isPlainArtifact, openRegistry } from "../../src/retrain/adopt.js";
+import { adoptArtifact, isPlainArtifact, openRegistry } from "../../src/model/adopt.js";
 import { ModelRegistry, resolveModelDir } from "../../src/model/registry.js";
 import { tempDir } from "../helpers/tiers.js";
 
