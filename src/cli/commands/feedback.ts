@@ -1,21 +1,13 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { TriageError } from "../../common/errors.js";
-import { OUT_OF_SCOPE, recordFeedback } from "../../retrain/review/feedback.js";
+import { type FeedbackRequest, OUT_OF_SCOPE, recordFeedback } from "../../retrain/review/feedback.js";
 import { DecisionLog } from "../../store/index.js";
 import { nonNegativeInt, nonNegativeNumber } from "../parse.js";
 
-interface FeedbackOptions {
+/** The command's flags: the log, plus what the shared feedback rules take. */
+interface FeedbackOptions extends FeedbackRequest {
   logDb: string;
-  requestId: string;
-  label?: string;
-  thumbs?: "up" | "down";
-  escalated?: boolean;
-  finalModel?: string;
-  tokensIn?: number;
-  tokensOut?: number;
-  cost?: number;
-  note?: string;
 }
 
 export function registerFeedback(program: Command): void {
