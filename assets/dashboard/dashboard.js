@@ -1,0 +1,266 @@
+// triage dashboard page script: charts (uPlot), live refresh, keyboard labelling, admin actions.
+// Plain browser JavaScript served from the package; pages work without it, it adds charts and keys.
+(() => {
+  "use strict";
+
+  const PALETTE = ["#22a06b", "#2f6fde", "#e8910c", "#8e44d6", "#0e9aa7", "#d1457a", "#6b8e23", "#c2571a", "#4b55c8", "#12806e"];
+  const RATE_COLORS = { escalation: "#c4281c", fallback: "#2f6fde", lowConfidence: "#e8910c" };
+  const csrf = document.querySelector('meta[name="triage-csrf"]')?.getAttribute("content") ?? "";
+  const pageName = document.body.dataset.page;
+  const dataEl = document.getElementById("page-data");
+  const pageData = dataEl ? JSON.parse(dataEl.textContent || "null") : null;
+
+  // ---- helpers ------------------------------------------------------------------------------------
+  const $ = (sel, root = document) => root.querySelector(sel);
+  const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+
+  async function api(path, body) {
+    const res = await fetch(path, {
+      method: body === undefined ? "GET" : "POST",
+      headers: body === undefined ? {} : { "content-type": "application/json", "x-triage-csrf": csrf },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+    });
+    let json = null;
+    try {
+      json = await res.json();
+    } catch {
+      // not JSON: reported below by status
+    }
+    if (!res.ok) throw new Error(json?.error?.message ?? `${res.status} ${res.statusText}`);
+    return json;
+  }
+
+  let flashTimer;
+  function flash(message, isError = false) {
+    let el = $(".flash");
+    if (!el) {
+      el = document.createElement("div");
+      el.className = "flash";
+      el.setAttribute("role", "status");
+      document.body.appendChild(el);
+    }
+    el.textContent = message;
+    el.classList.toggle("error", isError);
+    el.classList.add("show");
+    clearTimeout(flashTimer);
+    flashTimer = setTimeout(() => el.classList.remove("show"), isError ? 6000 : 2500);
+  }
+
+  const tierColors = new Map();
+  function tierColor(name, order) {
+    if (!tierColors.has(name)) {
+      const i = order ? order.indexOf(name) : -1;
+      tierColors.set(name, PALETTE[(i >= 0 ? i : tierColors.size) % PALETTE.length]);
+    }
+    return tierColors.get(name);
+  }
+  function paintTierDots(order) {
+    for (const el of $$("[data-tier]")) {
+      const dot = el.classList.contains("tier-dot") ? el : null;
+      if (dot) dot.style.background = tierColor(el.dataset.tier, order);
+    }
+  }
+
+  const fmtPct = (v) => (v === null || v === undefined || Number.isNaN(v) ? "n/a" : `${(v * 100).toFixed(1)}%`);
+  const fmtUsd = (v) => {
+    if (v === null || v === undefined || Number.isNaN(v)) return "n/a";
+    const a = Math.abs(v);
+    if (a === 0) return "$0";
+    if (a < 0.01) return `$${v.toPrecision(2)}`;
+    if (a < 1000) return `$${v.toFixed(2)}`;
+    return `$${Math.round(v).toLocaleString("en-US")}`;
+  };
+  const fmtCount = (v) => Number(v).toLocaleString("en-US");
+  const utcDate = (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC");
+
+  // ---- filters: submit on change (custom ranges wait for Apply) -------------------------------------
+  for (const form of $$("form[data-autosubmit]")) {
+    const range = form.elements.namedItem("range");
+    const custom = $$(".custom-range", form);
+    const showCustom = () => custom.forEach((el) => el.classList.toggle("hidden", range?.value !== "custom"));
+    form.addEventListener("change", (e) => {
+      if (e.target === range) showCustom();
+      if (range?.value === "custom" && e.target !== form.elements.namedItem("tag")) return;
+      form.requestSubmit();
+    });
+  }
+
+  // ---- charts ---------------------------------------------------------------------------------------
+  function chartWidth(el) {
+    return Math.max(300, el.clientWidth);
+  }
+
+  /** Stacked areas: each series is drawn as the running sum, top first, the legend shows its own count. */
+  function stackedRequests(el, d) {
+    const tiers = d.series.tiers;
+    const names = tiers.map((t) => t.name);
+    const sums = [];
+    let acc = d.series.t.map(() => 0);
+    for (const t of tiers) {
+      acc = acc.map((v, i) => v + t.counts[i]);
+      sums.push(acc);
+    }
+    const order = [...tiers.keys()].reverse();
+    const data = [d.series.t, ...order.map((k) => sums[k])];
+    const series = [
+      {},
+      ...order.map((k) => ({
+        label: tiers[k].name,
+        stroke: tierColor(tiers[k].name, names),
+        fill: `${tierColor(tiers[k].name, names)}cc`,
+        width: 1,
+        points: { show: false },
+        value: (_u, _v, _s, i) => (i === null || i === undefined ? "–" : fmtCount(tiers[k].counts[i])),
+      })),
+    ];
+    const opts = {
+      width: chartWidth(el),
+      height: 280,
+      tzDate: utcDate,
+      series,
+      axes: [{}, { label: "requests", size: 60 }],
+      scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.05] } },
+      legend: { live: true },
+      cursor: { points: { show: false } },
+    };
+    return { plot: new uPlot(opts, data, el) };
+  }
+
+  function thresholdLines(u) {
+    const ctx = u.ctx;
+    for (const [v, color, text] of [
+      [0.1, "#e8910c", "10%"],
+      [0.2, "#c4281c", "20%"],
+    ]) {
+      const y = u.valToPos(v, "y", true);
+      if (y < u.bbox.top || y > u.bbox.top + u.bbox.height) continue;
+      ctx.save();
+      ctx.strokeStyle = color;
+      ctx.setLineDash([6, 5]);
+      ctx.lineWidth = 1.5 * devicePixelRatio;
+      ctx.beginPath();
+      ctx.moveTo(u.bbox.left, y);
+      ctx.lineTo(u.bbox.left + u.bbox.width, y);
+      ctx.stroke();
+      ctx.fillStyle = color;
+      ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+      ctx.fillText(text, u.bbox.left + u.bbox.width - 34 * devicePixelRatio, y - 4 * devicePixelRatio);
+      ctx.restore();
+    }
+  }
+
+  function ratesChart(el, d) {
+    const s = d.series;
+    const data = [s.t, s.escalation, s.fallback, s.lowConfidence];
+    const line = (label, color) => ({ label, stroke: color, width: 2, spanGaps: false, points: { show: false }, value: (_u, v) => fmtPct(v) });
+    const opts = {
+      width: chartWidth(el),
+      height: 260,
+      tzDate: utcDate,
+      series: [{}, line("escalation", RATE_COLORS.escalation), line("fallback", RATE_COLORS.fallback), line("low confidence", RATE_COLORS.lowConfidence)],
+      axes: [{}, { size: 52, values: (_u, vals) => vals.map((v) => `${Math.round(v * 100)}%`) }],
+      scales: { y: { range: (_u, _min, max) => [0, Math.max(0.25, (max ?? 0) * 1.1)] } },
+      hooks: { draw: [thresholdLines] },
+      cursor: { points: { show: false } },
+    };
+    return { plot: new uPlot(opts, data, el) };
+  }
+
+  function spendChart(el, d) {
+    const dd = d.daily;
+    const savings = dd.baselineUsd.map((b, i) => (b > 0 ? b - dd.comparedSpendUsd[i] : null));
+    const data = [dd.t, dd.spendUsd, dd.baselineUsd.map((b) => (b > 0 ? b : null)), savings];
+    const bars = uPlot.paths.bars({ size: [0.6, 60] });
+    const opts = {
+      width: chartWidth(el),
+      height: 260,
+      tzDate: utcDate,
+      series: [
+        { value: (_u, v) => (v === null ? "–" : uPlot.fmtDate("{YYYY}-{MM}-{DD}")(utcDate(v))) },
+        { label: "spend", stroke: "#2f6fde", fill: "#2f6fde55", paths: bars, points: { show: false }, value: (_u, v) => fmtUsd(v) },
+        { label: "top-tier baseline", stroke: "#646b75", width: 1.5, dash: [5, 4], points: { show: true, size: 4 }, value: (_u, v) => fmtUsd(v) },
+        { label: "saved", stroke: "#22a06b", width: 2, points: { show: true, size: 4 }, value: (_u, v) => fmtUsd(v) },
+      ],
+      axes: [{}, { size: 64, values: (_u, vals) => vals.map((v) => fmtUsd(v)) }],
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(0.01, (max ?? 0) * 1.1)] } },
+      cursor: { points: { show: false } },
+    };
+    return { plot: new uPlot(opts, data, el) };
+  }
+
+  // ---- overview -----------------------------------------------------------------------------------
+  /** One chart per element: redrawn with new data, resized with its card. */
+  const charts = new Map();
+  function mountChart(el, make, d) {
+    const old = charts.get(el);
+    old?.plot.destroy();
+    old?.observer.disconnect();
+    el.textContent = "";
+    const { plot } = make(el, d);
+    const observer = new ResizeObserver(() => plot.setSize({ width: chartWidth(el), height: plot.height }));
+    observer.observe(el);
+    charts.set(el, { plot, observer });
+  }
+
+  function drawOverview(d) {
+    paintTierDots(d.series.tiers.map((t) => t.name));
+    for (const [id, make] of [
+      ["#chart-requests", stackedRequests],
+      ["#chart-rates", ratesChart],
+      ["#chart-spend", spendChart],
+    ]) {
+      const el = $(id);
+      if (el) mountChart(el, make, d);
+    }
+  }
+
+  function updateKpis(d) {
+    const t = d.totals;
+    const set = (kpi, value, note, flag) => {
+      const el = $(`[data-kpi="${kpi}"]`);
+      if (!el) return;
+      $("[data-value]", el).textContent = value;
+      if (note !== undefined) $("[data-note]", el).textContent = note;
+      if (flag) {
+        el.classList.remove("flag-good", "flag-watch", "flag-bad", "flag-none");
+        el.classList.add(`flag-${flag}`);
+      }
+    };
+    const flagText = { good: "under 10 %: fine", watch: "10–20 %: watch it", bad: "over 20 %: the classifier is wrong", none: "no requests" };
+    set("requests", fmtCount(t.requests));
+    set("spend", fmtUsd(t.spendUsd), `${fmtCount(t.pricedRequests)} requests with a known cost`);
+    set("savings", fmtUsd(t.savingsUsd), t.savingsRate === null ? "needs prices and token counts" : `${fmtPct(t.savingsRate)} of ${fmtUsd(t.baselineUsd)}`);
+    for (const k of ["escalation", "fallback", "lowConfidence"]) set(k, fmtPct(t[k].value), flagText[t[k].flag], t[k].flag);
+  }
+
+  /** Polls the page's JSON while the tab is visible; the server answers from memory, reading only new rows. */
+  function live(onData) {
+    const badge = $("[data-live]");
+    if (!badge) return;
+    const url = badge.dataset.live;
+    const tick = async () => {
+      if (document.visibilityState !== "visible") return;
+      try {
+        const d = await api(url);
+        onData(d);
+        badge.classList.add("on");
+        badge.title = `updated ${new Date().toLocaleTimeString()}; refreshes every 10 s while visible`;
+      } catch (err) {
+        badge.classList.remove("on");
+        badge.title = `refresh failed: ${err.message}`;
+      }
+    };
+    setInterval(tick, 10_000);
+    document.addEventListener("visibilitychange", tick);
+    badge.classList.add("on");
+  }
+
+  if (pageName === "overview" && pageData?.series && typeof uPlot !== "undefined") {
+    drawOverview(pageData);
+    live((d) => {
+      updateKpis(d);
+      drawOverview(d);
+    });
+  }
+})();
