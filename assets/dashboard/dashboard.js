@@ -94,7 +94,8 @@
   /** Stacked areas: each series is drawn as the running sum, top first, the legend shows its own count. */
   function stackedRequests(el, d) {
     const tiers = d.series.tiers;
-    const names = tiers.map((t) => t.name);
+    const known = JSON.parse(document.body.dataset.tiers || "[]");
+    const names = known.length ? known : tiers.map((t) => t.name);
     const sums = [];
     let acc = d.series.t.map(() => 0);
     for (const t of tiers) {
@@ -204,7 +205,8 @@
   }
 
   function drawOverview(d) {
-    paintTierDots(d.series.tiers.map((t) => t.name));
+    const known = JSON.parse(document.body.dataset.tiers || "[]");
+    paintTierDots(known.length ? known : d.series.tiers.map((t) => t.name));
     for (const [id, make] of [
       ["#chart-requests", stackedRequests],
       ["#chart-rates", ratesChart],
@@ -255,6 +257,9 @@
     document.addEventListener("visibilitychange", tick);
     badge.classList.add("on");
   }
+
+  const tierOrder = JSON.parse(document.body.dataset.tiers || "[]");
+  paintTierDots(tierOrder);
 
   if (pageName === "overview" && pageData?.series && typeof uPlot !== "undefined") {
     drawOverview(pageData);

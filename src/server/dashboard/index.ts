@@ -17,6 +17,10 @@ import { filterQuery, parseFilters } from "./filters.js";
 import { page, notice } from "./pages/layout.js";
 import { loginBody } from "./pages/login.js";
 import { overviewBody } from "./pages/overview.js";
+import { decisionsBody, parseDecisionParams } from "./pages/decisions.js";
+import { decisionBody } from "./pages/decision.js";
+import { Neighbours } from "./explain.js";
+import { VersionCatalog } from "./versions.js";
 import { clearSessionCookie, requireCsrf, requireSession, Sessions, sessionId, setSessionCookie, type DashboardEnv } from "./session.js";
 
 export type { DashboardContext, DashboardModel, DashboardOptions } from "./context.js";
@@ -41,8 +45,19 @@ export function createDashboard(ctx: DashboardContext): Dashboard {
   const app = new Hono<DashboardEnv>();
   const sessions = new Sessions(ctx.auth);
   const data = new DashboardData(ctx);
+  const catalog = ctx.model ? new VersionCatalog(ctx.model.dir) : null;
+  const neighbours = ctx.model && catalog ? new Neighbours(ctx.model, catalog) : null;
+  const currentManifest = () => {
+    try {
+      return ctx.model?.manifest() ?? null;
+    } catch {
+      return null; // an unreadable model must not take every page down; the Models page says what is wrong
+    }
+  };
+  const tierOrder = () => currentManifest()?.labels ?? [];
+  const manifestOf = (modelVersion: string) => catalog?.get().byModelVersion.get(modelVersion)?.manifest ?? null;
   const pageOf = (c: { get(k: "session"): DashboardEnv["Variables"]["session"] }, o: Omit<Parameters<typeof page>[0], "session" | "authEnabled">) =>
-    page({ ...o, session: c.get("session"), authEnabled: sessions.authEnabled });
+    page({ tiers: tierOrder(), ...o, session: c.get("session"), authEnabled: sessions.authEnabled });
 
   app.use(
     "/dashboard/*",
@@ -117,6 +132,45 @@ export function createDashboard(ctx: DashboardContext): Dashboard {
     const f = parseFilters(c.req.query(), Date.now(), facts.size ? facts.ts[facts.begin] : null);
     if (f.problems.length) return c.json({ error: { message: f.problems.join("; "), code: "bad_filter" } }, 400);
     return c.json(await data.overview({ since: f.range.since, until: f.range.until, tag: f.tag, labels: ctx.model?.manifest().labels }));
+  });
+
+  app.get("/dashboard/decisions", (c) => {
+    if (!data.hasLog) return c.html(pageOf(c, { title: "Decisions", active: "decisions", body: noLog() }));
+    const params = parseDecisionParams(c.req.query());
+    const started = performance.now();
+    const result = data.reader().page(params.query);
+    const labels = tierOrder();
+    return c.html(
+      pageOf(c, {
+        title: "Decisions",
+        active: "decisions",
+        body: decisionsBody({ params, page: result, labels, prices: ctx.prices(), manifestOf, current: currentManifest(), ms: performance.now() - started }),
+      }),
+    );
+  });
+
+  app.get("/dashboard/decisions/:id", async (c) => {
+    if (!data.hasLog) return c.html(pageOf(c, { title: "Decision", active: "decisions", body: noLog() }));
+    const d = data.reader().decision(c.req.param("id"));
+    if (!d)
+      return c.html(
+        pageOf(c, {
+          title: "Decision",
+          active: "decisions",
+          body: notice("warn", `No decision with request id "${c.req.param("id").slice(0, 100)}" in this log (retention may have deleted it).`),
+        }),
+        404,
+      );
+    const version = catalog?.get().byModelVersion.get(d.modelVersion) ?? null;
+    const nearest = neighbours ? await neighbours.nearest(d.text, d.modelVersion) : null;
+    return c.html(pageOf(c, { title: "Decision", active: "decisions", body: decisionBody({ d, version, nearest, prices: ctx.prices(), current: currentManifest() }) }));
+  });
+
+  app.get("/dashboard/api/decisions/:id", async (c) => {
+    const d = data.reader().decision(c.req.param("id"));
+    if (!d) return c.json({ error: { message: `no decision with request id "${c.req.param("id").slice(0, 100)}"`, code: "not_found" } }, 404);
+    const nearest = neighbours ? await neighbours.nearest(d.text, d.modelVersion) : null;
+    return c.json({ decision: d, version: catalog?.get().byModelVersion.get(d.modelVersion)?.name ?? null, nearest });
   });
 
   app.onError((err, c) => {

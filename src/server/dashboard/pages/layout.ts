@@ -30,6 +30,8 @@ export interface PageOptions {
   data?: unknown;
   /** Pages with charts load uPlot. */
   charts?: boolean;
+  /** Label (tier) order, so every page colours a tier the same. */
+  tiers?: readonly string[];
 }
 
 /** JSON that is safe inside a <script type="application/json"> element. */
@@ -54,7 +56,7 @@ ${s ? html`<meta name="triage-csrf" content="${s.csrf}">` : ""}
 ${o.charts ? html`<link rel="stylesheet" href="${assetUrl("uPlot.min.css")}">` : ""}
 <link rel="stylesheet" href="${assetUrl("dashboard.css")}">
 </head>
-<body data-page="${o.active}">
+<body data-page="${o.active}" data-tiers="${JSON.stringify(o.tiers ?? [])}">
 <header class="top">
   <a class="brand" href="/dashboard"><span class="logo" aria-hidden="true">◆</span> triage</a>
   ${

@@ -57,7 +57,7 @@ export function latencyTable(rows: LatencyRow[], what: string): Html {
   if (rows.length === 0) return html`<p class="muted">No decisions in this range.</p>`;
   return html`<table class="grid" data-latency="${what}">
   <thead><tr><th>${what}</th><th class="num">decisions</th><th class="num">p50</th><th class="num">p95</th><th class="num">p99</th></tr></thead>
-  <tbody>${rows.map((r) => html`<tr><td><span class="tier-dot" data-tier="${r.name}"></span>${r.name}</td><td class="num">${count(r.n)}</td><td class="num">${ms(r.p50)}</td><td class="num">${ms(r.p95)}</td><td class="num">${ms(r.p99)}</td></tr>`)}</tbody>
+  <tbody>${rows.map((r) => html`<tr><td>${what === "stage" ? html`<span class="tier-dot stage-${r.name}"></span>` : html`<span class="tier-dot" data-tier="${r.name}"></span>`}${r.name}</td><td class="num">${count(r.n)}</td><td class="num">${ms(r.p50)}</td><td class="num">${ms(r.p95)}</td><td class="num">${ms(r.p99)}</td></tr>`)}</tbody>
 </table>`;
 }
 
