@@ -258,8 +258,198 @@
     badge.classList.add("on");
   }
 
+  // ---- review: one key per label, s skip, u undo (as in the terminal) ------------------------------
+  function review(d) {
+    const root = $("[data-review]");
+    if (!root) return;
+    const items = d.items;
+    const keys = new Map(d.keys);
+    const history = []; // { index, feedbackId | null, label | null }
+    let index = 0;
+    let busy = false;
+    const show = () => {
+      const item = items[index];
+      $("[data-progress]").style.width = `${Math.round((100 * index) / items.length)}%`;
+      if (!item) {
+        root.classList.add("hidden");
+        const done = $("[data-done]");
+        done.classList.remove("hidden");
+        const labelled = history.filter((h) => h.feedbackId !== null).length;
+        $("[data-summary]", done).textContent = `${labelled} labelled, ${history.length - labelled} skipped. Press u to undo the last one.`;
+        return;
+      }
+      root.classList.remove("hidden");
+      $("[data-done]").classList.add("hidden");
+      $("[data-position]").textContent = `${index + 1} of ${items.length}`;
+      $("[data-text]").textContent = item.text;
+      $("[data-routed]").textContent = item.label;
+      $("[data-model]").textContent = item.modelLabel;
+      $("[data-margin]").textContent = item.margin.toFixed(3);
+      $("[data-reasons]").textContent = [...item.reasons, ...(item.duplicates ? [`+${item.duplicates} similar`] : [])].join("; ") || "low margin";
+      $("[data-explain]").href = `/dashboard/decisions/${encodeURIComponent(item.requestId)}`;
+      for (const b of $$("[data-key]")) b.classList.toggle("suggested", b.dataset.label === item.label);
+    };
+    const logLine = (item, label, feedbackId) => {
+      const li = document.createElement("li");
+      li.dataset.feedbackId = String(feedbackId);
+      const a = document.createElement("a");
+      a.href = `/dashboard/decisions/${encodeURIComponent(item.requestId)}`;
+      a.textContent = item.requestId.slice(0, 18);
+      const strong = document.createElement("strong");
+      strong.textContent = label;
+      li.append(a, " → ", strong, " ");
+      const note = document.createElement("span");
+      note.className = "muted small";
+      note.textContent = "just now";
+      li.append(note);
+      $("[data-labelled]").prepend(li);
+      $("[data-none]")?.remove();
+    };
+    const press = async (key) => {
+      if (busy) return;
+      const item = items[index];
+      if (key === "u") {
+        const last = history.pop();
+        if (!last) return flash("nothing to undo");
+        if (last.feedbackId !== null) {
+          busy = true;
+          try {
+            await api("/dashboard/api/feedback/undo", { feedbackId: last.feedbackId });
+            $(`[data-labelled] li[data-feedback-id="${last.feedbackId}"]`)?.remove();
+            flash(`undone: ${last.label}`);
+          } catch (err) {
+            history.push(last);
+            return flash(err.message, true);
+          } finally {
+            busy = false;
+          }
+        }
+        index = last.index;
+        return show();
+      }
+      if (!item) return;
+      if (key === "s") {
+        history.push({ index, feedbackId: null, label: null });
+        index++;
+        return show();
+      }
+      const label = keys.get(key);
+      if (label === undefined) return;
+      busy = true;
+      try {
+        const r = await api("/dashboard/api/feedback", { requestId: item.requestId, label });
+        history.push({ index, feedbackId: r.feedbackId, label });
+        logLine(item, label, r.feedbackId);
+        flash(`${label} saved`);
+        index++;
+        show();
+      } catch (err) {
+        flash(err.message, true);
+      } finally {
+        busy = false;
+      }
+    };
+    document.addEventListener("keydown", (e) => {
+      if (e.ctrlKey || e.metaKey || e.altKey || e.target.closest?.("input, select, textarea")) return;
+      const k = e.key.toLowerCase();
+      if (k === "s" || k === "u" || keys.has(k)) {
+        e.preventDefault();
+        press(k);
+      }
+    });
+    for (const b of $$("[data-key]")) b.addEventListener("click", () => press(b.dataset.key));
+    show();
+  }
+
+  // ---- models: promote / roll back (admin), drift charts ----------------------------------------------
+  for (const b of $$("button[data-action]")) {
+    b.addEventListener("click", async () => {
+      if (b.dataset.confirm && !window.confirm(b.dataset.confirm)) return;
+      b.disabled = true;
+      try {
+        const body = b.dataset.action === "promote" ? { version: b.dataset.version } : {};
+        const r = await api(`/dashboard/api/models/${b.dataset.action}`, body);
+        const reload = r.reload ? (r.reload.ok ? `; serving ${r.reload.version}` : `; reload failed: ${r.reload.error}`) : "";
+        flash(`now ${r.to} (was ${r.from ?? "none"})${reload}`, r.reload ? !r.reload.ok : false);
+        setTimeout(() => location.reload(), 900);
+      } catch (err) {
+        flash(err.message, true);
+        b.disabled = false;
+      }
+    });
+  }
+
+  function novelChart(el, d) {
+    const opts = {
+      width: chartWidth(el),
+      height: 240,
+      tzDate: utcDate,
+      series: [{}, { label: "novel share", stroke: "#8e44d6", width: 2, points: { show: false }, value: (_u, v) => fmtPct(v) }],
+      axes: [{}, { size: 52, values: (_u, vals) => vals.map((v) => `${(v * 100).toFixed(0)}%`) }],
+      scales: { y: { range: (_u, _min, max) => [0, Math.max(0.1, (max ?? 0) * 1.2)] } },
+      cursor: { points: { show: false } },
+    };
+    return { plot: new uPlot(opts, [d.t, d.novel], el) };
+  }
+
+  function mixChart(el, d) {
+    const names = d.mix.map((m) => m.name);
+    const sums = [];
+    let acc = d.t.map(() => 0);
+    for (const m of d.mix) {
+      acc = acc.map((v, i) => (m.shares[i] === null ? null : (v ?? 0) + m.shares[i]));
+      sums.push(acc);
+    }
+    const order = [...d.mix.keys()].reverse();
+    const opts = {
+      width: chartWidth(el),
+      height: 240,
+      tzDate: utcDate,
+      series: [
+        {},
+        ...order.map((k) => ({
+          label: names[k],
+          stroke: tierColor(names[k], names),
+          fill: `${tierColor(names[k], names)}cc`,
+          width: 1,
+          points: { show: false },
+          value: (_u, _v, _s, i) => (i === null || i === undefined ? "–" : fmtPct(d.mix[k].shares[i])),
+        })),
+      ],
+      axes: [{}, { size: 52, values: (_u, vals) => vals.map((v) => `${Math.round(v * 100)}%`) }],
+      scales: { y: { range: [0, 1] } },
+      cursor: { points: { show: false } },
+    };
+    return { plot: new uPlot(opts, [d.t, ...order.map((k) => sums[k])], el) };
+  }
+
+  // ---- routing evaluation: a report file opened in the browser -----------------------------------------
+  const opener = $("[data-open-report]");
+  opener?.addEventListener("change", async () => {
+    const file = opener.files?.[0];
+    if (!file) return;
+    const out = $("[data-opened]");
+    try {
+      const json = JSON.parse(await file.text());
+      const r = await api("/dashboard/api/routing/render", { name: file.name.replace(/\.json$/, ""), file: json });
+      out.innerHTML = r.html; // built and escaped by the server
+    } catch (err) {
+      out.textContent = "";
+      flash(`${file.name}: ${err.message}`, true);
+    }
+  });
+
   const tierOrder = JSON.parse(document.body.dataset.tiers || "[]");
   paintTierDots(tierOrder);
+
+  if (pageName === "review" && pageData?.items) review(pageData);
+
+  if (pageName === "models" && pageData?.drift && typeof uPlot !== "undefined") {
+    const novel = $("#chart-novel");
+    const mix = $("#chart-mix");
+    if (novel) mountChart(novel, novelChart, pageData.drift);
+    if (mix) mountChart(mix, mixChart, pageData.drift);
+  }
 
   if (pageName === "overview" && pageData?.series && typeof uPlot !== "undefined") {
     drawOverview(pageData);

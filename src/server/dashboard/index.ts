@@ -21,7 +21,15 @@ import { decisionsBody, parseDecisionParams } from "./pages/decisions.js";
 import { decisionBody } from "./pages/decision.js";
 import { Neighbours } from "./explain.js";
 import { VersionCatalog } from "./versions.js";
-import { clearSessionCookie, requireCsrf, requireSession, Sessions, sessionId, setSessionCookie, type DashboardEnv } from "./session.js";
+import { reviewQueue, undoLabel, writeLabel } from "./review.js";
+import { reviewBody } from "./pages/review.js";
+import { modelsBody } from "./pages/models.js";
+import { computeDrift } from "./drift-data.js";
+import { switchVersion } from "./models.js";
+import { tagChoices } from "./overview-data.js";
+import { listReports, parseReport, readReport } from "./routing.js";
+import { reportBody, reportListBody, reportView } from "./pages/routing.js";
+import { clearSessionCookie, requireAdmin, requireCsrf, requireSession, Sessions, sessionId, setSessionCookie, type DashboardEnv } from "./session.js";
 
 export type { DashboardContext, DashboardModel, DashboardOptions } from "./context.js";
 
@@ -55,6 +63,10 @@ export function createDashboard(ctx: DashboardContext): Dashboard {
     }
   };
   const tierOrder = () => currentManifest()?.labels ?? [];
+  const catalogOrFail = () => {
+    if (!catalog) throw new TriageError("no model given: start triage dashboard with --model DIR", "E_BAD_REQUEST");
+    return catalog;
+  };
   const manifestOf = (modelVersion: string) => catalog?.get().byModelVersion.get(modelVersion)?.manifest ?? null;
   const pageOf = (c: { get(k: "session"): DashboardEnv["Variables"]["session"] }, o: Omit<Parameters<typeof page>[0], "session" | "authEnabled">) =>
     page({ tiers: tierOrder(), ...o, session: c.get("session"), authEnabled: sessions.authEnabled });
@@ -173,16 +185,110 @@ export function createDashboard(ctx: DashboardContext): Dashboard {
     return c.json({ decision: d, version: catalog?.get().byModelVersion.get(d.modelVersion)?.name ?? null, nearest });
   });
 
+  app.get("/dashboard/review", async (c) => {
+    if (!data.hasLog) return c.html(pageOf(c, { title: "Review", active: "review", body: noLog() }));
+    if (!ctx.model)
+      return c.html(pageOf(c, { title: "Review", active: "review", body: notice("info", "Review needs the model (labels, encoder): start triage dashboard with --model DIR.") }));
+    const q = await reviewQueue(ctx, data);
+    const recent = data.reader().labelsSince(Date.now() - 86_400_000, 20);
+    const items = q.items.map((i) => ({
+      requestId: i.requestId,
+      text: i.text,
+      label: i.label,
+      modelLabel: i.modelLabel,
+      margin: i.margin,
+      reasons: i.reasons,
+      duplicates: i.duplicates.length,
+    }));
+    return c.html(pageOf(c, { title: "Review", active: "review", body: reviewBody(q, recent), data: { items, keys: q.keys } }));
+  });
+
+  app.post("/dashboard/api/feedback", async (c) => c.json(writeLabel(ctx, c.get("session"), await jsonBody(c.req.raw))));
+  app.post("/dashboard/api/feedback/undo", async (c) => c.json(undoLabel(ctx, c.get("session"), await jsonBody(c.req.raw))));
+
+  app.get("/dashboard/models", async (c) => {
+    if (!ctx.model || !catalog)
+      return c.html(pageOf(c, { title: "Models", active: "models", body: notice("info", "No model given: start triage dashboard with --model DIR (an artifact or a registry).") }));
+    const known = catalog.get();
+    let drift = null;
+    let tags: Record<string, string[]> = {};
+    let filters = parseFilters(c.req.query(), Date.now(), null, "7d");
+    const current = currentManifest();
+    if (data.hasLog && current) {
+      const facts = await data.facts();
+      filters = parseFilters(c.req.query(), Date.now(), facts.size ? facts.ts[facts.begin] : null, "7d");
+      const thresholds = new Map([...known.byModelVersion].map(([v, k]) => [v, k.manifest!.calibration.threshold]));
+      drift = computeDrift(facts, { since: filters.range.since, until: filters.range.until, tag: filters.tag, thresholds, trainingMix: current.data.perLabel });
+      tags = tagChoices(facts);
+    }
+    const isAdmin = c.get("session").role === "admin";
+    return c.html(
+      pageOf(c, { title: "Models", active: "models", charts: drift !== null, body: modelsBody({ known, isAdmin, drift, filters, tags }), data: drift ? { drift } : undefined }),
+    );
+  });
+
+  app.post("/dashboard/api/models/promote", requireAdmin("promoting a model version"), async (c) =>
+    c.json(await switchVersion(ctx, catalogOrFail(), "promote", await jsonBody(c.req.raw))),
+  );
+  app.post("/dashboard/api/models/rollback", requireAdmin("rolling back the model"), async (c) =>
+    c.json(await switchVersion(ctx, catalogOrFail(), "rollback", await jsonBody(c.req.raw))),
+  );
+
+  app.get("/dashboard/routing", (c) => {
+    const dir = ctx.reportsDir;
+    const reports = (dir ? listReports(dir) : []).map((r) => {
+      try {
+        return { ...r, report: readReport(dir!, r.name).report };
+      } catch (err) {
+        return { ...r, report: null, error: (err as Error).message };
+      }
+    });
+    return c.html(pageOf(c, { title: "Routing evaluation", active: "routing", body: reportListBody(dir, reports) }));
+  });
+
+  app.get("/dashboard/routing/:name", (c) => {
+    if (!ctx.reportsDir) return c.redirect("/dashboard/routing", 303);
+    const r = readReport(ctx.reportsDir, c.req.param("name"));
+    return c.html(pageOf(c, { title: r.name, active: "routing", body: reportBody(r) }));
+  });
+
+  /** A report file opened in the browser: checked and drawn, never stored. */
+  app.post("/dashboard/api/routing/render", async (c) => {
+    const body = (await jsonBody(c.req.raw, REPORT_LIMIT)) as { name?: unknown; file?: unknown };
+    const name = typeof body.name === "string" ? body.name.slice(0, 128) : "report";
+    const r = parseReport(body.file, name, name);
+    return c.json({ html: String(await reportView(r)) });
+  });
+
   app.onError((err, c) => {
     if (!(err instanceof TriageError)) ctx.onError(err);
     const message = err instanceof TriageError ? err.message : "internal error; the server log says why";
-    if (c.req.path.startsWith("/dashboard/api/")) return c.json({ error: { message, code: "dashboard_error" } }, 500);
+    if (c.req.path.startsWith("/dashboard/api/")) {
+      const code = err instanceof TriageError ? err.code : undefined;
+      const status = code === "E_FORBIDDEN" ? 403 : code === "E_UNKNOWN_REQUEST" ? 404 : code ? 400 : 500;
+      return c.json({ error: { message, code: code ?? "dashboard_error" } }, status);
+    }
     const s = sessions.find(sessionId(c));
-    return c.html(page({ title: "Error", active: "overview", session: s ?? null, authEnabled: sessions.authEnabled, body: notice("error", message) }), 500);
+    const status = err instanceof TriageError && err.code === "E_UNKNOWN_REQUEST" ? 404 : err instanceof TriageError ? 400 : 500;
+    return c.html(page({ title: "Error", active: "overview", session: s ?? null, authEnabled: sessions.authEnabled, body: notice("error", message) }), status);
   });
 
   return { app, close: () => data.close() };
 }
+
+/** A JSON request body (the CSRF middleware already required the content type); bad JSON is a 400. */
+async function jsonBody(req: Request, limit = 64 * 1024): Promise<unknown> {
+  const text = await req.text();
+  if (text.length > limit) throw new TriageError(`request body over ${Math.round(limit / 1024)} KB`, "E_BAD_REQUEST");
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new TriageError(`request body is not JSON: ${(err as Error).message}`, "E_BAD_REQUEST");
+  }
+}
+
+/** eval-routing reports keep every point of each curve: a few MB for big test sets. */
+const REPORT_LIMIT = 32 * 1024 * 1024;
 
 function noLog() {
   return notice("info", "No decision log: start the server with --log-db FILE (or log.path in its config) to see traffic, cost and decisions here.");
