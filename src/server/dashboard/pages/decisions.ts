@@ -101,7 +101,7 @@ export function decisionsBody(v: DecisionsView): Html {
 </form>
 ${v.params.problems.map((m) => notice("warn", m))}
 ${page.partial ? notice("info", html`Searched ${count(page.scanned)} decisions in ${Math.round(v.ms)} ms and found ${page.rows.length} so far. <a href="${link({ before: String(page.older) })}">Keep searching older decisions ›</a>`) : ""}
-<div class="card">
+<div class="card table-card">
 ${
   page.rows.length === 0
     ? html`<p class="muted">No decisions match${p.before ? " below this point" : ""}.</p>`
@@ -124,14 +124,14 @@ function row(d: LoggedDecision, v: DecisionsView): Html {
   return html`<tr data-request-id="${d.requestId}">
   <td class="mono small" title="${utc(d.ts)}">${utc(d.ts).slice(5, 19)}</td>
   <td class="text"><a href="/dashboard/decisions/${encodeURIComponent(d.requestId)}" class="${t.kind === "text" ? "" : "hash"}" title="${t.text}">${t.text}</a></td>
-  <td class="nowrap"><span class="tier-dot" data-tier="${d.label}"></span>${d.label}${d.label !== d.modelLabel ? html` <span class="muted small">(model: ${d.modelLabel})</span>` : ""}</td>
-  <td class="small">${answeredBy(d, manifest) ?? ""}</td>
+  <td class="nowrap"><span class="tier-dot" data-tier="${d.label}"></span>${d.label}${d.label !== d.modelLabel ? html`<div class="muted small">model: ${d.modelLabel}</div>` : ""}</td>
+  <td class="small model">${answeredBy(d, manifest) ?? ""}</td>
   <td>${d.stage}</td>
   <td class="num">${num(d.confidence, 2)}${d.lowConfidence ? html` <span class="badge badge-low">low</span>` : ""}</td>
   <td class="small reason">${reasonOf(d, v.manifestOf(d.modelVersion))}</td>
   <td class="num">${ms(d.latencyMs)}</td>
   <td class="num">${costCell(costOf(d, v.prices))}</td>
-  <td>${feedbackBadges(d)}</td>
+  <td class="feedback">${feedbackBadges(d)}</td>
 </tr>`;
 }
 

@@ -79,7 +79,8 @@ ${d.unknownVersion > 0 ? notice("info", `${count(d.unknownVersion)} decisions ca
 <div class="card"><h2>Traffic against the training mix</h2>
 <table class="grid" data-mix><thead><tr><th>Label</th><th class="num">Training</th><th class="num">Traffic (range)</th><th class="num">Difference</th></tr></thead>
 <tbody>${d.compare.map((r) => {
-    const diff = r.traffic === null ? null : r.traffic - r.training;
+    // Rounded first, so a tiny negative difference does not print as "-0.0".
+    const diff = r.traffic === null ? null : Math.round((r.traffic - r.training) * 1000) / 1000 + 0;
     return html`<tr><td class="nowrap"><span class="tier-dot" data-tier="${r.name}"></span>${r.name}</td><td class="num">${pct(r.training)}</td><td class="num">${pct(r.traffic)}</td><td class="num">${diff === null ? "n/a" : html`<span class="badge ${Math.abs(diff) > 0.1 ? "badge-low" : ""}">${diff >= 0 ? "+" : ""}${(diff * 100).toFixed(1)} pts</span>`}</td></tr>`;
   })}</tbody></table>
 <p class="muted small">A query counts as novel when the full model flagged it low-confidence although its margin cleared the threshold: only the novelty check (nearest training example too far) does that.</p>
