@@ -159,7 +159,7 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
       await proxy.streamsSettled();
       await reloader.idle();
       retention?.stop();
-      dashboard?.close();
+      await dashboard?.close();
       try {
         if (log) {
           if (ownsLog) log.close();

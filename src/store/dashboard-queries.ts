@@ -90,6 +90,17 @@ export class DashboardReader {
     return { min, max };
   }
 
+  /** What tells this log from another at the same path: when its schema was first created (ms since epoch). */
+  identity(): string {
+    const r = this.db.prepare("SELECT applied_at AS at FROM schema_version WHERE version = 1").get() as { at: number } | undefined;
+    return `created ${r?.at ?? "?"}`;
+  }
+
+  /** The time stamp of one decision, or undefined when there is none with that id. */
+  tsOf(id: number): number | undefined {
+    return (this.db.prepare("SELECT ts FROM decisions WHERE id = ?").get(id) as { ts: number } | undefined)?.ts;
+  }
+
   /** Decisions with id > afterId, oldest first, at most `limit`. */
   decisionFacts(afterId: number, limit: number): DecisionFact[] {
     return this.db

@@ -51,13 +51,17 @@ export function registerDashboard(program: Command): void {
       const actual = (server.address() as AddressInfo).port;
       const url = `http://${host.includes(":") ? `[${host}]` : host}:${actual}`;
       process.stdout.write(JSON.stringify({ listening: `${url}/dashboard`, port: actual, auth: config.auth.tokens.length + config.auth.adminTokens.length > 0 }) + "\n");
+      // Nothing else runs here: read the log now, so the first page does not wait for it.
+      dashboard.warm().catch(onError);
       const stop = () => {
         server.close();
         server.closeAllConnections();
-        dashboard.close();
-        ctx.close().then(
+        Promise.all([dashboard.close(), ctx.close()]).then(
           () => process.exit(0),
-          () => process.exit(1),
+          (err: unknown) => {
+            info(`triage dashboard: ${(err as Error).message}`);
+            process.exit(1);
+          },
         );
       };
       process.once("SIGTERM", stop);

@@ -32,6 +32,22 @@ export function binLatency(bin: number): number {
   return bin === 0 ? LATENCY_BINS.min : LATENCY_BINS.min * LATENCY_BINS.step ** (bin - 0.5);
 }
 
+/** The columns, each a typed array indexed by row. */
+export const COLUMNS = ["ids", "ts", "packed", "latencyBin", "margin", "version", "tagset", "cost", "baseline"] as const;
+export type ColumnName = (typeof COLUMNS)[number];
+export type Column = Float64Array | Float32Array | Uint32Array | Uint16Array;
+
+/** Everything a copy of the facts needs to resume: watermarks, dictionaries and the live rows. */
+export interface FactsState {
+  lastId: number;
+  lastFeedbackId: number;
+  pricesKey: string;
+  labels: string[];
+  versions: string[];
+  tagsets: string[];
+  columns: Record<ColumnName, Column>;
+}
+
 export interface FactsOptions {
   /** Prices for outcome rows without cost_usd; read at each refresh (a changed table re-prices everything). */
   prices: () => PriceTable;
@@ -103,6 +119,46 @@ export class Facts {
     return this.end - this.begin;
   }
 
+  /** A copy of the live rows and what it takes to resume from them (for a snapshot on disk). */
+  state(): FactsState {
+    const columns = Object.fromEntries(COLUMNS.map((c) => [c, this[c].slice(this.begin, this.end)])) as Record<ColumnName, Column>;
+    return {
+      lastId: this.lastId,
+      lastFeedbackId: this.lastFeedbackId,
+      pricesKey: this.pricesKey,
+      labels: [...this.labels.values],
+      versions: [...this.versions.values],
+      tagsets: [...this.tagsets.values],
+      columns,
+    };
+  }
+
+  /** Resumes from a saved state, unless it was priced with other prices (then false, and nothing changes). */
+  restore(state: FactsState): boolean {
+    if (state.pricesKey !== JSON.stringify(this.options.prices())) return false;
+    const rows = state.columns.ids.length;
+    const capacity = Math.max(1024, Math.ceil(rows * 1.25));
+    for (const c of COLUMNS) {
+      const src = state.columns[c];
+      const dst = new (src.constructor as new (n: number) => Column)(capacity);
+      dst.set(src);
+      (this as unknown as Record<ColumnName, Column>)[c] = dst;
+    }
+    for (const [interner, values] of [
+      [this.labels, state.labels],
+      [this.versions, state.versions],
+      [this.tagsets, state.tagsets],
+    ] as const)
+      for (const v of values) interner.id(v);
+    this.begin = 0;
+    this.end = rows;
+    this.lastId = state.lastId;
+    this.lastFeedbackId = state.lastFeedbackId;
+    this.pricesKey = state.pricesKey;
+    this.checkPrices();
+    return true;
+  }
+
   /** Brings the copy up to date with the log; at most one refresh runs at a time, and `maxAgeMs` skips a fresh one. */
   refresh(maxAgeMs = 0): Promise<void> {
     if (this.running) return this.running;
@@ -141,10 +197,12 @@ export class Facts {
   private checkPrices(): void {
     const prices = this.options.prices();
     const key = JSON.stringify(prices);
-    if (key === this.pricesKey) return;
+    if (key === this.pricesKey && this.top !== undefined) return;
+    const changed = key !== this.pricesKey;
     this.pricesKey = key;
     this.prices = prices;
     this.top = mostExpensive(Object.entries(prices));
+    if (!changed) return;
     this.begin = this.end = 0;
     this.lastId = this.lastFeedbackId = 0;
   }

@@ -35,8 +35,10 @@ export type { DashboardContext, DashboardModel, DashboardOptions } from "./conte
 
 export interface Dashboard {
   app: Hono<DashboardEnv>;
-  /** Closes the read-only connection (the server closes the log itself). */
-  close(): void;
+  /** Builds the overview's facts now rather than at the first visit (`triage dashboard` does, at start). */
+  warm(): Promise<void>;
+  /** Saves the facts' snapshot when they moved on, and closes the read-only connection (the server closes the log itself). */
+  close(): Promise<void>;
 }
 
 /** Same-origin check for the login and logout forms (they cannot carry the CSRF header). */
@@ -273,7 +275,13 @@ export function createDashboard(ctx: DashboardContext): Dashboard {
     return c.html(page({ title: "Error", active: "overview", session: s ?? null, authEnabled: sessions.authEnabled, body: notice("error", message) }), status);
   });
 
-  return { app, close: () => data.close() };
+  return {
+    app,
+    warm: async () => {
+      if (data.hasLog) await data.facts();
+    },
+    close: () => data.close(),
+  };
 }
 
 /** A JSON request body (the CSRF middleware already required the content type); bad JSON is a 400. */
