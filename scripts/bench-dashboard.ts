@@ -163,6 +163,20 @@ try {
     }
     pages[name] = { ...stats(ms), partial };
   }
+  // The pages that do more than read: Review builds the queue (ranking the newest 20,000 decisions,
+  // embedding the head of the ranking), a decision's page embeds its query and searches the index.
+  const others: Record<string, number[]> = {};
+  for (const [name, path] of [
+    ["review queue", "/dashboard/review"],
+    ["a decision's explanation", `/dashboard/decisions/${/<tr data-request-id="([^"]+)"/.exec((await timed(`${dash.base}/dashboard/decisions`)).body)?.[1]}`],
+  ] as const) {
+    others[name] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await timed(`${dash.base}${path}`);
+      if (r.status !== 200) throw new Error(`${path}: ${r.status}`);
+      others[name].push(r.ms);
+    }
+  }
   const rss = rssMb(dash.child.pid);
   // A restart: the facts come back from the snapshot written after the first build.
   dash.child.kill("SIGTERM");
@@ -171,7 +185,7 @@ try {
   dash = await start(dashArgs, "triage dashboard");
   const restarted = await timed(`${dash.base}/dashboard?range=30d`);
   log(`first overview after a restart (snapshot of ${(snapshotBytes / 2 ** 20).toFixed(0)} MiB): ${restarted.ms.toFixed(0)} ms`);
-  results.dashboard = { coldOverviewMs: cold.ms, restartOverviewMs: restarted.ms, snapshotBytes, overview, pages, rssMb: rss };
+  results.dashboard = { coldOverviewMs: cold.ms, restartOverviewMs: restarted.ms, snapshotBytes, overview, pages, others, rssMb: rss };
 } finally {
   dash.child.kill("SIGTERM");
   await dash.exited;
@@ -257,6 +271,7 @@ const d = results.dashboard as {
   snapshotBytes: number;
   overview: Record<string, ReturnType<typeof stats>>;
   pages: Record<string, ReturnType<typeof stats> & { partial: number }>;
+  others: Record<string, number[]>;
   rssMb: number | null;
 };
 console.log(`\noverview (target < 1000 ms); dashboard RSS ${d.rssMb?.toFixed(0) ?? "?"} MiB`);
@@ -267,6 +282,8 @@ for (const [name, s] of Object.entries(d.overview)) console.log(`${name.padEnd(3
 console.log("\ndecisions table pages (target < 200 ms)");
 console.log(`${"".padEnd(42)}${"pages".padStart(6)}${"median".padStart(7)}${"p95".padStart(7)}${"max".padStart(7)}  ms  budget-ended`);
 for (const [name, s] of Object.entries(d.pages)) console.log(`${name.padEnd(42)}${String(s.n).padStart(6)}${f(s.median)} ${f(s.p95)} ${f(s.max)}  ${s.partial}`);
+console.log("\nother pages, three loads each (the first includes loading the model's index)");
+for (const [name, ms] of Object.entries(d.others)) console.log(`${name.padEnd(34)}${ms.map((x) => f(x)).join(" ")}  ms`);
 if (results.route) {
   const r = results.route as {
     summary: Array<{ connections: number; ratios: number[]; median: number; pooled: number; withRps: number; withoutRps: number }>;
