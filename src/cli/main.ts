@@ -7,6 +7,7 @@
 import { Command } from "commander";
 import { TriageError } from "../common/errors.js";
 import { registerBench } from "./commands/bench.js";
+import { registerDashboard } from "./commands/dashboard.js";
 import { registerEval } from "./commands/eval.js";
 import { registerEvalRouting } from "./commands/eval-routing.js";
 import { registerInfo } from "./commands/info.js";
@@ -45,6 +46,7 @@ registerRetrain(program);
 registerRollback(program);
 registerModels(program);
 registerReview(program);
+registerDashboard(program);
 
 endQuietlyWhenStdoutCloses();
 

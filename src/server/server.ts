@@ -19,6 +19,8 @@ import { ServerMetrics } from "./metrics.js";
 import { ProviderPool, RetryBudget } from "./proxy/providers.js";
 import { ChatProxy } from "./proxy/proxy.js";
 import { ModelReloader } from "./reload.js";
+import { createDashboard, type DashboardOptions } from "./dashboard/index.js";
+import { serverDashboardContext } from "./dashboard/from-server.js";
 
 /** After the drain deadline, how long ended streams get to send their error event before connections are cut. */
 const STREAM_END_GRACE_MS = 1000;
@@ -44,6 +46,8 @@ export interface CreateServerOptions {
   env?: NodeJS.ProcessEnv;
   /** Non-fatal problems (log write failures, reload failures). Default: a process warning. */
   onError?: (error: Error) => void;
+  /** The dashboard at /dashboard (default on); false leaves it out. */
+  dashboard?: DashboardOptions | false;
 }
 
 export interface TriageServer {
@@ -96,7 +100,8 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
   let inflight = 0;
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
-  const app = buildApp({ proxy, config, metrics, reloader, log, draining: () => draining, onError, providerStates: () => providers.states() });
+  const dashboard = options.dashboard === false ? undefined : createDashboard(serverDashboardContext({ proxy, config, reloader, log, onError }, options.dashboard));
+  const app = buildApp({ proxy, config, metrics, reloader, log, draining: () => draining, onError, providerStates: () => providers.states(), dashboard });
 
   const start = (port: number, host = config.host) =>
     new Promise<{ port: number; url: string }>((resolve, reject) => {
@@ -154,6 +159,7 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
       await proxy.streamsSettled();
       await reloader.idle();
       retention?.stop();
+      await dashboard?.close();
       try {
         if (log) {
           if (ownsLog) log.close();

@@ -287,7 +287,7 @@ describe("triage CLI (core commands)", () => {
     const commands = commandsInHelp(root.stdout);
     // Every command the CLI registers (a new one must be added here, and so gets its --help checked).
     expect([...commands.keys()].sort()).toEqual(
-      ["bench", "eval", "eval-routing", "feedback", "info", "logs", "model", "models", "prune", "retrain", "review", "rollback", "route", "serve", "stats", "train"],
+      ["bench", "dashboard", "eval", "eval-routing", "feedback", "info", "logs", "model", "models", "prune", "retrain", "review", "rollback", "route", "serve", "stats", "train"],
     );
     for (const [cmd, description] of [...commands, ["model pull", "download encoder weights"] as const]) {
       const r = await triage([...cmd.split(" "), "--help"]);

@@ -105,7 +105,7 @@ describe.skipIf(skip)("the npm package", () => {
 
   it("ships compiled JavaScript, its types, the CLI and the example data; no sources, tests or build config", () => {
     const paths = packed.files.map((f) => f.path);
-    for (const p of ["dist/index.js", "dist/index.d.ts", "dist/cli/main.js", "dist/train/head-worker.js", "bin/triage.js", "data/tiers/train.jsonl", "data/tiers/tiers.yaml"])
+    for (const p of ["dist/index.js", "dist/index.d.ts", "dist/cli/main.js", "dist/train/head-worker.js", "bin/triage.js", "data/tiers/train.jsonl", "data/tiers/tiers.yaml", "assets/dashboard/dashboard.js", "assets/dashboard/dashboard.css"])
       expect(paths).toContain(p);
     const unwanted = paths.filter((p) => /^(src|test|scripts|\.ci)\//.test(p) || /^tsconfig|^vitest|\.map$|^\.npmrc$/.test(p));
     expect(unwanted).toEqual([]);
@@ -153,6 +153,10 @@ describe.skipIf(skip)("the npm package", () => {
       const body = (await res.json()) as { status: string; labels: string[] };
       expect(body.status).toBe("ok");
       expect(body.labels).toEqual(["SIMPLE", "MEDIUM", "COMPLEX", "FRONTIER"]);
+      // The dashboard and its assets come from the install: uPlot from its npm package, its own from assets/.
+      expect((await fetch(`http://127.0.0.1:${port}/dashboard`, { signal: AbortSignal.timeout(30_000) })).status).toBe(200);
+      for (const a of ["dashboard.css", "dashboard.js", "uPlot.min.js", "uPlot.min.css"])
+        expect((await fetch(`http://127.0.0.1:${port}/dashboard/assets/${a}`, { signal: AbortSignal.timeout(30_000) })).status, a).toBe(200);
     } finally {
       if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(-child.pid, "SIGTERM"); // npx and the server it started
       await exited;

@@ -10,7 +10,7 @@ export function registerServe(program: Command): void {
   program
     .command("serve")
     .description(
-      "serve /v1/route, an OpenAI-compatible /v1/chat/completions proxy, /v1/models, /v1/feedback, /v1/stats, /healthz, /metrics and /admin/reload; " +
+      "serve /v1/route, an OpenAI-compatible /v1/chat/completions proxy, /v1/models, /v1/feedback, /v1/stats, /healthz, /metrics, /admin/reload and the dashboard at /dashboard; " +
         "auth is on when TRIAGE_API_KEYS (data-plane keys, comma-separated) or TRIAGE_ADMIN_KEYS (admin keys: /admin/*, /v1/stats) is set; " +
         "prints one JSON line with the address once listening",
     )
@@ -23,10 +23,19 @@ export function registerServe(program: Command): void {
     .option("--log-max-rows <n>", "keep at most the newest N decisions in the log (applied while serving, every log.retention.every)", positiveInt)
     .option("--log-older-than <duration>", "delete logged decisions older than this, e.g. 30d (applied while serving)")
     .option("--fast-path-tolerance <x>", FAST_PATH_TOLERANCE_HELP, unitInterval)
-    .action(async (opts: { model: string; port: number; host?: string; config?: string; logDb?: string; fastPathTolerance?: number; logDurability?: string; logMaxRows?: number; logOlderThan?: string }) => {
+    .option("--reports <dir>", "folder of `triage eval-routing --out` reports for the dashboard's Routing evaluation page")
+    .option("--no-dashboard", "do not serve the dashboard at /dashboard")
+    .action(async (opts: { model: string; port: number; host?: string; config?: string; logDb?: string; fastPathTolerance?: number; logDurability?: string; logMaxRows?: number; logOlderThan?: string; reports?: string; dashboard: boolean }) => {
       const config = loadServerConfig(opts.config);
       config.log = withLogFlags(config.log, { path: opts.logDb, durability: opts.logDurability, maxRows: opts.logMaxRows, olderThan: opts.logOlderThan });
-      const server = await createServer({ model: opts.model, config, log: opts.logDb, fallback: LlmClassifier.fromEnv(), fastPathTolerance: opts.fastPathTolerance });
+      const server = await createServer({
+        model: opts.model,
+        config,
+        log: opts.logDb,
+        fallback: LlmClassifier.fromEnv(),
+        fastPathTolerance: opts.fastPathTolerance,
+        dashboard: opts.dashboard ? { reports: opts.reports } : false,
+      });
       const { url, port: actual } = await server.start(opts.port, opts.host);
       process.stdout.write(
         JSON.stringify({ listening: url, port: actual, modelVersion: server.router.version, providers: config.providers.map((p) => p.name), auth: config.auth.tokens.length + config.auth.adminTokens.length > 0 }) + "\n",

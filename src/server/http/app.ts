@@ -17,6 +17,7 @@ import type { ServerMetrics } from "../metrics.js";
 import type { AnswerMeta, ChatProxy } from "../proxy/proxy.js";
 import { callerTags, parseJsonBody } from "./body.js";
 import type { ModelReloader } from "../reload.js";
+import type { Dashboard } from "../dashboard/index.js";
 
 export interface AppDeps {
   proxy: ChatProxy;
@@ -29,6 +30,8 @@ export interface AppDeps {
   onError: (error: Error) => void;
   /** Circuit state per provider name (no URLs, no keys). */
   providerStates: () => Record<string, string>;
+  /** The dashboard's routes (/ and /dashboard/*), with their own login; absent: not served. */
+  dashboard?: Dashboard;
 }
 
 /** The caller's role once bearer auth has run (unset when auth is off), and the request id. */
@@ -76,6 +79,9 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
       deps.draining() ? 503 : 200,
     ),
   );
+
+  // Ahead of the bearer auth below: the dashboard logs people in with the same keys and a session cookie.
+  if (deps.dashboard) app.route("/", deps.dashboard.app);
 
   const roleOf = roleMatcher(config.auth.tokens, config.auth.adminTokens);
   if (roleOf) {

@@ -1,0 +1,44 @@
+/**
+ * @module
+ * What the dashboard needs from whoever mounts it (`triage serve` or `triage dashboard`): the decision
+ * log's file (read on a connection of its own) and the log that feedback is written through, the model
+ * (labels, training mix, encoder) and its registry, prices, the keys of both roles, and where
+ * `eval-routing` reports live. Nothing in the dashboard reaches further than this.
+ */
+import type { PriceTable } from "../../config/price.js";
+import type { Encoder } from "../../encoders/types.js";
+import type { Manifest } from "../../model/artifact.js";
+import type { DecisionLog } from "../../store/index.js";
+
+export interface DashboardModel {
+  /** The model directory as given: a registry (versions + `current`) or a single artifact. */
+  readonly dir: string;
+  /** The serving model's manifest: labels, tiers config, calibration, training mix. */
+  manifest(): Manifest;
+  /** The serving model's encoder (review's near-duplicates, a decision's nearest examples). */
+  encoder(): Promise<Encoder>;
+  /** After a promote or rollback: make it take effect now (the server reloads; standalone: nothing to do). */
+  afterSwitch?(): Promise<{ ok: boolean; version: string; error?: string }>;
+}
+
+export interface DashboardContext {
+  /** The decision log's file; null when there is none (pages that need it say so). */
+  logPath: string | null;
+  /** The log feedback is written through, as `triage feedback` does; opened on first use when standalone. */
+  feedbackLog(): DecisionLog;
+  model: DashboardModel | null;
+  /** Prices by tier and by model name (USD per 1M tokens), for outcome rows without a cost. */
+  prices(): PriceTable;
+  /** Bearer keys of the data plane and of admins; both empty: auth is off (everyone is admin, as for /admin). */
+  auth: { tokens: readonly string[]; adminTokens: readonly string[] };
+  /** Folder of `eval-routing --out` reports (their .json files). */
+  reportsDir?: string;
+  /** Non-fatal problems, for the server log. */
+  onError(error: Error): void;
+}
+
+/** Options a caller of createServer or `triage serve` gives the dashboard. */
+export interface DashboardOptions {
+  /** Folder of `eval-routing --out` reports to list under Routing evaluation. */
+  reports?: string;
+}

@@ -1,0 +1,105 @@
+/**
+ * @module
+ * The dashboard's read side, opened on first use: the log's read-only connection and the in-memory facts
+ * built from it. Nothing is read before someone opens the dashboard, so a server nobody looks at pays
+ * nothing for it. Big logs keep their facts in a snapshot beside the log, read back at the next start
+ * instead of a full scan. Overview answers are kept for a second, so many open tabs polling cost one
+ * computation.
+ */
+import { TriageError } from "../../common/errors.js";
+import { DashboardReader } from "../../store/dashboard-queries.js";
+import type { DashboardContext } from "./context.js";
+import { Facts } from "./facts.js";
+import { computeOverview, tagChoices, type OverviewData, type OverviewQuery } from "./overview-data.js";
+import { loadSnapshot, saveSnapshot, snapshotPath } from "./snapshot.js";
+
+/** How stale the facts may be when a page asks (a refresh reads only what is new). */
+const FRESH_MS = 1000;
+/** Logs smaller than this rebuild their facts in well under a second: no snapshot file for them. */
+const SNAPSHOT_MIN_ROWS = 50_000;
+/** A new snapshot after this many new decisions, or this long after the last one when anything changed. */
+const SNAPSHOT_EVERY_ROWS = 100_000;
+const SNAPSHOT_EVERY_MS = 10 * 60_000;
+
+export class DashboardData {
+  private opened: { reader: DashboardReader; facts: Facts; identity: string } | undefined;
+  private cached: { key: string; at: number; data: OverviewData } | undefined;
+  private saved = { lastId: 0, at: Date.now(), running: undefined as Promise<void> | undefined, disabled: false };
+
+  constructor(private readonly ctx: DashboardContext) {}
+
+  get hasLog(): boolean {
+    return this.ctx.logPath !== null;
+  }
+
+  reader(): DashboardReader {
+    return this.open().reader;
+  }
+
+  /** The facts, refreshed unless fresh: the first call builds them (from the snapshot, then the log's tail). */
+  async facts(): Promise<Facts> {
+    const { facts } = this.open();
+    await facts.refresh(FRESH_MS);
+    this.maybeSave();
+    return facts;
+  }
+
+  async overview(q: OverviewQuery): Promise<OverviewData & { tags: Record<string, string[]> }> {
+    const facts = await this.facts();
+    const key = JSON.stringify([q.since, q.until, q.tag ?? null, facts.lastId, facts.lastFeedbackId]);
+    if (this.cached?.key !== key || Date.now() - this.cached.at > FRESH_MS) this.cached = { key, at: Date.now(), data: computeOverview(facts, q) };
+    return { ...this.cached.data, tags: tagChoices(facts) };
+  }
+
+  /** Writes a last snapshot when the facts moved on since the previous one, then closes the connection. */
+  async close(): Promise<void> {
+    if (!this.opened) return;
+    await this.saved.running;
+    if (this.opened.facts.lastId !== this.saved.lastId) this.save();
+    await this.saved.running;
+    this.opened.reader.close();
+    this.opened = undefined;
+  }
+
+  private open(): { reader: DashboardReader; facts: Facts; identity: string } {
+    if (this.opened) return this.opened;
+    if (this.ctx.logPath === null) throw new TriageError("no decision log: start the server with --log-db FILE (or log.path in its config)");
+    const reader = DashboardReader.open(this.ctx.logPath);
+    const facts = new Facts(reader, { prices: () => this.ctx.prices() });
+    const identity = reader.identity();
+    const state = loadSnapshot(snapshotPath(this.ctx.logPath), identity);
+    // The snapshot's newest row must still be in the log as it was; else (pruned past it, another log) rebuild.
+    const last = state ? state.columns.ts[state.columns.ts.length - 1] : undefined;
+    if (state && last !== undefined && reader.tsOf(state.lastId) === last && facts.restore(state)) this.saved.lastId = state.lastId;
+    this.opened = { reader, facts, identity };
+    return this.opened;
+  }
+
+  private maybeSave(): void {
+    const facts = this.opened?.facts;
+    if (!facts || this.saved.disabled || this.saved.running || facts.size < SNAPSHOT_MIN_ROWS) return;
+    const moved = facts.lastId - this.saved.lastId;
+    // The first one right after a full build (the expensive part), then every so often.
+    if (this.saved.lastId === 0 || moved >= SNAPSHOT_EVERY_ROWS || (moved > 0 && Date.now() - this.saved.at > SNAPSHOT_EVERY_MS)) this.save();
+  }
+
+  private save(): void {
+    const o = this.opened;
+    if (!o || this.ctx.logPath === null || this.saved.disabled || o.facts.size < SNAPSHOT_MIN_ROWS) return;
+    const state = o.facts.state();
+    const path = snapshotPath(this.ctx.logPath);
+    this.saved.running = saveSnapshot(path, o.identity, state)
+      .then(() => {
+        this.saved.lastId = state.lastId;
+        this.saved.at = Date.now();
+      })
+      .catch((err: unknown) => {
+        // A read-only folder or a foreign file there: say so once, keep the facts in memory only.
+        this.saved.disabled = true;
+        this.ctx.onError(new TriageError(`dashboard: cannot keep its cache at ${path}: ${(err as Error).message}`));
+      })
+      .finally(() => {
+        this.saved.running = undefined;
+      });
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * @module
+ * The dashboard's in-memory copy of the decision log, column by column (about 50 bytes a decision):
+ * enough to draw every overview chart for any time range and caller tag without touching SQLite again.
+ * It is filled from the log's id watermark in small chunks that yield to the event loop between them, so
+ * building it for millions of rows never stalls requests, and each refresh reads only the new rows and
+ * feedback. Costs are priced as rows arrive, with the same rules as `triage stats`. Latency is kept as a
+ * bin of a 1 %-wide log scale, so percentiles over a million rows are a histogram walk, not a sort.
+ */
+import { callCostUsd, mostExpensive, tokenCostUsd, type PriceTable, type TokenPrice } from "../../config/price.js";
+import type { CallFact, DashboardReader, DecisionFact } from "../../store/dashboard-queries.js";
+
+export const STAGES = ["rule", "cache", "static", "full"] as const;
+export const DECIDED_BY = ["rule", "model", "escalate", "abstain", "fallback", "fallback-failed"] as const;
+
+/** Bit layout of `packed`: label (8 bits), model label (8), stage (3), decided by (3), then flags. */
+export const BITS = { stageShift: 16, decidedShift: 19, low: 1 << 22, fallbackUsed: 1 << 23, fallbackAnswered: 1 << 24, escalated: 1 << 25, unpriced: 1 << 26 } as const;
+
+/** Latency bins: bin k >= 1 holds [MIN * STEP^(k-1), MIN * STEP^k) ms; 0 holds <= MIN; NO_LATENCY marks none. */
+export const LATENCY_BINS = { min: 0.001, step: 1.01, count: 2100 } as const;
+export const NO_LATENCY = 0xffff;
+const LOG_STEP = Math.log(LATENCY_BINS.step);
+
+export function latencyBin(ms: number | null): number {
+  if (ms === null || !Number.isFinite(ms)) return NO_LATENCY;
+  if (ms <= LATENCY_BINS.min) return 0;
+  return Math.min(LATENCY_BINS.count - 1, Math.floor(Math.log(ms / LATENCY_BINS.min) / LOG_STEP) + 1);
+}
+
+/** A bin's representative latency (its geometric middle): within 0.5 % of every value in it. */
+export function binLatency(bin: number): number {
+  return bin === 0 ? LATENCY_BINS.min : LATENCY_BINS.min * LATENCY_BINS.step ** (bin - 0.5);
+}
+
+/** The columns, each a typed array indexed by row. */
+export const COLUMNS = ["ids", "ts", "packed", "latencyBin", "margin", "version", "tagset", "cost", "baseline"] as const;
+export type ColumnName = (typeof COLUMNS)[number];
+export type Column = Float64Array | Float32Array | Uint32Array | Uint16Array;
+
+/** Everything a copy of the facts needs to resume: watermarks, dictionaries and the live rows. */
+export interface FactsState {
+  lastId: number;
+  lastFeedbackId: number;
+  pricesKey: string;
+  labels: string[];
+  versions: string[];
+  tagsets: string[];
+  columns: Record<ColumnName, Column>;
+}
+
+export interface FactsOptions {
+  /** Prices for outcome rows without cost_usd; read at each refresh (a changed table re-prices everything). */
+  prices: () => PriceTable;
+  /** Keep at most this many newest decisions in memory (default 2,000,000). */
+  maxRows?: number;
+  /** Rows read per event-loop turn (default 5,000). */
+  chunk?: number;
+}
+
+/** Strings seen in a column, numbered in order of appearance. */
+export class Interner {
+  readonly values: string[] = [];
+  private readonly ids = new Map<string, number>();
+  id(value: string): number {
+    let id = this.ids.get(value);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(value);
+      this.ids.set(value, id);
+    }
+    return id;
+  }
+  lookup(value: string): number | undefined {
+    return this.ids.get(value);
+  }
+}
+
+const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export class Facts {
+  /** Rows live at [begin, end) of every column. */
+  begin = 0;
+  end = 0;
+  ids = new Float64Array(0);
+  ts = new Float64Array(0);
+  packed = new Uint32Array(0);
+  latencyBin = new Uint16Array(0);
+  margin = new Float32Array(0);
+  version = new Uint16Array(0);
+  tagset = new Uint32Array(0);
+  /** USD of the request's priced calls (NaN: no call known); baseline: its last call's tokens at the top price. */
+  cost = new Float64Array(0);
+  baseline = new Float64Array(0);
+  readonly labels = new Interner();
+  readonly versions = new Interner();
+  /** Tag sets as logged (JSON); id 0 is "no tags". */
+  readonly tagsets = new Interner();
+  lastId = 0;
+  lastFeedbackId = 0;
+  /** Last refresh (ms since epoch) and its running promise, so concurrent readers share one. */
+  refreshedAt = 0;
+  private running: Promise<void> | undefined;
+  private pricesKey = "";
+  private top: { key: string; price: TokenPrice } | undefined;
+  private prices: PriceTable = {};
+  private readonly maxRows: number;
+  private readonly chunk: number;
+
+  constructor(
+    private readonly reader: DashboardReader,
+    private readonly options: FactsOptions,
+  ) {
+    this.maxRows = options.maxRows ?? 2_000_000;
+    this.chunk = options.chunk ?? 5_000;
+    this.tagsets.id("");
+  }
+
+  get size(): number {
+    return this.end - this.begin;
+  }
+
+  /** A copy of the live rows and what it takes to resume from them (for a snapshot on disk). */
+  state(): FactsState {
+    const columns = Object.fromEntries(COLUMNS.map((c) => [c, this[c].slice(this.begin, this.end)])) as Record<ColumnName, Column>;
+    return {
+      lastId: this.lastId,
+      lastFeedbackId: this.lastFeedbackId,
+      pricesKey: this.pricesKey,
+      labels: [...this.labels.values],
+      versions: [...this.versions.values],
+      tagsets: [...this.tagsets.values],
+      columns,
+    };
+  }
+
+  /** Resumes from a saved state, unless it was priced with other prices (then false, and nothing changes). */
+  restore(state: FactsState): boolean {
+    if (state.pricesKey !== JSON.stringify(this.options.prices())) return false;
+    const rows = state.columns.ids.length;
+    const capacity = Math.max(1024, Math.ceil(rows * 1.25));
+    for (const c of COLUMNS) {
+      const src = state.columns[c];
+      const dst = new (src.constructor as new (n: number) => Column)(capacity);
+      dst.set(src);
+      (this as unknown as Record<ColumnName, Column>)[c] = dst;
+    }
+    for (const [interner, values] of [
+      [this.labels, state.labels],
+      [this.versions, state.versions],
+      [this.tagsets, state.tagsets],
+    ] as const)
+      for (const v of values) interner.id(v);
+    this.begin = 0;
+    this.end = rows;
+    this.lastId = state.lastId;
+    this.lastFeedbackId = state.lastFeedbackId;
+    this.pricesKey = state.pricesKey;
+    this.checkPrices();
+    return true;
+  }
+
+  /** Brings the copy up to date with the log; at most one refresh runs at a time, and `maxAgeMs` skips a fresh one. */
+  refresh(maxAgeMs = 0): Promise<void> {
+    if (this.running) return this.running;
+    if (Date.now() - this.refreshedAt < maxAgeMs) return Promise.resolve();
+    this.running = this.pull().finally(() => {
+      this.running = undefined;
+      this.refreshedAt = Date.now();
+    });
+    return this.running;
+  }
+
+  private async pull(): Promise<void> {
+    this.checkPrices();
+    const { min } = this.reader.idRange();
+    this.dropBelow(min ?? this.lastId + 1);
+    for (;;) {
+      const rows = this.reader.decisionFacts(this.lastId, this.chunk);
+      for (const r of rows) this.append(r);
+      if (rows.length < this.chunk) break;
+      await yieldTurn();
+    }
+    for (;;) {
+      const calls = this.reader.callFacts(this.lastFeedbackId, this.chunk);
+      for (const c of calls) {
+        // A decision committed after the rows above were read: its feedback waits for the next refresh.
+        if (c[1] > this.lastId) return;
+        this.applyCall(c);
+        this.lastFeedbackId = c[0];
+      }
+      if (calls.length < this.chunk) break;
+      await yieldTurn();
+    }
+  }
+
+  /** A new price table re-prices every row: start again from an empty copy. */
+  private checkPrices(): void {
+    const prices = this.options.prices();
+    const key = JSON.stringify(prices);
+    if (key === this.pricesKey && this.top !== undefined) return;
+    const changed = key !== this.pricesKey;
+    this.pricesKey = key;
+    this.prices = prices;
+    this.top = mostExpensive(Object.entries(prices));
+    if (!changed) return;
+    this.begin = this.end = 0;
+    this.lastId = this.lastFeedbackId = 0;
+  }
+
+  /** Retention deleted the oldest decisions: forget them too. */
+  private dropBelow(minId: number): void {
+    while (this.begin < this.end && this.ids[this.begin] < minId) this.begin++;
+  }
+
+  private append(r: DecisionFact): void {
+    const [id, ts, label, modelLabel, stage, decidedBy, low, fallbackUsed, fallbackAnswered, latency, margin, version, tags] = r;
+    if (this.end === this.ids.length) this.makeRoom();
+    const i = this.end++;
+    const stageIndex = (STAGES as readonly string[]).indexOf(stage);
+    const decidedIndex = (DECIDED_BY as readonly string[]).indexOf(decidedBy);
+    this.ids[i] = id;
+    this.ts[i] = ts;
+    this.packed[i] =
+      (Math.min(255, this.labels.id(label)) |
+        (Math.min(255, this.labels.id(modelLabel)) << 8) |
+        ((stageIndex < 0 ? 7 : stageIndex) << BITS.stageShift) |
+        ((decidedIndex < 0 ? 7 : decidedIndex) << BITS.decidedShift) |
+        (low ? BITS.low : 0) |
+        (fallbackUsed ? BITS.fallbackUsed : 0) |
+        (fallbackAnswered ? BITS.fallbackAnswered : 0)) >>>
+      0;
+    this.latencyBin[i] = latencyBin(latency);
+    this.margin[i] = margin ?? Number.NaN;
+    this.version[i] = Math.min(65535, this.versions.id(version));
+    this.tagset[i] = tags === null ? 0 : this.tagsets.id(tags);
+    this.cost[i] = Number.NaN;
+    this.baseline[i] = Number.NaN;
+    this.lastId = id;
+    if (this.end - this.begin > this.maxRows) this.begin++;
+  }
+
+  /** One call (or escalation) recorded for a decision: its cost, its baseline, its flags. */
+  private applyCall([, decisionId, kind, label, finalModel, tokensIn, tokensOut, costUsd]: CallFact): void {
+    const i = this.indexOf(decisionId);
+    if (i < 0) return;
+    if (kind === "escalated") this.packed[i] |= BITS.escalated;
+    const hasTokens = tokensIn !== null || tokensOut !== null;
+    if (costUsd === null && !hasTokens) return;
+    const price = (finalModel !== null ? this.prices[finalModel] : undefined) ?? this.prices[label];
+    const cost = callCostUsd({ costUsd: costUsd ?? undefined, tokensIn: tokensIn ?? undefined, tokensOut: tokensOut ?? undefined }, price);
+    if (cost === undefined) this.packed[i] |= BITS.unpriced;
+    else this.cost[i] = (Number.isNaN(this.cost[i]) ? 0 : this.cost[i]) + cost;
+    // As `triage stats`: the baseline sends the request once to the top tier, with its last call's tokens.
+    if (hasTokens && this.top) this.baseline[i] = tokenCostUsd(this.top.price, tokensIn ?? 0, tokensOut ?? 0);
+  }
+
+  /** Row index of a decision id (binary search: ids only grow), or -1. */
+  indexOf(id: number): number {
+    let lo = this.begin;
+    let hi = this.end - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = this.ids[mid];
+      if (v === id) return mid;
+      if (v < id) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** First row index with ts >= t, within [begin, end) (ts follows id order, as log() stamps it). */
+  lowerBound(t: number): number {
+    let lo = this.begin;
+    let hi = this.end;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ts[mid] < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Moves live rows to the front, or doubles every column. */
+  private makeRoom(): void {
+    const live = this.end - this.begin;
+    const capacity = this.begin > live ? this.ids.length : Math.max(1024, this.ids.length * 2);
+    const move = <T extends Float64Array | Float32Array | Uint32Array | Uint16Array>(a: T, make: (n: number) => T): T => {
+      const next = capacity === a.length ? a : make(capacity);
+      next.set(a.subarray(this.begin, this.end), 0);
+      return next;
+    };
+    this.ids = move(this.ids, (n) => new Float64Array(n));
+    this.ts = move(this.ts, (n) => new Float64Array(n));
+    this.packed = move(this.packed, (n) => new Uint32Array(n));
+    this.latencyBin = move(this.latencyBin, (n) => new Uint16Array(n));
+    this.margin = move(this.margin, (n) => new Float32Array(n));
+    this.version = move(this.version, (n) => new Uint16Array(n));
+    this.tagset = move(this.tagset, (n) => new Uint32Array(n));
+    this.cost = move(this.cost, (n) => new Float64Array(n));
+    this.baseline = move(this.baseline, (n) => new Float64Array(n));
+    this.end = live;
+    this.begin = 0;
+  }
+}

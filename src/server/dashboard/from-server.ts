@@ -1,0 +1,54 @@
+/**
+ * @module
+ * The dashboard's context inside `triage serve`: the server's own decision log (feedback goes through
+ * it, as the proxy's does), its router (model, encoder), its tiers' prices, its keys, and a reload right
+ * after a promote or rollback from the dashboard.
+ */
+import type { PriceTable } from "../../config/price.js";
+import type { DecisionLog } from "../../store/index.js";
+import type { ServerConfig } from "../config.js";
+import type { ChatProxy } from "../proxy/proxy.js";
+import type { ModelReloader } from "../reload.js";
+import type { DashboardContext, DashboardOptions } from "./context.js";
+import { TriageError } from "../../common/errors.js";
+
+export interface ServerParts {
+  proxy: ChatProxy;
+  config: ServerConfig;
+  reloader: ModelReloader;
+  log?: DecisionLog;
+  onError: (error: Error) => void;
+}
+
+export function serverDashboardContext(s: ServerParts, options: DashboardOptions = {}): DashboardContext {
+  const { proxy, log } = s;
+  return {
+    // An in-memory log has no file another connection could read.
+    logPath: log && log.path !== ":memory:" ? log.path : null,
+    feedbackLog: () => {
+      if (!log) throw new TriageError("no decision log: start the server with --log-db FILE (or log.path in its config)");
+      return log;
+    },
+    model: {
+      dir: proxy.router.dir,
+      manifest: () => proxy.router.manifest,
+      encoder: async () => proxy.router.encoder,
+      afterSwitch: async () => {
+        const r = await s.reloader.reload("admin");
+        return { ok: r.ok, version: r.version, ...(r.error ? { error: "the reload failed; the server log says why" } : {}) };
+      },
+    },
+    prices: () => {
+      const prices: PriceTable = {};
+      for (const t of proxy.tiers().values())
+        if (t.price) {
+          prices[t.name] = t.price;
+          if (t.model) prices[t.model] = t.price;
+        }
+      return prices;
+    },
+    auth: s.config.auth,
+    ...(options.reports ? { reportsDir: options.reports } : {}),
+    onError: s.onError,
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * @module
+ * The model versions the dashboard knows: a registry's versions (with the retrain report of each, when
+ * `triage retrain` made it), or the one artifact served. Decisions name the artifact version that made
+ * them (manifest.version); this maps it back to the registry's name and directory, so a decision is
+ * explained by the model that decided it. Read again when the registry changes, else kept for seconds.
+ */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { readManifest, type Manifest } from "../../model/artifact.js";
+import { isRegistry, ModelRegistry } from "../../model/registry.js";
+import { modelStamp } from "../../model/watch.js";
+import type { RetrainReport } from "../../retrain/retrain.js";
+
+export interface KnownVersion {
+  /** Registry version name (v0003), or the artifact folder's name. */
+  name: string;
+  dir: string;
+  /** null when the version's manifest cannot be read (`error` says why). */
+  manifest: Manifest | null;
+  error?: string;
+  current: boolean;
+  previous: boolean;
+  /** The report of the `triage retrain` run that trained it (held-out metrics), when there is one. */
+  report: RetrainReport | null;
+}
+
+export interface KnownVersions {
+  registry: boolean;
+  versions: KnownVersion[];
+  /** By artifact version (what decisions log as modelVersion). */
+  byModelVersion: Map<string, KnownVersion>;
+}
+
+const TTL_MS = 5000;
+
+export class VersionCatalog {
+  private cached: { key: string; at: number; value: KnownVersions } | undefined;
+
+  constructor(private readonly dir: string) {}
+
+  get(): KnownVersions {
+    const key = `${modelStamp(this.dir)}|${versionsMtime(this.dir)}`;
+    if (this.cached && this.cached.key === key && Date.now() - this.cached.at < TTL_MS) return this.cached.value;
+    const value = read(this.dir);
+    this.cached = { key, at: Date.now(), value };
+    return value;
+  }
+
+  forget(): void {
+    this.cached = undefined;
+  }
+}
+
+function versionsMtime(dir: string): number {
+  try {
+    return statSync(join(dir, "versions")).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function read(dir: string): KnownVersions {
+  let versions: KnownVersion[];
+  const registry = isRegistry(dir);
+  if (registry) {
+    versions = new ModelRegistry(dir).list().map((v) => ({
+      name: v.version,
+      dir: v.dir,
+      manifest: v.manifest,
+      ...(v.error ? { error: v.error } : {}),
+      current: v.current,
+      previous: v.previous,
+      report: readReport(v.dir),
+    }));
+  } else {
+    let manifest: Manifest | null = null;
+    let error: string | undefined;
+    try {
+      manifest = readManifest(dir);
+    } catch (err) {
+      error = (err as Error).message;
+    }
+    versions = [{ name: dir.split(/[\\/]/).filter(Boolean).pop() ?? dir, dir, manifest, ...(error ? { error } : {}), current: true, previous: false, report: null }];
+  }
+  const byModelVersion = new Map<string, KnownVersion>();
+  for (const v of versions) if (v.manifest) byModelVersion.set(v.manifest.version, v);
+  return { registry, versions, byModelVersion };
+}
+
+function readReport(dir: string): RetrainReport | null {
+  const path = join(dir, "retrain-report.json");
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as RetrainReport;
+  } catch {
+    return null;
+  }
+}

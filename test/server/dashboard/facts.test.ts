@@ -1,0 +1,74 @@
+/**
+ * The dashboard's in-memory facts against a real log file: incremental refresh, retention deleting the
+ * oldest rows, the memory cap, feedback that arrives after its decision, and re-pricing on new prices.
+ */
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { expect, it } from "vitest";
+import type { PriceTable } from "../../../src/config/price.js";
+import { Facts } from "../../../src/server/dashboard/facts.js";
+import { computeOverview } from "../../../src/server/dashboard/overview-data.js";
+import { DashboardReader } from "../../../src/store/dashboard-queries.js";
+import { DecisionLog } from "../../../src/store/index.js";
+import { tempDir } from "../../helpers/tiers.js";
+import { makeDecision } from "../../store/make-decision.js";
+
+const range = () => ({ since: Date.now() - 3_600_000, until: Date.now() + 1 });
+
+function logWith(n: number): { path: string; log: DecisionLog; ids: string[] } {
+  const path = join(tempDir(), "log.db");
+  const log = DecisionLog.open(path);
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const d = makeDecision({ label: i % 4 === 0 ? "strong" : "cheap" });
+    ids.push(d.requestId);
+    log.log(d, `q${i}`);
+  }
+  log.flush();
+  return { path, log, ids };
+}
+
+it("follows new rows and late feedback, forgets rows retention deleted, and keeps at most maxRows", async () => {
+  const { path, log, ids } = logWith(300);
+  let prices: PriceTable = { cheap: { input: 1, output: 2 }, strong: { input: 10, output: 20 } };
+  const reader = DashboardReader.open(path);
+  const facts = new Facts(reader, { prices: () => prices, chunk: 64 });
+  await facts.refresh();
+  expect(facts.size).toBe(300);
+
+  // A call's cost for a decision already copied, and an escalation.
+  log.feedback(ids[1], { kind: "outcome", finalModel: "cheap", tokensIn: 1000, tokensOut: 1000 });
+  log.feedback(ids[2], { kind: "escalated", finalModel: "strong" });
+  for (let i = 0; i < 10; i++) log.log(makeDecision({ label: "strong" }), `new ${i}`);
+  log.flush();
+  await facts.refresh();
+  let o = computeOverview(facts, range());
+  expect(o.totals.requests).toBe(310);
+  expect(o.totals.spendUsd).toBeCloseTo(0.003, 12); // 1000 in at $1/M + 1000 out at $2/M
+  expect(o.totals.baselineUsd).toBeCloseTo(0.03, 12); // the same tokens at the top price
+  expect(o.totals.escalation.count).toBe(1);
+
+  // New prices re-price every row.
+  prices = { cheap: { input: 2, output: 4 }, strong: { input: 10, output: 20 } };
+  await facts.refresh();
+  o = computeOverview(facts, range());
+  expect(o.totals.requests).toBe(310);
+  expect(o.totals.spendUsd).toBeCloseTo(0.006, 12);
+
+  // Retention deletes the oldest 100: the copy drops them too.
+  expect(log.prune({ maxRows: 210 })).toBe(100);
+  await facts.refresh();
+  expect(facts.size).toBe(210);
+  expect(computeOverview(facts, range()).totals.requests).toBe(210);
+  log.close();
+  reader.close();
+
+  // A cap keeps the newest rows only.
+  const capped = new Facts(DashboardReader.open(path), { prices: () => prices, maxRows: 50, chunk: 16 });
+  await capped.refresh();
+  expect(capped.size).toBe(50);
+  const db = new Database(path, { readonly: true });
+  const newest = (db.prepare("SELECT id FROM decisions ORDER BY id DESC LIMIT 50").all() as { id: number }[]).map((r) => r.id).reverse();
+  db.close();
+  expect(Array.from(capped.ids.subarray(capped.begin, capped.end))).toEqual(newest);
+});

@@ -1,0 +1,126 @@
+/**
+ * The dashboard's facts snapshot beside a big log: written after the first build and at close, read back
+ * at the next start instead of a full scan, ignored when it belongs to another log or rows were pruned
+ * past it, and never written over a file triage did not create.
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { DashboardContext } from "../../../src/server/dashboard/context.js";
+import { DashboardData } from "../../../src/server/dashboard/data.js";
+import { snapshotPath } from "../../../src/server/dashboard/snapshot.js";
+import { DecisionLog } from "../../../src/store/index.js";
+import { generateLog } from "../../helpers/dashboard-log.js";
+import { tempDir } from "../../helpers/tiers.js";
+
+const ROWS = 60_000; // above the size from which the dashboard keeps a snapshot
+let template: string;
+
+beforeAll(() => {
+  template = join(tempDir(), "template.db");
+  generateLog(template, { n: ROWS, seed: 5, since: Date.now() - 3 * 86_400_000 });
+}, 120_000);
+
+function copyLog(): string {
+  const path = join(tempDir(), "log.db");
+  const db = new Database(template, { readonly: true });
+  db.exec(`VACUUM INTO '${path.replace(/'/g, "''")}'`);
+  db.close();
+  return path;
+}
+
+function context(logPath: string, errors: Error[] = []): DashboardContext {
+  return {
+    logPath,
+    feedbackLog: () => {
+      throw new Error("not used");
+    },
+    model: null,
+    prices: () => ({ SIMPLE: { input: 0.15, output: 0.6 }, FRONTIER: { input: 15, output: 60 } }),
+    auth: { tokens: [], adminTokens: [] },
+    onError: (e) => void errors.push(e),
+  };
+}
+
+const week = () => ({ since: Date.now() - 7 * 86_400_000, until: Date.now() + 1 });
+
+describe("facts snapshot", () => {
+  it("is written after the first build and read back at the next start instead of scanning the log", async () => {
+    const path = copyLog();
+    const first = new DashboardData(context(path));
+    const before = await first.overview(week());
+    expect(before.totals.requests).toBe(ROWS);
+    await first.close();
+    expect(readFileSync(snapshotPath(path)).subarray(0, 26).toString()).toBe("triage dashboard facts v1\n");
+
+    // Relabel a row behind the dashboard's back: a rebuild would see it, a snapshot does not.
+    const db = new Database(path);
+    db.prepare("UPDATE decisions SET label = 'CHANGED' WHERE id = 10").run();
+    db.close();
+    const second = new DashboardData(context(path));
+    const after = await second.overview(week());
+    expect(after.series.tiers.map((t) => t.name)).not.toContain("CHANGED");
+    expect(after.totals).toEqual(before.totals);
+
+    // New decisions after the snapshot are read from the log's tail.
+    const log = DecisionLog.open(path);
+    log.log(
+      {
+        requestId: "tail-1",
+        label: "SIMPLE",
+        modelLabel: "SIMPLE",
+        confidence: 1,
+        margin: 1,
+        scores: { SIMPLE: 1 },
+        neighbours: [],
+        decidedBy: "model",
+        lowConfidence: false,
+        stage: "full",
+        latencyMs: 1,
+        modelVersion: "x",
+      },
+      "tail",
+    );
+    log.close();
+    await new Promise((r) => setTimeout(r, 1100)); // past the facts' freshness window
+    expect((await second.overview(week())).totals.requests).toBe(ROWS + 1);
+    await second.close();
+  }, 120_000);
+
+  it("is ignored for another log at the same path, and when retention pruned past it", async () => {
+    const path = copyLog();
+    const a = new DashboardData(context(path));
+    await a.overview(week());
+    await a.close();
+    // Rows pruned up to and past the snapshot's newest: rebuilt from what is left.
+    const db = new Database(path);
+    db.prepare("DELETE FROM decisions WHERE id > ?").run(ROWS - 100);
+    db.close();
+    const b = new DashboardData(context(path));
+    expect((await b.overview(week())).totals.requests).toBe(ROWS - 100);
+    await b.close();
+
+    // A different log at the same path (created later): its own numbers, not the snapshot's.
+    for (const s of ["", "-wal", "-shm"]) rmSync(path + s, { force: true });
+    await new Promise((r) => setTimeout(r, 5));
+    generateLog(path, { n: 500, seed: 9, since: Date.now() - 86_400_000 });
+    const c = new DashboardData(context(path));
+    expect((await c.overview(week())).totals.requests).toBe(500);
+    await c.close();
+  }, 120_000);
+
+  it("never replaces a file triage did not write there, and says so once", async () => {
+    const path = copyLog();
+    writeFileSync(snapshotPath(path), "my notes\n");
+    const errors: Error[] = [];
+    const d = new DashboardData(context(path, errors));
+    expect((await d.overview(week())).totals.requests).toBe(ROWS);
+    await d.close();
+    expect(readFileSync(snapshotPath(path), "utf8")).toBe("my notes\n");
+    expect(errors.map((e) => e.message)).toEqual([
+      `dashboard: cannot keep its cache at ${snapshotPath(path)}: ${snapshotPath(path)} exists and is not the dashboard's cache; not replacing it (the dashboard keeps its facts in memory only)`,
+    ]);
+    expect(existsSync(`${path}-dashboard`)).toBe(true);
+  }, 120_000);
+});
