@@ -6,7 +6,7 @@ import { asSeries, costQualitySvg, type PlotSeries } from "./svg.js";
 
 /** The one-object summary `--json` prints: the router's figures, then the baselines'. */
 export function jsonSummary(r: RoutingReport) {
-  const pick = (c: CurveReport) => ({ apgr: c.apgr, cpt50: c.cpt50, cpt80: c.cpt80, aiq: c.aiq, saving95: c.saving95, saving98: c.saving98 });
+  const pick = (c: CurveReport) => ({ apgr: c.apgr, cpt50: c.cpt50, cpt80: c.cpt80, aiq: c.aiq, saving95: c.saving95, saving95Net: c.saving95Net, saving98: c.saving98, hull: c.hull });
   return {
     ...pick(r.router),
     weak: r.weak,
@@ -37,11 +37,11 @@ export function usd(v: number): string {
 
 /** What each figure means, one line each (the text output and the Markdown report's definitions). */
 export const METRIC_LINES: readonly (readonly [string, string])[] = [
-  ["APGR", "quality gained over always-weak, as a share of what always-strong gains, averaged over every share of strong calls (higher is better; a random mix scores 50%)"],
+  ["APGR", "quality gained over always-weak, as a share of what always-strong gains, averaged over every share of strong calls on the router's own curve (higher is better; a random mix scores 50%, below it is worse than random)"],
   ["CPT(50%)", "share of calls the router must send to the strong model to get half of the quality the strong model adds over the weak one (lower is better)"],
   ["CPT(80%)", "share of calls the router must send to the strong model to get 80% of the quality the strong model adds over the weak one (lower is better)"],
   ["AIQ", "area under the best quality-for-cost curve between the weak and the strong model's cost, as a share of the range (higher is better)"],
-  ["saving@95%", "cost saved against always-strong at 95% of its quality (n/a: that quality is never reached)"],
+  ["saving@95%", "cost saved against always-strong at the cheapest dial setting reaching 95% of its quality (n/a: never reached); the JSON also gives it net of random mixing"],
 ];
 
 /** `eval-routing`'s text output: who was compared, a table of the figures, then what each one means. */
@@ -68,7 +68,8 @@ export function textReport(r: RoutingReport): string {
 
 export function markdownReport(title: string, r: RoutingReport, svgName: string): string {
   const row = (name: string, c: CurveReport) =>
-    `| ${name} | ${pct(c.apgr)} | ${pct(c.cpt50)} | ${pct(c.cpt80)} | ${pct(c.aiq)} | ${pct(c.saving95)} | ${pct(c.saving98)} |`;
+    `| ${name} | ${pct(c.apgr)} | ${pct(c.cpt50)} | ${pct(c.cpt80)} | ${pct(c.aiq)} | ${pct(c.saving95)} | ${pct(c.saving95Net)} | ${pct(c.saving98)} |`;
+  const hullRow = (name: string, c: CurveReport) => `| ${name} | ${pct(c.hull.apgr)} | ${pct(c.hull.cpt50)} | ${pct(c.hull.cpt80)} | ${pct(c.hull.saving95)} | ${pct(c.hull.saving98)} |`;
   const t = r.router.atTarget;
   const rt = r.baselines.rules.atTarget;
   const b = r.baselines;
@@ -80,12 +81,19 @@ export function markdownReport(title: string, r: RoutingReport, svgName: string)
     "",
     `![cost vs quality](${svgName})`,
     "",
-    "| router | APGR | CPT(50%) | CPT(80%) | AIQ | saving @95% | saving @98% |",
-    "|---|---|---|---|---|---|---|",
+    "| router | APGR | CPT(50%) | CPT(80%) | AIQ | saving @95% | net of random | saving @98% |",
+    "|---|---|---|---|---|---|---|---|",
     row(`outcome router (${r.router.method})`, r.router),
     row("random mix", b.random),
     row("length+keyword rules", b.rules),
     row("zero router (mixes of single models)", b.zero),
+    "",
+    "Reachable by mixing with random (the same figures on the upper convex hull of each curve, never below random):",
+    "",
+    "| router | APGR | CPT(50%) | CPT(80%) | saving @95% | saving @98% |",
+    "|---|---|---|---|---|---|",
+    hullRow(`outcome router (${r.router.method})`, r.router),
+    hullRow("length+keyword rules", b.rules),
     "",
     "| fixed policy | quality | cost |",
     "|---|---|---|",
@@ -115,10 +123,11 @@ export function markdownReport(title: string, r: RoutingReport, svgName: string)
     "",
     ...METRIC_LINES.map(([k, v]) => `- **${k}**: ${v}.`),
     "",
-    "Definitions: PGR = (quality − weak) / (strong − weak); APGR = area under PGR vs strong-call fraction on [0, 1];",
-    "CPT(x) = strong-call fraction needed for PGR ≥ x (RouteLLM). AIQ = area under the non-decreasing convex hull of",
-    "quality vs cost between the weak and strong models' costs, divided by that range (RouterBench). Saving @x = 1 − cost / strong model's cost",
-    "at x × strong quality. Curves include the all-weak and all-strong settings; points on hull segments are reached by mixing two dial settings.",
+    "Definitions: PGR = (quality − weak) / (strong − weak); APGR = area under the router's own PGR curve vs strong-call fraction on [0, 1];",
+    "CPT(x) = strong-call fraction where that curve first reaches PGR x (RouteLLM; below 50% APGR = worse than random). AIQ = area under the",
+    "non-decreasing convex hull of quality vs cost between the weak and strong models' costs, divided by that range (RouterBench).",
+    "Saving @x = 1 − cost / strong model's cost at the cheapest dial setting reaching x × strong quality; net of random = minus what mixing",
+    "weak and strong at random saves there. Curves include the all-weak and all-strong settings; hull figures need two settings mixed per request.",
     "",
     ...(r.notes.length ? ["Notes:", ...r.notes.map((n) => `- ${n}`), ""] : []),
   ].join("\n");
