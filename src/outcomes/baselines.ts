@@ -7,12 +7,15 @@ export function always(set: OutcomeSet, model: number, strong: number): CurvePoi
   return pointFor(set, new Array<number>(set.prompts.length).fill(model), strong, model);
 }
 
-/** Sending each prompt to the strong model with probability p: expected quality and cost, p = 0, 0.05, ..., 1. */
-export function randomMixtures(weak: CurvePoint, strong: CurvePoint, steps = 20): CurvePoint[] {
-  return [...Array(steps + 1).keys()].map((i) => {
-    const p = i / steps;
-    return { dial: p, quality: (1 - p) * weak.quality + p * strong.quality, cost: (1 - p) * weak.cost + p * strong.cost, strongFraction: p };
-  });
+/**
+ * Sending each prompt to the strong model with probability p: expected quality and cost, p = 0, 0.05, ..., 1,
+ * plus the exact p that reaches each of `shares` of the strong model's quality (so random's saving there is exact).
+ */
+export function randomMixtures(weak: CurvePoint, strong: CurvePoint, steps = 20, shares: readonly number[] = [0.95, 0.98]): CurvePoint[] {
+  const gap = strong.quality - weak.quality;
+  const exact = gap > 0 ? shares.map((s) => (s * strong.quality - weak.quality) / gap).filter((p) => p > 0 && p < 1) : [];
+  const ps = [...new Set([...[...Array(steps + 1).keys()].map((i) => i / steps), ...exact])].sort((a, b) => a - b);
+  return ps.map((p) => ({ dial: p, quality: (1 - p) * weak.quality + p * strong.quality, cost: (1 - p) * weak.cost + p * strong.cost, strongFraction: p }));
 }
 
 /**

@@ -84,6 +84,12 @@ function curveReport(set: OutcomeSet, points: CurvePoint[], choices: number[][] 
   return { ...summary, points, atTarget: { quality: p.quality, cost: p.cost, strongFraction: p.strongFraction, ...errors } };
 }
 
+/** RouterBench's zero router is defined by mixing single models per request: its own curve is its hull. */
+function mixingOnly(c: CurveReport): CurveReport {
+  const h = c.hull;
+  return { ...c, apgr: h.apgr, cpt50: h.cpt50, cpt80: h.cpt80, saving95: h.saving95, saving98: h.saving98, saving95Net: h.saving95 === null || c.saving95Net === null || c.saving95 === null ? null : h.saving95 - (c.saving95 - c.saving95Net) };
+}
+
 /**
  * Trains an OutcomeRouter on `train` (k, smoothing by CV on train only), sweeps its tolerance dial on
  * `test` and scores it and the baselines with RouteLLM's and RouterBench's metrics.
@@ -140,7 +146,7 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
     baselines: {
       random: curveReport(test, randomMixtures(weakPoint, strongPoint), null, anchors, orc.choices, threshold),
       rules: curveReport(test, rules.points, rules.choices, anchors, orc.choices, threshold),
-      zero: curveReport(test, singlePoints, singleChoices, anchors, orc.choices, threshold),
+      zero: mixingOnly(curveReport(test, singlePoints, singleChoices, anchors, orc.choices, threshold)),
       cheapest: qc(weakPoint),
       strongest: qc(strongPoint),
       oracle: qc(orc.point),
