@@ -98,7 +98,9 @@ async function main() {
   }
   console.log(
     `decision log benchmark: ${N} decisions per run, node ${process.version}, file in ${tmpdir()}, ` +
-      `${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`,
+      `${cpus().length} CPUs, load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")}`,
   );
   console.log(`timer overhead (empty measurement):            ${summary(timerProbe)}`);
 
@@ -107,9 +109,7 @@ async function main() {
   tight.log.close();
 
   const served = await timeLogCalls({}, 1);
-  console.log(
-    `log() yielding each call (flushes in between):  ${summary(served.samples)}  (${served.log.counters.flushes} flushes, ${served.wallMs.toFixed(0)} ms wall)`,
-  );
+  console.log(`log() yielding each call (flushes in between):  ${summary(served.samples)}  (${served.log.counters.flushes} flushes, ${served.wallMs.toFixed(0)} ms wall)`);
   served.log.close();
 
   for (const durability of ["full", "normal"] as const) {

@@ -221,7 +221,14 @@ async function main(): Promise<void> {
     const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "", loadavg: loadavg(), node: process.version };
     const report = {
       createdAt: new Date().toISOString(),
-      setup: { queries: n, longTexts: long.length, rounds, threads, model: `tiny BERT-shaped graph, vocab ${config.vocab_size}, dim ${dim}; real all-MiniLM-L6-v2 tokenizer`, queriesFrom: "CLINC150 test split" },
+      setup: {
+        queries: n,
+        longTexts: long.length,
+        rounds,
+        threads,
+        model: `tiny BERT-shaped graph, vocab ${config.vocab_size}, dim ${dim}; real all-MiniLM-L6-v2 tokenizer`,
+        queriesFrom: "CLINC150 test split",
+      },
       machine,
       summary,
       agreement,

@@ -15,7 +15,11 @@ function table(rows: ChaosRow[]): string {
   const head = ["group", "fault", "expected", "observed", "result"];
   const cells = rows.map((r) => [r.group, r.fault, r.expected, r.observed, r.pass ? "pass" : "FAIL"]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]) => c.map((x, i) => x.padEnd(widths[i])).join("  ").trimEnd();
+  const line = (c: string[]) =>
+    c
+      .map((x, i) => x.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");
 }
 

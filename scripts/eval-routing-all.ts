@@ -79,7 +79,12 @@ async function main(): Promise<void> {
   const p = (v: number | null) => (v === null ? "n/a" : `${(v * 100).toFixed(1)}%`);
   const rows: string[][] = [["dataset", "router", "APGR", "CPT(50%)", "CPT(80%)", "AIQ", "saving@95%", "net of random", "saving@98%", "hull: APGR", "CPT(50%)", "saving@95%"]];
   for (const [d, r] of results)
-    for (const [label, c] of [["outcome router", r.router], ["random", r.baselines.random], ["rules", r.baselines.rules], ["zero router", r.baselines.zero]] as const)
+    for (const [label, c] of [
+      ["outcome router", r.router],
+      ["random", r.baselines.random],
+      ["rules", r.baselines.rules],
+      ["zero router", r.baselines.zero],
+    ] as const)
       rows.push([d.name, label, p(c.apgr), p(c.cpt50), p(c.cpt80), p(c.aiq), p(c.saving95), p(c.saving95Net), p(c.saving98), p(c.hull.apgr), p(c.hull.cpt50), p(c.hull.saving95)]);
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c])).join("  "));

@@ -34,7 +34,22 @@ if (!model) {
   process.stderr.write("training a model on data/tiers ...\n");
   const t = spawnSync(
     process.execPath,
-    ["--import", "tsx", join(root, "src/cli/main.ts"), "train", "--data", join(root, "data/tiers/train.jsonl"), "--config", join(root, "data/tiers/tiers.yaml"), "--encoder", "use", "--folds", "3", "--out", model],
+    [
+      "--import",
+      "tsx",
+      join(root, "src/cli/main.ts"),
+      "train",
+      "--data",
+      join(root, "data/tiers/train.jsonl"),
+      "--config",
+      join(root, "data/tiers/tiers.yaml"),
+      "--encoder",
+      "use",
+      "--folds",
+      "3",
+      "--out",
+      model,
+    ],
     { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, TRIAGE_CACHE: join(work, "embeddings.sqlite") } },
   );
   if (t.status !== 0) throw new Error("training failed");
@@ -54,7 +69,24 @@ async function startServe(mode: Mode): Promise<Served> {
   const logPath = join(work, `${mode}.db`);
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", join(root, "src/cli/main.ts"), "serve", "--model", model, "--host", "127.0.0.1", "--port", "0", "--config", configPath, "--log-db", logPath, "--log-durability", mode],
+    [
+      "--import",
+      "tsx",
+      join(root, "src/cli/main.ts"),
+      "serve",
+      "--model",
+      model,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--config",
+      configPath,
+      "--log-db",
+      logPath,
+      "--log-durability",
+      mode,
+    ],
     { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, TRIAGE_API_KEYS: "" } },
   );
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
@@ -124,9 +156,14 @@ const rows = Object.fromEntries(
 );
 
 const pad = (v: string | number, n: number) => String(v).padStart(n);
-console.log(`machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}; ${seconds} s per run, ${rounds} rounds`);
+console.log(
+  `machine: ${cpus().length} CPUs, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")}; ${seconds} s per run, ${rounds} rounds`,
+);
 console.log(`${"mode".padEnd(8)}${pad("conns", 6)}${pad("round", 6)}${pad("2xx", 8)}${pad("other", 7)}${pad("req/s", 9)}${pad("p50 ms", 8)}${pad("p99 ms", 8)}`);
-for (const r of runs) console.log(`${r.mode.padEnd(8)}${pad(r.connections, 6)}${pad(r.round, 6)}${pad(r.ok2xx, 8)}${pad(r.other, 7)}${pad(r.rps.toFixed(1), 9)}${pad(r.p50, 8)}${pad(r.p99, 8)}`);
+for (const r of runs)
+  console.log(`${r.mode.padEnd(8)}${pad(r.connections, 6)}${pad(r.round, 6)}${pad(r.ok2xx, 8)}${pad(r.other, 7)}${pad(r.rps.toFixed(1), 9)}${pad(r.p50, 8)}${pad(r.p99, 8)}`);
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -154,7 +191,23 @@ for (const [name, options] of [
   const n = 2000;
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++)
-    log.log({ requestId: `c${i}`, label: "SIMPLE", confidence: 0.9, margin: 0.5, scores: { SIMPLE: 0.9, MEDIUM: 0.1 }, modelLabel: "SIMPLE", neighbours: [], decidedBy: "model", lowConfidence: false, stage: "static", latencyMs: 1, modelVersion: "v" }, texts[i % texts.length]);
+    log.log(
+      {
+        requestId: `c${i}`,
+        label: "SIMPLE",
+        confidence: 0.9,
+        margin: 0.5,
+        scores: { SIMPLE: 0.9, MEDIUM: 0.1 },
+        modelLabel: "SIMPLE",
+        neighbours: [],
+        decidedBy: "model",
+        lowConfidence: false,
+        stage: "static",
+        latencyMs: 1,
+        modelVersion: "v",
+      },
+      texts[i % texts.length],
+    );
   log.close();
   console.log(`log() ${name.padEnd(18)} ${(Number(process.hrtime.bigint() - t0) / 1000 / n).toFixed(1).padStart(8)} µs per decision`);
 }

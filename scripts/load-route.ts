@@ -35,7 +35,22 @@ if (!model) {
     process.stderr.write("training a model on data/tiers ...\n");
     const t = spawnSync(
       process.execPath,
-      ["--import", "tsx", join(root, "src/cli/main.ts"), "train", "--data", join(root, "data/tiers/train.jsonl"), "--config", join(root, "data/tiers/tiers.yaml"), "--encoder", "use", "--folds", "3", "--out", model],
+      [
+        "--import",
+        "tsx",
+        join(root, "src/cli/main.ts"),
+        "train",
+        "--data",
+        join(root, "data/tiers/train.jsonl"),
+        "--config",
+        join(root, "data/tiers/tiers.yaml"),
+        "--encoder",
+        "use",
+        "--folds",
+        "3",
+        "--out",
+        model,
+      ],
       { stdio: ["ignore", "ignore", "inherit"] },
     );
     if (t.status !== 0) throw new Error("training failed");
@@ -48,10 +63,14 @@ for (const suffix of ["", "-wal", "-shm"]) rmSync(logPath + suffix, { force: tru
 const configPath = join(reports, "load-server.json");
 writeFileSync(configPath, JSON.stringify({ providers: [{ name: "fake", baseURL: fake.baseURL, apiKey: "sk-load-test" }], reload: { watch: false } }));
 
-const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), "serve", "--model", model, "--port", "0", "--config", configPath, "--log-db", logPath], {
-  stdio: ["ignore", "pipe", "inherit"],
-  env: { ...process.env, TRIAGE_API_KEYS: "" },
-});
+const child: ChildProcess = spawn(
+  process.execPath,
+  ["--import", "tsx", join(root, "src/cli/main.ts"), "serve", "--model", model, "--port", "0", "--config", configPath, "--log-db", logPath],
+  {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, TRIAGE_API_KEYS: "" },
+  },
+);
 const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 const port = await new Promise<number>((resolve, reject) => {
   const rl = createInterface({ input: child.stdout! });
@@ -145,14 +164,28 @@ const report = {
   machine: { cpus: (await import("node:os")).cpus().length, loadavg: (await import("node:os")).loadavg() },
   model,
   runs,
-  proxy: { directP50Ms: direct.p50, proxiedP50Ms: proxied.p50, addedP50Ms: proxied.p50 - direct.p50, ratioP50: proxied.p50 / Math.max(direct.p50, 0.001), ratioMean: proxied.mean / Math.max(direct.mean, 0.001) },
+  proxy: {
+    directP50Ms: direct.p50,
+    proxiedP50Ms: proxied.p50,
+    addedP50Ms: proxied.p50 - direct.p50,
+    ratioP50: proxied.p50 / Math.max(direct.p50, 0.001),
+    ratioMean: proxied.mean / Math.max(direct.mean, 0.001),
+  },
   log: { rows, answered2xx: answered, everyDecisionLogged: rows === answered, serverExitCode: exitCode },
 };
 writeFileSync(join(reports, "load.json"), JSON.stringify(report, null, 2));
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
-console.log(`${"run".padEnd(22)}${pad("conns", 6)}${pad("secs", 6)}${pad("requests", 10)}${pad("2xx", 9)}${pad("non2xx", 8)}${pad("errors", 8)}${pad("req/s", 9)}${pad("p50 ms", 8)}${pad("p99 ms", 8)}`);
+console.log(
+  `${"run".padEnd(22)}${pad("conns", 6)}${pad("secs", 6)}${pad("requests", 10)}${pad("2xx", 9)}${pad("non2xx", 8)}${pad("errors", 8)}${pad("req/s", 9)}${pad("p50 ms", 8)}${pad("p99 ms", 8)}`,
+);
 for (const r of runs)
-  console.log(`${r.name.padEnd(22)}${pad(r.connections, 6)}${pad(r.seconds, 6)}${pad(r.requests, 10)}${pad(r.ok2xx, 9)}${pad(r.non2xx, 8)}${pad(r.errors + r.timeouts, 8)}${pad(r.rps.toFixed(1), 9)}${pad(r.p50, 8)}${pad(r.p99, 8)}`);
-console.log(`proxy added latency: p50 ${report.proxy.addedP50Ms.toFixed(1)} ms (direct ${direct.p50} ms, via triage ${proxied.p50} ms; ratio p50 ${report.proxy.ratioP50.toFixed(1)}x, mean ${report.proxy.ratioMean.toFixed(1)}x)`);
-console.log(`decision log: ${rows} rows for ${answered} 2xx answers (warm-up and proxy included) -> ${rows === answered ? "every decision logged" : "MISMATCH"}; server exit code ${exitCode}`);
+  console.log(
+    `${r.name.padEnd(22)}${pad(r.connections, 6)}${pad(r.seconds, 6)}${pad(r.requests, 10)}${pad(r.ok2xx, 9)}${pad(r.non2xx, 8)}${pad(r.errors + r.timeouts, 8)}${pad(r.rps.toFixed(1), 9)}${pad(r.p50, 8)}${pad(r.p99, 8)}`,
+  );
+console.log(
+  `proxy added latency: p50 ${report.proxy.addedP50Ms.toFixed(1)} ms (direct ${direct.p50} ms, via triage ${proxied.p50} ms; ratio p50 ${report.proxy.ratioP50.toFixed(1)}x, mean ${report.proxy.ratioMean.toFixed(1)}x)`,
+);
+console.log(
+  `decision log: ${rows} rows for ${answered} 2xx answers (warm-up and proxy included) -> ${rows === answered ? "every decision logged" : "MISMATCH"}; server exit code ${exitCode}`,
+);

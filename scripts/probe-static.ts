@@ -188,7 +188,9 @@ async function main(): Promise<void> {
       rmSync(dir, { recursive: true, force: true });
       if (loaded.fingerprint !== encoder.fingerprint) throw new Error("fingerprint changed across save/load");
       const lat = latency(loaded, test.texts);
-      console.log(`  latency per single query: p50 ${lat.p50.toFixed(4)} ms, p99 ${lat.p99.toFixed(4)} ms (tokenize p50 ${lat.tokenizeP50.toFixed(4)} ms); artifact ${(size / 1e6).toFixed(2)} MB`);
+      console.log(
+        `  latency per single query: p50 ${lat.p50.toFixed(4)} ms, p99 ${lat.p99.toFixed(4)} ms (tokenize p50 ${lat.tokenizeP50.toFixed(4)} ms); artifact ${(size / 1e6).toFixed(2)} MB`,
+      );
       score(label, await loaded.embed(train.texts), await loaded.embed(test.texts), [
         report.heldOutCosineFitted?.toFixed(4) ?? "",
         lat.p50.toFixed(4),
@@ -201,7 +203,9 @@ async function main(): Promise<void> {
   console.log("\n" + rows.map((r) => r.join(" | ")).join("\n"));
   console.log(
     `\nCPU contention check: a bare 15x512 multiply-add loop takes ${calibrationMicroseconds().toFixed(1)} us p50 now; ` +
-      `load average ${loadavg().map((x) => x.toFixed(1)).join(" ")} on ${cpus().length} cores`,
+      `load average ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(" ")} on ${cpus().length} cores`,
   );
 }
 

@@ -80,7 +80,15 @@ const config = routesConfigSchema.parse({ ordered: false, labels: labels.map((na
 log(`training v0001 on ${base.length} examples (${TRAIN_SHARE * 100}% of train, stratified, seed ${SEED})`);
 // The fast path (distilled static stage) is off: this measures the learning loop, and distillation would
 // multiply the run time on a shared machine.
-await trainIntoRegistry(registry, { data: base, config, encoder, encoderRef: ref, seed: SEED, fastPath: "off", onProgress: (p) => p.phase !== "embed" && log(`train: ${JSON.stringify(p)}`) });
+await trainIntoRegistry(registry, {
+  data: base,
+  config,
+  encoder,
+  encoderRef: ref,
+  seed: SEED,
+  fastPath: "off",
+  onProgress: (p) => p.phase !== "embed" && log(`train: ${JSON.stringify(p)}`),
+});
 
 const fake = await startFakeOpenAI({
   handler: (req) => {
@@ -133,7 +141,18 @@ const latency = { sample: sample.length, on: summary(on), off: summary(off), rat
 log(`latency: log on p50 ${latency.on.p50.toFixed(3)} ms, off ${latency.off.p50.toFixed(3)} ms, ratio ${latency.ratioP50.toFixed(3)}`);
 
 log("retraining from the log");
-const report = await retrain({ registry, baseData: base, logDb: logPath, evalData: val, heldOut: { share: 0 }, encoder, encoderRef: ref, seed: SEED, fastPath: "off", onProgress: log });
+const report = await retrain({
+  registry,
+  baseData: base,
+  logDb: logPath,
+  evalData: val,
+  heldOut: { share: 0 },
+  encoder,
+  encoderRef: ref,
+  seed: SEED,
+  fastPath: "off",
+  onProgress: log,
+});
 log(report.reason);
 const after = await Router.load(registry, { encoder });
 const afterTest = await evaluate(after, test);
@@ -148,8 +167,22 @@ const result = {
   sizes: { base: base.length, traffic: traffic.length, val: val.length, test: test.length, labels: labels.length },
   before: metrics(beforeTest, before.version, before.manifest.data.examples),
   after: metrics(afterTest, after.version, after.manifest.data.examples),
-  traffic: { decidedBy, fallbackCalls, fallbackRate: fallbackCalls / traffic.length, routedAccuracy: trafficCorrect / traffic.length, lowConfidenceShareAfterRetrain: 1 - again.coverage },
-  retrain: { promoted: report.promoted, reason: report.reason, training: report.training, provenance: report.provenance, candidate: report.candidate, current: report.current, seconds: report.seconds },
+  traffic: {
+    decidedBy,
+    fallbackCalls,
+    fallbackRate: fallbackCalls / traffic.length,
+    routedAccuracy: trafficCorrect / traffic.length,
+    lowConfidenceShareAfterRetrain: 1 - again.coverage,
+  },
+  retrain: {
+    promoted: report.promoted,
+    reason: report.reason,
+    training: report.training,
+    provenance: report.provenance,
+    candidate: report.candidate,
+    current: report.current,
+    seconds: report.seconds,
+  },
   latency,
   seconds: (performance.now() - t0) / 1000,
 };
@@ -179,7 +212,15 @@ console.log(
 );
 
 function metrics(r: EvalReport, version: string, examples: number) {
-  return { version, examples, accuracy: r.accuracy, macroF1: r.macroF1, coverage: r.coverage, acceptedAccuracy: r.acceptedAccuracy, outOfScopeRecall: r.outOfScope?.recall ?? null };
+  return {
+    version,
+    examples,
+    accuracy: r.accuracy,
+    macroF1: r.macroF1,
+    coverage: r.coverage,
+    acceptedAccuracy: r.acceptedAccuracy,
+    outOfScopeRecall: r.outOfScope?.recall ?? null,
+  };
 }
 function pct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;

@@ -115,7 +115,13 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const rows = await artifacts();
   const cells = [["fault", "expected", "observed", "pass"], ...rows.map((r) => [r.fault, r.expected, r.observed, r.pass ? "yes" : "NO"])];
   const widths = cells[0].map((_, c) => Math.max(...cells.map((r) => r[c].length)));
-  for (const r of cells) process.stdout.write(r.map((v, c) => v.padEnd(widths[c])).join("  ").trimEnd() + "\n");
+  for (const r of cells)
+    process.stdout.write(
+      r
+        .map((v, c) => v.padEnd(widths[c]))
+        .join("  ")
+        .trimEnd() + "\n",
+    );
   process.stderr.write(`${rows.filter((r) => r.pass).length}/${rows.length} passed in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   process.exitCode = rows.every((r) => r.pass) ? 0 : 1;
 }

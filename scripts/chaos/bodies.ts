@@ -26,16 +26,38 @@ const DEPTH = 6000;
 const JSON_TYPE = "application/json";
 
 const BAD_BODIES: BadBody[] = [
-  { fault: `chat body nested ${DEPTH} levels deep (x10)`, path: "/v1/chat/completions", body: chat(`,"x":${"[".repeat(DEPTH)}${"]".repeat(DEPTH)}`), contentType: JSON_TYPE, times: 10, status: 400, code: "json_too_deep" },
+  {
+    fault: `chat body nested ${DEPTH} levels deep (x10)`,
+    path: "/v1/chat/completions",
+    body: chat(`,"x":${"[".repeat(DEPTH)}${"]".repeat(DEPTH)}`),
+    contentType: JSON_TYPE,
+    times: 10,
+    status: 400,
+    code: "json_too_deep",
+  },
   { fault: "chat body as text/plain", path: "/v1/chat/completions", body: chat(""), contentType: "text/plain;charset=UTF-8", status: 415, code: "unsupported_media_type" },
   { fault: "route body as a form post", path: "/v1/route", body: "text=hello", contentType: "application/x-www-form-urlencoded", status: 415, code: "unsupported_media_type" },
   { fault: "route body without a content type", path: "/v1/route", body: '{"text":"hello"}', status: 415, code: "unsupported_media_type" },
   { fault: '"text": 42', path: "/v1/route", body: '{"text":42}', contentType: JSON_TYPE, status: 400, code: "invalid_type" },
-  { fault: '"content": 42', path: "/v1/chat/completions", body: '{"model":"auto","messages":[{"role":"user","content":42}]}', contentType: JSON_TYPE, status: 400, code: "invalid_type" },
+  {
+    fault: '"content": 42',
+    path: "/v1/chat/completions",
+    body: '{"model":"auto","messages":[{"role":"user","content":42}]}',
+    contentType: JSON_TYPE,
+    status: 400,
+    code: "invalid_type",
+  },
   { fault: "messages missing", path: "/v1/chat/completions", body: '{"model":"auto"}', contentType: JSON_TYPE, status: 400, code: "missing_required_parameter" },
   { fault: "invalid JSON", path: "/v1/chat/completions", body: '{"model":"auto","messages":[', contentType: JSON_TYPE, status: 400, code: "invalid_json" },
   { fault: "empty body", path: "/v1/chat/completions", body: "", contentType: JSON_TYPE, status: 400, code: "invalid_json" },
-  { fault: "oversize chat body (1.2 MB, limit 1 MB)", path: "/v1/chat/completions", body: chat(`,"pad":"${"x".repeat(1_200_000)}"`), contentType: JSON_TYPE, status: 413, code: "request_too_large" },
+  {
+    fault: "oversize chat body (1.2 MB, limit 1 MB)",
+    path: "/v1/chat/completions",
+    body: chat(`,"pad":"${"x".repeat(1_200_000)}"`),
+    contentType: JSON_TYPE,
+    status: 413,
+    code: "request_too_large",
+  },
 ];
 
 export const bodies: ChaosGroup = async () => {

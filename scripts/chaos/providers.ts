@@ -27,7 +27,12 @@ const FAULTS: Fault[] = [
   { name: "ok", reply: { type: "content", content: "from primary" }, plain: "primary", stream: "primary" },
   { name: "slow (300 ms, within its timeout)", reply: { type: "content", content: "from primary", delayMs: 300 }, plain: "primary", stream: "primary" },
   { name: "500", reply: { type: "error", status: 500 }, plain: "fallback", stream: "fallback" },
-  { name: "junk (HTML, status 200)", reply: { type: "raw", status: 200, contentType: "text/html", body: "<html><body>upstream proxy error</body></html>" }, plain: "fallback", stream: "fallback" },
+  {
+    name: "junk (HTML, status 200)",
+    reply: { type: "raw", status: 200, contentType: "text/html", body: "<html><body>upstream proxy error</body></html>" },
+    plain: "fallback",
+    stream: "fallback",
+  },
   { name: "hang", reply: { type: "hang" }, plain: "fallback", stream: "fallback" },
   // A plain request's timeout covers the whole answer, so a half-sent body fails over; a started stream cannot.
   { name: "hang-mid-stream", reply: { type: "stream", chunks: ["from ", "primary"], stallAfterChunks: 1 }, plain: "fallback", stream: "idle" },

@@ -33,7 +33,12 @@ export function accuracyInWords(m: Manifest): string {
 export function confidenceInWords(m: Manifest): string {
   const c = m.calibration;
   const policy = m.config.policy.lowConfidence;
-  const rest = policy === "escalate" ? "go to the costlier of the top two labels" : policy === "abstain" ? `go to the default route${m.config.policy.abstainLabel ? ` ${m.config.policy.abstainLabel}` : ""}` : "are asked of the LLM fallback";
+  const rest =
+    policy === "escalate"
+      ? "go to the costlier of the top two labels"
+      : policy === "abstain"
+        ? `go to the default route${m.config.policy.abstainLabel ? ` ${m.config.policy.abstainLabel}` : ""}`
+        : "are asked of the LLM fallback";
   if (!c.reached) return `none: no confidence cut reached the target accuracy ${pct(c.targetAccuracy)}, so every query takes the low-confidence policy (${policy})`;
   return `${pct(c.coverage)} of queries, ${pct(c.acceptedAccuracy)} of them right (target ${pct(c.targetAccuracy)}); the others ${rest} (low-confidence policy: ${policy})`;
 }

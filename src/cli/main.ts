@@ -25,10 +25,7 @@ import { registerRollback } from "./commands/rollback.js";
 import { registerStats } from "./commands/stats.js";
 import { endQuietlyWhenStdoutCloses } from "./output.js";
 
-const program = new Command()
-  .name("triage")
-  .description("Route each LLM query to the cheapest tier that can handle it, decided locally in milliseconds.")
-  .showHelpAfterError();
+const program = new Command().name("triage").description("Route each LLM query to the cheapest tier that can handle it, decided locally in milliseconds.").showHelpAfterError();
 
 registerTrain(program);
 registerRoute(program);

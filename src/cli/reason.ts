@@ -60,10 +60,7 @@ function lowConfidenceCause(d: ExplainedDecision, cuts?: Cuts): string {
   const minSimilarity = fast ? cuts?.fast?.minSimilarity : cuts?.minSimilarity;
   const marginCut = fast ? cuts?.fast?.low : cuts?.margin;
   const where = fast ? " (fast path)" : "";
-  const novel =
-    d.nearest !== undefined && minSimilarity !== undefined
-      ? d.nearest < minSimilarity
-      : marginCut !== undefined && d.margin >= marginCut; // a logged decision: confident margin, so novelty flagged it
+  const novel = d.nearest !== undefined && minSimilarity !== undefined ? d.nearest < minSimilarity : marginCut !== undefined && d.margin >= marginCut; // a logged decision: confident margin, so novelty flagged it
   if (novel)
     return d.nearest !== undefined && minSimilarity !== undefined
       ? `novel query${where}: the most similar training example is ${pctOf(d.nearest)} alike, in-scope queries reach ${pctOf(minSimilarity)}`

@@ -51,8 +51,7 @@ export interface DirOwner {
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const existing = lstatOrNull(path);
-  if (existing && !existing.isFile())
-    throw new TriageError(`${path}: is ${describe(existing)}, not a file; nothing was written (remove it or choose another path)`);
+  if (existing && !existing.isFile()) throw new TriageError(`${path}: is ${describe(existing)}, not a file; nothing was written (remove it or choose another path)`);
   const parent = dirname(path);
   makeParent(parent);
   removeDeadLeftovers(parent);
@@ -78,8 +77,7 @@ export function assertReplaceable(dir: string, owner: DirOwner): void {
     throw new TriageError(`${dir}: is the working directory or one of its parents; write ${owner.what} to a new directory (e.g. models/NAME)`);
   const existing = lstatOrNull(abs);
   if (!existing) return;
-  if (!existing.isDirectory())
-    throw new TriageError(`${dir}: is ${describe(existing)}, not a directory; nothing was changed (choose a new directory for ${owner.what})`);
+  if (!existing.isDirectory()) throw new TriageError(`${dir}: is ${describe(existing)}, not a directory; nothing was changed (choose a new directory for ${owner.what})`);
   const entries = readdirSync(abs);
   if (entries.length === 0) return;
   const reason = owner.refuse(abs);
@@ -143,7 +141,7 @@ export function removeDeadLeftovers(parent: string, now = Date.now(), staleMs = 
     if (st.isDirectory() !== isDir || st.isSymbolicLink()) continue;
     // A rename sets ctime, not mtime: a `.old` dir keeps the mtime of the artifact it was.
     const aged = now - (kind === "old" ? st.ctimeMs : st.mtimeMs) > staleMs;
-    const dead = kind === "building" ? builderDead(path) ?? aged : aged;
+    const dead = kind === "building" ? (builderDead(path) ?? aged) : aged;
     if (!dead) continue;
     rmSync(path, { recursive: true, force: true });
     removed.push(name);

@@ -46,7 +46,6 @@ export function loadRoutesConfig(path: string): RoutesConfig {
     }
   });
   const abstain = config.policy.abstainLabel;
-  if (abstain !== undefined && !names.has(abstain))
-    throw new TriageError(`${path}: policy.abstainLabel: "${abstain}" is not a configured label`);
+  if (abstain !== undefined && !names.has(abstain)) throw new TriageError(`${path}: policy.abstainLabel: "${abstain}" is not a configured label`);
   return config;
 }

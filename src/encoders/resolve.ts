@@ -36,8 +36,7 @@ export async function resolveEncoder(options: ResolveOptions = {}): Promise<Reso
   let encoder: Encoder;
   let reason = "requested";
   let extra: Pick<EncoderRef, "path" | "quantized"> = {};
-  const onnxDir =
-    spec === "auto" ? findDefaultOnnxModel() : spec === "onnx" ? (findDefaultOnnxModel() ?? DEFAULT_ONNX_DIR) : spec.startsWith("onnx:") ? spec.slice(5) : null;
+  const onnxDir = spec === "auto" ? findDefaultOnnxModel() : spec === "onnx" ? (findDefaultOnnxModel() ?? DEFAULT_ONNX_DIR) : spec.startsWith("onnx:") ? spec.slice(5) : null;
   if (spec === "use" || (spec === "auto" && onnxDir === null)) {
     encoder = await loadUse(options.threads);
     if (spec === "auto") reason = `no ONNX model in ${DEFAULT_ONNX_DIR}; using the npm-shipped encoder`;
@@ -65,8 +64,7 @@ export async function encoderForArtifact(ref: EncoderRef, options: { threads?: n
 }
 
 export function assertSameEncoder(ref: EncoderRef, encoder: Encoder): void {
-  if (encoder.id !== ref.id)
-    throw new TriageError(`model was trained with encoder "${ref.id}" but "${encoder.id}" was given; retrain or use the same encoder`);
+  if (encoder.id !== ref.id) throw new TriageError(`model was trained with encoder "${ref.id}" but "${encoder.id}" was given; retrain or use the same encoder`);
   if (encoder.fingerprint !== ref.fingerprint)
     throw new TriageError(
       `encoder "${ref.id}" has different weights (fingerprint ${encoder.fingerprint.slice(0, 12)}, model expects ${ref.fingerprint.slice(0, 12)}); retrain the model with these weights`,

@@ -126,7 +126,11 @@ export class StaticEncoder implements Encoder {
     binary.set(file);
     const { scales, tokenWeights, bias, quantized } = binaryViews(binary, header.vocabSize, header.dimensions);
     // A NaN or infinity here would make every sentence vector NaN; the int8 table itself cannot hold one.
-    for (const [what, values] of [["row scales", scales], ["token weights", tokenWeights], ["bias", bias]] as const)
+    for (const [what, values] of [
+      ["row scales", scales],
+      ["token weights", tokenWeights],
+      ["bias", bias],
+    ] as const)
       for (let i = 0; i < values.length; i++)
         if (!Number.isFinite(values[i]))
           throw new TriageError(`${binaryPath}: holds a non-finite value in its ${what} (${values[i]} at ${i}); the file is corrupt`, "E_STATIC_ENCODER");
@@ -268,12 +272,7 @@ function serializeHeader(h: StaticHeader): string {
 
 /** Same scheme as sha256Files (file name, then bytes, per file), so in-memory and on-disk fingerprints agree. */
 function fingerprintOf(header: string, binary: Uint8Array): string {
-  return createHash("sha256")
-    .update(STATIC_HEADER_FILE)
-    .update(header)
-    .update(STATIC_BINARY_FILE)
-    .update(binary)
-    .digest("hex");
+  return createHash("sha256").update(STATIC_HEADER_FILE).update(header).update(STATIC_BINARY_FILE).update(binary).digest("hex");
 }
 
 function parseHeader(text: string, path: string): StaticHeader {

@@ -156,8 +156,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       report.datasets.push(result);
       pooled.full.push(...latencies.full);
       pooled.cascade.push(...latencies.cascade);
-      for (const [stage, share] of Object.entries(result.cascade?.stages ?? {}))
-        stageCounts[stage as Stage] = (stageCounts[stage as Stage] ?? 0) + share * result.testQueries;
+      for (const [stage, share] of Object.entries(result.cascade?.stages ?? {})) stageCounts[stage as Stage] = (stageCounts[stage as Stage] ?? 0) + share * result.testQueries;
       if (result.cascade) cascadeQueries += result.testQueries;
     }
     if (pooled.full.length) report.encoders[encoder.id] = { ...quantiles(pooled.full), embed: report.encoders[encoder.id].embed, queries: pooled.full.length };
@@ -224,11 +223,20 @@ async function benchDataset(ds: IntentDataset, encoder: Encoder, options: BenchO
   const full = await variant(false);
   const cascade = await variant(true);
   const hasCascade = latencies.cascade.length > 0;
-  const curve = hasCascade && options.operatingPoints ? readManifest(out).stages?.static?.curve ?? [] : [];
+  const curve = hasCascade && options.operatingPoints ? (readManifest(out).stages?.static?.curve ?? []) : [];
   const operatingPoints = [];
   for (const { tolerance } of curve) operatingPoints.push({ tolerance, ...(await variant(true, tolerance, false)) });
   if (!options.datasetModels) rmSync(dirname(out), { recursive: true, force: true });
-  return { dataset: ds.name, trainExamples: ds.train.length, testQueries: ds.test.length, trainSeconds, full, ...(hasCascade ? { cascade } : {}), ...(operatingPoints.length ? { operatingPoints } : {}), latencies };
+  return {
+    dataset: ds.name,
+    trainExamples: ds.train.length,
+    testQueries: ds.test.length,
+    trainSeconds,
+    full,
+    ...(hasCascade ? { cascade } : {}),
+    ...(operatingPoints.length ? { operatingPoints } : {}),
+    latencies,
+  };
 }
 
 function shippedTestTexts(): string[] {

@@ -26,7 +26,11 @@ export interface EvalReport extends ClassificationReport {
 }
 
 /** Runs the router over labelled examples; labels unknown to the model count as out-of-scope. */
-export async function evaluate(router: Router, examples: readonly Example[], options: { batchSize?: number; onProgress?: (done: number) => void; onDecision?: (d: Decision) => void } = {}): Promise<EvalReport> {
+export async function evaluate(
+  router: Router,
+  examples: readonly Example[],
+  options: { batchSize?: number; onProgress?: (done: number) => void; onDecision?: (d: Decision) => void } = {},
+): Promise<EvalReport> {
   const labels = router.labels;
   const index = new Map(labels.map((l, i) => [l, i]));
   const decisions: Decision[] = [];
@@ -49,7 +53,12 @@ export async function evaluate(router: Router, examples: readonly Example[], opt
   const accepted = inScope.filter((x) => !x.d.lowConfidence);
   const routedPred = inScope.map((x) => index.get(x.d.label)!);
   const routed = router.manifest.ordered ? classificationReport(routedPred, actual, labels, { ordered: true }) : undefined;
-  const latency = decisions.length ? quantiles(decisions.map((d) => d.latencyMs), [50, 95, 99]) : { p50: 0, p95: 0, p99: 0 };
+  const latency = decisions.length
+    ? quantiles(
+        decisions.map((d) => d.latencyMs),
+        [50, 95, 99],
+      )
+    : { p50: 0, p95: 0, p99: 0 };
   return {
     ...report,
     coverage: inScope.length ? accepted.length / inScope.length : 0,

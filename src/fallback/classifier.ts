@@ -115,9 +115,8 @@ export class LlmClassifier {
       return { label: parsed.label, latencyMs: performance.now() - started, ...parsed.accounting };
     } catch (err) {
       this.breaker.onFailure();
-      const failure = deadline.signal.aborted || err instanceof Sdk.APIConnectionTimeoutError
-        ? new Failure("timeout", `timeout after ${this.config.timeoutMs} ms`)
-        : toFailure(Sdk, err);
+      const failure =
+        deadline.signal.aborted || err instanceof Sdk.APIConnectionTimeoutError ? new Failure("timeout", `timeout after ${this.config.timeoutMs} ms`) : toFailure(Sdk, err);
       return this.failed(started, failure);
     } finally {
       clearTimeout(timer);
@@ -125,14 +124,7 @@ export class LlmClassifier {
   }
 
   /** One logical call: bounded retries, all inside the deadline. */
-  private async complete(
-    Sdk: Sdk,
-    client: OpenAI,
-    body: ChatCompletionCreateParamsNonStreaming,
-    names: string[],
-    deadline: AbortSignal,
-    started: number,
-  ): Promise<unknown> {
+  private async complete(Sdk: Sdk, client: OpenAI, body: ChatCompletionCreateParamsNonStreaming, names: string[], deadline: AbortSignal, started: number): Promise<unknown> {
     let withFormat = this.sendResponseFormat;
     let retriesLeft = this.config.maxRetries;
     for (;;) {
@@ -163,9 +155,7 @@ export class LlmClassifier {
   private readCompletion(
     completion: unknown,
     allowed: ReadonlySet<string>,
-  ):
-    | { label: string; accounting: Accounting }
-    | { error: string; kind: FallbackFailureKind; accounting: Accounting } {
+  ): { label: string; accounting: Accounting } | { error: string; kind: FallbackFailureKind; accounting: Accounting } {
     const c = completion as Partial<OpenAI.ChatCompletion> | null;
     const accounting = this.account(c?.usage);
     const message = Array.isArray(c?.choices) ? c.choices[0]?.message : undefined;
@@ -218,8 +208,7 @@ function describeCause(err: Error): string {
 function isRetryable(Sdk: Sdk, err: unknown): boolean {
   if (err instanceof Sdk.APIConnectionTimeoutError) return false; // the budget is already spent
   if (err instanceof Sdk.APIConnectionError) return true;
-  if (err instanceof Sdk.APIError && typeof err.status === "number")
-    return err.status === 408 || err.status === 409 || err.status === 429 || err.status >= 500;
+  if (err instanceof Sdk.APIError && typeof err.status === "number") return err.status === 408 || err.status === 409 || err.status === 429 || err.status >= 500;
   return false;
 }
 
@@ -260,6 +249,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 function preview(value: unknown): string {
-  const s = typeof value === "string" ? value : JSON.stringify(value) ?? String(value);
+  const s = typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
   return s.length > 80 ? `${s.slice(0, 80)}…` : s;
 }

@@ -63,16 +63,14 @@ export function fallbackConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Fal
   if (baseURL === undefined && apiKey === undefined) return undefined;
   let model = nonEmpty("TRIAGE_FALLBACK_MODEL");
   if (model === undefined) {
-    if (baseURL !== undefined && baseURL.replace(/\/+$/, "") !== OPENAI_BASE_URL)
-      throw new TriageError(`TRIAGE_FALLBACK_MODEL is not set: name the model to ask at ${baseURL}`);
+    if (baseURL !== undefined && baseURL.replace(/\/+$/, "") !== OPENAI_BASE_URL) throw new TriageError(`TRIAGE_FALLBACK_MODEL is not set: name the model to ask at ${baseURL}`);
     model = DEFAULT_OPENAI_MODEL;
   }
   const timeout = nonEmpty("TRIAGE_FALLBACK_TIMEOUT_MS");
   let timeoutMs: number | undefined;
   if (timeout !== undefined) {
     timeoutMs = Number(timeout);
-    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
-      throw new TriageError(`TRIAGE_FALLBACK_TIMEOUT_MS: expected a positive integer of milliseconds, got "${timeout}"`);
+    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new TriageError(`TRIAGE_FALLBACK_TIMEOUT_MS: expected a positive integer of milliseconds, got "${timeout}"`);
   }
   return parseFallbackConfig(
     { baseURL: baseURL ?? OPENAI_BASE_URL, apiKey, model, ...(timeoutMs !== undefined ? { timeoutMs } : {}) },

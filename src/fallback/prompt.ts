@@ -15,16 +15,9 @@ export interface ChatMessage {
   content: string;
 }
 
-export function buildMessages(
-  text: string,
-  labels: readonly LabelChoice[],
-  examples: readonly LabelledExample[],
-): ChatMessage[] {
+export function buildMessages(text: string, labels: readonly LabelChoice[], examples: readonly LabelledExample[]): ChatMessage[] {
   const labelLines = labels.map((l) => (l.description ? `- ${l.name}: ${l.description}` : `- ${l.name}`));
-  const parts = [
-    "You route user queries. Classify the query into exactly one of these labels:",
-    labelLines.join("\n"),
-  ];
+  const parts = ["You route user queries. Classify the query into exactly one of these labels:", labelLines.join("\n")];
   if (examples.length > 0) {
     // JSON.stringify quotes and escapes the example text so it cannot break the list format.
     const exampleLines = examples.map((e) => `${JSON.stringify(e.text)} -> ${e.label}`);
@@ -75,8 +68,7 @@ export function parseLabelAnswer(content: string, allowed: ReadonlySet<string>):
   let label: unknown = value;
   if (typeof value === "object" && value !== null && !Array.isArray(value)) {
     const keys = Object.keys(value);
-    if (keys.length !== 1 || keys[0] !== "label")
-      return { error: `invalid label ${preview(content)}: expected {"label": ...} only` };
+    if (keys.length !== 1 || keys[0] !== "label") return { error: `invalid label ${preview(content)}: expected {"label": ...} only` };
     label = (value as { label: unknown }).label;
   }
   if (typeof label === "string" && allowed.has(label)) return { label };

@@ -35,7 +35,8 @@ export function adoptArtifact(root: string): Adoption {
   readManifest(root); // refuse to adopt something that cannot be loaded
   // Adoption moves every top-level entry into the version: only what triage wrote may be moved.
   const stray = foreignArtifactEntry(root, [VERSIONS_DIR, POINTER_FILE]);
-  if (stray !== undefined) throw new TriageError(`${root}: cannot adopt this model as a registry version: it also holds ${stray}, which triage did not write; move that away first`);
+  if (stray !== undefined)
+    throw new TriageError(`${root}: cannot adopt this model as a registry version: it also holds ${stray}, which triage did not write; move that away first`);
   const versions = join(root, VERSIONS_DIR);
   mkdirSync(versions, { recursive: true });
   // The registry's own naming, without its constructor (which refuses a directory that is still an artifact).

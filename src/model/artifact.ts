@@ -24,7 +24,6 @@ import { ARTIFACT_FILES } from "./files.js";
 
 export const SCHEMA_VERSION = 1;
 
-
 export interface PartMetrics {
   accuracy: number;
   macroF1: number;
@@ -82,7 +81,6 @@ export interface StaticStageManifest {
   /** Word-dropout copies the static head also trained on (absent in older artifacts). */
   wordDropout?: WordDropout & { rows: number };
 }
-
 
 export interface CascadeCut {
   /** Static margin at or above which the static stage decides confidently. */
@@ -152,7 +150,9 @@ export function readManifest(dir: string): Manifest {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new TriageError(
-      code === "ENOENT" ? `${dir}: not a triage model (no ${ARTIFACT_FILES.manifest}); train one with \`triage train --data FILE --out ${dir}\`` : `${path}: ${(err as Error).message}`,
+      code === "ENOENT"
+        ? `${dir}: not a triage model (no ${ARTIFACT_FILES.manifest}); train one with \`triage train --data FILE --out ${dir}\``
+        : `${path}: ${(err as Error).message}`,
     );
   }
   const parsed = manifestShape.safeParse(raw);

@@ -82,8 +82,7 @@ export async function verifyChecksums(dir: string, manifest: object, required: r
   if (manifestDigest(manifest) !== c.manifest)
     throw new TriageError(`${manifestPath}: does not match its recorded checksum (edited or corrupted); retrain the model or restore the artifact`);
   const files = c.files as Record<string, string>;
-  for (const rel of required)
-    if (!(rel in files)) throw new TriageError(`${manifestPath}: records no checksum for ${rel}; the artifact is damaged, retrain it`);
+  for (const rel of required) if (!(rel in files)) throw new TriageError(`${manifestPath}: records no checksum for ${rel}; the artifact is damaged, retrain it`);
   const entries = Object.entries(files);
   for (const [rel] of entries)
     if (rel.split("/").some((part) => part === ".." || part === "") || rel.startsWith("/"))

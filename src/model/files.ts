@@ -63,8 +63,7 @@ const ARTIFACT_LAYOUT: Layout = {
 export const artifactOwner: DirOwner = {
   what: "a triage model",
   refuse(dir) {
-    if (existsSync(join(dir, POINTER_FILE)) || existsSync(join(dir, VERSIONS_DIR)))
-      return "it is a model registry; add a version with --registry instead";
+    if (existsSync(join(dir, POINTER_FILE)) || existsSync(join(dir, VERSIONS_DIR))) return "it is a model registry; add a version with --registry instead";
     const path = join(dir, ARTIFACT_FILES.manifest);
     if (!existsSync(path)) return `no ${ARTIFACT_FILES.manifest}`;
     if (!looksLikeManifest(path)) return `its ${ARTIFACT_FILES.manifest} is not a triage manifest`;
@@ -77,7 +76,13 @@ function looksLikeManifest(path: string): boolean {
   try {
     const m = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown> | null;
     return (
-      typeof m === "object" && m !== null && typeof m.schemaVersion === "number" && typeof m.version === "string" && typeof m.encoder === "object" && m.encoder !== null && Array.isArray(m.labels)
+      typeof m === "object" &&
+      m !== null &&
+      typeof m.schemaVersion === "number" &&
+      typeof m.version === "string" &&
+      typeof m.encoder === "object" &&
+      m.encoder !== null &&
+      Array.isArray(m.labels)
     );
   } catch {
     return false;

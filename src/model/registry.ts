@@ -80,11 +80,15 @@ export class ModelRegistry {
     if (existsSync(this.root) && !statSync(this.root).isDirectory()) throw new TriageError(`${root}: not a directory, so not a model registry`);
     // With a pointer it is a registry: top-level artifact files are leftovers of an adoption cut short.
     if (!options.allowArtifactLeftovers && existsSync(join(this.root, ARTIFACT_FILES.manifest)) && !existsSync(join(this.root, POINTER_FILE)))
-      throw new TriageError(`${root}: is a plain model artifact, not a registry; \`triage retrain --registry ${root}\` or \`triage train --registry ${root}\` adopts it as the first version`);
+      throw new TriageError(
+        `${root}: is a plain model artifact, not a registry; \`triage retrain --registry ${root}\` or \`triage train --registry ${root}\` adopts it as the first version`,
+      );
     // A registry is recognised by its pointer file or versions/ folder; versions and the pointer are
     // only ever added there, so any other non-empty folder is the user's and stays untouched.
     if (!options.allowArtifactLeftovers && existsSync(this.root) && !isRegistry(this.root) && readdirSync(this.root).length > 0)
-      throw new TriageError(`${root}: is not a model registry (no \`${POINTER_FILE}\` pointer or ${VERSIONS_DIR}/ folder) and not empty; use a new or empty directory for --registry`);
+      throw new TriageError(
+        `${root}: is not a model registry (no \`${POINTER_FILE}\` pointer or ${VERSIONS_DIR}/ folder) and not empty; use a new or empty directory for --registry`,
+      );
   }
 
   get pointerPath(): string {

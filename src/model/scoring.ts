@@ -43,11 +43,7 @@ export function centroidDistribution(similarities: Float64Array, temperature: nu
   return softmax(similarities, temperature);
 }
 
-export function combine(
-  parts: { knn: Float64Array; centroid: Float64Array; head: Float64Array },
-  c: Combination,
-  out = new Float64Array(parts.head.length),
-): Float64Array {
+export function combine(parts: { knn: Float64Array; centroid: Float64Array; head: Float64Array }, c: Combination, out = new Float64Array(parts.head.length)): Float64Array {
   for (let l = 0; l < out.length; l++) out[l] = c.knn * parts.knn[l] + c.centroid * parts.centroid[l] + c.head * parts.head[l];
   return out;
 }

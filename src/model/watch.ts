@@ -29,13 +29,7 @@ export function modelStamp(dir: string): string | null {
  * the model it stands for changed. A change is acted on once: if `onChange` fails the old model keeps
  * serving and the failure goes to `onError`; the next change is tried again. Ticks never overlap.
  */
-export function watchModel(
-  dir: string,
-  initialStamp: string | null,
-  intervalMs: number,
-  onChange: () => Promise<void>,
-  onError: (error: Error) => void,
-): ModelWatcher {
+export function watchModel(dir: string, initialStamp: string | null, intervalMs: number, onChange: () => Promise<void>, onError: (error: Error) => void): ModelWatcher {
   let seen = initialStamp;
   let busy = false;
   const timer = setInterval(() => {

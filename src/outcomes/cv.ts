@@ -50,7 +50,10 @@ export function outOfFoldHits(vectors: readonly Float32Array[], folds: Int32Arra
     const held: number[] = [];
     folds.forEach((id, row) => (id === f ? held : inside).push(row));
     if (inside.length === 0) continue;
-    const index = VectorIndex.build(inside.map((r) => vectors[r]), vectors[0].length);
+    const index = VectorIndex.build(
+      inside.map((r) => vectors[r]),
+      vectors[0].length,
+    );
     for (const row of held) hits[row] = index.search(vectors[row], k).map((h) => ({ id: inside[h.id], similarity: h.similarity }));
   }
   return hits;
@@ -76,11 +79,7 @@ export function routingScore(set: OutcomeSet, preds: readonly Float64Array[]): n
  * kNN over a grid of k / smoothing / sharpness, optionally a per-model logistic head over L2 values,
  * and the average of the best of each. Scored by AIQ of the tolerance sweep on pooled out-of-fold predictions.
  */
-export function crossValidate(
-  set: OutcomeSet,
-  vectors: readonly Float32Array[],
-  options: { folds?: number; seed?: number; logistic?: boolean } = {},
-): CvResult {
+export function crossValidate(set: OutcomeSet, vectors: readonly Float32Array[], options: { folds?: number; seed?: number; logistic?: boolean } = {}): CvResult {
   const folds = Math.max(2, Math.min(options.folds ?? 5, set.prompts.length));
   const ids = foldIds(set.prompts.length, folds, options.seed ?? 1);
   const kMax = Math.max(...KNN_GRID.k);
@@ -119,7 +118,12 @@ export function crossValidate(
       const preds = new Array<Float64Array>(set.prompts.length);
       for (let f = 0; f < folds; f++) {
         const inside = [...ids.keys()].filter((i) => ids[i] !== f);
-        const model = fitLogistic(inside.map((i) => foldInputs[f][i]), inside.map((i) => rowScores[i]), m, params);
+        const model = fitLogistic(
+          inside.map((i) => foldInputs[f][i]),
+          inside.map((i) => rowScores[i]),
+          m,
+          params,
+        );
         ids.forEach((id, i) => {
           if (id === f) preds[i] = predictLogistic(model, foldInputs[f][i]);
         });

@@ -87,7 +87,15 @@ function curveReport(set: OutcomeSet, points: CurvePoint[], choices: number[][] 
 /** RouterBench's zero router is defined by mixing single models per request: its own curve is its hull. */
 function mixingOnly(c: CurveReport): CurveReport {
   const h = c.hull;
-  return { ...c, apgr: h.apgr, cpt50: h.cpt50, cpt80: h.cpt80, saving95: h.saving95, saving98: h.saving98, saving95Net: h.saving95 === null || c.saving95Net === null || c.saving95 === null ? null : h.saving95 - (c.saving95 - c.saving95Net) };
+  return {
+    ...c,
+    apgr: h.apgr,
+    cpt50: h.cpt50,
+    cpt80: h.cpt80,
+    saving95: h.saving95,
+    saving98: h.saving98,
+    saving95Net: h.saving95 === null || c.saving95Net === null || c.saving95 === null ? null : h.saving95 - (c.saving95 - c.saving95Net),
+  };
 }
 
 /**
@@ -112,7 +120,9 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
   log("cross-validating the estimator on the training split");
   const cv = crossValidate(train, trainVectors, { folds: options.folds, seed: options.seed, logistic: options.logistic });
   const { method, aiq: cvAiq, ...params } = cv.best;
-  log(`chosen ${method} ${JSON.stringify(params)} (CV AIQ ${cvAiq.toFixed(4)}; best kNN ${cv.bestKnn.aiq.toFixed(4)}${cv.bestLogistic ? `, best logistic ${cv.bestLogistic.aiq.toFixed(4)}` : ""})`);
+  log(
+    `chosen ${method} ${JSON.stringify(params)} (CV AIQ ${cvAiq.toFixed(4)}; best kNN ${cv.bestKnn.aiq.toFixed(4)}${cv.bestLogistic ? `, best logistic ${cv.bestLogistic.aiq.toFixed(4)}` : ""})`,
+  );
   const router = OutcomeRouter.fit(train, trainVectors, { method, knn: cv.best.knn ?? cv.bestKnn.knn!, logistic: cv.best.logistic });
   const cvSummary = [cv.bestKnn, ...(cv.bestLogistic ? [cv.bestLogistic] : []), ...cv.trials.filter((t) => t.method === "blend")].map((t) => ({ method: t.method, aiq: t.aiq }));
   const preds = testVectors.map((v, i) => router.predict(v, test.prompts[i].text));

@@ -15,13 +15,7 @@ export interface KnnParams {
  * (Σ wᵢ·sᵢₘ + α·gₘ) / (Σ wᵢ + α), over neighbours whose score for m is known.
  * `scores` is row-major (row × models); NaN = unknown.
  */
-export function knnSuccess(
-  hits: readonly Hit[],
-  scores: Float64Array,
-  prior: Float64Array,
-  params: KnnParams,
-  out: Float64Array = new Float64Array(prior.length),
-): Float64Array {
+export function knnSuccess(hits: readonly Hit[], scores: Float64Array, prior: Float64Array, params: KnnParams, out: Float64Array = new Float64Array(prior.length)): Float64Array {
   const models = prior.length;
   const n = Math.min(params.k, hits.length);
   for (let m = 0; m < models; m++) {

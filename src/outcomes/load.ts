@@ -49,8 +49,7 @@ export function loadOutcomes(path: string, options: OutcomeLoadOptions = {}): Ou
   const sets = files.map((f) => loadOutcomeFile(f, options));
   const models = sets[0].models;
   sets.forEach((s, i) => {
-    if (s.models.join("\n") !== models.join("\n"))
-      throw new TriageError(`${files[i]}: models (${s.models.join(", ")}) differ from ${files[0]} (${models.join(", ")})`);
+    if (s.models.join("\n") !== models.join("\n")) throw new TriageError(`${files[i]}: models (${s.models.join(", ")}) differ from ${files[0]} (${models.join(", ")})`);
   });
   const costSource = sets.every((s) => s.costSource === "data") ? "data" : "none";
   return { models, prompts: sets.flatMap((s) => s.prompts), costSource, notes: [...new Set(sets.flatMap((s) => s.notes))] };
@@ -136,8 +135,7 @@ function fromWide(path: string, rows: readonly RawRow[], lastOnly: boolean): Out
     const scoreSrc = nested ? record.scores : record;
     if (typeof scoreSrc !== "object" || scoreSrc === null) throw new TriageError(`${where}: field "scores" must be an object`, "E_DATA");
     const costSrc = nested ? record.costs : undefined;
-    if (nested && costSrc !== undefined && (typeof costSrc !== "object" || costSrc === null))
-      throw new TriageError(`${where}: field "costs" must be an object`, "E_DATA");
+    if (nested && costSrc !== undefined && (typeof costSrc !== "object" || costSrc === null)) throw new TriageError(`${where}: field "costs" must be an object`, "E_DATA");
     const scores = new Float64Array(models.length);
     const costs = new Float64Array(models.length);
     models.forEach((m, k) => {
@@ -158,7 +156,13 @@ function fromWide(path: string, rows: readonly RawRow[], lastOnly: boolean): Out
 function fromLong(path: string, rows: readonly RawRow[], lastOnly: boolean): OutcomeSet {
   const models: string[] = [];
   const modelIndex = new Map<string, number>();
-  interface Pending { id: string; text: string; where: string; scores: Map<number, number>; costs: Map<number, number> }
+  interface Pending {
+    id: string;
+    text: string;
+    where: string;
+    scores: Map<number, number>;
+    costs: Map<number, number>;
+  }
   const byKey = new Map<string, Pending>();
   let anyCost = false;
   for (const { line, record } of rows) {

@@ -26,7 +26,8 @@ export const ROUTELLM_PRICES: ModelPrices = {
     { name: "gpt-4-1106-preview", input: 10, output: 30 },
     { name: "mistralai/Mixtral-8x7B-Instruct-v0.1", input: 0.6, output: 0.6 },
   ],
-  source: "list prices: gpt-4-1106-preview $10/$30 per 1M in/out tokens (OpenAI), Mixtral-8x7B-Instruct $0.60/$0.60 (Together AI); tokens estimated as prompt characters / 4 in, 100 out",
+  source:
+    "list prices: gpt-4-1106-preview $10/$30 per 1M in/out tokens (OpenAI), Mixtral-8x7B-Instruct $0.60/$0.60 (Together AI); tokens estimated as prompt characters / 4 in, 100 out",
 };
 
 export function loadModelPrices(path: string): ModelPrices {

@@ -6,7 +6,16 @@ import { asSeries, costQualitySvg, type PlotSeries } from "./svg.js";
 
 /** The one-object summary `--json` prints: the router's figures, then the baselines'. */
 export function jsonSummary(r: RoutingReport) {
-  const pick = (c: CurveReport) => ({ apgr: c.apgr, cpt50: c.cpt50, cpt80: c.cpt80, aiq: c.aiq, saving95: c.saving95, saving95Net: c.saving95Net, saving98: c.saving98, hull: c.hull });
+  const pick = (c: CurveReport) => ({
+    apgr: c.apgr,
+    cpt50: c.cpt50,
+    cpt80: c.cpt80,
+    aiq: c.aiq,
+    saving95: c.saving95,
+    saving95Net: c.saving95Net,
+    saving98: c.saving98,
+    hull: c.hull,
+  });
   return {
     ...pick(r.router),
     weak: r.weak,
@@ -37,7 +46,10 @@ export function usd(v: number): string {
 
 /** What each figure means, one line each (the text output and the Markdown report's definitions). */
 export const METRIC_LINES: readonly (readonly [string, string])[] = [
-  ["APGR", "quality gained over always-weak, as a share of what always-strong gains, averaged over every share of strong calls on the router's own curve (higher is better; a random mix scores 50%, below it is worse than random)"],
+  [
+    "APGR",
+    "quality gained over always-weak, as a share of what always-strong gains, averaged over every share of strong calls on the router's own curve (higher is better; a random mix scores 50%, below it is worse than random)",
+  ],
   ["CPT(50%)", "share of calls the router must send to the strong model to get half of the quality the strong model adds over the weak one (lower is better)"],
   ["CPT(80%)", "share of calls the router must send to the strong model to get 80% of the quality the strong model adds over the weak one (lower is better)"],
   ["AIQ", "area under the best quality-for-cost curve between the weak and the strong model's cost, as a share of the range (higher is better)"],
@@ -47,7 +59,11 @@ export const METRIC_LINES: readonly (readonly [string, string])[] = [
 /** `eval-routing`'s text output: who was compared, a table of the figures, then what each one means. */
 export function textReport(r: RoutingReport): string {
   const b = r.baselines;
-  const rows: [string, CurveReport][] = [[`outcome router (${r.router.method})`, r.router], ["random mix", b.random], ["length+keyword rules", b.rules]];
+  const rows: [string, CurveReport][] = [
+    [`outcome router (${r.router.method})`, r.router],
+    ["random mix", b.random],
+    ["length+keyword rules", b.rules],
+  ];
   const header = ["", "APGR", "CPT(50%)", "CPT(80%)", "AIQ", "saving@95%"];
   const cells = [header, ...rows.map(([name, c]) => [name, pct(c.apgr), pct(c.cpt50), pct(c.cpt80), pct(c.aiq), pct(c.saving95)])];
   const widths = header.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
@@ -69,7 +85,8 @@ export function textReport(r: RoutingReport): string {
 export function markdownReport(title: string, r: RoutingReport, svgName: string): string {
   const row = (name: string, c: CurveReport) =>
     `| ${name} | ${pct(c.apgr)} | ${pct(c.cpt50)} | ${pct(c.cpt80)} | ${pct(c.aiq)} | ${pct(c.saving95)} | ${pct(c.saving95Net)} | ${pct(c.saving98)} |`;
-  const hullRow = (name: string, c: CurveReport) => `| ${name} | ${pct(c.hull.apgr)} | ${pct(c.hull.cpt50)} | ${pct(c.hull.cpt80)} | ${pct(c.hull.saving95)} | ${pct(c.hull.saving98)} |`;
+  const hullRow = (name: string, c: CurveReport) =>
+    `| ${name} | ${pct(c.hull.apgr)} | ${pct(c.hull.cpt50)} | ${pct(c.hull.cpt80)} | ${pct(c.hull.saving95)} | ${pct(c.hull.saving98)} |`;
   const t = r.router.atTarget;
   const rt = r.baselines.rules.atTarget;
   const b = r.baselines;
@@ -116,7 +133,8 @@ export function markdownReport(title: string, r: RoutingReport, svgName: string)
     "| tolerance | strong calls | quality | cost | PGR |",
     "|---|---|---|---|---|",
     ...dialSample(r.router.points).map(
-      (p) => `| ${p.dial.toFixed(3)} | ${pct(p.strongFraction)} | ${pct(p.quality)} | ${usd(p.cost)} | ${pct((p.quality - r.anchors.weakQuality) / (r.anchors.strongQuality - r.anchors.weakQuality))} |`,
+      (p) =>
+        `| ${p.dial.toFixed(3)} | ${pct(p.strongFraction)} | ${pct(p.quality)} | ${usd(p.cost)} | ${pct((p.quality - r.anchors.weakQuality) / (r.anchors.strongQuality - r.anchors.weakQuality))} |`,
     ),
     "",
     "What the figures mean:",
@@ -151,7 +169,14 @@ export function reportSvg(title: string, r: RoutingReport): string {
     { name: "oracle", color: "#9467bd", points: [b.oracle], line: false },
   ];
   if (r.models.length > 2)
-    series.push({ name: "other single models", color: "#bcbd22", points: Object.entries(b.single).filter(([m]) => m !== r.weak && m !== r.strong).map(([, qc]) => qc), line: false });
+    series.push({
+      name: "other single models",
+      color: "#bcbd22",
+      points: Object.entries(b.single)
+        .filter(([m]) => m !== r.weak && m !== r.strong)
+        .map(([, qc]) => qc),
+      line: false,
+    });
   return costQualitySvg(title, series);
 }
 

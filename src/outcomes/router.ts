@@ -78,7 +78,15 @@ export class OutcomeRouter {
     if (estimator.method !== "knn") {
       const scaler = fitScaler(set.prompts.map((p) => surfaceFeatures(p.text)));
       const inputs = vectors.map((v, i) => withSurfaceFeatures(v, set.prompts[i].text, scaler));
-      head = { model: fitLogistic(inputs, set.prompts.map((p) => p.scores), m, estimator.logistic), scaler };
+      head = {
+        model: fitLogistic(
+          inputs,
+          set.prompts.map((p) => p.scores),
+          m,
+          estimator.logistic,
+        ),
+        scaler,
+      };
     }
     return new OutcomeRouter(set.models, index, scores, prior, meanCost, estimator, head, modelsByCost(set), bestModel(set));
   }

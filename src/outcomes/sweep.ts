@@ -40,12 +40,7 @@ export function toleranceGrid(preds: readonly ArrayLike<number>[], max = 200): n
 }
 
 /** The tolerance dial swept over predictions: one point per tolerance, from "best predicted" to "cheapest". */
-export function sweepTolerance(
-  set: OutcomeSet,
-  preds: readonly ArrayLike<number>[],
-  byCost: readonly number[],
-  strong: number,
-): { points: CurvePoint[]; choices: number[][] } {
+export function sweepTolerance(set: OutcomeSet, preds: readonly ArrayLike<number>[], byCost: readonly number[], strong: number): { points: CurvePoint[]; choices: number[][] } {
   const grid = toleranceGrid(preds);
   const choices = grid.map((t) => preds.map((p) => chooseWithin(p, byCost, t)));
   return { points: grid.map((t, i) => pointFor(set, choices[i], strong, t)), choices };

@@ -20,10 +20,11 @@ export function cheapestGoodEnough(set: OutcomeSet, rule: GoodEnough = {}): numb
   return set.prompts.map((p) => {
     let best = -Infinity;
     let bestModel = order[0];
-    for (const m of order) if (p.scores[m] > best) {
-      best = p.scores[m];
-      bestModel = m;
-    }
+    for (const m of order)
+      if (p.scores[m] > best) {
+        best = p.scores[m];
+        bestModel = m;
+      }
     for (const m of order) {
       const s = p.scores[m];
       if (Number.isNaN(s)) continue;

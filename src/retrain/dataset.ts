@@ -147,12 +147,7 @@ function markedOutOfScope(d: LoggedDecision, labels: ReadonlySet<string>): boole
 }
 
 /** The single most trusted label one logged decision offers, or null. Counts what it skips. */
-function chooseForDecision(
-  d: LoggedDecision,
-  options: TrainingSetOptions,
-  labels: ReadonlySet<string>,
-  provenance: Provenance,
-): Omit<Candidate, "text"> | null {
+function chooseForDecision(d: LoggedDecision, options: TrainingSetOptions, labels: ReadonlySet<string>, provenance: Provenance): Omit<Candidate, "text"> | null {
   const human = [...d.feedback].reverse().find((f) => f.kind === "label" && f.humanLabel !== null);
   if (human) {
     if (labels.has(human.humanLabel!)) return { label: human.humanLabel!, source: "human", ts: human.ts };
@@ -178,8 +173,7 @@ function chooseForDecision(
       return { label: d.fallbackLabel, source: "fallback", ts: d.ts };
     }
   }
-  if (options.includeHighConfidence && d.decidedBy === "model" && !d.lowConfidence && labels.has(d.label))
-    return { label: d.label, source: "highConfidence", ts: d.ts };
+  if (options.includeHighConfidence && d.decidedBy === "model" && !d.lowConfidence && labels.has(d.label)) return { label: d.label, source: "highConfidence", ts: d.ts };
   return null;
 }
 

@@ -194,7 +194,13 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
       reuse = registry
         .list()
         .reverse()
-        .find((v) => v.version !== currentVersion && v.manifest?.data.sha256 === dataSha && JSON.stringify(v.manifest.config) === JSON.stringify(config) && v.manifest.encoder.fingerprint === currentManifest.encoder.fingerprint)?.version;
+        .find(
+          (v) =>
+            v.version !== currentVersion &&
+            v.manifest?.data.sha256 === dataSha &&
+            JSON.stringify(v.manifest.config) === JSON.stringify(config) &&
+            v.manifest.encoder.fingerprint === currentManifest.encoder.fingerprint,
+        )?.version;
     }
 
     let encoder = options.encoder;
@@ -267,7 +273,8 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     const verdict = `${metric} ${fmt(candidateMetrics![metric])} (candidate ${version}) vs ${fmt(currentMetrics[metric])} (current ${currentVersion}) on ${heldOut.length} held-out examples: delta ${delta >= 0 ? "+" : ""}${fmt(delta)}`;
     // The pointer may have moved (rollback) while we trained: compare against what serves now, then switch.
     if (registry.current() !== currentVersion) return finish(false, `the current version changed during retraining; not switching. ${verdict}`, candidateMetrics, currentMetrics);
-    if (delta + 1e-12 < minDelta) return finish(false, `kept ${currentVersion}: candidate is worse by the metric (${verdict}, needs >= ${fmt(minDelta)})`, candidateMetrics, currentMetrics);
+    if (delta + 1e-12 < minDelta)
+      return finish(false, `kept ${currentVersion}: candidate is worse by the metric (${verdict}, needs >= ${fmt(minDelta)})`, candidateMetrics, currentMetrics);
     // Accuracy is measured on in-scope queries only: a candidate that got there by calling everything in scope would pass it.
     const oos = { candidate: candidateMetrics!.outOfScope, current: currentMetrics.outOfScope, maxDrop: options.maxOutOfScopeDrop ?? DEFAULT_MAX_OOS_DROP };
     if (oos.candidate && oos.current && oos.candidate.recall + oos.maxDrop + 1e-12 < oos.current.recall)

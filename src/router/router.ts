@@ -92,11 +92,17 @@ export class Router {
 
   private startWatching(stamp: string | null, intervalMs = DEFAULT_WATCH_INTERVAL_MS): void {
     const onError = this.options.onError ?? ((e: Error) => process.emitWarning(`model reload failed, still serving ${this.version}: ${e.message}`, "TriageRouter"));
-    this.watcher = watchModel(this.model.dir, stamp, intervalMs, async () => {
-      const before = this.version;
-      await this.reload();
-      if (this.version !== before) this.options.onReload?.(this.version);
-    }, onError);
+    this.watcher = watchModel(
+      this.model.dir,
+      stamp,
+      intervalMs,
+      async () => {
+        const before = this.version;
+        await this.reload();
+        if (this.version !== before) this.options.onReload?.(this.version);
+      },
+      onError,
+    );
   }
 
   get manifest(): Manifest {
@@ -138,7 +144,10 @@ export class Router {
   async classifyBatch(texts: readonly string[], options: BatchClassifyOptions = {}): Promise<Decision[]> {
     const start = performance.now();
     const { requestIds, queryTags, ...shared } = options;
-    for (const [what, list] of [["request ids", requestIds], ["query tags", queryTags]] as const)
+    for (const [what, list] of [
+      ["request ids", requestIds],
+      ["query tags", queryTags],
+    ] as const)
       if (list && list.length !== texts.length) throw new TriageError(`classifyBatch: ${list.length} ${what} for ${texts.length} queries; give one per query`, "E_INPUT");
     const each: ClassifyOptions[] = texts.map((_, i) => {
       const own = queryTags?.[i];
@@ -189,7 +198,17 @@ export class Router {
     const rule = this.rules.find((r) => r.test(query));
     if (!rule) return undefined;
     const scores = Object.fromEntries(this.labels.map((l) => [l, l === rule.label ? 1 : 0]));
-    return this.decision(options, start, { label: rule.label, modelLabel: rule.label, confidence: 1, margin: 1, scores, neighbours: [], decidedBy: "rule", lowConfidence: false, stage: "rule" });
+    return this.decision(options, start, {
+      label: rule.label,
+      modelLabel: rule.label,
+      confidence: 1,
+      margin: 1,
+      scores,
+      neighbours: [],
+      decidedBy: "rule",
+      lowConfidence: false,
+      stage: "rule",
+    });
   }
 
   /** A rule, a cached repeat or a confident fast-path decision; undefined when the full encoder is needed. */
@@ -216,14 +235,9 @@ export class Router {
     const { manifest } = this.model;
     const L = manifest.labels.length;
     const raw = scoreParts(parts, query, vector, Math.max(c.k, options.topK ?? 5), { centroid: c.centroid === 0, head: c.head === 0 });
-    const combined = combine(
-      { knn: knnDistribution(raw.hits, L, c.k, c.knnTemperature), centroid: centroidDistribution(raw.centroid, c.centroidTemperature), head: raw.head },
-      c,
-    );
+    const combined = combine({ knn: knnDistribution(raw.hits, L, c.k, c.knnTemperature), centroid: centroidDistribution(raw.centroid, c.centroidTemperature), head: raw.head }, c);
     const top = decide(combined);
-    const neighbours: Neighbour[] = raw.hits
-      .slice(0, options.topK ?? 5)
-      .map((h) => ({ label: manifest.labels[h.label], similarity: h.similarity, exampleId: h.id }));
+    const neighbours: Neighbour[] = raw.hits.slice(0, options.topK ?? 5).map((h) => ({ label: manifest.labels[h.label], similarity: h.similarity, exampleId: h.id }));
     const scores = Object.fromEntries(manifest.labels.map((l, i) => [l, combined[i]]));
     const base = { modelLabel: manifest.labels[top.best], confidence: top.confidence, margin: top.margin, scores, neighbours };
     return { top, raw, base };
@@ -248,7 +262,11 @@ export class Router {
     if (policy !== "fallback" || !this.options.fallback)
       return this.decision(options, start, { ...base, label: byPolicy.label, decidedBy: byPolicy.decidedBy, lowConfidence: true });
 
-    const answer = await this.askFallback(query, modelLabel, raw.hits.slice(0, NEIGHBOURS_FOR_FALLBACK).map((h) => examples[h.id]));
+    const answer = await this.askFallback(
+      query,
+      modelLabel,
+      raw.hits.slice(0, NEIGHBOURS_FOR_FALLBACK).map((h) => examples[h.id]),
+    );
     const fallback = { label: answer.label, latencyMs: answer.latencyMs, ...(answer.error ? { error: answer.error } : {}) };
     if (answer.label !== null && manifest.labels.includes(answer.label))
       return this.decision(options, start, { ...base, label: answer.label, decidedBy: "fallback", lowConfidence: true, fallback });

@@ -46,7 +46,13 @@ export class ModelReloader {
   watch(servedDir: string, intervalMs: number): void {
     this.stop();
     // reload() reports its own failures through onResult and never rejects.
-    this.watcher = watchModel(servedDir, modelStamp(servedDir), intervalMs, () => this.reload("watch").then(() => undefined), () => {});
+    this.watcher = watchModel(
+      servedDir,
+      modelStamp(servedDir),
+      intervalMs,
+      () => this.reload("watch").then(() => undefined),
+      () => {},
+    );
   }
 
   stop(): void {

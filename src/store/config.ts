@@ -83,8 +83,7 @@ export function withLogFlags(config: DecisionLogConfig | undefined, flags: LogFl
     const given = [durability !== undefined && "--log-durability", maxRows !== undefined && "--log-max-rows", olderThan !== undefined && "--log-older-than"];
     throw new TriageError(`${given.filter(Boolean).join(", ")}: no decision log to apply to (give --log-db FILE or log.path in the config)`);
   }
-  if (durability !== undefined && durability !== "batched" && durability !== "strict")
-    throw new TriageError(`--log-durability: expected batched or strict, got "${durability}"`);
+  if (durability !== undefined && durability !== "batched" && durability !== "strict") throw new TriageError(`--log-durability: expected batched or strict, got "${durability}"`);
   if (olderThan !== undefined) parseDurationMs(olderThan, "--log-older-than");
   const base: DecisionLogConfigInput = config ?? {};
   const parsed = decisionLogConfigSchema.safeParse({

@@ -23,10 +23,7 @@ interface DurabilityInput {
 }
 
 /** Maps the old spelling onto the new fields; a conflicting pair is an issue on `sync`. */
-export function resolveDurability<T extends DurabilityInput>(
-  value: T,
-  ctx: z.RefinementCtx,
-): Omit<T, "durability" | "sync"> & { durability: Durability; sync: SyncMode } {
+export function resolveDurability<T extends DurabilityInput>(value: T, ctx: z.RefinementCtx): Omit<T, "durability" | "sync"> & { durability: Durability; sync: SyncMode } {
   const { durability, sync, ...rest } = value;
   if (durability === "batched" || durability === "strict") return { ...rest, durability, sync: sync ?? "normal" };
   if (sync !== undefined && sync !== durability)

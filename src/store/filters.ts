@@ -22,8 +22,7 @@ export function buildWhere(f: DecisionFilters, afterId?: number, beforeId?: numb
   if (f.requestIdPrefix !== undefined) add("d.request_id >= ? AND d.request_id < ?", f.requestIdPrefix, `${f.requestIdPrefix}\u{10FFFF}`);
   if (f.lowConfidence !== undefined) add("d.low_confidence = ?", f.lowConfidence ? 1 : 0);
   if (f.fallback !== undefined) add("d.fallback_used = ?", f.fallback ? 1 : 0);
-  if (f.hasFeedback !== undefined)
-    parts.push(`${f.hasFeedback ? "" : "NOT "}EXISTS (SELECT 1 FROM feedback f WHERE f.request_id = d.request_id)`);
+  if (f.hasFeedback !== undefined) parts.push(`${f.hasFeedback ? "" : "NOT "}EXISTS (SELECT 1 FROM feedback f WHERE f.request_id = d.request_id)`);
   if (f.feedbackKind !== undefined) add("EXISTS (SELECT 1 FROM feedback f WHERE f.request_id = d.request_id AND f.kind = ?)", f.feedbackKind);
   if (afterId !== undefined) add("d.id > ?", afterId);
   if (beforeId !== undefined) add("d.id < ?", beforeId);
@@ -31,8 +30,7 @@ export function buildWhere(f: DecisionFilters, afterId?: number, beforeId?: numb
 }
 
 export function checkLimit(limit: number | undefined): number | undefined {
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0))
-    throw new TriageError(`limit: expected a non-negative integer, got ${limit}`);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new TriageError(`limit: expected a non-negative integer, got ${limit}`);
   return limit;
 }
 

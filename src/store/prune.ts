@@ -27,9 +27,7 @@ export function pruneDecisions(db: Database.Database, options: PruneOptions): nu
   return db.transaction(() => {
     let deleted = 0;
     if (olderThanMs !== undefined)
-      deleted += db
-        .prepare("DELETE FROM decisions WHERE id IN (SELECT id FROM decisions WHERE ts < ? ORDER BY ts LIMIT ?)")
-        .run(now - olderThanMs, limit ?? -1).changes; // LIMIT -1: no limit
+      deleted += db.prepare("DELETE FROM decisions WHERE id IN (SELECT id FROM decisions WHERE ts < ? ORDER BY ts LIMIT ?)").run(now - olderThanMs, limit ?? -1).changes; // LIMIT -1: no limit
     const left = limit === undefined ? Infinity : limit - deleted;
     if (maxRows !== undefined && left > 0) {
       const surplus = rowsBeyond(db, maxRows);

@@ -17,11 +17,7 @@ export interface RetentionTimer {
 }
 
 /** Starts applying `retention` to `log`; undefined when it sets no rule. Failures go to onError and are retried next time. */
-export function startRetention(
-  log: DecisionLog,
-  retention: DecisionLogConfig["retention"],
-  onError: (error: Error) => void,
-): RetentionTimer | undefined {
+export function startRetention(log: DecisionLog, retention: DecisionLogConfig["retention"], onError: (error: Error) => void): RetentionTimer | undefined {
   const rules = retentionToPrune(retention);
   if (!rules || !retention) return undefined;
   const everyMs = Math.max(1, parseDurationMs(retention.every, "retention.every"));

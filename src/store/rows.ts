@@ -23,8 +23,26 @@ export const INSERT_DECISION_SQL = `
   ON CONFLICT (request_id) DO NOTHING`;
 
 export type DecisionParams = [
-  number, string, string, string | null, string | null, number | null, string, string, number, number, string,
-  string, string, number, number, string | null, string | null, number | null, number, string | null,
+  number,
+  string,
+  string,
+  string | null,
+  string | null,
+  number | null,
+  string,
+  string,
+  number,
+  number,
+  string,
+  string,
+  string,
+  number,
+  number,
+  string | null,
+  string | null,
+  number | null,
+  number,
+  string | null,
 ];
 
 export function toParams(p: PendingDecision, textMode: TextMode, maxTextChars: number): DecisionParams {

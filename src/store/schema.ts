@@ -75,9 +75,7 @@ export function inspectExistingLog(path: string): number {
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });
     const appId = db.pragma("application_id", { simple: true }) as number;
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map(
-      (t) => t.name,
-    );
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
     if (appId === 0 && tables.length === 0) return 0;
     if (appId !== APPLICATION_ID || !tables.includes("schema_version")) {
       const what = tables.length ? `its tables: ${tables.slice(0, 8).join(", ")}` : `application_id ${appId}`;
@@ -85,10 +83,7 @@ export function inspectExistingLog(path: string): number {
     }
     const version = currentVersion(db);
     if (version > LATEST_SCHEMA_VERSION)
-      throw new TriageError(
-        `${path} has decision-log schema version ${version}, newer than this triage understands (${LATEST_SCHEMA_VERSION}); upgrade triage`,
-        "E_NEWER_SCHEMA",
-      );
+      throw new TriageError(`${path} has decision-log schema version ${version}, newer than this triage understands (${LATEST_SCHEMA_VERSION}); upgrade triage`, "E_NEWER_SCHEMA");
     return version;
   } catch (err) {
     if (err instanceof TriageError) throw err;
@@ -119,9 +114,7 @@ export function migrate(db: Database.Database): number {
     if (m.version <= from) continue;
     // Version table, tables and application_id in one transaction: a crash leaves the file as it was.
     db.transaction(() => {
-      db.exec(
-        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL, description TEXT NOT NULL)",
-      );
+      db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL, description TEXT NOT NULL)");
       db.exec(m.sql);
       db.prepare("INSERT INTO schema_version (version, applied_at, description) VALUES (?, ?, ?)").run(m.version, Date.now(), m.description);
       db.pragma(`application_id = ${APPLICATION_ID}`);

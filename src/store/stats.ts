@@ -50,8 +50,7 @@ export function computeStats(db: Database.Database, options: StatsOptions): LogS
   }
 
   const labels: LogStats["labels"] = {};
-  for (const [label, n] of [...countByLabel].sort((a, b) => b[1] - a[1]))
-    labels[label] = { count: n, share: n / count, latencyMs: summarize(byLabel.get(label) ?? []) };
+  for (const [label, n] of [...countByLabel].sort((a, b) => b[1] - a[1])) labels[label] = { count: n, share: n / count, latencyMs: summarize(byLabel.get(label) ?? []) };
 
   const feedback: Record<FeedbackKind, number> = { label: 0, thumbs: 0, escalated: 0, outcome: 0 };
   const fbRows = db

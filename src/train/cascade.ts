@@ -130,12 +130,7 @@ const LOW_BAND_STEPS = 200;
  * When no cut loses that little, it takes the most accurate one (most coverage among equals): accepting
  * nothing would then be both slower and no more accurate than some band.
  */
-export function calibrateCascade(
-  examples: readonly CascadeExample[],
-  ownThreshold: number,
-  tolerance: number,
-  coverageTolerance = 0,
-): CascadeCut {
+export function calibrateCascade(examples: readonly CascadeExample[], ownThreshold: number, tolerance: number, coverageTolerance = 0): CascadeCut {
   const n = examples.length;
   const gain = (e: CascadeExample) => (e.staticCorrect ? 1 : 0) - (e.fullCorrect ? 1 : 0);
   const fullCorrect = examples.filter((e) => e.fullCorrect).length;
@@ -178,12 +173,11 @@ export function calibrateCascade(
   const withinTolerance = best.gain >= -tolerance * n - 1e-9;
   if (!withinTolerance) {
     // A top band alone (a low band could only lose answers the full router gets right): the most accurate, then the widest.
-    for (let a = 1; a <= maxTop; a++)
-      if (cutAfter(a) && novelGain + top[a] >= best.gain) best = { a, b: 0, gain: novelGain + top[a] };
+    for (let a = 1; a <= maxTop; a++) if (cutAfter(a) && novelGain + top[a] >= best.gain) best = { a, b: 0, gain: novelGain + top[a] };
   }
   return {
     threshold: best.a === 0 ? 2 : ranked[best.a - 1].margin,
-    lowThreshold: best.b === 0 ? -1 : ranked[N - best.b - 1]?.margin ?? 2,
+    lowThreshold: best.b === 0 ? -1 : (ranked[N - best.b - 1]?.margin ?? 2),
     coverage: (best.a + best.b + novel.length) / n,
     cascadeAccuracy: (fullCorrect + best.gain) / n,
     coverageLoss: (lost[best.b] - gained[best.a]) / n,

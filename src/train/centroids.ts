@@ -6,12 +6,7 @@ import { seededRandom } from "../common/random.js";
 import { DEFAULT_CENTROIDS, type CentroidParams, type CentroidSet } from "../model/centroids.js";
 
 /** Per-label spherical k-means (k-means++ seeding), k chosen from the label's size. */
-export function buildCentroids(
-  vectors: readonly Float32Array[],
-  targets: readonly number[],
-  labelCount: number,
-  params: CentroidParams = DEFAULT_CENTROIDS,
-): CentroidSet {
+export function buildCentroids(vectors: readonly Float32Array[], targets: readonly number[], labelCount: number, params: CentroidParams = DEFAULT_CENTROIDS): CentroidSet {
   const dims = vectors[0]?.length ?? 0;
   const out: Float32Array[] = [];
   const outLabels: number[] = [];

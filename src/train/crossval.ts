@@ -69,9 +69,18 @@ export async function crossValidate(
   await Promise.all(Array.from({ length: params.folds }, (_, f) => fitFold(f)));
 
   const knnBy = new Map<string, Float64Array[]>();
-  for (const k of K_GRID) for (const t of KNN_T_GRID) knnBy.set(`${k}/${t}`, oof.map((s) => knnDistribution(s.hits, L, k, t)));
+  for (const k of K_GRID)
+    for (const t of KNN_T_GRID)
+      knnBy.set(
+        `${k}/${t}`,
+        oof.map((s) => knnDistribution(s.hits, L, k, t)),
+      );
   const centBy = new Map<number, Float64Array[]>();
-  for (const t of CENTROID_T_GRID) centBy.set(t, oof.map((s) => centroidDistribution(s.centroid, t)));
+  for (const t of CENTROID_T_GRID)
+    centBy.set(
+      t,
+      oof.map((s) => centroidDistribution(s.centroid, t)),
+    );
   const head = oof.map((s) => s.head);
 
   type Candidate = { c: Combination; acc: number };
@@ -104,7 +113,11 @@ export async function crossValidate(
       predicted[i] = d.best;
       margins[i] = d.margin;
     }
-    const cal = calibrateMargin([...margins], [...predicted].map((p, i) => p === targets[i]), params.targetAccuracy);
+    const cal = calibrateMargin(
+      [...margins],
+      [...predicted].map((p, i) => p === targets[i]),
+      params.targetAccuracy,
+    );
     if (!chosen || cal.coverage > chosen.cal.coverage) chosen = { c: cand.c, cal, predicted, margins };
   }
   const result = chosen!;

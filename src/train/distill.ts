@@ -90,7 +90,10 @@ export async function distillStaticEncoder(teacher: Encoder, texts: readonly str
   // 2. Project into the static space (principal directions of the training texts' teacher vectors).
   let varianceKept = 1;
   if (dimensions < teacherDims && kept.length > nHeld) {
-    const pca = fitPca(kept.slice(nHeld).map((e) => targets[e.i]), dimensions);
+    const pca = fitPca(
+      kept.slice(nHeld).map((e) => targets[e.i]),
+      dimensions,
+    );
     varianceKept = pca.varianceKept;
     targets = targets.map((t) => project(pca, t, true));
     tokenVectors = tokenVectors.map((t) => project(pca, t));
@@ -121,7 +124,13 @@ export async function distillStaticEncoder(teacher: Encoder, texts: readonly str
   // 4. Fit, keeping the epoch with the best held-out cosine.
   const started = performance.now();
   const byEpoch: number[] = [];
-  let best = { epoch: 0, cosine: heldOut.length ? heldOutCosine(params, heldOut) : -Infinity, table: table.slice(), weights: params.tokenWeights.slice(), bias: params.bias.slice() };
+  let best = {
+    epoch: 0,
+    cosine: heldOut.length ? heldOutCosine(params, heldOut) : -Infinity,
+    table: table.slice(),
+    weights: params.tokenWeights.slice(),
+    bias: params.bias.slice(),
+  };
   const adam = createAdam(V, D, learningRate);
   const random = seededRandom(seed + 1);
   for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -199,12 +208,7 @@ function quantisedCosine(encoder: StaticEncoder, examples: readonly Example[]): 
   return sum / examples.length;
 }
 
-async function embedInChunks(
-  teacher: Encoder,
-  texts: readonly string[],
-  phase: DistillProgress["phase"],
-  onProgress: DistillOptions["onProgress"],
-): Promise<Float32Array[]> {
+async function embedInChunks(teacher: Encoder, texts: readonly string[], phase: DistillProgress["phase"], onProgress: DistillOptions["onProgress"]): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   const chunk = 512;
   for (let i = 0; i < texts.length; i += chunk) {

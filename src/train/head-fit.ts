@@ -14,13 +14,7 @@ const GRADIENT_SKIP = 2e-3;
  * gradient is negligible (most of them once the model is fitting): the cost that dominates on
  * many-label data.
  */
-export function fitSoftmaxHead(
-  inputs: readonly HeadInput[],
-  targets: readonly number[],
-  labels: number,
-  sparseDims: number,
-  params: HeadParams = DEFAULT_HEAD,
-): SoftmaxHead {
+export function fitSoftmaxHead(inputs: readonly HeadInput[], targets: readonly number[], labels: number, sparseDims: number, params: HeadParams = DEFAULT_HEAD): SoftmaxHead {
   const denseDims = inputs[0]?.dense.length ?? 0;
   const width = denseDims + sparseDims;
   const head = new SoftmaxHead(labels, denseDims, sparseDims, params.denseScale, new Float32Array(labels * width), new Float32Array(labels));

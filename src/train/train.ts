@@ -104,8 +104,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   const counts = labelCounts(examples);
   requireTwoLabels(counts, typeof options.data === "string" ? options.data : "training data");
-  const routes: RoutesConfig =
-    config ?? routesConfigSchema.parse({ ordered: false, labels: [...counts.keys()].sort().map((name) => ({ name })) });
+  const routes: RoutesConfig = config ?? routesConfigSchema.parse({ ordered: false, labels: [...counts.keys()].sort().map((name) => ({ name })) });
   const labels = routes.labels.map((l) => l.name);
   if (labels.some((l) => !counts.has(l))) warn(`labels without examples: ${labels.filter((l) => !counts.has(l)).join(", ")}`);
   for (const [label, n] of counts) if (n < MIN_PER_LABEL) warn(`label "${label}" has only ${n} example(s); at least ${MIN_PER_LABEL} are advised`);
@@ -145,8 +144,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }),
     fitParts(texts, vectors, targets, labels.length, params),
   ]);
-  if (!cv.calibration.reached)
-    warn(`no margin threshold reaches ${(targetAccuracy * 100).toFixed(1)}% accuracy in cross-validation: every decision will be low-confidence`);
+  if (!cv.calibration.reached) warn(`no margin threshold reaches ${(targetAccuracy * 100).toFixed(1)}% accuracy in cross-validation: every decision will be low-confidence`);
   const fastPath = options.fastPath ?? "auto";
   const staticStage =
     fastPath === "on" || (fastPath === "auto" && examples.length >= FAST_PATH_MIN_EXAMPLES)
@@ -222,7 +220,8 @@ export function checkOutput(options: Pick<TrainOptions, "out" | "data" | "config
       if (typeof path !== "string" || path === "-" || !existsSync(path)) continue;
       const rel = relative(real, realpathSync(path));
       if (rel === "") throw new TriageError(`${out}: is the ${what} file; write the model to a directory of its own (e.g. models/NAME)`);
-      if (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel)) throw new TriageError(`${out}: holds the ${what} (${path}); write the model to a directory of its own (e.g. models/NAME)`);
+      if (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel))
+        throw new TriageError(`${out}: holds the ${what} (${path}); write the model to a directory of its own (e.g. models/NAME)`);
     }
   }
   assertReplaceable(out, artifactOwner);

@@ -32,7 +32,12 @@ let trainStderr: string;
 beforeAll(async () => {
   work = tempDir();
   const trainFile = join(work, "train.jsonl");
-  writeFileSync(trainFile, tierExamples("train", 15).map((e) => JSON.stringify(e)).join("\n") + "\n");
+  writeFileSync(
+    trainFile,
+    tierExamples("train", 15)
+      .map((e) => JSON.stringify(e))
+      .join("\n") + "\n",
+  );
   testFile = join(work, "test.jsonl");
   writeFileSync(testFile, [...tierExamples("test", 5), { text: "how do I bake sourdough bread", label: "OUT_OF_SCOPE" }].map((e) => JSON.stringify(e)).join("\n") + "\n");
   model = join(work, "model");
@@ -101,7 +106,9 @@ describe("triage CLI (core commands)", () => {
       [c.knn, `vote of the ${c.k} most similar examples`],
       [c.centroid, "similarity to each label's average example"],
       [c.head, "classifier trained on the examples"],
-    ].filter(([w]) => w > 0).sort((a, b) => b[0] - a[0]);
+    ]
+      .filter(([w]) => w > 0)
+      .sort((a, b) => b[0] - a[0]);
     expect(how).toBe(parts.length === 1 ? `${parts[0][1]} alone` : parts.map(([w, name]) => `${Math.round(w * 100)}% ${name}`).join(", "));
     const cal = m.calibration;
     expect(rows.get("confident decisions")).toBe(
@@ -123,7 +130,10 @@ describe("triage CLI (core commands)", () => {
     expect(d.text).toBe("What is the capital of Peru?");
     expect(d.model).toBe({ SIMPLE: "gpt-4o-mini", MEDIUM: "gpt-4o", COMPLEX: "claude-3-5-sonnet-latest", FRONTIER: "o1" }[d.label as string]);
     const many = await triage(["route", "--model", model], "hello there\n\ndesign a planet-scale database\nfix this null pointer bug\n");
-    const lines = many.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const lines = many.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(3);
     expect(lines.every((l) => ["SIMPLE", "MEDIUM", "COMPLEX", "FRONTIER"].includes(l.label))).toBe(true);
   });
@@ -134,7 +144,22 @@ describe("triage CLI (core commands)", () => {
     const input = ["hello!", "Write a Python function that merges two sorted lists", "Write a Python function that merges two sorted lists", ...junk].join("\n") + "\n";
     const r = await triage(["route", "--model", model, "--policy", "escalate"], input);
     expect(r.code, r.stderr).toBe(0);
-    const ds = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { label: string; modelLabel: string; reason: string; stage: string; lowConfidence: boolean; margin: number; decidedBy: string; neighbours: { similarity: number }[] });
+    const ds = r.stdout
+      .trim()
+      .split("\n")
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            label: string;
+            modelLabel: string;
+            reason: string;
+            stage: string;
+            lowConfidence: boolean;
+            margin: number;
+            decidedBy: string;
+            neighbours: { similarity: number }[];
+          },
+      );
     expect(ds[0]).toMatchObject({ decidedBy: "rule", reason: "matched a rule in the config" });
     expect(ds[2].stage).toBe("cache"); // the exact repeat
     expect(ds[2].reason).toMatch(/a repeated query, its embedding came from the cache$/);
@@ -147,7 +172,9 @@ describe("triage CLI (core commands)", () => {
       const policy = d.label === d.modelLabel ? `kept ${d.label}, the costlier of the top two` : `escalated from ${d.modelLabel} to ${d.label}, the costlier of the top two`;
       const nearest = d.neighbours[0].similarity;
       if (nearest < m.calibration.minSimilarity)
-        expect(d.reason).toBe(`novel query: the most similar training example is ${Math.round(nearest * 100)}% alike, in-scope queries reach ${Math.round(m.calibration.minSimilarity * 100)}%; ${policy}`);
+        expect(d.reason).toBe(
+          `novel query: the most similar training example is ${Math.round(nearest * 100)}% alike, in-scope queries reach ${Math.round(m.calibration.minSimilarity * 100)}%; ${policy}`,
+        );
       else expect(d.reason).toBe(`low margin: the top label leads by only ${d.margin.toFixed(3)} (${cut} needed); ${policy}`);
     }
     expect(ds.slice(3).some((d) => d.reason.startsWith("novel query"))).toBe(true); // gibberish is unlike every example
@@ -192,7 +219,10 @@ describe("triage CLI (core commands)", () => {
     // Keyword rules decide every query of the test set, so the predictions are known in advance.
     const config = join(work, "keyword-tiers.json");
     const tiers = ["SIMPLE", "MEDIUM", "COMPLEX", "FRONTIER"];
-    writeFileSync(config, JSON.stringify({ ordered: true, labels: tiers.map((name) => ({ name })), rules: tiers.map((label) => ({ label, keywords: [`route${label.toLowerCase()}`] })) }));
+    writeFileSync(
+      config,
+      JSON.stringify({ ordered: true, labels: tiers.map((name) => ({ name })), rules: tiers.map((label) => ({ label, keywords: [`route${label.toLowerCase()}`] })) }),
+    );
     const ruled = join(work, "keyword-model");
     const trained = await triage(["train", "--data", join(work, "train.jsonl"), "--config", config, "--out", ruled, "--encoder", "use", "--folds", "3"]);
     expect(trained.code, trained.stderr).toBe(0);
@@ -286,9 +316,25 @@ describe("triage CLI (core commands)", () => {
     expect(root.code).toBe(0);
     const commands = commandsInHelp(root.stdout);
     // Every command the CLI registers (a new one must be added here, and so gets its --help checked).
-    expect([...commands.keys()].sort()).toEqual(
-      ["bench", "dashboard", "eval", "eval-routing", "feedback", "info", "logs", "model", "models", "prune", "retrain", "review", "rollback", "route", "serve", "stats", "train"],
-    );
+    expect([...commands.keys()].sort()).toEqual([
+      "bench",
+      "dashboard",
+      "eval",
+      "eval-routing",
+      "feedback",
+      "info",
+      "logs",
+      "model",
+      "models",
+      "prune",
+      "retrain",
+      "review",
+      "rollback",
+      "route",
+      "serve",
+      "stats",
+      "train",
+    ]);
     for (const [cmd, description] of [...commands, ["model pull", "download encoder weights"] as const]) {
       const r = await triage([...cmd.split(" "), "--help"]);
       expect(r.code, cmd).toBe(0);

@@ -27,7 +27,12 @@ let testFile: string;
 beforeAll(async () => {
   model = (await trainTiers(15)).dir;
   testFile = join(tempDir(), "test.jsonl");
-  writeFileSync(testFile, tierExamples("test", 3).map((e) => JSON.stringify(e)).join("\n") + "\n");
+  writeFileSync(
+    testFile,
+    tierExamples("test", 3)
+      .map((e) => JSON.stringify(e))
+      .join("\n") + "\n",
+  );
 });
 
 function copyWith(damage: (dir: string) => void): string {
@@ -62,7 +67,9 @@ describe("a corrupted model on the command line", () => {
     });
     const r = await triage(["route", "--model", dir, "what is the capital of Peru?"]);
     expect(r.code).toBe(0);
-    expect(r.stderr.trim().split("\n")).toEqual([`warning: ${dir}: unverified model: its manifest has no checksums (written by an older triage), so corruption cannot be detected; retrain to get a verified artifact`]);
+    expect(r.stderr.trim().split("\n")).toEqual([
+      `warning: ${dir}: unverified model: its manifest has no checksums (written by an older triage), so corruption cannot be detected; retrain to get a verified artifact`,
+    ]);
     expect(JSON.parse(r.stdout).label).toBeTruthy();
   });
 });

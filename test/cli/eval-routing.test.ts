@@ -72,7 +72,9 @@ describe("triage eval-routing's embedding cache", () => {
   it("is where TRIAGE_CACHE says when --cache is not given", async () => {
     const dir = mkdtempSync(join(tmpdir(), "triage-eval-routing-cache-"));
     const cache = join(dir, "cache.sqlite");
-    const { stdout } = await promisify(execFile)(process.execPath, [...CLI, "eval-routing", "--data", "data/outcomes/example.jsonl", "--json"], { env: { ...process.env, TRIAGE_CACHE: cache } });
+    const { stdout } = await promisify(execFile)(process.execPath, [...CLI, "eval-routing", "--data", "data/outcomes/example.jsonl", "--json"], {
+      env: { ...process.env, TRIAGE_CACHE: cache },
+    });
     expect(JSON.parse(stdout).trainPrompts).toBeGreaterThan(0);
     const db = new Database(cache, { readonly: true });
     const { n } = db.prepare("SELECT COUNT(*) AS n FROM embeddings").get() as { n: number };
@@ -112,7 +114,10 @@ describe("triage eval-routing's output for people", () => {
   });
 
   it("accepts train and test files that list the same models in different orders; different models are named", async () => {
-    const rows = readFileSync("data/outcomes/example.jsonl", "utf8").trim().split("\n").map((l) => JSON.parse(l) as { scores: Record<string, number>; costs: Record<string, number> });
+    const rows = readFileSync("data/outcomes/example.jsonl", "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { scores: Record<string, number>; costs: Record<string, number> });
     const reversed = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).reverse());
     const write = (name: string, part: typeof rows) => {
       const path = join(dir, name);
@@ -121,11 +126,17 @@ describe("triage eval-routing's output for people", () => {
     };
     const train = write("order_train.jsonl", rows.slice(0, 18));
     const sameOrder = write("same.jsonl", rows.slice(18));
-    const otherOrder = write("other.jsonl", rows.slice(18).map((r) => ({ ...r, scores: reversed(r.scores), costs: reversed(r.costs) })));
+    const otherOrder = write(
+      "other.jsonl",
+      rows.slice(18).map((r) => ({ ...r, scores: reversed(r.scores), costs: reversed(r.costs) })),
+    );
     const a = JSON.parse(await run(["--train", train, "--test", sameOrder, "--json", "--cache", cache]));
     const b = JSON.parse(await run(["--train", train, "--test", otherOrder, "--json", "--cache", cache]));
     expect(b).toEqual(a);
-    const fewer = write("fewer.jsonl", rows.slice(18).map((r) => ({ ...r, scores: { small: r.scores.small, large: r.scores.large }, costs: { small: r.costs.small, large: r.costs.large } })));
+    const fewer = write(
+      "fewer.jsonl",
+      rows.slice(18).map((r) => ({ ...r, scores: { small: r.scores.small, large: r.scores.large }, costs: { small: r.costs.small, large: r.costs.large } })),
+    );
     await expect(run(["--train", train, "--test", fewer, "--json", "--cache", cache])).rejects.toThrow(/train and test list different models: only in train: medium/);
   });
 });

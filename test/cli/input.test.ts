@@ -57,7 +57,14 @@ beforeAll(async () => {
 describe("training input mistakes end in one line naming the file", () => {
   it("one label and no config (or a config the data uses one label of)", async () => {
     const data = join(work, "one-label.jsonl");
-    writeFileSync(data, jsonl([{ text: "hi", label: "SIMPLE" }, { text: "hello", label: "SIMPLE" }, { text: "hey", label: "SIMPLE" }]));
+    writeFileSync(
+      data,
+      jsonl([
+        { text: "hi", label: "SIMPLE" },
+        { text: "hello", label: "SIMPLE" },
+        { text: "hey", label: "SIMPLE" },
+      ]),
+    );
     const expected = `triage: ${data}: training needs examples of at least two labels; all 3 are labelled "SIMPLE"\n`;
     const out = join(work, "one-label-model");
     const bare = await triage(["train", "--data", data, "--out", out, "--encoder", "use"]);
@@ -72,7 +79,16 @@ describe("training input mistakes end in one line naming the file", () => {
   it("bytes that are not UTF-8 in the data: file:line, and no model is written", async () => {
     const data = join(work, "latin1.jsonl");
     const rows = tierExamples("train", 4);
-    writeFileSync(data, Buffer.concat([Buffer.from(jsonl(rows.slice(0, 5))), Buffer.from('{"text":"caf'), Buffer.from([0xe9]), Buffer.from('","label":"SIMPLE"}\n'), Buffer.from(jsonl(rows.slice(5)))]));
+    writeFileSync(
+      data,
+      Buffer.concat([
+        Buffer.from(jsonl(rows.slice(0, 5))),
+        Buffer.from('{"text":"caf'),
+        Buffer.from([0xe9]),
+        Buffer.from('","label":"SIMPLE"}\n'),
+        Buffer.from(jsonl(rows.slice(5))),
+      ]),
+    );
     const out = join(work, "latin1-model");
     const r = await triage(["train", "--data", data, "--config", TIERS_CONFIG, "--out", out, "--encoder", "use"]);
     expect(r.code).toBe(1);

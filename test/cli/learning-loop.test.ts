@@ -25,7 +25,11 @@ function triage(args: string[], input = ""): Promise<{ code: number | null; stdo
     child.stdin.end(input);
   });
 }
-const jsonLines = <T>(s: string): T[] => s.split("\n").filter(Boolean).map((l) => JSON.parse(l) as T);
+const jsonLines = <T>(s: string): T[] =>
+  s
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T);
 
 let fake: FakeOpenAI;
 let root: string;
@@ -51,7 +55,9 @@ it("route --log-db -> logs --json -> feedback -> stats -> retrain --json -> mode
   expect(asked.length).toBeGreaterThan(0);
   expect(fake.chatRequests()).toHaveLength(asked.length);
   for (const d of asked as (Decision & { reason: string })[])
-    expect(d.reason).toMatch(d.label === d.modelLabel ? /; the LLM fallback agreed: \w+$/ : new RegExp(`; the LLM fallback chose ${d.label} \\(the model's top label was ${d.modelLabel}\\)$`));
+    expect(d.reason).toMatch(
+      d.label === d.modelLabel ? /; the LLM fallback agreed: \w+$/ : new RegExp(`; the LLM fallback chose ${d.label} \\(the model's top label was ${d.modelLabel}\\)$`),
+    );
 
   const logs = await triage(["logs", "--log-db", db, "--json"]);
   expect(logs.code).toBe(0);
@@ -65,7 +71,24 @@ it("route --log-db -> logs --json -> feedback -> stats -> retrain --json -> mode
   const fb = await triage(["feedback", "--log-db", db, "--request-id", labelled.requestId, "--label", truth.get(queries[decisions.indexOf(labelled)].text)!]);
   expect(fb.code).toBe(0);
   expect(JSON.parse(fb.stdout)).toMatchObject({ kind: "label", requestId: labelled.requestId });
-  expect((await triage(["feedback", "--log-db", db, "--request-id", decisions.filter((d) => d.decidedBy !== "fallback")[1].requestId, "--escalated", "--final-model", "gpt-4o", "--tokens-in", "100", "--tokens-out", "50"])).code).toBe(0);
+  expect(
+    (
+      await triage([
+        "feedback",
+        "--log-db",
+        db,
+        "--request-id",
+        decisions.filter((d) => d.decidedBy !== "fallback")[1].requestId,
+        "--escalated",
+        "--final-model",
+        "gpt-4o",
+        "--tokens-in",
+        "100",
+        "--tokens-out",
+        "50",
+      ])
+    ).code,
+  ).toBe(0);
   const unknown = await triage(["feedback", "--log-db", db, "--request-id", "nope", "--thumbs", "down"]);
   expect(unknown.code).toBe(1);
   expect(unknown.stderr).toMatch(/unknown request id "nope"/);
@@ -82,7 +105,11 @@ it("route --log-db -> logs --json -> feedback -> stats -> retrain --json -> mode
   const missing = await triage(["feedback", "--log-db", join(work, "no-such.db"), "--request-id", prefix, "--thumbs", "up"]);
   expect(missing.stderr).toMatch(/no-such\.db: no decision log there/);
 
-  const stats = JSON.parse((await triage(["stats", "--log-db", db, "--json", "--config", TIERS_CONFIG])).stdout) as { count: number; feedback: Record<string, number>; cost: { requests: number } };
+  const stats = JSON.parse((await triage(["stats", "--log-db", db, "--json", "--config", TIERS_CONFIG])).stdout) as {
+    count: number;
+    feedback: Record<string, number>;
+    cost: { requests: number };
+  };
   expect(stats.count).toBe(queries.length);
   expect(stats.feedback).toMatchObject({ label: 2, escalated: 1 });
   expect(stats.cost.requests).toBe(1); // priced from the config by model name
@@ -90,11 +117,40 @@ it("route --log-db -> logs --json -> feedback -> stats -> retrain --json -> mode
   const basePath = join(work, "base.jsonl");
   const evalPath = join(work, "eval.jsonl");
   writeFileSync(basePath, base.map((e) => JSON.stringify(e)).join("\n"));
-  writeFileSync(evalPath, tierExamples("test", 10).map((e) => JSON.stringify(e)).join("\n"));
+  writeFileSync(
+    evalPath,
+    tierExamples("test", 10)
+      .map((e) => JSON.stringify(e))
+      .join("\n"),
+  );
   // --min-delta=-1 accepts any candidate (accuracy differences lie in [-1, 1]), so the outcome does not hang on two close accuracies.
-  const rt = await triage(["retrain", "--registry", root, "--data", basePath, "--log-db", db, "--eval", evalPath, "--held-out-share", "0", "--min-held-out", "40", "--folds", "3", "--min-delta=-1", "--json"]);
+  const rt = await triage([
+    "retrain",
+    "--registry",
+    root,
+    "--data",
+    basePath,
+    "--log-db",
+    db,
+    "--eval",
+    evalPath,
+    "--held-out-share",
+    "0",
+    "--min-held-out",
+    "40",
+    "--folds",
+    "3",
+    "--min-delta=-1",
+    "--json",
+  ]);
   expect(rt.code, rt.stderr).toBe(0);
-  const lines = jsonLines<{ promoted: boolean; reason: string; candidate: { accuracy: number }; current: { accuracy: number }; provenance: { sources: { fallback: { used: number } } } }>(rt.stdout);
+  const lines = jsonLines<{
+    promoted: boolean;
+    reason: string;
+    candidate: { accuracy: number };
+    current: { accuracy: number };
+    provenance: { sources: { fallback: { used: number } } };
+  }>(rt.stdout);
   expect(lines).toHaveLength(1);
   const report = lines[0];
   expect(report.promoted).toBe(true);
@@ -124,14 +180,22 @@ it("route --log-db -> logs --json -> feedback -> stats -> retrain --json -> mode
 it("train --registry writes a new version and points current at it; route --text-mode hash keeps no text; retrain --help documents cron", async () => {
   const reg = join(work, "models", "cli");
   const data = join(work, "small.jsonl");
-  writeFileSync(data, tierExamples("train", 8).map((e) => JSON.stringify(e)).join("\n"));
+  writeFileSync(
+    data,
+    tierExamples("train", 8)
+      .map((e) => JSON.stringify(e))
+      .join("\n"),
+  );
   for (const version of ["v0001", "v0002"]) {
     const trained = await triage(["train", "--registry", reg, "--data", data, "--config", TIERS_CONFIG, "--encoder", "use", "--folds", "2", "--json"]);
     expect(trained.code).toBe(0);
     expect(trained.stderr).toContain(`current -> ${version}`);
   }
   const listed = jsonLines<{ version: string; current: boolean; previous: boolean }[]>((await triage(["models", "--registry", reg, "--json"])).stdout)[0];
-  expect(listed.map((v) => [v.version, v.current, v.previous])).toEqual([["v0001", false, true], ["v0002", true, false]]);
+  expect(listed.map((v) => [v.version, v.current, v.previous])).toEqual([
+    ["v0001", false, true],
+    ["v0002", true, false],
+  ]);
   expect((await triage(["train", "--data", data])).stderr).toMatch(/give either --out DIR or --registry DIR/);
 
   const db = join(work, "hashed.db");
@@ -157,7 +221,12 @@ it("route --log-db writes every printed decision when it is stopped by a signal 
       if (out.split("\n").filter(Boolean).length === 3) resolve();
     }),
   );
-  child.stdin.write(queries.slice(0, 3).map((q) => q.text).join("\n") + "\n"); // stdin stays open: route waits for more
+  child.stdin.write(
+    queries
+      .slice(0, 3)
+      .map((q) => q.text)
+      .join("\n") + "\n",
+  ); // stdin stays open: route waits for more
   await printed;
   const exited = new Promise<number | null>((r) => child.on("exit", r));
   child.kill("SIGTERM");

@@ -41,8 +41,16 @@ describe("option values are checked by the shared parsers", () => {
 
   it("feedback, retrain and eval-routing reject bad numbers the same way", async () => {
     expectCleanOptionError(await triage(["feedback", "--log-db", join(work, "x.db"), "--request-id", "r", "--cost", "-1"]), "--cost", "-1");
-    expectCleanOptionError(await triage(["retrain", "--registry", join(work, "r"), "--data", join(work, "d"), "--log-db", join(work, "x.db"), "--held-out-share", "1"]), "--held-out-share", "1");
-    expectCleanOptionError(await triage(["retrain", "--registry", join(work, "r"), "--data", join(work, "d"), "--log-db", join(work, "x.db"), "--min-delta", "lots"]), "--min-delta", "lots");
+    expectCleanOptionError(
+      await triage(["retrain", "--registry", join(work, "r"), "--data", join(work, "d"), "--log-db", join(work, "x.db"), "--held-out-share", "1"]),
+      "--held-out-share",
+      "1",
+    );
+    expectCleanOptionError(
+      await triage(["retrain", "--registry", join(work, "r"), "--data", join(work, "d"), "--log-db", join(work, "x.db"), "--min-delta", "lots"]),
+      "--min-delta",
+      "lots",
+    );
     expectCleanOptionError(await triage(["eval-routing", "--data", join(work, "d.jsonl"), "--seed", "abc"]), "--seed", "abc");
   });
 });

@@ -38,7 +38,12 @@ const train = (out: string, cwd?: string) => triage(["train", "--data", data, "-
 beforeAll(() => {
   work = tempDir();
   data = join(work, "train.jsonl");
-  writeFileSync(data, tierExamples("train", 10).map((e) => JSON.stringify(e)).join("\n") + "\n");
+  writeFileSync(
+    data,
+    tierExamples("train", 10)
+      .map((e) => JSON.stringify(e))
+      .join("\n") + "\n",
+  );
 });
 
 describe("train --out", () => {

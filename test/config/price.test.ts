@@ -13,11 +13,7 @@ describe("the pricing module", () => {
   });
 
   it("keys a config's prices by label and by model, and finds the savings baseline", () => {
-    const labels = [
-      { name: "SIMPLE", model: "small", price: { input: 0.1, output: 0.4 } },
-      { name: "COMPLEX", model: "large", price: { input: 3, output: 15 } },
-      { name: "FREE" },
-    ];
+    const labels = [{ name: "SIMPLE", model: "small", price: { input: 0.1, output: 0.4 } }, { name: "COMPLEX", model: "large", price: { input: 3, output: 15 } }, { name: "FREE" }];
     const table = priceTable(labels);
     expect(Object.keys(table).sort()).toEqual(["COMPLEX", "SIMPLE", "large", "small"]);
     expect(table.large).toEqual({ input: 3, output: 15 });

@@ -131,7 +131,13 @@ it(
     writeFileSync(join(work, "readme.sh"), script);
 
     // Only what the README's commands read; no real provider or fallback endpoint is reachable from here.
-    const env: NodeJS.ProcessEnv = { PATH: `${join(work, "bin")}:${process.env.PATH}`, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, TRIAGE_CACHE: TEST_EMBEDDING_CACHE, TRIAGE_PROVIDER_BASE_URL: fake.baseURL };
+    const env: NodeJS.ProcessEnv = {
+      PATH: `${join(work, "bin")}:${process.env.PATH}`,
+      HOME: process.env.HOME,
+      TMPDIR: process.env.TMPDIR,
+      TRIAGE_CACHE: TEST_EMBEDDING_CACHE,
+      TRIAGE_PROVIDER_BASE_URL: fake.baseURL,
+    };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
     const child = spawn("bash", [join(work, "readme.sh")], { cwd: repo, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let out = "";
@@ -159,7 +165,12 @@ it(
     const log = DecisionLog.open(join(repo, "triage.db"), { readonly: true });
     const rows = log.query();
     log.close();
-    expect(rows.length).toBe(1 + readFileSync(join(ROOT, "data", "tiers", "queries.txt"), "utf8").split("\n").filter((l) => l.trim()).length);
+    expect(rows.length).toBe(
+      1 +
+        readFileSync(join(ROOT, "data", "tiers", "queries.txt"), "utf8")
+          .split("\n")
+          .filter((l) => l.trim()).length,
+    );
     const demo = rows.find((r) => r.requestId === "demo-0001")!;
     expect(demo.feedback.filter((f) => f.kind !== "outcome").map((f) => [f.kind, f.humanLabel ?? f.thumbs])).toEqual([
       ["label", "COMPLEX"],

@@ -4,13 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { sha256Files } from "../../src/common/hash.js";
 import { TriageError } from "../../src/common/errors.js";
-import {
-  STATIC_BINARY_FILE,
-  STATIC_HEADER_FILE,
-  StaticEncoder,
-  saveStaticEncoder,
-  type StaticEncoderParameters,
-} from "../../src/encoders/static.js";
+import { STATIC_BINARY_FILE, STATIC_HEADER_FILE, StaticEncoder, saveStaticEncoder, type StaticEncoderParameters } from "../../src/encoders/static.js";
 import { seededRandom } from "../../src/common/random.js";
 import type { TokenizerSpec } from "../../src/encoders/tokenizers/subword.js";
 import { DIM, tinyUnigramVocabulary, tinyWordPieceVocabulary } from "../helpers/static-fixtures.js";

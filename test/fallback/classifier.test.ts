@@ -89,10 +89,7 @@ describe("LlmClassifier against an OpenAI-compatible server", () => {
   });
 
   it("rejects extra keys and prose around the label", async () => {
-    fake.enqueue(
-      { type: "content", content: '{"label":"cheap","why":"easy"}' },
-      { type: "content", content: "The label is cheap." },
-    );
+    fake.enqueue({ type: "content", content: '{"label":"cheap","why":"easy"}' }, { type: "content", content: "The label is cheap." });
     const c = classifier();
     for (const text of ["a", "b"]) {
       const r = await c.classify({ text, labels });
@@ -102,10 +99,7 @@ describe("LlmClassifier against an OpenAI-compatible server", () => {
   });
 
   it("turns a junk (non-JSON) body into an error, not a label", async () => {
-    fake.enqueue(
-      { type: "raw", body: "<html>502 Bad Gateway</html>", contentType: "application/json" },
-      { type: "raw", body: "definitely not json", contentType: "text/plain" },
-    );
+    fake.enqueue({ type: "raw", body: "<html>502 Bad Gateway</html>", contentType: "application/json" }, { type: "raw", body: "definitely not json", contentType: "text/plain" });
     const c = classifier();
     for (const text of ["a", "b"]) {
       const r = await c.classify({ text, labels });
@@ -230,11 +224,7 @@ describe("LlmClassifier against an OpenAI-compatible server", () => {
   });
 
   it("counts agreement with the local top-1 and latency percentiles", async () => {
-    fake.enqueue(
-      { type: "content", content: '{"label":"cheap"}' },
-      { type: "content", content: '{"label":"strong"}' },
-      { type: "content", content: '{"label":"cheap"}' },
-    );
+    fake.enqueue({ type: "content", content: '{"label":"cheap"}' }, { type: "content", content: '{"label":"strong"}' }, { type: "content", content: '{"label":"cheap"}' });
     const c = classifier();
     for (const text of ["a", "b", "c"]) await c.classify({ text, labels, localLabel: "cheap" });
     await c.classify({ text: "no local label", labels });

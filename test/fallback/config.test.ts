@@ -12,9 +12,7 @@ describe("fallback config", () => {
   it("names the bad field", () => {
     expect(() => parseFallbackConfig({ baseURL: "not a url", model: "m" })).toThrow(/baseURL/);
     expect(() => new LlmClassifier({ baseURL: "http://x/v1", model: "m", timeoutMs: -1 })).toThrow(/timeoutMs/);
-    expect(() => parseFallbackConfig({ baseURL: "http://x/v1", model: "m", breaker: { failureThreshold: 0 } })).toThrow(
-      /breaker\.failureThreshold/,
-    );
+    expect(() => parseFallbackConfig({ baseURL: "http://x/v1", model: "m", breaker: { failureThreshold: 0 } })).toThrow(/breaker\.failureThreshold/);
   });
 
   it("is undefined when the environment names no endpoint", () => {
@@ -46,8 +44,6 @@ describe("fallback config", () => {
   it("asks for a model name when a custom endpoint has none, and rejects a bad timeout", () => {
     expect(() => fallbackConfigFromEnv({ OPENAI_BASE_URL: "http://127.0.0.1:11434/v1" })).toThrow(TriageError);
     expect(() => fallbackConfigFromEnv({ OPENAI_BASE_URL: "http://127.0.0.1:11434/v1" })).toThrow(/TRIAGE_FALLBACK_MODEL/);
-    expect(() => fallbackConfigFromEnv({ OPENAI_API_KEY: "k", TRIAGE_FALLBACK_TIMEOUT_MS: "1.5s" })).toThrow(
-      /TRIAGE_FALLBACK_TIMEOUT_MS.*"1.5s"/,
-    );
+    expect(() => fallbackConfigFromEnv({ OPENAI_API_KEY: "k", TRIAGE_FALLBACK_TIMEOUT_MS: "1.5s" })).toThrow(/TRIAGE_FALLBACK_TIMEOUT_MS.*"1.5s"/);
   });
 });

@@ -25,11 +25,7 @@ it("logs fallback answers and failures, and the log's stats agree with the class
   const labels = [{ name: "cheap" }, { name: "strong" }];
   const classifier = new LlmClassifier({ baseURL: fake.baseURL, model: "m", maxRetries: 0 });
   const log = DecisionLog.open(join(dir, "d.db"));
-  fake.enqueue(
-    { type: "content", content: '{"label":"strong"}' },
-    { type: "content", content: '{"label":"cheap"}' },
-    { type: "error", status: 500 },
-  );
+  fake.enqueue({ type: "content", content: '{"label":"strong"}' }, { type: "content", content: '{"label":"cheap"}' }, { type: "error", status: 500 });
   for (const [i, text] of ["prove it", "hello", "what now"].entries()) {
     const local = makeDecision({ requestId: `q${i}`, label: "cheap", modelLabel: "cheap", lowConfidence: true, margin: 0.01 });
     const answer = await classifier.classify({ text, labels, localLabel: local.modelLabel });

@@ -122,11 +122,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     baseURL: `http://127.0.0.1:${port}/v1`,
     port,
     requests,
-    chatRequests: () =>
-      requests.filter(
-        (r): r is RecordedRequest & { body: Record<string, unknown> } =>
-          r.path === CHAT_PATH && typeof r.body === "object" && r.body !== null,
-      ),
+    chatRequests: () => requests.filter((r): r is RecordedRequest & { body: Record<string, unknown> } => r.path === CHAT_PATH && typeof r.body === "object" && r.body !== null),
     enqueue: (...replies) => void queue.push(...replies),
     setHandler: (h) => void (handler = h),
     close: () =>
@@ -255,11 +251,7 @@ function withTotal(u: FakeUsage): FakeUsage & { total_tokens: number } {
   return { ...u, total_tokens: u.prompt_tokens + u.completion_tokens };
 }
 
-async function streamChunks(
-  res: ServerResponse,
-  request: RecordedRequest,
-  reply: Extract<FakeReply, { type: "stream" }>,
-): Promise<void> {
+async function streamChunks(res: ServerResponse, request: RecordedRequest, reply: Extract<FakeReply, { type: "stream" }>): Promise<void> {
   const id = `chatcmpl-fake-${Date.now()}`;
   const created = Math.floor(Date.now() / 1000);
   const model = modelOf(request);

@@ -82,7 +82,32 @@ export function tinyWordPieceVocabulary(): Extract<TokenizerSpec, { kind: "wordp
   };
 }
 
-const WORDS = ["the", "my", "a", "is", "to", "card", "cards", "pin", "pins", "lost", "top", "up", "topped", "topping", "transfer", "transfers", "transferred", "fee", "fees", "refund", "refunds", "refunded", "blocked", "atm"];
+const WORDS = [
+  "the",
+  "my",
+  "a",
+  "is",
+  "to",
+  "card",
+  "cards",
+  "pin",
+  "pins",
+  "lost",
+  "top",
+  "up",
+  "topped",
+  "topping",
+  "transfer",
+  "transfers",
+  "transferred",
+  "fee",
+  "fees",
+  "refund",
+  "refunds",
+  "refunded",
+  "blocked",
+  "atm",
+];
 
 /** Deterministic pseudo-sentences of 2-8 words from WORDS. */
 export function syntheticTexts(count: number, seed: number): string[] {

@@ -75,10 +75,7 @@ export function buildTinyModel(options: TinyModelOptions): TinyModel {
 }
 
 /** Vocabulary of the tiny tokenizer: BERT special tokens at BERT-like positions, then a few words. */
-export const TINY_VOCAB = [
-  "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",
-  "hello", "world", "the", "cat", "sat", "on", "mat", "dog", "ran", "##s", "a", "!", ",", ".", "fast",
-];
+export const TINY_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "the", "cat", "sat", "on", "mat", "dog", "ran", "##s", "a", "!", ",", ".", "fast"];
 
 /** A tokenizer.json in the same shape as all-MiniLM-L6-v2's (BERT uncased WordPiece, [CLS] … [SEP]). */
 export function tinyTokenizerJson(vocab: readonly string[] = TINY_VOCAB): object {
@@ -89,7 +86,13 @@ export function tinyTokenizerJson(vocab: readonly string[] = TINY_VOCAB): object
     truncation: null,
     padding: null,
     added_tokens: special.map((content) => ({
-      id: id(content), content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
+      id: id(content),
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
     })),
     normalizer: { type: "BertNormalizer", clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
     pre_tokenizer: { type: "BertPreTokenizer" },
@@ -97,8 +100,11 @@ export function tinyTokenizerJson(vocab: readonly string[] = TINY_VOCAB): object
       type: "TemplateProcessing",
       single: [{ SpecialToken: { id: "[CLS]", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "[SEP]", type_id: 0 } }],
       pair: [
-        { SpecialToken: { id: "[CLS]", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "[SEP]", type_id: 0 } },
-        { Sequence: { id: "B", type_id: 1 } }, { SpecialToken: { id: "[SEP]", type_id: 1 } },
+        { SpecialToken: { id: "[CLS]", type_id: 0 } },
+        { Sequence: { id: "A", type_id: 0 } },
+        { SpecialToken: { id: "[SEP]", type_id: 0 } },
+        { Sequence: { id: "B", type_id: 1 } },
+        { SpecialToken: { id: "[SEP]", type_id: 1 } },
       ],
       special_tokens: {
         "[CLS]": { id: "[CLS]", ids: [id("[CLS]")], tokens: ["[CLS]"] },

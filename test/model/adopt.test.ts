@@ -6,7 +6,13 @@ import { adoptArtifact, isPlainArtifact, openRegistry } from "../../src/model/ad
 import { ModelRegistry, resolveModelDir } from "../../src/model/registry.js";
 import { tempDir } from "../helpers/tiers.js";
 
-const manifest = { schemaVersion: 1, version: "m-1", encoder: { id: "e", fingerprint: "f", dimensions: 4 }, labels: ["a", "b"], config: { labels: [{ name: "a" }, { name: "b" }] } };
+const manifest = {
+  schemaVersion: 1,
+  version: "m-1",
+  encoder: { id: "e", fingerprint: "f", dimensions: 4 },
+  labels: ["a", "b"],
+  config: { labels: [{ name: "a" }, { name: "b" }] },
+};
 
 /** An artifact directory as train writes it (the registry reads only the manifest), plus a subfolder. */
 function plainArtifact(): string {

@@ -10,7 +10,13 @@ import { tempDir } from "../helpers/tiers.js";
 function addVersion(reg: ModelRegistry, name = reg.nextVersion()): string {
   const dir = reg.versionDir(name);
   mkdirSync(dir, { recursive: true });
-  const manifest = { schemaVersion: 1, version: `m-${name}`, encoder: { id: "e", fingerprint: "f", dimensions: 4 }, labels: ["a", "b"], config: { labels: [{ name: "a" }, { name: "b" }] } };
+  const manifest = {
+    schemaVersion: 1,
+    version: `m-${name}`,
+    encoder: { id: "e", fingerprint: "f", dimensions: 4 },
+    labels: ["a", "b"],
+    config: { labels: [{ name: "a" }, { name: "b" }] },
+  };
   writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest));
   return name;
 }

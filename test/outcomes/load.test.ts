@@ -49,7 +49,10 @@ describe("RouteLLM CSVs", () => {
     const set = loadOutcomes(fx("routellm-small.csv"));
     expect(set.models).toEqual(["weak-model", "strong-model"]);
     expect(set.prompts[0].text).toBe("Q1: add 2 and 2\nA. 3\nB. 4\nAnswer:");
-    expect(set.prompts.map((p) => Array.from(p.scores))).toEqual([[1, 1], [0, 1]]);
+    expect(set.prompts.map((p) => Array.from(p.scores))).toEqual([
+      [1, 1],
+      [0, 1],
+    ]);
     expect(set.prompts[1].where).toMatch(/routellm-small\.csv:6$/); // the multi-line record spans lines 2-5
     expect(set.costSource).toBe("none");
   });
@@ -84,7 +87,10 @@ describe("long outcome files", () => {
 
   it("groups JSONL rows by prompt text and reads boolean scores", () => {
     const set = loadOutcomes(fx("long.jsonl"));
-    expect(set.prompts.map((p) => Array.from(p.scores))).toEqual([[1, 1], [0, 1]]);
+    expect(set.prompts.map((p) => Array.from(p.scores))).toEqual([
+      [1, 1],
+      [0, 1],
+    ]);
     expect(set.costSource).toBe("none");
   });
 });

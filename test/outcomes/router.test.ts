@@ -43,7 +43,11 @@ const embed = async (texts: readonly string[]) => texts.map(vectorFor);
 
 describe("OutcomeRouter on synthetic outcomes", () => {
   const set = synthetic(20);
-  const router = OutcomeRouter.fit(set, set.prompts.map((p) => vectorFor(p.text)), { method: "knn", knn: { k: 10, smoothing: 1, sharpness: 5 } });
+  const router = OutcomeRouter.fit(
+    set,
+    set.prompts.map((p) => vectorFor(p.text)),
+    { method: "knn", knn: { k: 10, smoothing: 1, sharpness: 5 } },
+  );
 
   it("predicts per-model success from the neighbours and picks the cheapest good model", () => {
     const pick = (text: string, tolerance: number) => router.route(vectorFor(text), text, tolerance).model;
@@ -70,7 +74,10 @@ describe("OutcomeRouter on synthetic outcomes", () => {
 
   it("works with two models (weak/strong)", () => {
     const two = synthetic(15, [0, 2]);
-    const r = OutcomeRouter.fit(two, two.prompts.map((q) => vectorFor(q.text)));
+    const r = OutcomeRouter.fit(
+      two,
+      two.prompts.map((q) => vectorFor(q.text)),
+    );
     // Default smoothing pulls "a" toward the cheap model's global rate (1/3), so the gap there is ~0.2.
     expect(r.route(vectorFor("a x"), "a x", 0.3).model).toBe("cheap");
     expect(r.route(vectorFor("b x"), "b x", 0.3).model).toBe("strong");
@@ -79,7 +86,11 @@ describe("OutcomeRouter on synthetic outcomes", () => {
   });
 
   it("cross-validation on training rows finds a setting that routes almost like the oracle", () => {
-    const cv = crossValidate(set, set.prompts.map((p) => vectorFor(p.text)), { seed: 3, logistic: false });
+    const cv = crossValidate(
+      set,
+      set.prompts.map((p) => vectorFor(p.text)),
+      { seed: 3, logistic: false },
+    );
     expect(cv.trials.length).toBeGreaterThan(10);
     expect(cv.best.method).toBe("knn");
     // Perfect routing's hull (costs in 1e-3 $ over 60 prompts): all cheap (60, 1/3); a→cheap c→mid b→cheap
@@ -139,7 +150,11 @@ describe("logistic head with surface features", () => {
     });
     const set: OutcomeSet = { models: ["weak", "strong"], prompts, costSource: "data", notes: [] };
     const noise = () => normalize(Float32Array.from({ length: 8 }, () => rand() - 0.5)); // no signal in the embedding
-    const r = OutcomeRouter.fit(set, prompts.map(noise), { method: "logistic", knn: { k: 5, smoothing: 1, sharpness: 0 }, logistic: { l2: 1e-3, epochs: 150, learningRate: 0.05 } });
+    const r = OutcomeRouter.fit(set, prompts.map(noise), {
+      method: "logistic",
+      knn: { k: 5, smoothing: 1, sharpness: 0 },
+      logistic: { l2: 1e-3, epochs: 150, learningRate: 0.05 },
+    });
     expect(r.route(noise(), "short 999", 0.1).model).toBe("weak");
     expect(r.route(noise(), `${"many words here ".repeat(14)} 999`, 0.1).model).toBe("strong");
   });

@@ -105,7 +105,17 @@ describe.skipIf(skip)("the npm package", () => {
 
   it("ships compiled JavaScript, its types, the CLI and the example data; no sources, tests or build config", () => {
     const paths = packed.files.map((f) => f.path);
-    for (const p of ["dist/index.js", "dist/index.d.ts", "dist/cli/main.js", "dist/train/head-worker.js", "bin/triage.js", "data/tiers/train.jsonl", "data/tiers/tiers.yaml", "assets/dashboard/dashboard.js", "assets/dashboard/dashboard.css"])
+    for (const p of [
+      "dist/index.js",
+      "dist/index.d.ts",
+      "dist/cli/main.js",
+      "dist/train/head-worker.js",
+      "bin/triage.js",
+      "data/tiers/train.jsonl",
+      "data/tiers/tiers.yaml",
+      "assets/dashboard/dashboard.js",
+      "assets/dashboard/dashboard.css",
+    ])
       expect(paths).toContain(p);
     const unwanted = paths.filter((p) => /^(src|test|scripts|\.ci)\//.test(p) || /^tsconfig|^vitest|\.map$|^\.npmrc$/.test(p));
     expect(unwanted).toEqual([]);
@@ -119,74 +129,89 @@ describe.skipIf(skip)("the npm package", () => {
     expect(existsSync(join(modules, "onnxruntime-node", "bin", "napi-v6", "linux", "x64", "libonnxruntime_providers_cuda.so"))).toBe(false);
   });
 
-  it("npx triage train (head workers on threads, no fallback) then route, on the shipped example data", async () => {
-    const data = join(consumer, "node_modules", "triage-router", "data", "tiers");
-    const trained = await run(
-      "npx",
-      ["triage", "train", "--data", join(data, "train.jsonl"), "--config", join(data, "tiers.yaml"), "--encoder", "use", "--folds", "3", "--out", "model", "--json"],
-      consumer,
-      8 * MINUTE,
-      consumerEnv({ TRIAGE_TRAIN_THREADS: "2" }), // a worker pool even on one core
-    );
-    expect(trained.stderr).not.toMatch(/calling thread|worker failed/);
-    expect(existsSync(join(consumer, "model", "manifest.json"))).toBe(true);
+  it(
+    "npx triage train (head workers on threads, no fallback) then route, on the shipped example data",
+    async () => {
+      const data = join(consumer, "node_modules", "triage-router", "data", "tiers");
+      const trained = await run(
+        "npx",
+        ["triage", "train", "--data", join(data, "train.jsonl"), "--config", join(data, "tiers.yaml"), "--encoder", "use", "--folds", "3", "--out", "model", "--json"],
+        consumer,
+        8 * MINUTE,
+        consumerEnv({ TRIAGE_TRAIN_THREADS: "2" }), // a worker pool even on one core
+      );
+      expect(trained.stderr).not.toMatch(/calling thread|worker failed/);
+      expect(existsSync(join(consumer, "model", "manifest.json"))).toBe(true);
 
-    const routed = await run("npx", ["triage", "route", "--model", "model", "Prove that there are infinitely many primes."], consumer, 2 * MINUTE);
-    const decision = JSON.parse(routed.stdout.trim().split("\n")[0]) as { label: string; confidence: number };
-    expect(["SIMPLE", "MEDIUM", "COMPLEX", "FRONTIER"]).toContain(decision.label);
-    expect(decision.confidence).toBeGreaterThan(0);
-  }, 10 * MINUTE);
+      const routed = await run("npx", ["triage", "route", "--model", "model", "Prove that there are infinitely many primes."], consumer, 2 * MINUTE);
+      const decision = JSON.parse(routed.stdout.trim().split("\n")[0]) as { label: string; confidence: number };
+      expect(["SIMPLE", "MEDIUM", "COMPLEX", "FRONTIER"]).toContain(decision.label);
+      expect(decision.confidence).toBeGreaterThan(0);
+    },
+    10 * MINUTE,
+  );
 
-  it("npx triage serve answers GET /healthz with the model's labels", async () => {
-    const child = spawn("npx", ["triage", "serve", "--model", "model", "--port", "0"], { cwd: consumer, env: consumerEnv(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-    try {
-      const port = await new Promise<number>((resolve, reject) => {
-        createInterface({ input: child.stdout }).once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
-        child.once("exit", (code) => reject(new Error(`triage serve exited (${code}) before listening: ${stderr}`)));
-        setTimeout(() => reject(new Error(`triage serve not listening after 2 min: ${stderr}`)), 2 * MINUTE).unref();
-      });
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(30_000) });
-      expect(res.status).toBe(200);
-      const body = (await res.json()) as { status: string; labels: string[] };
-      expect(body.status).toBe("ok");
-      expect(body.labels).toEqual(["SIMPLE", "MEDIUM", "COMPLEX", "FRONTIER"]);
-      // The dashboard and its assets come from the install: uPlot from its npm package, its own from assets/.
-      expect((await fetch(`http://127.0.0.1:${port}/dashboard`, { signal: AbortSignal.timeout(30_000) })).status).toBe(200);
-      for (const a of ["dashboard.css", "dashboard.js", "uPlot.min.js", "uPlot.min.css"])
-        expect((await fetch(`http://127.0.0.1:${port}/dashboard/assets/${a}`, { signal: AbortSignal.timeout(30_000) })).status, a).toBe(200);
-    } finally {
-      if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(-child.pid, "SIGTERM"); // npx and the server it started
-      await exited;
-    }
-  }, 3 * MINUTE);
+  it(
+    "npx triage serve answers GET /healthz with the model's labels",
+    async () => {
+      const child = spawn("npx", ["triage", "serve", "--model", "model", "--port", "0"], { cwd: consumer, env: consumerEnv(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+      try {
+        const port = await new Promise<number>((resolve, reject) => {
+          createInterface({ input: child.stdout }).once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
+          child.once("exit", (code) => reject(new Error(`triage serve exited (${code}) before listening: ${stderr}`)));
+          setTimeout(() => reject(new Error(`triage serve not listening after 2 min: ${stderr}`)), 2 * MINUTE).unref();
+        });
+        const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(30_000) });
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as { status: string; labels: string[] };
+        expect(body.status).toBe("ok");
+        expect(body.labels).toEqual(["SIMPLE", "MEDIUM", "COMPLEX", "FRONTIER"]);
+        // The dashboard and its assets come from the install: uPlot from its npm package, its own from assets/.
+        expect((await fetch(`http://127.0.0.1:${port}/dashboard`, { signal: AbortSignal.timeout(30_000) })).status).toBe(200);
+        for (const a of ["dashboard.css", "dashboard.js", "uPlot.min.js", "uPlot.min.css"])
+          expect((await fetch(`http://127.0.0.1:${port}/dashboard/assets/${a}`, { signal: AbortSignal.timeout(30_000) })).status, a).toBe(200);
+      } finally {
+        if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(-child.pid, "SIGTERM"); // npx and the server it started
+        await exited;
+      }
+    },
+    3 * MINUTE,
+  );
 
-  it("a TypeScript consumer imports the public API, type-checks with skipLibCheck: false, and runs", async () => {
-    writeFileSync(
-      join(consumer, "consumer.ts"),
-      [
-        'import { DecisionLog, readManifest, Router, type Decision, type Manifest } from "triage-router";',
-        'const manifest: Manifest = readManifest("model");',
-        'const router = await Router.load("model");',
-        'const decision: Decision = await router.classify("Translate this sentence into French, please.");',
-        "await router.close();",
-        'const log = DecisionLog.open("consumer.db");',
-        "log.close();",
-        "console.log(JSON.stringify({ label: decision.label, labels: manifest.labels }));",
-        "",
-      ].join("\n"),
-    );
-    writeFileSync(
-      join(consumer, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: false, outDir: "out" }, files: ["consumer.ts"] }),
-    );
-    await run("npm", ["install", "--save-dev", "typescript@5.9"], consumer, 5 * MINUTE);
-    await run("npx", ["tsc", "-p", "tsconfig.json"], consumer, 2 * MINUTE);
-    const { stdout } = await run(process.execPath, [join("out", "consumer.js")], consumer, 2 * MINUTE);
-    const out = JSON.parse(stdout) as { label: string; labels: string[] };
-    expect(out.labels).toEqual(["SIMPLE", "MEDIUM", "COMPLEX", "FRONTIER"]);
-    expect(out.labels).toContain(out.label);
-  }, 10 * MINUTE);
+  it(
+    "a TypeScript consumer imports the public API, type-checks with skipLibCheck: false, and runs",
+    async () => {
+      writeFileSync(
+        join(consumer, "consumer.ts"),
+        [
+          'import { DecisionLog, readManifest, Router, type Decision, type Manifest } from "triage-router";',
+          'const manifest: Manifest = readManifest("model");',
+          'const router = await Router.load("model");',
+          'const decision: Decision = await router.classify("Translate this sentence into French, please.");',
+          "await router.close();",
+          'const log = DecisionLog.open("consumer.db");',
+          "log.close();",
+          "console.log(JSON.stringify({ label: decision.label, labels: manifest.labels }));",
+          "",
+        ].join("\n"),
+      );
+      writeFileSync(
+        join(consumer, "tsconfig.json"),
+        JSON.stringify({
+          compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: false, outDir: "out" },
+          files: ["consumer.ts"],
+        }),
+      );
+      await run("npm", ["install", "--save-dev", "typescript@5.9"], consumer, 5 * MINUTE);
+      await run("npx", ["tsc", "-p", "tsconfig.json"], consumer, 2 * MINUTE);
+      const { stdout } = await run(process.execPath, [join("out", "consumer.js")], consumer, 2 * MINUTE);
+      const out = JSON.parse(stdout) as { label: string; labels: string[] };
+      expect(out.labels).toEqual(["SIMPLE", "MEDIUM", "COMPLEX", "FRONTIER"]);
+      expect(out.labels).toContain(out.label);
+    },
+    10 * MINUTE,
+  );
 });

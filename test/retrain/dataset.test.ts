@@ -72,9 +72,7 @@ it("resolves conflicts by trust: human > base > escalation > fallback > high-con
 });
 
 it("adds confident local decisions only when asked, highest margin first, capped", () => {
-  const rows = logged(
-    [0.9, 0.5, 0.99, 0.2].map((margin, i) => ({ text: `conf-${i}`, d: { label: "SIMPLE", modelLabel: "SIMPLE", margin } })),
-  );
+  const rows = logged([0.9, 0.5, 0.99, 0.2].map((margin, i) => ({ text: `conf-${i}`, d: { label: "SIMPLE", modelLabel: "SIMPLE", margin } })));
   expect(buildTrainingSet([], rows, { labels: LABELS, ordered: true }).examples).toEqual([]);
   const set = buildTrainingSet([], rows, { labels: LABELS, ordered: true, includeHighConfidence: { max: 2, minMargin: 0.3 } });
   expect(set.examples.map((e) => e.text)).toEqual(["conf-2", "conf-0"]);
@@ -103,7 +101,14 @@ it("holds out every query a person marked out of scope, never trains on it, and 
   const rows = logged([
     { text: "q-oos", d: fb("COMPLEX"), feedback: [{ kind: "label", humanLabel: "out-of-scope" }] },
     { text: "q-base-oos", d: {}, feedback: [{ kind: "label", humanLabel: "out-of-scope" }] },
-    { text: "q-changed", d: {}, feedback: [{ kind: "label", humanLabel: "out-of-scope" }, { kind: "label", humanLabel: "MEDIUM" }] }, // the newest label counts
+    {
+      text: "q-changed",
+      d: {},
+      feedback: [
+        { kind: "label", humanLabel: "out-of-scope" },
+        { kind: "label", humanLabel: "MEDIUM" },
+      ],
+    }, // the newest label counts
     { text: "q-fb", d: fb("MEDIUM") },
   ]);
   const set = buildTrainingSet([{ text: "q-base-oos", label: "SIMPLE" }], rows, { labels: LABELS, ordered: true, heldOut: { share: 0 } });

@@ -17,7 +17,9 @@ function logWith(ids: string[]): DecisionLog {
 it("takes a full request id or a unique prefix of one, and says which prefixes match none or several", () => {
   const log = logWith(["3f2a9c1e-aaaa", "3f2b0000-bbbb", "req-1", "req-10"]);
   expect(recordFeedback(log, { requestId: "3f2a", label: "MEDIUM" })).toMatchObject({ requestId: "3f2a9c1e-aaaa", kind: "label", humanLabel: "MEDIUM" });
-  expect(() => recordFeedback(log, { requestId: "3f2", thumbs: "up" })).toThrow(/request id prefix "3f2" matches 2 decisions \(3f2a9c1e-aaaa, 3f2b0000-bbbb\); give more of the id/);
+  expect(() => recordFeedback(log, { requestId: "3f2", thumbs: "up" })).toThrow(
+    /request id prefix "3f2" matches 2 decisions \(3f2a9c1e-aaaa, 3f2b0000-bbbb\); give more of the id/,
+  );
   expect(() => recordFeedback(log, { requestId: "9z", thumbs: "up" })).toThrow(/unknown request id "9z" \(no decision with that id or prefix in .*d\.db\)/);
   // An id that is also the start of a longer one means itself.
   expect(recordFeedback(log, { requestId: "req-1", thumbs: "down" })).toMatchObject({ requestId: "req-1", kind: "thumbs", thumbs: -1 });

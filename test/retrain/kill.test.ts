@@ -61,7 +61,16 @@ it.each([
   expect(router.version).toBe(registry.list()[0].manifest!.version);
   expect((await router.classify("Summarise this paragraph in two sentences.")).label).toBeTruthy();
 
-  const report = await retrain({ registry: root, baseData: basePath, logDb: logPath, evalData: evalPath, heldOut: { share: 0 }, minHeldOut: 10, encoder: await cachedUse(), folds: 3 });
+  const report = await retrain({
+    registry: root,
+    baseData: basePath,
+    logDb: logPath,
+    evalData: evalPath,
+    heldOut: { share: 0 },
+    minHeldOut: 10,
+    encoder: await cachedUse(),
+    folds: 3,
+  });
   expect(report.candidateVersion).toBe(next);
   expect(existsSync(join(root, ".retrain.lock"))).toBe(false);
 });

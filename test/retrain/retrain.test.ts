@@ -29,7 +29,16 @@ function humanLog(examples: { text: string; label: string }[]): string {
 
 it("promotes a candidate that learned from the log when it is better on the held-out data", async () => {
   const extra = train40.filter((e) => !train5.some((b) => b.text === e.text));
-  const report = await retrain({ registry: root, baseData: train5, logDb: humanLog(extra), evalData: evalSet, heldOut: { share: 0 }, minHeldOut: evalSet.length, encoder: await cachedUse(), folds: 3 });
+  const report = await retrain({
+    registry: root,
+    baseData: train5,
+    logDb: humanLog(extra),
+    evalData: evalSet,
+    heldOut: { share: 0 },
+    minHeldOut: evalSet.length,
+    encoder: await cachedUse(),
+    folds: 3,
+  });
   expect(report.promoted).toBe(true);
   expect(report.candidate!.accuracy).toBeGreaterThanOrEqual(report.current!.accuracy);
   expect(report.reason).toMatch(/^promoted v0002: accuracy/);
@@ -46,7 +55,16 @@ it("refuses a worse candidate (people labelled everything wrong) and keeps servi
   const before = new ModelRegistry(root).pointer();
   const labels = ["SIMPLE", "MEDIUM", "COMPLEX", "FRONTIER"];
   const wrong = train40.map((e) => ({ text: e.text, label: labels[(labels.indexOf(e.label) + 2) % 4] }));
-  const report = await retrain({ registry: root, baseData: train5, logDb: humanLog(wrong), evalData: evalSet, heldOut: { share: 0 }, minHeldOut: evalSet.length, encoder: await cachedUse(), folds: 3 });
+  const report = await retrain({
+    registry: root,
+    baseData: train5,
+    logDb: humanLog(wrong),
+    evalData: evalSet,
+    heldOut: { share: 0 },
+    minHeldOut: evalSet.length,
+    encoder: await cachedUse(),
+    folds: 3,
+  });
   expect(report.promoted).toBe(false);
   expect(report.candidate!.accuracy).toBeLessThan(report.current!.accuracy);
   expect(report.reason).toMatch(/^kept v0002: candidate is worse by the metric/);
@@ -55,9 +73,20 @@ it("refuses a worse candidate (people labelled everything wrong) and keeps servi
   expect(new ModelRegistry(root).versionNames()).toContain(report.candidateVersion); // kept for inspection
   // The same data again: that candidate is measured again, not trained a second time.
   const versions = new ModelRegistry(root).versionNames();
-  const again = await retrain({ registry: root, baseData: train5, logDb: humanLog(wrong), evalData: evalSet, heldOut: { share: 0 }, minHeldOut: evalSet.length, encoder: await cachedUse(), folds: 3 });
+  const again = await retrain({
+    registry: root,
+    baseData: train5,
+    logDb: humanLog(wrong),
+    evalData: evalSet,
+    heldOut: { share: 0 },
+    minHeldOut: evalSet.length,
+    encoder: await cachedUse(),
+    folds: 3,
+  });
   expect(again).toMatchObject({ promoted: false, trained: false, reused: true, candidateVersion: report.candidateVersion, candidate: report.candidate });
-  expect(again.reason).toMatch(new RegExp(`^kept v0002: candidate is worse by the metric .*\\(candidate ${report.candidateVersion} reused: trained on the same data by an earlier run\\)$`));
+  expect(again.reason).toMatch(
+    new RegExp(`^kept v0002: candidate is worse by the metric .*\\(candidate ${report.candidateVersion} reused: trained on the same data by an earlier run\\)$`),
+  );
   expect(new ModelRegistry(root).versionNames()).toEqual(versions);
 });
 
@@ -84,12 +113,31 @@ it("adopts a plain artifact as v0001, and retrains nothing while the training da
   expect((await Router.load(plain.dir, { encoder: await cachedUse() })).version).toBe(plain.manifest.version);
 
   const extra = train40.filter((e) => !train5.some((b) => b.text === e.text)).slice(0, 20);
-  const learned = await retrain({ registry: plain.dir, baseData: train5, logDb: humanLog(extra), evalData: evalSet, heldOut: { share: 0 }, minHeldOut: evalSet.length, minDelta: -1, encoder: await cachedUse(), folds: 3 });
+  const learned = await retrain({
+    registry: plain.dir,
+    baseData: train5,
+    logDb: humanLog(extra),
+    evalData: evalSet,
+    heldOut: { share: 0 },
+    minHeldOut: evalSet.length,
+    minDelta: -1,
+    encoder: await cachedUse(),
+    folds: 3,
+  });
   expect(learned).toMatchObject({ trained: true, promoted: true, candidateVersion: "v0002", served: "v0002" });
   expect(learned).not.toHaveProperty("adopted");
   expect(learned.current!.registryVersion).toBe("v0001");
   // Promoted: its data is now the current version's, so the next run has nothing new to learn.
-  const again = await retrain({ registry: plain.dir, baseData: train5, logDb: humanLog(extra), evalData: evalSet, heldOut: { share: 0 }, minHeldOut: evalSet.length, encoder: await cachedUse(), folds: 3 });
+  const again = await retrain({
+    registry: plain.dir,
+    baseData: train5,
+    logDb: humanLog(extra),
+    evalData: evalSet,
+    heldOut: { share: 0 },
+    minHeldOut: evalSet.length,
+    encoder: await cachedUse(),
+    folds: 3,
+  });
   expect(again).toMatchObject({ trained: false, promoted: false, served: "v0002" });
   expect(again.reason).toMatch(/^kept v0002: the training data is unchanged/);
 });
@@ -98,7 +146,18 @@ it("keeps the current version when the candidate stops flagging out-of-scope que
   const root2 = await registryWith(train40);
   // Strings no tier resembles: the current model flags them as novel. People then "labelled" them SIMPLE,
   // so the candidate learns them as in-scope and stops flagging them (in-scope accuracy is unaffected).
-  const junk = ["zxqv plokk mmrtu", "vvbnq trrk zzlop", "qqpx mwwl kjhtr", "blorf snizzle quank", "xkcd grom vlep", "ptarq zmee wubl", "fnord klax opnu", "jjzk rrvq plim", "wuzz gerp tlonk", "mrrp zanq hoxl"];
+  const junk = [
+    "zxqv plokk mmrtu",
+    "vvbnq trrk zzlop",
+    "qqpx mwwl kjhtr",
+    "blorf snizzle quank",
+    "xkcd grom vlep",
+    "ptarq zmee wubl",
+    "fnord klax opnu",
+    "jjzk rrvq plim",
+    "wuzz gerp tlonk",
+    "mrrp zanq hoxl",
+  ];
   const evalWithJunk = [...evalSet, ...junk.map((text) => ({ text, label: "OUT_OF_SCOPE" }))];
   const report = await retrain({
     registry: root2,

@@ -76,7 +76,10 @@ describe("encoder cascade", () => {
       { encoder },
     );
     expect(await settle.classify("Explain how a B-tree index speeds up range queries")).toMatchObject({ stage: "static", lowConfidence: true, decidedBy: "escalate" });
-    const novel = await Router.load(copyWith((m) => (m.stages.static.minSimilarity = 2)), { encoder });
+    const novel = await Router.load(
+      copyWith((m) => (m.stages.static.minSimilarity = 2)),
+      { encoder },
+    );
     const d = await novel.classify("what does the fox say");
     expect(d).toMatchObject({ stage: "static", lowConfidence: true, decidedBy: "escalate" });
     const off = await Router.load(copyWith(accept), { encoder, cascade: false });
@@ -98,7 +101,7 @@ describe("encoder cascade", () => {
   it("reuses the full embedding for an exact repeat (case and spacing ignored)", async () => {
     const toFull = (m: { stages: { static: { threshold: number; lowThreshold?: number; minSimilarity: number } } }) => {
       m.stages.static.threshold = 2;
-        m.stages.static.lowThreshold = -1;
+      m.stages.static.lowThreshold = -1;
       m.stages.static.minSimilarity = -1;
     };
     const router = await Router.load(copyWith(toFull), { encoder });

@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, } from "node:fs";
+import { cpSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Encoder } from "../../src/encoders/types.js";
@@ -109,7 +109,10 @@ describe("Router", () => {
     const router = await Router.load(dir, { encoder });
     const d = await router.classify("Summarise this paragraph about the quarterly revenue numbers.");
     expect(d.lowConfidence).toBe(true);
-    const plain = await Router.load(withManifest(trained.dir, (m) => (m.calibration.threshold = 0)), { encoder });
+    const plain = await Router.load(
+      withManifest(trained.dir, (m) => (m.calibration.threshold = 0)),
+      { encoder },
+    );
     expect((await plain.classify("Summarise this paragraph about the quarterly revenue numbers.")).lowConfidence).toBe(false);
   });
 

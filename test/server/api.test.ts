@@ -39,7 +39,12 @@ type ErrorBody = { error: { message: string; type: string; param: string | null;
 describe("GET /v1/models", () => {
   it("lists the routed names and route groups in OpenAI's shape, with what each routes among, and says other names pass through", async () => {
     const { url, client, server } = await serve({
-      config: { providers: [{ name: "fake", baseURL: fake.baseURL }], models: { auto: ["auto", "triage"], groups: { cheap: ["SIMPLE", "MEDIUM"], gone: ["NOPE"] } }, auth: { tokens: ["data-key-123"] }, reload: noWatch },
+      config: {
+        providers: [{ name: "fake", baseURL: fake.baseURL }],
+        models: { auto: ["auto", "triage"], groups: { cheap: ["SIMPLE", "MEDIUM"], gone: ["NOPE"] } },
+        auth: { tokens: ["data-key-123"] },
+        reload: noWatch,
+      },
     });
     const models = await client("data-key-123").models.list();
     expect(models.data.map((m) => m.id)).toEqual(["auto", "triage", "cheap"]);
@@ -52,7 +57,13 @@ describe("GET /v1/models", () => {
     };
     expect(body.object).toBe("list");
     expect(body.data[0].triage).toEqual({ kind: "auto", routes: LABELS.map((name) => ({ name, model: TIER_MODELS[name] })) });
-    expect(body.data[2].triage).toEqual({ kind: "group", routes: [{ name: "SIMPLE", model: "gpt-4o-mini" }, { name: "MEDIUM", model: "gpt-4o" }] });
+    expect(body.data[2].triage).toEqual({
+      kind: "group",
+      routes: [
+        { name: "SIMPLE", model: "gpt-4o-mini" },
+        { name: "MEDIUM", model: "gpt-4o" },
+      ],
+    });
     expect(body.passthrough).toEqual({ enabled: true, note: expect.stringMatching(/any other model name is forwarded unchanged/) });
     expect((await fetch(`${url}/v1/models`)).status).toBe(401); // a data-plane endpoint
 
@@ -77,7 +88,9 @@ describe("POST /v1/feedback", () => {
     expect(await ok.json()).toEqual({ feedbackId: expect.any(Number), requestId: first, kind: "label", humanLabel: "MEDIUM", note: "from the app" });
     const thumbs = await postJson(`${url}/v1/feedback`, JSON.stringify({ requestId: second, thumbs: "down", finalModel: "o1", tokensIn: 12, tokensOut: 40, cost: 0.0123 }), auth);
     expect(await thumbs.json()).toMatchObject({ requestId: second, kind: "thumbs", thumbs: -1, finalModel: "o1", tokensIn: 12, tokensOut: 40, costUsd: 0.0123 });
-    expect((await (await postJson(`${url}/v1/feedback`, JSON.stringify({ requestId: second, label: "out-of-scope" }), auth)).json()) as object).toMatchObject({ humanLabel: "out-of-scope" });
+    expect((await (await postJson(`${url}/v1/feedback`, JSON.stringify({ requestId: second, label: "out-of-scope" }), auth)).json()) as object).toMatchObject({
+      humanLabel: "out-of-scope",
+    });
 
     const log = DecisionLog.open(logPath, { readonly: true });
     const rows = log.query();
@@ -92,10 +105,19 @@ describe("POST /v1/feedback", () => {
       expect(JSON.stringify(json)).not.toContain(logPath);
       return { status: res.status, ...json.error };
     };
-    expect(await refused({ requestId: first, label: "URGENT" })).toMatchObject({ status: 400, param: "label", code: "unknown_label", message: expect.stringMatching(/label "URGENT" is not one of the model's labels \(SIMPLE, MEDIUM, COMPLEX, FRONTIER\)/) });
+    expect(await refused({ requestId: first, label: "URGENT" })).toMatchObject({
+      status: 400,
+      param: "label",
+      code: "unknown_label",
+      message: expect.stringMatching(/label "URGENT" is not one of the model's labels \(SIMPLE, MEDIUM, COMPLEX, FRONTIER\)/),
+    });
     expect(await refused({ requestId: "0000000000-none", thumbs: "up" })).toMatchObject({ status: 404, param: "requestId", code: "unknown_request_id" });
     expect(await refused({ requestId: first.slice(0, 3), thumbs: "up" })).toMatchObject({ status: 400, param: "requestId", code: "request_id_too_short" });
-    expect(await refused({ requestId: first, label: "MEDIUM", thumbs: "up" })).toMatchObject({ status: 400, code: "invalid_feedback", message: "give one of label, thumbs or escalated per call" });
+    expect(await refused({ requestId: first, label: "MEDIUM", thumbs: "up" })).toMatchObject({
+      status: 400,
+      code: "invalid_feedback",
+      message: "give one of label, thumbs or escalated per call",
+    });
     expect(await refused({ requestId: first })).toMatchObject({ status: 400, code: "invalid_feedback", message: expect.stringMatching(/^nothing to record/) });
     expect(await refused({ requestId: first, thumbs: "sideways" })).toMatchObject({ status: 400, param: "thumbs" });
     expect(await refused({ requestId: first, tokensIn: -1 })).toMatchObject({ status: 400, param: "tokensIn" });
@@ -116,8 +138,14 @@ describe("POST /v1/feedback", () => {
     const res = await postJson(`${url}/v1/feedback`, JSON.stringify({ requestId: "abcdefgh", label: "MEDIUM" }));
     const body = (await res.json()) as ErrorBody;
     expect(res.status).toBe(400);
-    expect(body.error).toMatchObject({ param: "requestId", code: "ambiguous_request_id", message: 'request id prefix "abcdefgh" matches more than one decision; give more of the id' });
-    expect((await (await postJson(`${url}/v1/feedback`, JSON.stringify({ requestId: "abcdefgh-0002", label: "MEDIUM" }))).json()) as object).toMatchObject({ requestId: "abcdefgh-0002" });
+    expect(body.error).toMatchObject({
+      param: "requestId",
+      code: "ambiguous_request_id",
+      message: 'request id prefix "abcdefgh" matches more than one decision; give more of the id',
+    });
+    expect((await (await postJson(`${url}/v1/feedback`, JSON.stringify({ requestId: "abcdefgh-0002", label: "MEDIUM" }))).json()) as object).toMatchObject({
+      requestId: "abcdefgh-0002",
+    });
     log.close();
 
     const none = await serve();
@@ -132,7 +160,13 @@ describe("/healthz", () => {
     const failing = await startFakeOpenAI({ handler: () => ({ type: "error", status: 500 }) });
     try {
       const { url, client } = await serve({
-        config: { providers: [{ name: "flaky", baseURL: failing.baseURL, breaker: { failureThreshold: 1, cooldownMs: 60_000 } }, { name: "fake", baseURL: fake.baseURL }], reload: noWatch },
+        config: {
+          providers: [
+            { name: "flaky", baseURL: failing.baseURL, breaker: { failureThreshold: 1, cooldownMs: 60_000 } },
+            { name: "fake", baseURL: fake.baseURL },
+          ],
+          reload: noWatch,
+        },
       });
       const health = async () => ((await (await fetch(`${url}/healthz`)).json()) as { providers: Record<string, string> }).providers;
       expect(await health()).toEqual({ flaky: "healthy", fake: "healthy" });

@@ -81,7 +81,9 @@ describe("bodies that cannot reach a provider", () => {
     fake.setHandler(() => ({ type: "hang" }));
     for (let i = 1; i <= 3; i++) {
       const abort = new AbortController();
-      const call = client().chat.completions.create({ model: "auto", messages: hello }, { signal: abort.signal }).catch((e: unknown) => e);
+      const call = client()
+        .chat.completions.create({ model: "auto", messages: hello }, { signal: abort.signal })
+        .catch((e: unknown) => e);
       while (fake.chatRequests().length < i) await new Promise((r) => setTimeout(r, 10));
       abort.abort();
       expect(await call).toBeInstanceOf(OpenAI.APIUserAbortError);
@@ -140,7 +142,13 @@ describe("error messages", () => {
       ["/v1/route", '{"text":"hi","topK":2.5}', "topK", '"topK" must be an integer, got a fractional number', "invalid_type"],
       ["/v1/route", "[1,2]", null, "the request body must be an object, got array", "invalid_type"],
       ["/v1/chat/completions", '{"model":42,"messages":[{"role":"user","content":"hi"}]}', "model", '"model" must be a string, got number', "invalid_type"],
-      ["/v1/chat/completions", '{"model":"auto","messages":[{"role":"user","content":42}]}', "messages.0.content", '"messages.0.content" must be a string, an array or null, got number', "invalid_type"],
+      [
+        "/v1/chat/completions",
+        '{"model":"auto","messages":[{"role":"user","content":42}]}',
+        "messages.0.content",
+        '"messages.0.content" must be a string, an array or null, got number',
+        "invalid_type",
+      ],
       ["/v1/chat/completions", '{"model":"auto","messages":[{"role":"user","content":"hi"}],"stream":"yes"}', "stream", '"stream" must be a boolean, got string', "invalid_type"],
       ["/v1/chat/completions", '{"model":"auto"}', "messages", 'missing required parameter "messages"', "missing_required_parameter"],
     ];

@@ -22,7 +22,11 @@ it("a watched registry switching to a version with a corrupted head.bin: reload 
   const errors: Error[] = [];
   const { url, close } = await startServer({ model: root, encoder, config: { providers: [], reload: { watch: true, intervalMs: 50 } }, onError: (e) => errors.push(e) });
   const route = async () => {
-    const res = await fetch(`${url}/v1/route`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: "how do I reverse a linked list in C?" }) });
+    const res = await fetch(`${url}/v1/route`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ text: "how do I reverse a linked list in C?" }),
+    });
     expect(res.status).toBe(200);
     return (await res.json()) as { modelVersion: string; scores: Record<string, number | null> };
   };

@@ -100,8 +100,12 @@ describe("roles", () => {
   it("keys come from TRIAGE_API_KEYS / TRIAGE_ADMIN_KEYS; a key that could never be sent is refused by name, without showing it", () => {
     const config = loadServerConfig(undefined, { TRIAGE_API_KEYS: `${DATA}, other-data-key-1`, TRIAGE_ADMIN_KEYS: ADMIN });
     expect(config.auth).toEqual({ tokens: [DATA, "other-data-key-1"], adminTokens: [ADMIN] });
-    expect(() => loadServerConfig(undefined, { TRIAGE_ADMIN_KEYS: `${ADMIN},bad key with spaces` })).toThrow(/^environment variable TRIAGE_ADMIN_KEYS: key 2 of 2 \(19 characters\): a bearer token may use only/);
-    expect(() => loadServerConfig(undefined, { TRIAGE_ADMIN_KEYS: "short" })).toThrow(/^environment variable TRIAGE_ADMIN_KEYS: key 1 of 1 \(5 characters\): a key needs at least 8 characters/);
+    expect(() => loadServerConfig(undefined, { TRIAGE_ADMIN_KEYS: `${ADMIN},bad key with spaces` })).toThrow(
+      /^environment variable TRIAGE_ADMIN_KEYS: key 2 of 2 \(19 characters\): a bearer token may use only/,
+    );
+    expect(() => loadServerConfig(undefined, { TRIAGE_ADMIN_KEYS: "short" })).toThrow(
+      /^environment variable TRIAGE_ADMIN_KEYS: key 1 of 1 \(5 characters\): a key needs at least 8 characters/,
+    );
     try {
       loadServerConfig(undefined, { TRIAGE_API_KEYS: "bad key with spaces" });
     } catch (err) {

@@ -1,14 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  decisionLogConfigSchema,
-  formatStats,
-  logOpenOptions,
-  parseDurationMs,
-  parseTimeBound,
-  retentionToPrune,
-  withLogFlags,
-  type LogStats,
-} from "../../src/store/index.js";
+import { decisionLogConfigSchema, formatStats, logOpenOptions, parseDurationMs, parseTimeBound, retentionToPrune, withLogFlags, type LogStats } from "../../src/store/index.js";
 
 describe("decision log config and helpers", () => {
   it("parses a log section with retention", () => {
@@ -46,7 +37,9 @@ describe("decision log config and helpers", () => {
     expect(withLogFlags({ ...base, path: "from-config.db" }, { maxRows: 9 })).toMatchObject({ path: "from-config.db", retention: { maxRows: 9 } });
     expect(() => withLogFlags(base, { path: "d.db", durability: "full" })).toThrow('--log-durability: expected batched or strict, got "full"');
     expect(() => withLogFlags(base, { path: "d.db", olderThan: "a while" })).toThrow(/--log-older-than: expected a duration/);
-    expect(() => withLogFlags(base, { maxRows: 5, olderThan: "7d" })).toThrow("--log-max-rows, --log-older-than: no decision log to apply to (give --log-db FILE or log.path in the config)");
+    expect(() => withLogFlags(base, { maxRows: 5, olderThan: "7d" })).toThrow(
+      "--log-max-rows, --log-older-than: no decision log to apply to (give --log-db FILE or log.path in the config)",
+    );
   });
 
   it("parses durations and time bounds", () => {

@@ -52,9 +52,7 @@ describe.concurrent("DecisionLog crash safety", () => {
     // Look at the file exactly as the crash left it, before any triage code touches it.
     const raw = new Database(path);
     expect(raw.pragma("integrity_check", { simple: true })).toBe("ok");
-    const ids = (raw.prepare("SELECT request_id FROM decisions").all() as { request_id: string }[]).map((r) =>
-      Number(r.request_id.slice(1)),
-    );
+    const ids = (raw.prepare("SELECT request_id FROM decisions").all() as { request_id: string }[]).map((r) => Number(r.request_id.slice(1)));
     raw.close();
     const present = new Set(ids);
     const missing = Array.from({ length: reported }, (_, i) => i).filter((i) => !present.has(i));

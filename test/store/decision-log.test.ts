@@ -322,7 +322,10 @@ describe("DecisionLog feedback and queries", () => {
 
     const jsonl = await collect("jsonl");
     expect(jsonl.n).toBe(2);
-    const parsed = jsonl.text.trimEnd().split("\n").map((l) => JSON.parse(l) as LoggedDecision);
+    const parsed = jsonl.text
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as LoggedDecision);
     expect(parsed).toEqual(log.query());
 
     const csv = await collect("csv", { label: "cheap" });

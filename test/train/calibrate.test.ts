@@ -33,7 +33,6 @@ describe("stratifiedFolds", () => {
   it("spreads every label over the folds", () => {
     const targets = [...Array(30).keys()].map((i) => i % 3);
     const folds = stratifiedFolds(targets, 5, 1);
-    for (let label = 0; label < 3; label++)
-      for (let f = 0; f < 5; f++) expect(targets.filter((t, i) => t === label && folds[i] === f)).toHaveLength(2);
+    for (let label = 0; label < 3; label++) for (let f = 0; f < 5; f++) expect(targets.filter((t, i) => t === label && folds[i] === f)).toHaveLength(2);
   });
 });

@@ -12,10 +12,7 @@ function file(name: string, content: string): string {
 
 describe("loadExamples", () => {
   it("reads JSONL, drops exact duplicates and reports conflicting labels with their lines", () => {
-    const path = file(
-      "d.jsonl",
-      ['{"text":"hello","label":"A"}', "", '{"text":"hello","label":"A"}', '{"text":"bye","label":"B"}', '{"text":"bye","label":"A"}'].join("\n"),
-    );
+    const path = file("d.jsonl", ['{"text":"hello","label":"A"}', "", '{"text":"hello","label":"A"}', '{"text":"bye","label":"B"}', '{"text":"bye","label":"A"}'].join("\n"));
     const r = loadExamples(path);
     expect(r.examples).toEqual([
       { text: "hello", label: "A" },

@@ -18,14 +18,35 @@ export function registerBench(program: Command): void {
     .option("--operating-points", "with --datasets: also measure the cascade at every operating point the models record")
     .option("--out <dir>", "where to write bench.json and bench.md", "reports")
     .option("--json", "print the JSON report on stdout")
-    .action(async (opts: { model: string; queries: number; trainSample: number; datasets?: boolean | string; datasetModels?: string; fastPathTolerance?: number; operatingPoints?: boolean; out: string; json?: boolean }) => {
-      const report = await runBench({ modelDir: opts.model, singleQueries: opts.queries, trainSample: opts.trainSample, datasets: typeof opts.datasets === "string" ? opts.datasets.split(",") : opts.datasets, datasetModels: opts.datasetModels, fastPathTolerance: opts.fastPathTolerance, operatingPoints: opts.operatingPoints, log: (l) => info(l) });
-      writeFileAtomic(join(opts.out, "bench.json"), JSON.stringify(report, null, 2) + "\n");
-      writeFileAtomic(join(opts.out, "bench.md"), renderMarkdown(report));
-      if (opts.json) process.stdout.write(JSON.stringify(report) + "\n");
-      else info("\n" + renderMarkdown(report));
-      info(`wrote ${join(opts.out, "bench.json")} and ${join(opts.out, "bench.md")}`);
-    });
+    .action(
+      async (opts: {
+        model: string;
+        queries: number;
+        trainSample: number;
+        datasets?: boolean | string;
+        datasetModels?: string;
+        fastPathTolerance?: number;
+        operatingPoints?: boolean;
+        out: string;
+        json?: boolean;
+      }) => {
+        const report = await runBench({
+          modelDir: opts.model,
+          singleQueries: opts.queries,
+          trainSample: opts.trainSample,
+          datasets: typeof opts.datasets === "string" ? opts.datasets.split(",") : opts.datasets,
+          datasetModels: opts.datasetModels,
+          fastPathTolerance: opts.fastPathTolerance,
+          operatingPoints: opts.operatingPoints,
+          log: (l) => info(l),
+        });
+        writeFileAtomic(join(opts.out, "bench.json"), JSON.stringify(report, null, 2) + "\n");
+        writeFileAtomic(join(opts.out, "bench.md"), renderMarkdown(report));
+        if (opts.json) process.stdout.write(JSON.stringify(report) + "\n");
+        else info("\n" + renderMarkdown(report));
+        info(`wrote ${join(opts.out, "bench.json")} and ${join(opts.out, "bench.md")}`);
+      },
+    );
 }
 
 const ms = (x: number) => x.toFixed(2);
@@ -41,11 +62,25 @@ export function renderMarkdown(r: BenchReport): string {
     "```",
     table([
       ["encoder", "queries", "p50", "p95", "p99", "embed p50", "embed p95", "embed p99"],
-      ...Object.entries(r.encoders).map(([id, q]) => [id, q.queries, ms(q.p50), ms(q.p95), ms(q.p99), ...(q.embed ? [ms(q.embed.p50), ms(q.embed.p95), ms(q.embed.p99)] : ["-", "-", "-"])]),
+      ...Object.entries(r.encoders).map(([id, q]) => [
+        id,
+        q.queries,
+        ms(q.p50),
+        ms(q.p95),
+        ms(q.p99),
+        ...(q.embed ? [ms(q.embed.p50), ms(q.embed.p95), ms(q.embed.p99)] : ["-", "-", "-"]),
+      ]),
     ]),
     "```",
     "",
-    ...(r.stages ? [`Decided by stage (cascade): ${Object.entries(r.stages).map(([k, v]) => `${k} ${pct(v)}`).join(", ")}.`, ""] : []),
+    ...(r.stages
+      ? [
+          `Decided by stage (cascade): ${Object.entries(r.stages)
+            .map(([k, v]) => `${k} ${pct(v)}`)
+            .join(", ")}.`,
+          "",
+        ]
+      : []),
     `Embedding share measured on the model's own queries. Batch throughput: ${r.batch.queriesPerSecond.toFixed(0)} queries/s (batches of ${r.batch.size}). Training: ${r.training.examples} examples in ${r.training.seconds.toFixed(1)} s (${r.training.examplesPerSecond.toFixed(1)}/s overall, embedding ${r.training.embedPerSecond.toFixed(1)}/s). Artifact load: ${r.loadMs.toFixed(0)} ms. Peak RSS: ${r.peakRssMb.toFixed(0)} MB.`,
   ];
   if (r.datasets.length) {
@@ -59,7 +94,9 @@ export function renderMarkdown(r: BenchReport): string {
       v.outOfScopeRecall === undefined ? "-" : pct(v.outOfScopeRecall),
       ms(v.latency.p50),
       ms(v.latency.p99),
-      Object.entries(v.stages).map(([k, x]) => `${k} ${pct(x)}`).join(" "),
+      Object.entries(v.stages)
+        .map(([k, x]) => `${k} ${pct(x)}`)
+        .join(" "),
     ];
     lines.push(
       "",
@@ -73,7 +110,12 @@ export function renderMarkdown(r: BenchReport): string {
       "```",
       "",
       ...operatingPointLines(r),
-      r.datasets.map((d) => `${d.dataset}: ${d.trainExamples} training examples, ${d.testQueries} test queries, ${d.trainSeconds === null ? "model reused" : `trained in ${d.trainSeconds.toFixed(0)} s`}.`).join(" "),
+      r.datasets
+        .map(
+          (d) =>
+            `${d.dataset}: ${d.trainExamples} training examples, ${d.testQueries} test queries, ${d.trainSeconds === null ? "model reused" : `trained in ${d.trainSeconds.toFixed(0)} s`}.`,
+        )
+        .join(" "),
     );
   }
   if (r.skipped.length) lines.push("", ...r.skipped.map((s) => `- ${s}`));

@@ -71,7 +71,11 @@ export function registerEvalRouting(program: Command): void {
       try {
         const report = await evaluateRouting(train, test, (t) => encoder.embed(t), { threshold: opts.threshold, seed, log });
         const source = opts.data ?? opts.train ?? "outcomes";
-        const name = opts.name ?? basename(resolve(source)).replace(/\.(csv|jsonl)$/i, "").replace(/_train$/, "");
+        const name =
+          opts.name ??
+          basename(resolve(source))
+            .replace(/\.(csv|jsonl)$/i, "")
+            .replace(/_train$/, "");
         if (opts.out) {
           const paths = writeRoutingReport(opts.out, name, name, report);
           log(`wrote ${paths.json}, ${paths.md}, ${paths.svg}`);

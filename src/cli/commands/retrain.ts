@@ -51,7 +51,12 @@ export function registerRetrain(program: Command): void {
     .option("--metric <name>", "accuracy | macroF1", "accuracy")
     .option("--min-delta <x>", "promote when candidate - current >= this (0: not worse; negative tolerates a small drop)", finiteNumber, 0)
     .option("--min-held-out <n>", "held-out examples a comparison needs; with fewer, nothing is trained or promoted", nonNegativeInt, DEFAULT_MIN_HELD_OUT)
-    .option("--max-oos-drop <x>", "with out-of-scope queries in the held-out data (labels the model does not know): keep the current version when the candidate flags a share of them smaller by more than this", shareBelowOne, 0.02)
+    .option(
+      "--max-oos-drop <x>",
+      "with out-of-scope queries in the held-out data (labels the model does not know): keep the current version when the candidate flags a share of them smaller by more than this",
+      shareBelowOne,
+      0.02,
+    )
     .option("--include-high-confidence [max]", "also learn from the model's own confident decisions (capped, default 1000)", positiveInt)
     .option("--no-fallback-agreements", "ignore fallback answers that agree with the local top-1")
     .option("--held-out-share <x>", "share of the newest human labels kept out of training for evaluation", shareBelowOne, 0.2)
@@ -120,7 +125,10 @@ function formatReport(r: RetrainReport): string {
     ["serving now", r.served],
     ["held-out", `${r.heldOut.eval} eval + ${r.heldOut.human} recent human labels (a comparison needs ${r.heldOut.min})`],
     ["training set", `${r.training.examples} examples: ${r.training.base} base + ${r.training.fromLog} from the log`],
-    ["from the log", `human ${s.human.used}, escalated ${s.escalated.used}, fallback ${s.fallback.used} (${r.provenance.fallback.disagree} disagreeing), high-confidence ${s.highConfidence.used}`],
+    [
+      "from the log",
+      `human ${s.human.used}, escalated ${s.escalated.used}, fallback ${s.fallback.used} (${r.provenance.fallback.disagree} disagreeing), high-confidence ${s.highConfidence.used}`,
+    ],
     ["pruned", r.pruned.join(", ") || "-"],
     ["time", `${r.seconds.toFixed(1)} s`],
   ]);

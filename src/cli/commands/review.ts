@@ -62,11 +62,20 @@ export function registerReview(program: Command): void {
 }
 
 function listLine(i: ReviewItem, cuts: Cuts): string {
-  const head = [i.score.toFixed(2), i.requestId, `routed ${i.label}${i.duplicates.length ? ` (+${i.duplicates.length} similar)` : ""}`, ...(i.reasons.length ? [i.reasons.join("; ")] : [])];
+  const head = [
+    i.score.toFixed(2),
+    i.requestId,
+    `routed ${i.label}${i.duplicates.length ? ` (+${i.duplicates.length} similar)` : ""}`,
+    ...(i.reasons.length ? [i.reasons.join("; ")] : []),
+  ];
   return `${head.join("  ")}\n      ${i.text}\n      why: ${why(i, cuts)}`;
 }
 
-const why = (i: ReviewItem, cuts: Cuts) => explain({ ...i, fallback: i.fallbackLabel !== null || i.fallbackError !== null ? { label: i.fallbackLabel, ...(i.fallbackError ? { error: i.fallbackError } : {}) } : null }, cuts);
+const why = (i: ReviewItem, cuts: Cuts) =>
+  explain(
+    { ...i, fallback: i.fallbackLabel !== null || i.fallbackError !== null ? { label: i.fallbackLabel, ...(i.fallbackError ? { error: i.fallbackError } : {}) } : null },
+    cuts,
+  );
 
 /** The routed label and why, then what makes this query worth a label. */
 function itemLines(item: ReviewItem, cuts: Cuts): string {

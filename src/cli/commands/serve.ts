@@ -25,35 +25,55 @@ export function registerServe(program: Command): void {
     .option("--fast-path-tolerance <x>", FAST_PATH_TOLERANCE_HELP, unitInterval)
     .option("--reports <dir>", "folder of `triage eval-routing --out` reports for the dashboard's Routing evaluation page")
     .option("--no-dashboard", "do not serve the dashboard at /dashboard")
-    .action(async (opts: { model: string; port: number; host?: string; config?: string; logDb?: string; fastPathTolerance?: number; logDurability?: string; logMaxRows?: number; logOlderThan?: string; reports?: string; dashboard: boolean }) => {
-      const config = loadServerConfig(opts.config);
-      config.log = withLogFlags(config.log, { path: opts.logDb, durability: opts.logDurability, maxRows: opts.logMaxRows, olderThan: opts.logOlderThan });
-      const server = await createServer({
-        model: opts.model,
-        config,
-        log: opts.logDb,
-        fallback: LlmClassifier.fromEnv(),
-        fastPathTolerance: opts.fastPathTolerance,
-        dashboard: opts.dashboard ? { reports: opts.reports } : false,
-      });
-      const { url, port: actual } = await server.start(opts.port, opts.host);
-      process.stdout.write(
-        JSON.stringify({ listening: url, port: actual, modelVersion: server.router.version, providers: config.providers.map((p) => p.name), auth: config.auth.tokens.length + config.auth.adminTokens.length > 0 }) + "\n",
-      );
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        info(`triage serve: ${signal}, draining in-flight requests (up to ${config.drainTimeoutMs} ms)`);
-        server.close().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            info(`triage serve: shutdown failed: ${(err as Error).message}`);
-            process.exit(1);
-          },
+    .action(
+      async (opts: {
+        model: string;
+        port: number;
+        host?: string;
+        config?: string;
+        logDb?: string;
+        fastPathTolerance?: number;
+        logDurability?: string;
+        logMaxRows?: number;
+        logOlderThan?: string;
+        reports?: string;
+        dashboard: boolean;
+      }) => {
+        const config = loadServerConfig(opts.config);
+        config.log = withLogFlags(config.log, { path: opts.logDb, durability: opts.logDurability, maxRows: opts.logMaxRows, olderThan: opts.logOlderThan });
+        const server = await createServer({
+          model: opts.model,
+          config,
+          log: opts.logDb,
+          fallback: LlmClassifier.fromEnv(),
+          fastPathTolerance: opts.fastPathTolerance,
+          dashboard: opts.dashboard ? { reports: opts.reports } : false,
+        });
+        const { url, port: actual } = await server.start(opts.port, opts.host);
+        process.stdout.write(
+          JSON.stringify({
+            listening: url,
+            port: actual,
+            modelVersion: server.router.version,
+            providers: config.providers.map((p) => p.name),
+            auth: config.auth.tokens.length + config.auth.adminTokens.length > 0,
+          }) + "\n",
         );
-      };
-      process.once("SIGTERM", () => stop("SIGTERM"));
-      process.once("SIGINT", () => stop("SIGINT"));
-    });
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          info(`triage serve: ${signal}, draining in-flight requests (up to ${config.drainTimeoutMs} ms)`);
+          server.close().then(
+            () => process.exit(0),
+            (err: unknown) => {
+              info(`triage serve: shutdown failed: ${(err as Error).message}`);
+              process.exit(1);
+            },
+          );
+        };
+        process.once("SIGTERM", () => stop("SIGTERM"));
+        process.once("SIGINT", () => stop("SIGINT"));
+      },
+    );
 }

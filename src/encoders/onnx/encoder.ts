@@ -82,7 +82,12 @@ export class OnnxEncoder implements Encoder {
   }
 
   async embed(texts: readonly string[], onProgress?: (done: number) => void): Promise<Float32Array[]> {
-    return embedByLength(texts.map((t) => this.tokenizer.encode(t)), this.batchSize, (batch) => this.runBatch(batch), onProgress);
+    return embedByLength(
+      texts.map((t) => this.tokenizer.encode(t)),
+      this.batchSize,
+      (batch) => this.runBatch(batch),
+      onProgress,
+    );
   }
 
   async close(): Promise<void> {
@@ -111,13 +116,7 @@ export class OnnxEncoder implements Encoder {
  * Mean of the token vectors whose mask is 1, per row, then unit length.
  * `hidden` is row-major [batch, seqLen, dim]; `mask` is [batch, seqLen].
  */
-export function meanPoolNormalized(
-  hidden: Float32Array,
-  mask: ArrayLike<bigint | number>,
-  batch: number,
-  seqLen: number,
-  dim: number,
-): Float32Array[] {
+export function meanPoolNormalized(hidden: Float32Array, mask: ArrayLike<bigint | number>, batch: number, seqLen: number, dim: number): Float32Array[] {
   const out: Float32Array[] = [];
   for (let b = 0; b < batch; b++) {
     const v = new Float32Array(dim);
@@ -136,13 +135,9 @@ export function meanPoolNormalized(
 function tokenEmbeddingOutput(session: ort.InferenceSession, modelPath: string): { name: string; dim?: number } {
   const tensors = session.outputMetadata.filter((m): m is ort.InferenceSession.TensorValueMetadata => m.isTensor);
   const rank3 = tensors.filter((m) => m.shape.length === 3);
-  const chosen =
-    rank3.find((m) => m.name === "last_hidden_state") ?? rank3.find((m) => m.name === "token_embeddings") ?? rank3[0];
+  const chosen = rank3.find((m) => m.name === "last_hidden_state") ?? rank3.find((m) => m.name === "token_embeddings") ?? rank3[0];
   if (!chosen) {
-    throw new TriageError(
-      `ONNX model ${modelPath} has no [batch, seq, dim] output (outputs: ${session.outputNames.join(", ")})`,
-      "E_MODEL_INVALID",
-    );
+    throw new TriageError(`ONNX model ${modelPath} has no [batch, seq, dim] output (outputs: ${session.outputNames.join(", ")})`, "E_MODEL_INVALID");
   }
   const last = chosen.shape[2];
   return { name: chosen.name, ...(typeof last === "number" && last > 0 ? { dim: last } : {}) };

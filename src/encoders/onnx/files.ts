@@ -44,10 +44,7 @@ export function chooseModelFile(root: string, quantized: boolean | undefined): s
     throw new TriageError(`ONNX model file not found: ${q}${PULL_HINT}`, "E_MODEL_MISSING");
   }
   if (existsSync(f)) return f;
-  throw new TriageError(
-    `ONNX model file not found: ${quantized === false ? f : `${q} or ${f}`}${PULL_HINT}${quantized === false ? " --fp32" : ""}`,
-    "E_MODEL_MISSING",
-  );
+  throw new TriageError(`ONNX model file not found: ${quantized === false ? f : `${q} or ${f}`}${PULL_HINT}${quantized === false ? " --fp32" : ""}`, "E_MODEL_MISSING");
 }
 
 /** The few config.json fields the encoders use; the file is optional. */

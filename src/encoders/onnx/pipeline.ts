@@ -77,10 +77,16 @@ export class PipelineEncoder implements Encoder {
     const out = new Array<Float32Array>(texts.length);
     for (let s = 0; s < order.length; s += this.batchSize) {
       const idx = order.slice(s, s + this.batchSize);
-      const result = await this.extractor(idx.map((i) => texts[i]), { pooling: "mean", normalize: true });
+      const result = await this.extractor(
+        idx.map((i) => texts[i]),
+        { pooling: "mean", normalize: true },
+      );
       const [rows, dim] = result.dims;
       if (rows !== idx.length || dim !== this.dimensions || !(result.data instanceof Float32Array)) {
-        throw new TriageError(`the feature-extraction pipeline returned ${result.type} [${result.dims.join(", ")}], expected float32 [${idx.length}, ${this.dimensions}]`, "E_MODEL_INVALID");
+        throw new TriageError(
+          `the feature-extraction pipeline returned ${result.type} [${result.dims.join(", ")}], expected float32 [${idx.length}, ${this.dimensions}]`,
+          "E_MODEL_INVALID",
+        );
       }
       const data = result.data;
       idx.forEach((i, r) => (out[i] = data.slice(r * dim, (r + 1) * dim)));

@@ -222,10 +222,7 @@ async function runLibrary(spec: PullSpec, endpoint: string, staging: string, wat
 function pullError(err: unknown, watch: FetchWatch, endpoint: string, spec: PullSpec): TriageError {
   if (err instanceof TriageError) return err;
   if (watch.unreachable) {
-    return new TriageError(
-      `cannot reach ${endpoint} (${networkCode(watch.unreachable.error)}): triage model pull needs network access; set HF_ENDPOINT for a mirror`,
-      "E_NETWORK",
-    );
+    return new TriageError(`cannot reach ${endpoint} (${networkCode(watch.unreachable.error)}): triage model pull needs network access; set HF_ENDPOINT for a mirror`, "E_NETWORK");
   }
   if (watch.interrupted) {
     const file = watch.interrupted.url.split(`/resolve/${spec.revision}/`)[1] ?? watch.interrupted.url;

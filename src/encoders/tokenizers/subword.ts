@@ -202,7 +202,10 @@ export class WordPieceTokenizer implements SubwordTokenizer {
 
   /** One whitespace-free chunk: lowercase, strip accents, split off punctuation, then WordPiece each word. */
   private encodeChunk(chunk: string): number[] {
-    const cleaned = chunk.toLowerCase().normalize("NFD").replace(/\p{Mn}/gu, "");
+    const cleaned = chunk
+      .toLowerCase()
+      .normalize("NFD")
+      .replace(/\p{Mn}/gu, "");
     const out: number[] = [];
     let word = "";
     for (const ch of cleaned) {

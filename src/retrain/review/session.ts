@@ -39,9 +39,13 @@ export class ReviewSession {
     labels: readonly string[],
     private readonly store: LabelStore,
   ) {
-    if (labels.length > LABEL_KEYS.length) throw new Error(`review: ${labels.length} labels, but only ${LABEL_KEYS.length} keys; use --list --json and label with \`triage feedback\``);
+    if (labels.length > LABEL_KEYS.length)
+      throw new Error(`review: ${labels.length} labels, but only ${LABEL_KEYS.length} keys; use --list --json and label with \`triage feedback\``);
     // A model with its own out-of-scope label gets it from its number key like any other label.
-    this.keys = new Map([...labels.map((l, i): [string, string] => [LABEL_KEYS[i], l]), ...(labels.includes(OUT_OF_SCOPE) ? [] : [[OUT_OF_SCOPE_KEY, OUT_OF_SCOPE] as [string, string]])]);
+    this.keys = new Map([
+      ...labels.map((l, i): [string, string] => [LABEL_KEYS[i], l]),
+      ...(labels.includes(OUT_OF_SCOPE) ? [] : [[OUT_OF_SCOPE_KEY, OUT_OF_SCOPE] as [string, string]]),
+    ]);
   }
 
   get current(): ReviewItem | undefined {

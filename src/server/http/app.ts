@@ -65,7 +65,14 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
 
   // CORS is off unless origins are configured: browsers must not call the proxy with a user's token by default.
   if (config.cors.origins.length > 0)
-    app.use("*", cors({ origin: config.cors.origins, allowHeaders: ["authorization", "content-type", "x-triage-tags", "x-request-id"], exposeHeaders: ["x-triage-tier", "x-triage-model", "x-triage-request-id"] }));
+    app.use(
+      "*",
+      cors({
+        origin: config.cors.origins,
+        allowHeaders: ["authorization", "content-type", "x-triage-tags", "x-request-id"],
+        exposeHeaders: ["x-triage-tier", "x-triage-model", "x-triage-request-id"],
+      }),
+    );
 
   // Open for load-balancer probes; reports draining as 503 so traffic moves away during shutdown.
   app.get("/healthz", (c) =>
@@ -85,7 +92,10 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
 
   const roleOf = roleMatcher(config.auth.tokens, config.auth.adminTokens);
   if (roleOf) {
-    const unauthorized = () => Response.json(new ApiError(401, "missing or invalid bearer token (Authorization: Bearer <token>)", "authentication_error", null, "invalid_api_key").toBody(), { status: 401 });
+    const unauthorized = () =>
+      Response.json(new ApiError(401, "missing or invalid bearer token (Authorization: Bearer <token>)", "authentication_error", null, "invalid_api_key").toBody(), {
+        status: 401,
+      });
     const auth = bearerAuth<AppEnv>({
       realm: "triage",
       verifyToken: (token, c) => {
@@ -107,7 +117,10 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     (what: string): MiddlewareHandler<AppEnv> =>
     async (c, next) => {
       if (roleOf && c.get("role") !== "admin")
-        return errorJson(c, new ApiError(403, `${what} needs an admin key (TRIAGE_ADMIN_KEYS or auth.adminTokens); this key is a data-plane key`, "permission_error", null, "admin_key_required"));
+        return errorJson(
+          c,
+          new ApiError(403, `${what} needs an admin key (TRIAGE_ADMIN_KEYS or auth.adminTokens); this key is a data-plane key`, "permission_error", null, "admin_key_required"),
+        );
       return next();
     };
   app.use("/admin/*", adminOnly("/admin"));
@@ -119,7 +132,16 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     const type = c.req.header("content-type");
     const media = type?.split(";")[0].trim().toLowerCase();
     if (media !== "application/json")
-      return errorJson(c, new ApiError(415, `POST bodies must be sent as content-type application/json (got ${type ? `"${type.slice(0, 100)}"` : "none"})`, "invalid_request_error", null, "unsupported_media_type"));
+      return errorJson(
+        c,
+        new ApiError(
+          415,
+          `POST bodies must be sent as content-type application/json (got ${type ? `"${type.slice(0, 100)}"` : "none"})`,
+          "invalid_request_error",
+          null,
+          "unsupported_media_type",
+        ),
+      );
     return next();
   });
 
@@ -168,7 +190,10 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     if (result.ok) return c.json(result);
     // The cause names files on this machine: it goes to the server log (the reloader's onResult), not to the caller.
     const { error: _detail, ...rest } = result;
-    return c.json({ ...new ApiError(500, `reload failed, still serving ${result.version}; the server log says why`, "server_error", null, "reload_failed").toBody(), ...rest }, 500);
+    return c.json(
+      { ...new ApiError(500, `reload failed, still serving ${result.version}; the server log says why`, "server_error", null, "reload_failed").toBody(), ...rest },
+      500,
+    );
   });
 
   app.notFound((c) => errorJson(c, new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, "invalid_request_error", null, "not_found")));

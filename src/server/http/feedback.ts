@@ -30,8 +30,7 @@ export const feedbackRequestSchema = z
 
 export function postFeedback(log: DecisionLog | undefined, body: unknown): RecordedFeedback {
   const req = validate(feedbackRequestSchema, body);
-  if (!log)
-    throw new ApiError(503, "feedback needs the decision log; start the server with --log-db FILE (or log.path in its config)", "server_error", null, "no_decision_log");
+  if (!log) throw new ApiError(503, "feedback needs the decision log; start the server with --log-db FILE (or log.path in its config)", "server_error", null, "no_decision_log");
   try {
     return recordFeedback(log, req, { minPrefix: MIN_HTTP_PREFIX });
   } catch (err) {
@@ -45,9 +44,21 @@ function toApiError(err: TriageError, requestId: string, label: string | undefin
     case FEEDBACK_ERRORS.unknownRequest:
       return new ApiError(404, `no logged decision has the request id "${requestId}" (or starts with it)`, "invalid_request_error", "requestId", "unknown_request_id");
     case FEEDBACK_ERRORS.ambiguousRequest:
-      return new ApiError(400, `request id prefix "${requestId}" matches more than one decision; give more of the id`, "invalid_request_error", "requestId", "ambiguous_request_id");
+      return new ApiError(
+        400,
+        `request id prefix "${requestId}" matches more than one decision; give more of the id`,
+        "invalid_request_error",
+        "requestId",
+        "ambiguous_request_id",
+      );
     case FEEDBACK_ERRORS.shortPrefix:
-      return new ApiError(400, `"${requestId}" is not a full request id, and a prefix needs at least ${MIN_HTTP_PREFIX} characters`, "invalid_request_error", "requestId", "request_id_too_short");
+      return new ApiError(
+        400,
+        `"${requestId}" is not a full request id, and a prefix needs at least ${MIN_HTTP_PREFIX} characters`,
+        "invalid_request_error",
+        "requestId",
+        "request_id_too_short",
+      );
     case FEEDBACK_ERRORS.unknownLabel:
       return new ApiError(400, err.message.replace(/^feedback: /, ""), "invalid_request_error", "label", "unknown_label");
     case FEEDBACK_ERRORS.invalid:

@@ -45,14 +45,15 @@ export class ClassifyBatcher {
     try {
       let decisions: Decision[] | undefined;
       try {
-        decisions = await this.router.classifyBatch(batch.map((p) => p.text), { requestIds: batch.map((p) => p.requestId), queryTags: batch.map((p) => p.tags), sink: this.sink });
+        decisions = await this.router.classifyBatch(
+          batch.map((p) => p.text),
+          { requestIds: batch.map((p) => p.requestId), queryTags: batch.map((p) => p.tags), sink: this.sink },
+        );
       } catch {
         // One bad query fails the whole batch call: classify them one by one so only it fails.
       }
       if (decisions) batch.forEach((p, i) => p.resolve(decisions[i]));
-      else
-        for (const p of batch)
-          await this.router.classify(p.text, { requestId: p.requestId, tags: p.tags, sink: this.sink }).then(p.resolve, p.reject);
+      else for (const p of batch) await this.router.classify(p.text, { requestId: p.requestId, tags: p.tags, sink: this.sink }).then(p.resolve, p.reject);
     } finally {
       if (this.queue.length > 0) this.run();
       else this.busy = false;

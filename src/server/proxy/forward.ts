@@ -52,7 +52,11 @@ export async function forward(pool: ProviderPool, providerNames: readonly string
     payload = JSON.stringify(body);
   } catch (err) {
     // Nothing left for a provider: the caller's body is what is wrong (nesting too deep, a cycle, a BigInt).
-    return { kind: "error", error: new ApiError(400, `the request cannot be sent upstream: ${(err as Error).message}`, "invalid_request_error", null, "unserialisable_request"), attempts };
+    return {
+      kind: "error",
+      error: new ApiError(400, `the request cannot be sent upstream: ${(err as Error).message}`, "invalid_request_error", null, "unserialisable_request"),
+      attempts,
+    };
   }
   let calls = 0;
   let last: CallResult | undefined;
@@ -129,7 +133,8 @@ async function callOnce(pool: ProviderPool, provider: Provider, payload: string,
     if (!options.stream) {
       const text = await res.text();
       const json = parseObject(text);
-      if (!json || !Array.isArray(json.choices)) return { ok: false, outcome: "invalid", retryable: true, message: `provider "${provider.name}" sent a body that is not a chat completion` };
+      if (!json || !Array.isArray(json.choices))
+        return { ok: false, outcome: "invalid", retryable: true, message: `provider "${provider.name}" sent a body that is not a chat completion` };
       return { ok: true, json };
     }
     const start = await checkStreamStart(res.headers.get("content-type"), res.body);

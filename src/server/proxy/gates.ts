@@ -42,11 +42,7 @@ function hasToolCalls(response: Record<string, unknown>): boolean {
   return Array.isArray(choices?.[0]?.message?.tool_calls) && choices[0].message!.tool_calls!.length > 0;
 }
 
-export async function checkGates(
-  gates: ServerConfig["gates"],
-  input: Omit<ValidatorInput, "content">,
-  validator?: Validator,
-): Promise<GateVerdict> {
+export async function checkGates(gates: ServerConfig["gates"], input: Omit<ValidatorInput, "content">, validator?: Validator): Promise<GateVerdict> {
   if (!gates.enabled && !validator) return { pass: true };
   // Tool calls carry no text to judge; they are not weak answers.
   if (hasToolCalls(input.response)) return { pass: true };
@@ -54,8 +50,7 @@ export async function checkGates(
   if (gates.enabled) {
     if (content === undefined) return { pass: false, gate: "no_content", reason: "the answer has no message content" };
     const trimmed = content.trim();
-    if (gates.minChars > 0 && trimmed.length < gates.minChars)
-      return { pass: false, gate: "too_short", reason: `answer is ${trimmed.length} characters, below ${gates.minChars}` };
+    if (gates.minChars > 0 && trimmed.length < gates.minChars) return { pass: false, gate: "too_short", reason: `answer is ${trimmed.length} characters, below ${gates.minChars}` };
     const lower = trimmed.toLowerCase().replace(/’/g, "'");
     const phrase = gates.phrases.find((p) => lower.includes(p.toLowerCase()));
     if (phrase !== undefined) return { pass: false, gate: "uncertain", reason: `answer contains "${phrase}"` };

@@ -38,9 +38,7 @@ export class ProviderPool {
     providers: readonly ResolvedProvider[],
     readonly budget: RetryBudget,
   ) {
-    this.byName = new Map(
-      providers.map((p) => [p.name, { ...p, circuit: new CircuitBreaker(p.breaker.failureThreshold, p.breaker.cooldownMs) }]),
-    );
+    this.byName = new Map(providers.map((p) => [p.name, { ...p, circuit: new CircuitBreaker(p.breaker.failureThreshold, p.breaker.cooldownMs) }]));
   }
 
   get size(): number {
@@ -79,4 +77,5 @@ export class ProviderPool {
 }
 
 /** URLs, IPv4 and bracketed IPv6 addresses (with or without a port), and dotted or localhost host:port. */
-const ADDRESS = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b|\[[0-9a-f:.]+\](?::\d{1,5})?|\b(?:localhost|(?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*):\d{1,5}\b/gi;
+const ADDRESS =
+  /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b|\[[0-9a-f:.]+\](?::\d{1,5})?|\b(?:localhost|(?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*):\d{1,5}\b/gi;

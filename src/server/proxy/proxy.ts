@@ -199,8 +199,7 @@ export class ChatProxy {
   private async classify(text: string, requestId: string, tags?: Record<string, string>, topK?: number): Promise<Decision> {
     let decision: Decision;
     try {
-      decision =
-        topK !== undefined ? await this.router.classify(text, { requestId, topK, tags, sink: this.sink }) : await this.batcher.classify(text, requestId, tags);
+      decision = topK !== undefined ? await this.router.classify(text, { requestId, topK, tags, sink: this.sink }) : await this.batcher.classify(text, requestId, tags);
     } catch (err) {
       throw new ApiError(400, `cannot route this request: ${(err as Error).message}`, "invalid_request_error", null, "routing_failed");
     }
@@ -285,7 +284,13 @@ export class ChatProxy {
     return { kind: "stream", body, meta, ended: accounted };
   }
 
-  private finishJson(answer: { body: Record<string, unknown>; meta: AnswerMeta }, calls: CallRecord[], started: number, _tags: Record<string, string> | undefined, decision: Decision): ProxyResult {
+  private finishJson(
+    answer: { body: Record<string, unknown>; meta: AnswerMeta },
+    calls: CallRecord[],
+    started: number,
+    _tags: Record<string, string> | undefined,
+    decision: Decision,
+  ): ProxyResult {
     this.recordRequest(answer.meta.tier, started, answer.meta.escalations, answer.meta.attempts, decision, calls);
     return { kind: "json", body: answer.body, meta: answer.meta };
   }

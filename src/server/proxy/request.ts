@@ -10,9 +10,7 @@ const textPart = z.object({ type: z.literal("text"), text: z.string() }).passthr
 const otherPart = z.object({ type: z.string() }).passthrough();
 const contentSchema = z.union([z.string(), z.array(z.union([textPart, otherPart])), z.null()]);
 
-export const chatMessageSchema = z
-  .object({ role: z.enum(["system", "developer", "user", "assistant", "tool", "function"]), content: contentSchema.optional() })
-  .passthrough();
+export const chatMessageSchema = z.object({ role: z.enum(["system", "developer", "user", "assistant", "tool", "function"]), content: contentSchema.optional() }).passthrough();
 
 export const chatRequestSchema = z
   .object({

@@ -8,9 +8,7 @@
 /** Reading stops here: a first event this large is not a chat chunk. */
 const MAX_START_BYTES = 64 * 1024;
 
-export type StreamStart =
-  | { ok: true; stream: ReadableStream<Uint8Array> }
-  | { ok: false; problem: string };
+export type StreamStart = { ok: true; stream: ReadableStream<Uint8Array> } | { ok: false; problem: string };
 
 /**
  * Reads up to the first data event. On success the returned stream replays the bytes read so far, then

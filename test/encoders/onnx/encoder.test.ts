@@ -168,9 +168,7 @@ describe("OnnxEncoder on a tiny BERT-shaped graph", () => {
 describe("OnnxEncoder errors and findOnnxModel", () => {
   it("names the missing directory, tokenizer or model file and suggests the pull command", async () => {
     const missing = freshDir();
-    await expect(OnnxEncoder.load(missing)).rejects.toThrow(
-      new RegExp(`ONNX model directory not found: ${missing}.*triage model pull all-MiniLM-L6-v2`),
-    );
+    await expect(OnnxEncoder.load(missing)).rejects.toThrow(new RegExp(`ONNX model directory not found: ${missing}.*triage model pull all-MiniLM-L6-v2`));
 
     const noTokenizer = freshDir();
     writeTinyModelDir(noTokenizer);

@@ -28,7 +28,16 @@ function modelDir(options: Parameters<typeof writeTinyModelDir>[1] = {}): { dir:
   writeFileSync(join(dir, "config.json"), JSON.stringify({ model_type: "bert", hidden_size: 8, max_position_embeddings: 512 }));
   writeFileSync(
     join(dir, "tokenizer_config.json"),
-    JSON.stringify({ do_lower_case: true, model_max_length: 512, tokenizer_class: "BertTokenizer", pad_token: "[PAD]", cls_token: "[CLS]", sep_token: "[SEP]", unk_token: "[UNK]", mask_token: "[MASK]" }),
+    JSON.stringify({
+      do_lower_case: true,
+      model_max_length: 512,
+      tokenizer_class: "BertTokenizer",
+      pad_token: "[PAD]",
+      cls_token: "[CLS]",
+      sep_token: "[SEP]",
+      unk_token: "[UNK]",
+      mask_token: "[MASK]",
+    }),
   );
   return { dir, model };
 }

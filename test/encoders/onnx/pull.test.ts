@@ -104,7 +104,15 @@ describe("pullModel through the library's hub code, against a local hub", () => 
     hub.files.set(`${base}/tokenizer.json`, tokenizer);
     hub.files.set(
       `${base}/tokenizer_config.json`,
-      JSON.stringify({ do_lower_case: true, model_max_length: 512, tokenizer_class: "BertTokenizer", pad_token: "[PAD]", cls_token: "[CLS]", sep_token: "[SEP]", unk_token: "[UNK]" }),
+      JSON.stringify({
+        do_lower_case: true,
+        model_max_length: 512,
+        tokenizer_class: "BertTokenizer",
+        pad_token: "[PAD]",
+        cls_token: "[CLS]",
+        sep_token: "[SEP]",
+        unk_token: "[UNK]",
+      }),
     );
     hub.files.set(`${base}/onnx/model_quantized.onnx`, tiny.bytes);
     hub.files.set(`${base}/onnx/model.onnx`, tinyFp32.bytes);
@@ -194,7 +202,9 @@ describe("pullModel through the library's hub code, against a local hub", () => 
     const manifestPath = join(modelDir(dest), PULL_MANIFEST);
     hub.files.set(`${base}/tokenizer.json`, JSON.stringify({ ...tinyTokenizerJson(), version: "tampered" }));
     await expect(pullModel("all-MiniLM-L6-v2", { dest, endpoint: hub.endpoint, ...quiet, force: true })).rejects.toThrow(
-      new RegExp(`^sha256 mismatch for tokenizer\\.json: expected ${sha(tokenizer)} \\(recorded in ${manifestPath.replace(/[.\\/]/g, "\\$&")}\\), got [0-9a-f]{64}; the download was discarded$`),
+      new RegExp(
+        `^sha256 mismatch for tokenizer\\.json: expected ${sha(tokenizer)} \\(recorded in ${manifestPath.replace(/[.\\/]/g, "\\$&")}\\), got [0-9a-f]{64}; the download was discarded$`,
+      ),
     );
     expect(listAll(dest)).toEqual(before);
     expect(readFileSync(join(modelDir(dest), "tokenizer.json"), "utf8")).toBe(tokenizer);
@@ -285,7 +295,9 @@ describe("pullModel without a reachable endpoint", () => {
     const saved = process.env.HF_ENDPOINT;
     process.env.HF_ENDPOINT = "http://127.0.0.1:9/";
     try {
-      await expect(pullModel("all-MiniLM-L6-v2", { dest: freshDest(), fetch: recording, progress: false })).rejects.toThrow(/^cannot reach http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\)/);
+      await expect(pullModel("all-MiniLM-L6-v2", { dest: freshDest(), fetch: recording, progress: false })).rejects.toThrow(
+        /^cannot reach http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\)/,
+      );
     } finally {
       if (saved === undefined) delete process.env.HF_ENDPOINT;
       else process.env.HF_ENDPOINT = saved;
@@ -297,7 +309,9 @@ describe("pullModel without a reachable endpoint", () => {
   it("the triage model pull command (here --dtype fp32) prints that one line and exits 1", async () => {
     const endpoint = await closedEndpoint();
     const dest = freshDest();
-    const r = await promisify(execFile)(process.execPath, [...CLI, "model", "pull", "all-MiniLM-L6-v2", "--dtype", "fp32", "--dest", dest], { env: { ...process.env, HF_ENDPOINT: endpoint } }).then(
+    const r = await promisify(execFile)(process.execPath, [...CLI, "model", "pull", "all-MiniLM-L6-v2", "--dtype", "fp32", "--dest", dest], {
+      env: { ...process.env, HF_ENDPOINT: endpoint },
+    }).then(
       () => ({ code: 0, stderr: "" }),
       (e: { code: number; stderr: string }) => e,
     );

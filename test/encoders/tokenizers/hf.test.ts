@@ -30,9 +30,7 @@ describe.skipIf(!present)("HfTokenizer on the real all-MiniLM-L6-v2 tokenizer.js
 
   it("lower-cases, strips accents, splits punctuation and word pieces like BERT uncased", () => {
     const t = tok();
-    expect(t.encode("Why was my card declined?").ids).toEqual(
-      ["[CLS]", "why", "was", "my", "card", "declined", "?", "[SEP]"].map(vid),
-    );
+    expect(t.encode("Why was my card declined?").ids).toEqual(["[CLS]", "why", "was", "my", "card", "declined", "?", "[SEP]"].map(vid));
     expect(t.encode("Café NAÏVE").ids).toEqual(["[CLS]", "cafe", "naive", "[SEP]"].map(vid));
     expect(t.encode("unaffable").ids).toEqual(["[CLS]", "una", "##ffa", "##ble", "[SEP]"].map(vid));
     expect(t.encode("hello world").typeIds).toEqual([0, 0, 0, 0]);

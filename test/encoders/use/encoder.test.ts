@@ -9,7 +9,9 @@ import { UseEncoder } from "../../../src/encoders/use/encoder.js";
 import { buildUseOnnxModel } from "../../../src/encoders/use/graph.js";
 
 const cosine = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let dot = 0, na = 0, nb = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i] * b[i];
     na += a[i] * a[i];
@@ -94,9 +96,7 @@ describe("building the USE graph", () => {
     const dir = copyModel();
     const manifestFile = join(dir, "model.json");
     const manifest = JSON.parse(readFileSync(manifestFile, "utf8"));
-    manifest.weightsManifest[0].weights = manifest.weightsManifest[0].weights.map((w: { name: string }) =>
-      w.name === "module/Embeddings_en" ? { ...w, name: "renamed" } : w,
-    );
+    manifest.weightsManifest[0].weights = manifest.weightsManifest[0].weights.map((w: { name: string }) => (w.name === "module/Embeddings_en" ? { ...w, name: "renamed" } : w));
     writeFileSync(manifestFile, JSON.stringify(manifest));
     expect(() => buildUseOnnxModel(dir)).toThrow(/model\.json: weight module\/Embeddings_en not found/);
   });

@@ -38,13 +38,23 @@ it("ranks by what a label would teach and collapses near-duplicates by embedding
 });
 
 it("labels with one key each, skips, undoes (deleting the stored label) and quits", async () => {
-  const { log } = logWith([["Book a table for two tonight", {}], ["Explain quantum entanglement to a child", {}], ["Debug this segfault in my C code", {}]]);
+  const { log } = logWith([
+    ["Book a table for two tonight", {}],
+    ["Explain quantum entanglement to a child", {}],
+    ["Debug this segfault in my C code", {}],
+  ]);
   const items = await buildReviewQueue(log, { encoder: await cachedUse(), perLabel });
   const session = new ReviewSession(items, ["SIMPLE", "MEDIUM", "COMPLEX", "FRONTIER"], {
     write: (id, label) => log.feedback(id, { kind: "label", humanLabel: label }),
     remove: (id) => log.deleteFeedback(id),
   });
-  expect([...session.keys]).toEqual([["1", "SIMPLE"], ["2", "MEDIUM"], ["3", "COMPLEX"], ["4", "FRONTIER"], ["o", "out-of-scope"]]);
+  expect([...session.keys]).toEqual([
+    ["1", "SIMPLE"],
+    ["2", "MEDIUM"],
+    ["3", "COMPLEX"],
+    ["4", "FRONTIER"],
+    ["o", "out-of-scope"],
+  ]);
   const first = session.current!.requestId;
   expect(session.press("2")).toMatchObject({ type: "labelled", label: "MEDIUM" });
   expect(session.press("s").type).toBe("skipped");
@@ -81,7 +91,10 @@ it("o marks a query out of scope (none of the labels fits); the item shows where
   expect(log.query({ feedbackKind: "label" })[0].feedback.map((f) => f.humanLabel)).toEqual(["out-of-scope"]);
   // A model that has a label of that name keeps it on its number key; o is then not a label key.
   const own = new ReviewSession(items, ["SIMPLE", "out-of-scope"], { write: () => 0, remove: () => {} });
-  expect([...own.keys]).toEqual([["1", "SIMPLE"], ["2", "out-of-scope"]]);
+  expect([...own.keys]).toEqual([
+    ["1", "SIMPLE"],
+    ["2", "out-of-scope"],
+  ]);
   expect(own.press("o")).toEqual({ type: "unknown-key", key: "o" });
   log.close();
 });

@@ -34,8 +34,7 @@ async function serve(options: Partial<Parameters<typeof startServer>[0]> = {}): 
   return r;
 }
 
-const post = (url: string, body: string, headers: Record<string, string> = {}) =>
-  fetch(url, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
+const post = (url: string, body: string, headers: Record<string, string> = {}) => fetch(url, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
 
 describe("auth", () => {
   it("401s without or with a wrong token on every endpoint but /healthz", async () => {

@@ -58,7 +58,9 @@ describe("routing to each tier", () => {
     expect([...queries.keys()].sort()).toEqual(Object.keys(TIER_MODELS).sort());
     for (const [tier, text] of queries) {
       fakeA.requests.length = 0;
-      const { data, response } = await client().chat.completions.create({ model: "auto", messages: userMessage(text), max_tokens: 100_000 }).withResponse();
+      const { data, response } = await client()
+        .chat.completions.create({ model: "auto", messages: userMessage(text), max_tokens: 100_000 })
+        .withResponse();
       expect(response.headers.get("x-triage-tier")).toBe(tier);
       expect(response.headers.get("x-triage-model")).toBe(TIER_MODELS[tier]);
       expect(response.headers.get("x-triage-request-id")).toMatch(/^[0-9a-f-]{36}$/);
@@ -75,7 +77,12 @@ describe("routing to each tier", () => {
 
   it("routes on the last user message; a route group clamps to its tiers; other model names pass through", async () => {
     const { client } = await serve({
-      config: { providers: providers(), models: { auto: ["auto"], groups: { cheap: ["SIMPLE", "MEDIUM"] }, passthrough: true }, systemPrompt: "merge", reload: { watch: false, intervalMs: 1000 } },
+      config: {
+        providers: providers(),
+        models: { auto: ["auto"], groups: { cheap: ["SIMPLE", "MEDIUM"] }, passthrough: true },
+        systemPrompt: "merge",
+        reload: { watch: false, intervalMs: 1000 },
+      },
     });
     const frontier = queries.get("FRONTIER")!;
     const { response } = await client()
@@ -87,7 +94,9 @@ describe("routing to each tier", () => {
     expect(merged.messages[0].content).toMatch(/\n\nBe terse\.$/);
 
     fakeA.requests.length = 0;
-    const direct = await client().chat.completions.create({ model: "my-own-model", messages: userMessage("hello") }).withResponse();
+    const direct = await client()
+      .chat.completions.create({ model: "my-own-model", messages: userMessage("hello") })
+      .withResponse();
     expect(direct.response.headers.get("x-triage-tier")).toBe("passthrough");
     expect(direct.data.model).toBe("my-own-model");
     expect((fakeA.chatRequests()[0].body as { messages: unknown[] }).messages).toEqual(userMessage("hello"));
@@ -146,7 +155,9 @@ describe("quality gates", () => {
         ? { type: "content", content: "I'm not sure, sorry.", usage: { prompt_tokens: 100, completion_tokens: 10 } }
         : { type: "content", content: "A complete and confident answer.", usage: { prompt_tokens: 100, completion_tokens: 50 } },
     );
-    const { data, response } = await client().chat.completions.create({ model: "auto", messages: userMessage(queries.get("SIMPLE")!) }).withResponse();
+    const { data, response } = await client()
+      .chat.completions.create({ model: "auto", messages: userMessage(queries.get("SIMPLE")!) })
+      .withResponse();
     expect(response.headers.get("x-triage-tier")).toBe("MEDIUM");
     expect(data.model).toBe("gpt-4o");
     expect(data.choices[0].message.content).toBe("A complete and confident answer.");
@@ -187,7 +198,9 @@ describe("quality gates", () => {
     const down = { type: "error" as const, status: 500 };
     fakeA.setHandler((req) => ((req.body as { model: string }).model === "gpt-4o-mini" ? { type: "content", content: "" } : down));
     fakeB.setHandler(() => down);
-    const res = await client().chat.completions.create({ model: "auto", messages: userMessage(queries.get("SIMPLE")!) }).withResponse();
+    const res = await client()
+      .chat.completions.create({ model: "auto", messages: userMessage(queries.get("SIMPLE")!) })
+      .withResponse();
     expect(res.response.headers.get("x-triage-tier")).toBe("SIMPLE");
   });
 });
@@ -290,7 +303,12 @@ describe("no providers, stats and metrics", () => {
     await c.chat.completions.create({ model: "auto", messages: userMessage(queries.get("SIMPLE")!), user: "alice" });
     await c.chat.completions.create({ model: "auto", messages: userMessage(queries.get("COMPLEX")!) });
     const stats = (await (await fetch(`${url}/v1/stats`)).json()) as {
-      server: { requests: number; spend: { totalUsd: number; byTier: Record<string, { usd: number }>; byModel: Record<string, unknown>; byTag: Record<string, { usd: number }> }; savings: { baselineTier: string; savingsRate: number }; latencyMs: Record<string, { p50: number }> };
+      server: {
+        requests: number;
+        spend: { totalUsd: number; byTier: Record<string, { usd: number }>; byModel: Record<string, unknown>; byTag: Record<string, { usd: number }> };
+        savings: { baselineTier: string; savingsRate: number };
+        latencyMs: Record<string, { p50: number }>;
+      };
       log: { count: number; cost: { totalUsd: number; baseline: { label: string } } };
     };
     const simple = (1000 * 0.15 + 1000 * 0.6) / 1e6;
