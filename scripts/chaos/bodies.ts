@@ -87,14 +87,14 @@ export const bodies: ChaosGroup = async () => {
       );
     }
     rows.push(
-      await row("body", "after all of the above: breaker, next valid request", "breaker closed, 200 from primary, which saw no bad body", async () => {
+      await row("body", "after all of the above: breaker, next valid request", "breaker closed (healthy), 200 from primary, which saw no bad body", async () => {
         const health = (await (await fetch(`${s.url}/healthz`)).json()) as { providers: Record<string, string> };
         const answer = await s.client.chat.completions.create({ model: "auto", messages: [{ role: "user", content: "hello there" }] });
         const content = answer.choices[0]?.message?.content ?? "";
         const reached = primary.chatRequests().length;
         return {
           observed: `breaker ${health.providers.primary}, 200 "${content}", primary saw ${reached} request(s)`,
-          pass: health.providers.primary === "closed" && content === "from primary" && reached === 1,
+          pass: health.providers.primary === "healthy" && content === "from primary" && reached === 1,
         };
       }),
     );
