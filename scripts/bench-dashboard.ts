@@ -14,7 +14,7 @@
  * The log is kept (default: the system temp folder) and reused by later runs unless --fresh.
  */
 import autocannon from "autocannon";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +22,7 @@ import { createInterface } from "node:readline";
 import Database from "better-sqlite3";
 import { snapshotPath } from "../src/server/dashboard/snapshot.js";
 import { generateLog } from "../test/helpers/dashboard-log.js";
+import { trainExampleModel } from "./lib/example-model.js";
 
 const root = join(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -43,15 +44,7 @@ let model = arg("model", "");
 if (!model) {
   model = join(work, "model");
   log("training a model on data/tiers ...");
-  const t = spawnSync(
-    process.execPath,
-    [...CLI, "train", "--data", join(root, "data/tiers/train.jsonl"), "--config", join(root, "data/tiers/tiers.yaml"), "--encoder", "use", "--folds", "3", "--out", model],
-    {
-      stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, TRIAGE_CACHE: join(work, "embeddings.sqlite") },
-    },
-  );
-  if (t.status !== 0) throw new Error("training failed");
+  trainExampleModel(model, join(work, "embeddings.sqlite"));
 }
 
 // ---- 1. the log ---------------------------------------------------------------------------------------

@@ -9,12 +9,13 @@
  * Without --model, trains one on data/tiers in a temp dir (USE encoder, 3 folds).
  */
 import autocannon from "autocannon";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { DecisionLog } from "../src/store/index.js";
+import { trainExampleModel } from "./lib/example-model.js";
 
 const root = join(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -32,27 +33,7 @@ let model = arg("model", "");
 if (!model) {
   model = join(work, "model");
   process.stderr.write("training a model on data/tiers ...\n");
-  const t = spawnSync(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      join(root, "src/cli/main.ts"),
-      "train",
-      "--data",
-      join(root, "data/tiers/train.jsonl"),
-      "--config",
-      join(root, "data/tiers/tiers.yaml"),
-      "--encoder",
-      "use",
-      "--folds",
-      "3",
-      "--out",
-      model,
-    ],
-    { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, TRIAGE_CACHE: join(work, "embeddings.sqlite") } },
-  );
-  if (t.status !== 0) throw new Error("training failed");
+  trainExampleModel(model, join(work, "embeddings.sqlite"));
 }
 
 const configPath = join(work, "server.json");

@@ -10,12 +10,13 @@
  * Prints a table and writes reports/load.json.
  */
 import autocannon from "autocannon";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { DecisionLog } from "../src/store/index.js";
 import { startFakeOpenAI } from "../test/helpers/fake-openai.js";
+import { trainExampleModel } from "./lib/example-model.js";
 
 const root = join(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -33,27 +34,7 @@ if (!model) {
   model = join(reports, "load-model");
   if (!existsSync(join(model, "manifest.json"))) {
     process.stderr.write("training a model on data/tiers ...\n");
-    const t = spawnSync(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        join(root, "src/cli/main.ts"),
-        "train",
-        "--data",
-        join(root, "data/tiers/train.jsonl"),
-        "--config",
-        join(root, "data/tiers/tiers.yaml"),
-        "--encoder",
-        "use",
-        "--folds",
-        "3",
-        "--out",
-        model,
-      ],
-      { stdio: ["ignore", "ignore", "inherit"] },
-    );
-    if (t.status !== 0) throw new Error("training failed");
+    trainExampleModel(model);
   }
 }
 
