@@ -8,7 +8,7 @@ import { DecisionLog } from "../../../src/store/index.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../../helpers/fake-openai.js";
 import { resealed } from "../../helpers/manifest.js";
 import { tempDir, trainTiers } from "../../helpers/tiers.js";
-import { loadRouter, startServer, takeServerErrors, type Running } from "../setup.js";
+import { loadRouter, postJson, startServer, takeServerErrors, type Running } from "../setup.js";
 
 let modelDir: string;
 let router: Router;
@@ -33,8 +33,6 @@ async function serve(options: Partial<Parameters<typeof startServer>[0]> = {}): 
   running.push(r);
   return r;
 }
-
-const post = (url: string, body: string, headers: Record<string, string> = {}) => fetch(url, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
 
 describe("auth", () => {
   it("401s without or with a wrong token on every endpoint but /healthz", async () => {
@@ -81,7 +79,7 @@ describe("bodies and errors", () => {
       ['{"model":"auto","messages":[{"role":"user","content":"hi"}],"stream":"yes"}', 400, "stream", /./],
     ];
     for (const [body, status, param, message] of cases) {
-      const res = await post(chat, body);
+      const res = await postJson(chat, body);
       const json = (await res.json()) as { error: { message: string; type: string; param: string | null; code: string | null } };
       expect(res.status, body.slice(0, 60)).toBe(status);
       expect(json.error.type).toBe("invalid_request_error");
@@ -89,9 +87,9 @@ describe("bodies and errors", () => {
       expect(json.error.message).toMatch(message);
       expect(Object.keys(json.error).sort()).toEqual(["code", "message", "param", "type"]);
     }
-    const route = await post(`${url}/v1/route`, '{"text":"a","messages":[{"role":"user","content":"b"}]}');
+    const route = await postJson(`${url}/v1/route`, '{"text":"a","messages":[{"role":"user","content":"b"}]}');
     expect(route.status).toBe(400);
-    expect((await post(`${url}/v1/route`, "[1,2]")).status).toBe(400);
+    expect((await postJson(`${url}/v1/route`, "[1,2]")).status).toBe(400);
     expect((await fetch(`${url}/nowhere`)).status).toBe(404);
     // The openai client surfaces them as typed errors.
     const err = (await client()
@@ -124,7 +122,7 @@ describe("hot reload", () => {
     let stop = false;
     const traffic = Array.from({ length: 4 }, async () => {
       while (!stop) {
-        const res = await post(`${url}/v1/route`, '{"text":"how do I reverse a linked list in C?"}');
+        const res = await postJson(`${url}/v1/route`, '{"text":"how do I reverse a linked list in C?"}');
         statuses.push(res.status);
         versions.add(((await res.json()) as { modelVersion: string }).modelVersion);
       }
@@ -136,7 +134,7 @@ describe("hot reload", () => {
       await waitFor(() => statuses.length >= 5);
       // Admin reload to a new version...
       writeFileSync(manifestPath, resealed(original.replace(v1, "v2-admin")));
-      const admin = (await (await post(`${url}/admin/reload`, "")).json()) as { ok: boolean; version: string; previousVersion: string };
+      const admin = (await (await postJson(`${url}/admin/reload`, "")).json()) as { ok: boolean; version: string; previousVersion: string };
       expect(admin).toMatchObject({ ok: true, version: "v2-admin" });
       // The 50 ms watcher may have loaded the new manifest before the admin call did.
       expect([v1, "v2-admin"]).toContain(admin.previousVersion);
@@ -146,7 +144,7 @@ describe("hot reload", () => {
       await waitFor(() => versions.has("v3-watched"));
       // A broken artifact: reload fails, the old model keeps serving.
       writeFileSync(manifestPath, "{ truncated");
-      const failed = await post(`${url}/admin/reload`, "");
+      const failed = await postJson(`${url}/admin/reload`, "");
       expect(failed.status).toBe(500);
       const failedText = await failed.text();
       expect((JSON.parse(failedText) as { error: { code: string }; version: string }).version).toBe("v3-watched");
