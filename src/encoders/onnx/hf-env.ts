@@ -12,7 +12,7 @@ type TransformersEnvironment = typeof env;
 
 /** The `env` fields triage sets. */
 export type HubSettings = Partial<
-  Pick<TransformersEnvironment, "allowRemoteModels" | "allowLocalModels" | "remoteHost" | "remotePathTemplate" | "cacheDir" | "useFSCache" | "fetch">
+  Pick<TransformersEnvironment, "allowRemoteModels" | "allowLocalModels" | "remoteHost" | "remotePathTemplate" | "useCustomCache" | "customCache" | "fetch">
 >;
 
 type Library = typeof import("@huggingface/transformers");

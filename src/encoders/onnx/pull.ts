@@ -1,14 +1,15 @@
 /**
  * @module encoders/pull
  * `triage model pull`: downloads an encoder with @huggingface/transformers' own hub code (its URL
- * scheme, its choice of files for a dtype, its file cache) at a pinned commit, then adds what the
+ * scheme, its choice of files for a dtype, its cache layout) at a pinned commit, then adds what the
  * library does not do: SHA-256 digests checked and recorded, and nothing unchecked in the model folder.
  *
- * The library downloads into a staging cache beside the model folder (its writes are temp file +
- * rename). Each staged file is hashed and checked against a pinned digest, or against the digest an
- * earlier pull of the same revision recorded; only then is it renamed into <dest>/<repo>/<revision>/,
+ * The library downloads into a staging folder beside the model folder, through pull-cache.ts (temp
+ * file + rename; writes still running are awaited before the folder is removed). Each staged file is
+ * hashed and checked against a pinned digest, or against the digest an earlier pull of the same
+ * revision recorded; only then is it renamed into <dest>/<repo>/<revision>/,
  * the library's own cache layout, and the digests are written to pull-manifest.json. Files already
- * there with their recorded digest are linked into the staging cache first, so the library finds them
+ * there with their recorded digest are linked into the staging folder first, so the library finds them
  * cached and fetches nothing for them.
  */
 import { createHash } from "node:crypto";
@@ -20,6 +21,7 @@ import { TriageError } from "../../common/errors.js";
 import { withHubEnv } from "./hf-env.js";
 import { ENCODERS_DIR, MINILM, PULL_MANIFEST } from "./files.js";
 import { cpuSessionOptions } from "./run.js";
+import { StagingCache } from "./pull-cache.js";
 import { networkCode, watchFetch, type FetchWatch } from "./pull-fetch.js";
 
 export { PULL_MANIFEST } from "./files.js";
@@ -122,11 +124,12 @@ export async function pullFiles(spec: PullSpec, options: PullOptions = {}): Prom
 
   mkdirSync(root, { recursive: true });
   const staging = mkdtempSync(join(root, ".pull-"));
+  const stagedDir = join(staging, spec.repo, spec.revision);
+  const cache = new StagingCache(`${endpoint}/${spec.repo}/resolve/${spec.revision}/`, stagedDir);
   try {
-    const stagedDir = join(staging, spec.repo, spec.revision);
-    const kept = options.force ? new Set<string>() : await seedStaging(spec, dir, staging, recorded);
+    const kept = options.force ? new Set<string>() : await seedStaging(spec, dir, stagedDir, recorded);
     const watch = watchFetch(options.fetch ?? fetch);
-    const library = await runLibrary(spec, endpoint, staging, watch, progress && process.stderr.isTTY === true);
+    const library = await runLibrary(spec, endpoint, cache, watch, progress && process.stderr.isTTY === true);
     const loaded = new Set(listFiles(stagedDir).filter((f) => library.files.has(f)));
 
     const pulled: PulledFile[] = [];
@@ -170,6 +173,8 @@ export async function pullFiles(spec: PullSpec, options: PullOptions = {}): Prom
     if (skipped.length > 0) log(`already present with the recorded digest: ${skipped.map((p) => p.file).join(", ")}`);
     return { dir, manifestPath, files: pulled };
   } finally {
+    // When one download fails the library stops waiting for the others; they may still be writing.
+    await cache.close();
     rmSync(staging, { recursive: true, force: true });
   }
 }
@@ -179,17 +184,17 @@ export async function pullFiles(spec: PullSpec, options: PullOptions = {}): Prom
  * which fetches exactly the files that pipeline needs in that dtype and proves they load. Returns the
  * library's version and the files the pipeline loaded (downloaded or found in the cache).
  */
-async function runLibrary(spec: PullSpec, endpoint: string, staging: string, watch: FetchWatch, bars: boolean): Promise<{ version: string; files: Set<string> }> {
+async function runLibrary(spec: PullSpec, endpoint: string, cache: StagingCache, watch: FetchWatch, bars: boolean): Promise<{ version: string; files: Set<string> }> {
   const settings = {
     remoteHost: `${endpoint}/`,
     // The revision is written into the path template, not only passed as an option: pipeline() lists a
     // model's files (config.json, tokenizer_config.json) without passing the revision on, so those requests
-    // would go to `main` (huggingface/transformers.js#1751).
+    // would go to `main` (huggingface/transformers.js#1751). A custom cache is keyed by these URLs.
     remotePathTemplate: `{model}/resolve/${spec.revision}/`,
     allowRemoteModels: true,
     allowLocalModels: false,
-    useFSCache: true,
-    cacheDir: staging,
+    useCustomCache: true,
+    customCache: cache,
     fetch: watch.fetch,
   };
   return withHubEnv(settings, async ({ pipeline, env }) => {
@@ -202,7 +207,6 @@ async function runLibrary(spec: PullSpec, endpoint: string, staging: string, wat
     try {
       const extractor = await pipeline("feature-extraction", spec.repo, {
         revision: spec.revision,
-        cache_dir: staging,
         dtype: spec.dtype,
         device: "cpu",
         session_options: cpuSessionOptions(1),
@@ -236,24 +240,21 @@ function pullError(err: unknown, watch: FetchWatch, endpoint: string, spec: Pull
 }
 
 /**
- * Links files already in the model folder with their recorded digest into the staging cache, under the
- * keys the library looks up: <repo>/<revision>/<file>, and <repo>/<file> for the file listing, which
- * reads the cache as if at `main` (see runLibrary). Returns the files reused.
+ * Links files already in the model folder with their recorded digest into the staging folder, where
+ * the staging cache finds them. Returns the files reused.
  */
-async function seedStaging(spec: PullSpec, dir: string, staging: string, recorded: Map<string, ManifestEntry>): Promise<Set<string>> {
+async function seedStaging(spec: PullSpec, dir: string, stagedDir: string, recorded: Map<string, ManifestEntry>): Promise<Set<string>> {
   const kept = new Set<string>();
   for (const [file, entry] of recorded) {
     const path = join(dir, file);
     const want = spec.sha256?.[file] ?? entry.sha256;
     if (!existsSync(path) || (await sha256File(path)) !== want) continue;
-    for (const key of [join(spec.repo, spec.revision, file), join(spec.repo, file)]) {
-      const target = join(staging, key);
-      mkdirSync(dirname(target), { recursive: true });
-      try {
-        linkSync(path, target);
-      } catch {
-        copyFileSync(path, target); // a file system without hard links
-      }
+    const target = join(stagedDir, file);
+    mkdirSync(dirname(target), { recursive: true });
+    try {
+      linkSync(path, target);
+    } catch {
+      copyFileSync(path, target); // a file system without hard links
     }
     kept.add(file);
   }
