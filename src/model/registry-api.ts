@@ -67,3 +67,14 @@ export class FolderRegistry implements VersionRegistry {
 
   async close(): Promise<void> {}
 }
+
+/** A serving copy of a shared registry (registry-replica.ts), as the server and dashboard use it. */
+export interface RegistryFollower {
+  readonly registry: VersionRegistry;
+  /** The local folder registry the router loads. */
+  readonly cacheDir: string;
+  /** Brings the local copy to the registry's current version now; the version switched to, or null. */
+  sync(): Promise<string | null>;
+  /** Called after each local switch; returns the unsubscribe function. */
+  onSwitch(listener: (version: string) => void): () => void;
+}

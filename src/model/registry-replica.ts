@@ -17,6 +17,7 @@ import { readManifest } from "./artifact.js";
 import { verifyChecksums, type ArtifactChecksums } from "./checksums.js";
 import { requiredFiles } from "./files.js";
 import { ModelRegistry } from "./registry.js";
+import type { RegistryFollower } from "./registry-api.js";
 import { PgModelRegistry, REGISTRY_CHANNEL } from "./registry-pg.js";
 import { redactUrl, registryError } from "./registry-pg-url.js";
 
@@ -38,7 +39,7 @@ export function defaultCacheDir(url: string): string {
   return join(base, "triage", "registries", createHash("sha256").update(redactUrl(url)).digest("hex").slice(0, 16));
 }
 
-export class RegistryReplica {
+export class RegistryReplica implements RegistryFollower {
   readonly cacheDir: string;
   private readonly local: ModelRegistry;
   private readonly listeners = new Set<(version: string) => void>();
@@ -48,6 +49,8 @@ export class RegistryReplica {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private lastFailure = "";
+  /** Local switches since start (the first copy is not one). */
+  switches = 0;
   /** The version this process has checked against the registry (a cache left by an earlier run is checked once). */
   private checked: string | null = null;
 
@@ -71,6 +74,7 @@ export class RegistryReplica {
       if (!current)
         throw new TriageError(`${registry.location}: the model registry has no current version yet; publish one with \`triage retrain --registry ${registry.location} …\``);
       await replica.sync();
+      replica.switches = 0;
       await replica.listen();
       replica.timer = setInterval(() => void replica.sync().catch(() => {}), options.pollMs ?? DEFAULT_REGISTRY_POLL_MS);
       replica.timer.unref();
@@ -101,7 +105,10 @@ export class RegistryReplica {
       try {
         const switched = await this.syncOnce();
         this.lastFailure = "";
-        if (switched) for (const l of this.listeners) l(switched);
+        if (switched) {
+          this.switches++;
+          for (const l of this.listeners) l(switched);
+        }
         return switched;
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
