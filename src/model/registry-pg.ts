@@ -105,6 +105,11 @@ export function checkManifestAgainstFiles(version: string, manifestContent: Buff
   return manifest;
 }
 
+async function nextVersion(c: pg.PoolClient): Promise<string> {
+  const { rows } = await c.query<{ n: string }>("SELECT nextval('triage_model_version_seq') AS n");
+  return `v${rows[0].n.padStart(4, "0")}`;
+}
+
 export class PgModelRegistry implements VersionRegistry {
   readonly url: string;
   readonly location: string;
@@ -229,7 +234,7 @@ export class PgModelRegistry implements VersionRegistry {
    * never reused) without promoting it. The artifact is verified against its checksums first; one
    * without checksums is refused, since no replica could verify it.
    */
-  async publish(dir: string): Promise<string> {
+  async publish(dir: string, reserved?: string): Promise<string> {
     const manifest = readManifest(dir);
     if (!(await verifyChecksums(dir, manifest, requiredFiles(manifest))))
       throw new TriageError(`${dir}: the model has no checksums (written by an older triage), so replicas could not verify it; retrain it before publishing`);
@@ -240,12 +245,17 @@ export class PgModelRegistry implements VersionRegistry {
     });
     await this.init();
     return this.transaction(`publishing ${dir}`, async (c) => {
-      const { rows } = await c.query<{ n: string }>("SELECT nextval('triage_model_version_seq') AS n");
-      const version = `v${rows[0].n.padStart(4, "0")}`;
+      const version = reserved ?? (await nextVersion(c));
       await c.query("INSERT INTO triage_model_versions (version, model_version, manifest_sha256) VALUES ($1, $2, $3)", [version, manifest.version, digest]);
       for (const f of files) await c.query("INSERT INTO triage_model_files (version, path, sha256, content) VALUES ($1, $2, $3, $4)", [version, f.path, f.sha256, f.content]);
       return version;
     });
+  }
+
+  /** Takes the next version name now (for a candidate whose files come later, through publish). */
+  async reserveVersion(): Promise<string> {
+    await this.init();
+    return this.transaction("reserving a version name", nextVersion);
   }
 
   /** Adds (or replaces) one file of a stored version that checksums do not cover: retrain's report. */
@@ -273,12 +283,15 @@ export class PgModelRegistry implements VersionRegistry {
     return { files, manifest };
   }
 
-  async promote(version: string): Promise<Pointer> {
+  /** `expectCurrent`: switch only if that is still the current version (null: none yet), else throw. */
+  async promote(version: string, options: { expectCurrent?: string | null } = {}): Promise<Pointer> {
     await this.init();
     return this.transaction(`promoting ${version}`, async (c) => {
       await c.query("SELECT pg_advisory_xact_lock($1, $2)", [LOCK_CLASS, LOCKS.pointer]);
       await this.checkStored(c, version);
       const old = (await c.query<{ version: string; previous: string | null }>("SELECT version, previous FROM triage_model_pointer")).rows[0];
+      if (options.expectCurrent !== undefined && (old?.version ?? null) !== options.expectCurrent)
+        throw new TriageError(`the current version changed to ${old?.version ?? "none"} meanwhile (expected ${options.expectCurrent ?? "none"}); not switching`);
       const previous = old && old.version !== version ? old.version : (old?.previous ?? null);
       const { rows } = await c.query<{ switched_at: Date }>(
         `INSERT INTO triage_model_pointer (id, version, previous, switched_at) VALUES (true, $1, $2, now())

@@ -125,49 +125,12 @@ export class RegistryReplica implements RegistryFollower {
   private async syncOnce(): Promise<string | null> {
     const pointer = await this.registry.pointer();
     if (!pointer || pointer.version === this.checked) return null;
-    await this.materialise(pointer.version);
+    await materialiseVersion(this.registry, this.local, pointer.version);
     this.checked = pointer.version;
     if (pointer.version === this.local.current()) return null;
     this.local.promote(pointer.version);
     this.local.prune(3);
     return pointer.version;
-  }
-
-  /** Puts `version` into the cache, verified; a complete copy already there is reused when its manifest matches the registry's. */
-  private async materialise(version: string): Promise<void> {
-    const target = this.local.versionDir(version);
-    const { files, manifest } = await this.registry.fetchVersion(version);
-    const digest = (manifest as { checksums?: ArtifactChecksums }).checksums?.manifest;
-    if (existsSync(target)) {
-      const ok = await this.verifyDir(target).then(
-        () => (readManifest(target) as { checksums?: ArtifactChecksums }).checksums?.manifest === digest,
-        () => false,
-      );
-      if (ok) return;
-      rmSync(target, { recursive: true, force: true }); // a stale or damaged copy of ours
-    }
-    const building = join(dirname(target), `.${randomBytes(6).toString("hex")}.building`);
-    mkdirSync(building, { recursive: true });
-    try {
-      for (const f of files) {
-        const path = join(building, f.path);
-        mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(path, f.content);
-      }
-      // What was written, read back from disk: the manifest's checksums cover every file the loader reads.
-      await this.verifyDir(building).catch((err: unknown) => {
-        throw new TriageError(`${this.registry.location}: version ${version} fails verification in the local cache: ${(err as Error).message}`);
-      });
-      renameSync(building, target);
-    } catch (err) {
-      rmSync(building, { recursive: true, force: true });
-      throw err;
-    }
-  }
-
-  private async verifyDir(dir: string): Promise<void> {
-    const manifest = readManifest(dir);
-    if (!(await verifyChecksums(dir, manifest, requiredFiles(manifest)))) throw new TriageError(`${dir}: the version has no checksums`);
   }
 
   /** LISTENs on a connection of its own; when it drops, reconnects with backoff and checks at once. */
@@ -217,4 +180,45 @@ export class RegistryReplica implements RegistryFollower {
     await this.chain;
     await this.registry.close();
   }
+}
+
+/**
+ * Puts `version` of the shared registry into the folder registry `local` (not pointing at it): written
+ * under a hidden `.building` name, verified against the manifest's checksums as read back from disk,
+ * then renamed into place. A complete copy already there is reused when its manifest matches the registry's.
+ */
+export async function materialiseVersion(registry: PgModelRegistry, local: ModelRegistry, version: string): Promise<void> {
+  const target = local.versionDir(version);
+  const { files, manifest } = await registry.fetchVersion(version);
+  const digest = (manifest as { checksums?: ArtifactChecksums }).checksums?.manifest;
+  if (existsSync(target)) {
+    const ok = await verifyDir(target).then(
+      () => (readManifest(target) as { checksums?: ArtifactChecksums }).checksums?.manifest === digest,
+      () => false,
+    );
+    if (ok) return;
+    rmSync(target, { recursive: true, force: true }); // a stale or damaged copy of ours
+  }
+  const building = join(dirname(target), `.${randomBytes(6).toString("hex")}.building`);
+  mkdirSync(building, { recursive: true });
+  try {
+    for (const f of files) {
+      const path = join(building, f.path);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, f.content);
+    }
+    // What was written, read back from disk: the manifest's checksums cover every file the loader reads.
+    await verifyDir(building).catch((err: unknown) => {
+      throw new TriageError(`${registry.location}: version ${version} fails verification in the local copy: ${(err as Error).message}`);
+    });
+    renameSync(building, target);
+  } catch (err) {
+    rmSync(building, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function verifyDir(dir: string): Promise<void> {
+  const manifest = readManifest(dir);
+  if (!(await verifyChecksums(dir, manifest, requiredFiles(manifest)))) throw new TriageError(`${dir}: the version has no checksums`);
 }

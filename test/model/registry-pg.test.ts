@@ -49,6 +49,9 @@ describe.skipIf(!available)("PostgreSQL model registry", () => {
         ["v0001", true, false, first.manifest.version],
         ["v0002", false, true, second.manifest.version],
       ]);
+      // A switch that expects another current version (a retrain compared against it) is refused.
+      await expect(registry.promote(v2, { expectCurrent: v2 })).rejects.toThrow("the current version changed to v0001 meanwhile (expected v0002); not switching");
+      expect(await registry.current()).toBe("v0001");
       await vi.waitFor(() => expect(heard).toEqual(["v0001", "v0002", "v0001"]));
       // A second process sees the same registry, tables already there.
       const other = await PgModelRegistry.open(url);
