@@ -150,6 +150,38 @@ describe.skipIf(!available)("PostgreSQL model registry", () => {
     }
   });
 
+  it("a replica whose listening connection is cut reconnects, and a switch nobody announced is found by the periodic check", async () => {
+    const url = server.createDatabase("reconnect");
+    const registry = await PgModelRegistry.open(url);
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    const errors: Error[] = [];
+    const v1 = await registry.publish(first.dir);
+    const v2 = await registry.publish(second.dir);
+    await registry.promote(v1);
+    const quiet = await RegistryReplica.start(url, { cacheDir: join(tempDir(), "quiet"), pollMs: 60_000, onError: (e) => errors.push(e) });
+    const polling = await RegistryReplica.start(url, { cacheDir: join(tempDir(), "polling"), pollMs: 100, onError: () => {} });
+    try {
+      const listeners = async () =>
+        (await db.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = 'reconnect' AND query ILIKE 'LISTEN%'")).rows.map((r) => r.pid);
+      const before = await listeners();
+      expect(before).toHaveLength(2);
+      await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ANY($1)", [before]);
+      await vi.waitFor(() => expect(errors.map((e) => e.message).join("\n")).toContain("lost the connection listening for promotions; reconnecting"), { timeout: 10_000 });
+      await vi.waitFor(async () => expect((await listeners()).filter((p) => !before.includes(p))).toHaveLength(2), { timeout: 20_000, interval: 50 });
+      await registry.promote(v2);
+      await vi.waitFor(() => expect(quiet.version).toBe(v2), { timeout: 10_000, interval: 20 });
+      // Switched behind the registry's back, without NOTIFY: only the periodic check sees it.
+      await db.query("UPDATE triage_model_pointer SET version = $1, previous = $2", [v1, v2]);
+      await vi.waitFor(() => expect(polling.version).toBe(v1), { timeout: 10_000, interval: 20 });
+    } finally {
+      await quiet.close();
+      await polling.close();
+      await db.end();
+      await registry.close();
+    }
+  });
+
   it("lets one retrain at a time hold the registry's lock", async () => {
     const url = server.createDatabase("lock");
     const a = await PgModelRegistry.open(url);
