@@ -191,12 +191,13 @@ export async function materialiseVersion(registry: PgModelRegistry, local: Model
   const target = local.versionDir(version);
   const { files, manifest } = await registry.fetchVersion(version);
   const digest = (manifest as { checksums?: ArtifactChecksums }).checksums?.manifest;
-  if (existsSync(target)) {
-    const ok = await verifyDir(target).then(
+  const alreadyThere = () =>
+    verifyDir(target).then(
       () => (readManifest(target) as { checksums?: ArtifactChecksums }).checksums?.manifest === digest,
       () => false,
     );
-    if (ok) return;
+  if (existsSync(target)) {
+    if (await alreadyThere()) return;
     rmSync(target, { recursive: true, force: true }); // a stale or damaged copy of ours
   }
   const building = join(dirname(target), `.${randomBytes(6).toString("hex")}.building`);
@@ -211,7 +212,13 @@ export async function materialiseVersion(registry: PgModelRegistry, local: Model
     await verifyDir(building).catch((err: unknown) => {
       throw new TriageError(`${registry.location}: version ${version} fails verification in the local copy: ${(err as Error).message}`);
     });
-    renameSync(building, target);
+    try {
+      renameSync(building, target);
+    } catch (err) {
+      // Replicas on one machine may share the cache: another one may have put the same version there first.
+      if (!existsSync(target) || !(await alreadyThere())) throw err;
+      rmSync(building, { recursive: true, force: true });
+    }
   } catch (err) {
     rmSync(building, { recursive: true, force: true });
     throw err;

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { PgModelRegistry, REGISTRY_CHANNEL } from "../../src/model/registry-pg.js";
-import { RegistryReplica } from "../../src/model/registry-replica.js";
+import { materialiseVersion, RegistryReplica } from "../../src/model/registry-replica.js";
+import { ModelRegistry } from "../../src/model/registry.js";
 import { loadModel } from "../../src/model/load.js";
 import type { TrainResult } from "../../src/train/train.js";
 import { PG_SKIP_REASON, findPostgres, startPostgres, type TestPostgres } from "../helpers/postgres.js";
@@ -178,6 +179,21 @@ describe.skipIf(!available)("PostgreSQL model registry", () => {
       await quiet.close();
       await polling.close();
       await db.end();
+      await registry.close();
+    }
+  });
+
+  it("two replicas sharing one cache folder copy the same version at once without failing", async () => {
+    const url = server.createDatabase("shared_cache");
+    const registry = await PgModelRegistry.open(url);
+    try {
+      const v1 = await registry.publish(first.dir);
+      const local = new ModelRegistry(join(tempDir(), "cache"));
+      await Promise.all([materialiseVersion(registry, local, v1), materialiseVersion(registry, local, v1), materialiseVersion(registry, local, v1)]);
+      expect(local.versionNames()).toEqual([v1]);
+      local.promote(v1);
+      expect((await loadModel(local.root)).manifest.version).toBe(first.manifest.version);
+    } finally {
       await registry.close();
     }
   });
