@@ -53,6 +53,8 @@ export class RegistryReplica implements RegistryFollower {
   switches = 0;
   /** The version this process has checked against the registry (a cache left by an earlier run is checked once). */
   private checked: string | null = null;
+  /** The version this replica last told its listeners of (another replica sharing the cache may have switched its pointer). */
+  private announced: string | null = null;
 
   private constructor(
     readonly registry: PgModelRegistry,
@@ -127,9 +129,12 @@ export class RegistryReplica implements RegistryFollower {
     if (!pointer || pointer.version === this.checked) return null;
     await materialiseVersion(this.registry, this.local, pointer.version);
     this.checked = pointer.version;
-    if (pointer.version === this.local.current()) return null;
-    this.local.promote(pointer.version);
-    this.local.prune(3);
+    if (pointer.version !== this.local.current()) {
+      this.local.promote(pointer.version);
+      this.local.prune(3);
+    }
+    if (pointer.version === this.announced) return null;
+    this.announced = pointer.version;
     return pointer.version;
   }
 

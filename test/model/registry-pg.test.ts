@@ -183,7 +183,7 @@ describe.skipIf(!available)("PostgreSQL model registry", () => {
     }
   });
 
-  it("two replicas sharing one cache folder copy the same version at once without failing", async () => {
+  it("replicas sharing one cache folder copy the same version at once without failing, and each is told of a switch", async () => {
     const url = server.createDatabase("shared_cache");
     const registry = await PgModelRegistry.open(url);
     try {
@@ -191,8 +191,20 @@ describe.skipIf(!available)("PostgreSQL model registry", () => {
       const local = new ModelRegistry(join(tempDir(), "cache"));
       await Promise.all([materialiseVersion(registry, local, v1), materialiseVersion(registry, local, v1), materialiseVersion(registry, local, v1)]);
       expect(local.versionNames()).toEqual([v1]);
-      local.promote(v1);
-      expect((await loadModel(local.root)).manifest.version).toBe(first.manifest.version);
+      await registry.promote(v1);
+      // Both replicas are told of a switch, though only the first to get there moves the shared pointer.
+      const replicas = await Promise.all([0, 1].map(() => RegistryReplica.start(url, { cacheDir: local.root, pollMs: 60_000, onError: () => {} })));
+      const told = replicas.map(() => [] as string[]);
+      replicas.forEach((r, i) => r.onSwitch((v) => told[i].push(v)));
+      try {
+        expect((await loadModel(local.root)).manifest.version).toBe(first.manifest.version);
+        const v2 = await registry.publish(second.dir);
+        await registry.promote(v2);
+        await vi.waitFor(() => expect(told).toEqual([[v2], [v2]]), { timeout: 10_000, interval: 20 });
+        expect((await loadModel(local.root)).manifest.version).toBe(second.manifest.version);
+      } finally {
+        for (const r of replicas) await r.close();
+      }
     } finally {
       await registry.close();
     }
