@@ -149,7 +149,8 @@ export class RegistryReplica implements RegistryFollower {
       if (this.listener === client) this.listener = undefined;
       client.end().catch(() => {});
       if (this.closed) return;
-      if (err) this.report(registryError(this.registry.url, "lost the connection listening for promotions; reconnecting", err));
+      // Told once per loss, not once per failed reconnect.
+      if (err && attempt === 0) this.report(registryError(this.registry.url, "lost the connection listening for promotions; reconnecting", err));
       const wait = Math.min(MAX_RECONNECT_MS, 250 * 2 ** attempt);
       this.reconnectTimer = setTimeout(() => void this.listen(Math.min(attempt + 1, 6)).catch(() => {}), wait);
       this.reconnectTimer.unref();
