@@ -42,7 +42,8 @@ export function serverDashboardContext(s: ServerParts, options: DashboardOptions
         // The replica's switch triggers the reload; without a switch (a failed sync) nothing changed here.
         const r = replica
           ? await replica.sync().then(
-              () => s.reloader.idle().then(() => s.reloader.last),
+              // No reload yet: the version promoted was already the one served.
+              () => s.reloader.idle().then(() => s.reloader.last ?? { ok: true, version: proxy.router.version, previousVersion: proxy.router.version }),
               () => undefined,
             )
           : await s.reloader.reload("admin");
