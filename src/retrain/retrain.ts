@@ -58,6 +58,8 @@ export interface RetrainOptions {
   encoderSpec?: string;
   /** Versions kept on disk after a promotion (default 5; current and previous always kept). */
   keepVersions?: number;
+  /** The name a newly trained candidate gets (default: the registry's next); a shared registry reserves it. */
+  candidateVersion?: string;
   folds?: number;
   seed?: number;
   targetAccuracy?: number;
@@ -217,7 +219,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
       ownEncoder.push(encoder);
     } else encoderRef ??= currentManifest?.encoder;
 
-    const version = reuse ?? registry.nextVersion();
+    const version = reuse ?? options.candidateVersion ?? registry.nextVersion();
     const dir = registry.versionDir(version);
     if (reuse) progress(`${reuse} was trained on this same data by an earlier run: measuring it again instead of training a copy`);
     else progress(`training candidate ${version} on ${set.examples.length} examples (${fromLog} from the log)`);

@@ -3,9 +3,11 @@
  * model (a registry's `current` pointer switched, or an artifact rewritten: model/watch.ts, the same
  * watcher `Router.load({ watch })` uses). Router.reload() loads the new artifact completely before
  * swapping it in, so a failed load keeps the old model serving and in-flight requests are never dropped.
- * Reloads are serialised.
+ * Reloads are serialised. Serving a shared registry (`serve --registry postgres://…`), the replica's local
+ * switch drives the reload instead (follow()).
  */
 import { modelStamp, watchModel, type ModelWatcher } from "../model/watch.js";
+import type { RegistryFollower } from "../model/registry-api.js";
 import type { Router } from "../router/router.js";
 
 export interface ReloadResult {
@@ -18,6 +20,9 @@ export interface ReloadResult {
 export class ModelReloader {
   private chain: Promise<unknown> = Promise.resolve();
   private watcher: ModelWatcher | undefined;
+  private unfollow: (() => void) | undefined;
+  /** The outcome of the newest reload, if any ran. */
+  last: ReloadResult | undefined;
 
   constructor(
     private readonly router: Router,
@@ -34,6 +39,7 @@ export class ModelReloader {
       } catch (err) {
         result = { ok: false, version: this.router.version, previousVersion, error: (err as Error).message };
       }
+      this.last = result;
       this.onResult(result, trigger);
       return result;
     };
@@ -55,9 +61,17 @@ export class ModelReloader {
     );
   }
 
+  /** Reloads each time a shared registry's replica switched its local copy to another version. */
+  follow(replica: RegistryFollower): void {
+    this.stop();
+    this.unfollow = replica.onSwitch(() => void this.reload("watch"));
+  }
+
   stop(): void {
     this.watcher?.stop();
     this.watcher = undefined;
+    this.unfollow?.();
+    this.unfollow = undefined;
   }
 
   /** Resolves once no reload is running. */

@@ -9,6 +9,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { TriageError } from "../common/errors.js";
 import type { Encoder } from "../encoders/types.js";
+import type { RegistryFollower } from "../model/registry-api.js";
 import type { FallbackClassifier } from "../router/hooks.js";
 import { Router } from "../router/router.js";
 import { DecisionLog, logOpenOptions, startRetention } from "../store/index.js";
@@ -46,6 +47,11 @@ export interface CreateServerOptions {
   env?: NodeJS.ProcessEnv;
   /** Non-fatal problems (log write failures, reload failures). Default: a process warning. */
   onError?: (error: Error) => void;
+  /**
+   * Serving a shared registry: `model` is this replica's cache folder, and the replica's switches (not
+   * polling) drive reloads; dashboard promotes go to the shared registry. Not closed by close().
+   */
+  replica?: RegistryFollower;
   /** The dashboard at /dashboard (default on); false leaves it out. */
   dashboard?: DashboardOptions | false;
 }
@@ -94,13 +100,15 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
     metrics.reloads.inc({ result: result.ok ? "ok" : "failed" });
     if (!result.ok) onError(new TriageError(`model reload (${trigger}) failed, still serving ${result.version}: ${result.error}`));
   });
-  if (config.reload.watch) reloader.watch(router.dir, config.reload.intervalMs);
+  if (options.replica) reloader.follow(options.replica);
+  else if (config.reload.watch) reloader.watch(router.dir, config.reload.intervalMs);
 
   let draining = false;
   let inflight = 0;
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
-  const dashboard = options.dashboard === false ? undefined : createDashboard(serverDashboardContext({ proxy, config, reloader, log, onError }, options.dashboard));
+  const dashboard =
+    options.dashboard === false ? undefined : createDashboard(serverDashboardContext({ proxy, config, reloader, log, onError, replica: options.replica }, options.dashboard));
   const app = buildApp({ proxy, config, metrics, reloader, log, draining: () => draining, onError, providerStates: () => providers.states(), dashboard });
 
   const start = (port: number, host = config.host) =>

@@ -1,7 +1,5 @@
-import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { TriageError } from "../../common/errors.js";
-import { ModelRegistry } from "../../model/registry.js";
+import { openVersionRegistry } from "../../model/registry-open.js";
 import { pct, table } from "../output.js";
 
 interface StoredReport {
@@ -14,13 +12,17 @@ export function registerModels(program: Command): void {
   program
     .command("models")
     .description("list the versions in a model registry, marking the current (*) and previous (-) one")
-    .requiredOption("--registry <dir>", "model registry, e.g. models/tiers")
+    .requiredOption("--registry <dir|url>", "model registry: a folder, e.g. models/tiers, or a shared one, postgres://…")
     .option("--json", "print the list as JSON")
-    .action((opts: { registry: string; json?: boolean }) => {
-      const registry = new ModelRegistry(opts.registry);
-      if (!existsSync(registry.root)) throw new TriageError(`${opts.registry}: no such registry`);
-      const versions = registry.list().map((v) => {
-        const report = registry.readReport(v.version) as StoredReport | null;
+    .action(async (opts: { registry: string; json?: boolean }) => {
+      const registry = await openVersionRegistry(opts.registry, { mustExist: true });
+      const listed = await registry.list().catch(async (err: unknown) => {
+        await registry.close();
+        throw err;
+      });
+      const reports = await Promise.all(listed.map((v) => registry.readReport(v.version) as Promise<StoredReport | null>)).finally(() => registry.close());
+      const versions = listed.map((v, i) => {
+        const report = reports[i];
         return {
           version: v.version,
           current: v.current,
@@ -39,7 +41,7 @@ export function registerModels(program: Command): void {
         return;
       }
       if (versions.length === 0) {
-        process.stdout.write(`${registry.root}: no versions yet\n`);
+        process.stdout.write(`${registry.location}: no versions yet\n`);
         return;
       }
       const rows: string[][] = [["", "version", "created", "examples", "cv acc", "held-out acc", "retrain"]];

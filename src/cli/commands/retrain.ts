@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { TriageError } from "../../common/errors.js";
-import { DEFAULT_MIN_HELD_OUT, retrain, type RetrainReport } from "../../retrain/retrain.js";
+import { isPostgresUrl } from "../../model/registry-pg-url.js";
+import { retrainShared } from "../../retrain/publish-pg.js";
+import { DEFAULT_MIN_HELD_OUT, retrain, type RetrainOptions, type RetrainReport } from "../../retrain/retrain.js";
 import { parseDurationMs, parseTimeBound } from "../../store/index.js";
 import { info, keyValues, pct } from "../output.js";
 import { finiteNumber, nonNegativeInt, positiveInt, shareBelowOne } from "../parse.js";
@@ -32,7 +34,8 @@ reported and the next one still happens). Or let cron start one run a day, e.g. 
   0 3 * * *  cd /srv/triage && npx triage retrain --registry models/tiers --data data/tiers/train.jsonl \\
                --log-db logs/decisions.db --eval data/tiers/test.jsonl --json >> logs/retrain.jsonl 2>&1
 
-Only one retrain runs per registry at a time (a lock file; a lock left by a killed run is taken over).
+Only one retrain runs per registry at a time (a lock file; a lock left by a killed run is taken over;
+for a shared postgres:// registry, an advisory lock in the database).
 A running router started with the registry dir (and watching it) picks up a promotion without a restart;
 \`triage rollback --registry DIR\` switches back.`;
 
@@ -43,7 +46,10 @@ export function registerRetrain(program: Command): void {
       "train a candidate from base data + the decision log, compare it with the current model on held-out data, promote only if not worse; " +
         "skipped when the training data is unchanged or too little is held out",
     )
-    .requiredOption("--registry <dir>", "model registry (versions/ + current pointer), e.g. models/tiers; a plain artifact there is adopted as its first version")
+    .requiredOption(
+      "--registry <dir|url>",
+      "model registry (versions/ + current pointer), e.g. models/tiers, or a shared one, postgres://…; a plain artifact there is adopted as its first version",
+    )
     .requiredOption("--data <file>", "base labelled examples (JSONL or CSV)")
     .requiredOption("--log-db <file>", "decision log (SQLite) to learn from")
     .option("--eval <file>", "fixed evaluation set; the newest human labels from the log are added to it")
@@ -72,7 +78,7 @@ export function registerRetrain(program: Command): void {
       const intervalMs = opts.every !== undefined ? parseDurationMs(opts.every, "--every") : undefined;
       if (intervalMs !== undefined && intervalMs < 1000) throw new TriageError("--every: at least 1s");
       const runOnce = async () => {
-        const report = await retrain({
+        const options: RetrainOptions = {
           registry: opts.registry,
           baseData: opts.data,
           logDb: opts.logDb,
@@ -90,7 +96,9 @@ export function registerRetrain(program: Command): void {
           folds: opts.folds,
           onProgress: (m) => info(m),
           onWarning: (m) => info(`warning: ${m}`),
-        });
+        };
+        // A shared registry: trained locally, published there under its retrain lock; replicas follow.
+        const report = isPostgresUrl(opts.registry) ? await retrainShared(opts.registry, options) : await retrain(options);
         if (opts.json) process.stdout.write(JSON.stringify(report) + "\n");
         else process.stdout.write(formatReport(report) + "\n");
         return report;

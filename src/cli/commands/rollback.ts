@@ -1,14 +1,18 @@
 import type { Command } from "commander";
-import { ModelRegistry } from "../../model/registry.js";
+import { openVersionRegistry } from "../../model/registry-open.js";
 
 export function registerRollback(program: Command): void {
   program
     .command("rollback")
-    .description("point a model registry back at its previous version (atomic; running routers that watch it follow)")
-    .requiredOption("--registry <dir>", "model registry, e.g. models/tiers")
+    .description("point a model registry back at its previous version (atomic; running routers that watch it, or replicas of a shared one, follow)")
+    .requiredOption("--registry <dir|url>", "model registry: a folder, e.g. models/tiers, or a shared one, postgres://…")
     .option("--to <version>", "switch to this version instead of the previous one")
-    .action((opts: { registry: string; to?: string }) => {
-      const result = new ModelRegistry(opts.registry).rollback(opts.to);
-      process.stdout.write(JSON.stringify(result) + "\n");
+    .action(async (opts: { registry: string; to?: string }) => {
+      const registry = await openVersionRegistry(opts.registry);
+      try {
+        process.stdout.write(JSON.stringify(await registry.rollback(opts.to)) + "\n");
+      } finally {
+        await registry.close();
+      }
     });
 }

@@ -8,6 +8,7 @@
 import type { PriceTable } from "../../config/price.js";
 import type { Encoder } from "../../encoders/types.js";
 import type { Manifest } from "../../model/artifact.js";
+import type { VersionRegistry } from "../../model/registry-api.js";
 import type { DecisionLog } from "../../store/index.js";
 
 export interface DashboardModel {
@@ -17,6 +18,8 @@ export interface DashboardModel {
   manifest(): Manifest;
   /** The serving model's encoder (review's near-duplicates, a decision's nearest examples). */
   encoder(): Promise<Encoder>;
+  /** The shared registry the model is a replica of (`serve --registry postgres://…`); promote and rollback go there. */
+  readonly registry?: VersionRegistry;
   /** After a promote or rollback: make it take effect now (the server reloads; standalone: nothing to do). */
   afterSwitch?(): Promise<{ ok: boolean; version: string; error?: string }>;
 }

@@ -5,6 +5,7 @@
  * after a promote or rollback from the dashboard.
  */
 import type { PriceTable } from "../../config/price.js";
+import type { RegistryFollower } from "../../model/registry-api.js";
 import type { DecisionLog } from "../../store/index.js";
 import type { ServerConfig } from "../config.js";
 import type { ChatProxy } from "../proxy/proxy.js";
@@ -18,6 +19,8 @@ export interface ServerParts {
   reloader: ModelReloader;
   log?: DecisionLog;
   onError: (error: Error) => void;
+  /** Set when serving a shared registry: switches go there, then this replica catches up at once. */
+  replica?: RegistryFollower;
 }
 
 export function serverDashboardContext(s: ServerParts, options: DashboardOptions = {}): DashboardContext {
@@ -33,8 +36,18 @@ export function serverDashboardContext(s: ServerParts, options: DashboardOptions
       dir: proxy.router.dir,
       manifest: () => proxy.router.manifest,
       encoder: async () => proxy.router.encoder,
+      ...(s.replica ? { registry: s.replica.registry } : {}),
       afterSwitch: async () => {
-        const r = await s.reloader.reload("admin");
+        const replica = s.replica;
+        // The replica's switch triggers the reload; without a switch (a failed sync) nothing changed here.
+        const r = replica
+          ? await replica.sync().then(
+              // No reload yet: the version promoted was already the one served.
+              () => s.reloader.idle().then(() => s.reloader.last ?? { ok: true, version: proxy.router.version, previousVersion: proxy.router.version }),
+              () => undefined,
+            )
+          : await s.reloader.reload("admin");
+        if (!r) return { ok: false, version: proxy.router.version, error: "this replica could not load the new version; the server log says why" };
         return { ok: r.ok, version: r.version, ...(r.error ? { error: "the reload failed; the server log says why" } : {}) };
       },
     },
