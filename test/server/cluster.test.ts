@@ -1,6 +1,6 @@
 // `triage serve --workers 2`: real processes sharing one port on loopback. Requests spread over both
 // workers, /v1/stats and /metrics answer for the whole server, a killed worker is restarted, SIGTERM
-// drains every worker into the shared decision log, and a promote reaches every worker.
+// drains every worker into the shared decision log, and a promote or an admin reload reaches every worker.
 import Database from "better-sqlite3";
 import { type ChildProcess, spawn } from "node:child_process";
 import { request } from "node:http";
@@ -203,17 +203,42 @@ describe("the shared decision log", () => {
     expect(new Set(loggedIds(path))).toEqual(new Set(acknowledged));
   }, 90_000);
 
+  let strict: Served;
   it("strict durability: two workers committing to one SQLite file lose and double nothing", async () => {
     const path = join(work, "strict.db");
-    const s = await serve("strict", { reload: { watch: false } }, ["--log-db", path, "--log-durability", "strict"]);
+    strict = await serve("strict", { reload: { watch: false } }, ["--log-db", path, "--log-durability", "strict"]);
     const ids = Array.from({ length: 160 }, (_, i) => `strict-${i}`);
     const replies: Reply[] = [];
-    for (let i = 0; i < ids.length; i += 16) replies.push(...(await Promise.all(ids.slice(i, i + 16).map((id) => route(s.port, id)))));
+    for (let i = 0; i < ids.length; i += 16) replies.push(...(await Promise.all(ids.slice(i, i + 16).map((id) => route(strict.port, id)))));
     expect(replies.filter((r) => r.status !== 200)).toEqual([]);
     expect(new Set(replies.map((r) => r.worker))).toEqual(new Set(["1", "2"]));
     // Committed before each answer left: another process sees every row while the server still runs.
     expect(loggedIds(path).sort()).toEqual([...ids].sort());
-    s.child.kill("SIGTERM");
-    expect(await s.exited).toEqual({ code: 0, signal: null });
   }, 90_000);
+
+  it("POST /admin/reload on one worker reloads the other too (no watcher here)", async () => {
+    const version = async () => {
+      const h = await call(strict.port, "GET", "/healthz");
+      return { worker: h.worker, version: (JSON.parse(h.body) as { modelVersion: string }).modelVersion };
+    };
+    const before = (await version()).version;
+    const registry = new ModelRegistry(registryDir);
+    if (registry.current() === "v0002") registry.rollback();
+    else registry.promote("v0002");
+    const reloaded = await call(strict.port, "POST", "/admin/reload", {});
+    expect(reloaded.status).toBe(200);
+    const after = (JSON.parse(reloaded.body) as { version: string }).version;
+    expect(after).not.toBe(before);
+    const seen = new Set<string>();
+    await vi.waitFor(
+      async () => {
+        const v = await version();
+        if (v.version === after && v.worker) seen.add(v.worker);
+        expect(seen).toEqual(new Set(["1", "2"]));
+      },
+      { timeout: 30_000, interval: 50 },
+    );
+    strict.child.kill("SIGTERM");
+    expect(await strict.exited).toEqual({ code: 0, signal: null });
+  }, 60_000);
 });
