@@ -1,6 +1,6 @@
 /**
  * Load run for issues #4 and #16, from a second process on loopback:
- *   npx tsx scripts/load-route.ts [--seconds 60] [--proxy-seconds 20] [--model DIR] [--workers 1[,2,...]]
+ *   npx tsx scripts/load-route.ts [--seconds 60] [--proxy-seconds 20] [--model DIR] [--workers 1[,2,...]] [--rounds 1]
  * 1. trains a model on data/tiers (cached in reports/load-model) unless --model is given;
  * 2. starts `triage serve --workers N` (default 1) in a child process with a decision log and a fake
  *    provider (in this process);
@@ -8,8 +8,9 @@
  *    once they run out, so no request repeats an earlier one and the exact-repeat cache never answers);
  * 4. measures the proxy's added latency: /v1/chat/completions (model "auto") through triage vs the fake directly;
  * 5. stops the server (SIGTERM: drain + flush) and checks the log holds one row per 2xx answer.
- * With several worker counts (--workers 1,2) steps 2-5 run once per count, one after the other, and the
- * /v1/route throughput of each count is compared with the first's.
+ * With several worker counts (--workers 1,2) a server per count runs at once; step 3 alternates between
+ * them for --rounds rounds (the same requests for each), and each count's /v1/route throughput (requests
+ * over the time they took, all rounds) is compared with the first count's.
  * Prints a table per worker count and writes reports/load.json.
  */
 import autocannon from "autocannon";
@@ -30,6 +31,7 @@ const arg = (name: string, fallback: string) => {
 };
 const seconds = Number(arg("seconds", "60"));
 const proxySeconds = Number(arg("proxy-seconds", "20"));
+const rounds = Number(arg("rounds", "1"));
 const workerCounts = arg("workers", "1").split(",").map(Number);
 if (!workerCounts.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`--workers: expected positive integers separated by commas, got "${arg("workers", "1")}"`);
 const reports = join(root, "reports");
@@ -54,6 +56,7 @@ interface Run {
   name: string;
   connections: number;
   seconds: number;
+  durationS: number;
   requests: number;
   ok2xx: number;
   non2xx: number;
@@ -85,6 +88,7 @@ async function run(name: string, url: string, connections: number, duration: num
     name,
     connections,
     seconds: Math.round(r.duration),
+    durationS: r.duration,
     requests: r.requests.total,
     ok2xx: r["2xx"],
     non2xx: r.non2xx,
@@ -102,12 +106,12 @@ const uniqueText = (n: number) => texts[n % texts.length] + (n < texts.length ? 
 const routeBodies = (n: number) => JSON.stringify({ text: uniqueText(n) });
 const chatBodies = (n: number) => JSON.stringify({ model: "auto", messages: [{ role: "user", content: uniqueText(n) }] });
 
-/** Steps 2-5 against `triage serve --workers <workers>`. */
-async function measure(workers: number) {
+/** A running `triage serve --workers <workers>` with its fake provider, warmed up. */
+async function startServe(workers: number) {
   const fake = await startFakeOpenAI();
-  const logPath = join(reports, "load-log.db");
+  const logPath = join(reports, `load-log-${workers}.db`);
   for (const suffix of ["", "-wal", "-shm"]) rmSync(logPath + suffix, { force: true });
-  const configPath = join(reports, "load-server.json");
+  const configPath = join(reports, `load-server-${workers}.json`);
   writeFileSync(configPath, JSON.stringify({ providers: [{ name: "fake", baseURL: fake.baseURL, apiKey: "sk-load-test" }], reload: { watch: false } }));
 
   const child: ChildProcess = spawn(
@@ -123,32 +127,29 @@ async function measure(workers: number) {
   });
   const base = `http://127.0.0.1:${port}`;
   process.stderr.write(`triage serve --workers ${workers} listening at ${base}\n`);
+  // Warm-up: the first calls compile the encoder's kernels (in every worker).
+  const runs: Run[] = [await run("warm-up", `${base}/v1/route`, 8, 0, routeBodies, 0)];
+  return { workers, fake, logPath, child, exited, base, runs };
+}
+type Served = Awaited<ReturnType<typeof startServe>>;
 
-  const runs: Run[] = [];
-  // Warm-up: the first calls compile the encoder's kernels (in every worker); its rate sizes the measured runs.
-  const warm = await run("warm-up", `${base}/v1/route`, 8, 0, routeBodies, 0);
-  runs.push(warm);
-  for (const c of [8, 64]) {
-    process.stderr.write(`/v1/route, ${c} connections, ~${seconds} s ...\n`);
-    runs.push(await run("/v1/route", `${base}/v1/route`, c, seconds, routeBodies, warm.rps));
-  }
-  process.stderr.write(`proxy overhead, 8 connections, ~${proxySeconds} s each ...\n`);
-  const proxied = await run("chat via triage", `${base}/v1/chat/completions`, 8, proxySeconds, chatBodies, warm.rps);
-  const direct = await run("chat direct to fake", `${fake.baseURL}/chat/completions`, 8, proxySeconds, chatBodies, proxied.rps);
-  runs.push(proxied, direct);
-
-  child.kill("SIGTERM");
-  const exitCode = await exited;
-  await fake.close();
-
-  const log = DecisionLog.open(logPath, { readonly: true });
+/** Steps 4-5: the proxy's added latency, then SIGTERM and the log check. */
+async function finish(s: Served, rate: number) {
+  process.stderr.write(`--workers ${s.workers}: proxy overhead, 8 connections, ~${proxySeconds} s each ...\n`);
+  const proxied = await run("chat via triage", `${s.base}/v1/chat/completions`, 8, proxySeconds, chatBodies, rate);
+  const direct = await run("chat direct to fake", `${s.fake.baseURL}/chat/completions`, 8, proxySeconds, chatBodies, proxied.rps);
+  s.runs.push(proxied, direct);
+  s.child.kill("SIGTERM");
+  const exitCode = await s.exited;
+  await s.fake.close();
+  const log = DecisionLog.open(s.logPath, { readonly: true });
   const rows = log.count();
   log.close();
   // Every 2xx from /v1/route and from the proxy (model "auto" routes, so it logs a decision) is one row.
-  const answered = runs.filter((r) => r.name !== "chat direct to fake").reduce((s, r) => s + r.ok2xx, 0);
+  const answered = s.runs.filter((r) => r.name !== "chat direct to fake").reduce((sum, r) => sum + r.ok2xx, 0);
   return {
-    workers,
-    runs,
+    workers: s.workers,
+    runs: s.runs,
     proxy: {
       directP50Ms: direct.p50,
       proxiedP50Ms: proxied.p50,
@@ -161,13 +162,35 @@ async function measure(workers: number) {
 }
 
 const loadBefore = loadavg();
-const results: Awaited<ReturnType<typeof measure>>[] = [];
-for (const workers of workerCounts) results.push(await measure(workers));
-const routeRps = (r: (typeof results)[number], connections: number): number => r.runs.find((x) => x.name === "/v1/route" && x.connections === connections)?.rps ?? 0;
+// Every server runs at once and the measured runs alternate between them, round by round, with the same
+// number of requests each: a load that changes during the run (a shared machine) hits every count alike.
+const servers: Served[] = [];
+for (const workers of workerCounts) servers.push(await startServe(workers));
+const rate = servers[0].runs[0].rps;
+for (let round = 1; round <= rounds; round++)
+  for (const c of [8, 64])
+    for (const s of servers) {
+      process.stderr.write(`round ${round}/${rounds}: --workers ${s.workers}, /v1/route, ${c} connections, ~${seconds} s ...\n`);
+      s.runs.push(await run("/v1/route", `${s.base}/v1/route`, c, seconds, routeBodies, rate));
+    }
+const results: Awaited<ReturnType<typeof finish>>[] = [];
+for (const s of servers) results.push(await finish(s, rate));
+/** Requests per second over all of a count's rounds: answered requests over the time they took. */
+const routeRps = (r: (typeof results)[number], connections: number): number => {
+  const mine = r.runs.filter((x) => x.name === "/v1/route" && x.connections === connections);
+  return (
+    mine.reduce((sum, x) => sum + x.requests, 0) /
+    Math.max(
+      mine.reduce((sum, x) => sum + x.durationS, 0),
+      1e-9,
+    )
+  );
+};
 const report = {
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadavg() },
   model,
+  rounds,
   results,
   throughputVsFirst: results.map((r) => ({
     workers: r.workers,
