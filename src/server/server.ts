@@ -108,7 +108,8 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
   let inflight = 0;
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
-  const dashboard = options.dashboard === false ? undefined : createDashboard(serverDashboardContext({ proxy, config, reloader, log, onError }, options.dashboard));
+  const dashboard =
+    options.dashboard === false ? undefined : createDashboard(serverDashboardContext({ proxy, config, reloader, log, onError }, options.dashboard), options.cluster?.sessionSecret);
   const cluster = options.cluster;
   const app = buildApp({
     proxy,

@@ -140,6 +140,23 @@ describe("triage serve --workers 2", () => {
     expect(metrics.body).toMatch(/^triage_http_requests_total\{route="\/v1\/route",status="200"\} 6$/m);
   });
 
+  it("the dashboard's CSRF token from one worker's page is accepted by the other worker", async () => {
+    const tokens = new Map<string, string>();
+    for (let i = 0; i < 6 && tokens.size < 2; i++) {
+      const page = await call(s.port, "GET", "/dashboard/decisions");
+      expect(page.status).toBe(200);
+      const csrf = /<meta name="triage-csrf" content="([^"]+)">/.exec(page.body)?.[1];
+      if (page.worker && csrf) tokens.set(page.worker, csrf);
+    }
+    expect([...tokens.keys()].sort()).toEqual(["1", "2"]);
+    expect(tokens.get("1")).toBe(tokens.get("2"));
+    // An empty label is refused by the handler (400), not by the CSRF check (403), whichever worker gets it.
+    for (let i = 0; i < 4; i++) {
+      const r = await call(s.port, "POST", "/dashboard/api/feedback", {}, { "x-triage-csrf": tokens.get("1")! });
+      expect(r.status, r.body).not.toBe(403);
+    }
+  });
+
   it("serves a promoted version from every worker", async () => {
     const before = JSON.parse((await call(s.port, "GET", "/healthz")).body) as { modelVersion: string };
     expect(before.modelVersion).not.toBe(secondVersion);

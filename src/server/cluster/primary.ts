@@ -5,10 +5,11 @@
  * SIGTERM/SIGINT lets every worker drain and waits for all of them.
  */
 import cluster, { type Worker } from "node:cluster";
+import { randomBytes } from "node:crypto";
 import { AggregatorRegistry } from "prom-client";
 import type { ServerStatsSnapshot } from "../proxy/stats.js";
 import { mergeStats } from "./merge-stats.js";
-import { isWorkerMessage, type ListeningInfo, type PrimaryMessage, type WorkerMessage, WORKER_ID_ENV } from "./messages.js";
+import { isWorkerMessage, type ListeningInfo, type PrimaryMessage, type WorkerMessage, SESSION_SECRET_ENV, WORKER_ID_ENV } from "./messages.js";
 
 /** A worker that served this long before it died is restarted without delay growth. */
 const HEALTHY_AFTER_MS = 10_000;
@@ -51,6 +52,8 @@ interface Gather {
 export function runPrimary(options: PrimaryOptions): Promise<number> {
   const slots: Slot[] = Array.from({ length: options.workers }, (_, i) => ({ id: i + 1, ready: false, failures: 0 }));
   const aggregator = new AggregatorRegistry();
+  // One per server, kept across worker restarts: a dashboard session opened on one worker is valid on all.
+  const sessionSecret = randomBytes(32).toString("hex");
   const gathers = new Map<number, Gather>();
   let nextGather = 0;
   let announced = false;
@@ -67,7 +70,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   const fork = (slot: Slot) => {
     slot.restart = undefined;
     slot.ready = false;
-    const worker = cluster.fork({ [WORKER_ID_ENV]: String(slot.id) });
+    const worker = cluster.fork({ [WORKER_ID_ENV]: String(slot.id), [SESSION_SECRET_ENV]: sessionSecret });
     slot.worker = worker;
     worker.on("message", (message: unknown) => {
       if (isWorkerMessage(message)) receive(slot, worker, message);

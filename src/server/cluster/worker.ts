@@ -6,7 +6,7 @@ import cluster from "node:cluster";
 import { AggregatorRegistry, type Registry } from "prom-client";
 import { TriageError } from "../../common/errors.js";
 import type { ServerStatsSnapshot } from "../proxy/stats.js";
-import { isPrimaryMessage, type ListeningInfo, type PrimaryMessage, type WorkerMessage, WORKER_ID_ENV } from "./messages.js";
+import { isPrimaryMessage, type ListeningInfo, type PrimaryMessage, type WorkerMessage, SESSION_SECRET_ENV, WORKER_ID_ENV } from "./messages.js";
 
 /** Longer than the primary's own gather timeout, so the primary's answer (or its error) normally comes first. */
 const ASK_TIMEOUT_MS = 15_000;
@@ -15,6 +15,8 @@ const ASK_TIMEOUT_MS = 15_000;
 export interface ClusterLink {
   /** This worker's slot (1..N), sent in every response's x-triage-worker header. */
   readonly workerId: string;
+  /** The same in every worker of the server: signs dashboard sessions so that any worker accepts them. */
+  readonly sessionSecret?: Uint8Array;
   /** Every worker's /v1/stats counters added up (each worker flushes its decision log first). */
   stats(): Promise<{ snapshot: ServerStatsSnapshot; workers: number }>;
   /** Every worker's Prometheus metrics, aggregated by prom-client. */
@@ -38,12 +40,16 @@ type Pending = { resolve: (m: PrimaryMessage) => void; reject: (e: Error) => voi
 
 export class WorkerLink implements ClusterLink {
   readonly workerId: string;
+  readonly sessionSecret: Uint8Array | undefined;
   private local: LocalServer | undefined;
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
 
   private constructor() {
     this.workerId = process.env[WORKER_ID_ENV] ?? String(cluster.worker?.id ?? "?");
+    const secret = process.env[SESSION_SECRET_ENV];
+    this.sessionSecret = secret ? Buffer.from(secret, "hex") : undefined;
+    delete process.env[SESSION_SECRET_ENV]; // not passed on to anything this worker starts
     // Constructing it installs prom-client's listener for the primary's metric requests.
     new AggregatorRegistry();
     process.on("message", (message: unknown) => {
