@@ -71,6 +71,7 @@ export interface TriageServer {
 
 export async function createServer(options: CreateServerOptions): Promise<TriageServer> {
   const config = parseServerConfig(options.config ?? {});
+  const cluster = options.cluster;
   const onError = options.onError ?? ((e: Error) => process.emitWarning(e.message, "TriageServer"));
   const providers = new ProviderPool(resolveProviders(config, options.env), new RetryBudget(config.retry.budgetRatio, config.retry.budgetBurst));
   const ownsRouter = typeof options.model === "string";
@@ -99,7 +100,7 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
   const reloader = new ModelReloader(router, (result, trigger) => {
     metrics.reloads.inc({ result: result.ok ? "ok" : "failed" });
     // The other workers watch the same directory, but an admin reload may come before any watcher sees a change.
-    if (result.ok && trigger === "admin") options.cluster?.reloaded();
+    if (result.ok && trigger === "admin") cluster?.reloaded();
     if (!result.ok) onError(new TriageError(`model reload (${trigger}) failed, still serving ${result.version}: ${result.error}`));
   });
   if (config.reload.watch) reloader.watch(router.dir, config.reload.intervalMs);
@@ -109,8 +110,7 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
   const dashboard =
-    options.dashboard === false ? undefined : createDashboard(serverDashboardContext({ proxy, config, reloader, log, onError }, options.dashboard), options.cluster?.sessionSecret);
-  const cluster = options.cluster;
+    options.dashboard === false ? undefined : createDashboard(serverDashboardContext({ proxy, config, reloader, log, onError }, options.dashboard), cluster?.sessionSecret);
   const app = buildApp({
     proxy,
     config,
