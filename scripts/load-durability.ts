@@ -67,6 +67,9 @@ async function startServe(mode: Mode): Promise<Served> {
       logPath,
       "--log-durability",
       mode,
+      // One process: the kill -9 below must hit the process that holds the queued decisions.
+      "--workers",
+      "1",
     ],
     { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, TRIAGE_API_KEYS: "" } },
   );

@@ -1,17 +1,22 @@
 /**
- * Load run for issue #4, from a second process on loopback:
- *   npx tsx scripts/load-route.ts [--seconds 60] [--proxy-seconds 20] [--model DIR]
+ * Load run for issues #4 and #16, from a second process on loopback:
+ *   npx tsx scripts/load-route.ts [--seconds 60] [--proxy-seconds 20] [--model DIR] [--workers 1[,2,...]] [--rounds 1]
  * 1. trains a model on data/tiers (cached in reports/load-model) unless --model is given;
- * 2. starts `triage serve` in a child process with a decision log and a fake provider (in this process);
+ * 2. starts `triage serve --workers N` (default 1) in a child process with a decision log and a fake
+ *    provider (in this process);
  * 3. drives POST /v1/route with autocannon at 8 and 64 connections (texts from data/tiers/test.jsonl, numbered
  *    once they run out, so no request repeats an earlier one and the exact-repeat cache never answers);
  * 4. measures the proxy's added latency: /v1/chat/completions (model "auto") through triage vs the fake directly;
  * 5. stops the server (SIGTERM: drain + flush) and checks the log holds one row per 2xx answer.
- * Prints a table and writes reports/load.json.
+ * With several worker counts (--workers 1,2) a server per count runs at once; step 3 alternates between
+ * them for --rounds rounds (the same requests for each), and each count's /v1/route throughput (requests
+ * over the time they took, all rounds) is compared with the first count's.
+ * Prints a table per worker count and writes reports/load.json.
  */
 import autocannon from "autocannon";
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { DecisionLog } from "../src/store/index.js";
@@ -26,6 +31,9 @@ const arg = (name: string, fallback: string) => {
 };
 const seconds = Number(arg("seconds", "60"));
 const proxySeconds = Number(arg("proxy-seconds", "20"));
+const rounds = Number(arg("rounds", "1"));
+const workerCounts = arg("workers", "1").split(",").map(Number);
+if (!workerCounts.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`--workers: expected positive integers separated by commas, got "${arg("workers", "1")}"`);
 const reports = join(root, "reports");
 mkdirSync(reports, { recursive: true });
 
@@ -38,29 +46,6 @@ if (!model) {
   }
 }
 
-const fake = await startFakeOpenAI();
-const logPath = join(reports, "load-log.db");
-for (const suffix of ["", "-wal", "-shm"]) rmSync(logPath + suffix, { force: true });
-const configPath = join(reports, "load-server.json");
-writeFileSync(configPath, JSON.stringify({ providers: [{ name: "fake", baseURL: fake.baseURL, apiKey: "sk-load-test" }], reload: { watch: false } }));
-
-const child: ChildProcess = spawn(
-  process.execPath,
-  ["--import", "tsx", join(root, "src/cli/main.ts"), "serve", "--model", model, "--port", "0", "--config", configPath, "--log-db", logPath],
-  {
-    stdio: ["ignore", "pipe", "inherit"],
-    env: { ...process.env, TRIAGE_API_KEYS: "" },
-  },
-);
-const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-const port = await new Promise<number>((resolve, reject) => {
-  const rl = createInterface({ input: child.stdout! });
-  rl.once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
-  child.once("exit", (code) => reject(new Error(`triage serve exited (${code}) before listening`)));
-});
-const base = `http://127.0.0.1:${port}`;
-process.stderr.write(`triage serve listening at ${base}\n`);
-
 const texts = readFileSync(join(root, "data/tiers/test.jsonl"), "utf8")
   .split("\n")
   .filter(Boolean)
@@ -71,6 +56,7 @@ interface Run {
   name: string;
   connections: number;
   seconds: number;
+  durationS: number;
   requests: number;
   ok2xx: number;
   non2xx: number;
@@ -87,7 +73,7 @@ interface Run {
  * a timed run cuts off requests in flight that the server still answers and logs, and then the log
  * check could not be exact.
  */
-let sent = 0; // across runs: the server's cache outlives each run
+let sent = 0; // across runs and servers: no text repeats
 async function run(name: string, url: string, connections: number, duration: number, body: (n: number) => string, rate: number): Promise<Run> {
   const r = await autocannon({
     url,
@@ -102,6 +88,7 @@ async function run(name: string, url: string, connections: number, duration: num
     name,
     connections,
     seconds: Math.round(r.duration),
+    durationS: r.duration,
     requests: r.requests.total,
     ok2xx: r["2xx"],
     non2xx: r.non2xx,
@@ -118,55 +105,123 @@ async function run(name: string, url: string, connections: number, duration: num
 const uniqueText = (n: number) => texts[n % texts.length] + (n < texts.length ? "" : ` (${Math.floor(n / texts.length) + 1})`);
 const routeBodies = (n: number) => JSON.stringify({ text: uniqueText(n) });
 const chatBodies = (n: number) => JSON.stringify({ model: "auto", messages: [{ role: "user", content: uniqueText(n) }] });
-const runs: Run[] = [];
-// Warm-up: the first calls compile the encoder's kernels; its rate sizes the measured runs.
-const warm = await run("warm-up", `${base}/v1/route`, 8, 0, routeBodies, 0);
-runs.push(warm);
-for (const c of [8, 64]) {
-  process.stderr.write(`/v1/route, ${c} connections, ~${seconds} s ...\n`);
-  runs.push(await run("/v1/route", `${base}/v1/route`, c, seconds, routeBodies, warm.rps));
+
+/** A running `triage serve --workers <workers>` with its fake provider, warmed up. */
+async function startServe(workers: number) {
+  const fake = await startFakeOpenAI();
+  const logPath = join(reports, `load-log-${workers}.db`);
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(logPath + suffix, { force: true });
+  const configPath = join(reports, `load-server-${workers}.json`);
+  writeFileSync(configPath, JSON.stringify({ providers: [{ name: "fake", baseURL: fake.baseURL, apiKey: "sk-load-test" }], reload: { watch: false } }));
+
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--import", "tsx", join(root, "src/cli/main.ts"), "serve", "--model", model, "--port", "0", "--config", configPath, "--log-db", logPath, "--workers", String(workers)],
+    { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, TRIAGE_API_KEYS: "" } },
+  );
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
+    child.once("exit", (code) => reject(new Error(`triage serve exited (${code}) before listening`)));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  process.stderr.write(`triage serve --workers ${workers} listening at ${base}\n`);
+  // Warm-up: the first calls compile the encoder's kernels (in every worker).
+  const runs: Run[] = [await run("warm-up", `${base}/v1/route`, 8, 0, routeBodies, 0)];
+  return { workers, fake, logPath, child, exited, base, runs };
 }
-process.stderr.write(`proxy overhead, 8 connections, ~${proxySeconds} s each ...\n`);
-const proxied = await run("chat via triage", `${base}/v1/chat/completions`, 8, proxySeconds, chatBodies, warm.rps);
-const direct = await run("chat direct to fake", `${fake.baseURL}/chat/completions`, 8, proxySeconds, chatBodies, proxied.rps);
-runs.push(proxied, direct);
+type Served = Awaited<ReturnType<typeof startServe>>;
 
-child.kill("SIGTERM");
-const exitCode = await exited;
-await fake.close();
+/** Steps 4-5: the proxy's added latency, then SIGTERM and the log check. */
+async function finish(s: Served, rate: number) {
+  process.stderr.write(`--workers ${s.workers}: proxy overhead, 8 connections, ~${proxySeconds} s each ...\n`);
+  const proxied = await run("chat via triage", `${s.base}/v1/chat/completions`, 8, proxySeconds, chatBodies, rate);
+  const direct = await run("chat direct to fake", `${s.fake.baseURL}/chat/completions`, 8, proxySeconds, chatBodies, proxied.rps);
+  s.runs.push(proxied, direct);
+  s.child.kill("SIGTERM");
+  const exitCode = await s.exited;
+  await s.fake.close();
+  const log = DecisionLog.open(s.logPath, { readonly: true });
+  const rows = log.count();
+  log.close();
+  // Every 2xx from /v1/route and from the proxy (model "auto" routes, so it logs a decision) is one row.
+  const answered = s.runs.filter((r) => r.name !== "chat direct to fake").reduce((sum, r) => sum + r.ok2xx, 0);
+  return {
+    workers: s.workers,
+    runs: s.runs,
+    proxy: {
+      directP50Ms: direct.p50,
+      proxiedP50Ms: proxied.p50,
+      addedP50Ms: proxied.p50 - direct.p50,
+      ratioP50: proxied.p50 / Math.max(direct.p50, 0.001),
+      ratioMean: proxied.mean / Math.max(direct.mean, 0.001),
+    },
+    log: { rows, answered2xx: answered, everyDecisionLogged: rows === answered, serverExitCode: exitCode },
+  };
+}
 
-const log = DecisionLog.open(logPath, { readonly: true });
-const rows = log.count();
-log.close();
-// Every 2xx from /v1/route and from the proxy (model "auto" routes, so it logs a decision) is one row.
-const answered = runs.filter((r) => r.name !== "chat direct to fake").reduce((s, r) => s + r.ok2xx, 0);
+const loadBefore = loadavg();
+// Every server runs at once and the measured runs alternate between them, round by round, with the same
+// number of requests each: a load that changes during the run (a shared machine) hits every count alike.
+const servers: Served[] = [];
+for (const workers of workerCounts) servers.push(await startServe(workers));
+const rate = servers[0].runs[0].rps;
+for (let round = 1; round <= rounds; round++)
+  for (const c of [8, 64])
+    for (const s of servers) {
+      process.stderr.write(`round ${round}/${rounds}: --workers ${s.workers}, /v1/route, ${c} connections, ~${seconds} s ...\n`);
+      s.runs.push(await run("/v1/route", `${s.base}/v1/route`, c, seconds, routeBodies, rate));
+    }
+const results: Awaited<ReturnType<typeof finish>>[] = [];
+for (const s of servers) results.push(await finish(s, rate));
+/** Requests per second over all of a count's rounds: answered requests over the time they took. */
+const routeRps = (r: (typeof results)[number], connections: number): number => {
+  const mine = r.runs.filter((x) => x.name === "/v1/route" && x.connections === connections);
+  return (
+    mine.reduce((sum, x) => sum + x.requests, 0) /
+    Math.max(
+      mine.reduce((sum, x) => sum + x.durationS, 0),
+      1e-9,
+    )
+  );
+};
 const report = {
   date: new Date().toISOString(),
-  machine: { cpus: (await import("node:os")).cpus().length, loadavg: (await import("node:os")).loadavg() },
+  machine: { cpus: cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadavg() },
   model,
-  runs,
-  proxy: {
-    directP50Ms: direct.p50,
-    proxiedP50Ms: proxied.p50,
-    addedP50Ms: proxied.p50 - direct.p50,
-    ratioP50: proxied.p50 / Math.max(direct.p50, 0.001),
-    ratioMean: proxied.mean / Math.max(direct.mean, 0.001),
-  },
-  log: { rows, answered2xx: answered, everyDecisionLogged: rows === answered, serverExitCode: exitCode },
+  rounds,
+  results,
+  throughputVsFirst: results.map((r) => ({
+    workers: r.workers,
+    rps8: routeRps(r, 8),
+    rps64: routeRps(r, 64),
+    ratio8: routeRps(r, 8) / Math.max(routeRps(results[0], 8), 1e-9),
+    ratio64: routeRps(r, 64) / Math.max(routeRps(results[0], 64), 1e-9),
+  })),
 };
 writeFileSync(join(reports, "load.json"), JSON.stringify(report, null, 2));
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
-console.log(
-  `${"run".padEnd(22)}${pad("conns", 6)}${pad("secs", 6)}${pad("requests", 10)}${pad("2xx", 9)}${pad("non2xx", 8)}${pad("errors", 8)}${pad("req/s", 9)}${pad("p50 ms", 8)}${pad("p99 ms", 8)}`,
-);
-for (const r of runs)
+for (const r of results) {
+  console.log(`\n--workers ${r.workers}`);
   console.log(
-    `${r.name.padEnd(22)}${pad(r.connections, 6)}${pad(r.seconds, 6)}${pad(r.requests, 10)}${pad(r.ok2xx, 9)}${pad(r.non2xx, 8)}${pad(r.errors + r.timeouts, 8)}${pad(r.rps.toFixed(1), 9)}${pad(r.p50, 8)}${pad(r.p99, 8)}`,
+    `${"run".padEnd(22)}${pad("conns", 6)}${pad("secs", 6)}${pad("requests", 10)}${pad("2xx", 9)}${pad("non2xx", 8)}${pad("errors", 8)}${pad("req/s", 9)}${pad("p50 ms", 8)}${pad("p99 ms", 8)}`,
   );
-console.log(
-  `proxy added latency: p50 ${report.proxy.addedP50Ms.toFixed(1)} ms (direct ${direct.p50} ms, via triage ${proxied.p50} ms; ratio p50 ${report.proxy.ratioP50.toFixed(1)}x, mean ${report.proxy.ratioMean.toFixed(1)}x)`,
-);
-console.log(
-  `decision log: ${rows} rows for ${answered} 2xx answers (warm-up and proxy included) -> ${rows === answered ? "every decision logged" : "MISMATCH"}; server exit code ${exitCode}`,
-);
+  for (const x of r.runs)
+    console.log(
+      `${x.name.padEnd(22)}${pad(x.connections, 6)}${pad(x.seconds, 6)}${pad(x.requests, 10)}${pad(x.ok2xx, 9)}${pad(x.non2xx, 8)}${pad(x.errors + x.timeouts, 8)}${pad(x.rps.toFixed(1), 9)}${pad(x.p50, 8)}${pad(x.p99, 8)}`,
+    );
+  console.log(
+    `proxy added latency: p50 ${r.proxy.addedP50Ms.toFixed(1)} ms (direct ${r.proxy.directP50Ms} ms, via triage ${r.proxy.proxiedP50Ms} ms; ratio p50 ${r.proxy.ratioP50.toFixed(1)}x, mean ${r.proxy.ratioMean.toFixed(1)}x)`,
+  );
+  console.log(
+    `decision log: ${r.log.rows} rows for ${r.log.answered2xx} 2xx answers (warm-up and proxy included) -> ${r.log.everyDecisionLogged ? "every decision logged" : "MISMATCH"}; server exit code ${r.log.serverExitCode}`,
+  );
+}
+if (results.length > 1)
+  for (const t of report.throughputVsFirst.slice(1))
+    console.log(
+      `/v1/route throughput, --workers ${t.workers} vs ${results[0].workers}: ${t.ratio8.toFixed(2)}x at 8 connections (${t.rps8.toFixed(0)} vs ${report.throughputVsFirst[0].rps8.toFixed(0)} req/s), ${t.ratio64.toFixed(2)}x at 64`,
+    );
+console.log(`load average (1, 5, 15 min): before ${loadBefore.map((x) => x.toFixed(2)).join(", ")}; after ${report.machine.loadavgAfter.map((x) => x.toFixed(2)).join(", ")}`);

@@ -62,7 +62,7 @@ function trainSmallModel(dir: string): string {
 async function startServe(model: string, logPath: string, durability: string, configPath: string): Promise<{ child: ChildProcess; url: string; exited: Promise<void> }> {
   const child = spawn(
     process.execPath,
-    [...CLI, "serve", "--model", model, "--host", "127.0.0.1", "--port", "0", "--config", configPath, "--log-db", logPath, "--log-durability", durability],
+    [...CLI, "serve", "--model", model, "--host", "127.0.0.1", "--port", "0", "--config", configPath, "--log-db", logPath, "--log-durability", durability, "--workers", "1"], // one process: the kill -9 must hit the one holding the decisions
     { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TRIAGE_API_KEYS: "" } },
   );
   let stderr = "";

@@ -22,6 +22,7 @@ import { ChatProxy } from "./proxy/proxy.js";
 import { ModelReloader } from "./reload.js";
 import { createDashboard, type DashboardOptions } from "./dashboard/index.js";
 import { serverDashboardContext } from "./dashboard/from-server.js";
+import type { ClusterLink } from "./cluster/worker.js";
 
 /** After the drain deadline, how long ended streams get to send their error event before connections are cut. */
 const STREAM_END_GRACE_MS = 1000;
@@ -54,6 +55,11 @@ export interface CreateServerOptions {
   replica?: RegistryFollower;
   /** The dashboard at /dashboard (default on); false leaves it out. */
   dashboard?: DashboardOptions | false;
+  /**
+   * This server is one worker of `triage serve --workers N`: responses carry x-triage-worker, /v1/stats and
+   * /metrics answer for every worker, and a successful admin reload is passed on to the others.
+   */
+  cluster?: ClusterLink;
 }
 
 export interface TriageServer {
@@ -71,6 +77,7 @@ export interface TriageServer {
 
 export async function createServer(options: CreateServerOptions): Promise<TriageServer> {
   const config = parseServerConfig(options.config ?? {});
+  const cluster = options.cluster;
   const onError = options.onError ?? ((e: Error) => process.emitWarning(e.message, "TriageServer"));
   const providers = new ProviderPool(resolveProviders(config, options.env), new RetryBudget(config.retry.budgetRatio, config.retry.budgetBurst));
   const ownsRouter = typeof options.model === "string";
@@ -98,6 +105,8 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
   const proxy = new ChatProxy({ router, config, providers, log, metrics, validator: options.validator, onError });
   const reloader = new ModelReloader(router, (result, trigger) => {
     metrics.reloads.inc({ result: result.ok ? "ok" : "failed" });
+    // The other workers watch the same directory, but an admin reload may come before any watcher sees a change.
+    if (result.ok && trigger === "admin") cluster?.reloaded();
     if (!result.ok) onError(new TriageError(`model reload (${trigger}) failed, still serving ${result.version}: ${result.error}`));
   });
   if (options.replica) reloader.follow(options.replica);
@@ -108,8 +117,27 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
   const dashboard =
-    options.dashboard === false ? undefined : createDashboard(serverDashboardContext({ proxy, config, reloader, log, onError, replica: options.replica }, options.dashboard));
-  const app = buildApp({ proxy, config, metrics, reloader, log, draining: () => draining, onError, providerStates: () => providers.states(), dashboard });
+    options.dashboard === false ? undefined : createDashboard(serverDashboardContext({ proxy, config, reloader, log, onError, replica: options.replica }, options.dashboard), cluster?.sessionSecret);
+  const app = buildApp({
+    proxy,
+    config,
+    metrics,
+    reloader,
+    log,
+    draining: () => draining,
+    onError,
+    providerStates: () => providers.states(),
+    dashboard,
+    ...(cluster ? { cluster: { stats: () => cluster.stats(), metrics: () => cluster.metrics() } } : {}),
+  });
+
+  cluster?.serve({
+    snapshot: () => proxy.stats.snapshot(),
+    flushLog: () => log?.flush(),
+    // "watch": a sibling's admin reload; passing it on again would loop between the workers.
+    reload: () => void reloader.reload("watch"),
+    registry: metrics.registry,
+  });
 
   const start = (port: number, host = config.host) =>
     new Promise<{ port: number; url: string }>((resolve, reject) => {
@@ -123,8 +151,11 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
             if (!done) inflight--;
             done = true;
           };
-          if ("outgoing" in env && "once" in env.outgoing) env.outgoing.once("close", release);
-          else release();
+          if ("outgoing" in env && "once" in env.outgoing) {
+            env.outgoing.once("close", release);
+            // Which worker answered: merged into the response's headers when they are written.
+            if (cluster) env.outgoing.setHeader("x-triage-worker", cluster.workerId);
+          } else release();
           return app.fetch(request, env);
         },
         port,

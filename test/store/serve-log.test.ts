@@ -27,11 +27,11 @@ interface Served {
   stderr: () => string;
 }
 
-/** `triage serve` on 127.0.0.1, port 0, with the given config (and no reload watcher). */
+/** `triage serve` on 127.0.0.1, port 0, with the given config (and no reload watcher), as one process: the signals and kills below must reach the process holding the log. */
 async function serve(name: string, config: object, args: string[]): Promise<Served> {
   const configPath = join(work, `${name}.json`);
   writeFileSync(configPath, JSON.stringify({ reload: { watch: false }, ...config }));
-  const child = spawn(process.execPath, [...CLI, "serve", "--model", model, "--port", "0", "--host", "127.0.0.1", "--config", configPath, ...args], {
+  const child = spawn(process.execPath, [...CLI, "serve", "--model", model, "--port", "0", "--host", "127.0.0.1", "--config", configPath, "--workers", "1", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, TRIAGE_API_KEYS: "" },
   });

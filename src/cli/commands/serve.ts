@@ -1,13 +1,32 @@
+import cluster from "node:cluster";
 import type { Command } from "commander";
 import { TriageError } from "../../common/errors.js";
 import { LlmClassifier } from "../../fallback/index.js";
 import { isPostgresUrl } from "../../model/registry-pg-url.js";
 import { RegistryReplica } from "../../model/registry-replica.js";
 import { createServer } from "../../server/index.js";
+import { defaultWorkers, MAX_DEFAULT_WORKERS, runPrimary, WorkerLink, type ListeningInfo } from "../../server/cluster/index.js";
 import { loadServerConfig } from "../../server/config.js";
-import { withLogFlags } from "../../store/index.js";
+import { DecisionLog, logOpenOptions, withLogFlags } from "../../store/index.js";
 import { info } from "../output.js";
 import { FAST_PATH_TOLERANCE_HELP, port, positiveInt, unitInterval } from "../parse.js";
+
+interface ServeOptions {
+  model?: string;
+  registry?: string;
+  registryCache?: string;
+  port: number;
+  host?: string;
+  config?: string;
+  logDb?: string;
+  fastPathTolerance?: number;
+  logDurability?: string;
+  logMaxRows?: number;
+  logOlderThan?: string;
+  reports?: string;
+  dashboard: boolean;
+  workers?: number;
+}
 
 export function registerServe(program: Command): void {
   program
@@ -30,67 +49,89 @@ export function registerServe(program: Command): void {
     .option("--fast-path-tolerance <x>", FAST_PATH_TOLERANCE_HELP, unitInterval)
     .option("--reports <dir>", "folder of `triage eval-routing --out` reports for the dashboard's Routing evaluation page")
     .option("--no-dashboard", "do not serve the dashboard at /dashboard")
-    .action(
-      async (opts: {
-        model?: string;
-        registry?: string;
-        registryCache?: string;
-        port: number;
-        host?: string;
-        config?: string;
-        logDb?: string;
-        fastPathTolerance?: number;
-        logDurability?: string;
-        logMaxRows?: number;
-        logOlderThan?: string;
-        reports?: string;
-        dashboard: boolean;
-      }) => {
-        if ((opts.model === undefined) === (opts.registry === undefined)) throw new TriageError("serve: give either --model DIR or --registry postgres://…");
-        if (opts.registry !== undefined && !isPostgresUrl(opts.registry))
-          throw new TriageError(`--registry: "${opts.registry}" is not a postgres:// URL; serve a registry folder with --model ${opts.registry}`);
-        const config = loadServerConfig(opts.config);
-        const replica = opts.registry ? await RegistryReplica.start(opts.registry, { cacheDir: opts.registryCache, onError: (e) => info(`warning: ${e.message}`) }) : undefined;
-        config.log = withLogFlags(config.log, { path: opts.logDb, durability: opts.logDurability, maxRows: opts.logMaxRows, olderThan: opts.logOlderThan });
-        const server = await createServer({
-          model: replica?.cacheDir ?? (opts.model as string),
-          replica,
-          config,
-          log: opts.logDb,
-          fallback: LlmClassifier.fromEnv(),
-          fastPathTolerance: opts.fastPathTolerance,
-          dashboard: opts.dashboard ? { reports: opts.reports } : false,
-        });
-        // A switch while the router was loading (before the server followed the replica) reloads now.
-        if (replica && replica.switches > 0) void server.reloader.reload("watch");
-        const { url, port: actual } = await server.start(opts.port, opts.host);
-        process.stdout.write(
-          JSON.stringify({
-            listening: url,
-            port: actual,
-            modelVersion: server.router.version,
-            providers: config.providers.map((p) => p.name),
-            auth: config.auth.tokens.length + config.auth.adminTokens.length > 0,
-          }) + "\n",
-        );
-        let stopping = false;
-        const stop = (signal: string) => {
-          if (stopping) return;
-          stopping = true;
-          info(`triage serve: ${signal}, draining in-flight requests (up to ${config.drainTimeoutMs} ms)`);
-          server
-            .close()
-            .then(() => replica?.close())
-            .then(
-              () => process.exit(0),
-              (err: unknown) => {
-                info(`triage serve: shutdown failed: ${(err as Error).message}`);
-                process.exit(1);
-              },
-            );
-        };
-        process.once("SIGTERM", () => stop("SIGTERM"));
-        process.once("SIGINT", () => stop("SIGINT"));
-      },
-    );
+    .option(
+      "--workers <n>",
+      `processes serving the port, each with its own model and encoder (default: one per core, at most ${MAX_DEFAULT_WORKERS}; here ${defaultWorkers()}); ` +
+        "a crashed worker is restarted; 1 serves from this process alone",
+      positiveInt,
+    )
+    .action(async (opts: ServeOptions) => {
+      if ((opts.model === undefined) === (opts.registry === undefined)) throw new TriageError("serve: give either --model DIR or --registry postgres://…");
+      if (opts.registry !== undefined && !isPostgresUrl(opts.registry))
+        throw new TriageError(`--registry: "${opts.registry}" is not a postgres:// URL; serve a registry folder with --model ${opts.registry}`);
+      const workers = opts.workers ?? defaultWorkers();
+      if (cluster.isWorker) return serveOne(opts, WorkerLink.connect());
+      if (workers === 1) return serveOne(opts);
+      return servePrimary(opts, workers);
+    });
+}
+
+/** The server's config file, environment and log flags, checked (a bad value ends the command with its message). */
+function configFrom(opts: ServeOptions) {
+  const config = loadServerConfig(opts.config);
+  config.log = withLogFlags(config.log, { path: opts.logDb, durability: opts.logDurability, maxRows: opts.logMaxRows, olderThan: opts.logOlderThan });
+  return config;
+}
+
+/** One server in this process: `--workers 1`, or one worker of several. */
+async function serveOne(opts: ServeOptions, link?: WorkerLink): Promise<void> {
+  const config = configFrom(opts);
+  const replica = opts.registry ? await RegistryReplica.start(opts.registry, { cacheDir: opts.registryCache, onError: (e) => info(`warning: ${e.message}`) }) : undefined;
+  const server = await createServer({
+    model: replica?.cacheDir ?? (opts.model as string),
+    replica,
+    config,
+    log: opts.logDb,
+    fallback: LlmClassifier.fromEnv(),
+    fastPathTolerance: opts.fastPathTolerance,
+    dashboard: opts.dashboard ? { reports: opts.reports } : false,
+    ...(link ? { cluster: link } : {}),
+  });
+  // A switch while the router was loading (before the server followed the replica) reloads now.
+  if (replica && replica.switches > 0) void server.reloader.reload("watch");
+  const { url, port: actual } = await server.start(opts.port, opts.host);
+  const listening: ListeningInfo = {
+    listening: url,
+    port: actual,
+    modelVersion: server.router.version,
+    providers: config.providers.map((p) => p.name),
+    auth: config.auth.tokens.length + config.auth.adminTokens.length > 0,
+  };
+  if (link) link.listening(listening);
+  else process.stdout.write(JSON.stringify(listening) + "\n");
+  let stopping = false;
+  const stop = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    if (!link) info(`triage serve: ${why}, draining in-flight requests (up to ${config.drainTimeoutMs} ms)`);
+    server
+      .close()
+      .then(() => replica?.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          info(`triage serve: shutdown failed: ${(err as Error).message}`);
+          process.exit(1);
+        },
+      );
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+  // The primary is gone (killed): nothing would restart or stop this worker, so drain and exit.
+  if (link) process.once("disconnect", () => stop("the primary process is gone"));
+}
+
+/** The primary of `--workers N`: checks the config and log once, then forks and supervises the workers. */
+async function servePrimary(opts: ServeOptions, workers: number): Promise<void> {
+  const config = configFrom(opts);
+  // Created and migrated here, once, rather than by N workers racing to do it.
+  const logPath = opts.logDb ?? config.log?.path;
+  if (logPath) DecisionLog.open(logPath, logOpenOptions(config.log)).close();
+  const code = await runPrimary({
+    workers,
+    drainTimeoutMs: config.drainTimeoutMs,
+    onListening: (listening) => process.stdout.write(JSON.stringify(listening) + "\n"),
+    say: (line) => info(`triage serve: ${line}`),
+  });
+  process.exit(code);
 }

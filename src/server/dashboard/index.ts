@@ -51,9 +51,10 @@ function sameOrigin(origin: string | undefined, host: string | undefined): boole
   }
 }
 
-export function createDashboard(ctx: DashboardContext): Dashboard {
+/** @param sessionSecret shared by the workers of one server, so each accepts the others' sessions (see session.ts) */
+export function createDashboard(ctx: DashboardContext, sessionSecret?: Uint8Array): Dashboard {
   const app = new Hono<DashboardEnv>();
-  const sessions = new Sessions(ctx.auth);
+  const sessions = new Sessions(ctx.auth, sessionSecret);
   const data = new DashboardData(ctx);
   const catalog = ctx.model ? new VersionCatalog(ctx.model.dir) : null;
   const neighbours = ctx.model && catalog ? new Neighbours(ctx.model, catalog) : null;

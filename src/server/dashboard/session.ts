@@ -5,8 +5,11 @@
  * cookie holds a random session id only (HttpOnly, SameSite=Strict, scoped to /dashboard), never the key;
  * sessions live in memory and end at logout, expiry or restart. Every state-changing request must also
  * carry the session's CSRF token in a header, which another site's page cannot read or send.
+ * With a secret shared by the workers of one server (`serve --workers`), a session id is signed and its
+ * CSRF token derived from it, so every worker accepts a session another opened (a logout then ends it
+ * in the worker that saw it and in the browser; elsewhere a copied cookie stays valid until it expires).
  */
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { roleMatcher, type Role } from "../http/auth.js";
@@ -34,9 +37,12 @@ export class Sessions {
   /** The one session everybody shares when auth is off. */
   private readonly open: Session | undefined;
 
-  constructor(auth: { tokens: readonly string[]; adminTokens: readonly string[] }) {
+  constructor(
+    auth: { tokens: readonly string[]; adminTokens: readonly string[] },
+    private readonly secret?: Uint8Array,
+  ) {
     this.roleOf = roleMatcher(auth.tokens, auth.adminTokens);
-    if (!this.roleOf) this.open = newSession("admin", Number.POSITIVE_INFINITY);
+    if (!this.roleOf) this.open = secret ? signedSession(secret, "admin", Number.POSITIVE_INFINITY, "open") : newSession("admin", Number.POSITIVE_INFINITY);
   }
 
   get authEnabled(): boolean {
@@ -50,7 +56,7 @@ export class Sessions {
     this.expire();
     // Oldest first out: a flood of logins cannot grow memory without bound.
     while (this.byId.size >= MAX_SESSIONS) this.byId.delete(this.byId.keys().next().value as string);
-    const s = newSession(role, Date.now() + SESSION_TTL_MS);
+    const s = this.secret ? signedSession(this.secret, role, Date.now() + SESSION_TTL_MS) : newSession(role, Date.now() + SESSION_TTL_MS);
     this.byId.set(s.id, s);
     return s;
   }
@@ -62,12 +68,26 @@ export class Sessions {
   find(id: string | undefined): Session | undefined {
     if (this.open) return this.open;
     if (!id) return undefined;
-    const s = this.byId.get(id);
+    const s = this.byId.get(id) ?? this.fromSignedId(id);
     if (!s) return undefined;
     if (s.expires < Date.now()) {
       this.byId.delete(id);
       return undefined;
     }
+    return s;
+  }
+
+  /** A session another worker opened: valid when its signature is this server's. */
+  private fromSignedId(id: string): Session | undefined {
+    if (!this.secret) return undefined;
+    const [nonce, role, expires, given] = id.split(".");
+    if ((role !== "admin" && role !== "data") || !/^\d+$/.test(expires ?? "") || given === undefined) return undefined;
+    const s = signedSession(this.secret, role, Number(expires), nonce);
+    const expected = Buffer.from(s.id);
+    if (expected.length !== Buffer.byteLength(id) || !timingSafeEqual(expected, Buffer.from(id))) return undefined;
+    this.expire();
+    while (this.byId.size >= MAX_SESSIONS) this.byId.delete(this.byId.keys().next().value as string);
+    this.byId.set(id, s);
     return s;
   }
 
@@ -79,6 +99,17 @@ export class Sessions {
 
 function newSession(role: Role, expires: number): Session {
   return { id: randomBytes(32).toString("base64url"), role, csrf: randomBytes(24).toString("base64url"), expires, written: new Set() };
+}
+
+/** A session whose id carries its role and expiry, signed with `secret`; its CSRF token is derived from the id. */
+function signedSession(secret: Uint8Array, role: Role, expires: number, nonce = randomBytes(24).toString("base64url")): Session {
+  const body = `${nonce}.${role}.${Number.isFinite(expires) ? expires : 0}`;
+  const id = `${body}.${hmac(secret, `session:${body}`)}`;
+  return { id, role, csrf: hmac(secret, `csrf:${id}`), expires, written: new Set() };
+}
+
+function hmac(secret: Uint8Array, what: string): string {
+  return createHmac("sha256", secret).update(what, "utf8").digest("base64url");
 }
 
 /** Behind TLS (directly or via a proxy that says so) the cookie is Secure. */

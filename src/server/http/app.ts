@@ -15,6 +15,7 @@ import { postFeedback } from "./feedback.js";
 import { modelList } from "./models-list.js";
 import type { ServerMetrics } from "../metrics.js";
 import type { AnswerMeta, ChatProxy } from "../proxy/proxy.js";
+import type { ServerStatsSnapshot } from "../proxy/stats.js";
 import { callerTags, parseJsonBody } from "./body.js";
 import type { ModelReloader } from "../reload.js";
 import type { Dashboard } from "../dashboard/index.js";
@@ -32,6 +33,8 @@ export interface AppDeps {
   providerStates: () => Record<string, string>;
   /** The dashboard's routes (/ and /dashboard/*), with their own login; absent: not served. */
   dashboard?: Dashboard;
+  /** One worker of several (`serve --workers`): /v1/stats and /metrics answer for all of them. */
+  cluster?: { stats(): Promise<{ snapshot: ServerStatsSnapshot; workers: number }>; metrics(): Promise<string> };
 }
 
 /** The caller's role once bearer auth has run (unset when auth is off), and the request id. */
@@ -175,14 +178,17 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
 
   app.post("/v1/feedback", limit, async (c) => c.json(postFeedback(log, parseJsonBody(await c.req.text()))));
 
-  app.get("/v1/stats", (c) => {
+  app.get("/v1/stats", async (c) => {
     const prices = priceTable([...proxy.tiers().values()]);
-    return c.json({ server: proxy.stats.snapshot(), log: log ? log.stats({ prices }) : null });
+    // In a cluster every worker flushes its log before answering, so the shared log's stats count every decision.
+    const all = deps.cluster ? await deps.cluster.stats() : undefined;
+    const server = all ? all.snapshot : proxy.stats.snapshot();
+    return c.json({ server, log: log ? log.stats({ prices }) : null, ...(all ? { workers: all.workers } : {}) });
   });
 
   app.get("/metrics", async (c) => {
     c.header("content-type", metrics.registry.contentType);
-    return c.body(await metrics.registry.metrics());
+    return c.body(deps.cluster ? await deps.cluster.metrics() : await metrics.registry.metrics());
   });
 
   app.post("/admin/reload", async (c) => {
