@@ -117,7 +117,9 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
   const dashboard =
-    options.dashboard === false ? undefined : createDashboard(serverDashboardContext({ proxy, config, reloader, log, onError, replica: options.replica }, options.dashboard), cluster?.sessionSecret);
+    options.dashboard === false
+      ? undefined
+      : createDashboard(serverDashboardContext({ proxy, config, reloader, log, onError, replica: options.replica }, options.dashboard), cluster?.sessionSecret);
   const app = buildApp({
     proxy,
     config,
