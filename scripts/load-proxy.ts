@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { DecisionLog } from "../src/store/index.js";
 import { trainExampleModel } from "./lib/example-model.js";
+import { missingTierModels } from "./lib/tier-models.js";
 
 const root = join(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -87,7 +88,7 @@ const fakeURL = fake.value;
 const logPath = join(reports, "load-proxy-log.db");
 for (const suffix of ["", "-wal", "-shm"]) rmSync(logPath + suffix, { force: true });
 const configPath = join(reports, "load-proxy-server.json");
-writeFileSync(configPath, JSON.stringify({ providers: [{ name: "fake", baseURL: fakeURL, apiKey: "sk-load-test" }], reload: { watch: false } }));
+writeFileSync(configPath, JSON.stringify({ providers: [{ name: "fake", baseURL: fakeURL, apiKey: "sk-load-test" }], tiers: missingTierModels(model), reload: { watch: false } }));
 const triage = await start(
   "triage serve",
   ["--import", "tsx", join(root, "src/cli/main.ts"), "serve", "--model", model, "--port", "0", "--config", configPath, "--log-db", logPath],

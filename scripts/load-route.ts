@@ -17,6 +17,7 @@ import { createInterface } from "node:readline";
 import { DecisionLog } from "../src/store/index.js";
 import { startFakeOpenAI } from "../test/helpers/fake-openai.js";
 import { trainExampleModel } from "./lib/example-model.js";
+import { missingTierModels } from "./lib/tier-models.js";
 
 const root = join(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -42,7 +43,11 @@ const fake = await startFakeOpenAI();
 const logPath = join(reports, "load-log.db");
 for (const suffix of ["", "-wal", "-shm"]) rmSync(logPath + suffix, { force: true });
 const configPath = join(reports, "load-server.json");
-writeFileSync(configPath, JSON.stringify({ providers: [{ name: "fake", baseURL: fake.baseURL, apiKey: "sk-load-test" }], reload: { watch: false } }));
+// A model trained without tier models (Banking77) gets one for every label, or the proxy rows would all fail.
+writeFileSync(
+  configPath,
+  JSON.stringify({ providers: [{ name: "fake", baseURL: fake.baseURL, apiKey: "sk-load-test" }], tiers: missingTierModels(model), reload: { watch: false } }),
+);
 
 const child: ChildProcess = spawn(
   process.execPath,
