@@ -22,6 +22,7 @@ import { createInterface } from "node:readline";
 import { DecisionLog } from "../src/store/index.js";
 import { startFakeOpenAI } from "../test/helpers/fake-openai.js";
 import { trainExampleModel } from "./lib/example-model.js";
+import { missingTierModels } from "./lib/tier-models.js";
 
 const root = join(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -112,7 +113,11 @@ async function startServe(workers: number) {
   const logPath = join(reports, `load-log-${workers}.db`);
   for (const suffix of ["", "-wal", "-shm"]) rmSync(logPath + suffix, { force: true });
   const configPath = join(reports, `load-server-${workers}.json`);
-  writeFileSync(configPath, JSON.stringify({ providers: [{ name: "fake", baseURL: fake.baseURL, apiKey: "sk-load-test" }], reload: { watch: false } }));
+  // A model trained without tier models (Banking77) gets one for every label, or the proxy rows would all fail.
+  writeFileSync(
+    configPath,
+    JSON.stringify({ providers: [{ name: "fake", baseURL: fake.baseURL, apiKey: "sk-load-test" }], tiers: missingTierModels(model), reload: { watch: false } }),
+  );
 
   const child: ChildProcess = spawn(
     process.execPath,

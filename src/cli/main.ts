@@ -6,44 +6,41 @@
 
 import { Command } from "commander";
 import { TriageError } from "../common/errors.js";
-import { registerBench } from "./commands/bench.js";
-import { registerDashboard } from "./commands/dashboard.js";
-import { registerEval } from "./commands/eval.js";
-import { registerEvalRouting } from "./commands/eval-routing.js";
-import { registerInfo } from "./commands/info.js";
-import { registerModel } from "./commands/model.js";
-import { registerRoute } from "./commands/route.js";
-import { registerServe } from "./commands/serve.js";
-import { registerTrain } from "./commands/train.js";
-import { registerFeedback } from "./commands/feedback.js";
-import { registerLogs } from "./commands/logs.js";
-import { registerModels } from "./commands/models.js";
-import { registerPrune } from "./commands/prune.js";
-import { registerRetrain } from "./commands/retrain.js";
-import { registerReview } from "./commands/review.js";
-import { registerRollback } from "./commands/rollback.js";
-import { registerStats } from "./commands/stats.js";
 import { endQuietlyWhenStdoutCloses } from "./output.js";
+
+type Register = (program: Command) => void;
+
+/**
+ * Each command's module, loaded only when that command runs: loading all of them (the server, the dashboard,
+ * training, their libraries) cost a one-shot `triage route` most of its start-up time.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  train: async () => (await import("./commands/train.js")).registerTrain,
+  route: async () => (await import("./commands/route.js")).registerRoute,
+  eval: async () => (await import("./commands/eval.js")).registerEval,
+  "eval-routing": async () => (await import("./commands/eval-routing.js")).registerEvalRouting,
+  bench: async () => (await import("./commands/bench.js")).registerBench,
+  info: async () => (await import("./commands/info.js")).registerInfo,
+  model: async () => (await import("./commands/model.js")).registerModel,
+  serve: async () => (await import("./commands/serve.js")).registerServe,
+  logs: async () => (await import("./commands/logs.js")).registerLogs,
+  stats: async () => (await import("./commands/stats.js")).registerStats,
+  feedback: async () => (await import("./commands/feedback.js")).registerFeedback,
+  prune: async () => (await import("./commands/prune.js")).registerPrune,
+  retrain: async () => (await import("./commands/retrain.js")).registerRetrain,
+  rollback: async () => (await import("./commands/rollback.js")).registerRollback,
+  models: async () => (await import("./commands/models.js")).registerModels,
+  review: async () => (await import("./commands/review.js")).registerReview,
+  dashboard: async () => (await import("./commands/dashboard.js")).registerDashboard,
+};
 
 const program = new Command().name("triage").description("Route each LLM query to the cheapest tier that can handle it, decided locally in milliseconds.").showHelpAfterError();
 
-registerTrain(program);
-registerRoute(program);
-registerEval(program);
-registerEvalRouting(program);
-registerBench(program);
-registerInfo(program);
-registerModel(program);
-registerServe(program);
-registerLogs(program);
-registerStats(program);
-registerFeedback(program);
-registerPrune(program);
-registerRetrain(program);
-registerRollback(program);
-registerModels(program);
-registerReview(program);
-registerDashboard(program);
+// The first argument names the command (no global options come before it); anything else (--help, help,
+// a typo) gets every command registered, so help lists them all and a typo gets its suggestion.
+const first = process.argv[2] ?? "";
+const named = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
+for (const load of named ? [named] : Object.values(COMMANDS)) (await load())(program);
 
 endQuietlyWhenStdoutCloses();
 

@@ -7,8 +7,9 @@
 import { randomUUID } from "node:crypto";
 import { TriageError } from "../common/errors.js";
 import { assertSameEncoder, encoderForArtifact } from "../encoders/resolve.js";
-import type { Encoder } from "../encoders/types.js";
-import type { Manifest } from "../model/artifact.js";
+import type { Encoder, EncoderRef } from "../encoders/types.js";
+import { readManifest, type Manifest } from "../model/artifact.js";
+import { resolveModelDir } from "../model/registry.js";
 import { isConfident } from "../model/confidence.js";
 import { pickStaticCut, type StaticCut } from "../model/static-cut.js";
 import { scoreParts } from "../model/parts.js";
@@ -57,6 +58,17 @@ export interface RouterOptions {
   onWarning?: (message: string) => void;
 }
 
+/** The encoder `dir`'s manifest names, loading; undefined (never a rejection) when anything fails: loadModel then says why. */
+function startEncoder(dir: string, threads: number | undefined): Promise<Encoder | undefined> {
+  try {
+    return encoderForArtifact(readManifest(resolveModelDir(dir)).encoder, { threads }).catch(() => undefined);
+  } catch {
+    return Promise.resolve(undefined);
+  }
+}
+
+const sameEncoder = (ref: EncoderRef, encoder: Encoder) => ref.id === encoder.id && ref.fingerprint === encoder.fingerprint;
+
 const DEFAULT_MAX_CHARS = 4000;
 const DEFAULT_CACHE_SIZE = 10_000;
 const NEIGHBOURS_FOR_FALLBACK = 5;
@@ -81,8 +93,20 @@ export class Router {
 
   static async load(dir: string, options: RouterOptions = {}): Promise<Router> {
     const stamp = options.watch ? modelStamp(dir) : null; // before loading, so a switch during load is seen
-    const model = await loadModel(dir, { onWarning: options.onWarning });
-    let encoder = options.encoder;
+    // The encoder (USE-Lite builds its graph and opens its session on a worker thread) loads while the artifact does.
+    const early = options.encoder ? undefined : startEncoder(dir, options.threads);
+    let model: LoadedModel;
+    try {
+      model = await loadModel(dir, { onWarning: options.onWarning });
+    } catch (err) {
+      void early?.then((e) => e?.close?.());
+      throw err; // the artifact's own error comes first, as when the encoder loaded after it
+    }
+    let encoder = options.encoder ?? (await early);
+    if (encoder && !options.encoder && !sameEncoder(model.manifest.encoder, encoder)) {
+      await encoder.close?.(); // the registry switched versions between the two reads
+      encoder = undefined;
+    }
     if (encoder) assertSameEncoder(model.manifest.encoder, encoder);
     else encoder = await encoderForArtifact(model.manifest.encoder, { threads: options.threads });
     const router = new Router(model, encoder, options);

