@@ -21,6 +21,7 @@ import { countDecisions, readPage } from "./reads.js";
 import { decisionColumns, type PendingDecision } from "./rows.js";
 import { LATEST_SCHEMA_VERSION, currentSchemaVersion, inspectExistingLog, migrate } from "./schema.js";
 import { computeStats, type StatsOptions } from "./stats.js";
+import type { DecisionStore } from "./store.js";
 import { keepText } from "./text.js";
 import type { DecisionFilters, FeedbackInput, LogStats, LoggedDecision, TextMode } from "./types.js";
 
@@ -50,7 +51,8 @@ function trackForExit(log: DecisionLog): void {
  * on an unref'd timer or when a batch fills. A crash loses at most the queued rows, never committed ones
  * (WAL). Strict: log() commits the row before it returns.
  */
-export class DecisionLog {
+export class DecisionLog implements DecisionStore {
+  readonly kind = "sqlite";
   readonly textMode: TextMode;
   readonly durability: Durability;
   private closed = false;
