@@ -14,6 +14,7 @@ import type { Durability } from "./durability.js";
 import { exportDecisions, type ExportFormat } from "./export.js";
 import { deleteFeedback, insertFeedback, parseFeedback } from "./feedback.js";
 import { checkLimit } from "./filters.js";
+import { isPostgresUrl, redactUrl } from "./location.js";
 import { logOptionsSchema, type DecisionLogOptions, type ResolvedLogOptions } from "./options.js";
 import { checkPruneOptions, pruneDecisions, type PruneOptions } from "./prune.js";
 import { WriteQueue, type WriteCounters } from "./queue.js";
@@ -82,6 +83,7 @@ export class DecisionLog implements DecisionStore {
     const parsed = logOptionsSchema.safeParse(rest);
     if (!parsed.success) throw new TriageError(`decision log options: ${formatZodError(parsed.error)}`);
     const opts = parsed.data;
+    if (isPostgresUrl(path)) throw new TriageError(`${redactUrl(path)} is a PostgreSQL URL, not a SQLite file: open it with openDecisionLog`);
     const exists = path !== ":memory:" && existsSync(path);
     if (exists && statSync(path).isDirectory()) throw new TriageError(`${path} is a directory, not a decision log file`);
     // A fresh WAL database may still be all in its -wal file, with an empty main file.
