@@ -8,8 +8,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DecisionLog, LATEST_SCHEMA_VERSION, NOT_COMMITTED, PgDecisionLog, openDecisionLog, type DecisionStore } from "../../../src/store/index.js";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import {
+  DecisionLog,
+  LATEST_SCHEMA_VERSION,
+  NOT_COMMITTED,
+  PgDecisionLog,
+  decisionLogConfigSchema,
+  openDecisionLog,
+  startRetention,
+  type DecisionStore,
+} from "../../../src/store/index.js";
 import { PG_SKIP_REASON, findPostgres, startPostgres, type TestPostgres } from "../../helpers/postgres.js";
 import { makeDecision } from "../make-decision.js";
 
@@ -138,6 +147,25 @@ describe.skipIf(!bin && !process.env.CI)("PostgreSQL decision log", () => {
     expect(results[1].status).toBe("rejected");
     expect(((results[1] as PromiseRejectedResult).reason as { code: string }).code).toBe(NOT_COMMITTED);
     expect((await log.query()).map((d) => d.requestId)).toEqual(["good"]);
+    await log.close();
+  });
+
+  it("applies retention on a timer while the log is written", async () => {
+    const log = await PgDecisionLog.open(freshDb());
+    for (let i = 0; i < 50; i++) log.log(makeDecision({ requestId: `r${String(i).padStart(2, "0")}` }), `q${i}`);
+    await log.flush();
+    const errors: Error[] = [];
+    const timer = startRetention(log, decisionLogConfigSchema.parse({ retention: { maxRows: 10, every: "50ms" } }).retention, (e) => errors.push(e))!;
+    await vi.waitFor(async () => expect(await log.count()).toBe(10), { timeout: 10_000, interval: 50 });
+    log.log(makeDecision({ requestId: "new" }), "new");
+    await log.flush();
+    await vi.waitFor(async () => expect((await log.query()).map((d) => d.requestId)).toEqual([...Array.from({ length: 9 }, (_, i) => `r${41 + i}`), "new"]), {
+      timeout: 10_000,
+      interval: 50,
+    });
+    timer.stop();
+    expect(timer.deleted).toBe(41);
+    expect(errors).toEqual([]);
     await log.close();
   });
 
