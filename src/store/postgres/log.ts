@@ -25,7 +25,7 @@ import type { DecisionFilters, FeedbackInput, LogStats, LoggedDecision, TextMode
 import { PgWriteQueue } from "./queue.js";
 import { countPg, deleteFeedbackPg, insertFeedbackPg, prunePg, readPagePg, statsPg } from "./reads.js";
 import { inspectPgLog, migratePg } from "./schema.js";
-import { pgDecisionColumns } from "./sql.js";
+import { checkout, pgDecisionColumns } from "./sql.js";
 
 /** BIGINT (ids, ms timestamps, counts) as a number: every value the log holds is a safe integer. */
 const INT8_OID = 20;
@@ -83,7 +83,7 @@ export class PgDecisionLog implements DecisionStore {
     pool.on("error", (err) => report(new TriageError(`decision log ${where}: ${err.message}`)));
     let version: number;
     try {
-      const client = await pool.connect().catch((err: Error) => {
+      const client = await checkout(pool).catch((err: Error) => {
         throw new TriageError(`decision log ${where}: cannot connect: ${err.message || (err as { code?: string }).code || String(err)}`);
       });
       try {

@@ -10,7 +10,7 @@ import { TriageError } from "../../common/errors.js";
 import type { ResolvedLogOptions } from "../options.js";
 import { NOT_COMMITTED, type WriteCounters } from "../queue.js";
 import { toParams, type PendingDecision } from "../rows.js";
-import { storable } from "./sql.js";
+import { checkout, storable } from "./sql.js";
 
 const RETRY_AFTER_FAILURE_MS = 1000;
 /** 20 parameters a row: well under PostgreSQL's 65,535 per statement. */
@@ -44,7 +44,7 @@ export class PgWriteQueue {
   private immediate: NodeJS.Immediate | undefined;
   private stopped = false;
   /** The flush under way: flushes run one at a time, in order. */
-  private running: Promise<number> | undefined;
+  private running: Promise<void> | undefined;
   private retryWritesAt = 0;
 
   constructor(
@@ -86,11 +86,16 @@ export class PgWriteQueue {
 
   /** Writes every row queued so far (after any flush under way); resolves to how many were queued. Rejects if the write fails (rows stay queued). */
   flush(): Promise<number> {
-    const run = (this.running ?? Promise.resolve(0)).catch(() => 0).then(() => this.writePending());
-    const tracked = run.finally(() => {
-      if (this.running === tracked) this.running = undefined;
+    const run = (this.running ?? Promise.resolve()).then(() => this.writePending());
+    // The line the next flush waits in: settles either way, so a failure is the caller's to handle, once.
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.running = settled;
+    void settled.then(() => {
+      if (this.running === settled) this.running = undefined;
     });
-    this.running = tracked;
     return run;
   }
 
@@ -143,7 +148,7 @@ export class PgWriteQueue {
       }
     }
     if (ready.length === 0) return rejected;
-    const client = await this.pool.connect();
+    const client = await checkout(this.pool);
     let broken: Error | undefined;
     try {
       let written: number;

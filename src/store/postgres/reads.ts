@@ -6,7 +6,7 @@ import type { PruneOptions } from "../prune.js";
 import { fromRow, type DecisionRow } from "../rows.js";
 import { CostTally, DecisionTally, STATS_DECISIONS_SQL, statsCallsSql, statsFeedbackSql, type StatsCallRow, type StatsDecisionRow, type StatsOptions } from "../stats.js";
 import type { DecisionFilters, FeedbackInput, FeedbackKind, LogStats, LoggedDecision } from "../types.js";
-import { numbered, storable } from "./sql.js";
+import { checkout, numbered, storable } from "./sql.js";
 
 type Queryable = pg.Pool | pg.ClientBase;
 
@@ -89,7 +89,7 @@ export async function deleteFeedbackPg(db: Queryable, where: string, id: number)
 export async function prunePg(pool: pg.Pool, options: PruneOptions): Promise<number> {
   const { olderThanMs, maxRows, limit } = options;
   const now = options.now ?? Date.now();
-  const client = await pool.connect();
+  const client = await checkout(pool);
   try {
     await client.query("BEGIN");
     let deleted = 0;

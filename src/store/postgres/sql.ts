@@ -1,9 +1,26 @@
 /**
  * @module PostgreSQL spellings of the decision log's SQL: `?` placeholders become `$1, $2, …`, so the
  * filters (filters.ts) and statistics queries (stats.ts) are the very ones SQLite runs; the columns of
- * a LoggedDecision, with its feedback as one JSON array; and values made storable (PostgreSQL text
- * cannot hold U+0000, and SQLite stores NaN as NULL).
+ * a LoggedDecision, with its feedback as one JSON array; values made storable (PostgreSQL text
+ * cannot hold U+0000, and SQLite stores NaN as NULL); and checking a connection out of the pool.
  */
+import type pg from "pg";
+
+/**
+ * A pooled connection with an 'error' listener while it is checked out: pg emits a lost connection
+ * there as well as rejecting the query under way, and an unheard 'error' would end the process.
+ */
+export async function checkout(pool: pg.Pool): Promise<pg.PoolClient> {
+  const client = await pool.connect();
+  const ignore = () => {};
+  client.on("error", ignore);
+  const release = client.release.bind(client);
+  client.release = (err?: Error | boolean) => {
+    client.off("error", ignore);
+    release(err);
+  };
+  return client;
+}
 
 /** Numbers the `?` placeholders (the store's SQL has no `?` inside literals). */
 export function numbered(sql: string, offset = 0): string {

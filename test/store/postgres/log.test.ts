@@ -188,6 +188,24 @@ describe.skipIf(!bin && !process.env.CI)("PostgreSQL decision log", () => {
     await expect(PgDecisionLog.open(freshDb(), { readonly: true })).rejects.toThrow("no decision log there");
   });
 
+  it("when the server goes away: batched rows stay queued and the error is reported, strict log() rejects NOT_COMMITTED", async () => {
+    const own = await startPostgres();
+    const errors: Error[] = [];
+    const batched = await PgDecisionLog.open(own.url, { onError: (e) => errors.push(e) });
+    const strict = await PgDecisionLog.open(own.url, { durability: "strict", onError: (e) => errors.push(e) });
+    batched.log(makeDecision({ requestId: "before" }), "q");
+    await batched.flush();
+    own.stop();
+    expect(() => batched.log(makeDecision({ requestId: "after" }), "q")).not.toThrow();
+    await expect(batched.flush()).rejects.toThrow(/decision log postgres:\/\/triage@127\.0\.0\.1:\d+\/triage: writing 1 decisions failed/);
+    expect(batched.pendingCount).toBe(1);
+    expect(batched.counters.dropped).toBe(0);
+    const refused = await strict.log(makeDecision({ requestId: "strict" }), "q")!.catch((e: { code: string }) => e.code);
+    expect(refused).toBe(NOT_COMMITTED);
+    await expect(batched.close()).rejects.toThrow("writing 1 decisions failed");
+    await strict.close();
+  }, 60_000);
+
   it("names the URL without its password when the server is unreachable or the URL is bad", async () => {
     const url = `postgres://triage:s3cret@127.0.0.1:${server.port + 1}/triage`;
     const err = await openDecisionLog(url).catch((e: Error) => e);
