@@ -44,6 +44,8 @@ export class PgDecisionLog implements DecisionStore {
   readonly durability: Durability;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** Feedback writes under way: close() lets them finish before it ends the pool. */
+  private readonly writing = new Set<Promise<unknown>>();
   private readonly queue: PgWriteQueue | undefined;
   private readonly columns: string;
 
@@ -131,6 +133,7 @@ export class PgDecisionLog implements DecisionStore {
       } finally {
         this.closed = true;
         this.queue?.stop();
+        await Promise.allSettled(this.writing);
         await this.pool.end();
       }
     })();
@@ -140,8 +143,13 @@ export class PgDecisionLog implements DecisionStore {
   async feedback(requestId: string, input: FeedbackInput): Promise<number> {
     this.assertWritable();
     const f = parseFeedback(requestId, input);
-    await this.flush();
-    return insertFeedbackPg(this.pool, this.path, requestId, f);
+    const write = this.flush().then(() => insertFeedbackPg(this.pool, this.path, requestId, f));
+    this.writing.add(write);
+    try {
+      return await write;
+    } finally {
+      this.writing.delete(write);
+    }
   }
 
   async deleteFeedback(id: number): Promise<void> {

@@ -65,10 +65,14 @@ export class PgWriteQueue {
         this.lose(1, "the queue is full and the database is failing");
         return Promise.reject(new TriageError(`decision log ${this.where}: decision ${String(row.decision?.requestId)} not logged: the database is failing`, NOT_COMMITTED));
       }
-      return new Promise<void>((resolve, reject) => {
+      const committed = new Promise<void>((resolve, reject) => {
         this.pending.push({ row, done: { resolve, reject } });
         if (!this.immediate) this.immediate = setImmediate(() => this.backgroundFlush());
       });
+      // A caller that drops the promise (a Router sink does) must not see an unhandled rejection:
+      // the failure also goes to onError. A caller that awaits it still gets the rejection.
+      committed.catch(() => {});
+      return committed;
     }
     if (this.pending.length >= this.options.maxPending) {
       // Never block the caller: past the cap while the database fails, rows are dropped and reported.

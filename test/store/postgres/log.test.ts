@@ -123,7 +123,10 @@ describe.skipIf(!bin && !process.env.CI)("PostgreSQL decision log", () => {
     await expect(log.deleteFeedback(id)).rejects.toThrow(`feedback ${id} not found`);
     await expect(log.feedback("nope", { kind: "thumbs", thumbs: 1 })).rejects.toThrow('unknown request id "nope"');
     expect((await log.query()).map((d) => [d.text, d.feedback.length])).toEqual([["first", 0]]);
+    // Feedback still being written when the log closes is written first.
+    const late = log.feedback("dup", { kind: "outcome", costUsd: 0.5 });
     await log.close();
+    expect(await late).toBeGreaterThan(id);
   });
 
   it("strict: log() resolves once the row is committed, and several in one turn commit together", async () => {
@@ -202,6 +205,9 @@ describe.skipIf(!bin && !process.env.CI)("PostgreSQL decision log", () => {
     expect(batched.counters.dropped).toBe(0);
     const refused = await strict.log(makeDecision({ requestId: "strict" }), "q")!.catch((e: { code: string }) => e.code);
     expect(refused).toBe(NOT_COMMITTED);
+    // As a Router sink drops it: the failure is reported, and no unhandled rejection ends the process.
+    void strict.log(makeDecision({ requestId: "dropped" }), "q");
+    await vi.waitFor(() => expect(errors.some((e) => e.message.includes("writing 1 decisions failed"))).toBe(true));
     await expect(batched.close()).rejects.toThrow("writing 1 decisions failed");
     await strict.close();
   }, 60_000);
