@@ -9,16 +9,8 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import {
-  DecisionLog,
-  LATEST_SCHEMA_VERSION,
-  NOT_COMMITTED,
-  PgDecisionLog,
-  decisionLogConfigSchema,
-  openDecisionLog,
-  startRetention,
-  type DecisionStore,
-} from "../../../src/store/index.js";
+import { DecisionLog, LATEST_SCHEMA_VERSION, NOT_COMMITTED, decisionLogConfigSchema, openDecisionLog, startRetention, type DecisionStore } from "../../../src/store/index.js";
+import { PgDecisionLog } from "../../../src/store/postgres/log.js";
 import { PG_SKIP_REASON, findPostgres, startPostgres, type TestPostgres } from "../../helpers/postgres.js";
 import { makeDecision } from "../make-decision.js";
 
