@@ -21,6 +21,9 @@ export type { RoutesConfig, LabelConfig, RuleConfig, PolicyConfig } from "./conf
 export { evaluate, type EvalReport } from "./eval/evaluate.js";
 export { runBench, type BenchReport } from "./eval/bench.js";
 export { DecisionLog, NOT_COMMITTED, type DecisionLogOptions } from "./store/log.js";
+export { PgDecisionLog } from "./store/postgres/log.js";
+export { openDecisionLog } from "./store/open.js";
+export type { Awaitable, DecisionStore } from "./store/store.js";
 export type { TextMode, FeedbackInput, FeedbackKind, FeedbackRecord, LoggedDecision, DecisionFilters, LogStats } from "./store/types.js";
 export type { StatsOptions } from "./store/stats.js";
 export type { ExportFormat } from "./store/export.js";

@@ -7,7 +7,8 @@ import { DEFAULT_CACHE_PATH, encoderForArtifact, resolveEncoder } from "../encod
 import type { Encoder, EncoderRef } from "../encoders/types.js";
 import { evaluate, type EvalReport } from "../eval/evaluate.js";
 import { Router } from "../router/router.js";
-import { DecisionLog } from "../store/log.js";
+import type { LoggedDecision } from "../store/types.js";
+import { openDecisionLog } from "../store/open.js";
 import { loadExamples, type Example } from "../train/data.js";
 import { readManifest, type Manifest } from "../model/artifact.js";
 import { train, type TrainOptions } from "../train/train.js";
@@ -138,11 +139,11 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     const evalSet = options.evalData === undefined ? [] : typeof options.evalData === "string" ? loadExamples(options.evalData).examples : [...options.evalData];
 
     progress(`reading decisions from ${options.logDb}`);
-    const log = DecisionLog.open(options.logDb, { readonly: true });
+    const log = await openDecisionLog(options.logDb, { readonly: true });
     let set: TrainingSet;
     try {
       const trainLabels = labels ?? [...new Set(base.map((e) => e.label))].sort();
-      set = buildTrainingSet(base, log.rows(options.since !== undefined ? { since: options.since } : {}), {
+      set = buildTrainingSet(base, await syncRows(log.rows(options.since !== undefined ? { since: options.since } : {})), {
         labels: trainLabels,
         ordered: config?.ordered ?? false,
         includeHighConfidence: options.includeHighConfidence,
@@ -150,7 +151,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
         heldOut: options.heldOut,
       });
     } finally {
-      log.close();
+      await log.close();
     }
     const heldOut = [...evalSet, ...set.heldOut];
     const fromLog = set.examples.length - set.provenance.sources.base.used;
@@ -317,3 +318,11 @@ export const DEFAULT_MIN_HELD_OUT = 50;
 
 /** Out-of-scope recall a candidate may lose against the current version (2 points, as for the fast path). */
 const DEFAULT_MAX_OOS_DROP = 0.02;
+
+/** SQLite's rows stream as they are; PostgreSQL's pages are gathered first (buildTrainingSet reads synchronously). */
+async function syncRows(rows: Iterable<LoggedDecision> | AsyncIterable<LoggedDecision>): Promise<Iterable<LoggedDecision>> {
+  if (Symbol.iterator in rows) return rows;
+  const all: LoggedDecision[] = [];
+  for await (const d of rows) all.push(d);
+  return all;
+}

@@ -12,7 +12,7 @@ import type { Encoder } from "../encoders/types.js";
 import type { RegistryFollower } from "../model/registry-api.js";
 import type { FallbackClassifier } from "../router/hooks.js";
 import { Router } from "../router/router.js";
-import { DecisionLog, logOpenOptions, startRetention } from "../store/index.js";
+import { DecisionLog, logOpenOptions, openDecisionLog, startRetention, type DecisionStore } from "../store/index.js";
 import { buildApp } from "./http/app.js";
 import { parseServerConfig, resolveProviders, type ServerConfig, type ServerConfigInput } from "./config.js";
 import type { Validator } from "./proxy/gates.js";
@@ -34,9 +34,9 @@ export interface CreateServerOptions {
   config?: ServerConfigInput | ServerConfig;
   /**
    * Decision log file path (opened and closed by the server, with the config's log settings; default the
-   * config's log.path) or an open DecisionLog (flushed, not closed). The config's retention applies to either.
+   * config's log.path; a postgres:// URL opens a PostgreSQL log) or an open log (flushed, not closed). The config's retention applies to either.
    */
-  log?: string | DecisionLog;
+  log?: string | DecisionStore;
   /** For a model directory: the encoder to use (default: the artifact's own) and an LLM classifier fallback. */
   encoder?: Encoder;
   fallback?: FallbackClassifier;
@@ -93,9 +93,9 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
   await router.encoder.embed(["warm up"]);
   const logSource = options.log ?? config.log?.path;
   const ownsLog = typeof logSource === "string";
-  let log: DecisionLog | undefined;
+  let log: DecisionStore | undefined;
   try {
-    log = typeof logSource === "string" ? DecisionLog.open(logSource, { ...logOpenOptions(config.log), onError }) : logSource;
+    log = typeof logSource === "string" ? await openDecisionLog(logSource, { ...logOpenOptions(config.log), onError }) : logSource;
   } catch (err) {
     if (ownsRouter) await router.close();
     throw err;
@@ -116,10 +116,12 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
   let inflight = 0;
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
+  // The dashboard reads a SQLite file of its own; on a PostgreSQL log it shows no log pages yet.
+  const dashboardLog = log instanceof DecisionLog ? log : undefined;
   const dashboard =
     options.dashboard === false
       ? undefined
-      : createDashboard(serverDashboardContext({ proxy, config, reloader, log, onError, replica: options.replica }, options.dashboard), cluster?.sessionSecret);
+      : createDashboard(serverDashboardContext({ proxy, config, reloader, log: dashboardLog, onError, replica: options.replica }, options.dashboard), cluster?.sessionSecret);
   const app = buildApp({
     proxy,
     config,
@@ -203,8 +205,8 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
       await dashboard?.close();
       try {
         if (log) {
-          if (ownsLog) log.close();
-          else log.flush();
+          if (ownsLog) await log.close();
+          else await log.flush();
         }
       } finally {
         if (ownsRouter) await router.close();

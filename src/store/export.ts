@@ -73,12 +73,12 @@ export function writeRespectingBackpressure(out: NodeJS.WritableStream, chunk: s
 }
 
 /** Writes `rows` to `out` in `format`; resolves to the number of rows written. */
-export async function exportDecisions(rows: Iterable<LoggedDecision>, format: ExportFormat, out: NodeJS.WritableStream): Promise<number> {
+export async function exportDecisions(rows: Iterable<LoggedDecision> | AsyncIterable<LoggedDecision>, format: ExportFormat, out: NodeJS.WritableStream): Promise<number> {
   if (format !== "jsonl" && format !== "csv") throw new TriageError(`export format: expected "jsonl" or "csv", got "${String(format)}"`);
   const toLine = format === "csv" ? csvLine : jsonLine;
   if (format === "csv") await writeRespectingBackpressure(out, csvHeader());
   let written = 0;
-  for (const row of rows) {
+  for await (const row of rows) {
     await writeRespectingBackpressure(out, toLine(row));
     written++;
   }

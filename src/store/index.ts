@@ -1,9 +1,13 @@
 /**
- * @module The decision log (store/): `DecisionLog`, one SQLite file (WAL, migrated schema) holding every decision
- * and its feedback: batched or strict writes, bounded rows, filters, export, stats and savings, retention.
- * It implements router/'s DecisionSink port; CLI and server log through it.
+ * @module The decision log (store/): every decision and its feedback, batched or strict writes, bounded
+ * rows, filters, export, stats and savings, retention, behind one interface (`DecisionStore`) held by a
+ * SQLite file (`DecisionLog`: WAL, migrated schema) or a PostgreSQL database (`postgres/log.ts`'s
+ * PgDecisionLog, same schema, loaded on demand); `openDecisionLog` picks by the location. CLI and server log through it.
  */
 export { DecisionLog, NOT_COMMITTED, type DecisionLogOptions } from "./log.js";
+export { openDecisionLog } from "./open.js";
+export { isPostgresUrl, redactUrl } from "./location.js";
+export type { Awaitable, DecisionStore } from "./store.js";
 export { LATEST_SCHEMA_VERSION } from "./schema.js";
 export type { ExportFormat } from "./export.js";
 export type { StatsOptions } from "./stats.js";

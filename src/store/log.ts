@@ -14,6 +14,7 @@ import type { Durability } from "./durability.js";
 import { exportDecisions, type ExportFormat } from "./export.js";
 import { deleteFeedback, insertFeedback, parseFeedback } from "./feedback.js";
 import { checkLimit } from "./filters.js";
+import { isPostgresUrl, redactUrl } from "./location.js";
 import { logOptionsSchema, type DecisionLogOptions, type ResolvedLogOptions } from "./options.js";
 import { checkPruneOptions, pruneDecisions, type PruneOptions } from "./prune.js";
 import { WriteQueue, type WriteCounters } from "./queue.js";
@@ -21,6 +22,7 @@ import { countDecisions, readPage } from "./reads.js";
 import { decisionColumns, type PendingDecision } from "./rows.js";
 import { LATEST_SCHEMA_VERSION, currentSchemaVersion, inspectExistingLog, migrate } from "./schema.js";
 import { computeStats, type StatsOptions } from "./stats.js";
+import type { DecisionStore } from "./store.js";
 import { keepText } from "./text.js";
 import type { DecisionFilters, FeedbackInput, LogStats, LoggedDecision, TextMode } from "./types.js";
 
@@ -50,7 +52,8 @@ function trackForExit(log: DecisionLog): void {
  * on an unref'd timer or when a batch fills. A crash loses at most the queued rows, never committed ones
  * (WAL). Strict: log() commits the row before it returns.
  */
-export class DecisionLog {
+export class DecisionLog implements DecisionStore {
+  readonly kind = "sqlite";
   readonly textMode: TextMode;
   readonly durability: Durability;
   private closed = false;
@@ -80,6 +83,7 @@ export class DecisionLog {
     const parsed = logOptionsSchema.safeParse(rest);
     if (!parsed.success) throw new TriageError(`decision log options: ${formatZodError(parsed.error)}`);
     const opts = parsed.data;
+    if (isPostgresUrl(path)) throw new TriageError(`${redactUrl(path)} is a PostgreSQL URL, not a SQLite file: open it with openDecisionLog`);
     const exists = path !== ":memory:" && existsSync(path);
     if (exists && statSync(path).isDirectory()) throw new TriageError(`${path} is a directory, not a decision log file`);
     // A fresh WAL database may still be all in its -wal file, with an empty main file.

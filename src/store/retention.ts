@@ -1,10 +1,10 @@
 /**
  * @module Retention while a log is being written (`serve`): the config's age and row-count rules applied
- * with DecisionLog.prune once at start and then on an unref'd timer. A big surplus is deleted in short
+ * with the log's prune() once at start and then on an unref'd timer. A big surplus is deleted in short
  * steps, one event-loop turn apart, so requests keep being answered while it goes.
  */
 import { retentionToPrune, type DecisionLogConfig } from "./config.js";
-import type { DecisionLog } from "./log.js";
+import type { DecisionStore } from "./store.js";
 import { parseDurationMs } from "./time.js";
 
 /** Decisions deleted per step: one step holds the event loop for a few milliseconds. */
@@ -17,7 +17,7 @@ export interface RetentionTimer {
 }
 
 /** Starts applying `retention` to `log`; undefined when it sets no rule. Failures go to onError and are retried next time. */
-export function startRetention(log: DecisionLog, retention: DecisionLogConfig["retention"], onError: (error: Error) => void): RetentionTimer | undefined {
+export function startRetention(log: DecisionStore, retention: DecisionLogConfig["retention"], onError: (error: Error) => void): RetentionTimer | undefined {
   const rules = retentionToPrune(retention);
   if (!rules || !retention) return undefined;
   const everyMs = Math.max(1, parseDurationMs(retention.every, "retention.every"));
@@ -26,21 +26,27 @@ export function startRetention(log: DecisionLog, retention: DecisionLogConfig["r
   let step: NodeJS.Immediate | undefined;
   const state = { deleted: 0 };
 
+  /** A PostgreSQL step is under way (a SQLite step ends before prune returns). */
+  let running = false;
+  const after = (deleted: number) => {
+    state.deleted += deleted;
+    // A full step means there may be more: continue on the next turn, else wait for the timer.
+    if (deleted === STEP_ROWS && !stopped) step = setImmediate(pass).unref();
+  };
   const pass = () => {
     step = undefined;
     if (stopped) return;
-    let deleted = 0;
     try {
-      deleted = log.prune({ ...rules, limit: STEP_ROWS });
-      state.deleted += deleted;
+      const deleted = log.prune({ ...rules, limit: STEP_ROWS });
+      if (typeof deleted === "number") return after(deleted);
+      running = true;
+      deleted.then(after, onError).finally(() => (running = false));
     } catch (err) {
       onError(err as Error);
     }
-    // A full step means there may be more: continue on the next turn, else wait for the timer.
-    if (deleted === STEP_ROWS) step = setImmediate(pass).unref();
   };
   const tick = () => {
-    if (!step) pass();
+    if (!step && !running) pass();
   };
 
   pass();

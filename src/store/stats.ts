@@ -1,8 +1,13 @@
+/**
+ * @module `stats()` of a decision log: the SQL that reads decisions and outcome calls (SQLite here; the
+ * PostgreSQL store reads the same columns), and the tallies that turn those rows into LogStats, shared
+ * by both stores so they report the same figures.
+ */
 import type Database from "better-sqlite3";
 import { latencySummary } from "../common/stats.js";
-import { callCostUsd, mostExpensive, savings, tokenCostUsd } from "../config/price.js";
+import { callCostUsd, mostExpensive, savings, tokenCostUsd, type TokenPrice } from "../config/price.js";
 import { buildWhere } from "./filters.js";
-import type { CostSummary, FeedbackKind, LatencySummary, LogStats, PriceTable } from "./types.js";
+import type { CostSummary, FeedbackKind, LogStats, PriceTable } from "./types.js";
 
 export interface StatsOptions {
   since?: number;
@@ -11,70 +16,94 @@ export interface StatsOptions {
   prices?: PriceTable;
 }
 
+/** label, latency_ms, low_confidence, fallback_used, fallback_label, model_label, escalated (0/1). */
+export type StatsDecisionRow = [string, number | null, number, number, string | null, string, number];
+/** request_id, label, final_model, tokens_in, tokens_out, cost_usd; ordered by request, then feedback id. */
+export type StatsCallRow = [string, string, string | null, number | null, number | null, number | null];
+
+/** Selects StatsDecisionRow columns; the caller appends its WHERE clause. */
+export const STATS_DECISIONS_SQL = `SELECT d.label, d.latency_ms, d.low_confidence, d.fallback_used, d.fallback_label, d.model_label,
+  CASE WHEN EXISTS (SELECT 1 FROM feedback f WHERE f.request_id = d.request_id AND f.kind = 'escalated') THEN 1 ELSE 0 END AS escalated
+  FROM decisions d`;
+
+/** Feedback counts per kind: `kind`, `n`. */
+export const statsFeedbackSql = (whereSql: string) => `SELECT f.kind, COUNT(*) AS n FROM feedback f JOIN decisions d ON d.request_id = f.request_id ${whereSql} GROUP BY f.kind`;
+
+/** Calls with a cost or tokens, as StatsCallRow columns. */
+export const statsCallsSql = (whereSql: string) => `SELECT f.request_id, d.label, f.final_model, f.tokens_in, f.tokens_out, f.cost_usd
+  FROM feedback f JOIN decisions d ON d.request_id = f.request_id
+  ${whereSql ? `${whereSql} AND` : "WHERE"} (f.cost_usd IS NOT NULL OR f.tokens_in IS NOT NULL OR f.tokens_out IS NOT NULL)
+  ORDER BY f.request_id, f.id`;
+
 export function computeStats(db: Database.Database, options: StatsOptions): LogStats {
   const where = buildWhere({ since: options.since, until: options.until });
-  const rows = db
-    .prepare(
-      `SELECT d.label, d.latency_ms, d.low_confidence, d.fallback_used, d.fallback_label, d.model_label,
-         EXISTS (SELECT 1 FROM feedback f WHERE f.request_id = d.request_id AND f.kind = 'escalated') AS escalated
-       FROM decisions d ${where.sql}`,
-    )
+  const tally = new DecisionTally();
+  for (const row of db
+    .prepare(`${STATS_DECISIONS_SQL} ${where.sql}`)
     .raw()
-    .iterate(...where.params) as IterableIterator<[string, number | null, number, number, string | null, string, number]>;
-
-  let count = 0;
-  let lowConfidence = 0;
-  let fallbackUsed = 0;
-  let fallbackAnswered = 0;
-  let fallbackAgreed = 0;
-  let escalated = 0;
-  const all: number[] = [];
-  const byLabel = new Map<string, number[]>();
-  const countByLabel = new Map<string, number>();
-  for (const [label, latency, low, fb, fbLabel, modelLabel, esc] of rows) {
-    count++;
-    countByLabel.set(label, (countByLabel.get(label) ?? 0) + 1);
-    if (latency !== null) {
-      all.push(latency);
-      let list = byLabel.get(label);
-      if (!list) byLabel.set(label, (list = []));
-      list.push(latency);
-    }
-    lowConfidence += low;
-    fallbackUsed += fb;
-    if (fbLabel !== null) {
-      fallbackAnswered++;
-      if (fbLabel === modelLabel) fallbackAgreed++;
-    }
-    escalated += esc;
-  }
-
-  const labels: LogStats["labels"] = {};
-  for (const [label, n] of [...countByLabel].sort((a, b) => b[1] - a[1])) labels[label] = { count: n, share: n / count, latencyMs: summarize(byLabel.get(label) ?? []) };
-
-  const feedback: Record<FeedbackKind, number> = { label: 0, thumbs: 0, escalated: 0, outcome: 0 };
-  const fbRows = db
-    .prepare(`SELECT f.kind, COUNT(*) AS n FROM feedback f JOIN decisions d ON d.request_id = f.request_id ${where.sql} GROUP BY f.kind`)
-    .all(...where.params) as Array<{ kind: FeedbackKind; n: number }>;
-  for (const r of fbRows) feedback[r.kind] = r.n;
-
-  const rate = (n: number, of: number) => (of > 0 ? n / of : null);
-  return {
-    count,
-    labels,
-    latencyMs: summarize(all),
-    lowConfidenceRate: rate(lowConfidence, count),
-    fallbackRate: rate(fallbackUsed, count),
-    fallbackAgreement: rate(fallbackAgreed, fallbackAnswered),
-    fallbackFailures: fallbackUsed - fallbackAnswered,
-    escalationRate: rate(escalated, count),
-    feedback,
-    cost: computeCost(db, where.sql, where.params, options.prices),
-  };
+    .iterate(...where.params) as IterableIterator<StatsDecisionRow>)
+    tally.add(row);
+  const feedback = db.prepare(statsFeedbackSql(where.sql)).all(...where.params) as Array<{ kind: FeedbackKind; n: number }>;
+  const cost = new CostTally(options.prices);
+  for (const row of db
+    .prepare(statsCallsSql(where.sql))
+    .raw()
+    .iterate(...where.params) as IterableIterator<StatsCallRow>)
+    cost.add(row);
+  return tally.result(feedback, cost.result());
 }
 
-function summarize(values: number[]): LatencySummary {
-  return latencySummary(values);
+/** Counts, rates and latency percentiles over decisions, one row at a time. */
+export class DecisionTally {
+  private count = 0;
+  private lowConfidence = 0;
+  private fallbackUsed = 0;
+  private fallbackAnswered = 0;
+  private fallbackAgreed = 0;
+  private escalated = 0;
+  private readonly all: number[] = [];
+  private readonly byLabel = new Map<string, number[]>();
+  private readonly countByLabel = new Map<string, number>();
+
+  add([label, latency, low, fb, fbLabel, modelLabel, esc]: StatsDecisionRow): void {
+    this.count++;
+    this.countByLabel.set(label, (this.countByLabel.get(label) ?? 0) + 1);
+    if (latency !== null) {
+      this.all.push(latency);
+      let list = this.byLabel.get(label);
+      if (!list) this.byLabel.set(label, (list = []));
+      list.push(latency);
+    }
+    this.lowConfidence += low;
+    this.fallbackUsed += fb;
+    if (fbLabel !== null) {
+      this.fallbackAnswered++;
+      if (fbLabel === modelLabel) this.fallbackAgreed++;
+    }
+    this.escalated += esc;
+  }
+
+  result(feedbackCounts: Iterable<{ kind: FeedbackKind; n: number }>, cost: CostSummary): LogStats {
+    const { count } = this;
+    const labels: LogStats["labels"] = {};
+    for (const [label, n] of [...this.countByLabel].sort((a, b) => b[1] - a[1]))
+      labels[label] = { count: n, share: n / count, latencyMs: latencySummary(this.byLabel.get(label) ?? []) };
+    const feedback: Record<FeedbackKind, number> = { label: 0, thumbs: 0, escalated: 0, outcome: 0 };
+    for (const r of feedbackCounts) feedback[r.kind] = Number(r.n);
+    const rate = (n: number, of: number) => (of > 0 ? n / of : null);
+    return {
+      count,
+      labels,
+      latencyMs: latencySummary(this.all),
+      lowConfidenceRate: rate(this.lowConfidence, count),
+      fallbackRate: rate(this.fallbackUsed, count),
+      fallbackAgreement: rate(this.fallbackAgreed, this.fallbackAnswered),
+      fallbackFailures: this.fallbackUsed - this.fallbackAnswered,
+      escalationRate: rate(this.escalated, count),
+      feedback,
+      cost,
+    };
+  }
 }
 
 /**
@@ -82,73 +111,64 @@ function summarize(values: number[]): LatencySummary {
  * cost_usd, else its tokens at the price of its final model (or, failing that, of the decision's label).
  * The baseline sends the request once to the most expensive tier (highest input + output price), using
  * the tokens of the request's last call; savings compare both on the requests where both are known.
+ * Rows must come grouped by request (ORDER BY request_id, id).
  */
-function computeCost(db: Database.Database, whereSql: string, params: Array<string | number>, prices: PriceTable = {}): CostSummary {
-  const calls = db
-    .prepare(
-      `SELECT f.request_id, d.label, f.final_model, f.tokens_in, f.tokens_out, f.cost_usd
-       FROM feedback f JOIN decisions d ON d.request_id = f.request_id
-       ${whereSql ? `${whereSql} AND` : "WHERE"} (f.cost_usd IS NOT NULL OR f.tokens_in IS NOT NULL OR f.tokens_out IS NOT NULL)
-       ORDER BY f.request_id, f.id`,
-    )
-    .raw()
-    .iterate(...params) as IterableIterator<[string, string, string | null, number | null, number | null, number | null]>;
+export class CostTally {
+  private readonly top: { key: string; price: TokenPrice } | undefined;
+  private requests = 0;
+  private totalUsd = 0;
+  private unpricedCalls = 0;
+  private compared = 0;
+  private comparedActual = 0;
+  private comparedBaseline = 0;
+  private current: string | undefined;
+  private actual = 0;
+  private allKnown = true;
+  private anyKnown = false;
+  private lastTokens: [number, number] | undefined;
 
-  const top = mostExpensive(Object.entries(prices));
-  let requests = 0;
-  let totalUsd = 0;
-  let unpricedCalls = 0;
-  let compared = 0;
-  let comparedActual = 0;
-  let comparedBaseline = 0;
+  constructor(private readonly prices: PriceTable = {}) {
+    this.top = mostExpensive(Object.entries(prices));
+  }
 
-  let current: string | undefined;
-  let actual = 0;
-  let allKnown = true;
-  let anyKnown = false;
-  let lastTokens: [number, number] | undefined;
-  const finish = () => {
-    if (current === undefined) return;
-    if (anyKnown) requests++;
-    if (top && allKnown && lastTokens) {
-      compared++;
-      comparedActual += actual;
-      comparedBaseline += tokenCostUsd(top.price, lastTokens[0], lastTokens[1]);
+  add([requestId, label, finalModel, tokensIn, tokensOut, costUsd]: StatsCallRow): void {
+    if (requestId !== this.current) {
+      this.finishRequest();
+      this.current = requestId;
+      this.actual = 0;
+      this.allKnown = true;
+      this.anyKnown = false;
+      this.lastTokens = undefined;
     }
-  };
-  for (const [requestId, label, finalModel, tokensIn, tokensOut, costUsd] of calls) {
-    if (requestId !== current) {
-      finish();
-      current = requestId;
-      actual = 0;
-      allKnown = true;
-      anyKnown = false;
-      lastTokens = undefined;
-    }
-    const hasTokens = tokensIn !== null || tokensOut !== null;
-    if (hasTokens) lastTokens = [tokensIn ?? 0, tokensOut ?? 0];
-    const price = (finalModel !== null ? prices[finalModel] : undefined) ?? prices[label];
+    if (tokensIn !== null || tokensOut !== null) this.lastTokens = [tokensIn ?? 0, tokensOut ?? 0];
+    const price = (finalModel !== null ? this.prices[finalModel] : undefined) ?? this.prices[label];
     const cost = callCostUsd({ costUsd: costUsd ?? undefined, tokensIn: tokensIn ?? undefined, tokensOut: tokensOut ?? undefined }, price);
     if (cost === undefined) {
-      unpricedCalls++;
-      allKnown = false;
-      continue;
+      this.unpricedCalls++;
+      this.allKnown = false;
+      return;
     }
-    anyKnown = true;
-    actual += cost;
-    totalUsd += cost;
+    this.anyKnown = true;
+    this.actual += cost;
+    this.totalUsd += cost;
   }
-  finish();
 
-  const baseline =
-    top && compared > 0
-      ? {
-          label: top.key,
-          requests: compared,
-          actualUsd: comparedActual,
-          baselineUsd: comparedBaseline,
-          ...savings(comparedBaseline, comparedActual),
-        }
-      : null;
-  return { requests, totalUsd, unpricedCalls, baseline };
+  result(): CostSummary {
+    this.finishRequest();
+    this.current = undefined;
+    const { top, compared, comparedActual, comparedBaseline } = this;
+    const baseline =
+      top && compared > 0 ? { label: top.key, requests: compared, actualUsd: comparedActual, baselineUsd: comparedBaseline, ...savings(comparedBaseline, comparedActual) } : null;
+    return { requests: this.requests, totalUsd: this.totalUsd, unpricedCalls: this.unpricedCalls, baseline };
+  }
+
+  private finishRequest(): void {
+    if (this.current === undefined) return;
+    if (this.anyKnown) this.requests++;
+    if (this.top && this.allKnown && this.lastTokens) {
+      this.compared++;
+      this.comparedActual += this.actual;
+      this.comparedBaseline += tokenCostUsd(this.top.price, this.lastTokens[0], this.lastTokens[1]);
+    }
+  }
 }

@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { TriageError } from "../../common/errors.js";
 import { type FeedbackRequest, OUT_OF_SCOPE, recordFeedback } from "../../retrain/review/feedback.js";
-import { DecisionLog } from "../../store/index.js";
+import { isPostgresUrl, openDecisionLog } from "../../store/index.js";
+import { logDbOption } from "../log-db.js";
 import { nonNegativeInt, nonNegativeNumber } from "../parse.js";
 
 /** The command's flags: the log, plus what the shared feedback rules take. */
@@ -14,7 +15,7 @@ export function registerFeedback(program: Command): void {
   program
     .command("feedback")
     .description("record what happened to a logged decision: a person's label, thumbs up/down, a quality-gate escalation, or the final model's tokens and cost")
-    .requiredOption("--log-db <file>", "decision log (SQLite)")
+    .addOption(logDbOption(""))
     .requiredOption("--request-id <id>", "request id of the decision (printed by `triage route`), or a prefix of it that matches one decision")
     .option("--label <label>", `the correct route according to a person, one of the model's labels, or ${OUT_OF_SCOPE} when none fits (used by \`triage retrain\`, most trusted)`)
     .option("--thumbs <up|down>", "the answer was good / bad")
@@ -24,15 +25,16 @@ export function registerFeedback(program: Command): void {
     .option("--tokens-out <n>", "completion tokens of the final call", nonNegativeInt)
     .option("--cost <usd>", "cost of the final call in USD", nonNegativeNumber)
     .option("--note <text>", "free text")
-    .action((opts: FeedbackOptions) => {
+    .action(async (opts: FeedbackOptions) => {
       // Feedback is about logged decisions: a mistyped path must not create an empty log.
-      if (!existsSync(opts.logDb)) throw new TriageError(`${opts.logDb}: no decision log there`);
-      const log = DecisionLog.open(opts.logDb);
+      if (isPostgresUrl(opts.logDb)) await (await openDecisionLog(opts.logDb, { readonly: true })).close();
+      else if (!existsSync(opts.logDb)) throw new TriageError(`${opts.logDb}: no decision log there`);
+      const log = await openDecisionLog(opts.logDb);
       try {
-        const stored = recordFeedback(log, { ...opts });
+        const stored = await recordFeedback(log, { ...opts });
         process.stdout.write(JSON.stringify(stored) + "\n");
       } finally {
-        log.close();
+        await log.close();
       }
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { TriageError } from "../../common/errors.js";
-import { DecisionLog, parseTimeBound, type DecisionFilters } from "../../store/index.js";
+import { openDecisionLog, parseTimeBound, type DecisionFilters } from "../../store/index.js";
+import { logDbOption } from "../log-db.js";
 import { table } from "../output.js";
 import { positiveInt } from "../parse.js";
 
@@ -34,7 +35,7 @@ export function registerLogs(program: Command): void {
   program
     .command("logs")
     .description("query and export logged decisions (oldest first): a table, JSON lines (--json) or CSV (--format csv)")
-    .requiredOption("--log-db <file>", "decision log (SQLite) written by `triage route --log-db`")
+    .addOption(logDbOption("written by `triage serve` or `triage route --log-db`"))
     .option("--json", "print one JSON object per decision (same as --format jsonl)")
     .option("--format <fmt>", "jsonl | csv")
     .option("--since <when>", "from this time: a duration ago (24h, 7d), an ISO date or epoch ms")
@@ -47,7 +48,7 @@ export function registerLogs(program: Command): void {
     .action(async (opts: LogsOptions) => {
       const format = opts.json ? "jsonl" : opts.format;
       if (format !== undefined && format !== "jsonl" && format !== "csv") throw new TriageError(`--format: expected jsonl or csv, got "${format}"`);
-      const log = DecisionLog.open(opts.logDb, { readonly: true });
+      const log = await openDecisionLog(opts.logDb, { readonly: true });
       try {
         const filters = filtersFrom(opts);
         if (format) {
@@ -55,7 +56,7 @@ export function registerLogs(program: Command): void {
           return;
         }
         const rows: string[][] = [["time", "request id", "label", "by", "margin", "feedback", "text"]];
-        for (const d of log.rows(filters))
+        for await (const d of log.rows(filters))
           rows.push([
             new Date(d.ts).toISOString().replace("T", " ").slice(0, 19),
             d.requestId,
@@ -67,7 +68,7 @@ export function registerLogs(program: Command): void {
           ]);
         process.stdout.write(rows.length === 1 ? "no decisions match\n" : table(rows) + "\n");
       } finally {
-        log.close();
+        await log.close();
       }
     });
 }

@@ -4,6 +4,7 @@ import { isPostgresUrl } from "../../model/registry-pg-url.js";
 import { retrainShared } from "../../retrain/publish-pg.js";
 import { DEFAULT_MIN_HELD_OUT, retrain, type RetrainOptions, type RetrainReport } from "../../retrain/retrain.js";
 import { parseDurationMs, parseTimeBound } from "../../store/index.js";
+import { logDbOption } from "../log-db.js";
 import { info, keyValues, pct } from "../output.js";
 import { finiteNumber, nonNegativeInt, positiveInt, shareBelowOne } from "../parse.js";
 
@@ -51,7 +52,7 @@ export function registerRetrain(program: Command): void {
       "model registry (versions/ + current pointer), e.g. models/tiers, or a shared one, postgres://…; a plain artifact there is adopted as its first version",
     )
     .requiredOption("--data <file>", "base labelled examples (JSONL or CSV)")
-    .requiredOption("--log-db <file>", "decision log (SQLite) to learn from")
+    .addOption(logDbOption("the log to learn from"))
     .option("--eval <file>", "fixed evaluation set; the newest human labels from the log are added to it")
     .option("--config <file>", "tiers/routes config (default: the current model's)")
     .option("--metric <name>", "accuracy | macroF1", "accuracy")

@@ -6,8 +6,9 @@ import { DEFAULT_CACHE_PATH, encoderForArtifact } from "../../encoders/resolve.j
 import { resolveModelDir } from "../../model/registry.js";
 import { buildReviewQueue, type ReviewItem } from "../../retrain/review/queue.js";
 import { OUT_OF_SCOPE } from "../../retrain/review/feedback.js";
-import { OUT_OF_SCOPE_KEY, ReviewSession } from "../../retrain/review/session.js";
-import { DecisionLog, parseTimeBound } from "../../store/index.js";
+import { OUT_OF_SCOPE_KEY, ReviewSession, type LabelStore } from "../../retrain/review/session.js";
+import { openDecisionLog, parseTimeBound, type DecisionStore } from "../../store/index.js";
+import { logDbOption } from "../log-db.js";
 import { readManifest } from "../../model/artifact.js";
 import { positiveInt } from "../parse.js";
 import { cutsOf, explain, type Cuts } from "../reason.js";
@@ -28,7 +29,7 @@ export function registerReview(program: Command): void {
     .description(
       `active-learning queue: the logged queries whose label would teach the model most (low margin, fallback disagreement, rare labels; near-duplicates collapsed); label them in the terminal — one key per label, ${OUT_OF_SCOPE_KEY} = out of scope (none fits), s = skip, u = undo, q = quit — stored as feedback for the next retrain`,
     )
-    .requiredOption("--log-db <file>", "decision log (SQLite)")
+    .addOption(logDbOption(""))
     .requiredOption("--model <dir>", "model artifact or registry (labels, label frequencies, encoder)")
     .option("--list", "print the queue instead of labelling")
     .option("--json", "with --list: one JSON object per item")
@@ -38,7 +39,7 @@ export function registerReview(program: Command): void {
     .action(async (opts: ReviewOptions) => {
       const manifest = readManifest(resolveModelDir(opts.model));
       const encoder = new CachedEncoder(await encoderForArtifact(manifest.encoder), DEFAULT_CACHE_PATH);
-      const log = DecisionLog.open(opts.logDb, { readonly: opts.list === true });
+      const log = await openDecisionLog(opts.logDb, { readonly: opts.list === true });
       try {
         const items = await buildReviewQueue(log, {
           encoder,
@@ -55,7 +56,7 @@ export function registerReview(program: Command): void {
         if (!process.stdin.isTTY) throw new TriageError("review: labelling needs a terminal; use --list --json to script it and `triage feedback --label` to store labels");
         await label(items, manifest.labels, log, cuts);
       } finally {
-        log.close();
+        await log.close();
         await encoder.close();
       }
     });
@@ -84,12 +85,10 @@ function itemLines(item: ReviewItem, cuts: Cuts): string {
   return `  routed: ${item.label} (${why(item, cuts)})\n  queued: ${item.reasons.join("; ") || `its margin, ${item.margin.toFixed(3)}, is among the lowest`}${fallback}${similar}`;
 }
 
-async function label(items: readonly ReviewItem[], labels: readonly string[], log: DecisionLog, cuts: Cuts): Promise<void> {
-  const session = new ReviewSession(items, labels, {
-    write: (requestId, l) => log.feedback(requestId, { kind: "label", humanLabel: l, note: "triage review" }),
-    remove: (id) => log.deleteFeedback(id),
-  });
+async function label(items: readonly ReviewItem[], labels: readonly string[], log: DecisionStore, cuts: Cuts): Promise<void> {
   const out = process.stderr;
+  const store = inOrder(log, (err) => out.write(`\n  not stored: ${err.message}\n> `));
+  const session = new ReviewSession(items, labels, store);
   const legend = [...session.keys].map(([k, l]) => `${k}=${l === OUT_OF_SCOPE ? "out of scope" : l}`).join("  ") + "   s=skip u=undo q=quit";
   const show = () => {
     const item = session.current;
@@ -109,8 +108,11 @@ async function label(items: readonly ReviewItem[], labels: readonly string[], lo
         process.stdin.off("keypress", onKey);
         process.stdin.setRawMode(false);
         process.stdin.pause();
-        out.write(`\n${session.labelled} labelled, ${session.skipped} skipped; run \`triage retrain\` to learn from them\n`);
-        return resolve();
+        void store.settled().then(() => {
+          out.write(`\n${session.labelled} labelled, ${session.skipped} skipped; run \`triage retrain\` to learn from them\n`);
+          resolve();
+        });
+        return;
       }
       if (event.type === "labelled") out.write(`${event.label}\n`);
       else if (event.type === "skipped") out.write("skipped\n");
@@ -121,4 +123,34 @@ async function label(items: readonly ReviewItem[], labels: readonly string[], lo
     };
     process.stdin.on("keypress", onKey);
   });
+}
+
+/**
+ * The session's label store over either log: writes and undos go out one after another, in key order.
+ * A PostgreSQL log answers later, so the session's id for a label is its place in that line.
+ */
+function inOrder(log: DecisionStore, onError: (err: Error) => void): LabelStore & { settled(): Promise<void> } {
+  let line: Promise<void> = Promise.resolve();
+  const written: Promise<number | undefined>[] = [];
+  const enqueue = <T>(op: () => T | Promise<T>): Promise<T | undefined> => {
+    const done = line.then(op).catch((err: Error) => {
+      onError(err);
+      return undefined;
+    });
+    line = done.then(() => undefined);
+    return done;
+  };
+  return {
+    write(requestId, label) {
+      written.push(enqueue(() => log.feedback(requestId, { kind: "label", humanLabel: label, note: "triage review" })));
+      return written.length - 1;
+    },
+    remove(slot) {
+      void enqueue(async () => {
+        const id = await written[slot];
+        if (id !== undefined) await log.deleteFeedback(id);
+      });
+    },
+    settled: () => line,
+  };
 }

@@ -5,7 +5,8 @@ import { stripBom } from "../../common/text-file.js";
 import { fallbackConfigFromEnv, LlmClassifier, parseFallbackConfig, type FallbackConfig } from "../../fallback/index.js";
 import { Router } from "../../router/router.js";
 import type { Decision, LowConfidencePolicy } from "../../router/types.js";
-import { DecisionLog, type TextMode } from "../../store/index.js";
+import { openDecisionLog, type TextMode } from "../../store/index.js";
+import { logDbOption } from "../log-db.js";
 import { info } from "../output.js";
 import { FAST_PATH_TOLERANCE_HELP, positiveInt, unitInterval } from "../parse.js";
 import { cutsOf, explain } from "../reason.js";
@@ -35,7 +36,7 @@ export function registerRoute(program: Command): void {
     .requiredOption("--model <dir>", "model artifact directory, or a model registry (its current version)")
     .option("--format <format>", "json (one object per line) | table (text, label, model, confidence, reason)", "json")
     .option("--top-k <n>", "neighbours to include", positiveInt, 3)
-    .option("--log-db <file>", "log every decision to this SQLite file (table `decisions`), flushed on exit")
+    .addOption(logDbOption("every decision is logged there, flushed on exit", false))
     .option("--text-mode <mode>", "how the log keeps query text: store (retraining needs it) | hash | redact", "store")
     .option("--policy <policy>", "override the model's low-confidence policy: escalate | abstain | fallback")
     .option("--fallback-base-url <url>", "OpenAI-compatible endpoint asked below the margin (env TRIAGE_FALLBACK_BASE_URL)")
@@ -49,7 +50,7 @@ export function registerRoute(program: Command): void {
       const textMode = parseTextMode(opts.textMode);
       const policy = parsePolicy(opts.policy);
       const fallbackConfig = fallbackFrom(opts);
-      const log = opts.logDb ? DecisionLog.open(opts.logDb, { textMode }) : undefined;
+      const log = opts.logDb ? await openDecisionLog(opts.logDb, { textMode }) : undefined;
       const router = await Router.load(opts.model, {
         ...(log ? { sink: log } : {}),
         ...(policy ? { lowConfidence: policy } : {}),
@@ -62,8 +63,7 @@ export function registerRoute(program: Command): void {
         info("warning: the policy is fallback but no endpoint is configured (--fallback-base-url / TRIAGE_FALLBACK_*): low-margin queries escalate");
       // Ctrl-C / kill: write the queued decisions before exiting (the log's own exit hook does not see signals).
       const onSignal = (signal: NodeJS.Signals) => {
-        log?.close();
-        process.exit(signal === "SIGINT" ? 130 : 143);
+        void Promise.resolve(log?.close()).finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
       };
       if (log) {
         process.once("SIGINT", onSignal);
@@ -90,7 +90,7 @@ export function registerRoute(program: Command): void {
           }
         }
       } finally {
-        log?.close();
+        await log?.close();
         await router.close();
       }
     });

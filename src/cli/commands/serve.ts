@@ -7,9 +7,10 @@ import { RegistryReplica } from "../../model/registry-replica.js";
 import { createServer } from "../../server/index.js";
 import { defaultWorkers, MAX_DEFAULT_WORKERS, runPrimary, WorkerLink, type ListeningInfo } from "../../server/cluster/index.js";
 import { loadServerConfig } from "../../server/config.js";
-import { DecisionLog, logOpenOptions, withLogFlags } from "../../store/index.js";
+import { logOpenOptions, openDecisionLog, withLogFlags } from "../../store/index.js";
 import { info } from "../output.js";
 import { FAST_PATH_TOLERANCE_HELP, port, positiveInt, unitInterval } from "../parse.js";
+import { logDbOption } from "../log-db.js";
 
 interface ServeOptions {
   model?: string;
@@ -42,7 +43,7 @@ export function registerServe(program: Command): void {
     .option("--port <n>", "port (0: any free port)", port, 8787)
     .option("--host <host>", "interface to listen on (default: the config's, 127.0.0.1)")
     .option("--config <file>", "server config (YAML or JSON): providers, tiers, gates, escalation, auth, limits")
-    .option("--log-db <file>", "decision log (SQLite); decisions and cost outcomes are written there")
+    .addOption(logDbOption("decisions and cost outcomes are written there", false))
     .option("--log-durability <mode>", "batched (default: written every 50 ms, a kill -9 loses up to that) | strict (committed before each answer leaves)")
     .option("--log-max-rows <n>", "keep at most the newest N decisions in the log (applied while serving, every log.retention.every)", positiveInt)
     .option("--log-older-than <duration>", "delete logged decisions older than this, e.g. 30d (applied while serving)")
@@ -126,7 +127,7 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
   const config = configFrom(opts);
   // Created and migrated here, once, rather than by N workers racing to do it.
   const logPath = opts.logDb ?? config.log?.path;
-  if (logPath) DecisionLog.open(logPath, logOpenOptions(config.log)).close();
+  if (logPath) await (await openDecisionLog(logPath, logOpenOptions(config.log))).close();
   const code = await runPrimary({
     workers,
     drainTimeoutMs: config.drainTimeoutMs,

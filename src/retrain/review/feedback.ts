@@ -7,7 +7,7 @@
  * labels fits: retraining holds those out to check that the model keeps flagging such queries.
  */
 import { TriageError } from "../../common/errors.js";
-import type { DecisionLog, FeedbackInput, LoggedDecision } from "../../store/index.js";
+import type { DecisionStore, FeedbackInput, LoggedDecision } from "../../store/index.js";
 
 /** The label a person gives a query that belongs to none of the model's labels. */
 export const OUT_OF_SCOPE = "out-of-scope";
@@ -48,13 +48,13 @@ export interface RecordedFeedback extends FeedbackInput {
  * The decision a request id or unique prefix names. An exact id wins over longer ids it is a prefix of.
  * Throws a TriageError (code unknownRequest / ambiguousRequest) naming what was given.
  */
-export function findDecision(log: DecisionLog, given: string, minPrefix = 1): LoggedDecision {
+export async function findDecision(log: DecisionStore, given: string, minPrefix = 1): Promise<LoggedDecision> {
   if (given === "") throw new TriageError("feedback: the request id is empty", FEEDBACK_ERRORS.invalid);
-  const exact = log.query({ requestId: given, limit: 1 });
+  const exact = await log.query({ requestId: given, limit: 1 });
   if (exact.length === 1) return exact[0];
   if (given.length < minPrefix)
     throw new TriageError(`feedback: "${given}" is not a full request id, and a prefix needs at least ${minPrefix} characters`, FEEDBACK_ERRORS.shortPrefix);
-  const matches = log.query({ requestIdPrefix: given, limit: 3 });
+  const matches = await log.query({ requestIdPrefix: given, limit: 3 });
   if (matches.length === 0) throw new TriageError(`feedback: unknown request id "${given}" (no decision with that id or prefix in ${log.path})`, FEEDBACK_ERRORS.unknownRequest);
   if (matches.length > 1) {
     const shown = matches.slice(0, 2).map((m) => m.requestId);
@@ -75,9 +75,9 @@ export function decisionLabels(d: LoggedDecision): string[] {
  * Checks the request, resolves the id, and stores the feedback; returns what was stored.
  * `minPrefix`: the shortest prefix accepted in place of a full id (the HTTP API asks for more than the CLI).
  */
-export function recordFeedback(log: DecisionLog, req: FeedbackRequest, options: { minPrefix?: number } = {}): RecordedFeedback {
+export async function recordFeedback(log: DecisionStore, req: FeedbackRequest, options: { minPrefix?: number } = {}): Promise<RecordedFeedback> {
   const input = toInput(req);
-  const decision = findDecision(log, req.requestId, options.minPrefix);
+  const decision = await findDecision(log, req.requestId, options.minPrefix);
   if (req.label !== undefined) {
     const known = decisionLabels(decision);
     // A decision logged without scores cannot say which labels its model had; accept the label then.
@@ -87,7 +87,7 @@ export function recordFeedback(log: DecisionLog, req: FeedbackRequest, options: 
         FEEDBACK_ERRORS.unknownLabel,
       );
   }
-  const feedbackId = log.feedback(decision.requestId, input);
+  const feedbackId = await log.feedback(decision.requestId, input);
   return { feedbackId, requestId: decision.requestId, ...input };
 }
 

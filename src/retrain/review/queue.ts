@@ -41,9 +41,9 @@ export interface ReviewQueueOptions {
   filters?: Omit<DecisionFilters, "limit" | "order">;
 }
 
-/** Something that yields logged decisions (a DecisionLog). */
+/** Something that yields logged decisions (a decision log of either store). */
 export interface DecisionSource {
-  rows(filters?: DecisionFilters): Iterable<LoggedDecision>;
+  rows(filters?: DecisionFilters): Iterable<LoggedDecision> | AsyncIterable<LoggedDecision>;
 }
 
 /**
@@ -56,7 +56,7 @@ export async function buildReviewQueue(log: DecisionSource, options: ReviewQueue
   const threshold = options.similarity ?? 0.95;
   const maxCount = Math.max(1, ...Object.values(options.perLabel));
   const byText = new Map<string, ReviewItem>();
-  for (const d of log.rows(options.filters ?? {})) {
+  for await (const d of log.rows(options.filters ?? {})) {
     if (d.text === null || d.feedback.some((f) => f.kind === "label")) continue;
     const item = score(d, d.text, options.perLabel, maxCount);
     const key = normalizeQuery(d.text);

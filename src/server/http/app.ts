@@ -7,7 +7,7 @@ import { HTTPException } from "hono/http-exception";
 import { requestId, type RequestIdVariables } from "hono/request-id";
 import { cors } from "hono/cors";
 import { priceTable } from "../../config/price.js";
-import type { DecisionLog } from "../../store/index.js";
+import type { DecisionStore } from "../../store/index.js";
 import { roleMatcher, type Role } from "./auth.js";
 import type { ServerConfig } from "../config.js";
 import { ApiError } from "../errors.js";
@@ -25,7 +25,7 @@ export interface AppDeps {
   config: ServerConfig;
   metrics: ServerMetrics;
   reloader: ModelReloader;
-  log?: DecisionLog;
+  log?: DecisionStore;
   /** True once shutdown began: /healthz says so and responses close their connections. */
   draining: () => boolean;
   onError: (error: Error) => void;
@@ -176,14 +176,14 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
 
   app.get("/v1/models", (c) => c.json(modelList(proxy, config)));
 
-  app.post("/v1/feedback", limit, async (c) => c.json(postFeedback(log, parseJsonBody(await c.req.text()))));
+  app.post("/v1/feedback", limit, async (c) => c.json(await postFeedback(log, parseJsonBody(await c.req.text()))));
 
   app.get("/v1/stats", async (c) => {
     const prices = priceTable([...proxy.tiers().values()]);
     // In a cluster every worker flushes its log before answering, so the shared log's stats count every decision.
     const all = deps.cluster ? await deps.cluster.stats() : undefined;
     const server = all ? all.snapshot : proxy.stats.snapshot();
-    return c.json({ server, log: log ? log.stats({ prices }) : null, ...(all ? { workers: all.workers } : {}) });
+    return c.json({ server, log: log ? await log.stats({ prices }) : null, ...(all ? { workers: all.workers } : {}) });
   });
 
   app.get("/metrics", async (c) => {

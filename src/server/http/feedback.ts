@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { TriageError } from "../../common/errors.js";
 import { FEEDBACK_ERRORS, recordFeedback, type RecordedFeedback } from "../../retrain/review/feedback.js";
-import type { DecisionLog } from "../../store/index.js";
+import type { DecisionStore } from "../../store/index.js";
 import { ApiError } from "../errors.js";
 import { validate } from "../proxy/request.js";
 
@@ -28,11 +28,11 @@ export const feedbackRequestSchema = z
   })
   .strict();
 
-export function postFeedback(log: DecisionLog | undefined, body: unknown): RecordedFeedback {
+export async function postFeedback(log: DecisionStore | undefined, body: unknown): Promise<RecordedFeedback> {
   const req = validate(feedbackRequestSchema, body);
   if (!log) throw new ApiError(503, "feedback needs the decision log; start the server with --log-db FILE (or log.path in its config)", "server_error", null, "no_decision_log");
   try {
-    return recordFeedback(log, req, { minPrefix: MIN_HTTP_PREFIX });
+    return await recordFeedback(log, req, { minPrefix: MIN_HTTP_PREFIX });
   } catch (err) {
     if (!(err instanceof TriageError)) throw err;
     throw toApiError(err, req.requestId, req.label);

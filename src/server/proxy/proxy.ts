@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { Router } from "../../router/router.js";
 import type { Decision } from "../../router/types.js";
-import type { DecisionLog, FeedbackInput } from "../../store/index.js";
+import type { DecisionStore, FeedbackInput } from "../../store/index.js";
 import type { ServerConfig } from "../config.js";
 import { callCostUsd } from "../../config/price.js";
 import { readUsage, type Usage } from "./usage.js";
@@ -28,7 +28,7 @@ export interface ProxyOptions {
   config: ServerConfig;
   providers: ProviderPool;
   /** Decisions (through the router's sink port, see log-sink.ts) and their feedback (outcome, escalated) are written here. */
-  log?: DecisionLog;
+  log?: DecisionStore;
   metrics?: ServerMetrics;
   /** Extra quality gate run on every non-final tier's non-streamed answer. */
   validator?: Validator;
@@ -208,7 +208,7 @@ export class ChatProxy {
     m?.decisionSeconds.observe(decision.latencyMs / 1000);
     if (decision.fallback) m?.fallbacks.inc({ result: decision.decidedBy === "fallback" ? "answered" : "failed" });
     // Strict durability promises no answer leaves without its logged decision.
-    if (this.sink?.notCommitted(decision)) throw new ApiError(503, "the decision log could not record this request; try again", "server_error", null, "log_unavailable");
+    if (await this.sink?.notCommitted(decision)) throw new ApiError(503, "the decision log could not record this request; try again", "server_error", null, "log_unavailable");
     return decision;
   }
 
@@ -336,7 +336,8 @@ export class ChatProxy {
     const log = this.options.log;
     if (!log) return;
     try {
-      log.feedback(requestId, input);
+      const stored = log.feedback(requestId, input);
+      if (stored instanceof Promise) stored.catch((err: Error) => this.onError(err));
     } catch (err) {
       // Cost accounting must never fail the answer the caller is waiting for.
       this.onError(err as Error);

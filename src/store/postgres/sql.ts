@@ -1,0 +1,47 @@
+/**
+ * @module PostgreSQL spellings of the decision log's SQL: `?` placeholders become `$1, $2, …`, so the
+ * filters (filters.ts) and statistics queries (stats.ts) are the very ones SQLite runs; the columns of
+ * a LoggedDecision, with its feedback as one JSON array; values made storable (PostgreSQL text
+ * cannot hold U+0000, and SQLite stores NaN as NULL); and checking a connection out of the pool.
+ */
+import type pg from "pg";
+
+/**
+ * A pooled connection with an 'error' listener while it is checked out: pg emits a lost connection
+ * there as well as rejecting the query under way, and an unheard 'error' would end the process.
+ */
+export async function checkout(pool: pg.Pool): Promise<pg.PoolClient> {
+  const client = await pool.connect();
+  const ignore = () => {};
+  client.on("error", ignore);
+  const release = client.release.bind(client);
+  client.release = (err?: Error | boolean) => {
+    client.off("error", ignore);
+    release(err);
+  };
+  return client;
+}
+
+/** Numbers the `?` placeholders (the store's SQL has no `?` inside literals). */
+export function numbered(sql: string, offset = 0): string {
+  let n = offset;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/** The same columns as rows.ts's decisionColumns, feedback aggregated with PostgreSQL's JSON functions. */
+export const pgDecisionColumns = (schemaVersion: number) => `
+  d.id, d.ts, d.request_id, d.model_version, d.text, d.text_hash, ${schemaVersion >= 2 ? "d.text_length" : "NULL AS text_length"}, d.label, d.model_label, d.confidence, d.margin,
+  d.scores, d.decided_by, d.stage, d.low_confidence, d.fallback_used, d.fallback_label, d.fallback_error,
+  d.fallback_latency_ms, d.latency_ms, d.tags,
+  COALESCE((SELECT json_agg(json_build_object(
+      'id', f.id, 'ts', f.ts, 'kind', f.kind, 'humanLabel', f.human_label, 'thumbs', f.thumbs,
+      'finalModel', f.final_model, 'tokensIn', f.tokens_in, 'tokensOut', f.tokens_out, 'costUsd', f.cost_usd, 'note', f.note
+    ) ORDER BY f.id)
+   FROM feedback f WHERE f.request_id = d.request_id)::text, '[]') AS feedback`;
+
+/** A parameter as PostgreSQL can store it and as SQLite would return it: NUL -> U+FFFD, NaN -> NULL. */
+export function storable<T>(value: T): T | null {
+  if (typeof value === "string") return (value.includes("\0") ? value.replace(/\0/g, "\uFFFD") : value) as T;
+  if (typeof value === "number" && Number.isNaN(value)) return null;
+  return value;
+}

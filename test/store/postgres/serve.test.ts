@@ -1,0 +1,132 @@
+/**
+ * A real `triage serve` process logging to PostgreSQL: SIGTERM writes the queued decisions; in strict
+ * mode a kill -9 right after the answers loses none of them; feedback and /v1/stats go to the same log.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI } from "../../helpers/cli.js";
+import { PG_SKIP_REASON, findPostgres, startPostgres, type TestPostgres } from "../../helpers/postgres.js";
+import { tempDir, trainTiers } from "../../helpers/tiers.js";
+
+const bin = findPostgres();
+if (!bin && !process.env.CI) console.log(PG_SKIP_REASON);
+
+interface Served {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+describe.skipIf(!bin && !process.env.CI)("triage serve with a PostgreSQL decision log", () => {
+  let server: TestPostgres;
+  let work: string;
+  let model: string;
+  beforeAll(async () => {
+    server = await startPostgres();
+    work = tempDir("triage-serve-pg-");
+    model = (await trainTiers(6, { out: join(work, "model") })).dir;
+  }, 180_000);
+  afterAll(() => {
+    server?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  async function serve(name: string, config: object, args: string[]): Promise<Served> {
+    const configPath = join(work, `${name}.json`);
+    writeFileSync(configPath, JSON.stringify({ reload: { watch: false }, ...config }));
+    const child = spawn(process.execPath, [...CLI, "serve", "--model", model, "--port", "0", "--host", "127.0.0.1", "--config", configPath, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, TRIAGE_API_KEYS: "" },
+    });
+    let stderr = "";
+    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    const port = await new Promise<number>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
+      void exited.then(({ code }) => reject(new Error(`triage serve exited (${code}) before listening: ${stderr}`)));
+    });
+    return { child, url: `http://127.0.0.1:${port}`, exited };
+  }
+
+  const post = (url: string, body: object, requestId?: string) =>
+    fetch(url, { method: "POST", headers: { "content-type": "application/json", ...(requestId ? { "x-request-id": requestId } : {}) }, body: JSON.stringify(body) });
+
+  async function route(url: string, requestId: string): Promise<void> {
+    const res = await post(`${url}/v1/route`, { text: `question ${requestId}: how do I sort a list?` }, requestId);
+    expect(res.status).toBe(200);
+  }
+
+  async function rows(url: string): Promise<{ ids: string[]; feedback: number }> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const ids = (await client.query<{ request_id: string }>("SELECT request_id FROM decisions ORDER BY id")).rows.map((r) => r.request_id);
+      const feedback = Number((await client.query<{ n: string }>("SELECT COUNT(*) AS n FROM feedback")).rows[0].n);
+      return { ids, feedback };
+    } finally {
+      await client.end();
+    }
+  }
+
+  it("SIGTERM writes every queued decision before exiting", async () => {
+    const db = server.createDatabase("term");
+    // A flush interval far longer than the test: only the shutdown can write these rows.
+    const s = await serve("term", { log: { path: db, flushIntervalMs: 600_000, batchSize: 10_000 } }, []);
+    for (let i = 0; i < 5; i++) await route(s.url, `t${i}`);
+    expect((await rows(db)).ids).toEqual([]);
+    s.child.kill("SIGTERM");
+    expect(await s.exited).toEqual({ code: 0, signal: null });
+    expect((await rows(db)).ids).toEqual(["t0", "t1", "t2", "t3", "t4"]);
+  }, 120_000);
+
+  it("strict: a kill -9 right after the answers leaves their decisions and feedback in the database", async () => {
+    const db = server.createDatabase("strict");
+    const s = await serve("strict", { log: { flushIntervalMs: 600_000, batchSize: 10_000 } }, ["--log-db", db, "--log-durability", "strict"]);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => route(s.url, `s${i}`)));
+    const fb = await post(`${s.url}/v1/feedback`, { requestId: "s3", label: "COMPLEX" });
+    expect(fb.status).toBe(200);
+    expect(await fb.json()).toMatchObject({ requestId: "s3", kind: "label", humanLabel: "COMPLEX" });
+    const stats = (await (await fetch(`${s.url}/v1/stats`)).json()) as { log: { count: number; feedback: { label: number } } };
+    expect(stats.log).toMatchObject({ count: 10, feedback: { label: 1 } });
+    s.child.kill("SIGKILL");
+    expect(await s.exited).toMatchObject({ signal: "SIGKILL" });
+    const after = await rows(db);
+    expect([...after.ids].sort()).toEqual(Array.from({ length: 10 }, (_, i) => `s${i}`).sort());
+    expect(after.feedback).toBe(1);
+  }, 120_000);
+
+  it("strict: no answer leaves while its row cannot commit", async () => {
+    const db = server.createDatabase("held");
+    const s = await serve("held", {}, ["--log-db", db, "--log-durability", "strict"]);
+    const locker = new pg.Client({ connectionString: db });
+    await locker.connect();
+    try {
+      await locker.query("BEGIN");
+      await locker.query("LOCK TABLE decisions IN EXCLUSIVE MODE"); // INSERTs wait, reads do not
+      let answered = false;
+      const pending = post(`${s.url}/v1/route`, { text: "what is two plus two?" }, "held-1").then(
+        () => (answered = true),
+        () => "connection lost",
+      );
+      // Wait until the server's INSERT is queued behind the lock.
+      for (let i = 0; i < 200; i++) {
+        const { rows } = await locker.query<{ n: string }>("SELECT COUNT(*) AS n FROM pg_locks WHERE NOT granted");
+        if (rows[0].n !== "0") break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      expect(answered).toBe(false);
+      s.child.kill("SIGKILL");
+      await s.exited;
+      expect(await pending).toBe("connection lost");
+      await locker.query("ROLLBACK");
+      expect((await rows(db)).ids).toEqual([]);
+    } finally {
+      await locker.end();
+    }
+  }, 120_000);
+});
