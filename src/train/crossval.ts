@@ -3,6 +3,7 @@ import type { Calibration } from "../model/confidence.js";
 import { stratifiedFolds } from "./folds.js";
 import { scoreParts, type PartParams, type PartScores } from "../model/parts.js";
 import { fitParts } from "./fit-parts.js";
+import { countCorrect, flatten } from "./grid.js";
 import type { Augmentation } from "./augment.js";
 import { centroidDistribution, combine, decide, knnDistribution, type Combination } from "../model/scoring.js";
 import { classificationReport } from "../common/classification.js";
@@ -82,6 +83,10 @@ export async function crossValidate(
       oof.map((s) => centroidDistribution(s.centroid, t)),
     );
   const head = oof.map((s) => s.head);
+  const flatKnn = new Map([...knnBy].map(([key, rows]) => [key, flatten(rows, L)]));
+  const flatCent = new Map([...centBy].map(([t, rows]) => [t, flatten(rows, L)]));
+  const flatHead = flatten(head, L);
+  const targetArray = Int32Array.from(targets);
 
   type Candidate = { c: Combination; acc: number };
   const candidates: Candidate[] = [];
@@ -95,10 +100,7 @@ export async function crossValidate(
             const c: Combination = { knn: a / steps, centroid: b / steps, head: (steps - a - b) / steps, k, knnTemperature: kt, centroidTemperature: ct };
             // Weights of zero make the temperature/k irrelevant: skip the duplicates.
             if ((c.knn === 0 && (k !== K_GRID[0] || kt !== KNN_T_GRID[0])) || (c.centroid === 0 && ct !== CENTROID_T_GRID[0])) continue;
-            const knn = knnBy.get(`${k}/${kt}`)!;
-            const cent = centBy.get(ct)!;
-            let ok = 0;
-            for (let i = 0; i < n; i++) if (decide(combine({ knn: knn[i], centroid: cent[i], head: head[i] }, c, scores)).best === targets[i]) ok++;
+            const ok = countCorrect(flatKnn.get(`${k}/${kt}`)!, flatCent.get(ct)!, flatHead, c, targetArray, L);
             candidates.push({ c, acc: ok / n });
           }
   const bestAcc = Math.max(...candidates.map((x) => x.acc));
