@@ -1,5 +1,5 @@
 import { cpus, loadavg } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { quantiles as percentiles } from "../common/stats.js";
@@ -16,6 +16,7 @@ import { readExamples } from "../model/load.js";
 import type { Example } from "../train/data.js";
 import type { Stage } from "../router/types.js";
 import { train } from "../train/train.js";
+import { loadExamples } from "../train/data.js";
 import { loadBanking77, loadClinc150, type IntentDataset } from "./datasets.js";
 import { evaluate } from "./evaluate.js";
 
@@ -40,8 +41,10 @@ export interface DatasetBench {
   dataset: string;
   trainExamples: number;
   testQueries: number;
-  /** null when an existing model was reused (--dataset-models). */
+  /** null when an existing model was reused (--dataset-models), or for the benched model itself. */
   trainSeconds: number | null;
+  /** The benched model itself on its test split (--test, or the shipped data/tiers/test.jsonl for a model of those tiers). */
+  benchedModel?: true;
   /** The full encoder alone (cascade off) and the cascade (static fast path first), same model. */
   full: VariantBench;
   cascade?: VariantBench;
@@ -81,6 +84,12 @@ export interface BenchOptions {
   datasets?: boolean | readonly string[];
   /** Keep the dataset models under this dir (one sub-dir per dataset) and reuse them when present, instead of training into a temp dir. */
   datasetModels?: string;
+  /**
+   * Labelled test data for the benched model itself (JSONL or CSV with text and label), measured like
+   * the datasets (both routers' accuracy, latency, stage shares); default: the shipped
+   * data/tiers/test.jsonl when the model's labels are those tiers'; null: none.
+   */
+  test?: string | null;
   /** Operating point of the cascade (Router's fastPathTolerance); default: the one chosen at training. */
   fastPathTolerance?: number;
   /** Also measure the cascade at every recorded operating point (one more pass over each test split per point). */
@@ -136,6 +145,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     skipped: [],
   };
   await router.close();
+
+  const test = options.test === undefined ? shippedTestFor(manifest.labels) : options.test;
+  if (test) {
+    const examples = loadExamples(test).examples;
+    if (examples.length === 0) throw new TriageError(`${test}: no labelled examples to test the model on`, "E_DATA");
+    log(`${test}: the model on its test split`);
+    const { latencies: _, ...measured } = await measureModel(options.modelDir, { name: basename(options.modelDir), test: examples }, encoder, options, log);
+    report.datasets.push({ ...measured, trainSeconds: null, benchedModel: true });
+  }
 
   if (options.datasets) {
     const pooled = { full: [] as number[], cascade: [] as number[] };
@@ -201,6 +219,22 @@ async function benchDataset(ds: IntentDataset, encoder: Encoder, options: BenchO
     });
     trainSeconds = (performance.now() - t) / 1000;
   }
+  const measured = await measureModel(out, { ...ds, trainExamples: ds.train.length }, encoder, options, log);
+  if (!options.datasetModels) rmSync(dirname(out), { recursive: true, force: true });
+  return { ...measured, trainSeconds };
+}
+
+/**
+ * The model in `dir` on a labelled test split, one query at a time: the full encoder alone, then the
+ * cascade (when the model has a fast path), then each recorded operating point if asked.
+ */
+async function measureModel(
+  out: string,
+  ds: Pick<IntentDataset, "name" | "test"> & { trainExamples?: number },
+  encoder: Encoder,
+  options: BenchOptions,
+  log: (l: string) => void,
+): Promise<Omit<DatasetBench, "trainSeconds">> {
   const latencies = { full: [] as number[], cascade: [] as number[] };
   const variant = async (cascade: boolean, fastPathTolerance = options.fastPathTolerance, record = true): Promise<VariantBench> => {
     const router = await Router.load(out, { encoder, cascade, cacheSize: 0, fastPathTolerance });
@@ -226,17 +260,27 @@ async function benchDataset(ds: IntentDataset, encoder: Encoder, options: BenchO
   const curve = hasCascade && options.operatingPoints ? (readManifest(out).stages?.static?.curve ?? []) : [];
   const operatingPoints = [];
   for (const { tolerance } of curve) operatingPoints.push({ tolerance, ...(await variant(true, tolerance, false)) });
-  if (!options.datasetModels) rmSync(dirname(out), { recursive: true, force: true });
   return {
     dataset: ds.name,
-    trainExamples: ds.train.length,
+    trainExamples: ds.trainExamples ?? readManifest(out).data.examples,
     testQueries: ds.test.length,
-    trainSeconds,
     full,
     ...(hasCascade ? { cascade } : {}),
     ...(operatingPoints.length ? { operatingPoints } : {}),
     latencies,
   };
+}
+
+const SHIPPED_TEST = join(import.meta.dirname, "..", "..", "data", "tiers", "test.jsonl");
+
+/** The shipped tiers' test split, for a model trained on those tiers (the same labels). */
+function shippedTestFor(labels: readonly string[]): string | null {
+  try {
+    const shipped = new Set(loadExamples(SHIPPED_TEST).examples.map((e) => e.label));
+    return labels.length === shipped.size && labels.every((l) => shipped.has(l)) ? SHIPPED_TEST : null;
+  } catch {
+    return null;
+  }
 }
 
 function shippedTestTexts(): string[] {

@@ -3,6 +3,7 @@ import type { Calibration } from "../model/confidence.js";
 import { stratifiedFolds } from "./folds.js";
 import { scoreParts, type PartParams, type PartScores } from "../model/parts.js";
 import { fitParts } from "./fit-parts.js";
+import { countCorrect, flatten } from "./grid.js";
 import type { Augmentation } from "./augment.js";
 import { centroidDistribution, combine, decide, knnDistribution, type Combination } from "../model/scoring.js";
 import { classificationReport } from "../common/classification.js";
@@ -31,18 +32,25 @@ export interface CrossValidation {
 export async function crossValidate(
   texts: readonly string[],
   vectors: readonly Float32Array[],
-  targets: readonly number[],
+  allTargets: readonly number[],
   labels: readonly string[],
   params: PartParams & { folds: number; targetAccuracy: number; noveltyRate: number; seed: number },
   /** Called with the number of folds done so far. */
   onFold?: (foldsDone: number) => void,
   /** Extra head rows with their vectors; each trains only the folds its source example trains. */
   augmentation?: Augmentation & { vectors: readonly Float32Array[] },
+  /**
+   * A fixed split instead of stratified folds: split[i] is example i's fold, -1 for an example that
+   * only ever trains. The choices and the returned per-example results then cover the scored examples
+   * alone (the others get predicted -1, margin and nearest NaN).
+   */
+  split?: Int32Array,
 ): Promise<CrossValidation> {
   const L = labels.length;
-  const n = texts.length;
-  const fold = stratifiedFolds(targets, params.folds, params.seed);
-  const oof = new Array<PartScores>(n);
+  const all = texts.length;
+  const fold = split ?? stratifiedFolds(allTargets, params.folds, params.seed);
+  const folds = split ? Math.max(0, ...split) + 1 : params.folds;
+  const scored = new Array<PartScores>(all);
   const kMax = Math.max(...K_GRID);
   let done = 0;
   // Folds fit side by side: their heads train on worker threads (see fitParts).
@@ -51,22 +59,26 @@ export async function crossValidate(
     const test = [...fold.keys()].filter((i) => fold[i] === f);
     if (test.length === 0) return;
     const extra = augmentation ? [...augmentation.source.keys()].filter((j) => fold[augmentation.source[j]] !== f) : [];
-    const parts = await fitParts(
+    const fitted = await fitParts(
       train.map((i) => texts[i]),
       train.map((i) => vectors[i]),
-      train.map((i) => targets[i]),
+      train.map((i) => allTargets[i]),
       L,
       params,
       augmentation && {
         texts: extra.map((j) => augmentation.texts[j]),
         vectors: extra.map((j) => augmentation.vectors[j]),
-        targets: extra.map((j) => targets[augmentation.source[j]]),
+        targets: extra.map((j) => allTargets[augmentation.source[j]]),
       },
     );
-    for (const i of test) oof[i] = scoreParts(parts, texts[i], vectors[i], kMax);
+    for (const i of test) scored[i] = scoreParts(fitted, texts[i], vectors[i], kMax);
     onFold?.(++done);
   };
-  await Promise.all(Array.from({ length: params.folds }, (_, f) => fitFold(f)));
+  await Promise.all(Array.from({ length: folds }, (_, f) => fitFold(f)));
+  const rows = [...fold.keys()].filter((i) => fold[i] >= 0);
+  const n = rows.length;
+  const oof = rows.map((i) => scored[i]);
+  const targets = rows.map((i) => allTargets[i]);
 
   const knnBy = new Map<string, Float64Array[]>();
   for (const k of K_GRID)
@@ -82,6 +94,10 @@ export async function crossValidate(
       oof.map((s) => centroidDistribution(s.centroid, t)),
     );
   const head = oof.map((s) => s.head);
+  const flatKnn = new Map([...knnBy].map(([key, rows]) => [key, flatten(rows, L)]));
+  const flatCent = new Map([...centBy].map(([t, rows]) => [t, flatten(rows, L)]));
+  const flatHead = flatten(head, L);
+  const targetArray = Int32Array.from(targets);
 
   type Candidate = { c: Combination; acc: number };
   const candidates: Candidate[] = [];
@@ -95,10 +111,7 @@ export async function crossValidate(
             const c: Combination = { knn: a / steps, centroid: b / steps, head: (steps - a - b) / steps, k, knnTemperature: kt, centroidTemperature: ct };
             // Weights of zero make the temperature/k irrelevant: skip the duplicates.
             if ((c.knn === 0 && (k !== K_GRID[0] || kt !== KNN_T_GRID[0])) || (c.centroid === 0 && ct !== CENTROID_T_GRID[0])) continue;
-            const knn = knnBy.get(`${k}/${kt}`)!;
-            const cent = centBy.get(ct)!;
-            let ok = 0;
-            for (let i = 0; i < n; i++) if (decide(combine({ knn: knn[i], centroid: cent[i], head: head[i] }, c, scores)).best === targets[i]) ok++;
+            const ok = countCorrect(flatKnn.get(`${k}/${kt}`)!, flatCent.get(ct)!, flatHead, c, targetArray, L);
             candidates.push({ c, acc: ok / n });
           }
   const bestAcc = Math.max(...candidates.map((x) => x.acc));
@@ -138,9 +151,9 @@ export async function crossValidate(
   return {
     combination: result.c,
     calibration,
-    predicted: result.predicted,
-    margins: result.margins,
-    nearest,
+    predicted: spread(result.predicted, rows, new Int32Array(all).fill(-1)),
+    margins: spread(result.margins, rows, new Float64Array(all).fill(Number.NaN)),
+    nearest: spread(nearest, rows, new Float64Array(all).fill(Number.NaN)),
     metrics: {
       accuracy: overall.accuracy,
       macroF1: overall.macroF1,
@@ -151,4 +164,11 @@ export async function crossValidate(
       },
     },
   };
+}
+
+/** Per-scored-example values back at their examples' positions in `out`. */
+function spread<T extends Int32Array | Float64Array>(values: T, rows: readonly number[], out: T): T {
+  if (rows.length === out.length) return values;
+  rows.forEach((i, r) => (out[i] = values[r]));
+  return out;
 }

@@ -30,6 +30,8 @@ export function fitSoftmaxHead(inputs: readonly HeadInput[], targets: readonly n
     for (const i of order) {
       const lr = params.learningRate / (1 + step++ / inputs.length);
       const x = inputs[i];
+      const { dense } = x;
+      const { indices, values } = x.sparse;
       rowLogits(head, x, z);
       let max = -Infinity;
       for (const v of z) max = Math.max(max, v);
@@ -43,12 +45,12 @@ export function fitSoftmaxHead(inputs: readonly HeadInput[], targets: readonly n
         if (Math.abs(grad) < GRADIENT_SKIP) continue;
         const row = l * width;
         const gd = lr * grad * ds;
-        for (let k = 0; k < denseDims; k++) w[row + k] = w[row + k] * decay - gd * x.dense[k];
+        for (let k = 0, j = row; k < denseDims; k++, j++) w[j] = w[j] * decay - gd * dense[k];
         const off = row + denseDims;
         const gs = lr * grad;
-        for (let k = 0; k < x.sparse.indices.length; k++) {
-          const j = off + x.sparse.indices[k];
-          w[j] = w[j] * decay - gs * x.sparse.values[k];
+        for (let k = 0; k < indices.length; k++) {
+          const j = off + indices[k];
+          w[j] = w[j] * decay - gs * values[k];
         }
         head.bias[l] -= lr * grad;
       }
@@ -57,14 +59,39 @@ export function fitSoftmaxHead(inputs: readonly HeadInput[], targets: readonly n
   return head;
 }
 
-/** Label-major logits, for training (which updates the label-major weights in place, so the head's feature-major copy would go stale). */
+/**
+ * Label-major logits, for training (which updates the label-major weights in place, so the head's
+ * feature-major copy would go stale). The dense dot product keeps four partial sums: one running sum
+ * waits on each add's latency, four keep the CPU's adders busy (about twice as fast in V8).
+ */
 function rowLogits(head: SoftmaxHead, x: HeadInput, out: Float64Array): Float64Array {
-  const { sparse } = x;
+  const { sparse, dense } = x;
   const w = head.weights;
-  head.denseLogits(x.dense, out);
+  const bias = head.bias;
+  const width = head.width;
+  const D = head.denseDims;
+  const D4 = D - (D % 4);
+  const ds = head.denseScale;
+  const idx = sparse.indices;
+  const val = sparse.values;
   for (let l = 0; l < head.labels; l++) {
-    const off = l * head.width + head.denseDims;
-    for (let k = 0; k < sparse.indices.length; k++) out[l] += w[off + sparse.indices[k]] * sparse.values[k];
+    const row = l * width;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let i = 0;
+    for (let j = row; i < D4; i += 4, j += 4) {
+      s0 += w[j] * dense[i];
+      s1 += w[j + 1] * dense[i + 1];
+      s2 += w[j + 2] * dense[i + 2];
+      s3 += w[j + 3] * dense[i + 3];
+    }
+    for (; i < D; i++) s0 += w[row + i] * dense[i];
+    let sp = 0;
+    const off = row + D;
+    for (let k = 0; k < idx.length; k++) sp += w[off + idx[k]] * val[k];
+    out[l] = bias[l] + (s0 + s1 + (s2 + s3)) * ds + sp;
   }
   return out;
 }

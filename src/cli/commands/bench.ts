@@ -14,6 +14,10 @@ export function registerBench(program: Command): void {
     .option("--train-sample <n>", "examples to time training on", positiveInt, 400)
     .option("--datasets [names]", "also train and evaluate on ../shared/datasets when present: banking77,clinc150 (default both)")
     .option("--dataset-models <dir>", "keep the dataset models here (one dir per dataset) and reuse them on the next run instead of retraining")
+    .option(
+      "--test <file>",
+      "labelled test data (JSONL/CSV) for the model itself: both routers' accuracy, latency and stage shares (default: data/tiers/test.jsonl for a model of those tiers)",
+    )
     .option("--fast-path-tolerance <x>", FAST_PATH_TOLERANCE_HELP, unitInterval)
     .option("--operating-points", "with --datasets: also measure the cascade at every operating point the models record")
     .option("--out <dir>", "where to write bench.json and bench.md", "reports")
@@ -25,6 +29,7 @@ export function registerBench(program: Command): void {
         trainSample: number;
         datasets?: boolean | string;
         datasetModels?: string;
+        test?: string;
         fastPathTolerance?: number;
         operatingPoints?: boolean;
         out: string;
@@ -36,6 +41,7 @@ export function registerBench(program: Command): void {
           trainSample: opts.trainSample,
           datasets: typeof opts.datasets === "string" ? opts.datasets.split(",") : opts.datasets,
           datasetModels: opts.datasetModels,
+          test: opts.test,
           fastPathTolerance: opts.fastPathTolerance,
           operatingPoints: opts.operatingPoints,
           log: (l) => info(l),
@@ -100,7 +106,7 @@ export function renderMarkdown(r: BenchReport): string {
     ];
     lines.push(
       "",
-      "## Third-party datasets (train -> test)",
+      "## Test splits (train -> test): the benched model, third-party datasets",
       "",
       "```",
       table([
@@ -113,7 +119,7 @@ export function renderMarkdown(r: BenchReport): string {
       r.datasets
         .map(
           (d) =>
-            `${d.dataset}: ${d.trainExamples} training examples, ${d.testQueries} test queries, ${d.trainSeconds === null ? "model reused" : `trained in ${d.trainSeconds.toFixed(0)} s`}.`,
+            `${d.dataset}: ${d.trainExamples} training examples, ${d.testQueries} test queries, ${d.benchedModel ? "the benched model" : d.trainSeconds === null ? "model reused" : `trained in ${d.trainSeconds.toFixed(1)} s`}.`,
         )
         .join(" "),
     );
