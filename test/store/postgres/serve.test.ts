@@ -38,7 +38,8 @@ describe.skipIf(!bin && !process.env.CI)("triage serve with a PostgreSQL decisio
   async function serve(name: string, config: object, args: string[]): Promise<Served> {
     const configPath = join(work, `${name}.json`);
     writeFileSync(configPath, JSON.stringify({ reload: { watch: false }, ...config }));
-    const child = spawn(process.execPath, [...CLI, "serve", "--model", model, "--port", "0", "--host", "127.0.0.1", "--config", configPath, ...args], {
+    // One process: the kill -9 below must hit the process holding the log, not a primary over workers.
+    const child = spawn(process.execPath, [...CLI, "serve", "--model", model, "--workers", "1", "--port", "0", "--host", "127.0.0.1", "--config", configPath, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, TRIAGE_API_KEYS: "" },
     });
