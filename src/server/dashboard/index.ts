@@ -12,7 +12,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { TriageError } from "../../common/errors.js";
 import { assetResponse } from "./assets.js";
 import type { DashboardContext } from "./context.js";
-import { DashboardData } from "./data.js";
+import { DashboardData, type DashboardDataOptions } from "./data.js";
 import { filterQuery, parseFilters } from "./filters.js";
 import { page, notice } from "./pages/layout.js";
 import { loginBody } from "./pages/login.js";
@@ -51,10 +51,11 @@ function sameOrigin(origin: string | undefined, host: string | undefined): boole
   }
 }
 
-export function createDashboard(ctx: DashboardContext): Dashboard {
+/** `reading` tunes how the log is read (tests make the first build's steps small). */
+export function createDashboard(ctx: DashboardContext, reading: DashboardDataOptions = {}): Dashboard {
   const app = new Hono<DashboardEnv>();
   const sessions = new Sessions(ctx.auth);
-  const data = new DashboardData(ctx);
+  const data = new DashboardData(ctx, reading);
   const catalog = ctx.model ? new VersionCatalog(ctx.model.dir) : null;
   const neighbours = ctx.model && catalog ? new Neighbours(ctx.model, catalog) : null;
   const currentManifest = () => {
