@@ -143,6 +143,11 @@ export class Facts {
     return this.end - this.begin;
   }
 
+  /** True when the memory cap left older decisions of the log out of the copy (at most maxRows are kept). */
+  get capped(): boolean {
+    return this.size >= this.maxRows;
+  }
+
   /** False while the first build is still reading older decisions (or when it was stopped before the end). */
   get complete(): boolean {
     return this.build === undefined && !this.unfinished;

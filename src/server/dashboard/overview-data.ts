@@ -44,9 +44,10 @@ export interface OverviewData {
   bucketMs: number;
   /**
    * Decisions in memory (the overview cannot see further back than `oldest`); `loading` while the first
-   * build is still reading older decisions (the numbers are then partial), else null.
+   * build is still reading older decisions (the numbers are then partial), else null; `capped` when the
+   * memory cap (the newest 2,000,000 decisions) left older ones out.
    */
-  covered: { rows: number; oldest: number | null; loading: BuildProgress | null };
+  covered: { rows: number; oldest: number | null; loading: BuildProgress | null; capped: boolean };
   totals: {
     requests: number;
     spendUsd: number;
@@ -179,7 +180,7 @@ export function computeOverview(facts: Facts, q: OverviewQuery): OverviewData {
     since: q.since,
     until: q.until,
     bucketMs,
-    covered: { rows: facts.size, oldest: facts.size > 0 ? facts.ts[facts.begin] : null, loading: facts.progress() },
+    covered: { rows: facts.size, oldest: facts.size > 0 ? facts.ts[facts.begin] : null, loading: facts.progress(), capped: facts.capped },
     totals: {
       requests,
       spendUsd: spendAll,

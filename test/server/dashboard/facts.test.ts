@@ -65,6 +65,7 @@ it("follows new rows and late feedback, forgets rows retention deleted, and keep
   expect(log.prune({ maxRows: 210 })).toBe(100);
   await whole(facts);
   expect(facts.size).toBe(210);
+  expect(facts.capped).toBe(false);
   expect(computeOverview(facts, range()).totals.requests).toBe(210);
   log.close();
   reader.close();
@@ -73,6 +74,8 @@ it("follows new rows and late feedback, forgets rows retention deleted, and keep
   const capped = new Facts(DashboardReader.open(path), { prices: () => prices, maxRows: 50, chunk: 16 });
   await whole(capped);
   expect(capped.size).toBe(50);
+  expect(capped.capped).toBe(true);
+  expect(computeOverview(capped, range()).covered).toMatchObject({ rows: 50, capped: true, loading: null });
   const db = new Database(path, { readonly: true });
   const newest = (db.prepare("SELECT id FROM decisions ORDER BY id DESC LIMIT 50").all() as { id: number }[]).map((r) => r.id).reverse();
   db.close();

@@ -21,9 +21,15 @@ export function overviewBody(d: OverviewData & { tags: Record<string, string[]> 
       <div class="kpi-value" data-value>${pct(r.value)}</div>
       <div class="kpi-note" data-note>${FLAG_TEXT[r.flag]}</div>
     </div>`;
+  const from = d.covered.oldest === null ? "" : new Date(d.covered.oldest).toISOString().slice(0, 16).replace("T", " ");
   const covered =
     d.covered.loading === null && d.covered.oldest !== null && d.since < d.covered.oldest && f.range.key !== "all"
-      ? notice("info", `The log holds decisions from ${new Date(d.covered.oldest).toISOString().slice(0, 16).replace("T", " ")} UTC on; the range starts earlier.`)
+      ? notice(
+          "info",
+          d.covered.capped
+            ? `The overview holds the newest ${count(d.covered.rows)} decisions, from ${from} UTC on; the range starts earlier (the Decisions page reads the whole log).`
+            : `The log holds decisions from ${from} UTC on; the range starts earlier.`,
+        )
       : "";
   return html`<div class="page-head">
   <h1>Overview</h1>
