@@ -23,6 +23,7 @@ import { Neighbours } from "./explain.js";
 import { VersionCatalog } from "./versions.js";
 import { reviewQueue, undoLabel, writeLabel } from "./review.js";
 import { reviewBody } from "./pages/review.js";
+import { ReviewVectors } from "./review-vectors.js";
 import { modelsBody } from "./pages/models.js";
 import { computeDrift } from "./drift-data.js";
 import { switchVersion } from "./models.js";
@@ -56,6 +57,7 @@ export function createDashboard(ctx: DashboardContext, reading: DashboardDataOpt
   const app = new Hono<DashboardEnv>();
   const sessions = new Sessions(ctx.auth);
   const data = new DashboardData(ctx, reading);
+  const reviewVectors = new ReviewVectors();
   const catalog = ctx.model ? new VersionCatalog(ctx.model.dir) : null;
   const neighbours = ctx.model && catalog ? new Neighbours(ctx.model, catalog) : null;
   const currentManifest = () => {
@@ -192,7 +194,7 @@ export function createDashboard(ctx: DashboardContext, reading: DashboardDataOpt
     if (!data.hasLog) return c.html(pageOf(c, { title: "Review", active: "review", body: noLog() }));
     if (!ctx.model)
       return c.html(pageOf(c, { title: "Review", active: "review", body: notice("info", "Review needs the model (labels, encoder): start triage dashboard with --model DIR.") }));
-    const q = await reviewQueue(ctx, data);
+    const q = await reviewQueue(ctx, data, reviewVectors);
     const recent = data.reader().labelsSince(Date.now() - 86_400_000, 20);
     const items = q.items.map((i) => ({
       requestId: i.requestId,
