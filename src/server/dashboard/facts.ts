@@ -2,12 +2,15 @@
  * @module
  * The dashboard's in-memory copy of the decision log, column by column (about 50 bytes a decision):
  * enough to draw every overview chart for any time range and caller tag without touching SQLite again.
- * The first build reads the log newest first, in small chunks that yield to the event loop between them:
- * pages can answer from the newest rows within a fraction of a second (saying the copy is still partial)
- * while older rows keep arriving, and building it for millions of rows never stalls requests. After
- * that, each refresh reads only the new rows and feedback. Costs are priced as rows arrive, with the same rules as `triage stats`. Latency is kept as a
- * bin of a 1 %-wide log scale, so percentiles over a million rows are a histogram walk, not a sort.
+ * The first build reads the log newest first, in small chunks that yield to the event loop between them
+ * (and, while the server has requests to answer, take at most 5 % of it): pages can answer from the
+ * newest rows within a fraction of a second (saying the copy is still partial) while older rows keep
+ * arriving, and building it for millions of rows never slows the server's requests. After that, each
+ * refresh reads only the new rows and feedback. Costs are priced as rows arrive, with the same rules as
+ * `triage stats`. Latency is kept as a bin of a 1 %-wide log scale, so percentiles over a million rows
+ * are a histogram walk, not a sort.
  */
+import type { EventLoopUtilization } from "node:perf_hooks";
 import { callCostUsd, mostExpensive, tokenCostUsd, type PriceTable, type TokenPrice } from "../../config/price.js";
 import type { CallFact, DashboardReader, DecisionFact } from "../../store/dashboard-queries.js";
 
@@ -54,7 +57,7 @@ export interface FactsOptions {
   prices: () => PriceTable;
   /** Keep at most this many newest decisions in memory (default 2,000,000). */
   maxRows?: number;
-  /** Rows read per event-loop turn (default 5,000). */
+  /** Rows read per event-loop turn (default 2,000: a few ms on an idle machine). */
   chunk?: number;
   /** A problem in the background build (it stops there; the rows read so far stay). */
   onError?: (error: Error) => void;
@@ -95,6 +98,15 @@ export class Interner {
 }
 
 const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * When the server has other work (requests ran between two chunks for more than BUSY_MS of event-loop
+ * time), the build takes at most BUSY_SHARE of the loop: it waits (1 / BUSY_SHARE - 1) times as long as
+ * its last chunk took. With nothing else to do, the next chunk follows at once.
+ */
+const BUSY_MS = 1;
+const BUSY_SHARE = 0.05;
 
 export class Facts {
   /** Rows live at [begin, end) of every column. */
@@ -135,7 +147,7 @@ export class Facts {
     private readonly options: FactsOptions,
   ) {
     this.maxRows = options.maxRows ?? 2_000_000;
-    this.chunk = options.chunk ?? 5_000;
+    this.chunk = options.chunk ?? 2_000;
     this.tagsets.id("");
   }
 
@@ -283,9 +295,17 @@ export class Facts {
   private async backfill(b: Build): Promise<void> {
     try {
       // The first chunk is read at once, so even the first answer has the newest decisions.
+      let chunkMs = 0;
+      let after: EventLoopUtilization | undefined;
       for (let first = true; ; first = false) {
-        if (!first) await yieldTurn();
+        if (!first) {
+          // Others' event-loop time since the last chunk: the requests the build must not slow down.
+          const others = performance.eventLoopUtilization(after).active;
+          if (others > BUSY_MS) await sleep(Math.min(1000, chunkMs * (1 / BUSY_SHARE - 1)));
+          else await yieldTurn();
+        }
         if (this.generation !== b.generation) return;
+        const started = performance.now();
         const { min } = this.reader.idRange(); // retention may have deleted the oldest rows meanwhile
         if (min === null || b.floor <= min || this.size >= this.maxRows) break;
         b.min = min;
@@ -294,6 +314,8 @@ export class Facts {
         this.prepend(rows.length > this.maxRows - this.size ? rows.slice(rows.length - (this.maxRows - this.size)) : rows);
         for (const c of this.reader.callFactsBetween(lo, b.floor, this.lastFeedbackId)) this.applyCall(c);
         b.floor = lo;
+        chunkMs = performance.now() - started;
+        after = performance.eventLoopUtilization();
       }
     } catch (err) {
       if (this.generation !== b.generation) return;
