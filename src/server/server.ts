@@ -100,7 +100,8 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
   let inflight = 0;
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
-  const dashboard = options.dashboard === false ? undefined : createDashboard(serverDashboardContext({ proxy, config, reloader, log, onError }, options.dashboard));
+  const dashboard =
+    options.dashboard === false ? undefined : createDashboard(serverDashboardContext({ proxy, config, reloader, log, onError, inflight: () => inflight }, options.dashboard));
   const app = buildApp({ proxy, config, metrics, reloader, log, draining: () => draining, onError, providerStates: () => providers.states(), dashboard });
 
   const start = (port: number, host = config.host) =>

@@ -35,6 +35,8 @@ export class DashboardData {
   private opened: { reader: DashboardReader; facts: Facts; identity: string } | undefined;
   private cached: { key: string; at: number; data: OverviewData } | undefined;
   private awaitingBuild = false;
+  /** The dashboard's own requests in flight (counted by the app), told apart from the server's others. */
+  ownRequests = 0;
   private saved = { lastId: 0, at: Date.now(), running: undefined as Promise<void> | undefined, disabled: false };
 
   constructor(
@@ -96,6 +98,7 @@ export class DashboardData {
       prices: () => this.ctx.prices(),
       ...(this.options.chunk ? { chunk: this.options.chunk } : {}),
       onError: (err) => this.ctx.onError(new TriageError(`dashboard: reading the decision log stopped: ${err.message}`)),
+      ...(this.ctx.inflight ? { busy: () => this.ctx.inflight!() > this.ownRequests } : {}),
     });
     const identity = reader.identity();
     const state = loadSnapshot(snapshotPath(this.ctx.logPath), identity);

@@ -18,6 +18,8 @@ export interface ServerParts {
   reloader: ModelReloader;
   log?: DecisionLog;
   onError: (error: Error) => void;
+  /** Requests the server is answering now (the dashboard's own included). */
+  inflight?: () => number;
 }
 
 export function serverDashboardContext(s: ServerParts, options: DashboardOptions = {}): DashboardContext {
@@ -50,5 +52,6 @@ export function serverDashboardContext(s: ServerParts, options: DashboardOptions
     auth: s.config.auth,
     ...(options.reports ? { reportsDir: options.reports } : {}),
     onError: s.onError,
+    ...(s.inflight ? { inflight: s.inflight } : {}),
   };
 }

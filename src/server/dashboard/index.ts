@@ -7,7 +7,7 @@
  * on a read-only connection of its own and writes only feedback, through the same DecisionLog call as
  * `triage feedback`.
  */
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import { TriageError } from "../../common/errors.js";
 import { assetResponse } from "./assets.js";
@@ -95,6 +95,19 @@ export function createDashboard(ctx: DashboardContext, reading: DashboardDataOpt
       strictTransportSecurity: false,
     }),
   );
+
+  // The dashboard's own requests, so that its build can tell them from the server's others (only its
+  // paths: `serve` mounts this app at the root of its own).
+  const countOwn: MiddlewareHandler = async (_c, next) => {
+    data.ownRequests++;
+    try {
+      await next();
+    } finally {
+      data.ownRequests--;
+    }
+  };
+  app.use("/dashboard", countOwn);
+  app.use("/dashboard/*", countOwn);
 
   app.get("/", (c) => c.redirect("/dashboard", 302));
   // Browsers ask for it on every page; without this the API's bearer auth answers 401.
