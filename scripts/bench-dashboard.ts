@@ -16,7 +16,7 @@
  *    every second (as a partial page does) through the round; the ratio per round, and how far the
  *    build got.
  * Prints tables and writes reports/bench-dashboard.json.
- *   npx tsx scripts/bench-dashboard.ts [--rows 1000000] [--db FILE] [--fresh] [--seconds 15] [--rounds 3] [--model DIR] [--skip-load]
+ *   npx tsx scripts/bench-dashboard.ts [--rows 1000000] [--db FILE] [--fresh] [--seconds 15] [--rounds 3] [--model DIR] [--skip-load] [--only-build-load [--control]]
  * The log is kept (default: the system temp folder) and reused by later runs unless --fresh.
  */
 import autocannon from "autocannon";
@@ -126,103 +126,108 @@ function stats(xs: number[]) {
   return { n: s.length, median: at(50), p95: at(95), max: s[s.length - 1] };
 }
 
-rmSync(snapshotPath(dbPath), { force: true }); // the first start builds the facts from the whole log
-const dashArgs = ["dashboard", "--log-db", dbPath, "--model", model, "--port", "0", "--host", "127.0.0.1"];
-let dash = await start(dashArgs, "triage dashboard");
 const results: Record<string, unknown> = {};
-try {
-  const cold = await timed(`${dash.base}/dashboard?range=30d`);
-  if (cold.status !== 200) throw new Error(`overview answered ${cold.status}: ${cold.body.slice(0, 300)}`);
-  const requests = /data-kpi="requests"><div class="kpi-label">Requests<\/div><div class="kpi-value" data-value>([\d,]+)/.exec(cold.body)?.[1];
-  const coldPartial = cold.body.includes("data-partial");
-  log(`first overview: ${cold.ms.toFixed(0)} ms, ${requests} requests in range${coldPartial ? " (partial)" : ""}`);
-  // The live refresh, every second while partial, until the build is done.
-  const built = await untilBuilt(dash.base);
-  log(`facts complete ${(built.ms / 1000).toFixed(1)} s after the first overview (${built.polls} polls, median ${built.pollMs.toFixed(0)} ms)`);
-  const overview: Record<string, ReturnType<typeof stats>> = {};
-  for (const [name, path] of [
-    ["page 30d", "/dashboard?range=30d"],
-    ["page 7d", "/dashboard?range=7d"],
-    ["page 24h", "/dashboard?range=24h"],
-    ["page 30d, tag feature=search", "/dashboard?range=30d&tag=feature%3Dsearch"],
-    ["page 30d, tag user=u42", "/dashboard?range=30d&tag=user%3Du42"],
-    ["JSON (live refresh) 30d", "/dashboard/api/overview?range=30d"],
-  ] as const) {
-    const ms: number[] = [];
-    for (let i = 0; i < 15; i++) {
-      const r = await timed(`${dash.base}${path}`);
-      if (r.status !== 200) throw new Error(`${path}: ${r.status}`);
-      ms.push(r.ms);
+// --only-build-load: part 3 alone; --control: part 3 without opening the dashboard.
+const only3 = flag("only-build-load");
+const control = flag("control");
+if (!only3) {
+  rmSync(snapshotPath(dbPath), { force: true }); // the first start builds the facts from the whole log
+  const dashArgs = ["dashboard", "--log-db", dbPath, "--model", model, "--port", "0", "--host", "127.0.0.1"];
+  let dash = await start(dashArgs, "triage dashboard");
+  try {
+    const cold = await timed(`${dash.base}/dashboard?range=30d`);
+    if (cold.status !== 200) throw new Error(`overview answered ${cold.status}: ${cold.body.slice(0, 300)}`);
+    const requests = /data-kpi="requests"><div class="kpi-label">Requests<\/div><div class="kpi-value" data-value>([\d,]+)/.exec(cold.body)?.[1];
+    const coldPartial = cold.body.includes("data-partial");
+    log(`first overview: ${cold.ms.toFixed(0)} ms, ${requests} requests in range${coldPartial ? " (partial)" : ""}`);
+    // The live refresh, every second while partial, until the build is done.
+    const built = await untilBuilt(dash.base);
+    log(`facts complete ${(built.ms / 1000).toFixed(1)} s after the first overview (${built.polls} polls, median ${built.pollMs.toFixed(0)} ms)`);
+    const overview: Record<string, ReturnType<typeof stats>> = {};
+    for (const [name, path] of [
+      ["page 30d", "/dashboard?range=30d"],
+      ["page 7d", "/dashboard?range=7d"],
+      ["page 24h", "/dashboard?range=24h"],
+      ["page 30d, tag feature=search", "/dashboard?range=30d&tag=feature%3Dsearch"],
+      ["page 30d, tag user=u42", "/dashboard?range=30d&tag=user%3Du42"],
+      ["JSON (live refresh) 30d", "/dashboard/api/overview?range=30d"],
+    ] as const) {
+      const ms: number[] = [];
+      for (let i = 0; i < 15; i++) {
+        const r = await timed(`${dash.base}${path}`);
+        if (r.status !== 200) throw new Error(`${path}: ${r.status}`);
+        ms.push(r.ms);
+      }
+      overview[name] = stats(ms);
     }
-    overview[name] = stats(ms);
-  }
 
-  const pages: Record<string, ReturnType<typeof stats> & { partial: number }> = {};
-  for (const [name, first, count] of [
-    ["newest page, then 20 older", "/dashboard/decisions", 21],
-    ["label=FRONTIER, 10 pages", "/dashboard/decisions?label=FRONTIER", 10],
-    ["confidence=low, 10 pages", "/dashboard/decisions?confidence=low", 10],
-    ["search 'revenue fell', 10 pages", "/dashboard/decisions?q=revenue+fell", 10],
-    ["search a request id prefix", `/dashboard/decisions?q=gen-`, 1],
-    ["tag user=u42, 10 pages", "/dashboard/decisions?tag=user%3Du42", 10],
-    ["feedback=escalated, 10 pages", "/dashboard/decisions?feedback=escalated", 10],
-    ["search '#999999' (one match), until found", "/dashboard/decisions?q=%23999999", 10],
-  ] as const) {
-    const ms: number[] = [];
-    let partial = 0;
-    let url: string | undefined = first;
-    for (let i = 0; i < count && url; i++) {
-      const r = await timed(`${dash.base}${url}`);
-      if (r.status !== 200) throw new Error(`${url}: ${r.status}`);
-      ms.push(r.ms);
-      const more = /<a href="([^"]+)" rel="next">Older/.exec(r.body)?.[1] ?? /<a href="([^"]+)">Keep searching older decisions/.exec(r.body)?.[1];
-      if (r.body.includes("Keep searching older decisions")) partial++;
-      url = more?.replace(/&amp;/g, "&");
+    const pages: Record<string, ReturnType<typeof stats> & { partial: number }> = {};
+    for (const [name, first, count] of [
+      ["newest page, then 20 older", "/dashboard/decisions", 21],
+      ["label=FRONTIER, 10 pages", "/dashboard/decisions?label=FRONTIER", 10],
+      ["confidence=low, 10 pages", "/dashboard/decisions?confidence=low", 10],
+      ["search 'revenue fell', 10 pages", "/dashboard/decisions?q=revenue+fell", 10],
+      ["search a request id prefix", `/dashboard/decisions?q=gen-`, 1],
+      ["tag user=u42, 10 pages", "/dashboard/decisions?tag=user%3Du42", 10],
+      ["feedback=escalated, 10 pages", "/dashboard/decisions?feedback=escalated", 10],
+      ["search '#999999' (one match), until found", "/dashboard/decisions?q=%23999999", 10],
+    ] as const) {
+      const ms: number[] = [];
+      let partial = 0;
+      let url: string | undefined = first;
+      for (let i = 0; i < count && url; i++) {
+        const r = await timed(`${dash.base}${url}`);
+        if (r.status !== 200) throw new Error(`${url}: ${r.status}`);
+        ms.push(r.ms);
+        const more = /<a href="([^"]+)" rel="next">Older/.exec(r.body)?.[1] ?? /<a href="([^"]+)">Keep searching older decisions/.exec(r.body)?.[1];
+        if (r.body.includes("Keep searching older decisions")) partial++;
+        url = more?.replace(/&amp;/g, "&");
+      }
+      pages[name] = { ...stats(ms), partial };
     }
-    pages[name] = { ...stats(ms), partial };
-  }
-  // The pages that do more than read: Review builds the queue (ranking the newest 20,000 decisions,
-  // embedding the head of the ranking), a decision's page embeds its query and searches the index.
-  const others: Record<string, number[]> = {};
-  for (const [name, path] of [
-    ["review queue", "/dashboard/review"],
-    ["a decision's explanation", `/dashboard/decisions/${/<tr data-request-id="([^"]+)"/.exec((await timed(`${dash.base}/dashboard/decisions`)).body)?.[1]}`],
-  ] as const) {
-    others[name] = [];
-    for (let i = 0; i < 3; i++) {
-      const r = await timed(`${dash.base}${path}`);
-      if (r.status !== 200) throw new Error(`${path}: ${r.status}`);
-      others[name].push(r.ms);
+    // The pages that do more than read: Review builds the queue (ranking the newest 20,000 decisions,
+    // embedding the head of the ranking), a decision's page embeds its query and searches the index.
+    const others: Record<string, number[]> = {};
+    for (const [name, path] of [
+      ["review queue", "/dashboard/review"],
+      ["a decision's explanation", `/dashboard/decisions/${/<tr data-request-id="([^"]+)"/.exec((await timed(`${dash.base}/dashboard/decisions`)).body)?.[1]}`],
+    ] as const) {
+      others[name] = [];
+      for (let i = 0; i < 3; i++) {
+        const r = await timed(`${dash.base}${path}`);
+        if (r.status !== 200) throw new Error(`${path}: ${r.status}`);
+        others[name].push(r.ms);
+      }
     }
+    const rss = rssMb(dash.child.pid);
+    // A restart: the facts come back from the snapshot written after the first build.
+    dash.child.kill("SIGTERM");
+    await dash.exited;
+    const snapshotBytes = existsSync(snapshotPath(dbPath)) ? statSync(snapshotPath(dbPath)).size : 0;
+    dash = await start(dashArgs, "triage dashboard");
+    const restarted = await timed(`${dash.base}/dashboard?range=30d`);
+    log(`first overview after a restart (snapshot of ${(snapshotBytes / 2 ** 20).toFixed(0)} MiB): ${restarted.ms.toFixed(0)} ms`);
+    results.dashboard = {
+      coldOverviewMs: cold.ms,
+      coldPartial,
+      coldRequests: requests,
+      buildMs: built.ms,
+      buildPolls: built.polls,
+      restartOverviewMs: restarted.ms,
+      snapshotBytes,
+      overview,
+      pages,
+      others,
+      rssMb: rss,
+    };
+  } finally {
+    dash.child.kill("SIGTERM");
+    await dash.exited;
   }
-  const rss = rssMb(dash.child.pid);
-  // A restart: the facts come back from the snapshot written after the first build.
-  dash.child.kill("SIGTERM");
-  await dash.exited;
-  const snapshotBytes = existsSync(snapshotPath(dbPath)) ? statSync(snapshotPath(dbPath)).size : 0;
-  dash = await start(dashArgs, "triage dashboard");
-  const restarted = await timed(`${dash.base}/dashboard?range=30d`);
-  log(`first overview after a restart (snapshot of ${(snapshotBytes / 2 ** 20).toFixed(0)} MiB): ${restarted.ms.toFixed(0)} ms`);
-  results.dashboard = {
-    coldOverviewMs: cold.ms,
-    coldPartial,
-    coldRequests: requests,
-    buildMs: built.ms,
-    buildPolls: built.polls,
-    restartOverviewMs: restarted.ms,
-    snapshotBytes,
-    overview,
-    pages,
-    others,
-    rssMb: rss,
-  };
-} finally {
-  dash.child.kill("SIGTERM");
-  await dash.exited;
 }
 
 // ---- 2. /v1/route with and without the dashboard --------------------------------------------------------
-if (!flag("skip-load")) {
+if (!flag("skip-load") && !only3) {
   const configPath = join(work, "server.json");
   writeFileSync(configPath, JSON.stringify({ reload: { watch: false } }));
   const variants = ["with", "without"] as const;
@@ -317,51 +322,47 @@ if (!flag("skip-load")) {
         },
       ],
     });
-  const without = await serveOn("without");
   const builds: Array<{ connections: number; round: number; read: number | null; firstMs: number; firstPartial: boolean; with: number; without: number; ratio: number }> = [];
-  try {
-    for (const connections of [8, 64])
-      for (let round = 1; round <= rounds; round++) {
-        rmSync(snapshotPath(copies.with), { force: true }); // a fresh first build each round
-        const withDash = await serveOn("with");
-        try {
-          await Promise.all([load(withDash, connections, 2), load(without, connections, 2)]); // warm-up
-          log(`/v1/route during the dashboard's first build, ${connections} connections, round ${round} ...`);
-          const runs = [load(withDash, connections, seconds), load(without, connections, seconds)];
-          const first = await timed(`${withDash.base}/dashboard?range=30d`);
-          if (first.status !== 200) throw new Error(`overview answered ${first.status}`);
-          let polling = true;
-          let read: number | null = null;
-          const viewer = (async () => {
-            while (polling) {
-              await new Promise((resolve) => setTimeout(resolve, 1000));
-              const r = await timed(`${withDash.base}/dashboard/api/overview?range=30d`);
-              const loading = (JSON.parse(r.body) as { covered: { loading: { read: number } | null } }).covered.loading;
-              read = loading ? loading.read : rows;
-            }
-          })();
-          const [w, wo] = await Promise.all(runs);
-          polling = false;
-          await viewer;
-          builds.push({
-            connections,
-            round,
-            read,
-            firstMs: first.ms,
-            firstPartial: first.body.includes("data-partial"),
-            with: w["2xx"],
-            without: wo["2xx"],
-            ratio: w["2xx"] / Math.max(1, wo["2xx"]),
-          });
-        } finally {
-          withDash.child.kill("SIGTERM");
-          await withDash.exited;
-        }
+  for (const connections of [8, 64])
+    for (let round = 1; round <= rounds; round++) {
+      rmSync(snapshotPath(copies.with), { force: true }); // a fresh first build each round
+      // Both servers start afresh each round, so neither is better warmed up than the other.
+      const [withDash, without] = await Promise.all([serveOn("with"), serveOn("without")]);
+      try {
+        await Promise.all([load(withDash, connections, 2), load(without, connections, 2)]); // warm-up
+        log(`/v1/route during the dashboard's first build, ${connections} connections, round ${round} ...`);
+        const runs = [load(withDash, connections, seconds), load(without, connections, seconds)];
+        // --control: the dashboard is never opened (what two fresh servers differ by without the build).
+        const first = control ? { ms: 0, status: 200, body: "" } : await timed(`${withDash.base}/dashboard?range=30d`);
+        if (first.status !== 200) throw new Error(`overview answered ${first.status}`);
+        let polling = !control;
+        let read: number | null = null;
+        const viewer = (async () => {
+          while (polling) {
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+            const r = await timed(`${withDash.base}/dashboard/api/overview?range=30d`);
+            const loading = (JSON.parse(r.body) as { covered: { loading: { read: number } | null } }).covered.loading;
+            read = loading ? loading.read : rows;
+          }
+        })();
+        const [w, wo] = await Promise.all(runs);
+        polling = false;
+        await viewer;
+        builds.push({
+          connections,
+          round,
+          read,
+          firstMs: first.ms,
+          firstPartial: first.body.includes("data-partial"),
+          with: w["2xx"],
+          without: wo["2xx"],
+          ratio: w["2xx"] / Math.max(1, wo["2xx"]),
+        });
+      } finally {
+        for (const s of [withDash, without]) s.child.kill("SIGTERM");
+        await Promise.all([withDash.exited, without.exited]);
       }
-  } finally {
-    without.child.kill("SIGTERM");
-    await without.exited;
-  }
+    }
   results.routeDuringBuild = builds;
 }
 
@@ -374,7 +375,7 @@ console.log(`machine: ${machine}`);
 console.log(
   `log: ${rows.toLocaleString("en-US")} decisions, ${(dbBytes / 2 ** 20).toFixed(0)} MiB${generated ? `, written in ${generated.seconds.toFixed(0)} s with ${generated.feedback.toLocaleString("en-US")} feedback rows` : " (reused)"}`,
 );
-const d = results.dashboard as {
+const d = (results.dashboard ?? null) as {
   coldOverviewMs: number;
   coldPartial: boolean;
   coldRequests: string | undefined;
@@ -386,19 +387,21 @@ const d = results.dashboard as {
   pages: Record<string, ReturnType<typeof stats> & { partial: number }>;
   others: Record<string, number[]>;
   rssMb: number | null;
-};
-console.log(`\noverview (target < 1000 ms); dashboard RSS ${d.rssMb?.toFixed(0) ?? "?"} MiB`);
-console.log(
-  `first one after the first start: ${d.coldOverviewMs.toFixed(0)} ms${d.coldPartial ? `, partial (${d.coldRequests} decisions read, newest first)` : ""}; facts complete ${(d.buildMs / 1000).toFixed(1)} s later (${d.buildPolls} polls of the live refresh)`,
-);
-console.log(`first one after a restart (reads them from the ${(d.snapshotBytes / 2 ** 20).toFixed(0)} MiB snapshot): ${d.restartOverviewMs.toFixed(0)} ms`);
-console.log(`${"".padEnd(34)}${"median".padStart(7)}${"p95".padStart(7)}${"max".padStart(7)}  ms`);
-for (const [name, s] of Object.entries(d.overview)) console.log(`${name.padEnd(34)}${f(s.median)} ${f(s.p95)} ${f(s.max)}`);
-console.log("\ndecisions table pages (target < 200 ms)");
-console.log(`${"".padEnd(42)}${"pages".padStart(6)}${"median".padStart(7)}${"p95".padStart(7)}${"max".padStart(7)}  ms  budget-ended`);
-for (const [name, s] of Object.entries(d.pages)) console.log(`${name.padEnd(42)}${String(s.n).padStart(6)}${f(s.median)} ${f(s.p95)} ${f(s.max)}  ${s.partial}`);
-console.log("\nother pages, three loads each (the first includes loading the model's index)");
-for (const [name, ms] of Object.entries(d.others)) console.log(`${name.padEnd(34)}${ms.map((x) => f(x)).join(" ")}  ms`);
+} | null;
+if (d) {
+  console.log(`\noverview (target < 1000 ms); dashboard RSS ${d.rssMb?.toFixed(0) ?? "?"} MiB`);
+  console.log(
+    `first one after the first start: ${d.coldOverviewMs.toFixed(0)} ms${d.coldPartial ? `, partial (${d.coldRequests} decisions read, newest first)` : ""}; facts complete ${(d.buildMs / 1000).toFixed(1)} s later (${d.buildPolls} polls of the live refresh)`,
+  );
+  console.log(`first one after a restart (reads them from the ${(d.snapshotBytes / 2 ** 20).toFixed(0)} MiB snapshot): ${d.restartOverviewMs.toFixed(0)} ms`);
+  console.log(`${"".padEnd(34)}${"median".padStart(7)}${"p95".padStart(7)}${"max".padStart(7)}  ms`);
+  for (const [name, s] of Object.entries(d.overview)) console.log(`${name.padEnd(34)}${f(s.median)} ${f(s.p95)} ${f(s.max)}`);
+  console.log("\ndecisions table pages (target < 200 ms)");
+  console.log(`${"".padEnd(42)}${"pages".padStart(6)}${"median".padStart(7)}${"p95".padStart(7)}${"max".padStart(7)}  ms  budget-ended`);
+  for (const [name, s] of Object.entries(d.pages)) console.log(`${name.padEnd(42)}${String(s.n).padStart(6)}${f(s.median)} ${f(s.p95)} ${f(s.max)}  ${s.partial}`);
+  console.log("\nother pages, three loads each (the first includes loading the model's index)");
+  for (const [name, ms] of Object.entries(d.others)) console.log(`${name.padEnd(34)}${ms.map((x) => f(x)).join(" ")}  ms`);
+}
 if (results.route) {
   const r = results.route as {
     summary: Array<{ connections: number; ratios: number[]; median: number; pooled: number; withRps: number; withoutRps: number }>;
