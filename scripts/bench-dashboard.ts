@@ -2,20 +2,26 @@
  * What the dashboard costs, on this machine:
  * 1. a decision log of 1,000,000 decisions (30 days, with cost outcomes, escalations and caller tags),
  *    written through DecisionLog.log; `triage dashboard` on it: the overview's render time, the first one
- *    after the first start (which builds the in-memory facts from the whole log), the first one after a
- *    restart (which reads them back from the snapshot) and the later ones, per time range and with a
- *    caller-tag filter; the decisions table's page time (newest page, paging down, filters, searches);
+ *    after the first start (answered from the newest decisions while the in-memory facts are built from
+ *    the rest of the log, marked partial) and how long the build takes until the live refresh's JSON says
+ *    it is complete, the first one after a restart (which reads them back from the snapshot) and the
+ *    later ones, per time range and with a caller-tag filter; the decisions table's page time (newest
+ *    page, paging down, filters, searches);
  * 2. /v1/route throughput of two `triage serve` processes on the same model, one with the dashboard and a
  *    viewer polling its overview every 2 s (five times a browser tab's rate), one with --no-dashboard,
  *    loaded by autocannon at the same time (so the machine's other work weighs on both alike): the
- *    ratio per round, then the median and pooled ratio.
+ *    ratio per round, then the median and pooled ratio;
+ * 3. the same while the dashboard's first build runs: both servers on copies of the big log, the
+ *    dashboard's snapshot removed, the first overview opened as the load starts and a viewer polling it
+ *    every second (as a partial page does) through the round; the ratio per round, and how far the
+ *    build got.
  * Prints tables and writes reports/bench-dashboard.json.
- *   npx tsx scripts/bench-dashboard.ts [--rows 1000000] [--db FILE] [--fresh] [--seconds 15] [--rounds 3] [--model DIR] [--skip-load]
+ *   npx tsx scripts/bench-dashboard.ts [--rows 1000000] [--db FILE] [--fresh] [--seconds 15] [--rounds 3] [--model DIR] [--skip-load] [--only-build-load [--control]]
  * The log is kept (default: the system temp folder) and reused by later runs unless --fresh.
  */
 import autocannon from "autocannon";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -99,93 +105,129 @@ async function timed(url: string): Promise<{ ms: number; status: number; body: s
   return { ms: performance.now() - t0, status: res.status, body };
 }
 
-const stats = (xs: number[]) => {
+/** Polls the overview's JSON every second (as a partial page does) until the facts are complete. */
+async function untilBuilt(base: string, limitMs = 600_000): Promise<{ ms: number; polls: number; pollMs: number; requests: number }> {
+  const t0 = performance.now();
+  const ms: number[] = [];
+  for (;;) {
+    const r = await timed(`${base}/dashboard/api/overview?range=30d`);
+    if (r.status !== 200) throw new Error(`overview JSON answered ${r.status}: ${r.body.slice(0, 300)}`);
+    ms.push(r.ms);
+    const d = JSON.parse(r.body) as { covered: { loading: unknown }; totals: { requests: number } };
+    if (d.covered.loading === null) return { ms: performance.now() - t0, polls: ms.length, pollMs: stats(ms).median, requests: d.totals.requests };
+    if (performance.now() - t0 > limitMs) throw new Error(`the dashboard's facts were not complete after ${limitMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+function stats(xs: number[]) {
   const s = [...xs].sort((a, b) => a - b);
   const at = (p: number) => s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
   return { n: s.length, median: at(50), p95: at(95), max: s[s.length - 1] };
-};
+}
 
-rmSync(snapshotPath(dbPath), { force: true }); // the first start builds the facts from the whole log
-const dashArgs = ["dashboard", "--log-db", dbPath, "--model", model, "--port", "0", "--host", "127.0.0.1"];
-let dash = await start(dashArgs, "triage dashboard");
 const results: Record<string, unknown> = {};
-try {
-  const cold = await timed(`${dash.base}/dashboard?range=30d`);
-  if (cold.status !== 200) throw new Error(`overview answered ${cold.status}: ${cold.body.slice(0, 300)}`);
-  const requests = /data-kpi="requests"><div class="kpi-label">Requests<\/div><div class="kpi-value" data-value>([\d,]+)/.exec(cold.body)?.[1];
-  log(`first overview (builds the facts): ${cold.ms.toFixed(0)} ms, ${requests} requests in range`);
-  const overview: Record<string, ReturnType<typeof stats>> = {};
-  for (const [name, path] of [
-    ["page 30d", "/dashboard?range=30d"],
-    ["page 7d", "/dashboard?range=7d"],
-    ["page 24h", "/dashboard?range=24h"],
-    ["page 30d, tag feature=search", "/dashboard?range=30d&tag=feature%3Dsearch"],
-    ["page 30d, tag user=u42", "/dashboard?range=30d&tag=user%3Du42"],
-    ["JSON (live refresh) 30d", "/dashboard/api/overview?range=30d"],
-  ] as const) {
-    const ms: number[] = [];
-    for (let i = 0; i < 15; i++) {
-      const r = await timed(`${dash.base}${path}`);
-      if (r.status !== 200) throw new Error(`${path}: ${r.status}`);
-      ms.push(r.ms);
+// --only-build-load: part 3 alone; --control: part 3 without opening the dashboard.
+const only3 = flag("only-build-load");
+const control = flag("control");
+if (!only3) {
+  rmSync(snapshotPath(dbPath), { force: true }); // the first start builds the facts from the whole log
+  const dashArgs = ["dashboard", "--log-db", dbPath, "--model", model, "--port", "0", "--host", "127.0.0.1"];
+  let dash = await start(dashArgs, "triage dashboard");
+  try {
+    const cold = await timed(`${dash.base}/dashboard?range=30d`);
+    if (cold.status !== 200) throw new Error(`overview answered ${cold.status}: ${cold.body.slice(0, 300)}`);
+    const requests = /data-kpi="requests"><div class="kpi-label">Requests<\/div><div class="kpi-value" data-value>([\d,]+)/.exec(cold.body)?.[1];
+    const coldPartial = cold.body.includes("data-partial");
+    log(`first overview: ${cold.ms.toFixed(0)} ms, ${requests} requests in range${coldPartial ? " (partial)" : ""}`);
+    // The live refresh, every second while partial, until the build is done.
+    const built = await untilBuilt(dash.base);
+    log(`facts complete ${(built.ms / 1000).toFixed(1)} s after the first overview (${built.polls} polls, median ${built.pollMs.toFixed(0)} ms)`);
+    const overview: Record<string, ReturnType<typeof stats>> = {};
+    for (const [name, path] of [
+      ["page 30d", "/dashboard?range=30d"],
+      ["page 7d", "/dashboard?range=7d"],
+      ["page 24h", "/dashboard?range=24h"],
+      ["page 30d, tag feature=search", "/dashboard?range=30d&tag=feature%3Dsearch"],
+      ["page 30d, tag user=u42", "/dashboard?range=30d&tag=user%3Du42"],
+      ["JSON (live refresh) 30d", "/dashboard/api/overview?range=30d"],
+    ] as const) {
+      const ms: number[] = [];
+      for (let i = 0; i < 15; i++) {
+        const r = await timed(`${dash.base}${path}`);
+        if (r.status !== 200) throw new Error(`${path}: ${r.status}`);
+        ms.push(r.ms);
+      }
+      overview[name] = stats(ms);
     }
-    overview[name] = stats(ms);
-  }
 
-  const pages: Record<string, ReturnType<typeof stats> & { partial: number }> = {};
-  for (const [name, first, count] of [
-    ["newest page, then 20 older", "/dashboard/decisions", 21],
-    ["label=FRONTIER, 10 pages", "/dashboard/decisions?label=FRONTIER", 10],
-    ["confidence=low, 10 pages", "/dashboard/decisions?confidence=low", 10],
-    ["search 'revenue fell', 10 pages", "/dashboard/decisions?q=revenue+fell", 10],
-    ["search a request id prefix", `/dashboard/decisions?q=gen-`, 1],
-    ["tag user=u42, 10 pages", "/dashboard/decisions?tag=user%3Du42", 10],
-    ["feedback=escalated, 10 pages", "/dashboard/decisions?feedback=escalated", 10],
-    ["search '#999999' (one match), until found", "/dashboard/decisions?q=%23999999", 10],
-  ] as const) {
-    const ms: number[] = [];
-    let partial = 0;
-    let url: string | undefined = first;
-    for (let i = 0; i < count && url; i++) {
-      const r = await timed(`${dash.base}${url}`);
-      if (r.status !== 200) throw new Error(`${url}: ${r.status}`);
-      ms.push(r.ms);
-      const more = /<a href="([^"]+)" rel="next">Older/.exec(r.body)?.[1] ?? /<a href="([^"]+)">Keep searching older decisions/.exec(r.body)?.[1];
-      if (r.body.includes("Keep searching older decisions")) partial++;
-      url = more?.replace(/&amp;/g, "&");
+    const pages: Record<string, ReturnType<typeof stats> & { partial: number }> = {};
+    for (const [name, first, count] of [
+      ["newest page, then 20 older", "/dashboard/decisions", 21],
+      ["label=FRONTIER, 10 pages", "/dashboard/decisions?label=FRONTIER", 10],
+      ["confidence=low, 10 pages", "/dashboard/decisions?confidence=low", 10],
+      ["search 'revenue fell', 10 pages", "/dashboard/decisions?q=revenue+fell", 10],
+      ["search a request id prefix", `/dashboard/decisions?q=gen-`, 1],
+      ["tag user=u42, 10 pages", "/dashboard/decisions?tag=user%3Du42", 10],
+      ["feedback=escalated, 10 pages", "/dashboard/decisions?feedback=escalated", 10],
+      ["search '#999999' (one match), until found", "/dashboard/decisions?q=%23999999", 10],
+    ] as const) {
+      const ms: number[] = [];
+      let partial = 0;
+      let url: string | undefined = first;
+      for (let i = 0; i < count && url; i++) {
+        const r = await timed(`${dash.base}${url}`);
+        if (r.status !== 200) throw new Error(`${url}: ${r.status}`);
+        ms.push(r.ms);
+        const more = /<a href="([^"]+)" rel="next">Older/.exec(r.body)?.[1] ?? /<a href="([^"]+)">Keep searching older decisions/.exec(r.body)?.[1];
+        if (r.body.includes("Keep searching older decisions")) partial++;
+        url = more?.replace(/&amp;/g, "&");
+      }
+      pages[name] = { ...stats(ms), partial };
     }
-    pages[name] = { ...stats(ms), partial };
-  }
-  // The pages that do more than read: Review builds the queue (ranking the newest 20,000 decisions,
-  // embedding the head of the ranking), a decision's page embeds its query and searches the index.
-  const others: Record<string, number[]> = {};
-  for (const [name, path] of [
-    ["review queue", "/dashboard/review"],
-    ["a decision's explanation", `/dashboard/decisions/${/<tr data-request-id="([^"]+)"/.exec((await timed(`${dash.base}/dashboard/decisions`)).body)?.[1]}`],
-  ] as const) {
-    others[name] = [];
-    for (let i = 0; i < 3; i++) {
-      const r = await timed(`${dash.base}${path}`);
-      if (r.status !== 200) throw new Error(`${path}: ${r.status}`);
-      others[name].push(r.ms);
+    // The pages that do more than read: Review builds the queue (ranking the newest 20,000 decisions,
+    // embedding the head of the ranking), a decision's page embeds its query and searches the index.
+    const others: Record<string, number[]> = {};
+    for (const [name, path] of [
+      ["review queue", "/dashboard/review"],
+      ["a decision's explanation", `/dashboard/decisions/${/<tr data-request-id="([^"]+)"/.exec((await timed(`${dash.base}/dashboard/decisions`)).body)?.[1]}`],
+    ] as const) {
+      others[name] = [];
+      for (let i = 0; i < 3; i++) {
+        const r = await timed(`${dash.base}${path}`);
+        if (r.status !== 200) throw new Error(`${path}: ${r.status}`);
+        others[name].push(r.ms);
+      }
     }
+    const rss = rssMb(dash.child.pid);
+    // A restart: the facts come back from the snapshot written after the first build.
+    dash.child.kill("SIGTERM");
+    await dash.exited;
+    const snapshotBytes = existsSync(snapshotPath(dbPath)) ? statSync(snapshotPath(dbPath)).size : 0;
+    dash = await start(dashArgs, "triage dashboard");
+    const restarted = await timed(`${dash.base}/dashboard?range=30d`);
+    log(`first overview after a restart (snapshot of ${(snapshotBytes / 2 ** 20).toFixed(0)} MiB): ${restarted.ms.toFixed(0)} ms`);
+    results.dashboard = {
+      coldOverviewMs: cold.ms,
+      coldPartial,
+      coldRequests: requests,
+      buildMs: built.ms,
+      buildPolls: built.polls,
+      restartOverviewMs: restarted.ms,
+      snapshotBytes,
+      overview,
+      pages,
+      others,
+      rssMb: rss,
+    };
+  } finally {
+    dash.child.kill("SIGTERM");
+    await dash.exited;
   }
-  const rss = rssMb(dash.child.pid);
-  // A restart: the facts come back from the snapshot written after the first build.
-  dash.child.kill("SIGTERM");
-  await dash.exited;
-  const snapshotBytes = existsSync(snapshotPath(dbPath)) ? statSync(snapshotPath(dbPath)).size : 0;
-  dash = await start(dashArgs, "triage dashboard");
-  const restarted = await timed(`${dash.base}/dashboard?range=30d`);
-  log(`first overview after a restart (snapshot of ${(snapshotBytes / 2 ** 20).toFixed(0)} MiB): ${restarted.ms.toFixed(0)} ms`);
-  results.dashboard = { coldOverviewMs: cold.ms, restartOverviewMs: restarted.ms, snapshotBytes, overview, pages, others, rssMb: rss };
-} finally {
-  dash.child.kill("SIGTERM");
-  await dash.exited;
 }
 
 // ---- 2. /v1/route with and without the dashboard --------------------------------------------------------
-if (!flag("skip-load")) {
+if (!flag("skip-load") && !only3) {
   const configPath = join(work, "server.json");
   writeFileSync(configPath, JSON.stringify({ reload: { watch: false } }));
   const variants = ["with", "without"] as const;
@@ -249,6 +291,81 @@ if (!flag("skip-load")) {
   results.route = { runs, summary, overviewPolls: views };
 }
 
+// ---- 3. /v1/route while the dashboard's first build runs ------------------------------------------------
+if (!flag("skip-load")) {
+  const configPath = join(work, "server.json");
+  writeFileSync(configPath, JSON.stringify({ reload: { watch: false } }));
+  // Both on the big log (route decisions go to the same kind of table), each on a copy of its own.
+  const copies = { with: join(work, "build-with.db"), without: join(work, "build-without.db") };
+  for (const c of Object.values(copies)) copyFileSync(dbPath, c);
+  const serveOn = (v: "with" | "without") =>
+    start(
+      ["serve", "--model", model, "--host", "127.0.0.1", "--port", "0", "--config", configPath, "--log-db", copies[v], ...(v === "without" ? ["--no-dashboard"] : [])],
+      `serve on the big log (${v})`,
+    );
+  const texts = readFileSync(join(root, "data/tiers/test.jsonl"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { text: string }).text);
+  let sent = 0;
+  const load = (s: Child, connections: number, duration: number) =>
+    autocannon({
+      url: `${s.base}/v1/route`,
+      connections,
+      duration,
+      timeout: 120,
+      requests: [
+        {
+          method: "POST" as const,
+          headers: { "content-type": "application/json" },
+          setupRequest: (req) => ({ ...req, body: JSON.stringify({ text: `${texts[sent % texts.length]} [build ${sent++}]` }) }),
+        },
+      ],
+    });
+  const builds: Array<{ connections: number; round: number; read: number | null; firstMs: number; firstPartial: boolean; with: number; without: number; ratio: number }> = [];
+  for (const connections of [8, 64])
+    for (let round = 1; round <= rounds; round++) {
+      rmSync(snapshotPath(copies.with), { force: true }); // a fresh first build each round
+      // Both servers start afresh each round, so neither is better warmed up than the other.
+      const [withDash, without] = await Promise.all([serveOn("with"), serveOn("without")]);
+      try {
+        await Promise.all([load(withDash, connections, 2), load(without, connections, 2)]); // warm-up
+        log(`/v1/route during the dashboard's first build, ${connections} connections, round ${round} ...`);
+        const runs = [load(withDash, connections, seconds), load(without, connections, seconds)];
+        // --control: the dashboard is never opened (what two fresh servers differ by without the build).
+        const first = control ? { ms: 0, status: 200, body: "" } : await timed(`${withDash.base}/dashboard?range=30d`);
+        if (first.status !== 200) throw new Error(`overview answered ${first.status}`);
+        let polling = !control;
+        let read: number | null = null;
+        const viewer = (async () => {
+          while (polling) {
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+            const r = await timed(`${withDash.base}/dashboard/api/overview?range=30d`);
+            const loading = (JSON.parse(r.body) as { covered: { loading: { read: number } | null } }).covered.loading;
+            read = loading ? loading.read : rows;
+          }
+        })();
+        const [w, wo] = await Promise.all(runs);
+        polling = false;
+        await viewer;
+        builds.push({
+          connections,
+          round,
+          read,
+          firstMs: first.ms,
+          firstPartial: first.body.includes("data-partial"),
+          with: w["2xx"],
+          without: wo["2xx"],
+          ratio: w["2xx"] / Math.max(1, wo["2xx"]),
+        });
+      } finally {
+        for (const s of [withDash, without]) s.child.kill("SIGTERM");
+        await Promise.all([withDash.exited, without.exited]);
+      }
+    }
+  results.routeDuringBuild = builds;
+}
+
 // ---- report ---------------------------------------------------------------------------------------------
 const machine = `${cpus().length} CPUs, load average ${loadavg()
   .map((l) => l.toFixed(1))
@@ -258,25 +375,33 @@ console.log(`machine: ${machine}`);
 console.log(
   `log: ${rows.toLocaleString("en-US")} decisions, ${(dbBytes / 2 ** 20).toFixed(0)} MiB${generated ? `, written in ${generated.seconds.toFixed(0)} s with ${generated.feedback.toLocaleString("en-US")} feedback rows` : " (reused)"}`,
 );
-const d = results.dashboard as {
+const d = (results.dashboard ?? null) as {
   coldOverviewMs: number;
+  coldPartial: boolean;
+  coldRequests: string | undefined;
+  buildMs: number;
+  buildPolls: number;
   restartOverviewMs: number;
   snapshotBytes: number;
   overview: Record<string, ReturnType<typeof stats>>;
   pages: Record<string, ReturnType<typeof stats> & { partial: number }>;
   others: Record<string, number[]>;
   rssMb: number | null;
-};
-console.log(`\noverview (target < 1000 ms); dashboard RSS ${d.rssMb?.toFixed(0) ?? "?"} MiB`);
-console.log(`first one after the first start (builds the facts from the whole log): ${d.coldOverviewMs.toFixed(0)} ms`);
-console.log(`first one after a restart (reads them from the ${(d.snapshotBytes / 2 ** 20).toFixed(0)} MiB snapshot): ${d.restartOverviewMs.toFixed(0)} ms`);
-console.log(`${"".padEnd(34)}${"median".padStart(7)}${"p95".padStart(7)}${"max".padStart(7)}  ms`);
-for (const [name, s] of Object.entries(d.overview)) console.log(`${name.padEnd(34)}${f(s.median)} ${f(s.p95)} ${f(s.max)}`);
-console.log("\ndecisions table pages (target < 200 ms)");
-console.log(`${"".padEnd(42)}${"pages".padStart(6)}${"median".padStart(7)}${"p95".padStart(7)}${"max".padStart(7)}  ms  budget-ended`);
-for (const [name, s] of Object.entries(d.pages)) console.log(`${name.padEnd(42)}${String(s.n).padStart(6)}${f(s.median)} ${f(s.p95)} ${f(s.max)}  ${s.partial}`);
-console.log("\nother pages, three loads each (the first includes loading the model's index)");
-for (const [name, ms] of Object.entries(d.others)) console.log(`${name.padEnd(34)}${ms.map((x) => f(x)).join(" ")}  ms`);
+} | null;
+if (d) {
+  console.log(`\noverview (target < 1000 ms); dashboard RSS ${d.rssMb?.toFixed(0) ?? "?"} MiB`);
+  console.log(
+    `first one after the first start: ${d.coldOverviewMs.toFixed(0)} ms${d.coldPartial ? `, partial (${d.coldRequests} decisions read, newest first)` : ""}; facts complete ${(d.buildMs / 1000).toFixed(1)} s later (${d.buildPolls} polls of the live refresh)`,
+  );
+  console.log(`first one after a restart (reads them from the ${(d.snapshotBytes / 2 ** 20).toFixed(0)} MiB snapshot): ${d.restartOverviewMs.toFixed(0)} ms`);
+  console.log(`${"".padEnd(34)}${"median".padStart(7)}${"p95".padStart(7)}${"max".padStart(7)}  ms`);
+  for (const [name, s] of Object.entries(d.overview)) console.log(`${name.padEnd(34)}${f(s.median)} ${f(s.p95)} ${f(s.max)}`);
+  console.log("\ndecisions table pages (target < 200 ms)");
+  console.log(`${"".padEnd(42)}${"pages".padStart(6)}${"median".padStart(7)}${"p95".padStart(7)}${"max".padStart(7)}  ms  budget-ended`);
+  for (const [name, s] of Object.entries(d.pages)) console.log(`${name.padEnd(42)}${String(s.n).padStart(6)}${f(s.median)} ${f(s.p95)} ${f(s.max)}  ${s.partial}`);
+  console.log("\nother pages, three loads each (the first includes loading the model's index)");
+  for (const [name, ms] of Object.entries(d.others)) console.log(`${name.padEnd(34)}${ms.map((x) => f(x)).join(" ")}  ms`);
+}
 if (results.route) {
   const r = results.route as {
     summary: Array<{ connections: number; ratios: number[]; median: number; pooled: number; withRps: number; withoutRps: number }>;
@@ -287,6 +412,31 @@ if (results.route) {
     console.log(
       `${String(s.connections).padStart(3)} connections: with/without median ${s.median.toFixed(2)} (rounds ${s.ratios.map((x) => x.toFixed(2)).join(" ")}), pooled ${s.pooled.toFixed(2)} (${s.withRps.toFixed(1)} vs ${s.withoutRps.toFixed(1)} req/s)`,
     );
+}
+if (results.routeDuringBuild) {
+  const b = results.routeDuringBuild as Array<{
+    connections: number;
+    round: number;
+    read: number | null;
+    firstMs: number;
+    firstPartial: boolean;
+    with: number;
+    without: number;
+    ratio: number;
+  }>;
+  console.log(`\n/v1/route during the dashboard's first build on the big log (a viewer polling every second), ${rounds} rounds of ${seconds} s, against --no-dashboard`);
+  for (const connections of [8, 64]) {
+    const rs = b.filter((r) => r.connections === connections);
+    const pooled =
+      rs.reduce((sum, r) => sum + r.with, 0) /
+      Math.max(
+        1,
+        rs.reduce((sum, r) => sum + r.without, 0),
+      );
+    console.log(
+      `${String(connections).padStart(3)} connections: with/without median ${stats(rs.map((r) => r.ratio)).median.toFixed(2)} (rounds ${rs.map((r) => r.ratio.toFixed(2)).join(" ")}), pooled ${pooled.toFixed(2)}; decisions read by the round's end ${rs.map((r) => (r.read ?? 0).toLocaleString("en-US")).join(" ")}; first overviews ${rs.map((r) => `${r.firstMs.toFixed(0)}${r.firstPartial ? "p" : ""}`).join(" ")} ms (p: partial)`,
+    );
+  }
 }
 mkdirSync(join(root, "reports"), { recursive: true });
 writeFileSync(join(root, "reports", "bench-dashboard.json"), JSON.stringify({ machine, rows, dbBytes, generated, ...results }, null, 2) + "\n");

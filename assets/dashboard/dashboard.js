@@ -236,24 +236,85 @@
     for (const k of ["escalation", "fallback", "lowConfidence"]) set(k, fmtPct(t[k].value), flagText[t[k].flag], t[k].flag);
   }
 
-  /** Polls the page's JSON while the tab is visible; the server answers from memory, reading only new rows. */
+  const fmtMs = (v) => {
+    if (v === null || v === undefined || Number.isNaN(v)) return "n/a";
+    if (v < 1) return `${v.toFixed(2)} ms`;
+    if (v < 100) return `${v.toFixed(1)} ms`;
+    if (v < 10_000) return `${Math.round(v)} ms`;
+    return `${(v / 1000).toFixed(1)} s`;
+  };
+
+  /** The latency tables' rows (the server draws them first; a partial page's numbers change as it fills). */
+  function updateLatency(d) {
+    for (const [what, rows] of [
+      ["tier", d.latency.byTier],
+      ["stage", d.latency.byStage],
+    ]) {
+      const body = $(`table[data-latency="${what}"] tbody`);
+      if (!body) continue;
+      body.textContent = "";
+      for (const r of rows) {
+        const tr = document.createElement("tr");
+        const name = document.createElement("td");
+        const dot = document.createElement("span");
+        dot.className = what === "stage" ? `tier-dot stage-${r.name}` : "tier-dot";
+        if (what === "tier") dot.dataset.tier = r.name;
+        name.append(dot, r.name);
+        tr.append(name);
+        for (const v of [fmtCount(r.n), fmtMs(r.p50), fmtMs(r.p95), fmtMs(r.p99)]) {
+          const td = document.createElement("td");
+          td.className = "num";
+          td.textContent = v;
+          tr.append(td);
+        }
+        body.append(tr);
+      }
+    }
+  }
+
+  /** The "still reading older decisions" note: kept current while the server's first build runs, then removed. */
+  function updatePartial(d) {
+    const box = $("[data-partial]");
+    if (!box) return;
+    const l = d.covered.loading;
+    if (!l) {
+      box.remove();
+      return;
+    }
+    const from = d.covered.oldest === null ? "" : `, back to ${new Date(d.covered.oldest).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+    $(".notice", box).textContent =
+      `Partial: still reading older decisions (${fmtCount(l.read)} of about ${fmtCount(l.of)} read, newest first${from}). The numbers fill in as the page refreshes.`;
+  }
+
+  /**
+   * Polls the page's JSON while the tab is visible; the server answers from memory, reading only new rows.
+   * Every 10 s, or every second while the server says its numbers are partial.
+   */
   function live(onData) {
     const badge = $("[data-live]");
     if (!badge) return;
     const url = badge.dataset.live;
+    let partial = !!$("[data-partial]");
+    let timer;
+    const schedule = () => {
+      clearTimeout(timer);
+      timer = setTimeout(tick, partial ? 1000 : 10_000);
+    };
     const tick = async () => {
-      if (document.visibilityState !== "visible") return;
+      if (document.visibilityState !== "visible") return schedule();
       try {
         const d = await api(url);
         onData(d);
+        partial = d.covered.loading !== null;
         badge.classList.add("on");
-        badge.title = `updated ${new Date().toLocaleTimeString()}; refreshes every 10 s while visible`;
+        badge.title = `updated ${new Date().toLocaleTimeString()}; refreshes every ${partial ? "second while partial" : "10 s while visible"}`;
       } catch (err) {
         badge.classList.remove("on");
         badge.title = `refresh failed: ${err.message}`;
       }
+      schedule();
     };
-    setInterval(tick, 10_000);
+    schedule();
     document.addEventListener("visibilitychange", tick);
     badge.classList.add("on");
   }
@@ -455,6 +516,8 @@
     drawOverview(pageData);
     live((d) => {
       updateKpis(d);
+      updateLatency(d);
+      updatePartial(d);
       drawOverview(d);
     });
   }

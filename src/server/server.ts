@@ -121,7 +121,11 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
   const dashboard =
     options.dashboard === false
       ? undefined
-      : createDashboard(serverDashboardContext({ proxy, config, reloader, log: dashboardLog, onError, replica: options.replica }, options.dashboard), cluster?.sessionSecret);
+      : createDashboard(
+          serverDashboardContext({ proxy, config, reloader, log: dashboardLog, onError, replica: options.replica, inflight: () => inflight }, options.dashboard),
+          {},
+          cluster?.sessionSecret,
+        );
   const app = buildApp({
     proxy,
     config,

@@ -3,7 +3,8 @@
  * Read-only queries behind the dashboard, on a connection of their own: a read-only SQLite handle beside
  * the writer (WAL lets it read committed rows while decisions are being written), so nothing here can
  * block, lock or change the log. Two kinds of reads:
- * - facts: narrow rows in id order, from a watermark, for the dashboard's in-memory aggregates;
+ * - facts: narrow rows in id order, from a watermark or by id range (a build reads newest first), for the
+ *   dashboard's in-memory aggregates;
  * - pages: the decisions table, scanned newest first in bounded id ranges against a time budget, so a
  *   search over millions of rows answers in bounded time and says where it stopped.
  */
@@ -110,6 +111,38 @@ export class DashboardReader {
       )
       .raw()
       .all(afterId, limit) as DecisionFact[];
+  }
+
+  /** Decisions with lo <= id < hi, oldest first: one chunk of a build that reads the log newest first. */
+  decisionFactsBetween(lo: number, hi: number): DecisionFact[] {
+    return this.db
+      .prepare(
+        `SELECT id, ts, label, model_label, stage, decided_by, low_confidence, fallback_used, fallback_label IS NOT NULL, latency_ms, margin, model_version, tags
+         FROM decisions WHERE id >= ? AND id < ? ORDER BY id`,
+      )
+      .raw()
+      .all(lo, hi) as DecisionFact[];
+  }
+
+  /** The newest feedback row's id (0 for none): where reading feedback in id order starts from. */
+  maxFeedbackId(): number {
+    return (this.db.prepare("SELECT MAX(id) AS v FROM feedback").get() as { v: number | null }).v ?? 0;
+  }
+
+  /**
+   * The rows callFacts would return for decisions with lo <= id < hi, up to feedback id `upTo`, oldest
+   * first: the feedback of a chunk of decisions read after the feedback watermark passed them.
+   */
+  callFactsBetween(lo: number, hi: number, upTo: number): CallFact[] {
+    return this.db
+      .prepare(
+        `SELECT f.id, d.id, f.kind, d.label, f.final_model, f.tokens_in, f.tokens_out, f.cost_usd
+         FROM decisions d JOIN feedback f ON f.request_id = d.request_id
+         WHERE d.id >= ? AND d.id < ? AND f.id <= ? AND (f.kind = 'escalated' OR f.cost_usd IS NOT NULL OR f.tokens_in IS NOT NULL OR f.tokens_out IS NOT NULL)
+         ORDER BY f.id`,
+      )
+      .raw()
+      .all(lo, hi, upTo) as CallFact[];
   }
 
   /**

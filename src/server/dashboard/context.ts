@@ -38,6 +38,8 @@ export interface DashboardContext {
   reportsDir?: string;
   /** Non-fatal problems, for the server log. */
   onError(error: Error): void;
+  /** Requests the server is answering now, the dashboard's own included (`triage serve`: its proxy's too). */
+  inflight?(): number;
 }
 
 /** Options a caller of createServer or `triage serve` gives the dashboard. */

@@ -2,9 +2,10 @@
  * @module
  * The dashboard's read side, opened on first use: the log's read-only connection and the in-memory facts
  * built from it. Nothing is read before someone opens the dashboard, so a server nobody looks at pays
- * nothing for it. Big logs keep their facts in a snapshot beside the log, read back at the next start
- * instead of a full scan. Overview answers are kept for a second, so many open tabs polling cost one
- * computation.
+ * nothing for it. The first build reads the newest decisions first: a page waits for it at most
+ * FIRST_ANSWER_MS, then answers from what is read and says it is partial, and the live refresh fills in
+ * the rest. Big logs keep their facts in a snapshot beside the log, read back at the next start instead
+ * of a full scan. Overview answers are kept for a second, so many open tabs polling cost one computation.
  */
 import { TriageError } from "../../common/errors.js";
 import { DashboardReader } from "../../store/dashboard-queries.js";
@@ -15,18 +16,33 @@ import { loadSnapshot, saveSnapshot, snapshotPath } from "./snapshot.js";
 
 /** How stale the facts may be when a page asks (a refresh reads only what is new). */
 const FRESH_MS = 1000;
+/** How long a page waits for the first build before answering from the newest decisions read so far. */
+export const FIRST_ANSWER_MS = 300;
 /** Logs smaller than this rebuild their facts in well under a second: no snapshot file for them. */
 const SNAPSHOT_MIN_ROWS = 50_000;
 /** A new snapshot after this many new decisions, or this long after the last one when anything changed. */
 const SNAPSHOT_EVERY_ROWS = 100_000;
 const SNAPSHOT_EVERY_MS = 10 * 60_000;
 
+export interface DashboardDataOptions {
+  /** See FIRST_ANSWER_MS. */
+  firstAnswerMs?: number;
+  /** Decisions read per event-loop turn while building (default: the facts' own). */
+  chunk?: number;
+}
+
 export class DashboardData {
   private opened: { reader: DashboardReader; facts: Facts; identity: string } | undefined;
   private cached: { key: string; at: number; data: OverviewData } | undefined;
+  private awaitingBuild = false;
+  /** The dashboard's own requests in flight (counted by the app), told apart from the server's others. */
+  ownRequests = 0;
   private saved = { lastId: 0, at: Date.now(), running: undefined as Promise<void> | undefined, disabled: false };
 
-  constructor(private readonly ctx: DashboardContext) {}
+  constructor(
+    private readonly ctx: DashboardContext,
+    private readonly options: DashboardDataOptions = {},
+  ) {}
 
   get hasLog(): boolean {
     return this.ctx.logPath !== null;
@@ -36,17 +52,29 @@ export class DashboardData {
     return this.open().reader;
   }
 
-  /** The facts, refreshed unless fresh: the first call builds them (from the snapshot, then the log's tail). */
+  /**
+   * The facts, refreshed unless fresh: the first call starts building them (from the snapshot and the
+   * log's tail, or from the log newest first) and waits for that at most FIRST_ANSWER_MS.
+   */
   async facts(): Promise<Facts> {
     const { facts } = this.open();
     await facts.refresh(FRESH_MS);
+    if (!facts.complete && !this.awaitingBuild) {
+      // The snapshot is written when the build ends, whether or not a page is open then.
+      this.awaitingBuild = true;
+      void facts.ready(Number.POSITIVE_INFINITY).then(() => {
+        this.awaitingBuild = false;
+        this.maybeSave();
+      });
+    }
+    await facts.ready(this.options.firstAnswerMs ?? FIRST_ANSWER_MS);
     this.maybeSave();
     return facts;
   }
 
   async overview(q: OverviewQuery): Promise<OverviewData & { tags: Record<string, string[]> }> {
     const facts = await this.facts();
-    const key = JSON.stringify([q.since, q.until, q.tag ?? null, facts.lastId, facts.lastFeedbackId]);
+    const key = JSON.stringify([q.since, q.until, q.tag ?? null, facts.lastId, facts.lastFeedbackId, facts.size]);
     if (this.cached?.key !== key || Date.now() - this.cached.at > FRESH_MS) this.cached = { key, at: Date.now(), data: computeOverview(facts, q) };
     return { ...this.cached.data, tags: tagChoices(facts) };
   }
@@ -54,6 +82,7 @@ export class DashboardData {
   /** Writes a last snapshot when the facts moved on since the previous one, then closes the connection. */
   async close(): Promise<void> {
     if (!this.opened) return;
+    this.opened.facts.stop();
     await this.saved.running;
     if (this.opened.facts.lastId !== this.saved.lastId) this.save();
     await this.saved.running;
@@ -65,7 +94,12 @@ export class DashboardData {
     if (this.opened) return this.opened;
     if (this.ctx.logPath === null) throw new TriageError("no decision log: start the server with --log-db FILE (or log.path in its config)");
     const reader = DashboardReader.open(this.ctx.logPath);
-    const facts = new Facts(reader, { prices: () => this.ctx.prices() });
+    const facts = new Facts(reader, {
+      prices: () => this.ctx.prices(),
+      ...(this.options.chunk ? { chunk: this.options.chunk } : {}),
+      onError: (err) => this.ctx.onError(new TriageError(`dashboard: reading the decision log stopped: ${err.message}`)),
+      ...(this.ctx.inflight ? { busy: () => this.ctx.inflight!() > this.ownRequests } : {}),
+    });
     const identity = reader.identity();
     const state = loadSnapshot(snapshotPath(this.ctx.logPath), identity);
     // The snapshot's newest row must still be in the log as it was; else (pruned past it, another log) rebuild.
@@ -77,7 +111,7 @@ export class DashboardData {
 
   private maybeSave(): void {
     const facts = this.opened?.facts;
-    if (!facts || this.saved.disabled || this.saved.running || facts.size < SNAPSHOT_MIN_ROWS) return;
+    if (!facts?.complete || this.saved.disabled || this.saved.running || facts.size < SNAPSHOT_MIN_ROWS) return;
     const moved = facts.lastId - this.saved.lastId;
     // The first one right after a full build (the expensive part), then every so often.
     if (this.saved.lastId === 0 || moved >= SNAPSHOT_EVERY_ROWS || (moved > 0 && Date.now() - this.saved.at > SNAPSHOT_EVERY_MS)) this.save();
@@ -85,7 +119,8 @@ export class DashboardData {
 
   private save(): void {
     const o = this.opened;
-    if (!o || this.ctx.logPath === null || this.saved.disabled || o.facts.size < SNAPSHOT_MIN_ROWS) return;
+    // A partial copy is not saved: the next start would take it for the whole log.
+    if (!o || this.ctx.logPath === null || !o.facts.complete || this.saved.disabled || o.facts.size < SNAPSHOT_MIN_ROWS) return;
     const state = o.facts.state();
     const path = snapshotPath(this.ctx.logPath);
     this.saved.running = saveSnapshot(path, o.identity, state)

@@ -2,11 +2,15 @@
  * @module
  * The dashboard's in-memory copy of the decision log, column by column (about 50 bytes a decision):
  * enough to draw every overview chart for any time range and caller tag without touching SQLite again.
- * It is filled from the log's id watermark in small chunks that yield to the event loop between them, so
- * building it for millions of rows never stalls requests, and each refresh reads only the new rows and
- * feedback. Costs are priced as rows arrive, with the same rules as `triage stats`. Latency is kept as a
- * bin of a 1 %-wide log scale, so percentiles over a million rows are a histogram walk, not a sort.
+ * The first build reads the log newest first, in small chunks that yield to the event loop between them
+ * (and, while the server has requests to answer, take at most 5 % of it): pages can answer from the
+ * newest rows within a fraction of a second (saying the copy is still partial) while older rows keep
+ * arriving, and building it for millions of rows never slows the server's requests. After that, each
+ * refresh reads only the new rows and feedback. Costs are priced as rows arrive, with the same rules as
+ * `triage stats`. Latency is kept as a bin of a 1 %-wide log scale, so percentiles over a million rows
+ * are a histogram walk, not a sort.
  */
+import type { EventLoopUtilization } from "node:perf_hooks";
 import { callCostUsd, mostExpensive, tokenCostUsd, type PriceTable, type TokenPrice } from "../../config/price.js";
 import type { CallFact, DashboardReader, DecisionFact } from "../../store/dashboard-queries.js";
 
@@ -53,8 +57,31 @@ export interface FactsOptions {
   prices: () => PriceTable;
   /** Keep at most this many newest decisions in memory (default 2,000,000). */
   maxRows?: number;
-  /** Rows read per event-loop turn (default 5,000). */
+  /** Rows read per event-loop turn (default 2,000: a few ms on an idle machine). */
   chunk?: number;
+  /** A problem in the background build (it stops there; the rows read so far stay). */
+  onError?: (error: Error) => void;
+  /**
+   * Whether the server has requests of its own to answer: the build then takes at most 5 % of the time.
+   * Without it, event-loop time used by others between chunks says so (which misses work on other threads).
+   */
+  busy?: () => boolean;
+}
+
+/** How far the first build has got: rows read so far, newest first, of about `of`. */
+export interface BuildProgress {
+  read: number;
+  of: number;
+}
+
+/** The first build, newest first: decisions with id below `floor` (down to `min`) are still to be read. */
+interface Build {
+  generation: number;
+  floor: number;
+  min: number;
+  of: number;
+  started: number;
+  done: Promise<void>;
 }
 
 /** Strings seen in a column, numbered in order of appearance. */
@@ -76,6 +103,16 @@ export class Interner {
 }
 
 const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * When the server has other work (FactsOptions.busy, or requests ran between two chunks for more than
+ * BUSY_MS of event-loop time), the build takes at most BUSY_SHARE of the time: it waits
+ * (1 / BUSY_SHARE - 1) times as long as its last chunk took. With nothing else to do, the next chunk
+ * follows at once.
+ */
+const BUSY_MS = 1;
+const BUSY_SHARE = 0.05;
 
 export class Facts {
   /** Rows live at [begin, end) of every column. */
@@ -100,6 +137,11 @@ export class Facts {
   /** Last refresh (ms since epoch) and its running promise, so concurrent readers share one. */
   refreshedAt = 0;
   private running: Promise<void> | undefined;
+  private build: Build | undefined;
+  /** Bumped when the copy starts over (new prices, stop): a build of an older generation ends. */
+  private generation = 0;
+  /** A build that was stopped or failed before reading every decision: the copy stays partial. */
+  private unfinished = false;
   private pricesKey = "";
   private top: { key: string; price: TokenPrice } | undefined;
   private prices: PriceTable = {};
@@ -111,12 +153,49 @@ export class Facts {
     private readonly options: FactsOptions,
   ) {
     this.maxRows = options.maxRows ?? 2_000_000;
-    this.chunk = options.chunk ?? 5_000;
+    this.chunk = options.chunk ?? 2_000;
     this.tagsets.id("");
   }
 
   get size(): number {
     return this.end - this.begin;
+  }
+
+  /** True when the memory cap left older decisions of the log out of the copy (at most maxRows are kept). */
+  get capped(): boolean {
+    return this.size >= this.maxRows;
+  }
+
+  /** False while the first build is still reading older decisions (or when it was stopped before the end). */
+  get complete(): boolean {
+    return this.build === undefined && !this.unfinished;
+  }
+
+  /** The first build's progress, or null once every decision is read. */
+  progress(): BuildProgress | null {
+    return this.build ? { read: this.size, of: Math.max(this.size, this.build.of) } : null;
+  }
+
+  /** Resolves when the first build is done, or `withinMs` after it started, whichever is first. */
+  ready(withinMs: number): Promise<void> {
+    const b = this.build;
+    if (!b) return Promise.resolve();
+    if (!Number.isFinite(withinMs)) return b.done;
+    const wait = b.started + withinMs - Date.now();
+    if (wait <= 0) return Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([b.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, wait)))]).finally(() => clearTimeout(timer));
+  }
+
+  /** Ends a running build (before the reader closes); the copy then stays partial. */
+  stop(): void {
+    if (this.build) this.unfinished = true;
+    this.endBuild();
+  }
+
+  private endBuild(): void {
+    this.generation++;
+    this.build = undefined;
   }
 
   /** A copy of the live rows and what it takes to resume from them (for a snapshot on disk). */
@@ -159,7 +238,10 @@ export class Facts {
     return true;
   }
 
-  /** Brings the copy up to date with the log; at most one refresh runs at a time, and `maxAgeMs` skips a fresh one. */
+  /**
+   * Brings the copy up to date with the log from its newest row on (the first call starts the build of
+   * the older rows: `ready` waits for it); at most one refresh runs at a time, and `maxAgeMs` skips a fresh one.
+   */
   refresh(maxAgeMs = 0): Promise<void> {
     if (this.running) return this.running;
     if (Date.now() - this.refreshedAt < maxAgeMs) return Promise.resolve();
@@ -172,6 +254,7 @@ export class Facts {
 
   private async pull(): Promise<void> {
     this.checkPrices();
+    if (this.lastId === 0 && this.size === 0 && !this.build) this.startBuild();
     const { min } = this.reader.idRange();
     this.dropBelow(min ?? this.lastId + 1);
     for (;;) {
@@ -193,6 +276,61 @@ export class Facts {
     }
   }
 
+  /**
+   * Starts the first build: everything up to the log's newest decision is read newest first in the
+   * background, and the usual refresh takes over from that decision on. Feedback up to the current newest
+   * feedback row is read per chunk of decisions; later feedback comes through the refresh (skipped for a
+   * decision not read yet, then read with its chunk, which takes every feedback row the refresh passed).
+   */
+  private startBuild(): void {
+    const upTo = this.reader.maxFeedbackId(); // before the decisions: no feedback of a read decision is missed
+    const { min, max } = this.reader.idRange();
+    if (min === null || max === null) return;
+    const of = Math.min(this.maxRows, max - min + 1);
+    // Room below for every row to come, and some above for new decisions.
+    this.relayout(of, of + Math.max(1024, Math.ceil(of / 4)));
+    this.lastId = max;
+    this.lastFeedbackId = upTo;
+    this.unfinished = false;
+    const generation = ++this.generation;
+    const build: Build = { generation, floor: max + 1, min, of, started: Date.now(), done: Promise.resolve() };
+    this.build = build;
+    build.done = this.backfill(build);
+  }
+
+  private async backfill(b: Build): Promise<void> {
+    try {
+      // The first chunk is read at once, so even the first answer has the newest decisions.
+      let chunkMs = 0;
+      let after: EventLoopUtilization | undefined;
+      for (let first = true; ; first = false) {
+        if (!first) {
+          // Others' event-loop time since the last chunk: the requests the build must not slow down.
+          const busy = this.options.busy ? this.options.busy() : performance.eventLoopUtilization(after).active > BUSY_MS;
+          if (busy) await sleep(Math.min(1000, chunkMs * (1 / BUSY_SHARE - 1)));
+          else await yieldTurn();
+        }
+        if (this.generation !== b.generation) return;
+        const started = performance.now();
+        const { min } = this.reader.idRange(); // retention may have deleted the oldest rows meanwhile
+        if (min === null || b.floor <= min || this.size >= this.maxRows) break;
+        b.min = min;
+        const lo = Math.max(min, b.floor - this.chunk);
+        const rows = this.reader.decisionFactsBetween(lo, b.floor);
+        this.prepend(rows.length > this.maxRows - this.size ? rows.slice(rows.length - (this.maxRows - this.size)) : rows);
+        for (const c of this.reader.callFactsBetween(lo, b.floor, this.lastFeedbackId)) this.applyCall(c);
+        b.floor = lo;
+        chunkMs = performance.now() - started;
+        after = performance.eventLoopUtilization();
+      }
+    } catch (err) {
+      if (this.generation !== b.generation) return;
+      this.unfinished = true;
+      this.options.onError?.(err as Error);
+    }
+    if (this.generation === b.generation) this.build = undefined;
+  }
+
   /** A new price table re-prices every row: start again from an empty copy. */
   private checkPrices(): void {
     const prices = this.options.prices();
@@ -203,6 +341,7 @@ export class Facts {
     this.prices = prices;
     this.top = mostExpensive(Object.entries(prices));
     if (!changed) return;
+    this.endBuild();
     this.begin = this.end = 0;
     this.lastId = this.lastFeedbackId = 0;
   }
@@ -213,9 +352,32 @@ export class Facts {
   }
 
   private append(r: DecisionFact): void {
-    const [id, ts, label, modelLabel, stage, decidedBy, low, fallbackUsed, fallbackAnswered, latency, margin, version, tags] = r;
     if (this.end === this.ids.length) this.makeRoom();
-    const i = this.end++;
+    this.write(this.end++, r);
+    this.lastId = r[0];
+    if (this.end - this.begin > this.maxRows) {
+      this.begin++;
+      // The newest maxRows are in: older ones would not be kept.
+      if (this.build) this.endBuild();
+    }
+  }
+
+  /** Rows older than every live row (a build's chunk, oldest first), placed below them. */
+  private prepend(rows: DecisionFact[]): void {
+    if (rows.length === 0) return;
+    if (this.begin < rows.length) this.relayout(rows.length + this.toCome(), rows.length + this.toCome() + Math.max(1024, this.size * 2));
+    let i = this.begin - rows.length;
+    this.begin = i;
+    for (const r of rows) this.write(i++, r);
+  }
+
+  /** Rows a running build may still add below the live ones. */
+  private toCome(): number {
+    return this.build ? Math.max(0, Math.min(this.maxRows - this.size, this.build.floor - this.build.min)) : 0;
+  }
+
+  private write(i: number, r: DecisionFact): void {
+    const [id, ts, label, modelLabel, stage, decidedBy, low, fallbackUsed, fallbackAnswered, latency, margin, version, tags] = r;
     const stageIndex = (STAGES as readonly string[]).indexOf(stage);
     const decidedIndex = (DECIDED_BY as readonly string[]).indexOf(decidedBy);
     this.ids[i] = id;
@@ -235,8 +397,6 @@ export class Facts {
     this.tagset[i] = tags === null ? 0 : this.tagsets.id(tags);
     this.cost[i] = Number.NaN;
     this.baseline[i] = Number.NaN;
-    this.lastId = id;
-    if (this.end - this.begin > this.maxRows) this.begin++;
   }
 
   /** One call (or escalation) recorded for a decision: its cost, its baseline, its flags. */
@@ -280,13 +440,21 @@ export class Facts {
     return lo;
   }
 
-  /** Moves live rows to the front, or doubles every column. */
+  /** Full at the end: moves live rows down into free room, or doubles every column (keeping room for a build's rows). */
   private makeRoom(): void {
-    const live = this.end - this.begin;
-    const capacity = this.begin > live ? this.ids.length : Math.max(1024, this.ids.length * 2);
-    const move = <T extends Float64Array | Float32Array | Uint32Array | Uint16Array>(a: T, make: (n: number) => T): T => {
-      const next = capacity === a.length ? a : make(capacity);
-      next.set(a.subarray(this.begin, this.end), 0);
+    const live = this.size;
+    const front = this.toCome();
+    if (!this.build && this.begin > live) this.relayout(0, this.ids.length);
+    else this.relayout(front, front + Math.max(1024, live * 2));
+  }
+
+  /** Puts the live rows at index `front` of columns of `capacity` rows (the same columns when the size stays). */
+  private relayout(front: number, capacity: number): void {
+    const { begin, end } = this;
+    const move = <T extends Column>(a: T, make: (n: number) => T): T => {
+      if (capacity === a.length) return a.copyWithin(front, begin, end) as T;
+      const next = make(capacity);
+      next.set(a.subarray(begin, end), front);
       return next;
     };
     this.ids = move(this.ids, (n) => new Float64Array(n));
@@ -298,7 +466,7 @@ export class Facts {
     this.tagset = move(this.tagset, (n) => new Uint32Array(n));
     this.cost = move(this.cost, (n) => new Float64Array(n));
     this.baseline = move(this.baseline, (n) => new Float64Array(n));
-    this.end = live;
-    this.begin = 0;
+    this.begin = front;
+    this.end = front + (end - begin);
   }
 }

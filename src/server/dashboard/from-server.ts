@@ -21,6 +21,8 @@ export interface ServerParts {
   onError: (error: Error) => void;
   /** Set when serving a shared registry: switches go there, then this replica catches up at once. */
   replica?: RegistryFollower;
+  /** Requests the server is answering now (the dashboard's own included). */
+  inflight?: () => number;
 }
 
 export function serverDashboardContext(s: ServerParts, options: DashboardOptions = {}): DashboardContext {
@@ -63,5 +65,6 @@ export function serverDashboardContext(s: ServerParts, options: DashboardOptions
     auth: s.config.auth,
     ...(options.reports ? { reportsDir: options.reports } : {}),
     onError: s.onError,
+    ...(s.inflight ? { inflight: s.inflight } : {}),
   };
 }

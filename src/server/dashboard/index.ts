@@ -7,12 +7,12 @@
  * on a read-only connection of its own and writes only feedback, through the same DecisionLog call as
  * `triage feedback`.
  */
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import { TriageError } from "../../common/errors.js";
 import { assetResponse } from "./assets.js";
 import type { DashboardContext } from "./context.js";
-import { DashboardData } from "./data.js";
+import { DashboardData, type DashboardDataOptions } from "./data.js";
 import { filterQuery, parseFilters } from "./filters.js";
 import { page, notice } from "./pages/layout.js";
 import { loginBody } from "./pages/login.js";
@@ -23,6 +23,7 @@ import { Neighbours } from "./explain.js";
 import { VersionCatalog } from "./versions.js";
 import { reviewQueue, undoLabel, writeLabel } from "./review.js";
 import { reviewBody } from "./pages/review.js";
+import { ReviewVectors } from "./review-vectors.js";
 import { modelsBody } from "./pages/models.js";
 import { computeDrift } from "./drift-data.js";
 import { switchVersion } from "./models.js";
@@ -51,11 +52,15 @@ function sameOrigin(origin: string | undefined, host: string | undefined): boole
   }
 }
 
-/** @param sessionSecret shared by the workers of one server, so each accepts the others' sessions (see session.ts) */
-export function createDashboard(ctx: DashboardContext, sessionSecret?: Uint8Array): Dashboard {
+/**
+ * @param reading tunes how the log is read (tests make the first build's steps small).
+ * @param sessionSecret shared by the workers of one server, so each accepts the others' sessions (see session.ts)
+ */
+export function createDashboard(ctx: DashboardContext, reading: DashboardDataOptions = {}, sessionSecret?: Uint8Array): Dashboard {
   const app = new Hono<DashboardEnv>();
   const sessions = new Sessions(ctx.auth, sessionSecret);
-  const data = new DashboardData(ctx);
+  const data = new DashboardData(ctx, reading);
+  const reviewVectors = new ReviewVectors();
   const catalog = ctx.model ? new VersionCatalog(ctx.model.dir) : null;
   const neighbours = ctx.model && catalog ? new Neighbours(ctx.model, catalog) : null;
   const currentManifest = () => {
@@ -93,6 +98,19 @@ export function createDashboard(ctx: DashboardContext, sessionSecret?: Uint8Arra
       strictTransportSecurity: false,
     }),
   );
+
+  // The dashboard's own requests, so that its build can tell them from the server's others (only its
+  // paths: `serve` mounts this app at the root of its own).
+  const countOwn: MiddlewareHandler = async (_c, next) => {
+    data.ownRequests++;
+    try {
+      await next();
+    } finally {
+      data.ownRequests--;
+    }
+  };
+  app.use("/dashboard", countOwn);
+  app.use("/dashboard/*", countOwn);
 
   app.get("/", (c) => c.redirect("/dashboard", 302));
   // Browsers ask for it on every page; without this the API's bearer auth answers 401.
@@ -192,7 +210,7 @@ export function createDashboard(ctx: DashboardContext, sessionSecret?: Uint8Arra
     if (!data.hasLog) return c.html(pageOf(c, { title: "Review", active: "review", body: noLog() }));
     if (!ctx.model)
       return c.html(pageOf(c, { title: "Review", active: "review", body: notice("info", "Review needs the model (labels, encoder): start triage dashboard with --model DIR.") }));
-    const q = await reviewQueue(ctx, data);
+    const q = await reviewQueue(ctx, data, reviewVectors);
     const recent = data.reader().labelsSince(Date.now() - 86_400_000, 20);
     const items = q.items.map((i) => ({
       requestId: i.requestId,

@@ -5,7 +5,7 @@
  * watches (under 10 % good, over 20 % means the classifier is wrong), spend and savings per day against
  * always using the most expensive tier, and latency percentiles by tier and by stage.
  */
-import { BITS, binLatency, LATENCY_BINS, NO_LATENCY, STAGES, type Facts } from "./facts.js";
+import { BITS, binLatency, LATENCY_BINS, NO_LATENCY, STAGES, type BuildProgress, type Facts } from "./facts.js";
 
 /** Under `good` a rate is fine; over `bad` the classifier is wrong (the seeds' 10 % / 20 %). */
 export const RATE_THRESHOLDS = { good: 0.1, bad: 0.2 } as const;
@@ -42,8 +42,12 @@ export interface OverviewData {
   since: number;
   until: number;
   bucketMs: number;
-  /** Decisions in memory (the overview cannot see further back than `oldest`). */
-  covered: { rows: number; oldest: number | null };
+  /**
+   * Decisions in memory (the overview cannot see further back than `oldest`); `loading` while the first
+   * build is still reading older decisions (the numbers are then partial), else null; `capped` when the
+   * memory cap (the newest 2,000,000 decisions) left older ones out.
+   */
+  covered: { rows: number; oldest: number | null; loading: BuildProgress | null; capped: boolean };
   totals: {
     requests: number;
     spendUsd: number;
@@ -176,7 +180,7 @@ export function computeOverview(facts: Facts, q: OverviewQuery): OverviewData {
     since: q.since,
     until: q.until,
     bucketMs,
-    covered: { rows: facts.size, oldest: facts.size > 0 ? facts.ts[facts.begin] : null },
+    covered: { rows: facts.size, oldest: facts.size > 0 ? facts.ts[facts.begin] : null, loading: facts.progress(), capped: facts.capped },
     totals: {
       requests,
       spendUsd: spendAll,

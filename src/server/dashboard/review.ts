@@ -13,6 +13,7 @@ import { ReviewSession } from "../../retrain/review/session.js";
 import { OUT_OF_SCOPE } from "../../retrain/review/feedback.js";
 import type { DashboardContext } from "./context.js";
 import type { DashboardData } from "./data.js";
+import type { ReviewVectors } from "./review-vectors.js";
 import type { Session } from "./session.js";
 
 /** The queue ranks this many of the newest decisions (the CLI ranks the whole log). */
@@ -26,13 +27,14 @@ export interface ReviewQueueView {
   window: number;
 }
 
-export async function reviewQueue(ctx: DashboardContext, data: DashboardData, limit = 50): Promise<ReviewQueueView> {
+/** `vectors` keeps the window's embeddings between loads (see review-vectors.ts). */
+export async function reviewQueue(ctx: DashboardContext, data: DashboardData, vectors?: ReviewVectors, limit = 50): Promise<ReviewQueueView> {
   if (!ctx.model) throw new TriageError("review needs the model (its labels and encoder): start `triage dashboard` with --model DIR");
   const manifest = ctx.model.manifest();
   const reader = data.reader();
   const items = await buildReviewQueue(
     { rows: () => reader.newest(REVIEW_WINDOW) },
-    { encoder: await ctx.model.encoder(), perLabel: manifest.data.perLabel, limit, similarity: 0.95 },
+    { encoder: vectors ? vectors.wrap(await ctx.model.encoder()) : await ctx.model.encoder(), perLabel: manifest.data.perLabel, limit, similarity: 0.95 },
   );
   const keys = [...new ReviewSession([], manifest.labels, { write: () => 0, remove: () => {} }).keys];
   // The terminal's keys, its out-of-scope key included.

@@ -43,12 +43,14 @@ function context(logPath: string, errors: Error[] = []): DashboardContext {
   };
 }
 
+/** Pages wait for the whole first build here (test/server/dashboard/partial.test.ts covers the partial answers). */
+const WHOLE = { firstAnswerMs: Number.POSITIVE_INFINITY };
 const week = () => ({ since: Date.now() - 7 * 86_400_000, until: Date.now() + 1 });
 
 describe("facts snapshot", () => {
   it("is written after the first build and read back at the next start instead of scanning the log", async () => {
     const path = copyLog();
-    const first = new DashboardData(context(path));
+    const first = new DashboardData(context(path), WHOLE);
     const before = await first.overview(week());
     expect(before.totals.requests).toBe(ROWS);
     await first.close();
@@ -58,7 +60,7 @@ describe("facts snapshot", () => {
     const db = new Database(path);
     db.prepare("UPDATE decisions SET label = 'CHANGED' WHERE id = 10").run();
     db.close();
-    const second = new DashboardData(context(path));
+    const second = new DashboardData(context(path), WHOLE);
     const after = await second.overview(week());
     expect(after.series.tiers.map((t) => t.name)).not.toContain("CHANGED");
     expect(after.totals).toEqual(before.totals);
@@ -90,14 +92,14 @@ describe("facts snapshot", () => {
 
   it("is ignored for another log at the same path, and when retention pruned past it", async () => {
     const path = copyLog();
-    const a = new DashboardData(context(path));
+    const a = new DashboardData(context(path), WHOLE);
     await a.overview(week());
     await a.close();
     // Rows pruned up to and past the snapshot's newest: rebuilt from what is left.
     const db = new Database(path);
     db.prepare("DELETE FROM decisions WHERE id > ?").run(ROWS - 100);
     db.close();
-    const b = new DashboardData(context(path));
+    const b = new DashboardData(context(path), WHOLE);
     expect((await b.overview(week())).totals.requests).toBe(ROWS - 100);
     await b.close();
 
@@ -105,7 +107,7 @@ describe("facts snapshot", () => {
     for (const s of ["", "-wal", "-shm"]) rmSync(path + s, { force: true });
     await new Promise((r) => setTimeout(r, 5));
     generateLog(path, { n: 500, seed: 9, since: Date.now() - 86_400_000 });
-    const c = new DashboardData(context(path));
+    const c = new DashboardData(context(path), WHOLE);
     expect((await c.overview(week())).totals.requests).toBe(500);
     await c.close();
   }, 120_000);
@@ -114,7 +116,7 @@ describe("facts snapshot", () => {
     const path = copyLog();
     writeFileSync(snapshotPath(path), "my notes\n");
     const errors: Error[] = [];
-    const d = new DashboardData(context(path, errors));
+    const d = new DashboardData(context(path, errors), WHOLE);
     expect((await d.overview(week())).totals.requests).toBe(ROWS);
     await d.close();
     expect(readFileSync(snapshotPath(path), "utf8")).toBe("my notes\n");

@@ -21,9 +21,15 @@ export function overviewBody(d: OverviewData & { tags: Record<string, string[]> 
       <div class="kpi-value" data-value>${pct(r.value)}</div>
       <div class="kpi-note" data-note>${FLAG_TEXT[r.flag]}</div>
     </div>`;
+  const from = d.covered.oldest === null ? "" : new Date(d.covered.oldest).toISOString().slice(0, 16).replace("T", " ");
   const covered =
-    d.covered.oldest !== null && d.since < d.covered.oldest && f.range.key !== "all"
-      ? notice("info", `The log holds decisions from ${new Date(d.covered.oldest).toISOString().slice(0, 16).replace("T", " ")} UTC on; the range starts earlier.`)
+    d.covered.loading === null && d.covered.oldest !== null && d.since < d.covered.oldest && f.range.key !== "all"
+      ? notice(
+          "info",
+          d.covered.capped
+            ? `The overview holds the newest ${count(d.covered.rows)} decisions, from ${from} UTC on; the range starts earlier (the Decisions page reads the whole log).`
+            : `The log holds decisions from ${from} UTC on; the range starts earlier.`,
+        )
       : "";
   return html`<div class="page-head">
   <h1>Overview</h1>
@@ -32,6 +38,7 @@ export function overviewBody(d: OverviewData & { tags: Record<string, string[]> 
 ${filterForm("/dashboard", f, d.tags)}
 ${f.problems.map((p) => notice("warn", p))}
 ${covered}
+${d.covered.loading ? html`<div data-partial>${notice("info", partialText(d.covered.loading, d.covered.oldest))}</div>` : ""}
 <section class="kpis">
   <div class="kpi" data-kpi="requests"><div class="kpi-label">Requests</div><div class="kpi-value" data-value>${count(t.requests)}</div><div class="kpi-note" data-note>routing decisions in range</div></div>
   <div class="kpi" data-kpi="spend"><div class="kpi-label">Spend</div><div class="kpi-value" data-value>${usd(t.spendUsd)}</div><div class="kpi-note" data-note>${count(t.pricedRequests)} requests with a known cost</div></div>
@@ -51,6 +58,12 @@ ${covered}
   <div class="card"><h2>Latency by tier</h2>${latencyTable(d.latency.byTier, "tier")}</div>
   <div class="card"><h2>Latency by stage</h2>${latencyTable(d.latency.byStage, "stage")}</div>
 </section>`;
+}
+
+/** The first build is still reading: what the numbers cover so far (the page script keeps it current). */
+export function partialText(loading: { read: number; of: number }, oldest: number | null): string {
+  const from = oldest === null ? "" : `, back to ${new Date(oldest).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  return `Partial: still reading older decisions (${count(loading.read)} of about ${count(loading.of)} read, newest first${from}). The numbers fill in as the page refreshes.`;
 }
 
 export function latencyTable(rows: LatencyRow[], what: string): Html {
