@@ -19,6 +19,8 @@ export interface CvTrial {
 
 export interface CvResult {
   best: CvTrial;
+  /** The best trial's out-of-fold predictions, one per training row (what the dial is calibrated on). */
+  bestPreds: Float64Array[];
   /** Best kNN trial (used alone or in the blend). */
   bestKnn: CvTrial;
   bestLogistic?: CvTrial;
@@ -104,6 +106,7 @@ export function crossValidate(set: OutcomeSet, vectors: readonly Float32Array[],
         if (!bestKnn || trial.aiq > bestKnn.trial.aiq + 1e-9) bestKnn = { trial, preds };
       }
   let best = bestKnn!.trial;
+  let bestPreds = bestKnn!.preds;
   let bestLogistic: { trial: CvTrial; preds: Float64Array[] } | undefined;
   if (options.logistic ?? true) {
     const rowScores = set.prompts.map((p) => p.scores);
@@ -135,7 +138,14 @@ export function crossValidate(set: OutcomeSet, vectors: readonly Float32Array[],
     const blendPreds = bestKnn!.preds.map((p, i) => p.map((v, k) => (v + bestLogistic!.preds[i][k]) / 2));
     const blend: CvTrial = { method: "blend", knn: bestKnn!.trial.knn, logistic: bestLogistic!.trial.logistic, aiq: routingScore(set, blendPreds) };
     trials.push(blend);
-    for (const t of [bestLogistic!.trial, blend]) if (t.aiq > best.aiq + 1e-9) best = t;
+    for (const [t, preds] of [
+      [bestLogistic!.trial, bestLogistic!.preds],
+      [blend, blendPreds],
+    ] as const)
+      if (t.aiq > best.aiq + 1e-9) {
+        best = t;
+        bestPreds = preds;
+      }
   }
-  return { best, bestKnn: bestKnn!.trial, bestLogistic: bestLogistic?.trial, trials, folds };
+  return { best, bestPreds, bestKnn: bestKnn!.trial, bestLogistic: bestLogistic?.trial, trials, folds };
 }

@@ -13,7 +13,7 @@ import { fitScaler, surfaceFeatures, withSurfaceFeatures, type FeatureScaler } f
 import { fitLogistic, predictLogistic, type LogisticModel, type LogisticParams } from "./logistic.js";
 
 /** Which success estimate the router uses: kNN, a logistic head, or the average of both. */
-export interface OutcomeEstimator {
+export interface EstimatorSpec {
   method: "knn" | "logistic" | "blend";
   knn: KnnParams;
   logistic?: LogisticParams;
@@ -28,52 +28,72 @@ export interface OutcomeChoice {
   predicted: Record<string, number>;
 }
 
+/** Everything a fitted estimator is made of: what the artifact stores and reads back. */
+export interface EstimatorState {
+  /** Model names, in the training data's column order (every per-model array follows it). */
+  models: string[];
+  index: VectorIndex;
+  /** Row-major (training prompt × model) scores; NaN = unknown. */
+  scores: Float64Array;
+  /** Each model's mean score on the training data (0 when it has none): where smoothing pulls toward. */
+  prior: Float64Array;
+  /** Each model's mean cost per prompt on the training data (USD). */
+  meanCost: Float64Array;
+  estimator: EstimatorSpec;
+  head?: { model: LogisticModel; scaler: FeatureScaler };
+  /** Model indices from cheapest to dearest (mean training cost per prompt). */
+  byCost: number[];
+  /** Best mean score on the training data: the "strong" model. */
+  strong: number;
+}
+
 /**
- * Routes a query to a model from per-model outcomes of similar past prompts: kNN-weighted success rate
- * per model, then the cheapest model whose predicted success is within `tolerance` of the best
- * (or, the same dial as a price: argmax of predicted − λ·relative cost).
+ * Predicts per-model success for a query from per-model outcomes of similar past prompts (kNN-weighted
+ * success rate per model, a logistic head, or both), then picks the cheapest model whose predicted
+ * success is within `tolerance` of the best (or, the same dial as a price: argmax of predicted − λ·relative cost).
  */
-export class OutcomeRouter {
+export class OutcomePredictor {
+  readonly models: string[];
   /** Model indices from cheapest to dearest (mean training cost per prompt). */
   readonly byCost: number[];
   /** Best mean score on the training data: the "strong" model. */
   readonly strong: number;
   /** Mean cost per prompt of each model, divided by the dearest model's. */
   readonly relativeCost: Float64Array;
+  readonly prior: Float64Array;
+  readonly estimator: EstimatorSpec;
 
-  private constructor(
-    readonly models: string[],
-    private readonly index: VectorIndex,
-    private readonly scores: Float64Array,
-    readonly prior: Float64Array,
-    meanCost: Float64Array,
-    readonly estimator: OutcomeEstimator,
-    private readonly head: { model: LogisticModel; scaler: FeatureScaler } | undefined,
-    byCost: number[],
-    strong: number,
-  ) {
-    this.byCost = byCost;
-    this.strong = strong;
-    const dearest = Math.max(...meanCost);
-    this.relativeCost = meanCost.map((c) => (dearest > 0 ? c / dearest : 0));
+  private constructor(readonly state: EstimatorState) {
+    this.models = state.models;
+    this.byCost = state.byCost;
+    this.strong = state.strong;
+    this.prior = state.prior;
+    this.estimator = state.estimator;
+    const dearest = Math.max(...state.meanCost);
+    this.relativeCost = state.meanCost.map((c) => (dearest > 0 ? c / dearest : 0));
+  }
+
+  /** An estimator read back from an artifact (see artifact.ts). */
+  static restore(state: EstimatorState): OutcomePredictor {
+    return new OutcomePredictor(state);
   }
 
   /** `vectors[i]` is the unit embedding of `set.prompts[i].text`. Costs must be known (data or price list). */
-  static fit(set: OutcomeSet, vectors: readonly Float32Array[], estimator: OutcomeEstimator = { method: "knn", knn: DEFAULT_KNN }): OutcomeRouter {
-    if (vectors.length !== set.prompts.length) throw new TriageError(`OutcomeRouter.fit: ${vectors.length} vectors for ${set.prompts.length} prompts`);
-    if (set.prompts.length === 0) throw new TriageError("OutcomeRouter.fit: no training prompts");
+  static fit(set: OutcomeSet, vectors: readonly Float32Array[], estimator: EstimatorSpec = { method: "knn", knn: DEFAULT_KNN }): OutcomePredictor {
+    if (vectors.length !== set.prompts.length) throw new TriageError(`OutcomePredictor.fit: ${vectors.length} vectors for ${set.prompts.length} prompts`);
+    if (set.prompts.length === 0) throw new TriageError("OutcomePredictor.fit: no training prompts");
     const m = set.models.length;
     const scores = new Float64Array(set.prompts.length * m);
     set.prompts.forEach((p, i) => scores.set(p.scores, i * m));
     const prior = Float64Array.from(set.models, (_, k) => columnMean(set, k, "scores"));
     const meanCost = Float64Array.from(set.models, (_, k) => columnMean(set, k, "costs"));
     const unpriced = set.models.filter((_, k) => Number.isNaN(meanCost[k]));
-    if (unpriced.length > 0) throw new TriageError(`OutcomeRouter.fit: no cost known for ${unpriced.join(", ")}; give a price list`);
+    if (unpriced.length > 0) throw new TriageError(`OutcomePredictor.fit: no cost known for ${unpriced.join(", ")}; give a price list`);
     prior.forEach((v, k) => {
       if (Number.isNaN(v)) prior[k] = 0; // a model with no known outcome is never predicted to succeed
     });
     const index = VectorIndex.build(vectors, vectors[0].length);
-    if (estimator.method !== "knn" && !estimator.logistic) throw new TriageError(`OutcomeRouter.fit: method "${estimator.method}" needs logistic params`);
+    if (estimator.method !== "knn" && !estimator.logistic) throw new TriageError(`OutcomePredictor.fit: method "${estimator.method}" needs logistic params`);
     let head: { model: LogisticModel; scaler: FeatureScaler } | undefined;
     if (estimator.method !== "knn") {
       const scaler = fitScaler(set.prompts.map((p) => surfaceFeatures(p.text)));
@@ -88,15 +108,16 @@ export class OutcomeRouter {
         scaler,
       };
     }
-    return new OutcomeRouter(set.models, index, scores, prior, meanCost, estimator, head, modelsByCost(set), bestModel(set));
+    return new OutcomePredictor({ models: set.models, index, scores, prior, meanCost, estimator, head, byCost: modelsByCost(set), strong: bestModel(set) });
   }
 
   /** Predicted success per model for one query: its embedding, and its text (the logistic head reads surface features). */
   predict(vector: Float32Array, text: string): Float64Array {
     const { method, knn } = this.estimator;
-    const logistic = () => predictLogistic(this.head!.model, withSurfaceFeatures(vector, text, this.head!.scaler));
+    const head = this.state.head;
+    const logistic = () => predictLogistic(head!.model, withSurfaceFeatures(vector, text, head!.scaler));
     if (method === "logistic") return logistic();
-    const p = knnSuccess(this.index.search(vector, knn.k), this.scores, this.prior, knn);
+    const p = knnSuccess(this.state.index.search(vector, knn.k), this.state.scores, this.prior, knn);
     if (method === "blend") {
       const q = logistic();
       for (let m = 0; m < p.length; m++) p[m] = (p[m] + q[m]) / 2;

@@ -4,7 +4,7 @@ import { seededRandom } from "../../src/common/random.js";
 import { evaluateRouting } from "../../src/outcomes/evaluate.js";
 import { splitByPrompt } from "../../src/outcomes/split.js";
 import { crossValidate } from "../../src/outcomes/cv.js";
-import { OutcomeRouter } from "../../src/outcomes/router.js";
+import { OutcomePredictor } from "../../src/outcomes/router.js";
 import type { OutcomeSet } from "../../src/outcomes/set.js";
 
 /**
@@ -41,9 +41,9 @@ function synthetic(perKind: number, models = [0, 1, 2]): OutcomeSet {
 
 const embed = async (texts: readonly string[]) => texts.map(vectorFor);
 
-describe("OutcomeRouter on synthetic outcomes", () => {
+describe("OutcomePredictor on synthetic outcomes", () => {
   const set = synthetic(20);
-  const router = OutcomeRouter.fit(
+  const router = OutcomePredictor.fit(
     set,
     set.prompts.map((p) => vectorFor(p.text)),
     { method: "knn", knn: { k: 10, smoothing: 1, sharpness: 5 } },
@@ -74,7 +74,7 @@ describe("OutcomeRouter on synthetic outcomes", () => {
 
   it("works with two models (weak/strong)", () => {
     const two = synthetic(15, [0, 2]);
-    const r = OutcomeRouter.fit(
+    const r = OutcomePredictor.fit(
       two,
       two.prompts.map((q) => vectorFor(q.text)),
     );
@@ -150,7 +150,7 @@ describe("logistic head with surface features", () => {
     });
     const set: OutcomeSet = { models: ["weak", "strong"], prompts, costSource: "data", notes: [] };
     const noise = () => normalize(Float32Array.from({ length: 8 }, () => rand() - 0.5)); // no signal in the embedding
-    const r = OutcomeRouter.fit(set, prompts.map(noise), {
+    const r = OutcomePredictor.fit(set, prompts.map(noise), {
       method: "logistic",
       knn: { k: 5, smoothing: 1, sharpness: 0 },
       logistic: { l2: 1e-3, epochs: 150, learningRate: 0.05 },

@@ -66,7 +66,7 @@ export type ProxyResult =
   | { kind: "stream"; body: ReadableStream<Uint8Array>; meta: AnswerMeta; ended: Promise<StreamEnd> };
 
 /** /v1/route's answer: the library decision plus the model its tier maps to. */
-export type RouteAnswer = Decision & { model: string | null };
+export type RouteAnswer = Omit<Decision, "model"> & { model: string | null };
 
 type ModelMode = { kind: "route"; group?: string[] } | { kind: "passthrough" };
 

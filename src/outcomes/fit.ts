@@ -1,0 +1,42 @@
+/**
+ * @module Training an outcome model: the estimator chosen by cross-validation, fitted on every prompt,
+ * and its dial calibrated on the same cross-validation's out-of-fold predictions. `train --outcomes` and
+ * `eval-routing` both train through here, so the artifact and the evaluation route alike.
+ */
+import { crossValidate, type CvResult } from "./cv.js";
+import { calibrateDial, type DialCalibration } from "./dial.js";
+import { OutcomePredictor } from "./router.js";
+import type { OutcomeSet } from "./set.js";
+
+export interface FitOptions {
+  /** Cross-validation folds (default 5). */
+  folds?: number;
+  seed?: number;
+  /** Also try the logistic head and the kNN+logistic blend (default true). */
+  logistic?: boolean;
+  log?: (message: string) => void;
+}
+
+export interface FittedOutcomeModel {
+  predictor: OutcomePredictor;
+  cv: CvResult;
+  calibration: DialCalibration;
+}
+
+/** `vectors[i]` is the unit embedding of `set.prompts[i].text`; every cost must be known. */
+export function fitOutcomeModel(set: OutcomeSet, vectors: readonly Float32Array[], options: FitOptions = {}): FittedOutcomeModel {
+  const log = options.log ?? (() => {});
+  const cv = crossValidate(set, vectors, { folds: options.folds, seed: options.seed, logistic: options.logistic });
+  const { method, aiq: cvAiq, ...params } = cv.best;
+  log(
+    `chosen ${method} ${JSON.stringify(params)} (CV AIQ ${cvAiq.toFixed(4)}; best kNN ${cv.bestKnn.aiq.toFixed(4)}${cv.bestLogistic ? `, best logistic ${cv.bestLogistic.aiq.toFixed(4)}` : ""})`,
+  );
+  const predictor = OutcomePredictor.fit(set, vectors, { method, knn: cv.best.knn ?? cv.bestKnn.knn!, logistic: cv.best.logistic });
+  const calibration = calibrateDial(set, cv.bestPreds, predictor.byCost, predictor.strong, cv.folds);
+  return { predictor, cv, calibration };
+}
+
+/** The best trial of each kind that cross-validation tried (kNN, logistic, their blend), with its AIQ. */
+export function cvSummary(cv: CvResult): { method: string; aiq: number }[] {
+  return [cv.bestKnn, ...(cv.bestLogistic ? [cv.bestLogistic] : []), ...cv.trials.filter((t) => t.method === "blend")].map((t) => ({ method: t.method, aiq: t.aiq }));
+}
