@@ -10,7 +10,7 @@ import type { Encoder } from "../encoders/types.js";
 import { DEFAULT_WATCH_INTERVAL_MS, modelStamp, watchModel, type ModelWatcher } from "../model/watch.js";
 import type { DecisionSink } from "../router/hooks.js";
 import { LruCache } from "../router/lru.js";
-import type { ClassifyOptions, Decision, Dial, Stage } from "../router/types.js";
+import type { BatchClassifyOptions, ClassifyOptions, Decision, Dial, Stage } from "../router/types.js";
 import { loadOutcomeModel, type LoadedOutcomeModel, type OutcomeManifest } from "./artifact.js";
 import { toleranceFor } from "./dial.js";
 import { explainChoice } from "./explain.js";
@@ -117,9 +117,23 @@ export class OutcomeRouter {
     return this.finish(this.decide(query, vector, options, start, stage), text, options);
   }
 
-  /** Classifies many queries; those not cached share one embedding call. */
-  async classifyBatch(texts: readonly string[], options: Omit<ClassifyOptions, "requestId"> = {}): Promise<Decision[]> {
+  /**
+   * Classifies many queries; those not cached share one embedding call. As Router.classifyBatch:
+   * `requestIds` gives each query its own id and `queryTags` its own tags (over the shared `tags`).
+   */
+  async classifyBatch(texts: readonly string[], options: BatchClassifyOptions = {}): Promise<Decision[]> {
     const start = performance.now();
+    const { requestIds, queryTags, ...shared } = options;
+    for (const [what, list] of [
+      ["request ids", requestIds],
+      ["query tags", queryTags],
+    ] as const)
+      if (list && list.length !== texts.length) throw new TriageError(`classifyBatch: ${list.length} ${what} for ${texts.length} queries; give one per query`, "E_INPUT");
+    const each: ClassifyOptions[] = texts.map((_, i) => {
+      const own = queryTags?.[i];
+      const tags = own ? { ...shared.tags, ...own } : shared.tags;
+      return { ...shared, ...(tags ? { tags } : {}), ...(requestIds ? { requestId: requestIds[i] } : {}) };
+    });
     const queries = texts.map((t) => this.prepare(t));
     const vectors = queries.map((q) => this.embeddings.get(q));
     const missing = [...new Set(queries.filter((_, i) => !vectors[i]))];
@@ -128,7 +142,7 @@ export class OutcomeRouter {
     for (const [q, v] of fresh) this.embeddings.set(q, v);
     return queries.map((q, i) => {
       const cached = vectors[i];
-      return this.finish(this.decide(q, cached ?? fresh.get(q)!, options, start, cached ? "cache" : "full"), texts[i], options);
+      return this.finish(this.decide(q, cached ?? fresh.get(q)!, each[i], start, cached ? "cache" : "full"), texts[i], each[i]);
     });
   }
 
@@ -187,6 +201,7 @@ export class OutcomeRouter {
 
   private finish(decision: Decision, text: string, options: ClassifyOptions): Decision {
     this.options.sink?.log(decision, text, options.tags);
+    options.sink?.log(decision, text, options.tags);
     return decision;
   }
 }

@@ -82,8 +82,13 @@ export const serverConfigSchema = z
         contextMessages: z.number().int().min(0).default(0),
         /** Context is cut from its start beyond this, so the last user message is never truncated away. */
         contextMaxChars: z.number().int().positive().default(2000),
+        /** Outcome models: default quality floor relative to the strongest model (a request's x-triage-quality wins). */
+        quality: z.number().gt(0).lte(1).optional(),
+        /** Outcome models: default cost ceiling relative to the strongest model (instead of quality). */
+        maxCost: z.number().min(0).optional(),
       })
       .strict()
+      .refine((r) => r.quality === undefined || r.maxCost === undefined, { message: "give routing.quality or routing.maxCost, not both" })
       .default({ contextMessages: 0, contextMaxChars: 2000 }),
     /** The tier's system prompt: "prepend" a system message, "merge" into the caller's first system message, or "off". */
     systemPrompt: z.enum(["prepend", "merge", "off"]).default("prepend"),

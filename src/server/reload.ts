@@ -6,7 +6,7 @@
  * Reloads are serialised.
  */
 import { modelStamp, watchModel, type ModelWatcher } from "../model/watch.js";
-import type { Router } from "../router/router.js";
+import type { AnyRouter } from "../outcomes/open.js";
 
 export interface ReloadResult {
   ok: boolean;
@@ -20,7 +20,7 @@ export class ModelReloader {
   private watcher: ModelWatcher | undefined;
 
   constructor(
-    private readonly router: Router,
+    private readonly router: AnyRouter,
     private readonly onResult: (result: ReloadResult, trigger: "admin" | "watch") => void = () => {},
   ) {}
 

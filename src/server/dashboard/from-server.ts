@@ -5,6 +5,7 @@
  * after a promote or rollback from the dashboard.
  */
 import type { PriceTable } from "../../config/price.js";
+import type { Manifest } from "../../model/artifact.js";
 import type { DecisionLog } from "../../store/index.js";
 import type { ServerConfig } from "../config.js";
 import type { ChatProxy } from "../proxy/proxy.js";
@@ -20,6 +21,12 @@ export interface ServerParts {
   onError: (error: Error) => void;
 }
 
+function tierManifest(proxy: ChatProxy): Manifest {
+  const router = proxy.router;
+  if (router.kind !== "tiers") throw new TriageError("the dashboard's model pages need a tier model; this server serves an outcome model");
+  return router.manifest;
+}
+
 export function serverDashboardContext(s: ServerParts, options: DashboardOptions = {}): DashboardContext {
   const { proxy, log } = s;
   return {
@@ -29,15 +36,19 @@ export function serverDashboardContext(s: ServerParts, options: DashboardOptions
       if (!log) throw new TriageError("no decision log: start the server with --log-db FILE (or log.path in its config)");
       return log;
     },
-    model: {
-      dir: proxy.router.dir,
-      manifest: () => proxy.router.manifest,
-      encoder: async () => proxy.router.encoder,
-      afterSwitch: async () => {
-        const r = await s.reloader.reload("admin");
-        return { ok: r.ok, version: r.version, ...(r.error ? { error: "the reload failed; the server log says why" } : {}) };
-      },
-    },
+    // The dashboard reads tier models; an outcome model is served without its model pages.
+    model:
+      proxy.router.kind === "tiers"
+        ? {
+            dir: proxy.router.dir,
+            manifest: () => tierManifest(proxy),
+            encoder: async () => proxy.router.encoder,
+            afterSwitch: async () => {
+              const r = await s.reloader.reload("admin");
+              return { ok: r.ok, version: r.version, ...(r.error ? { error: "the reload failed; the server log says why" } : {}) };
+            },
+          }
+        : null,
     prices: () => {
       const prices: PriceTable = {};
       for (const t of proxy.tiers().values())

@@ -16,6 +16,8 @@ import { modelList } from "./models-list.js";
 import type { ServerMetrics } from "../metrics.js";
 import type { AnswerMeta, ChatProxy } from "../proxy/proxy.js";
 import { callerTags, parseJsonBody } from "./body.js";
+import { parseDialValue } from "../../outcomes/dial.js";
+import type { Dial } from "../../router/types.js";
 import type { ModelReloader } from "../reload.js";
 import type { Dashboard } from "../dashboard/index.js";
 
@@ -69,7 +71,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
       "*",
       cors({
         origin: config.cors.origins,
-        allowHeaders: ["authorization", "content-type", "x-triage-tags", "x-request-id"],
+        allowHeaders: ["authorization", "content-type", "x-triage-tags", "x-request-id", ...DIAL_HEADERS],
         exposeHeaders: ["x-triage-tier", "x-triage-model", "x-triage-request-id"],
       }),
     );
@@ -152,7 +154,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
 
   app.post("/v1/route", limit, async (c) => {
     const body = parseJsonBody(await c.req.text());
-    const answer = await proxy.route(body, { requestId: c.get("requestId"), tags: callerTags(c.req.header("x-triage-tags"), undefined) });
+    const answer = await proxy.route(body, { requestId: c.get("requestId"), tags: callerTags(c.req.header("x-triage-tags"), undefined), dial: dialHeader(c) });
     setTriageHeaders(c, { requestId: answer.requestId, tier: answer.label, model: answer.model ?? "" });
     return c.json(answer);
   });
@@ -162,7 +164,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     c.header("x-triage-request-id", requestId);
     const body = parseJsonBody(await c.req.text());
     const user = typeof (body as { user?: unknown })?.user === "string" ? (body as { user: string }).user : undefined;
-    const result = await proxy.complete(body, { requestId, tags: callerTags(c.req.header("x-triage-tags"), user), signal: c.req.raw.signal });
+    const result = await proxy.complete(body, { requestId, tags: callerTags(c.req.header("x-triage-tags"), user), signal: c.req.raw.signal, dial: dialHeader(c) });
     setTriageHeaders(c, result.meta);
     if (result.kind === "json") return c.json(result.body);
     void result.ended.catch((err: unknown) => deps.onError(err as Error));
@@ -215,6 +217,23 @@ function setTriageHeaders(c: Context<AppEnv>, meta: Pick<AnswerMeta, "requestId"
   c.header("x-triage-request-id", meta.requestId);
   c.header("x-triage-tier", meta.tier);
   c.header("x-triage-model", meta.model);
+}
+
+/** Outcome models' per-request dial: a quality floor or a cost ceiling, relative to the strongest model. */
+const DIAL_HEADERS = ["x-triage-quality", "x-triage-max-cost"];
+
+/** The request's dial from x-triage-quality or x-triage-max-cost (not both); a bad value is the caller's 400. */
+function dialHeader(c: Context<AppEnv>): Dial | undefined {
+  const quality = c.req.header("x-triage-quality");
+  const maxCost = c.req.header("x-triage-max-cost");
+  if (quality === undefined && maxCost === undefined) return undefined;
+  if (quality !== undefined && maxCost !== undefined)
+    throw new ApiError(400, "give x-triage-quality or x-triage-max-cost, not both", "invalid_request_error", null, "invalid_header");
+  try {
+    return quality !== undefined ? parseDialValue(quality, "quality", "x-triage-quality") : parseDialValue(maxCost!, "maxCost", "x-triage-max-cost");
+  } catch (err) {
+    throw new ApiError(400, (err as Error).message, "invalid_request_error", null, "invalid_header");
+  }
 }
 
 /** A caller's x-request-id when it is a sane token (at most 128 letters, digits and . _ : -), else undefined. */

@@ -4,8 +4,8 @@
  * (server/http/) only parses and serialises.
  */
 import { randomUUID } from "node:crypto";
-import type { Router } from "../../router/router.js";
-import type { Decision } from "../../router/types.js";
+import type { AnyRouter } from "../../outcomes/open.js";
+import type { Decision, Dial } from "../../router/types.js";
 import type { DecisionLog, FeedbackInput } from "../../store/index.js";
 import type { ServerConfig } from "../config.js";
 import { callCostUsd } from "../../config/price.js";
@@ -24,7 +24,8 @@ import { clampToGroup, escalationPath, mostExpensiveTier, tierTable, type Tier }
 import { callerWantsUsage, upstreamBody } from "./upstream-body.js";
 
 export interface ProxyOptions {
-  router: Router;
+  /** A tier Router or an OutcomeRouter (whose decisions name the model to call). */
+  router: AnyRouter;
   config: ServerConfig;
   providers: ProviderPool;
   /** Decisions (through the router's sink port, see log-sink.ts) and their feedback (outcome, escalated) are written here. */
@@ -41,6 +42,8 @@ export interface CallContext {
   tags?: Record<string, string>;
   /** Aborts upstream calls (the caller left). */
   signal?: AbortSignal;
+  /** Outcome models: this request's dial (x-triage-quality / x-triage-max-cost); default the config's, else the model's. */
+  dial?: Dial;
 }
 
 export interface Escalation {
@@ -85,7 +88,7 @@ export class ChatProxy {
     this.batcher = new ClassifyBatcher(options.router, this.sink);
   }
 
-  get router(): Router {
+  get router(): AnyRouter {
     return this.options.router;
   }
 
@@ -105,7 +108,7 @@ export class ChatProxy {
     const { config } = this.options;
     const text = req.text ?? routingText(req.messages!, config.routing.contextMessages, config.routing.contextMaxChars);
     const tags = req.tags || context.tags ? { ...context.tags, ...req.tags } : undefined;
-    const decision = await this.classify(text, context.requestId ?? randomUUID(), tags, req.topK);
+    const decision = await this.classify(text, context.requestId ?? randomUUID(), tags, req.topK, this.dialFor(context));
     return { ...decision, model: this.tiers().get(decision.label)?.model ?? null };
   }
 
@@ -129,9 +132,10 @@ export class ChatProxy {
       if (mode.kind === "passthrough") return await this.passthrough(req, requestId, deadline, context.tags, started);
 
       const text = routingText(req.messages, config.routing.contextMessages, config.routing.contextMaxChars);
-      const decision = await this.classify(text, requestId, context.tags);
+      const decision = await this.classify(text, requestId, context.tags, undefined, this.dialFor(context));
       const tiers = this.tiers();
-      const path = escalationPath(this.router, config, mode.group);
+      // An outcome model escalates to the models it predicts better for this prompt, nearest first.
+      const path = decision.outcome ? [decision.label, ...decision.outcome.escalation] : escalationPath(this.router, config, mode.group);
       let tierName = clampToGroup(decision.label, mode.group, this.router.labels, this.router.manifest.ordered !== false);
       const calls: CallRecord[] = [];
       const escalations: Escalation[] = [];
@@ -196,10 +200,19 @@ export class ChatProxy {
     throw new ApiError(404, `model "${model}" is not served here; use one of: ${names}`, "invalid_request_error", "model", "model_not_found");
   }
 
-  private async classify(text: string, requestId: string, tags?: Record<string, string>, topK?: number): Promise<Decision> {
+  /** The request's dial, else the server config's default; undefined leaves the model's own default. */
+  private dialFor(context: CallContext): Dial | undefined {
+    const r = this.options.config.routing;
+    return context.dial ?? (r.quality !== undefined ? { quality: r.quality } : r.maxCost !== undefined ? { maxCost: r.maxCost } : undefined);
+  }
+
+  private async classify(text: string, requestId: string, tags?: Record<string, string>, topK?: number, dial?: Dial): Promise<Decision> {
     let decision: Decision;
     try {
-      decision = topK !== undefined ? await this.router.classify(text, { requestId, topK, tags, sink: this.sink }) : await this.batcher.classify(text, requestId, tags);
+      decision =
+        topK !== undefined
+          ? await this.router.classify(text, { requestId, topK, tags, sink: this.sink, ...(dial ? { dial } : {}) })
+          : await this.batcher.classify(text, requestId, tags, dial);
     } catch (err) {
       throw new ApiError(400, `cannot route this request: ${(err as Error).message}`, "invalid_request_error", null, "routing_failed");
     }

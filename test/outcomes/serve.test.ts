@@ -1,0 +1,161 @@
+/**
+ * An outcome model served end to end: `triage train --outcomes` on a train split, then the real server on
+ * 127.0.0.1 in front of one fake provider per model, asked by the real `openai` client. The mix of models
+ * follows the x-triage-quality header, and on the test split the served choices give exactly the quality
+ * and cost `eval-routing` reports at the same dial.
+ */
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadOutcomes } from "../../src/outcomes/load.js";
+import type { OutcomeSet } from "../../src/outcomes/set.js";
+import { splitByPrompt } from "../../src/outcomes/split.js";
+import { CLI } from "../helpers/cli.js";
+import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
+import { tempDir } from "../helpers/tiers.js";
+import { startServer, type Running } from "../server/setup.js";
+
+const run = promisify(execFile);
+const MODELS = ["small", "medium", "large"];
+
+let work: string;
+let cache: string;
+let test: OutcomeSet;
+let model: string;
+const fakes = new Map<string, FakeOpenAI>();
+let served: Running;
+
+async function triage(args: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, [...CLI, ...args], { maxBuffer: 64 << 20, env: { ...process.env, TRIAGE_CACHE: cache } });
+  return stdout;
+}
+
+function writeJsonl(path: string, set: OutcomeSet): void {
+  const rows = set.prompts.map((p) =>
+    JSON.stringify({
+      id: p.id,
+      prompt: p.text,
+      scores: Object.fromEntries(set.models.map((m, i) => [m, p.scores[i]])),
+      costs: Object.fromEntries(set.models.map((m, i) => [m, p.costs[i]])),
+    }),
+  );
+  writeFileSync(path, rows.join("\n") + "\n");
+}
+
+beforeAll(async () => {
+  work = tempDir();
+  cache = join(work, "cache.sqlite");
+  const split = splitByPrompt(loadOutcomes("data/outcomes/example.jsonl"), 0.5, 3);
+  test = split.test;
+  writeJsonl(join(work, "train.jsonl"), split.train);
+  writeJsonl(join(work, "test.jsonl"), split.test);
+  model = join(work, "model");
+  await triage(["train", "--outcomes", join(work, "train.jsonl"), "--out", model, "--encoder", "use"]);
+  for (const m of MODELS) {
+    const fake = await startFakeOpenAI();
+    fake.setHandler(() => ({ type: "content", content: `an answer from ${m}` }));
+    fakes.set(m, fake);
+  }
+  served = await startServer({
+    model,
+    config: {
+      providers: MODELS.map((m) => ({ name: `p-${m}`, baseURL: fakes.get(m)!.baseURL, apiKey: "k", timeoutMs: 5000 })),
+      tiers: Object.fromEntries(MODELS.map((m) => [m, { providers: [`p-${m}`] }])),
+      reload: { watch: false, intervalMs: 1000 },
+    },
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await served?.close();
+  await Promise.all([...fakes.values()].map((f) => f.close()));
+});
+
+/** Sends every test prompt through /v1/chat/completions with these headers; the model that answered each. */
+async function answeredBy(headers: Record<string, string>): Promise<string[]> {
+  const client = served.client();
+  const out: string[] = [];
+  for (const p of test.prompts) {
+    const { data, response } = await client.chat.completions.create({ model: "auto", messages: [{ role: "user", content: p.text }] }, { headers }).withResponse();
+    expect(response.headers.get("x-triage-model")).toBe(data.model);
+    out.push(data.model);
+  }
+  return out;
+}
+
+const mix = (models: string[]) => Object.fromEntries(MODELS.map((m) => [m, models.filter((x) => x === m).length]));
+
+describe("serving an outcome model", () => {
+  it("forwards each request to the chosen model's provider, and the quality header changes the mix", async () => {
+    const strict = await answeredBy({ "x-triage-quality": "1" });
+    const loose = await answeredBy({ "x-triage-quality": "0.3" });
+    for (const m of MODELS)
+      expect(
+        fakes
+          .get(m)!
+          .chatRequests()
+          .every((r) => r.body.model === m),
+      ).toBe(true);
+    expect(mix(strict)).not.toEqual(mix(loose));
+    expect(mix(strict).large).toBeGreaterThan(mix(loose).large);
+    const capped = await answeredBy({ "x-triage-max-cost": "0" });
+    expect(mix(capped)).toEqual({ small: test.prompts.length, medium: 0, large: 0 });
+  });
+
+  it("on the test split, the served choices reach exactly the quality and cost eval-routing reports at the same dial", async () => {
+    for (const quality of ["0.95", "0.8"]) {
+      const report = JSON.parse(
+        await triage(["eval-routing", "--train", join(work, "train.jsonl"), "--test", join(work, "test.jsonl"), "--json", "--quality", quality, "--cache", cache]),
+      );
+      const atDial = report.router.atDial;
+      const models = await answeredBy({ "x-triage-quality": quality });
+      const idx = models.map((m) => test.models.indexOf(m));
+      const q = idx.reduce((s, m, i) => s + test.prompts[i].scores[m], 0) / idx.length;
+      const cost = idx.reduce((s, m, i) => s + test.prompts[i].costs[m], 0);
+      expect(mix(models)).toEqual(atDial.calls);
+      expect(q).toBeCloseTo(atDial.quality, 12);
+      expect(cost).toBeCloseTo(atDial.cost, 12);
+    }
+  }, 120_000);
+
+  it("a failed quality gate escalates to the model the estimator ranks next", async () => {
+    const client = served.client();
+    // A prompt sent to a cheaper model than the best predicted one.
+    let pick: { text: string; first: string; next: string } | undefined;
+    for (const p of test.prompts) {
+      const res = await fetch(`${served.url}/v1/route`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-triage-quality": "0.5" },
+        body: JSON.stringify({ text: p.text }),
+      });
+      const d = (await res.json()) as { model: string; outcome: { escalation: string[] } };
+      if (d.outcome.escalation.length > 0) {
+        pick = { text: p.text, first: d.model, next: d.outcome.escalation[0] };
+        break;
+      }
+    }
+    expect(pick).toBeDefined();
+    fakes.get(pick!.first)!.setHandler(() => ({ type: "content", content: "I don't know." }));
+    try {
+      const { data, response } = await client.chat.completions
+        .create({ model: "auto", messages: [{ role: "user", content: pick!.text }] }, { headers: { "x-triage-quality": "0.5" } })
+        .withResponse();
+      expect(data.model).toBe(pick!.next);
+      expect(response.headers.get("x-triage-tier")).toBe(pick!.next);
+    } finally {
+      fakes.get(pick!.first)!.setHandler(() => ({ type: "content", content: `an answer from ${pick!.first}` }));
+    }
+  });
+
+  it("a bad dial header is the caller's 400, naming the header", async () => {
+    const res = await fetch(`${served.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-triage-quality": "lots" },
+      body: JSON.stringify({ model: "auto", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/x-triage-quality: expected a quality floor/);
+  });
+});
