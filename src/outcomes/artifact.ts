@@ -24,10 +24,10 @@ import { DEFAULT_HNSW, VectorIndex, type HnswParams } from "../model/hnsw.js";
 import { resolveModelDir } from "../model/registry.js";
 import { assertFinite, readFloat32, writeFloat32 } from "../model/parts-io.js";
 import type { DialCalibration, Dial } from "./dial.js";
-import type { FeatureScaler } from "./features.js";
+import type { FeatureScaler, FeatureSet } from "./features.js";
 import { cvSummary, type FittedOutcomeModel } from "./fit.js";
 import type { ModelPrices } from "./prices.js";
-import { OutcomePredictor, type EstimatorSpec } from "./router.js";
+import { OutcomePredictor, partWeights, type EstimatorSpec, type FittedHead } from "./router.js";
 import type { OutcomeSet } from "./set.js";
 
 export const OUTCOME_KIND = "outcomes";
@@ -50,8 +50,10 @@ export interface OutcomeBlock {
   prices?: ModelPrices;
   estimator: EstimatorSpec;
   hnsw: HnswParams;
-  /** The logistic head's bias per model and the surface features' standardisation (when it has a head). */
-  head?: { bias: number[]; dimensions: number; scaler: FeatureScaler };
+  /** The embedding head's bias per model, its input width and its surface features' standardisation (weights in head.bin). */
+  head?: { bias: number[]; dimensions: number; scaler: FeatureScaler; features: FeatureSet };
+  /** The surface-only head, whole (a few numbers per model). */
+  surfaceHead?: { weights: number[]; bias: number[]; dimensions: number; scaler: FeatureScaler; features: FeatureSet };
   dial: { default: Dial; calibration: DialCalibration };
   cv: { folds: number; seed: number; aiq: number; trials: { method: string; aiq: number }[] };
   /** Few-shot prompts were cut to their last question in training; queries are cut the same way. */
@@ -85,6 +87,12 @@ export function isOutcomeArtifact(dir: string): boolean {
 }
 
 const finite = z.number().refine(Number.isFinite, "must be a finite number");
+const headShape = z.object({
+  bias: z.array(finite),
+  dimensions: z.number().int().positive(),
+  scaler: z.object({ mean: z.array(finite), std: z.array(finite) }),
+  features: z.enum(["basic", "extended"]),
+});
 const manifestShape = z
   .object({
     schemaVersion: z.number().int(),
@@ -100,10 +108,17 @@ const manifestShape = z
         strong: z.number().int().nonnegative(),
         prior: z.array(finite),
         meanCost: z.array(finite),
-        estimator: z.object({ method: z.enum(["knn", "logistic", "blend"]) }).passthrough(),
+        estimator: z.object({ method: z.enum(["knn", "logistic", "surface", "blend"]) }).passthrough(),
         hnsw: z.object({ M: z.number().int().positive(), efConstruction: z.number().int().positive(), efSearch: z.number().int().positive() }),
-        head: z.object({ bias: z.array(finite), dimensions: z.number().int().positive(), scaler: z.object({ mean: z.array(finite), std: z.array(finite) }) }).optional(),
-        dial: z.object({ calibration: z.object({ points: z.array(z.object({ tolerance: finite, quality: z.number(), cost: z.number() })).min(1) }).passthrough() }).passthrough(),
+        head: headShape.optional(),
+        surfaceHead: headShape.extend({ weights: z.array(finite) }).optional(),
+        dial: z
+          .object({
+            calibration: z
+              .object({ rule: z.enum(["tolerance", "lambda"]), points: z.array(z.object({ setting: finite, quality: z.number(), cost: z.number() })).min(1) })
+              .passthrough(),
+          })
+          .passthrough(),
       })
       .passthrough(),
   })
@@ -132,7 +147,16 @@ export function readOutcomeManifest(dir: string): OutcomeManifest {
   sameLength("byCost", o.byCost);
   if ([...o.byCost].sort((a, b) => a - b).some((v, i) => v !== i)) throw new TriageError(`${path}: outcomes.byCost is not an ordering of the ${n} models`);
   if (o.strong >= n) throw new TriageError(`${path}: outcomes.strong (${o.strong}) names no model`);
-  if (o.estimator.method !== "knn" && !o.head) throw new TriageError(`${path}: outcomes.estimator "${o.estimator.method}" needs outcomes.head`);
+  for (const [field, h] of [
+    ["head", o.head],
+    ["surfaceHead", o.surfaceHead],
+  ] as const)
+    if (h && h.bias.length !== n) throw new TriageError(`${path}: outcomes.${field}.bias lists ${h.bias.length} values for ${n} models`);
+  const w = partWeights(o.estimator);
+  if ((w.logistic > 0 && !o.head) || (w.surface > 0 && !o.surfaceHead))
+    throw new TriageError(`${path}: outcomes.estimator "${o.estimator.method}" needs ${w.logistic > 0 && !o.head ? "outcomes.head" : "outcomes.surfaceHead"}`);
+  if (o.surfaceHead && o.surfaceHead.weights.length !== n * o.surfaceHead.dimensions)
+    throw new TriageError(`${path}: outcomes.surfaceHead.weights holds ${o.surfaceHead.weights.length} values, expected ${n} models × ${o.surfaceHead.dimensions}`);
   return m;
 }
 
@@ -167,15 +191,20 @@ export async function loadOutcomeModel(requested: string, options: { onWarning?:
   if (scores.length !== rows * m) throw new TriageError(`${scoresPath}: holds ${scores.length} scores, the manifest says ${rows} prompts × ${m} models`);
   for (let i = 0; i < scores.length; i++)
     if (!Number.isNaN(scores[i]) && !Number.isFinite(scores[i])) throw new TriageError(`${scoresPath}: score ${i} is infinite; the artifact is corrupt, retrain it`);
-  let head: { model: { weights: Float32Array; bias: Float64Array; dimensions: number }; scaler: FeatureScaler } | undefined;
+  let head: FittedHead | undefined;
   if (o.head) {
     const headPath = join(dir, OUTCOME_FILES.head);
     const weights = readFloat32(headPath);
-    if (weights.length !== m * o.head.dimensions || o.head.bias.length !== m)
-      throw new TriageError(`${headPath}: size does not match the manifest (${m} models × ${o.head.dimensions} inputs)`);
+    if (weights.length !== m * o.head.dimensions) throw new TriageError(`${headPath}: size does not match the manifest (${m} models × ${o.head.dimensions} inputs)`);
     assertFinite(headPath, weights);
-    head = { model: { weights, bias: Float64Array.from(o.head.bias), dimensions: o.head.dimensions }, scaler: o.head.scaler };
+    head = { model: { weights, bias: Float64Array.from(o.head.bias), dimensions: o.head.dimensions }, scaler: o.head.scaler, features: o.head.features };
   }
+  const sh = o.surfaceHead;
+  const surfaceHead: FittedHead | undefined = sh && {
+    model: { weights: Float32Array.from(sh.weights), bias: Float64Array.from(sh.bias), dimensions: sh.dimensions },
+    scaler: sh.scaler,
+    features: sh.features,
+  };
   let index: VectorIndex;
   try {
     index = await VectorIndex.load(join(dir, OUTCOME_FILES.index), manifest.encoder.dimensions, o.hnsw);
@@ -191,6 +220,7 @@ export async function loadOutcomeModel(requested: string, options: { onWarning?:
     meanCost: Float64Array.from(o.meanCost),
     estimator: o.estimator,
     head,
+    surfaceHead,
     byCost: o.byCost,
     strong: o.strong,
   });
@@ -245,7 +275,18 @@ export function outcomeManifest(o: Omit<WriteOutcomeOptions, "out">): OutcomeMan
       ...(o.prices ? { prices: o.prices } : {}),
       estimator: s.estimator,
       hnsw: s.index.params ?? DEFAULT_HNSW,
-      ...(s.head ? { head: { bias: [...s.head.model.bias], dimensions: s.head.model.dimensions, scaler: s.head.scaler } } : {}),
+      ...(s.head ? { head: { bias: [...s.head.model.bias], dimensions: s.head.model.dimensions, scaler: s.head.scaler, features: s.head.features } } : {}),
+      ...(s.surfaceHead
+        ? {
+            surfaceHead: {
+              weights: [...s.surfaceHead.model.weights],
+              bias: [...s.surfaceHead.model.bias],
+              dimensions: s.surfaceHead.model.dimensions,
+              scaler: s.surfaceHead.scaler,
+              features: s.surfaceHead.features,
+            },
+          }
+        : {}),
       dial: { default: o.defaultDial, calibration: fitted.calibration },
       cv: { folds: fitted.cv.folds, seed: o.seed, aiq: best.aiq, trials: cvSummary(fitted.cv) },
       lastQuestionOnly: o.lastQuestionOnly,

@@ -1,11 +1,11 @@
 import { TriageError } from "../common/errors.js";
 import type { CvTrial } from "./cv.js";
-import { DEFAULT_DIAL, dialPoint, toleranceFor, type Dial } from "./dial.js";
+import { DEFAULT_DIAL, dialPoint, settingFor, type Dial } from "./dial.js";
 import { cvSummary, fitOutcomeModel } from "./fit.js";
 import { bestModel, completeRows, modelsByCost, type OutcomeSet } from "./set.js";
 import { always, choiceErrors, oracle, randomMixtures, ruleCurve } from "./baselines.js";
 import { summarise, costAtQuality, type Anchors, type CurvePoint, type CurveSummary } from "./metrics.js";
-import { chooseWithin, pointFor, sweepTolerance } from "./sweep.js";
+import { choose, pointFor, sweepRule, type ChoiceRule } from "./sweep.js";
 
 export type Embed = (texts: readonly string[]) => Promise<Float32Array[]>;
 
@@ -25,7 +25,9 @@ export interface RoutingEvalOptions {
 /** The router at one dial setting, as a served router with that setting routes the test split. */
 export interface DialReport {
   dial: Dial;
-  tolerance: number;
+  /** The choice rule and its setting the dial stands for (calibrated on train). */
+  rule: ChoiceRule;
+  setting: number;
   /** What the setting promised on the training split, out of fold (relative to the strongest model). */
   calibrated: { quality: number; cost: number };
   /** What it did on the test split. */
@@ -141,7 +143,8 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
   const { predictor: router, cv, calibration } = fitOutcomeModel(train, trainVectors, { folds: options.folds, seed: options.seed, logistic: options.logistic, log });
   const { method, aiq: cvAiq, ...params } = cv.best;
   const preds = testVectors.map((v, i) => router.predict(v, test.prompts[i].text));
-  const sweep = sweepTolerance(test, preds, byCost, strong);
+  const rule = calibration.rule;
+  const sweep = sweepRule(test, preds, byCost, router.relativeCost, strong, rule);
 
   const weakPoint = always(test, weak, strong);
   const strongPoint = always(test, strong, strong);
@@ -155,13 +158,14 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
   const saving = costAtQuality(sweep.points, anchors, 0.95);
   log(`router: cost at 95% of strong quality ${saving === null ? "not reached" : `$${saving.toFixed(4)}`}`);
   const dial = options.dial ?? DEFAULT_DIAL;
-  const tolerance = toleranceFor(calibration, dial);
-  const dialChoices = preds.map((p) => chooseWithin(p, byCost, tolerance));
-  const dialAt = pointFor(test, dialChoices, strong, tolerance);
+  const setting = settingFor(calibration, dial);
+  const dialChoices = preds.map((p) => choose(rule, p, byCost, router.relativeCost, setting));
+  const dialAt = pointFor(test, dialChoices, strong, setting);
   const promised = dialPoint(calibration, dial);
   const atDial: DialReport = {
     dial,
-    tolerance,
+    rule,
+    setting,
     calibrated: { quality: promised.quality, cost: promised.cost },
     quality: dialAt.quality,
     cost: dialAt.cost,

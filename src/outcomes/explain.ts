@@ -3,7 +3,7 @@
  * model, the runner-up, why one and not the other, and where a failed quality gate escalates.
  */
 import { estimateTokens, tokenCostUsd } from "../config/price.js";
-import type { Dial, OutcomeChoice } from "../router/types.js";
+import type { OutcomeChoice } from "../router/types.js";
 import type { ModelPrices } from "./prices.js";
 
 export interface ChoiceContext {
@@ -29,13 +29,7 @@ export function expectedCost(ctx: ChoiceContext, model: number, text: string): n
  * Runner-up: the best-predicted other model when the choice was the cheaper one good enough; when the
  * choice is the best predicted, the next-best predicted.
  */
-export function explainChoice(
-  ctx: ChoiceContext,
-  pred: ArrayLike<number>,
-  chosen: number,
-  text: string,
-  dial: Dial & { tolerance: number; from: "request" | "default" },
-): OutcomeChoice {
+export function explainChoice(ctx: ChoiceContext, pred: ArrayLike<number>, chosen: number, text: string, dial: OutcomeChoice["dial"]): OutcomeChoice {
   const order = ctx.byCost;
   const rank = (m: number) => order.indexOf(m);
   let runner = -1;
@@ -43,11 +37,13 @@ export function explainChoice(
   const name = (m: number) => ctx.models[m];
   const cost = (m: number) => expectedCost(ctx, m, text);
   const q = (m: number) => r3(pred[m]);
+  const knob = `${dial.rule} ${r3(dial.setting)}`;
   let why: string;
   if (runner < 0) why = `${name(chosen)} is the only model`;
   else if (pred[runner] > pred[chosen])
-    why = `${name(chosen)} is the cheapest model predicted within ${r3(dial.tolerance)} of the best (${name(runner)} ${q(runner)} vs ${q(chosen)}), at ${ratio(cost(chosen), cost(runner))} the cost`;
-  else if (rank(runner) < rank(chosen)) why = `${name(runner)} is cheaper but predicted ${q(runner)}, more than ${r3(dial.tolerance)} below ${name(chosen)}'s ${q(chosen)}`;
+    why = `${name(chosen)} gives up ${r3(pred[runner] - pred[chosen])} of predicted quality against ${name(runner)} (${q(chosen)} vs ${q(runner)}) at ${ratio(cost(chosen), cost(runner))} the cost, which the dial (${knob}) accepts`;
+  else if (rank(runner) < rank(chosen))
+    why = `${name(runner)} is cheaper but predicted ${q(runner)}, ${r3(pred[chosen] - pred[runner])} below ${name(chosen)}'s ${q(chosen)}, more than the dial (${knob}) accepts`;
   else why = `${name(chosen)} is predicted best (${q(chosen)}); ${name(runner)} is predicted ${q(runner)} and costs ${ratio(cost(runner), cost(chosen))} as much`;
   const escalation = order
     .filter((m) => m !== chosen && pred[m] > pred[chosen])

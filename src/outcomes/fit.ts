@@ -31,12 +31,15 @@ export function fitOutcomeModel(set: OutcomeSet, vectors: readonly Float32Array[
   log(
     `chosen ${method} ${JSON.stringify(params)} (CV AIQ ${cvAiq.toFixed(4)}; best kNN ${cv.bestKnn.aiq.toFixed(4)}${cv.bestLogistic ? `, best logistic ${cv.bestLogistic.aiq.toFixed(4)}` : ""})`,
   );
-  const predictor = OutcomePredictor.fit(set, vectors, { method, knn: cv.best.knn ?? cv.bestKnn.knn!, logistic: cv.best.logistic });
-  const calibration = calibrateDial(set, cv.bestPreds, predictor.byCost, predictor.strong, cv.folds);
+  const b = cv.best;
+  const predictor = OutcomePredictor.fit(set, vectors, { method, knn: b.knn ?? cv.bestKnn.knn!, logistic: b.logistic, surface: b.surface, weights: b.weights });
+  const calibration = calibrateDial(set, cv.bestPreds, predictor, b.rule, cv.folds);
   return { predictor, cv, calibration };
 }
 
-/** The best trial of each kind that cross-validation tried (kNN, logistic, their blend), with its AIQ. */
+/** The best trial of each kind that cross-validation tried (kNN, logistic, surface, blend), with its AIQ. */
 export function cvSummary(cv: CvResult): { method: string; aiq: number }[] {
-  return [cv.bestKnn, ...(cv.bestLogistic ? [cv.bestLogistic] : []), ...cv.trials.filter((t) => t.method === "blend")].map((t) => ({ method: t.method, aiq: t.aiq }));
+  const blends = cv.trials.filter((t) => t.method === "blend");
+  const bestBlend = blends.reduce<CvResult["best"] | undefined>((a, t) => (!a || t.aiq > a.aiq ? t : a), undefined);
+  return [cv.bestKnn, cv.bestLogistic, cv.bestSurface, bestBlend].filter((t) => t !== undefined).map((t) => ({ method: t.method, aiq: t.aiq }));
 }

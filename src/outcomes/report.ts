@@ -130,9 +130,11 @@ export function markdownReport(title: string, r: RoutingReport, svgName: string)
     `- rules: quality ${pct(rt.quality)}, cost ${usd(rt.cost)}, strong calls ${pct(rt.strongFraction)}; ${rt.costInflation} cost inflations, ${rt.qualityLoss} quality losses.`,
     atDialLine(r),
     "",
-    "Dial (tolerance: take the cheapest model predicted within this much of the best), a sample of the sweep:",
+    r.router.atDial.rule === "lambda"
+      ? "Dial (lambda: take the model with the best predicted quality − λ × its cost relative to the dearest), a sample of the sweep:"
+      : "Dial (tolerance: take the cheapest model predicted within this much of the best), a sample of the sweep:",
     "",
-    "| tolerance | strong calls | quality | cost | PGR |",
+    `| ${r.router.atDial.rule === "lambda" ? "λ" : "tolerance"} | strong calls | quality | cost | PGR |`,
     "|---|---|---|---|---|",
     ...dialSample(r.router.points).map(
       (p) =>
@@ -161,7 +163,7 @@ function atDialLine(r: RoutingReport): string {
     .map(([m, n]) => `${m} ${n}`)
     .join(", ");
   return (
-    `- router at the dial (${describeDial(d.dial)}, tolerance ${d.tolerance.toFixed(3)}; promised out of fold on train: ${pct(d.calibrated.quality)} of the strongest's quality at ${pct(d.calibrated.cost)} of its cost): ` +
+    `- router at the dial (${describeDial(d.dial)}, ${d.rule} ${d.setting.toPrecision(3)}; promised out of fold on train: ${pct(d.calibrated.quality)} of the strongest's quality at ${pct(d.calibrated.cost)} of its cost): ` +
     `quality ${pct(d.quality)} (${pct(d.relativeQuality)} of the strongest), cost ${usd(d.cost)}, saving ${pct(d.saving)}; calls: ${calls}.`
   );
 }

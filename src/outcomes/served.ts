@@ -12,10 +12,10 @@ import type { DecisionSink } from "../router/hooks.js";
 import { LruCache } from "../router/lru.js";
 import type { BatchClassifyOptions, ClassifyOptions, Decision, Dial, Stage } from "../router/types.js";
 import { loadOutcomeModel, type LoadedOutcomeModel, type OutcomeManifest } from "./artifact.js";
-import { toleranceFor } from "./dial.js";
+import { settingFor } from "./dial.js";
 import { explainChoice } from "./explain.js";
 import { lastQuestion } from "./prompt.js";
-import { chooseWithin } from "./sweep.js";
+import { choose } from "./sweep.js";
 
 export interface OutcomeRouterOptions {
   /** Encoder to use; must match the artifact's. Default: the artifact's own. A given encoder stays the caller's to close. */
@@ -100,9 +100,9 @@ export class OutcomeRouter {
     return this.options.dial ?? this.model.manifest.outcomes.dial.default;
   }
 
-  /** The tolerance a dial setting stands for (see dial.ts). */
-  toleranceFor(dial: Dial): number {
-    return toleranceFor(this.model.manifest.outcomes.dial.calibration, dial);
+  /** The choice rule's setting a dial setting stands for (see dial.ts). */
+  settingFor(dial: Dial): number {
+    return settingFor(this.model.manifest.outcomes.dial.calibration, dial);
   }
 
   async classify(text: string, options: ClassifyOptions = {}): Promise<Decision> {
@@ -171,12 +171,14 @@ export class OutcomeRouter {
     const { manifest, predictor } = this.model;
     const o = manifest.outcomes;
     const dial = options.dial ?? this.defaultDial;
-    const tolerance = this.toleranceFor(dial);
+    const rule = o.dial.calibration.rule;
+    const setting = this.settingFor(dial);
     const pred = predictor.predict(vector, query);
-    const chosen = chooseWithin(pred, predictor.byCost, tolerance);
+    const chosen = choose(rule, pred, predictor.byCost, predictor.relativeCost, setting);
     const outcome = explainChoice({ models: o.models, byCost: o.byCost, meanCost: o.meanCost, prices: o.prices }, pred, chosen, query, {
       ...dial,
-      tolerance,
+      rule,
+      setting,
       from: options.dial ? "request" : "default",
     });
     const sorted = [...pred].sort((a, b) => b - a);

@@ -65,8 +65,8 @@ export interface OutcomeChoice {
   runnerUp: { model: string; expectedQuality: number; expectedCostUsd: number } | null;
   /** One sentence: why the chosen model and not the runner-up. */
   why: string;
-  /** The dial setting applied, its tolerance, and whether the request set it. */
-  dial: Dial & { tolerance: number; from: "request" | "default" };
+  /** The dial setting applied, the choice rule's setting it stands for, and whether the request set it. */
+  dial: Dial & { rule: "tolerance" | "lambda"; setting: number; from: "request" | "default" };
   /** Where a failed quality gate escalates: the models predicted better, nearest first. */
   escalation: string[];
 }
