@@ -47,6 +47,8 @@ export interface Decision {
   model?: string;
   /** Outcome models only: what the choice rests on. */
   outcome?: OutcomeChoice;
+  /** Chat requests through the proxy: the conversation, and whether its model was kept from an earlier turn. */
+  conversation?: { id: string; sticky: boolean; routed: string };
 }
 
 /**

@@ -90,6 +90,25 @@ export const serverConfigSchema = z
       .strict()
       .refine((r) => r.quality === undefined || r.maxCost === undefined, { message: "give routing.quality or routing.maxCost, not both" })
       .default({ contextMessages: 0, contextMaxChars: 2000 }),
+    /** Chat conversations stay on the model of their first turn (proxy/conversations.ts). */
+    conversations: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** How long after its last turn a conversation's model is remembered. */
+        ttlMs: z
+          .number()
+          .int()
+          .positive()
+          .default(30 * 60_000),
+        /** Conversations remembered at once; the least recently active are forgotten first. */
+        maxConversations: z.number().int().positive().default(100_000),
+        /** Routing may move a conversation to a dearer model when a later turn needs one (a failed gate always does). */
+        upOnRoute: z.boolean().default(false),
+        /** Routing may move a conversation to a cheaper model mid-conversation. */
+        down: z.boolean().default(false),
+      })
+      .strict()
+      .default({ enabled: true, ttlMs: 30 * 60_000, maxConversations: 100_000, upOnRoute: false, down: false }),
     /** The tier's system prompt: "prepend" a system message, "merge" into the caller's first system message, or "off". */
     systemPrompt: z.enum(["prepend", "merge", "off"]).default("prepend"),
     escalation: z

@@ -61,6 +61,12 @@ export const MIGRATIONS: readonly Migration[] = [
     // Rows logged before keep their full text; their length stays NULL (not recorded then).
     sql: "ALTER TABLE decisions ADD COLUMN text_length INTEGER;",
   },
+  {
+    version: 3,
+    description: "conversation, sticky: the conversation a decision belongs to, and whether its label was kept from an earlier turn",
+    // Rows logged before have no conversation (NULL).
+    sql: "ALTER TABLE decisions ADD COLUMN conversation TEXT; ALTER TABLE decisions ADD COLUMN sticky INTEGER CHECK (sticky IN (0, 1));",
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -62,6 +62,10 @@ export interface LoggedDecision {
   fallbackLatencyMs: number | null;
   latencyMs: number;
   tags: Record<string, string> | null;
+  /** The conversation the request belonged to (proxy chat requests); null otherwise and for rows logged before schema 3. */
+  conversation: string | null;
+  /** Whether the label was kept from an earlier turn of the conversation rather than routed afresh; null outside conversations. */
+  sticky: boolean | null;
   feedback: FeedbackRecord[];
 }
 

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadOutcomes } from "../../src/outcomes/load.js";
+import { DecisionLog } from "../../src/store/index.js";
 import type { OutcomeSet } from "../../src/outcomes/set.js";
 import { splitByPrompt } from "../../src/outcomes/split.js";
 import { CLI } from "../helpers/cli.js";
@@ -158,4 +159,85 @@ describe("serving an outcome model", () => {
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/x-triage-quality: expected a quality floor/);
   });
+});
+
+describe("conversations stay put", () => {
+  it("a later turn keeps the first turn's model, a failed gate moves it up for good, and the log says which turns were sticky", async () => {
+    const logPath = join(work, "decisions.sqlite");
+    let movedTo = "";
+    const withLog = await startServer({
+      model,
+      log: logPath,
+      config: {
+        providers: MODELS.map((m) => ({ name: `p-${m}`, baseURL: fakes.get(m)!.baseURL, apiKey: "k", timeoutMs: 5000 })),
+        tiers: Object.fromEntries(MODELS.map((m) => [m, { providers: [`p-${m}`] }])),
+        reload: { watch: false, intervalMs: 1000 },
+      },
+    });
+    try {
+      // A prompt routed to the cheapest model and one routed to the dearest, at the default dial.
+      const routed = new Map<string, string>();
+      for (const p of test.prompts) {
+        const res = await fetch(`${withLog.url}/v1/route`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: p.text }) });
+        const d = (await res.json()) as { model: string };
+        if (!routed.has(d.model)) routed.set(d.model, p.text);
+      }
+      const cheap = routed.get("small")!;
+      const dear = routed.get("large")!;
+      expect(cheap && dear).toBeTruthy();
+      const client = withLog.client();
+      const ask = async (messages: { role: "user" | "assistant" | "system"; content: string }[], headers: Record<string, string> = {}) =>
+        (await client.chat.completions.create({ model: "auto", messages }, { headers }).withResponse()).data.model;
+
+      const turn1 = [
+        { role: "system" as const, content: "be brief" },
+        { role: "user" as const, content: cheap },
+      ];
+      expect(await ask(turn1)).toBe("small");
+      const turn2 = [...turn1, { role: "assistant" as const, content: "an answer" }, { role: "user" as const, content: dear }];
+      expect(await ask(turn2)).toBe("small"); // routing alone would take "large"
+      // The same follow-up as a new conversation (another system prompt) routes afresh.
+      expect(
+        await ask([
+          { role: "system", content: "be thorough" },
+          { role: "user", content: dear },
+        ]),
+      ).toBe("large");
+
+      // A named conversation: its first turn routes, its second stays.
+      expect(await ask([{ role: "user", content: cheap }], { "x-triage-conversation": "conv-7" })).toBe("small");
+      expect(await ask([{ role: "user", content: dear }], { "x-triage-conversation": "conv-7" })).toBe("small");
+
+      // The kept model fails a gate: the turn escalates, and the conversation stays on the model that answered.
+      fakes.get("small")!.setHandler(() => ({ type: "content", content: "I don't know." }));
+      try {
+        movedTo = await ask([...turn2, { role: "assistant", content: "x" }, { role: "user", content: cheap }]);
+      } finally {
+        fakes.get("small")!.setHandler(() => ({ type: "content", content: "an answer from small" }));
+      }
+      expect(movedTo).not.toBe("small");
+      expect(
+        await ask([...turn2, { role: "assistant", content: "x" }, { role: "user", content: cheap }, { role: "assistant", content: "y" }, { role: "user", content: cheap }]),
+      ).toBe(movedTo);
+    } finally {
+      await withLog.close();
+    }
+    const log = DecisionLog.open(logPath, { readonly: true });
+    try {
+      const rows = log.query({ order: "asc" }).filter((r) => r.conversation !== null);
+      expect(rows.map((r) => [r.label, r.sticky])).toEqual([
+        ["small", false],
+        ["small", true],
+        ["large", false],
+        ["small", false],
+        ["small", true],
+        ["small", true],
+        [movedTo, true],
+      ]);
+      expect(new Set(rows.filter((_, i) => [0, 1, 5, 6].includes(i)).map((r) => r.conversation)).size).toBe(1);
+      expect(rows[3].conversation).toBe("conv-7");
+    } finally {
+      log.close();
+    }
+  }, 120_000);
 });

@@ -71,7 +71,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
       "*",
       cors({
         origin: config.cors.origins,
-        allowHeaders: ["authorization", "content-type", "x-triage-tags", "x-request-id", ...DIAL_HEADERS],
+        allowHeaders: ["authorization", "content-type", "x-triage-tags", "x-request-id", ...REQUEST_HEADERS],
         exposeHeaders: ["x-triage-tier", "x-triage-model", "x-triage-request-id"],
       }),
     );
@@ -164,7 +164,13 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     c.header("x-triage-request-id", requestId);
     const body = parseJsonBody(await c.req.text());
     const user = typeof (body as { user?: unknown })?.user === "string" ? (body as { user: string }).user : undefined;
-    const result = await proxy.complete(body, { requestId, tags: callerTags(c.req.header("x-triage-tags"), user), signal: c.req.raw.signal, dial: dialHeader(c) });
+    const result = await proxy.complete(body, {
+      requestId,
+      tags: callerTags(c.req.header("x-triage-tags"), user),
+      signal: c.req.raw.signal,
+      dial: dialHeader(c),
+      conversation: c.req.header("x-triage-conversation"),
+    });
     setTriageHeaders(c, result.meta);
     if (result.kind === "json") return c.json(result.body);
     void result.ended.catch((err: unknown) => deps.onError(err as Error));
@@ -219,8 +225,8 @@ function setTriageHeaders(c: Context<AppEnv>, meta: Pick<AnswerMeta, "requestId"
   c.header("x-triage-model", meta.model);
 }
 
-/** Outcome models' per-request dial: a quality floor or a cost ceiling, relative to the strongest model. */
-const DIAL_HEADERS = ["x-triage-quality", "x-triage-max-cost"];
+/** Per-request routing headers: the outcome dial (a quality floor or a cost ceiling, relative to the strongest model) and the conversation. */
+const REQUEST_HEADERS = ["x-triage-quality", "x-triage-max-cost", "x-triage-conversation"];
 
 /** The request's dial from x-triage-quality or x-triage-max-cost (not both); a bad value is the caller's 400. */
 function dialHeader(c: Context<AppEnv>): Dial | undefined {

@@ -20,6 +20,7 @@ import { passThroughSse, type StreamEnd } from "./sse.js";
 import { ServerStats, type CallRecord } from "./stats.js";
 import { ClassifyBatcher } from "./batcher.js";
 import { LogSink } from "./log-sink.js";
+import { ConversationMemory, conversationOf, stickyLabel, type ConversationRef } from "./conversations.js";
 import { clampToGroup, escalationPath, mostExpensiveTier, tierTable, type Tier } from "./tiers.js";
 import { callerWantsUsage, upstreamBody } from "./upstream-body.js";
 
@@ -44,6 +45,8 @@ export interface CallContext {
   signal?: AbortSignal;
   /** Outcome models: this request's dial (x-triage-quality / x-triage-max-cost); default the config's, else the model's. */
   dial?: Dial;
+  /** The caller's x-triage-conversation header: which conversation a chat request continues. */
+  conversation?: string;
 }
 
 export interface Escalation {
@@ -78,6 +81,8 @@ export class ChatProxy {
   private readonly onError: (error: Error) => void;
   private readonly batcher: ClassifyBatcher;
   private readonly sink: LogSink | undefined;
+  /** Which model each live conversation is on (chat requests). */
+  readonly conversations: ConversationMemory;
   /** Streams still open, each with a way to end it and its accounting (the outcome row) to wait for. */
   private readonly openStreams = new Set<{ end: (message: string) => void; accounted: Promise<unknown> }>();
 
@@ -86,6 +91,7 @@ export class ChatProxy {
     this.stats = new ServerStats(mostExpensiveTier(this.tiers()));
     this.sink = options.log ? new LogSink(options.log, this.onError) : undefined;
     this.batcher = new ClassifyBatcher(options.router, this.sink);
+    this.conversations = new ConversationMemory(options.config.conversations.ttlMs, options.config.conversations.maxConversations);
   }
 
   get router(): AnyRouter {
@@ -132,7 +138,9 @@ export class ChatProxy {
       if (mode.kind === "passthrough") return await this.passthrough(req, requestId, deadline, context.tags, started);
 
       const text = routingText(req.messages, config.routing.contextMessages, config.routing.contextMaxChars);
-      const decision = await this.classify(text, requestId, context.tags, undefined, this.dialFor(context));
+      const conv = config.conversations.enabled ? conversationOf(context.conversation, req.messages) : undefined;
+      const remembered = conv?.continuing ? this.conversations.get(conv.id) : undefined;
+      const decision = await this.classify(text, requestId, context.tags, undefined, this.dialFor(context), conv && ((d) => this.keepConversation(d, conv, remembered)));
       const tiers = this.tiers();
       // An outcome model escalates to the models it predicts better for this prompt, nearest first.
       const path = decision.outcome ? [decision.label, ...decision.outcome.escalation] : escalationPath(this.router, config, mode.group);
@@ -149,7 +157,10 @@ export class ChatProxy {
         const meta: AnswerMeta = { requestId, tier: tier.name, model: tier.model, decision, escalations, attempts };
         if (result.kind === "error") {
           // The escalation itself failed: the earlier (gate-failing) answer beats an error.
-          if (kept) return this.finishJson(kept, calls, started, context.tags, decision);
+          if (kept) {
+            this.remember(conv, kept.meta.tier);
+            return this.finishJson(kept, calls, started, context.tags, decision);
+          }
           this.recordRequest(tier.name, started, escalations, attempts, decision, calls);
           this.logFailure(requestId, result.error, attempts);
           throw result.error;
@@ -157,6 +168,7 @@ export class ChatProxy {
         meta.provider = result.provider;
         if (result.kind === "stream") {
           deadline.clear(); // a started stream runs as long as it runs; the caller can cancel it
+          this.remember(conv, tier.name);
           return this.streamed(result.body, req, meta, tier, context.tags, started, decision);
         }
         const call = this.recordCall(requestId, tier, result.provider, readUsage(result.body.usage), context.tags);
@@ -174,6 +186,7 @@ export class ChatProxy {
             continue;
           }
         }
+        this.remember(conv, tier.name);
         return this.finishJson({ body: result.body, meta }, calls, started, context.tags, decision);
       }
     } finally {
@@ -200,22 +213,52 @@ export class ChatProxy {
     throw new ApiError(404, `model "${model}" is not served here; use one of: ${names}`, "invalid_request_error", "model", "model_not_found");
   }
 
+  /**
+   * A later turn keeps the conversation's model (conversations.ts); the decision records the conversation,
+   * whether its label was kept, and what routing alone would have chosen.
+   */
+  private keepConversation(d: Decision, conv: ConversationRef, remembered: string | undefined): Decision {
+    const labels = this.router.labels;
+    const { label, sticky } = stickyLabel(d.label, remembered, (l) => labels.indexOf(l), this.options.config.conversations);
+    const conversation = { id: conv.id, sticky, routed: d.label };
+    if (label === d.label) return { ...d, conversation };
+    // An outcome model's escalation starts from the kept model: the models predicted better than it.
+    const outcome = d.outcome && {
+      ...d.outcome,
+      escalation: labels.filter((m) => d.scores[m] > d.scores[label]).sort((a, b) => d.scores[a] - d.scores[b] || labels.indexOf(a) - labels.indexOf(b)),
+    };
+    return { ...d, label, ...(d.model !== undefined ? { model: label } : {}), ...(outcome ? { outcome } : {}), conversation };
+  }
+
+  /** The model a conversation answered with becomes its model (never a cheaper one than it had, unless configured). */
+  private remember(conv: ConversationRef | undefined, tier: string): void {
+    if (!conv) return;
+    const labels = this.router.labels;
+    const before = this.conversations.get(conv.id);
+    const keep = before !== undefined && !this.options.config.conversations.down && labels.indexOf(before) > labels.indexOf(tier);
+    this.conversations.set(conv.id, keep ? before : tier);
+  }
+
   /** The request's dial, else the server config's default; undefined leaves the model's own default. */
   private dialFor(context: CallContext): Dial | undefined {
     const r = this.options.config.routing;
     return context.dial ?? (r.quality !== undefined ? { quality: r.quality } : r.maxCost !== undefined ? { maxCost: r.maxCost } : undefined);
   }
 
-  private async classify(text: string, requestId: string, tags?: Record<string, string>, topK?: number, dial?: Dial): Promise<Decision> {
+  private async classify(text: string, requestId: string, tags?: Record<string, string>, topK?: number, dial?: Dial, adjust?: (d: Decision) => Decision): Promise<Decision> {
     let decision: Decision;
+    if (adjust) this.sink?.change(requestId, adjust);
     try {
       decision =
         topK !== undefined
           ? await this.router.classify(text, { requestId, topK, tags, sink: this.sink, ...(dial ? { dial } : {}) })
           : await this.batcher.classify(text, requestId, tags, dial);
     } catch (err) {
+      this.sink?.settle(requestId);
       throw new ApiError(400, `cannot route this request: ${(err as Error).message}`, "invalid_request_error", null, "routing_failed");
     }
+    // The logged row already holds the adjusted decision (see log-sink.ts); without a log, adjust it here.
+    if (adjust) decision = this.sink?.settle(requestId) ?? adjust(decision);
     const m = this.options.metrics;
     m?.decisions.inc({ label: decision.label, decided_by: decision.decidedBy });
     m?.decisionSeconds.observe(decision.latencyMs / 1000);
