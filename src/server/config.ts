@@ -109,6 +109,21 @@ export const serverConfigSchema = z
       })
       .strict()
       .default({ enabled: true, ttlMs: 30 * 60_000, maxConversations: 100_000, upOnRoute: false, down: false }),
+    /**
+     * The parallel pattern (off by default): a request routed to either tier of `pair` calls both at once,
+     * and gets the cheaper one's answer when the two agree (embedding similarity of the answers at or above
+     * `threshold`), else the stronger one's. Both calls are paid for. Non-streaming requests only.
+     */
+    parallel: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** Two tiers (or an outcome model's models), either order. */
+        pair: z.tuple([z.string().min(1), z.string().min(1)]).optional(),
+        threshold: z.number().min(-1).max(1).default(0.9),
+      })
+      .strict()
+      .refine((p) => !p.enabled || (p.pair !== undefined && p.pair[0] !== p.pair[1]), { message: "parallel.enabled needs a pair of two different tiers" })
+      .default({ enabled: false, threshold: 0.9 }),
     /** The tier's system prompt: "prepend" a system message, "merge" into the caller's first system message, or "off". */
     systemPrompt: z.enum(["prepend", "merge", "off"]).default("prepend"),
     escalation: z

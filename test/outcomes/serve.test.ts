@@ -241,3 +241,71 @@ describe("conversations stay put", () => {
     }
   }, 120_000);
 });
+
+describe("the parallel pattern", () => {
+  it("is off by default, and when on calls both models of the pair: the cheaper answer when they agree, else the stronger, both paid for", async () => {
+    const logPath = join(work, "parallel.sqlite");
+    const parallel = await startServer({
+      model,
+      log: logPath,
+      config: {
+        providers: MODELS.map((m) => ({ name: `p-${m}`, baseURL: fakes.get(m)!.baseURL, apiKey: "k", timeoutMs: 5000 })),
+        tiers: Object.fromEntries(MODELS.map((m) => [m, { providers: [`p-${m}`], price: { input: m === "large" ? 10 : 0.5, output: m === "large" ? 30 : 0.5 } }])),
+        parallel: { enabled: true, pair: ["large", "small"], threshold: 0.9 },
+        reload: { watch: false, intervalMs: 1000 },
+      },
+    });
+    const usage = { prompt_tokens: 100, completion_tokens: 50 };
+    try {
+      let cheap: string | undefined;
+      for (const p of test.prompts) {
+        const res = await fetch(`${parallel.url}/v1/route`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: p.text }) });
+        if (((await res.json()) as { model: string }).model === "small") {
+          cheap = p.text;
+          break;
+        }
+      }
+      expect(cheap).toBeDefined();
+      const ask = async () => {
+        const { data, response } = await parallel
+          .client()
+          .chat.completions.create({ model: "auto", messages: [{ role: "user", content: cheap! }] })
+          .withResponse();
+        return { model: data.model, parallel: response.headers.get("x-triage-parallel") };
+      };
+      fakes.get("small")!.setHandler(() => ({ type: "content", content: "The capital of France is Paris.", usage }));
+      fakes.get("large")!.setHandler(() => ({ type: "content", content: "Paris is the capital city of France.", usage }));
+      const before = { small: fakes.get("small")!.chatRequests().length, large: fakes.get("large")!.chatRequests().length };
+      expect(await ask()).toEqual({ model: "small", parallel: "agree" });
+      fakes.get("large")!.setHandler(() => ({ type: "content", content: "def merge(a, b): return sorted(a + b)  # a list-merging function in Python", usage }));
+      expect(await ask()).toEqual({ model: "large", parallel: "disagree" });
+      expect(fakes.get("small")!.chatRequests().length - before.small).toBe(2);
+      expect(fakes.get("large")!.chatRequests().length - before.large).toBe(2);
+    } finally {
+      for (const m of MODELS) fakes.get(m)!.setHandler(() => ({ type: "content", content: `an answer from ${m}` }));
+      await parallel.close();
+    }
+    const log = DecisionLog.open(logPath, { readonly: true });
+    try {
+      const chat = log.query({ order: "asc" }).filter((r) => r.feedback.length > 0);
+      expect(chat).toHaveLength(2);
+      for (const row of chat) {
+        const costs = row.feedback.filter((f) => f.kind === "outcome");
+        expect(costs.map((f) => f.finalModel).sort()).toEqual(["large", "small"]);
+        expect(costs.every((f) => (f.costUsd ?? 0) > 0 && /parallel (agree|disagree)/.test(f.note ?? ""))).toBe(true);
+      }
+    } finally {
+      log.close();
+    }
+  }, 120_000);
+
+  it("a request to a tier outside the pair, or a server without the option, calls one model", async () => {
+    const before = fakes.get("large")!.chatRequests().length;
+    const { data } = await served
+      .client()
+      .chat.completions.create({ model: "auto", messages: [{ role: "user", content: test.prompts[0].text }] }, { headers: { "x-triage-max-cost": "0" } })
+      .withResponse();
+    expect(data.model).toBe("small");
+    expect(fakes.get("large")!.chatRequests().length).toBe(before);
+  });
+});

@@ -72,7 +72,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
       cors({
         origin: config.cors.origins,
         allowHeaders: ["authorization", "content-type", "x-triage-tags", "x-request-id", ...REQUEST_HEADERS],
-        exposeHeaders: ["x-triage-tier", "x-triage-model", "x-triage-request-id"],
+        exposeHeaders: ["x-triage-tier", "x-triage-model", "x-triage-request-id", "x-triage-parallel"],
       }),
     );
 
@@ -172,6 +172,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
       conversation: c.req.header("x-triage-conversation"),
     });
     setTriageHeaders(c, result.meta);
+    if (result.meta.parallel) c.header("x-triage-parallel", result.meta.parallel.agreed === null ? "one-answer" : result.meta.parallel.agreed ? "agree" : "disagree");
     if (result.kind === "json") return c.json(result.body);
     void result.ended.catch((err: unknown) => deps.onError(err as Error));
     c.header("content-type", "text/event-stream; charset=utf-8");

@@ -65,6 +65,8 @@ export interface AnswerMeta {
   decision?: Decision;
   escalations: Escalation[];
   attempts: AttemptRecord[];
+  /** Set when the parallel pattern answered: the pair called, how alike their answers were, and whether they agreed. */
+  parallel?: ParallelOutcome;
 }
 
 export type ProxyResult =
@@ -149,6 +151,12 @@ export class ChatProxy {
       const escalations: Escalation[] = [];
       const attempts: AttemptRecord[] = [];
       let kept: { body: Record<string, unknown>; meta: AnswerMeta } | undefined;
+      const pair = config.parallel.enabled && !stream ? config.parallel.pair : undefined;
+      if (pair?.includes(tierName)) {
+        const answer = await this.parallel(pair, req, { requestId, decision, tags: context.tags, signal: deadline.signal, attempts, calls });
+        this.remember(conv, answer.meta.tier);
+        return this.finishJson(answer, calls, started, context.tags, decision);
+      }
 
       for (let hop = 0; ; hop++) {
         const tier = this.requireModel(tiers.get(tierName), tierName);
@@ -192,6 +200,54 @@ export class ChatProxy {
     } finally {
       if (!stream) deadline.clear();
     }
+  }
+
+  /**
+   * The parallel pattern: both tiers of the pair at once; the cheaper answer when the answers' embeddings
+   * agree, else the stronger one. Both calls are counted; each call's cost row notes the outcome.
+   */
+  private async parallel(
+    pair: readonly [string, string],
+    req: ChatRequest,
+    ctx: { requestId: string; decision: Decision; tags?: Record<string, string>; signal: AbortSignal; attempts: AttemptRecord[]; calls: CallRecord[] },
+  ): Promise<{ body: Record<string, unknown>; meta: AnswerMeta }> {
+    const { config } = this.options;
+    const tiers = this.tiers();
+    const labels = this.router.labels;
+    const [cheap, strong] = [...pair].sort((a, b) => labels.indexOf(a) - labels.indexOf(b)).map((name) => this.requireModel(tiers.get(name), name));
+    const results = await Promise.all([cheap, strong].map((t) => this.forwardTier(t, upstreamBody(req, t, config.systemPrompt), false, ctx.signal)));
+    for (const r of results) ctx.attempts.push(...r.attempts);
+    const [a, b] = results;
+    if (a.kind === "error" && b.kind === "error") {
+      this.logFailure(ctx.requestId, b.error, ctx.attempts);
+      throw b.error;
+    }
+    let outcome: ParallelOutcome = { pair: [cheap.name, strong.name], similarity: null, agreed: null };
+    if (a.kind === "json" && b.kind === "json") {
+      const similarity = await answerSimilarity(this.router.encoder, a.body, b.body);
+      outcome = { ...outcome, similarity, agreed: similarity !== null && similarity >= config.parallel.threshold };
+    }
+    const note = `parallel ${outcome.agreed === null ? "one answer" : outcome.agreed ? "agree" : "disagree"}${outcome.similarity === null ? "" : ` ${outcome.similarity.toFixed(3)}`}`;
+    [cheap, strong].forEach((t, i) => {
+      const r = results[i];
+      if (r.kind === "json") ctx.calls.push(this.recordCall(ctx.requestId, t, r.provider, readUsage(r.body.usage), ctx.tags, note));
+    });
+    const pick = a.kind === "json" && (b.kind !== "json" || outcome.agreed === true) ? 0 : 1;
+    const chosen = results[pick] as Extract<ForwardResult, { kind: "json" }>;
+    const tier = [cheap, strong][pick];
+    return {
+      body: chosen.body,
+      meta: {
+        requestId: ctx.requestId,
+        tier: tier.name,
+        model: tier.model,
+        provider: chosen.provider,
+        decision: ctx.decision,
+        escalations: [],
+        attempts: ctx.attempts,
+        parallel: outcome,
+      },
+    };
   }
 
   /** The tiers as configured now (after any reload). */
@@ -398,6 +454,33 @@ export class ChatProxy {
       this.onError(err as Error);
     }
   }
+}
+
+export interface ParallelOutcome {
+  /** Cheaper tier first. */
+  pair: [string, string];
+  /** Cosine similarity of the two answers' embeddings; null when one call failed or an answer had no text. */
+  similarity: number | null;
+  agreed: boolean | null;
+}
+
+/** Cosine similarity of two chat answers' texts under the router's encoder (unit vectors: their dot product). */
+async function answerSimilarity(
+  encoder: { embed(texts: readonly string[]): Promise<Float32Array[]> },
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+): Promise<number | null> {
+  const text = (body: Record<string, unknown>) => {
+    const content = (body.choices as { message?: { content?: unknown } }[] | undefined)?.[0]?.message?.content;
+    return typeof content === "string" && content.trim() !== "" ? content : null;
+  };
+  const ta = text(a);
+  const tb = text(b);
+  if (ta === null || tb === null) return null;
+  const [va, vb] = await encoder.embed([ta, tb]);
+  let dot = 0;
+  for (let i = 0; i < va.length; i++) dot += va[i] * vb[i];
+  return dot;
 }
 
 /** A request deadline that can be lifted once a stream has started. */
