@@ -48,9 +48,14 @@ const questions = readFileSync(join(dir, "question.jsonl"), "utf8").trim().split
 const judgements = readFileSync(join(dir, "judgements.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Judgement);
 const judged = (q: number, model: string, turn: number) => judgements.find((j) => j.question_id === q && j.model === model && j.turn === turn);
 
-/** The assistant's answer in a judge prompt: the text after the last "### Assistant A:" up to the next marker. */
+/**
+ * The assistant's answer in a judge prompt: between "[The Start of Assistant's Answer]" and its end marker
+ * (single-turn prompts), else the last "### Assistant A:" turn (multi-turn prompts).
+ */
 function answer(j: Judgement | undefined): string {
   if (!j) return "";
+  const single = /\[The Start of Assistant's Answer\]\n([\s\S]*?)\n\[The End of Assistant's Answer\]/.exec(j.user_prompt);
+  if (single) return single[1].trim();
   const parts = j.user_prompt.split("### Assistant A:");
   return (parts[parts.length - 1] ?? "").split(/<\|The End of Assistant A's Conversation|### User:/)[0].trim();
 }
