@@ -55,7 +55,8 @@ export interface OutcomeBlock {
   /** The surface-only head, whole (a few numbers per model). */
   surfaceHead?: { weights: number[]; bias: number[]; dimensions: number; scaler: FeatureScaler; features: FeatureSet };
   dial: { default: Dial; calibration: DialCalibration };
-  cv: { folds: number; seed: number; aiq: number; trials: { method: string; aiq: number }[] };
+  /** The chosen estimator's out-of-fold AIQ (hull) and staircase AIQ (what it was chosen by), and the best of each kind. */
+  cv: { folds: number; seed: number; aiq: number; aiqStaircase: number; trials: { method: string; aiq: number; aiqStaircase: number }[] };
   /** Few-shot prompts were cut to their last question in training; queries are cut the same way. */
   lastQuestionOnly: boolean;
 }
@@ -288,7 +289,7 @@ export function outcomeManifest(o: Omit<WriteOutcomeOptions, "out">): OutcomeMan
           }
         : {}),
       dial: { default: o.defaultDial, calibration: fitted.calibration },
-      cv: { folds: fitted.cv.folds, seed: o.seed, aiq: best.aiq, trials: cvSummary(fitted.cv) },
+      cv: { folds: fitted.cv.folds, seed: o.seed, aiq: best.aiq, aiqStaircase: best.aiqStaircase, trials: cvSummary(fitted.cv) },
       lastQuestionOnly: o.lastQuestionOnly,
     },
     data: { sha256: dataSha, prompts: set.prompts.length },

@@ -62,7 +62,13 @@ export interface RoutingReport extends CurveSummary {
   testPrompts: number;
   notes: string[];
   anchors: Anchors;
-  router: CurveReport & { method: CvTrial["method"]; params: Omit<CvTrial, "method" | "aiq">; cvAiq: number; cv: { method: string; aiq: number }[]; atDial: DialReport };
+  router: CurveReport & {
+    method: CvTrial["method"];
+    params: Omit<CvTrial, "method" | "aiq" | "aiqStaircase" | "saving95">;
+    cvAiq: number;
+    cv: { method: string; aiq: number; aiqStaircase: number }[];
+    atDial: DialReport;
+  };
   baselines: {
     random: CurveReport;
     rules: CurveReport;
@@ -141,7 +147,7 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
 
   log("cross-validating the estimator on the training split");
   const { predictor: router, cv, calibration } = fitOutcomeModel(train, trainVectors, { folds: options.folds, seed: options.seed, logistic: options.logistic, log });
-  const { method, aiq: cvAiq, ...params } = cv.best;
+  const { method, aiq: _aiq, aiqStaircase: cvAiq, saving95: _s, ...params } = cv.best;
   const preds = testVectors.map((v, i) => router.predict(v, test.prompts[i].text));
   const rule = calibration.rule;
   const sweep = sweepRule(test, preds, byCost, router.relativeCost, strong, rule);

@@ -27,10 +27,9 @@ export interface FittedOutcomeModel {
 export function fitOutcomeModel(set: OutcomeSet, vectors: readonly Float32Array[], options: FitOptions = {}): FittedOutcomeModel {
   const log = options.log ?? (() => {});
   const cv = crossValidate(set, vectors, { folds: options.folds, seed: options.seed, logistic: options.logistic });
-  const { method, aiq: cvAiq, ...params } = cv.best;
-  log(
-    `chosen ${method} ${JSON.stringify(params)} (CV AIQ ${cvAiq.toFixed(4)}; best kNN ${cv.bestKnn.aiq.toFixed(4)}${cv.bestLogistic ? `, best logistic ${cv.bestLogistic.aiq.toFixed(4)}` : ""})`,
-  );
+  const { method, aiq: _aiq, aiqStaircase, saving95: _s, ...params } = cv.best;
+  const parts = [cv.bestKnn, cv.bestLogistic, cv.bestSurface].filter((t) => t !== undefined);
+  log(`chosen ${method} ${JSON.stringify(params)} (CV staircase AIQ ${aiqStaircase.toFixed(4)}; best ${parts.map((t) => `${t.method} ${t.aiqStaircase.toFixed(4)}`).join(", ")})`);
   const b = cv.best;
   const predictor = OutcomePredictor.fit(set, vectors, { method, knn: b.knn ?? cv.bestKnn.knn!, logistic: b.logistic, surface: b.surface, weights: b.weights });
   const calibration = calibrateDial(set, cv.bestPreds, predictor, b.rule, cv.folds);
@@ -38,8 +37,8 @@ export function fitOutcomeModel(set: OutcomeSet, vectors: readonly Float32Array[
 }
 
 /** The best trial of each kind that cross-validation tried (kNN, logistic, surface, blend), with its AIQ. */
-export function cvSummary(cv: CvResult): { method: string; aiq: number }[] {
+export function cvSummary(cv: CvResult): { method: string; aiq: number; aiqStaircase: number }[] {
   const blends = cv.trials.filter((t) => t.method === "blend");
-  const bestBlend = blends.reduce<CvResult["best"] | undefined>((a, t) => (!a || t.aiq > a.aiq ? t : a), undefined);
-  return [cv.bestKnn, cv.bestLogistic, cv.bestSurface, bestBlend].filter((t) => t !== undefined).map((t) => ({ method: t.method, aiq: t.aiq }));
+  const bestBlend = blends.reduce<CvResult["best"] | undefined>((a, t) => (!a || t.aiqStaircase > a.aiqStaircase ? t : a), undefined);
+  return [cv.bestKnn, cv.bestLogistic, cv.bestSurface, bestBlend].filter((t) => t !== undefined).map((t) => ({ method: t.method, aiq: t.aiq, aiqStaircase: t.aiqStaircase }));
 }

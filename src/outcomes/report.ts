@@ -95,7 +95,7 @@ export function markdownReport(title: string, r: RoutingReport, svgName: string)
     `# Tier routing from outcomes: ${title}`,
     "",
     `Models: ${r.models.join(", ")}. Weak: **${r.weak}**, strong: **${r.strong}** (${r.definitions}).`,
-    `Train ${r.trainPrompts} prompts, test ${r.testPrompts} prompts. Router: per-model success estimate "${r.router.method}" ${JSON.stringify(r.router.params)}, chosen by 5-fold cross-validation on train only (CV AIQ: ${r.router.cv.map((c) => `${c.method} ${pct(c.aiq)}`).join(", ")}).`,
+    `Train ${r.trainPrompts} prompts, test ${r.testPrompts} prompts. Router: per-model success estimate "${r.router.method}" ${JSON.stringify(r.router.params)}, chosen by 5-fold cross-validation on train only (out-of-fold staircase AIQ: ${r.router.cv.map((c) => `${c.method} ${pct(c.aiqStaircase)}`).join(", ")}).`,
     "",
     `![cost vs quality](${svgName})`,
     "",

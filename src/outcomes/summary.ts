@@ -21,7 +21,10 @@ export function outcomeSummary(m: OutcomeManifest): [string, string][] {
     ["models (cheapest first)", m.labels.map((name) => `${name} $${o.meanCost[o.models.indexOf(name)].toPrecision(3)}`).join(", ")],
     ["strongest", o.models[o.strong]],
     ["prompts", `${m.data.prompts} (data sha256 ${m.data.sha256.slice(0, 12)}); costs from ${o.costSource}`],
-    ["estimator", `${o.estimator.method} ${JSON.stringify({ knn: o.estimator.knn, logistic: o.estimator.logistic })}; CV AIQ ${pct(o.cv.aiq)} (${o.cv.folds} folds)`],
+    [
+      "estimator",
+      `${o.estimator.method} ${JSON.stringify({ knn: o.estimator.knn, logistic: o.estimator.logistic, surface: o.estimator.surface, weights: o.estimator.weights, rule: o.dial.calibration.rule })}; out of fold AIQ ${pct(o.cv.aiq)}, staircase ${pct(o.cv.aiqStaircase)} (${o.cv.folds} folds)`,
+    ],
     ["default dial", `${describeDial(o.dial.default)}: out of fold ${pct(at.quality)} of the strongest's quality at ${pct(at.cost)} of its cost`],
   ];
 }

@@ -102,7 +102,7 @@ export async function trainOutcomes(opts: TrainOutcomesOptions): Promise<void> {
         ["prompts", `${manifest.data.prompts}${set.notes.length ? ` (${set.notes.join("; ")})` : ""}`],
         ["models", manifest.labels.join(", ")],
         ["strongest", o.models[o.strong]],
-        ["estimator", `${o.estimator.method} (CV AIQ ${pct(o.cv.aiq)}, ${o.cv.folds} folds)`],
+        ["estimator", `${o.estimator.method} (out of fold AIQ ${pct(o.cv.aiq)}, staircase ${pct(o.cv.aiqStaircase)}, ${o.cv.folds} folds)`],
         [
           "default dial",
           `${"quality" in dial ? `quality ${dial.quality}` : `max cost ${dial.maxCost}`}: out of fold ${pct(at.quality)} of the strongest's quality at ${pct(at.cost)} of its cost`,
