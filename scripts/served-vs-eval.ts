@@ -59,11 +59,14 @@ try {
     let cost = 0;
     const calls: Record<string, number> = Object.fromEntries(test.models.map((m) => [m, 0]));
     for (const p of test.prompts) {
-      const res = await fetch(`${url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-triage-quality": q },
-        body: JSON.stringify({ model: "auto", messages: [{ role: "user", content: p.text }] }),
-      });
+      const send = () =>
+        fetch(`${url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-triage-quality": q },
+          body: JSON.stringify({ model: "auto", messages: [{ role: "user", content: p.text }] }),
+        });
+      // A keep-alive socket the server closed while eval-routing ran (minutes) can reset on reuse: once more on a fresh one.
+      const res = await send().catch(send);
       if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
       const m = test.models.indexOf(res.headers.get("x-triage-model")!);
       quality += p.scores[m];
