@@ -44,8 +44,14 @@ interface Judgement {
   user_prompt: string;
 }
 
-const questions = readFileSync(join(dir, "question.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Question);
-const judgements = readFileSync(join(dir, "judgements.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Judgement);
+const questions = readFileSync(join(dir, "question.jsonl"), "utf8")
+  .trim()
+  .split("\n")
+  .map((l) => JSON.parse(l) as Question);
+const judgements = readFileSync(join(dir, "judgements.jsonl"), "utf8")
+  .trim()
+  .split("\n")
+  .map((l) => JSON.parse(l) as Judgement);
 const judged = (q: number, model: string, turn: number) => judgements.find((j) => j.question_id === q && j.model === model && j.turn === turn);
 
 /**
@@ -68,7 +74,11 @@ for (const q of questions)
       const s = judged(q.question_id, m, turn)?.score;
       return s === undefined || s < 0 ? NaN : s / 10;
     });
-    rows.push({ q, turn, prompt: { id: `${q.question_id}:${turn}`, text: q.turns[turn - 1], scores, costs: new Float64Array(MODELS.length).fill(NaN), where: `mt_bench:${q.question_id}:${turn}` } });
+    rows.push({
+      q,
+      turn,
+      prompt: { id: `${q.question_id}:${turn}`, text: q.turns[turn - 1], scores, costs: new Float64Array(MODELS.length).fill(NaN), where: `mt_bench:${q.question_id}:${turn}` },
+    });
   }
 const all: OutcomeSet = applyPrices({ models: MODELS, prompts: rows.map((r) => r.prompt), costSource: "none", notes: [] }, ROUTELLM_PRICES, "built-in RouteLLM prices");
 

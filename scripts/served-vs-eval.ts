@@ -34,7 +34,14 @@ function files(): { train: string; test: string } {
     writeFileSync(
       path,
       set.prompts
-        .map((p) => JSON.stringify({ id: p.id, prompt: p.text, scores: Object.fromEntries(set.models.map((m, i) => [m, p.scores[i]])), costs: Object.fromEntries(set.models.map((m, i) => [m, p.costs[i]])) }))
+        .map((p) =>
+          JSON.stringify({
+            id: p.id,
+            prompt: p.text,
+            scores: Object.fromEntries(set.models.map((m, i) => [m, p.scores[i]])),
+            costs: Object.fromEntries(set.models.map((m, i) => [m, p.costs[i]])),
+          }),
+        )
         .join("\n") + "\n",
     );
   write(join(work, "train.jsonl"), train);
@@ -49,7 +56,10 @@ const model = join(work, "model");
 triage(["train", "--outcomes", train, "--out", model]);
 const test = completeRows(loadOutcomes(testPath));
 const fake = await startFakeOpenAI();
-const server = await createServer({ model, config: { providers: [{ name: "fake", baseURL: fake.baseURL, apiKey: "k", timeoutMs: 10_000 }], reload: { watch: false, intervalMs: 1000 } } });
+const server = await createServer({
+  model,
+  config: { providers: [{ name: "fake", baseURL: fake.baseURL, apiKey: "k", timeoutMs: 10_000 }], reload: { watch: false, intervalMs: 1000 } },
+});
 const { url } = await server.start(0, "127.0.0.1");
 try {
   for (const q of qualities) {
