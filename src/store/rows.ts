@@ -88,7 +88,8 @@ export const decisionColumns = (schemaVersion: number) => `
   d.fallback_latency_ms, d.latency_ms, d.tags, ${schemaVersion >= 3 ? "d.conversation, d.sticky" : "NULL AS conversation, NULL AS sticky"},
   (SELECT json_group_array(json_object(
       'id', f.id, 'ts', f.ts, 'kind', f.kind, 'humanLabel', f.human_label, 'thumbs', f.thumbs,
-      'finalModel', f.final_model, 'tokensIn', f.tokens_in, 'tokensOut', f.tokens_out, 'costUsd', f.cost_usd, 'note', f.note
+      'finalModel', f.final_model, 'tokensIn', f.tokens_in, 'tokensOut', f.tokens_out, 'costUsd', f.cost_usd, 'note', f.note,
+      'score', ${schemaVersion >= 4 ? "f.score" : "NULL"}
     ) ORDER BY f.id)
    FROM feedback f WHERE f.request_id = d.request_id) AS feedback`;
 

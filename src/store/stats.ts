@@ -52,7 +52,7 @@ export function computeStats(db: Database.Database, options: StatsOptions): LogS
   const labels: LogStats["labels"] = {};
   for (const [label, n] of [...countByLabel].sort((a, b) => b[1] - a[1])) labels[label] = { count: n, share: n / count, latencyMs: summarize(byLabel.get(label) ?? []) };
 
-  const feedback: Record<FeedbackKind, number> = { label: 0, thumbs: 0, escalated: 0, outcome: 0 };
+  const feedback: Record<FeedbackKind, number> = { label: 0, thumbs: 0, escalated: 0, outcome: 0, score: 0 };
   const fbRows = db
     .prepare(`SELECT f.kind, COUNT(*) AS n FROM feedback f JOIN decisions d ON d.request_id = f.request_id ${where.sql} GROUP BY f.kind`)
     .all(...where.params) as Array<{ kind: FeedbackKind; n: number }>;

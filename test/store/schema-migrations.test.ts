@@ -45,11 +45,12 @@ function schemaVersion(): number {
   }
 }
 
-describe("a schema-2 log (before conversations)", () => {
+describe("a schema-2 log (before conversations and scores)", () => {
   it("migrates to the latest schema, keeps its rows and feedback, and logs a conversation on new rows", () => {
     writeLogAt(2);
     const log = DecisionLog.open(path);
     log.log(makeDecision({ requestId: "new-1", conversation: { id: "conv-1", sticky: true, routed: "strong" } }), "third");
+    log.feedback("old-1", { kind: "score", score: 0.5, finalModel: "gpt-small" });
     const rows = log.query({ order: "asc" });
     log.close();
     expect(rows.map((r) => [r.requestId, r.text, r.conversation, r.sticky])).toEqual([
@@ -57,7 +58,10 @@ describe("a schema-2 log (before conversations)", () => {
       ["old-2", "second", null, null],
       ["new-1", "third", "conv-1", true],
     ]);
-    expect(rows[0].feedback).toMatchObject([{ kind: "outcome", finalModel: "gpt-small", costUsd: 0.002 }]);
+    expect(rows[0].feedback).toMatchObject([
+      { id: 1, kind: "outcome", finalModel: "gpt-small", costUsd: 0.002, score: null },
+      { kind: "score", finalModel: "gpt-small", score: 0.5 },
+    ]);
     expect(schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
     expect(LATEST_SCHEMA_VERSION).toBeGreaterThanOrEqual(3);
   });

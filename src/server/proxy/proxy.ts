@@ -184,6 +184,14 @@ export class ChatProxy {
         const next = path[path.indexOf(tier.name) + 1];
         if (hop < config.escalation.maxHops && next !== undefined && path.includes(tier.name)) {
           const verdict = await checkGates(config.gates, { tier: tier.name, model: tier.model, request: req, response: result.body }, this.options.validator);
+          // A gate's verdict is an outcome of the model that answered: outcome models retrain on it.
+          if (config.gates.enabled || this.options.validator)
+            this.feedback(requestId, {
+              kind: "score",
+              score: verdict.pass ? 1 : 0,
+              finalModel: tier.model,
+              note: verdict.pass ? `gates passed (tier=${tier.name})` : `gate ${verdict.gate} failed (tier=${tier.name}): ${verdict.reason ?? ""}`,
+            });
           if (!verdict.pass) {
             const esc: Escalation = { from: tier.name, to: next, gate: verdict.gate!, reason: verdict.reason ?? "" };
             escalations.push(esc);
