@@ -40,9 +40,9 @@ it("refuses a label the deciding model does not have, but accepts out-of-scope",
   log.close();
 });
 
-it("wants exactly one of label, thumbs or escalated, or outcome fields alone", () => {
+it("wants exactly one of label, thumbs, score or escalated, or outcome fields alone", () => {
   const log = logWith(["b1"]);
-  expect(() => recordFeedback(log, { requestId: "b1", label: "SIMPLE", thumbs: "up" })).toThrow(/one of label, thumbs or escalated per call/);
+  expect(() => recordFeedback(log, { requestId: "b1", label: "SIMPLE", thumbs: "up" })).toThrow(/one of label, thumbs, score or escalated per call/);
   expect(() => recordFeedback(log, { requestId: "b1" })).toThrow(/nothing to record/);
   expect(() => recordFeedback(log, { requestId: "b1", thumbs: "sideways" as "up" })).toThrow(/thumbs must be up or down, got "sideways"/);
   expect(recordFeedback(log, { requestId: "b1", escalated: true, finalModel: "gpt-4o", tokensIn: 10, tokensOut: 5, cost: 0.001 })).toMatchObject({
