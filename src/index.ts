@@ -3,7 +3,10 @@
  * here is public; everything else under src/ is internal and reachable by path only (it may change).
  */
 export { Router, type RouterOptions } from "./router/router.js";
-export type { Decision, DecidedBy, Neighbour, ClassifyOptions, BatchClassifyOptions, LowConfidencePolicy, Stage } from "./router/types.js";
+export type { Decision, DecidedBy, Neighbour, ClassifyOptions, BatchClassifyOptions, LowConfidencePolicy, Stage, Dial, OutcomeChoice } from "./router/types.js";
+export { OutcomeRouter, type OutcomeRouterOptions } from "./outcomes/served.js";
+export { openRouter, type AnyRouter, type OpenRouterOptions } from "./outcomes/open.js";
+export type { OutcomeManifest } from "./outcomes/artifact.js";
 export type { FallbackClassifier, DecisionSink } from "./router/hooks.js";
 export { train, type TrainOptions, type TrainResult, type TrainProgress } from "./train/train.js";
 export type { WordDropout } from "./model/artifact.js";

@@ -54,6 +54,8 @@ export interface LoadModelOptions {
 export async function loadModel(requested: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const dir = resolveModelDir(requested);
   const manifest = readManifest(dir);
+  if ((manifest as { kind?: unknown }).kind === "outcomes")
+    throw new TriageError(`${dir}: is an outcome model (triage train --outcomes), not a tier model; load it with OutcomeRouter.load or openRouter`);
   const verified = await verifyChecksums(dir, manifest, requiredFiles(manifest));
   if (!verified) {
     const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, "TriageModel"));

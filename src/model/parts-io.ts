@@ -82,12 +82,12 @@ function assertUnitRows(path: string, vectors: Float32Array, dims: number): void
 }
 
 /** Little-endian float32 values, as this platform stores them (x86 and ARM alike). */
-function writeFloat32(path: string, data: Float32Array): void {
+export function writeFloat32(path: string, data: Float32Array): void {
   writeFileSync(path, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
 }
 
 /** A copy in its own buffer: Buffer's pooled memory may not be aligned for a Float32Array view. */
-function readFloat32(path: string): Float32Array {
+export function readFloat32(path: string): Float32Array {
   const buf = readFileSync(path);
   const copy = new ArrayBuffer(buf.byteLength);
   new Uint8Array(copy).set(buf);

@@ -1,10 +1,11 @@
 import { TriageError } from "../common/errors.js";
-import { crossValidate, type CvTrial } from "./cv.js";
-import { OutcomeRouter } from "./router.js";
+import type { CvTrial } from "./cv.js";
+import { DEFAULT_DIAL, dialPoint, settingFor, type Dial } from "./dial.js";
+import { cvSummary, fitOutcomeModel } from "./fit.js";
 import { bestModel, completeRows, modelsByCost, type OutcomeSet } from "./set.js";
 import { always, choiceErrors, oracle, randomMixtures, ruleCurve } from "./baselines.js";
 import { summarise, costAtQuality, type Anchors, type CurvePoint, type CurveSummary } from "./metrics.js";
-import { sweepTolerance } from "./sweep.js";
+import { choose, pointFor, sweepRule, type ChoiceRule } from "./sweep.js";
 
 export type Embed = (texts: readonly string[]) => Promise<Float32Array[]>;
 
@@ -16,7 +17,28 @@ export interface RoutingEvalOptions {
   folds?: number;
   /** Also try a per-model logistic head (and a kNN+logistic blend) in cross-validation (default true). */
   logistic?: boolean;
+  /** The dial setting reported as the router's operating point (default: quality floor 0.95). */
+  dial?: Dial;
   log?: (message: string) => void;
+}
+
+/** The router at one dial setting, as a served router with that setting routes the test split. */
+export interface DialReport {
+  dial: Dial;
+  /** The choice rule and its setting the dial stands for (calibrated on train). */
+  rule: ChoiceRule;
+  setting: number;
+  /** What the setting promised on the training split, out of fold (relative to the strongest model). */
+  calibrated: { quality: number; cost: number };
+  /** What it did on the test split. */
+  quality: number;
+  cost: number;
+  /** quality / the strongest model's quality, 1 − cost / its cost (test split). */
+  relativeQuality: number;
+  saving: number | null;
+  strongFraction: number;
+  /** Prompts sent to each model. */
+  calls: Record<string, number>;
 }
 
 export interface QualityCost {
@@ -40,7 +62,13 @@ export interface RoutingReport extends CurveSummary {
   testPrompts: number;
   notes: string[];
   anchors: Anchors;
-  router: CurveReport & { method: CvTrial["method"]; params: Omit<CvTrial, "method" | "aiq">; cvAiq: number; cv: { method: string; aiq: number }[] };
+  router: CurveReport & {
+    method: CvTrial["method"];
+    params: Omit<CvTrial, "method" | "aiq" | "aiqStaircase" | "saving95">;
+    cvAiq: number;
+    cv: { method: string; aiq: number; aiqStaircase: number }[];
+    atDial: DialReport;
+  };
   baselines: {
     random: CurveReport;
     rules: CurveReport;
@@ -99,7 +127,7 @@ function mixingOnly(c: CurveReport): CurveReport {
 }
 
 /**
- * Trains an OutcomeRouter on `train` (k, smoothing by CV on train only), sweeps its tolerance dial on
+ * Trains an OutcomePredictor on `train` (k, smoothing by CV on train only), sweeps its tolerance dial on
  * `test` and scores it and the baselines with RouteLLM's and RouterBench's metrics.
  * Weak = cheapest model on train (mean cost per prompt), strong = best mean score on train.
  */
@@ -118,15 +146,11 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
   const testVectors = await embed(test.prompts.map((p) => p.text));
 
   log("cross-validating the estimator on the training split");
-  const cv = crossValidate(train, trainVectors, { folds: options.folds, seed: options.seed, logistic: options.logistic });
-  const { method, aiq: cvAiq, ...params } = cv.best;
-  log(
-    `chosen ${method} ${JSON.stringify(params)} (CV AIQ ${cvAiq.toFixed(4)}; best kNN ${cv.bestKnn.aiq.toFixed(4)}${cv.bestLogistic ? `, best logistic ${cv.bestLogistic.aiq.toFixed(4)}` : ""})`,
-  );
-  const router = OutcomeRouter.fit(train, trainVectors, { method, knn: cv.best.knn ?? cv.bestKnn.knn!, logistic: cv.best.logistic });
-  const cvSummary = [cv.bestKnn, ...(cv.bestLogistic ? [cv.bestLogistic] : []), ...cv.trials.filter((t) => t.method === "blend")].map((t) => ({ method: t.method, aiq: t.aiq }));
+  const { predictor: router, cv, calibration } = fitOutcomeModel(train, trainVectors, { folds: options.folds, seed: options.seed, logistic: options.logistic, log });
+  const { method, aiq: _aiq, aiqStaircase: cvAiq, saving95: _s, ...params } = cv.best;
   const preds = testVectors.map((v, i) => router.predict(v, test.prompts[i].text));
-  const sweep = sweepTolerance(test, preds, byCost, strong);
+  const rule = calibration.rule;
+  const sweep = sweepRule(test, preds, byCost, router.relativeCost, strong, rule);
 
   const weakPoint = always(test, weak, strong);
   const strongPoint = always(test, strong, strong);
@@ -139,6 +163,23 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
   const singleChoices = train.models.map((_, m) => new Array<number>(test.prompts.length).fill(m));
   const saving = costAtQuality(sweep.points, anchors, 0.95);
   log(`router: cost at 95% of strong quality ${saving === null ? "not reached" : `$${saving.toFixed(4)}`}`);
+  const dial = options.dial ?? DEFAULT_DIAL;
+  const setting = settingFor(calibration, dial);
+  const dialChoices = preds.map((p) => choose(rule, p, byCost, router.relativeCost, setting));
+  const dialAt = pointFor(test, dialChoices, strong, setting);
+  const promised = dialPoint(calibration, dial);
+  const atDial: DialReport = {
+    dial,
+    rule,
+    setting,
+    calibrated: { quality: promised.quality, cost: promised.cost },
+    quality: dialAt.quality,
+    cost: dialAt.cost,
+    relativeQuality: strongPoint.quality === 0 ? NaN : dialAt.quality / strongPoint.quality,
+    saving: strongPoint.cost === 0 ? null : 1 - dialAt.cost / strongPoint.cost,
+    strongFraction: dialAt.strongFraction,
+    calls: Object.fromEntries(train.models.map((name, m) => [name, dialChoices.filter((c) => c === m).length])),
+  };
   return {
     ...summarise(sweep.points, anchors),
     models: train.models,
@@ -152,7 +193,7 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
     testPrompts: test.prompts.length,
     notes: [...new Set([...train.notes, ...test.notes])], // test.notes also says how many blank-score rows were left out
     anchors,
-    router: { ...curveReport(test, sweep.points, sweep.choices, anchors, orc.choices, threshold), method, params, cvAiq, cv: cvSummary },
+    router: { ...curveReport(test, sweep.points, sweep.choices, anchors, orc.choices, threshold), method, params, cvAiq, cv: cvSummary(cv), atDial },
     baselines: {
       random: curveReport(test, randomMixtures(weakPoint, strongPoint), null, anchors, orc.choices, threshold),
       rules: curveReport(test, rules.points, rules.choices, anchors, orc.choices, threshold),

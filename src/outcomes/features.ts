@@ -1,8 +1,15 @@
 /**
- * Cheap surface features of a prompt, next to the sentence embedding in the logistic head: sentence
- * encoders barely see length or how many numbers a problem juggles, yet both predict which model fails.
- * (Adding the rules' keyword flag and a math-symbol count lowered train-CV AIQ on all five datasets: left out.)
+ * Cheap surface features of a prompt, for the logistic heads: sentence encoders barely see how long a
+ * problem is, how many numbers it juggles or how many steps it takes, yet those predict which model fails.
+ * Two sets; cross-validation picks per dataset:
+ *  - basic: length in characters and words, numbers, lines, question marks;
+ *  - extended: those plus sentences, arithmetic, percentages/fractions/decimals, money and units,
+ *    multi-step words, code cues, the rules' hard keywords, answer options, negations, blanks, and the
+ *    shape of the text (word length, digit and capital shares, largest and distinct numbers).
  */
+import { HARD_KEYWORDS } from "./baselines.js";
+
+export type FeatureSet = "basic" | "extended";
 
 export interface FeatureScaler {
   mean: number[];
@@ -11,13 +18,45 @@ export interface FeatureScaler {
 
 const NUMBER = /\d+(?:[.,]\d+)*/g;
 const WORD = /\S+/g;
+const SENTENCE_END = /[.!?](?=\s|$)/g;
+const ARITHMETIC = /\d\s*[-+*/×÷=^]\s*\d|[=×÷√∑∫^]/g;
+const PART = /%|\bpercent\b|\d+\s*\/\s*\d+|\d\.\d|\bhalf\b|\bthird\b|\bquarter\b/gi;
+const MONEY_UNIT =
+  /\$|€|£|\b(?:dollars?|cents?|hours?|minutes?|seconds?|days?|weeks?|months?|years?|miles?|km|kilometers?|meters?|feet|foot|inch(?:es)?|pounds?|kg|grams?|liters?|gallons?|mph)\b/gi;
+const STEP = /\b(?:then|after|each|every|total|remaining|left|more than|less than|times|twice|per|rest|altogether|respectively|if|how many|how much)\b/gi;
+const CODE = /```|\bdef\b|\breturn\b|\bclass\b|\bimport\b|\bfunction\b|[{};]|=>|\bassert\b/g;
+const OPTION = /(?:^|\n)\s*\(?[A-Da-d][).:]\s/g;
+const NEGATION = /\b(?:not|never|except|least|false|incorrect|none)\b/gi;
+const BLANK = /_{1,}/g;
 
-export function surfaceFeatures(text: string): number[] {
-  const numbers = text.match(NUMBER)?.length ?? 0;
-  const words = text.match(WORD)?.length ?? 0;
-  const lines = text.split("\n").length;
-  const questions = text.split("?").length - 1;
-  return [Math.log1p(text.length), Math.log1p(words), Math.log1p(numbers), Math.log1p(lines), Math.log1p(questions)];
+const count = (text: string, re: RegExp) => text.match(re)?.length ?? 0;
+
+export function surfaceFeatures(text: string, set: FeatureSet = "basic"): number[] {
+  const numbers = text.match(NUMBER) ?? [];
+  const words = text.match(WORD) ?? [];
+  const basic = [Math.log1p(text.length), Math.log1p(words.length), Math.log1p(numbers.length), Math.log1p(text.split("\n").length), Math.log1p(text.split("?").length - 1)];
+  if (set === "basic") return basic;
+  const letters = text.replace(/[^A-Za-z]/g, "");
+  const digits = text.replace(/\D/g, "").length;
+  const values = numbers.map((n) => Number(n.replace(/,/g, ""))).filter(Number.isFinite);
+  return [
+    ...basic,
+    Math.log1p(count(text, SENTENCE_END)),
+    Math.log1p(count(text, ARITHMETIC)),
+    Math.log1p(count(text, PART)),
+    Math.log1p(count(text, MONEY_UNIT)),
+    Math.log1p(count(text, STEP)),
+    Math.log1p(count(text, CODE)),
+    HARD_KEYWORDS.test(text) ? 1 : 0,
+    Math.log1p(count(text, OPTION)),
+    Math.log1p(count(text, NEGATION)),
+    Math.log1p(count(text, BLANK)),
+    words.length ? letters.length / words.length : 0,
+    text.length ? digits / text.length : 0,
+    letters.length ? letters.replace(/[^A-Z]/g, "").length / letters.length : 0,
+    Math.log10(1 + Math.max(0, ...values.map(Math.abs))),
+    Math.log1p(new Set(values).size),
+  ];
 }
 
 export function fitScaler(rows: readonly number[][]): FeatureScaler {
@@ -29,11 +68,16 @@ export function fitScaler(rows: readonly number[][]): FeatureScaler {
   return { mean, std: std.map((s) => Math.sqrt(s) || 1) };
 }
 
+/** The standardised surface features of a text (the input of a surface-only head). */
+export function scaledFeatures(text: string, scaler: FeatureScaler, set: FeatureSet = "basic"): Float32Array {
+  return Float32Array.from(surfaceFeatures(text, set), (v, k) => (v - scaler.mean[k]) / scaler.std[k]);
+}
+
 /** The embedding followed by the standardised surface features of its text. */
-export function withSurfaceFeatures(vector: Float32Array, text: string, scaler: FeatureScaler): Float32Array {
-  const f = surfaceFeatures(text);
+export function withSurfaceFeatures(vector: Float32Array, text: string, scaler: FeatureScaler, set: FeatureSet = "basic"): Float32Array {
+  const f = scaledFeatures(text, scaler, set);
   const out = new Float32Array(vector.length + f.length);
   out.set(vector);
-  f.forEach((v, k) => (out[vector.length + k] = (v - scaler.mean[k]) / scaler.std[k]));
+  out.set(f, vector.length);
   return out;
 }

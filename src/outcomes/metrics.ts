@@ -160,6 +160,31 @@ export function aiq(points: readonly CurvePoint[], a: Anchors): number {
 }
 
 /**
+ * AIQ without mixing: the area under the staircase of the best quality a real setting (or either
+ * extreme) reaches within each budget, between the weak and strong models' costs, over that range.
+ * A curve of few far-apart settings scores as low as it serves; the hull's AIQ would bridge the gaps.
+ */
+export function aiqStaircase(points: readonly CurvePoint[], a: Anchors): number {
+  const lo = Math.min(a.weakCost, a.strongCost);
+  const hi = Math.max(a.weakCost, a.strongCost);
+  const xy = [...points.map((p) => ({ x: p.cost, y: p.quality })), { x: a.weakCost, y: a.weakQuality }, { x: a.strongCost, y: a.strongQuality }].sort((p, q) => p.x - q.x);
+  let best = -Infinity;
+  let area = 0;
+  let atX = lo;
+  for (const p of xy) {
+    if (p.x > atX && best > -Infinity) {
+      const to = Math.min(p.x, hi);
+      if (to > atX) area += best * (to - atX);
+      atX = Math.max(atX, to);
+    }
+    best = Math.max(best, p.y);
+    if (atX >= hi) break;
+  }
+  if (atX < hi) area += best * (hi - atX);
+  return hi === lo ? best : area / (hi - lo);
+}
+
+/**
  * Cost of the cheapest setting of the dial (its points, or either extreme: all weak, all strong)
  * reaching `share` of the strong model's quality. A real setting, not a mix of two.
  */

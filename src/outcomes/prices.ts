@@ -56,3 +56,18 @@ export function applyPrices(set: OutcomeSet, prices: ModelPrices, origin = "pric
   const note = `costs estimated from ${prices.source ?? origin}`;
   return { ...set, prompts, costSource: needs.length > 0 ? "prices" : set.costSource, notes: needs.length > 0 ? [...set.notes, note] : set.notes };
 }
+
+/**
+ * Fills missing costs: from the price list at `pricesPath`, else RouteLLM's two models' published prices
+ * when the data is theirs; fails naming the models otherwise. Returns the prices used, if any.
+ */
+export function fillCosts(set: OutcomeSet, pricesPath: string | undefined): { set: OutcomeSet; prices?: ModelPrices } {
+  if (pricesPath) {
+    const prices = loadModelPrices(pricesPath);
+    return { set: applyPrices(set, prices, pricesPath), prices };
+  }
+  if (set.prompts.every((p) => p.costs.every((c) => !Number.isNaN(c)))) return { set };
+  const known = new Set(ROUTELLM_PRICES.models.map((m) => m.name));
+  if (set.models.every((m) => known.has(m))) return { set: applyPrices(set, ROUTELLM_PRICES, "built-in RouteLLM prices"), prices: ROUTELLM_PRICES };
+  throw new TriageError(`the data has no costs for some models (${set.models.join(", ")}): give --prices FILE (YAML/JSON: models: [{name, input, output}] in USD per 1M tokens)`);
+}

@@ -3,6 +3,7 @@ import { writeFileAtomic } from "../common/atomic.js";
 import type { CurveReport, RoutingReport } from "./evaluate.js";
 import { nonDecreasingHull, type CurvePoint } from "./metrics.js";
 import { asSeries, costQualitySvg, type PlotSeries } from "./svg.js";
+import { describeDial } from "./dial.js";
 
 /** The one-object summary `--json` prints: the router's figures, then the baselines'. */
 export function jsonSummary(r: RoutingReport) {
@@ -22,7 +23,7 @@ export function jsonSummary(r: RoutingReport) {
     strong: r.strong,
     trainPrompts: r.trainPrompts,
     testPrompts: r.testPrompts,
-    router: { method: r.router.method, params: r.router.params, atTarget: r.router.atTarget },
+    router: { method: r.router.method, params: r.router.params, atTarget: r.router.atTarget, atDial: r.router.atDial },
     baselines: {
       random: pick(r.baselines.random),
       rules: { ...pick(r.baselines.rules), atTarget: r.baselines.rules.atTarget },
@@ -94,7 +95,7 @@ export function markdownReport(title: string, r: RoutingReport, svgName: string)
     `# Tier routing from outcomes: ${title}`,
     "",
     `Models: ${r.models.join(", ")}. Weak: **${r.weak}**, strong: **${r.strong}** (${r.definitions}).`,
-    `Train ${r.trainPrompts} prompts, test ${r.testPrompts} prompts. Router: per-model success estimate "${r.router.method}" ${JSON.stringify(r.router.params)}, chosen by 5-fold cross-validation on train only (CV AIQ: ${r.router.cv.map((c) => `${c.method} ${pct(c.aiq)}`).join(", ")}).`,
+    `Train ${r.trainPrompts} prompts, test ${r.testPrompts} prompts. Router: per-model success estimate "${r.router.method}" ${JSON.stringify(r.router.params)}, chosen by 5-fold cross-validation on train only (out-of-fold staircase AIQ: ${r.router.cv.map((c) => `${c.method} ${pct(c.aiqStaircase)}`).join(", ")}).`,
     "",
     `![cost vs quality](${svgName})`,
     "",
@@ -127,10 +128,13 @@ export function markdownReport(title: string, r: RoutingReport, svgName: string)
     `At 95% of the strong model's quality (cheapest such dial setting; best setting if never reached):`,
     `- router: quality ${pct(t.quality)}, cost ${usd(t.cost)}, strong calls ${pct(t.strongFraction)}; against the oracle: ${t.costInflation} prompts cost more than needed, ${t.qualityLoss} lost an answer some model had.`,
     `- rules: quality ${pct(rt.quality)}, cost ${usd(rt.cost)}, strong calls ${pct(rt.strongFraction)}; ${rt.costInflation} cost inflations, ${rt.qualityLoss} quality losses.`,
+    atDialLine(r),
     "",
-    "Dial (tolerance: take the cheapest model predicted within this much of the best), a sample of the sweep:",
+    r.router.atDial.rule === "lambda"
+      ? "Dial (lambda: take the model with the best predicted quality − λ × its cost relative to the dearest), a sample of the sweep:"
+      : "Dial (tolerance: take the cheapest model predicted within this much of the best), a sample of the sweep:",
     "",
-    "| tolerance | strong calls | quality | cost | PGR |",
+    `| ${r.router.atDial.rule === "lambda" ? "λ" : "tolerance"} | strong calls | quality | cost | PGR |`,
     "|---|---|---|---|---|",
     ...dialSample(r.router.points).map(
       (p) =>
@@ -149,6 +153,19 @@ export function markdownReport(title: string, r: RoutingReport, svgName: string)
     "",
     ...(r.notes.length ? ["Notes:", ...r.notes.map((n) => `- ${n}`), ""] : []),
   ].join("\n");
+}
+
+/** The router at its dial setting, chosen on train alone (what a served router with that setting does). */
+function atDialLine(r: RoutingReport): string {
+  const d = r.router.atDial;
+  const calls = Object.entries(d.calls)
+    .filter(([, n]) => n > 0)
+    .map(([m, n]) => `${m} ${n}`)
+    .join(", ");
+  return (
+    `- router at the dial (${describeDial(d.dial)}, ${d.rule} ${d.setting.toPrecision(3)}; promised out of fold on train: ${pct(d.calibrated.quality)} of the strongest's quality at ${pct(d.calibrated.cost)} of its cost): ` +
+    `quality ${pct(d.quality)} (${pct(d.relativeQuality)} of the strongest), cost ${usd(d.cost)}, saving ${pct(d.saving)}; calls: ${calls}.`
+  );
 }
 
 /** About ten evenly spaced settings of the sweep, for the report's dial table. */

@@ -24,6 +24,77 @@ export function chooseWithin(pred: ArrayLike<number>, byCost: readonly number[],
   return byCost[byCost.length - 1];
 }
 
+/**
+ * How a setting of the dial turns predictions into a choice:
+ *  - tolerance: the cheapest model predicted within the setting of the best prediction;
+ *  - lambda: the model maximising predicted − setting × relative cost (its mean cost over the dearest's).
+ * With two models they choose alike; with more, lambda weighs how much cheaper a model is.
+ */
+export type ChoiceRule = "tolerance" | "lambda";
+
+/** The model with the best predicted − λ·relative cost (ties: the cheaper). */
+export function chooseByLambda(pred: ArrayLike<number>, byCost: readonly number[], relativeCost: ArrayLike<number>, lambda: number): number {
+  let best = byCost[0];
+  let bestValue = -Infinity;
+  for (const m of byCost) {
+    const v = pred[m] - lambda * relativeCost[m];
+    if (v > bestValue + 1e-12) {
+      best = m;
+      bestValue = v;
+    }
+  }
+  return best;
+}
+
+export function choose(rule: ChoiceRule, pred: ArrayLike<number>, byCost: readonly number[], relativeCost: ArrayLike<number>, setting: number): number {
+  return rule === "lambda" ? chooseByLambda(pred, byCost, relativeCost, setting) : chooseWithin(pred, byCost, setting);
+}
+
+/**
+ * The settings at which some prediction's choice changes: the gaps to the best prediction (tolerance), or
+ * the λ at which two models' predicted − λ·cost tie (lambda). Sorted, distinct, 0 included.
+ */
+export function breakpoints(rule: ChoiceRule, preds: readonly ArrayLike<number>[], relativeCost: ArrayLike<number>): number[] {
+  const out = new Set<number>([0]);
+  for (const p of preds) {
+    if (rule === "tolerance") {
+      let best = -Infinity;
+      for (let m = 0; m < p.length; m++) best = Math.max(best, p[m]);
+      for (let m = 0; m < p.length; m++) out.add(best - p[m]);
+    } else
+      for (let a = 0; a < p.length; a++)
+        for (let b = 0; b < p.length; b++) {
+          const dc = relativeCost[a] - relativeCost[b];
+          if (dc > 0 && p[a] > p[b]) out.add((p[a] - p[b]) / dc);
+        }
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** The rule swept over predictions: one point per setting where a choice changes (thinned to `max`), from best predicted to cheapest. */
+export function sweepRule(
+  set: OutcomeSet,
+  preds: readonly ArrayLike<number>[],
+  byCost: readonly number[],
+  relativeCost: ArrayLike<number>,
+  strong: number,
+  rule: ChoiceRule,
+  max = 200,
+): { points: CurvePoint[]; choices: number[][] } {
+  if (rule === "tolerance") return sweepTolerance(set, preds, byCost, strong);
+  const sorted = breakpoints(rule, preds, relativeCost);
+  let grid = sorted;
+  if (sorted.length > max) {
+    const thinned = new Set<number>([0]);
+    for (let i = 0; i < max; i++) thinned.add(sorted[Math.round((i / (max - 1)) * (sorted.length - 1))]);
+    grid = [...thinned].sort((a, b) => a - b);
+  }
+  // Just past each breakpoint: the choice there has tipped to the cheaper model.
+  const settings = [...grid.map((g) => g + 1e-12), sorted[sorted.length - 1] + 1];
+  const choices = settings.map((l) => preds.map((p) => chooseByLambda(p, byCost, relativeCost, l)));
+  return { points: settings.map((l, i) => pointFor(set, choices[i], strong, l)), choices };
+}
+
 /** Tolerances worth trying: every gap to the best prediction that occurs (thinned to `max` quantiles), plus 0. */
 export function toleranceGrid(preds: readonly ArrayLike<number>[], max = 200): number[] {
   const gaps: number[] = [0];

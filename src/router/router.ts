@@ -75,6 +75,8 @@ const NEIGHBOURS_FOR_FALLBACK = 5;
 
 /** Routes queries with a trained artifact: rules, then kNN + centroids + head, then the low-confidence policy. */
 export class Router {
+  /** What the artifact routes between: tiers (or named routes). OutcomeRouter's is "outcomes". */
+  readonly kind = "tiers";
   private readonly rules: CompiledRule[];
   private watcher: ModelWatcher | undefined;
   private readonly embeddings: LruCache<Float32Array>;

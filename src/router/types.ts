@@ -43,6 +43,34 @@ export interface Decision {
   modelVersion: string;
   /** Set when the LLM classifier was asked. */
   fallback?: { label: string | null; latencyMs: number; error?: string };
+  /** Outcome models only: the model to call (the same as `label`). */
+  model?: string;
+  /** Outcome models only: what the choice rests on. */
+  outcome?: OutcomeChoice;
+  /** Chat requests through the proxy: the conversation, and whether its model was kept from an earlier turn. */
+  conversation?: { id: string; sticky: boolean; routed: string };
+}
+
+/**
+ * The cost–quality dial of an outcome model: a quality floor or a cost ceiling, both relative to always
+ * calling the strongest model (`{ quality: 0.95 }`: 95% of its quality; `{ maxCost: 0.3 }`: 30% of its cost).
+ */
+export type Dial = { quality: number } | { maxCost: number };
+
+/** Why an outcome model chose its model. */
+export interface OutcomeChoice {
+  /** Predicted score of the chosen model on this prompt (0..1 for right/wrong outcomes). */
+  expectedQuality: number;
+  /** Estimated cost of the call in USD: the prompt priced from the price list, else the model's mean cost per prompt in training. */
+  expectedCostUsd: number;
+  /** The model that came closest to being chosen instead, or null with a single model. */
+  runnerUp: { model: string; expectedQuality: number; expectedCostUsd: number } | null;
+  /** One sentence: why the chosen model and not the runner-up. */
+  why: string;
+  /** The dial setting applied, the choice rule's setting it stands for, and whether the request set it. */
+  dial: Dial & { rule: "tolerance" | "lambda"; setting: number; from: "request" | "default" };
+  /** Where a failed quality gate escalates: the models predicted better, nearest first. */
+  escalation: string[];
 }
 
 export interface ClassifyOptions {
@@ -53,6 +81,8 @@ export interface ClassifyOptions {
   topK?: number;
   /** Also sends this decision here, after the router's own sink (a server logging its requests with a router it was given). */
   sink?: DecisionSink;
+  /** Outcome models: this request's dial setting (default: the deployment's). Tier models ignore it. */
+  dial?: Dial;
 }
 
 /**

@@ -82,9 +82,48 @@ export const serverConfigSchema = z
         contextMessages: z.number().int().min(0).default(0),
         /** Context is cut from its start beyond this, so the last user message is never truncated away. */
         contextMaxChars: z.number().int().positive().default(2000),
+        /** Outcome models: default quality floor relative to the strongest model (a request's x-triage-quality wins). */
+        quality: z.number().gt(0).lte(1).optional(),
+        /** Outcome models: default cost ceiling relative to the strongest model (instead of quality). */
+        maxCost: z.number().min(0).optional(),
       })
       .strict()
+      .refine((r) => r.quality === undefined || r.maxCost === undefined, { message: "give routing.quality or routing.maxCost, not both" })
       .default({ contextMessages: 0, contextMaxChars: 2000 }),
+    /** Chat conversations stay on the model of their first turn (proxy/conversations.ts). */
+    conversations: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** How long after its last turn a conversation's model is remembered. */
+        ttlMs: z
+          .number()
+          .int()
+          .positive()
+          .default(30 * 60_000),
+        /** Conversations remembered at once; the least recently active are forgotten first. */
+        maxConversations: z.number().int().positive().default(100_000),
+        /** Routing may move a conversation to a dearer model when a later turn needs one (a failed gate always does). */
+        upOnRoute: z.boolean().default(false),
+        /** Routing may move a conversation to a cheaper model mid-conversation. */
+        down: z.boolean().default(false),
+      })
+      .strict()
+      .default({ enabled: true, ttlMs: 30 * 60_000, maxConversations: 100_000, upOnRoute: false, down: false }),
+    /**
+     * The parallel pattern (off by default): a request routed to either tier of `pair` calls both at once,
+     * and gets the cheaper one's answer when the two agree (embedding similarity of the answers at or above
+     * `threshold`), else the stronger one's. Both calls are paid for. Non-streaming requests only.
+     */
+    parallel: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** Two tiers (or an outcome model's models), either order. */
+        pair: z.tuple([z.string().min(1), z.string().min(1)]).optional(),
+        threshold: z.number().min(-1).max(1).default(0.9),
+      })
+      .strict()
+      .refine((p) => !p.enabled || (p.pair !== undefined && p.pair[0] !== p.pair[1]), { message: "parallel.enabled needs a pair of two different tiers" })
+      .default({ enabled: false, threshold: 0.9 }),
     /** The tier's system prompt: "prepend" a system message, "merge" into the caller's first system message, or "off". */
     systemPrompt: z.enum(["prepend", "merge", "off"]).default("prepend"),
     escalation: z

@@ -8,7 +8,7 @@
  */
 import { modelStamp, watchModel, type ModelWatcher } from "../model/watch.js";
 import type { RegistryFollower } from "../model/registry-api.js";
-import type { Router } from "../router/router.js";
+import type { AnyRouter } from "../outcomes/open.js";
 
 export interface ReloadResult {
   ok: boolean;
@@ -25,7 +25,7 @@ export class ModelReloader {
   last: ReloadResult | undefined;
 
   constructor(
-    private readonly router: Router,
+    private readonly router: AnyRouter,
     private readonly onResult: (result: ReloadResult, trigger: "admin" | "watch") => void = () => {},
   ) {}
 

@@ -11,7 +11,7 @@ import { TriageError } from "../common/errors.js";
 import type { Encoder } from "../encoders/types.js";
 import type { RegistryFollower } from "../model/registry-api.js";
 import type { FallbackClassifier } from "../router/hooks.js";
-import { Router } from "../router/router.js";
+import { openRouter, type AnyRouter } from "../outcomes/open.js";
 import { DecisionLog, logOpenOptions, openDecisionLog, startRetention, type DecisionStore } from "../store/index.js";
 import { buildApp } from "./http/app.js";
 import { parseServerConfig, resolveProviders, type ServerConfig, type ServerConfigInput } from "./config.js";
@@ -28,8 +28,8 @@ import type { ClusterLink } from "./cluster/worker.js";
 const STREAM_END_GRACE_MS = 1000;
 
 export interface CreateServerOptions {
-  /** A model directory (or registry directory), or a Router already loaded (it is not closed by close()). */
-  model: string | Router;
+  /** A model directory (or registry directory) of either kind, or a Router or OutcomeRouter already loaded (it is not closed by close()). */
+  model: string | AnyRouter;
   /** Parsed or raw server config; raw input is validated here. */
   config?: ServerConfigInput | ServerConfig;
   /**
@@ -65,7 +65,7 @@ export interface CreateServerOptions {
 export interface TriageServer {
   readonly app: Hono<AppEnv>;
   readonly proxy: ChatProxy;
-  readonly router: Router;
+  readonly router: AnyRouter;
   readonly metrics: ServerMetrics;
   readonly reloader: ModelReloader;
   readonly config: ServerConfig;
@@ -83,7 +83,7 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
   const ownsRouter = typeof options.model === "string";
   const router =
     typeof options.model === "string"
-      ? await Router.load(options.model, {
+      ? await openRouter(options.model, {
           ...(options.encoder ? { encoder: options.encoder } : {}),
           ...(options.fallback ? { fallback: options.fallback } : {}),
           fastPathTolerance: options.fastPathTolerance,

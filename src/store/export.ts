@@ -28,6 +28,8 @@ const CSV_COLUMNS: Array<[string, (d: LoggedDecision) => string | number | boole
   ["latency_ms", (d) => d.latencyMs],
   ["scores", (d) => JSON.stringify(d.scores)],
   ["tags", (d) => (d.tags ? JSON.stringify(d.tags) : null)],
+  ["conversation", (d) => d.conversation],
+  ["sticky", (d) => d.sticky],
   ["feedback", (d) => (d.feedback.length ? JSON.stringify(d.feedback) : null)],
 ];
 

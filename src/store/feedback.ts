@@ -7,10 +7,11 @@ import type { FeedbackInput } from "./types.js";
 
 const feedbackSchema = z
   .object({
-    kind: z.enum(["label", "thumbs", "escalated", "outcome"]),
+    kind: z.enum(["label", "thumbs", "escalated", "outcome", "score"]),
     humanLabel: z.string().min(1).optional(),
     thumbs: z.union([z.literal(1), z.literal(-1)]).optional(),
     finalModel: z.string().min(1).optional(),
+    score: z.number().min(0).max(1).optional(),
     tokensIn: z.number().int().nonnegative().optional(),
     tokensOut: z.number().int().nonnegative().optional(),
     costUsd: z.number().nonnegative().optional(),
@@ -19,7 +20,8 @@ const feedbackSchema = z
   })
   .strict()
   .refine((f) => f.kind !== "label" || f.humanLabel !== undefined, { message: 'kind "label" needs humanLabel', path: ["humanLabel"] })
-  .refine((f) => f.kind !== "thumbs" || f.thumbs !== undefined, { message: 'kind "thumbs" needs thumbs: 1 or -1', path: ["thumbs"] });
+  .refine((f) => f.kind !== "thumbs" || f.thumbs !== undefined, { message: 'kind "thumbs" needs thumbs: 1 or -1', path: ["thumbs"] })
+  .refine((f) => f.kind !== "score" || f.score !== undefined, { message: 'kind "score" needs score: a number from 0 to 1', path: ["score"] });
 
 /** The feedback as given, checked: a TriageError names the request and the field otherwise. */
 export function parseFeedback(requestId: string, input: FeedbackInput): FeedbackInput {
@@ -34,8 +36,8 @@ export function insertFeedback(db: Database.Database, path: string, requestId: s
   if (!known) throw new TriageError(`feedback: unknown request id "${requestId}" (no decision with that id in ${path})`, "E_UNKNOWN_REQUEST");
   const info = db
     .prepare(
-      `INSERT INTO feedback (request_id, ts, kind, human_label, thumbs, final_model, tokens_in, tokens_out, cost_usd, note)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO feedback (request_id, ts, kind, human_label, thumbs, final_model, tokens_in, tokens_out, cost_usd, note, score)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       requestId,
@@ -48,6 +50,7 @@ export function insertFeedback(db: Database.Database, path: string, requestId: s
       f.tokensOut ?? null,
       f.costUsd ?? null,
       f.note ?? null,
+      f.score ?? null,
     );
   return Number(info.lastInsertRowid);
 }

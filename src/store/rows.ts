@@ -18,8 +18,9 @@ export interface PendingDecision {
 export const INSERT_DECISION_SQL = `
   INSERT INTO decisions (
     ts, request_id, model_version, text, text_hash, text_length, label, model_label, confidence, margin, scores,
-    decided_by, stage, low_confidence, fallback_used, fallback_label, fallback_error, fallback_latency_ms, latency_ms, tags
-  ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    decided_by, stage, low_confidence, fallback_used, fallback_label, fallback_error, fallback_latency_ms, latency_ms, tags,
+    conversation, sticky
+  ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (request_id) DO NOTHING`;
 
 export type DecisionParams = [
@@ -43,6 +44,8 @@ export type DecisionParams = [
   number | null,
   number,
   string | null,
+  string | null,
+  number | null,
 ];
 
 export function toParams(p: PendingDecision, textMode: TextMode, maxTextChars: number): DecisionParams {
@@ -70,6 +73,8 @@ export function toParams(p: PendingDecision, textMode: TextMode, maxTextChars: n
     fb?.latencyMs ?? null,
     d.latencyMs,
     p.tags && Object.keys(p.tags).length > 0 ? JSON.stringify(p.tags) : null,
+    d.conversation?.id ?? null,
+    d.conversation ? (d.conversation.sticky ? 1 : 0) : null,
   ];
 }
 
@@ -80,10 +85,11 @@ export function toParams(p: PendingDecision, textMode: TextMode, maxTextChars: n
 export const decisionColumns = (schemaVersion: number) => `
   d.id, d.ts, d.request_id, d.model_version, d.text, d.text_hash, ${schemaVersion >= 2 ? "d.text_length" : "NULL AS text_length"}, d.label, d.model_label, d.confidence, d.margin,
   d.scores, d.decided_by, d.stage, d.low_confidence, d.fallback_used, d.fallback_label, d.fallback_error,
-  d.fallback_latency_ms, d.latency_ms, d.tags,
+  d.fallback_latency_ms, d.latency_ms, d.tags, ${schemaVersion >= 3 ? "d.conversation, d.sticky" : "NULL AS conversation, NULL AS sticky"},
   (SELECT json_group_array(json_object(
       'id', f.id, 'ts', f.ts, 'kind', f.kind, 'humanLabel', f.human_label, 'thumbs', f.thumbs,
-      'finalModel', f.final_model, 'tokensIn', f.tokens_in, 'tokensOut', f.tokens_out, 'costUsd', f.cost_usd, 'note', f.note
+      'finalModel', f.final_model, 'tokensIn', f.tokens_in, 'tokensOut', f.tokens_out, 'costUsd', f.cost_usd, 'note', f.note,
+      'score', ${schemaVersion >= 4 ? "f.score" : "NULL"}
     ) ORDER BY f.id)
    FROM feedback f WHERE f.request_id = d.request_id) AS feedback`;
 
@@ -109,6 +115,8 @@ export interface DecisionRow {
   fallback_latency_ms: number | null;
   latency_ms: number | null;
   tags: string | null;
+  conversation: string | null;
+  sticky: number | null;
   feedback: string;
 }
 
@@ -136,6 +144,8 @@ export function fromRow(r: DecisionRow): LoggedDecision {
     fallbackLatencyMs: r.fallback_latency_ms,
     latencyMs: r.latency_ms ?? Number.NaN,
     tags: r.tags === null ? null : (JSON.parse(r.tags) as Record<string, string>),
+    conversation: r.conversation,
+    sticky: r.sticky === null ? null : r.sticky === 1,
     feedback: JSON.parse(r.feedback) as FeedbackRecord[],
   };
 }

@@ -61,6 +61,38 @@ export const MIGRATIONS: readonly Migration[] = [
     // Rows logged before keep their full text; their length stays NULL (not recorded then).
     sql: "ALTER TABLE decisions ADD COLUMN text_length INTEGER;",
   },
+  {
+    version: 3,
+    description: "conversation, sticky: the conversation a decision belongs to, and whether its label was kept from an earlier turn",
+    // Rows logged before have no conversation (NULL).
+    sql: "ALTER TABLE decisions ADD COLUMN conversation TEXT; ALTER TABLE decisions ADD COLUMN sticky INTEGER CHECK (sticky IN (0, 1));",
+  },
+  {
+    version: 4,
+    description: "feedback score: a per-model outcome in 0..1 (explicit scores, quality gates), kind 'score'",
+    // SQLite cannot widen a CHECK in place: the table is rebuilt with every row and id kept.
+    sql: `
+      CREATE TABLE feedback_v4 (
+        id INTEGER PRIMARY KEY,
+        request_id TEXT NOT NULL REFERENCES decisions (request_id) ON DELETE CASCADE,
+        ts INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('label', 'thumbs', 'escalated', 'outcome', 'score')),
+        human_label TEXT,
+        thumbs INTEGER CHECK (thumbs IN (-1, 1)),
+        final_model TEXT,
+        tokens_in INTEGER,
+        tokens_out INTEGER,
+        cost_usd REAL,
+        note TEXT,
+        score REAL CHECK (score IS NULL OR (score >= 0 AND score <= 1))
+      );
+      INSERT INTO feedback_v4 (id, request_id, ts, kind, human_label, thumbs, final_model, tokens_in, tokens_out, cost_usd, note)
+        SELECT id, request_id, ts, kind, human_label, thumbs, final_model, tokens_in, tokens_out, cost_usd, note FROM feedback;
+      DROP TABLE feedback;
+      ALTER TABLE feedback_v4 RENAME TO feedback;
+      CREATE INDEX feedback_request_id ON feedback (request_id);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -88,7 +88,7 @@ export class DecisionTally {
     const labels: LogStats["labels"] = {};
     for (const [label, n] of [...this.countByLabel].sort((a, b) => b[1] - a[1]))
       labels[label] = { count: n, share: n / count, latencyMs: latencySummary(this.byLabel.get(label) ?? []) };
-    const feedback: Record<FeedbackKind, number> = { label: 0, thumbs: 0, escalated: 0, outcome: 0 };
+    const feedback: Record<FeedbackKind, number> = { label: 0, thumbs: 0, escalated: 0, outcome: 0, score: 0 };
     for (const r of feedbackCounts) feedback[r.kind] = Number(r.n);
     const rate = (n: number, of: number) => (of > 0 ? n / of : null);
     return {

@@ -3,7 +3,11 @@ import type { DecidedBy, Stage } from "../router/types.js";
 /** How the query text is kept: in full (retraining needs it), as a SHA-256 only, or not at all. */
 export type TextMode = "store" | "hash" | "redact";
 
-export type FeedbackKind = "label" | "thumbs" | "escalated" | "outcome";
+/**
+ * label: a person's route; thumbs: the answer was good or bad; escalated: a gate sent it up a tier;
+ * outcome: a call's model, tokens and cost; score: how well the model that answered did, 0..1.
+ */
+export type FeedbackKind = "label" | "thumbs" | "escalated" | "outcome" | "score";
 
 /** What a caller reports about a decision after the fact. */
 export interface FeedbackInput {
@@ -12,8 +16,10 @@ export interface FeedbackInput {
   humanLabel?: string;
   /** Required for kind "thumbs". */
   thumbs?: 1 | -1;
-  /** The model that finally answered (e.g. after a quality gate escalated). */
+  /** The model that finally answered (e.g. after a quality gate escalated); for thumbs and score, the model judged. */
   finalModel?: string;
+  /** Required for kind "score": how well `finalModel` answered, 0 (wrong) to 1 (right). */
+  score?: number;
   tokensIn?: number;
   tokensOut?: number;
   costUsd?: number;
@@ -33,6 +39,8 @@ export interface FeedbackRecord {
   tokensOut: number | null;
   costUsd: number | null;
   note: string | null;
+  /** Kind "score" (schema 4 on): the model's outcome, 0..1. */
+  score: number | null;
 }
 
 /** One row of the `decisions` table, with the feedback recorded for it. */
@@ -62,6 +70,10 @@ export interface LoggedDecision {
   fallbackLatencyMs: number | null;
   latencyMs: number;
   tags: Record<string, string> | null;
+  /** The conversation the request belonged to (proxy chat requests); null otherwise and for rows logged before schema 3. */
+  conversation: string | null;
+  /** Whether the label was kept from an earlier turn of the conversation rather than routed afresh; null outside conversations. */
+  sticky: boolean | null;
   feedback: FeedbackRecord[];
 }
 

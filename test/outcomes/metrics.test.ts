@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   aiq,
+  aiqStaircase,
   apgr,
   apgrHull,
   costAtQualityHull,
@@ -60,6 +61,14 @@ describe("RouterBench AIQ and cost savings", () => {
   it("AIQ is the area under the hull of quality vs cost divided by the cost range", () => {
     // (1,.5)-(3,.7)-(6,.86)-(11,.9): 1.2 + 2.34 + 4.4 = 7.94 over 10
     expect(aiq(router, anchors)).toBeCloseTo(0.794, 12);
+  });
+
+  it("AIQ on the staircase of real settings: the best quality reachable within each budget, no mixing", () => {
+    // (1,.5) until 3, .7 until 6, .86 until 11: 2*.5 + 3*.7 + 5*.86 = 7.4 over 10
+    expect(aiqStaircase(router, anchors)).toBeCloseTo(0.74, 12);
+    // Only the two models: the weak model's quality across the whole range, where the hull's AIQ is their midpoint.
+    expect(aiqStaircase([], anchors)).toBeCloseTo(0.5, 12);
+    expect(aiq([], anchors)).toBeCloseTo(0.7, 12);
   });
 
   it("the hull drops points under a chord, dominated points and points past the best quality", () => {

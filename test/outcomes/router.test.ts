@@ -4,7 +4,9 @@ import { seededRandom } from "../../src/common/random.js";
 import { evaluateRouting } from "../../src/outcomes/evaluate.js";
 import { splitByPrompt } from "../../src/outcomes/split.js";
 import { crossValidate } from "../../src/outcomes/cv.js";
-import { OutcomeRouter } from "../../src/outcomes/router.js";
+import { DEFAULT_KNN, OutcomePredictor } from "../../src/outcomes/router.js";
+import { surfaceFeatures } from "../../src/outcomes/features.js";
+import { sweepRule } from "../../src/outcomes/sweep.js";
 import type { OutcomeSet } from "../../src/outcomes/set.js";
 
 /**
@@ -41,9 +43,9 @@ function synthetic(perKind: number, models = [0, 1, 2]): OutcomeSet {
 
 const embed = async (texts: readonly string[]) => texts.map(vectorFor);
 
-describe("OutcomeRouter on synthetic outcomes", () => {
+describe("OutcomePredictor on synthetic outcomes", () => {
   const set = synthetic(20);
-  const router = OutcomeRouter.fit(
+  const router = OutcomePredictor.fit(
     set,
     set.prompts.map((p) => vectorFor(p.text)),
     { method: "knn", knn: { k: 10, smoothing: 1, sharpness: 5 } },
@@ -74,7 +76,7 @@ describe("OutcomeRouter on synthetic outcomes", () => {
 
   it("works with two models (weak/strong)", () => {
     const two = synthetic(15, [0, 2]);
-    const r = OutcomeRouter.fit(
+    const r = OutcomePredictor.fit(
       two,
       two.prompts.map((q) => vectorFor(q.text)),
     );
@@ -121,7 +123,7 @@ describe("evaluateRouting end to end on synthetic outcomes", () => {
   it("the logistic head is tried in cross-validation when asked", async () => {
     const { train, test } = splitByPrompt(synthetic(10), 0.5, 2);
     const report = await evaluateRouting(train, test, embed, { seed: 1 });
-    expect(report.router.cv.map((c) => c.method)).toEqual(["knn", "logistic", "blend"]);
+    expect(report.router.cv.map((c) => c.method)).toEqual(["knn", "logistic", "surface", "blend"]);
     expect(report.apgr).toBeGreaterThan(0.8);
   });
 });
@@ -150,12 +152,77 @@ describe("logistic head with surface features", () => {
     });
     const set: OutcomeSet = { models: ["weak", "strong"], prompts, costSource: "data", notes: [] };
     const noise = () => normalize(Float32Array.from({ length: 8 }, () => rand() - 0.5)); // no signal in the embedding
-    const r = OutcomeRouter.fit(set, prompts.map(noise), {
+    const r = OutcomePredictor.fit(set, prompts.map(noise), {
       method: "logistic",
       knn: { k: 5, smoothing: 1, sharpness: 0 },
       logistic: { l2: 1e-3, epochs: 150, learningRate: 0.05 },
     });
     expect(r.route(noise(), "short 999", 0.1).model).toBe("weak");
     expect(r.route(noise(), `${"many words here ".repeat(14)} 999`, 0.1).model).toBe("strong");
+  });
+});
+
+describe("the estimators cross-validation chooses from", () => {
+  it("a surface-only head learns a difficulty from the text's shape alone", () => {
+    const prompts = [...Array(80).keys()].map((i) => {
+      const steps = i % 2 === 1;
+      const text = steps ? `Tom has ${i} apples and buys ${i + 3} more, then gives half away; each costs $2. How many dollars are left after ${i % 7} days?` : `Name a colour ${i}`;
+      return { id: `${i}`, text, scores: Float64Array.from([steps ? 0 : 1, 1]), costs: Float64Array.from([0.001, 0.01]), where: `synthetic:${i}` };
+    });
+    const set: OutcomeSet = { models: ["weak", "strong"], prompts, costSource: "data", notes: [] };
+    const flat = () => normalize(Float32Array.from({ length: 8 }, (_, k) => (k === 0 ? 1 : 0))); // the same embedding for every prompt
+    const r = OutcomePredictor.fit(set, prompts.map(flat), { method: "surface", knn: DEFAULT_KNN, surface: { l2: 1e-2, epochs: 150, learningRate: 0.05, features: "extended" } });
+    expect(r.route(flat(), "Name a colour 1000", 0.1).model).toBe("weak");
+    expect(r.route(flat(), "Ann has 12 pens and buys 30% more, then loses 4 each day. How many are left after 3 days?", 0.1).model).toBe("strong");
+  });
+
+  it("extended features see arithmetic, percentages, money, steps, code and answer options the basic ones miss", () => {
+    const basic = surfaceFeatures("What is 15% of $40, then times 3?").length;
+    const f = surfaceFeatures("What is 15% of $40, then times 3?", "extended");
+    expect(f.length).toBeGreaterThan(basic);
+    expect(f.slice(basic).some((v) => v > 0)).toBe(true);
+    const code = surfaceFeatures("def f(x):\n    return x", "extended");
+    const plain = surfaceFeatures("tell me a story", "extended");
+    expect(code[basic + 5]).toBeGreaterThan(plain[basic + 5]);
+  });
+
+  it("tries logistic, surface and blended estimators, and with more than two models the lambda rule too", () => {
+    const set = synthetic(12);
+    const cv = crossValidate(
+      set,
+      set.prompts.map((p) => vectorFor(p.text)),
+      { seed: 2 },
+    );
+    const methods = new Set(cv.trials.map((t) => t.method));
+    expect([...methods].sort()).toEqual(["blend", "knn", "logistic", "surface"]);
+    expect(cv.trials.some((t) => t.logistic?.features === "extended")).toBe(true);
+    expect(new Set(cv.trials.map((t) => t.rule)).size).toBeGreaterThan(0);
+    expect(cv.bestPreds).toHaveLength(set.prompts.length);
+    const best = Math.max(...cv.trials.map((t) => t.aiq));
+    expect(cv.best.aiq).toBe(best);
+  });
+
+  it("the lambda rule weighs how much cheaper a model is: a cheap model slightly worse wins at a moderate price", () => {
+    const set = synthetic(10);
+    const r = OutcomePredictor.fit(
+      set,
+      set.prompts.map((p) => vectorFor(p.text)),
+      { method: "knn", knn: { k: 10, smoothing: 1, sharpness: 5 } },
+    );
+    const pred = Float64Array.from([0.8, 0.85, 0.9]); // cheap, mid, strong at 1 : 5 : 20 cost
+    expect(r.chooseByLambda(pred, 0)).toBe(2);
+    expect(r.chooseByLambda(pred, 0.5)).toBe(0);
+    // The tolerance rule needs 0.1 to take the cheap model, and takes mid first.
+    expect(r.chooseByTolerance(pred, 0.06)).toBe(1);
+    const sweep = sweepRule(
+      set,
+      set.prompts.map((p) => r.predict(vectorFor(p.text), p.text)),
+      r.byCost,
+      r.relativeCost,
+      r.strong,
+      "lambda",
+    );
+    expect(sweep.choices[0].filter((m) => m === 2).length).toBeGreaterThan(0);
+    expect(sweep.choices.at(-1)!.every((m) => m === 0)).toBe(true);
   });
 });

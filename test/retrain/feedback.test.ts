@@ -40,9 +40,9 @@ it("refuses a label the deciding model does not have, but accepts out-of-scope",
   log.close();
 });
 
-it("wants exactly one of label, thumbs or escalated, or outcome fields alone", async () => {
+it("wants exactly one of label, thumbs, score or escalated, or outcome fields alone", async () => {
   const log = logWith(["b1"]);
-  await expect(recordFeedback(log, { requestId: "b1", label: "SIMPLE", thumbs: "up" })).rejects.toThrow(/one of label, thumbs or escalated per call/);
+  await expect(recordFeedback(log, { requestId: "b1", label: "SIMPLE", thumbs: "up" })).rejects.toThrow(/one of label, thumbs, score or escalated per call/);
   await expect(recordFeedback(log, { requestId: "b1" })).rejects.toThrow(/nothing to record/);
   await expect(recordFeedback(log, { requestId: "b1", thumbs: "sideways" as "up" })).rejects.toThrow(/thumbs must be up or down, got "sideways"/);
   await expect(recordFeedback(log, { requestId: "b1", escalated: true, finalModel: "gpt-4o", tokensIn: 10, tokensOut: 5, cost: 0.001 })).resolves.toMatchObject({

@@ -116,7 +116,7 @@ describe("POST /v1/feedback", () => {
     expect(await refused({ requestId: first, label: "MEDIUM", thumbs: "up" })).toMatchObject({
       status: 400,
       code: "invalid_feedback",
-      message: "give one of label, thumbs or escalated per call",
+      message: "give one of label, thumbs, score or escalated per call",
     });
     expect(await refused({ requestId: first })).toMatchObject({ status: 400, code: "invalid_feedback", message: expect.stringMatching(/^nothing to record/) });
     expect(await refused({ requestId: first, thumbs: "sideways" })).toMatchObject({ status: 400, param: "thumbs" });

@@ -65,7 +65,7 @@ describe("decision log config and helpers", () => {
       fallbackAgreement: 1,
       fallbackFailures: 0,
       escalationRate: 0,
-      feedback: { label: 1, thumbs: 0, escalated: 0, outcome: 2 },
+      feedback: { label: 1, thumbs: 0, escalated: 0, outcome: 2, score: 0 },
       cost: {
         requests: 2,
         totalUsd: 0.01,

@@ -409,7 +409,7 @@ describe("DecisionLog stats", () => {
     expect(s.fallbackAgreement).toBe(0); // s1: the LLM said strong, the model said cheap
     expect(s.fallbackFailures).toBe(1);
     expect(s.escalationRate).toBeCloseTo(1 / 6);
-    expect(s.feedback).toEqual({ label: 0, thumbs: 1, escalated: 1, outcome: 3 });
+    expect(s.feedback).toEqual({ label: 0, thumbs: 1, escalated: 1, outcome: 3, score: 0 });
 
     const cheapCall = (1000 * 1 + 500 * 2) / 1e6; // 0.002
     const bigCall = (1000 * 10 + 400 * 30) / 1e6; // 0.022

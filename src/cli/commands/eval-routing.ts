@@ -8,8 +8,9 @@ import { jsonSummary, textReport, writeRoutingReport } from "../../outcomes/repo
 import { splitByPrompt } from "../../outcomes/split.js";
 import type { OutcomeSet } from "../../outcomes/set.js";
 import { loadOutcomes, type OutcomeLoadOptions } from "../../outcomes/load.js";
-import { applyPrices, loadModelPrices, ROUTELLM_PRICES } from "../../outcomes/prices.js";
+import { fillCosts } from "../../outcomes/prices.js";
 import { finiteNumber } from "../parse.js";
+import { dialFromFlags } from "./train-outcomes.js";
 
 interface EvalRoutingOptions {
   train?: string;
@@ -25,15 +26,13 @@ interface EvalRoutingOptions {
   name?: string;
   cache: string;
   fullPrompt?: boolean;
+  quality?: string;
+  maxCost?: string;
 }
 
 /** Fills missing costs: from --prices, or RouteLLM's two models' published prices; fails otherwise. */
 export function withCosts(set: OutcomeSet, pricesPath: string | undefined): OutcomeSet {
-  if (pricesPath) return applyPrices(set, loadModelPrices(pricesPath), pricesPath);
-  if (set.prompts.every((p) => p.costs.every((c) => !Number.isNaN(c)))) return set;
-  const known = new Set(ROUTELLM_PRICES.models.map((m) => m.name));
-  if (set.models.every((m) => known.has(m))) return applyPrices(set, ROUTELLM_PRICES, "built-in RouteLLM prices");
-  throw new TriageError(`the data has no costs for some models (${set.models.join(", ")}): give --prices FILE (YAML/JSON: models: [{name, input, output}] in USD per 1M tokens)`);
+  return fillCosts(set, pricesPath).set;
 }
 
 export function registerEvalRouting(program: Command): void {
@@ -53,7 +52,10 @@ export function registerEvalRouting(program: Command): void {
     .option("--out <dir>", "write <name>.json, <name>.md and <name>.svg there")
     .option("--name <name>", "report file name (default: from the data path)")
     .option("--cache <path>", "embedding cache ($TRIAGE_CACHE when set)", DEFAULT_CACHE_PATH)
+    .option("--quality <share>", "the dial setting reported as the router's operating point: quality floor relative to the strongest model (default 0.95)")
+    .option("--max-cost <share>", "the same as a cost ceiling relative to the strongest model (instead of --quality)")
     .action(async (opts: EvalRoutingOptions) => {
+      const dial = dialFromFlags(opts.quality, opts.maxCost);
       const load: OutcomeLoadOptions = { format: opts.format, lastQuestionOnly: !opts.fullPrompt };
       let train: OutcomeSet;
       let test: OutcomeSet;
@@ -69,7 +71,7 @@ export function registerEvalRouting(program: Command): void {
       const { UseEncoder } = await import("../../encoders/use/encoder.js"); // loads onnxruntime and the weights: only when run
       const encoder = new CachedEncoder(await UseEncoder.load(), opts.cache);
       try {
-        const report = await evaluateRouting(train, test, (t) => encoder.embed(t), { threshold: opts.threshold, seed, log });
+        const report = await evaluateRouting(train, test, (t) => encoder.embed(t), { threshold: opts.threshold, seed, log, dial });
         const source = opts.data ?? opts.train ?? "outcomes";
         const name =
           opts.name ??

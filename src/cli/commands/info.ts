@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { isRegistry, ModelRegistry, resolveModelDir } from "../../model/registry.js";
 import { readManifest } from "../../model/artifact.js";
+import { isOutcomeManifest, outcomeSummary } from "../../outcomes/summary.js";
 import { accuracyInWords, combinationInWords, confidenceInWords, fastPathInWords } from "../describe.js";
 import { keyValues } from "../output.js";
 
@@ -15,6 +16,10 @@ export function registerInfo(program: Command): void {
       const m = readManifest(artifact);
       if (opts.json) {
         process.stdout.write(JSON.stringify(m, null, 2) + "\n");
+        return;
+      }
+      if (isOutcomeManifest(m)) {
+        process.stdout.write(keyValues(outcomeSummary(m)) + "\n");
         return;
       }
       const registryRows: string[][] = [];

@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { TriageError } from "../../common/errors.js";
 import { isPostgresUrl } from "../../model/registry-pg-url.js";
+import { isOutcomeArtifact } from "../../outcomes/artifact.js";
+import { DEFAULT_MIN_HELD_OUT_OUTCOMES, type OutcomeRetrainReport, retrainOutcomes } from "../../outcomes/retrain.js";
 import { retrainShared } from "../../retrain/publish-pg.js";
 import { DEFAULT_MIN_HELD_OUT, retrain, type RetrainOptions, type RetrainReport } from "../../retrain/retrain.js";
 import { parseDurationMs, parseTimeBound } from "../../store/index.js";
@@ -14,9 +16,9 @@ interface RetrainCliOptions {
   logDb: string;
   eval?: string;
   config?: string;
-  metric: string;
+  metric?: string;
   minDelta: number;
-  minHeldOut: number;
+  minHeldOut?: number;
   maxOosDrop: number;
   includeHighConfidence?: number | true;
   fallbackAgreements: boolean;
@@ -35,8 +37,7 @@ reported and the next one still happens). Or let cron start one run a day, e.g. 
   0 3 * * *  cd /srv/triage && npx triage retrain --registry models/tiers --data data/tiers/train.jsonl \\
                --log-db logs/decisions.db --eval data/tiers/test.jsonl --json >> logs/retrain.jsonl 2>&1
 
-Only one retrain runs per registry at a time (a lock file; a lock left by a killed run is taken over;
-for a shared postgres:// registry, an advisory lock in the database).
+Only one retrain runs per registry at a time (a lock file; a lock left by a killed run is taken over).
 A running router started with the registry dir (and watching it) picks up a promotion without a restart;
 \`triage rollback --registry DIR\` switches back.`;
 
@@ -51,13 +52,20 @@ export function registerRetrain(program: Command): void {
       "--registry <dir|url>",
       "model registry (versions/ + current pointer), e.g. models/tiers, or a shared one, postgres://…; a plain artifact there is adopted as its first version",
     )
-    .requiredOption("--data <file>", "base labelled examples (JSONL or CSV)")
+    .requiredOption("--data <file>", "base labelled examples (JSONL or CSV); for an outcome model, its base outcome data (as train --outcomes read it)")
     .addOption(logDbOption("the log to learn from"))
-    .option("--eval <file>", "fixed evaluation set; the newest human labels from the log are added to it")
+    .option("--eval <file>", "fixed evaluation set; the newest human labels from the log are added to it (outcome models: held-out outcomes, needed)")
     .option("--config <file>", "tiers/routes config (default: the current model's)")
-    .option("--metric <name>", "accuracy | macroF1", "accuracy")
+    .option(
+      "--metric <name>",
+      "accuracy | macroF1 (default accuracy); outcome models: aiq | saving (default aiq: area under the quality-cost curve; saving: at the model's quality floor)",
+    )
     .option("--min-delta <x>", "promote when candidate - current >= this (0: not worse; negative tolerates a small drop)", finiteNumber, 0)
-    .option("--min-held-out <n>", "held-out examples a comparison needs; with fewer, nothing is trained or promoted", nonNegativeInt, DEFAULT_MIN_HELD_OUT)
+    .option(
+      "--min-held-out <n>",
+      `held-out examples a comparison needs; with fewer, nothing is trained or promoted (default ${DEFAULT_MIN_HELD_OUT}; outcome models ${DEFAULT_MIN_HELD_OUT_OUTCOMES})`,
+      nonNegativeInt,
+    )
     .option(
       "--max-oos-drop <x>",
       "with out-of-scope queries in the held-out data (labels the model does not know): keep the current version when the candidate flags a share of them smaller by more than this",
@@ -74,11 +82,34 @@ export function registerRetrain(program: Command): void {
     .option("--json", "print one JSON object per run: promoted, reason, candidate and current metrics, provenance")
     .addHelpText("after", CRON_HELP)
     .action(async (opts: RetrainCliOptions) => {
-      if (opts.metric !== "accuracy" && opts.metric !== "macroF1") throw new TriageError(`--metric: expected accuracy or macroF1, got "${opts.metric}"`);
-      const metric = opts.metric;
       const intervalMs = opts.every !== undefined ? parseDurationMs(opts.every, "--every") : undefined;
       if (intervalMs !== undefined && intervalMs < 1000) throw new TriageError("--every: at least 1s");
-      const runOnce = async () => {
+      // An outcome model (train --outcomes) retrains from outcomes: the base data plus the per-model outcomes logged.
+      const outcomes = !isPostgresUrl(opts.registry) && isOutcomeArtifact(opts.registry);
+      if (outcomes && opts.metric !== undefined && opts.metric !== "aiq" && opts.metric !== "saving")
+        throw new TriageError(`--metric: ${opts.registry} is an outcome model; expected aiq or saving, got "${opts.metric}"`);
+      if (!outcomes && opts.metric !== undefined && opts.metric !== "accuracy" && opts.metric !== "macroF1")
+        throw new TriageError(`--metric: expected accuracy or macroF1, got "${opts.metric}"`);
+      const runOutcomes = async () => {
+        const report = await retrainOutcomes({
+          registry: opts.registry,
+          baseData: opts.data,
+          logDb: opts.logDb,
+          evalData: opts.eval,
+          metric: opts.metric === "saving" ? "saving" : "aiq",
+          minDelta: opts.minDelta,
+          minHeldOut: opts.minHeldOut,
+          keepVersions: opts.keep,
+          since: opts.since !== undefined ? parseTimeBound(opts.since, "--since") : undefined,
+          folds: opts.folds,
+          onProgress: (m) => info(m),
+        });
+        if (opts.json) process.stdout.write(JSON.stringify(report) + "\n");
+        else process.stdout.write(formatOutcomeReport(report) + "\n");
+        return report;
+      };
+      const metric = opts.metric === "macroF1" ? "macroF1" : "accuracy";
+      const runTiers = async () => {
         const options: RetrainOptions = {
           registry: opts.registry,
           baseData: opts.data,
@@ -87,7 +118,7 @@ export function registerRetrain(program: Command): void {
           config: opts.config,
           metric,
           minDelta: opts.minDelta,
-          minHeldOut: opts.minHeldOut,
+          minHeldOut: opts.minHeldOut ?? DEFAULT_MIN_HELD_OUT,
           maxOutOfScopeDrop: opts.maxOosDrop,
           includeHighConfidence: opts.includeHighConfidence === undefined ? false : opts.includeHighConfidence === true ? true : { max: opts.includeHighConfidence },
           fallbackAgreements: opts.fallbackAgreements,
@@ -104,6 +135,7 @@ export function registerRetrain(program: Command): void {
         else process.stdout.write(formatReport(report) + "\n");
         return report;
       };
+      const runOnce = outcomes ? runOutcomes : runTiers;
       if (intervalMs === undefined) {
         await runOnce();
         return;
@@ -120,6 +152,23 @@ export function registerRetrain(program: Command): void {
         await new Promise((r) => setTimeout(r, intervalMs));
       }
     });
+}
+
+function formatOutcomeReport(r: OutcomeRetrainReport): string {
+  const m = (x: OutcomeRetrainReport["candidate"]) =>
+    x ? `AIQ ${x.aiq.toFixed(4)}; at ${x.atDial.dial}: ${pct(x.atDial.relativeQuality)} of the strongest's quality, ${pct(x.atDial.saving)} of its cost saved` : "-";
+  const t = r.training;
+  return keyValues([
+    ["result", r.promoted ? "PROMOTED" : r.candidateVersion === null ? "kept current, nothing trained" : "kept current"],
+    ["reason", r.reason],
+    ["candidate", r.candidateVersion === null ? "-" : `${r.candidateVersion}: ${m(r.candidate)}`],
+    ["current (before)", r.current ? `${r.current.registryVersion}: ${m(r.current)}` : "-"],
+    ["serving now", r.served],
+    ["held-out", `${r.heldOut.eval} prompts with every score known (a comparison needs ${r.heldOut.min})`],
+    ["training set", `${t.prompts} prompts: ${t.base} base + ${t.fromLog} from the log (${t.outcomes} per-model outcomes)`],
+    ["pruned", r.pruned.join(", ") || "-"],
+    ["time", `${r.seconds.toFixed(1)} s`],
+  ]);
 }
 
 function formatReport(r: RetrainReport): string {

@@ -3,7 +3,7 @@ import { createInterface } from "node:readline";
 import { TriageError } from "../../common/errors.js";
 import { stripBom } from "../../common/text-file.js";
 import { fallbackConfigFromEnv, LlmClassifier, parseFallbackConfig, type FallbackConfig } from "../../fallback/index.js";
-import { Router } from "../../router/router.js";
+import { openRouter } from "../../outcomes/open.js";
 import type { Decision, LowConfidencePolicy } from "../../router/types.js";
 import { openDecisionLog, type TextMode } from "../../store/index.js";
 import { logDbOption } from "../log-db.js";
@@ -11,6 +11,7 @@ import { info } from "../output.js";
 import { FAST_PATH_TOLERANCE_HELP, positiveInt, unitInterval } from "../parse.js";
 import { cutsOf, explain } from "../reason.js";
 import { readable, tableHeader, tableRow, type RouteTable } from "../route-output.js";
+import { dialFromFlags } from "./train-outcomes.js";
 
 interface RouteOptions {
   model: string;
@@ -26,6 +27,8 @@ interface RouteOptions {
   fastPathTolerance?: number;
   /** false with --no-fast-path. */
   fastPath: boolean;
+  quality?: string;
+  maxCost?: string;
 }
 
 export function registerRoute(program: Command): void {
@@ -45,13 +48,16 @@ export function registerRoute(program: Command): void {
     .option("--fallback-timeout-ms <n>", "per-query budget of the fallback, retries included (default 1500)", positiveInt)
     .option("--fast-path-tolerance <x>", FAST_PATH_TOLERANCE_HELP, unitInterval)
     .option("--no-fast-path", "always embed with the full encoder (skip the static stage)")
+    .option("--quality <share>", "outcome models: quality floor relative to the strongest model, e.g. 0.95 (default: the model's)")
+    .option("--max-cost <share>", "outcome models: cost ceiling relative to the strongest model, e.g. 0.3 (instead of --quality)")
     .action(async (words: string[], opts: RouteOptions) => {
       if (opts.format !== "json" && opts.format !== "table") throw new TriageError(`--format: expected json or table, got "${opts.format}"`);
+      const dial = opts.quality !== undefined || opts.maxCost !== undefined ? dialFromFlags(opts.quality, opts.maxCost) : undefined;
       const textMode = parseTextMode(opts.textMode);
       const policy = parsePolicy(opts.policy);
       const fallbackConfig = fallbackFrom(opts);
       const log = opts.logDb ? await openDecisionLog(opts.logDb, { textMode }) : undefined;
-      const router = await Router.load(opts.model, {
+      const router = await openRouter(opts.model, {
         ...(log ? { sink: log } : {}),
         ...(policy ? { lowConfidence: policy } : {}),
         ...(fallbackConfig ? { fallback: new LlmClassifier(fallbackConfig) } : {}),
@@ -69,13 +75,19 @@ export function registerRoute(program: Command): void {
         process.once("SIGINT", onSignal);
         process.once("SIGTERM", onSignal);
       }
-      const cuts = cutsOf(router.manifest, opts.fastPathTolerance);
-      const models = Object.fromEntries(router.manifest.config.labels.map((l) => [l.name, l.model ?? null]));
+      if (dial && router.kind !== "outcomes") info("warning: --quality / --max-cost apply to outcome models only; this is a tier model");
+      // An outcome model's label is the model to call, and its decision says why in `outcome`.
+      const outcomes = router.kind === "outcomes";
+      const cuts = outcomes ? undefined : cutsOf(router.manifest, opts.fastPathTolerance);
+      const models: Record<string, string | null> = outcomes
+        ? Object.fromEntries(router.labels.map((l) => [l, l]))
+        : Object.fromEntries(router.manifest.config.labels.map((l) => [l.name, l.model ?? null]));
       const layout: RouteTable = { labels: router.labels, models: Object.values(models) };
       if (opts.format === "table") process.stdout.write(tableHeader(layout) + "\n");
       const route = async (text: string) => {
-        const d: Decision = await router.classify(text, { topK: opts.topK });
-        const shown = readable(d, text, models[d.label] ?? null, explain({ ...d, nearest: d.neighbours[0]?.similarity }, cuts));
+        const d: Decision = await router.classify(text, { topK: opts.topK, ...(dial ? { dial } : {}) });
+        const reason = d.outcome ? d.outcome.why : explain({ ...d, nearest: d.neighbours[0]?.similarity }, cuts);
+        const shown = { ...readable(d, text, models[d.label] ?? null, reason), ...(d.outcome ? { outcome: d.outcome } : {}) };
         process.stdout.write((opts.format === "table" ? tableRow(layout, shown) : JSON.stringify(shown)) + "\n");
       };
       try {

@@ -8,12 +8,13 @@ import { DEFAULT_WORD_DROPOUT } from "../../train/augment.js";
 import { accuracyInWords, combinationInWords, confidenceInWords, fastPathInWords } from "../describe.js";
 import { info, keyValues, pct, progressBar, withRate } from "../output.js";
 import { nonNegativeInt, positiveInt, unitInterval } from "../parse.js";
+import { addOutcomeOptions, trainOutcomes, type TrainOutcomesOptions } from "./train-outcomes.js";
 
 export function registerTrain(program: Command): void {
-  program
+  const command = program
     .command("train")
-    .description("embed labelled examples, fit kNN index + centroids + head, calibrate, write a model artifact")
-    .requiredOption("--data <file>", "labelled examples: JSONL or CSV, '-' for stdin (JSONL)")
+    .description("embed labelled examples, fit kNN index + centroids + head, calibrate, write a model artifact (with --outcomes: an outcome model)")
+    .option("--data <file>", "labelled examples: JSONL or CSV, '-' for stdin (JSONL)")
     .option("--out <dir>", "artifact directory to write atomically; an existing one is replaced only if it holds a triage model and nothing else")
     .option("--registry <dir>", "instead of --out: write a new version into this model registry and make it current")
     .option("--config <file>", "tiers/routes config (YAML or JSON): labels in cost order, prices, rules, policy")
@@ -34,10 +35,12 @@ export function registerTrain(program: Command): void {
       "word-dropout copies of each example the fast path's head also trains on (0: off; default 4, each leaving out 10% of the words); more = slower training",
       nonNegativeInt,
     )
-    .option("--json", "print the manifest as JSON on stdout")
-    .action(
-      async (opts: {
-        data: string;
+    .option("--json", "print the manifest as JSON on stdout");
+  addOutcomeOptions(command).action(
+    async (
+      opts: Omit<TrainOutcomesOptions, "outcomes"> & {
+        outcomes?: string;
+        data?: string;
         out?: string;
         registry?: string;
         config?: string;
@@ -51,79 +54,86 @@ export function registerTrain(program: Command): void {
         fastPathCoverageTolerance?: number;
         fastPathWordDropout?: number;
         json?: boolean;
-      }) => {
-        if ((opts.out === undefined) === (opts.registry === undefined)) throw new TriageError("train: give either --out DIR or --registry DIR");
-        // Before loading the encoder: a refused --out or --registry should cost nothing.
-        const registry =
-          opts.registry !== undefined
-            ? openRegistry(opts.registry, (a) => info(`${opts.registry} held a plain model artifact: adopted it as ${a.version}, the registry's first version`))
-            : undefined;
-        if (!registry) checkOutput({ out: opts.out!, data: opts.data, config: opts.config });
-        const { encoder, reason, ref } = await resolveEncoder({ spec: opts.encoder });
-        info(`encoder: ${encoder.id} (${reason})`);
-        const bar = progressBar("embedding");
-        let started = 0;
-        let update: (v: number) => void = () => {};
-        const options: Omit<TrainOptions, "out"> = {
-          data: opts.data,
-          config: opts.config,
-          textField: opts.textField,
-          labelField: opts.labelField,
-          encoder,
-          encoderRef: ref,
-          folds: opts.folds,
-          targetAccuracy: opts.targetAccuracy,
-          fastPath: fastPathMode(opts.fastPath),
-          fastPathTolerance: opts.fastPathTolerance,
-          fastPathCoverageTolerance: opts.fastPathCoverageTolerance,
-          ...(opts.fastPathWordDropout !== undefined ? { fastPathWordDropout: { ...DEFAULT_WORD_DROPOUT, copies: opts.fastPathWordDropout } } : {}),
-          onWarning: (m) => info(`warning: ${m}`),
-          onProgress: (p) => {
-            if (p.phase === "embed") {
-              if (started === 0) {
-                started = Date.now();
-                bar.start(p.total, 0, { rate: "0" });
-                update = withRate(bar, started);
-              }
-              update(p.done);
-            } else if (p.phase === "crossval") {
-              if (p.fold === 1) bar.stop();
-              info(`cross-validation: fold ${p.fold}/${p.folds}`);
-            } else if (p.phase === "fit") info("fitting on all examples, building the HNSW index");
-            else if (p.phase === "fast-path") info(p.message);
-          },
-        };
-        // Into a registry: a new version, made current, older ones pruned (as retrain does).
-        const published = registry ? await trainIntoRegistry(registry.root, options) : undefined;
-        const result = published ?? (await train({ ...options, out: opts.out! }));
-        await encoder.close?.();
-        if (registry && published) info(`${registry.root}: current -> ${published.version}${published.pruned.length ? ` (pruned ${published.pruned.join(", ")})` : ""}`);
-        const m = result.manifest;
-        if (opts.json) {
-          process.stdout.write(JSON.stringify(m) + "\n");
-          return;
-        }
-        const sec = (x: number) => `${x.toFixed(1)} s`;
-        info(
-          "\n" +
-            keyValues([
-              ["model", m.version],
-              ["written to", published ? `${result.dir} (version ${published.version} of ${opts.registry}, now current)` : result.dir],
-              ["examples", `${m.data.examples} (${m.data.duplicates} exact duplicates dropped, ${m.data.conflicts} texts with two labels: first label kept)`],
-              ["labels", `${m.labels.join(", ")}${m.ordered ? " (tiers, cheapest first)" : " (named routes)"}`],
-              ["accuracy", accuracyInWords(m)],
-              ["macro-F1", `${pct(m.metrics.cv.macroF1)} (accuracy averaged over labels, so rare labels count as much as common ones)`],
-              ["how it decides", combinationInWords(m.combination)],
-              ["confident decisions", confidenceInWords(m)],
-              ...(m.stages?.static ? [["fast path", fastPathInWords(m.stages.static)]] : []),
-              [
-                "time",
-                `${sec(result.seconds.total)} (embedding ${sec(result.seconds.embed)}, cross-validation ${sec(result.seconds.crossval)}, final fit ${sec(result.seconds.fit)})`,
-              ],
-            ]),
-        );
       },
-    );
+    ) => {
+      if (opts.outcomes !== undefined) {
+        if (opts.data !== undefined) throw new TriageError("train: give --data (labelled examples) or --outcomes (per-model outcomes), not both");
+        return trainOutcomes({ ...opts, outcomes: opts.outcomes });
+      }
+      const data = opts.data;
+      if (data === undefined) throw new TriageError("train: give --data FILE (labelled examples) or --outcomes FILE|DIR (per-model outcomes)");
+      if ((opts.out === undefined) === (opts.registry === undefined)) throw new TriageError("train: give either --out DIR or --registry DIR");
+      // Before loading the encoder: a refused --out or --registry should cost nothing.
+      const registry =
+        opts.registry !== undefined
+          ? openRegistry(opts.registry, (a) => info(`${opts.registry} held a plain model artifact: adopted it as ${a.version}, the registry's first version`))
+          : undefined;
+      if (!registry) checkOutput({ out: opts.out!, data, config: opts.config });
+      const { encoder, reason, ref } = await resolveEncoder({ spec: opts.encoder });
+      info(`encoder: ${encoder.id} (${reason})`);
+      const bar = progressBar("embedding");
+      let started = 0;
+      let update: (v: number) => void = () => {};
+      const options: Omit<TrainOptions, "out"> = {
+        data,
+        config: opts.config,
+        textField: opts.textField,
+        labelField: opts.labelField,
+        encoder,
+        encoderRef: ref,
+        folds: opts.folds,
+        targetAccuracy: opts.targetAccuracy,
+        fastPath: fastPathMode(opts.fastPath),
+        fastPathTolerance: opts.fastPathTolerance,
+        fastPathCoverageTolerance: opts.fastPathCoverageTolerance,
+        ...(opts.fastPathWordDropout !== undefined ? { fastPathWordDropout: { ...DEFAULT_WORD_DROPOUT, copies: opts.fastPathWordDropout } } : {}),
+        onWarning: (m) => info(`warning: ${m}`),
+        onProgress: (p) => {
+          if (p.phase === "embed") {
+            if (started === 0) {
+              started = Date.now();
+              bar.start(p.total, 0, { rate: "0" });
+              update = withRate(bar, started);
+            }
+            update(p.done);
+          } else if (p.phase === "crossval") {
+            if (p.fold === 1) bar.stop();
+            info(`cross-validation: fold ${p.fold}/${p.folds}`);
+          } else if (p.phase === "fit") info("fitting on all examples, building the HNSW index");
+          else if (p.phase === "fast-path") info(p.message);
+        },
+      };
+      // Into a registry: a new version, made current, older ones pruned (as retrain does).
+      const published = registry ? await trainIntoRegistry(registry.root, options) : undefined;
+      const result = published ?? (await train({ ...options, out: opts.out! }));
+      await encoder.close?.();
+      if (registry && published) info(`${registry.root}: current -> ${published.version}${published.pruned.length ? ` (pruned ${published.pruned.join(", ")})` : ""}`);
+      const m = result.manifest;
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(m) + "\n");
+        return;
+      }
+      const sec = (x: number) => `${x.toFixed(1)} s`;
+      info(
+        "\n" +
+          keyValues([
+            ["model", m.version],
+            ["written to", published ? `${result.dir} (version ${published.version} of ${opts.registry}, now current)` : result.dir],
+            ["examples", `${m.data.examples} (${m.data.duplicates} exact duplicates dropped, ${m.data.conflicts} texts with two labels: first label kept)`],
+            ["labels", `${m.labels.join(", ")}${m.ordered ? " (tiers, cheapest first)" : " (named routes)"}`],
+            ["accuracy", accuracyInWords(m)],
+            ["macro-F1", `${pct(m.metrics.cv.macroF1)} (accuracy averaged over labels, so rare labels count as much as common ones)`],
+            ["how it decides", combinationInWords(m.combination)],
+            ["confident decisions", confidenceInWords(m)],
+            ...(m.stages?.static ? [["fast path", fastPathInWords(m.stages.static)]] : []),
+            [
+              "time",
+              `${sec(result.seconds.total)} (embedding ${sec(result.seconds.embed)}, cross-validation ${sec(result.seconds.crossval)}, final fit ${sec(result.seconds.fit)})`,
+            ],
+          ]),
+      );
+    },
+  );
 }
 
 function fastPathMode(value: string): "auto" | "on" | "off" {

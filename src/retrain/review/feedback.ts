@@ -21,13 +21,15 @@ export const FEEDBACK_ERRORS = {
   invalid: "E_FEEDBACK_INPUT",
 } as const;
 
-/** What a caller says about a decision; exactly one of label / thumbs / escalated, or only outcome fields. */
+/** What a caller says about a decision; exactly one of label / thumbs / score / escalated, or only outcome fields. */
 export interface FeedbackRequest {
   /** The decision's request id, or a prefix of it that matches one decision only. */
   requestId: string;
   /** The right route according to a person (a label of the deciding model, or `out-of-scope`). */
   label?: string;
   thumbs?: "up" | "down";
+  /** How well the model that answered did, 0 (wrong) to 1 (right): an outcome an outcome model learns from. */
+  score?: number;
   /** A quality check found the routed tier not good enough (retraining learns the next tier up). */
   escalated?: boolean;
   finalModel?: string;
@@ -87,25 +89,36 @@ export async function recordFeedback(log: DecisionStore, req: FeedbackRequest, o
         FEEDBACK_ERRORS.unknownLabel,
       );
   }
+  // Thumbs and scores judge a model: the one named, else the one that answered (the proxy logs it), else the routed label.
+  if ((input.kind === "thumbs" || input.kind === "score") && input.finalModel === undefined) input.finalModel = answeringModel(decision);
   const feedbackId = await log.feedback(decision.requestId, input);
   return { feedbackId, requestId: decision.requestId, ...input };
 }
 
+/** The model that answered a logged decision: the last call the proxy recorded, else the decision's label. */
+export function answeringModel(d: LoggedDecision): string {
+  const last = [...d.feedback].reverse().find((f) => f.finalModel !== null && (f.kind === "outcome" || f.kind === "escalated"));
+  return last?.finalModel ?? d.label;
+}
+
 /** The stored form; refuses a request that says nothing or says two kinds of thing at once. */
 function toInput(req: FeedbackRequest): FeedbackInput {
-  const kinds = [req.label !== undefined, req.thumbs !== undefined, req.escalated === true].filter(Boolean).length;
-  if (kinds > 1) throw new TriageError("feedback: give one of label, thumbs or escalated per call", FEEDBACK_ERRORS.invalid);
+  const kinds = [req.label !== undefined, req.thumbs !== undefined, req.score !== undefined, req.escalated === true].filter(Boolean).length;
+  if (kinds > 1) throw new TriageError("feedback: give one of label, thumbs, score or escalated per call", FEEDBACK_ERRORS.invalid);
+  if (req.score !== undefined && !(typeof req.score === "number" && req.score >= 0 && req.score <= 1))
+    throw new TriageError(`feedback: score must be a number from 0 to 1, got ${String(req.score)}`, FEEDBACK_ERRORS.invalid);
   if (req.label !== undefined && req.label.trim() === "") throw new TriageError("feedback: the label is empty", FEEDBACK_ERRORS.invalid);
   if (req.thumbs !== undefined && req.thumbs !== "up" && req.thumbs !== "down")
     throw new TriageError(`feedback: thumbs must be up or down, got "${String(req.thumbs)}"`, FEEDBACK_ERRORS.invalid);
   const outcome = { finalModel: req.finalModel, tokensIn: req.tokensIn, tokensOut: req.tokensOut, costUsd: req.cost, note: req.note };
   const hasOutcome = Object.values(outcome).some((v) => v !== undefined);
   if (kinds === 0 && !hasOutcome)
-    throw new TriageError("feedback: nothing to record; give a label, thumbs, escalated, or the final model / tokens / cost", FEEDBACK_ERRORS.invalid);
+    throw new TriageError("feedback: nothing to record; give a label, thumbs, a score, escalated, or the final model / tokens / cost", FEEDBACK_ERRORS.invalid);
   return {
-    kind: req.label !== undefined ? "label" : req.thumbs !== undefined ? "thumbs" : req.escalated ? "escalated" : "outcome",
+    kind: req.label !== undefined ? "label" : req.thumbs !== undefined ? "thumbs" : req.score !== undefined ? "score" : req.escalated ? "escalated" : "outcome",
     ...(req.label !== undefined ? { humanLabel: req.label } : {}),
     ...(req.thumbs !== undefined ? { thumbs: req.thumbs === "up" ? 1 : -1 } : {}),
+    ...(req.score !== undefined ? { score: req.score } : {}),
     ...(Object.fromEntries(Object.entries(outcome).filter(([, v]) => v !== undefined)) as Partial<FeedbackInput>),
   };
 }

@@ -5,6 +5,7 @@
  * after a promote or rollback from the dashboard.
  */
 import type { PriceTable } from "../../config/price.js";
+import type { Manifest } from "../../model/artifact.js";
 import type { RegistryFollower } from "../../model/registry-api.js";
 import type { DecisionLog } from "../../store/index.js";
 import type { ServerConfig } from "../config.js";
@@ -25,6 +26,12 @@ export interface ServerParts {
   inflight?: () => number;
 }
 
+function tierManifest(proxy: ChatProxy): Manifest {
+  const router = proxy.router;
+  if (router.kind !== "tiers") throw new TriageError("the dashboard's model pages need a tier model; this server serves an outcome model");
+  return router.manifest;
+}
+
 export function serverDashboardContext(s: ServerParts, options: DashboardOptions = {}): DashboardContext {
   const { proxy, log } = s;
   return {
@@ -34,25 +41,29 @@ export function serverDashboardContext(s: ServerParts, options: DashboardOptions
       if (!log) throw new TriageError("no decision log: start the server with --log-db FILE (or log.path in its config)");
       return log;
     },
-    model: {
-      dir: proxy.router.dir,
-      manifest: () => proxy.router.manifest,
-      encoder: async () => proxy.router.encoder,
-      ...(s.replica ? { registry: s.replica.registry } : {}),
-      afterSwitch: async () => {
-        const replica = s.replica;
-        // The replica's switch triggers the reload; without a switch (a failed sync) nothing changed here.
-        const r = replica
-          ? await replica.sync().then(
-              // No reload yet: the version promoted was already the one served.
-              () => s.reloader.idle().then(() => s.reloader.last ?? { ok: true, version: proxy.router.version, previousVersion: proxy.router.version }),
-              () => undefined,
-            )
-          : await s.reloader.reload("admin");
-        if (!r) return { ok: false, version: proxy.router.version, error: "this replica could not load the new version; the server log says why" };
-        return { ok: r.ok, version: r.version, ...(r.error ? { error: "the reload failed; the server log says why" } : {}) };
-      },
-    },
+    // The dashboard reads tier models; an outcome model is served without its model pages.
+    model:
+      proxy.router.kind === "tiers"
+        ? {
+            dir: proxy.router.dir,
+            manifest: () => tierManifest(proxy),
+            encoder: async () => proxy.router.encoder,
+            ...(s.replica ? { registry: s.replica.registry } : {}),
+            afterSwitch: async () => {
+              const replica = s.replica;
+              // The replica's switch triggers the reload; without a switch (a failed sync) nothing changed here.
+              const r = replica
+                ? await replica.sync().then(
+                    // No reload yet: the version promoted was already the one served.
+                    () => s.reloader.idle().then(() => s.reloader.last ?? { ok: true, version: proxy.router.version, previousVersion: proxy.router.version }),
+                    () => undefined,
+                  )
+                : await s.reloader.reload("admin");
+              if (!r) return { ok: false, version: proxy.router.version, error: "this replica could not load the new version; the server log says why" };
+              return { ok: r.ok, version: r.version, ...(r.error ? { error: "the reload failed; the server log says why" } : {}) };
+            },
+          }
+        : null,
     prices: () => {
       const prices: PriceTable = {};
       for (const t of proxy.tiers().values())

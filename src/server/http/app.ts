@@ -17,6 +17,8 @@ import type { ServerMetrics } from "../metrics.js";
 import type { AnswerMeta, ChatProxy } from "../proxy/proxy.js";
 import type { ServerStatsSnapshot } from "../proxy/stats.js";
 import { callerTags, parseJsonBody } from "./body.js";
+import { parseDialValue } from "../../outcomes/dial.js";
+import type { Dial } from "../../router/types.js";
 import type { ModelReloader } from "../reload.js";
 import type { Dashboard } from "../dashboard/index.js";
 
@@ -72,8 +74,8 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
       "*",
       cors({
         origin: config.cors.origins,
-        allowHeaders: ["authorization", "content-type", "x-triage-tags", "x-request-id"],
-        exposeHeaders: ["x-triage-tier", "x-triage-model", "x-triage-request-id"],
+        allowHeaders: ["authorization", "content-type", "x-triage-tags", "x-request-id", ...REQUEST_HEADERS],
+        exposeHeaders: ["x-triage-tier", "x-triage-model", "x-triage-request-id", "x-triage-parallel"],
       }),
     );
 
@@ -155,7 +157,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
 
   app.post("/v1/route", limit, async (c) => {
     const body = parseJsonBody(await c.req.text());
-    const answer = await proxy.route(body, { requestId: c.get("requestId"), tags: callerTags(c.req.header("x-triage-tags"), undefined) });
+    const answer = await proxy.route(body, { requestId: c.get("requestId"), tags: callerTags(c.req.header("x-triage-tags"), undefined), dial: dialHeader(c) });
     setTriageHeaders(c, { requestId: answer.requestId, tier: answer.label, model: answer.model ?? "" });
     return c.json(answer);
   });
@@ -165,8 +167,15 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     c.header("x-triage-request-id", requestId);
     const body = parseJsonBody(await c.req.text());
     const user = typeof (body as { user?: unknown })?.user === "string" ? (body as { user: string }).user : undefined;
-    const result = await proxy.complete(body, { requestId, tags: callerTags(c.req.header("x-triage-tags"), user), signal: c.req.raw.signal });
+    const result = await proxy.complete(body, {
+      requestId,
+      tags: callerTags(c.req.header("x-triage-tags"), user),
+      signal: c.req.raw.signal,
+      dial: dialHeader(c),
+      conversation: c.req.header("x-triage-conversation"),
+    });
     setTriageHeaders(c, result.meta);
+    if (result.meta.parallel) c.header("x-triage-parallel", result.meta.parallel.agreed === null ? "one-answer" : result.meta.parallel.agreed ? "agree" : "disagree");
     if (result.kind === "json") return c.json(result.body);
     void result.ended.catch((err: unknown) => deps.onError(err as Error));
     c.header("content-type", "text/event-stream; charset=utf-8");
@@ -221,6 +230,23 @@ function setTriageHeaders(c: Context<AppEnv>, meta: Pick<AnswerMeta, "requestId"
   c.header("x-triage-request-id", meta.requestId);
   c.header("x-triage-tier", meta.tier);
   c.header("x-triage-model", meta.model);
+}
+
+/** Per-request routing headers: the outcome dial (a quality floor or a cost ceiling, relative to the strongest model) and the conversation. */
+const REQUEST_HEADERS = ["x-triage-quality", "x-triage-max-cost", "x-triage-conversation"];
+
+/** The request's dial from x-triage-quality or x-triage-max-cost (not both); a bad value is the caller's 400. */
+function dialHeader(c: Context<AppEnv>): Dial | undefined {
+  const quality = c.req.header("x-triage-quality");
+  const maxCost = c.req.header("x-triage-max-cost");
+  if (quality === undefined && maxCost === undefined) return undefined;
+  if (quality !== undefined && maxCost !== undefined)
+    throw new ApiError(400, "give x-triage-quality or x-triage-max-cost, not both", "invalid_request_error", null, "invalid_header");
+  try {
+    return quality !== undefined ? parseDialValue(quality, "quality", "x-triage-quality") : parseDialValue(maxCost!, "maxCost", "x-triage-max-cost");
+  } catch (err) {
+    throw new ApiError(400, (err as Error).message, "invalid_request_error", null, "invalid_header");
+  }
 }
 
 /** A caller's x-request-id when it is a sane token (at most 128 letters, digits and . _ : -), else undefined. */

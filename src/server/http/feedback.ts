@@ -19,6 +19,7 @@ export const feedbackRequestSchema = z
     requestId: z.string().min(1),
     label: z.string().min(1).optional(),
     thumbs: z.enum(["up", "down"]).optional(),
+    score: z.number().min(0).max(1).optional(),
     escalated: z.boolean().optional(),
     finalModel: z.string().min(1).optional(),
     tokensIn: z.number().int().nonnegative().optional(),

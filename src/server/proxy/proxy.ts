@@ -4,8 +4,8 @@
  * (server/http/) only parses and serialises.
  */
 import { randomUUID } from "node:crypto";
-import type { Router } from "../../router/router.js";
-import type { Decision } from "../../router/types.js";
+import type { AnyRouter } from "../../outcomes/open.js";
+import type { Decision, Dial } from "../../router/types.js";
 import type { DecisionStore, FeedbackInput } from "../../store/index.js";
 import type { ServerConfig } from "../config.js";
 import { callCostUsd } from "../../config/price.js";
@@ -20,11 +20,13 @@ import { passThroughSse, type StreamEnd } from "./sse.js";
 import { ServerStats, type CallRecord } from "./stats.js";
 import { ClassifyBatcher } from "./batcher.js";
 import { LogSink } from "./log-sink.js";
+import { ConversationMemory, conversationOf, stickyLabel, type ConversationRef } from "./conversations.js";
 import { clampToGroup, escalationPath, mostExpensiveTier, tierTable, type Tier } from "./tiers.js";
 import { callerWantsUsage, upstreamBody } from "./upstream-body.js";
 
 export interface ProxyOptions {
-  router: Router;
+  /** A tier Router or an OutcomeRouter (whose decisions name the model to call). */
+  router: AnyRouter;
   config: ServerConfig;
   providers: ProviderPool;
   /** Decisions (through the router's sink port, see log-sink.ts) and their feedback (outcome, escalated) are written here. */
@@ -41,6 +43,10 @@ export interface CallContext {
   tags?: Record<string, string>;
   /** Aborts upstream calls (the caller left). */
   signal?: AbortSignal;
+  /** Outcome models: this request's dial (x-triage-quality / x-triage-max-cost); default the config's, else the model's. */
+  dial?: Dial;
+  /** The caller's x-triage-conversation header: which conversation a chat request continues. */
+  conversation?: string;
 }
 
 export interface Escalation {
@@ -59,6 +65,8 @@ export interface AnswerMeta {
   decision?: Decision;
   escalations: Escalation[];
   attempts: AttemptRecord[];
+  /** Set when the parallel pattern answered: the pair called, how alike their answers were, and whether they agreed. */
+  parallel?: ParallelOutcome;
 }
 
 export type ProxyResult =
@@ -66,7 +74,7 @@ export type ProxyResult =
   | { kind: "stream"; body: ReadableStream<Uint8Array>; meta: AnswerMeta; ended: Promise<StreamEnd> };
 
 /** /v1/route's answer: the library decision plus the model its tier maps to. */
-export type RouteAnswer = Decision & { model: string | null };
+export type RouteAnswer = Omit<Decision, "model"> & { model: string | null };
 
 type ModelMode = { kind: "route"; group?: string[] } | { kind: "passthrough" };
 
@@ -75,6 +83,8 @@ export class ChatProxy {
   private readonly onError: (error: Error) => void;
   private readonly batcher: ClassifyBatcher;
   private readonly sink: LogSink | undefined;
+  /** Which model each live conversation is on (chat requests). */
+  readonly conversations: ConversationMemory;
   /** Streams still open, each with a way to end it and its accounting (the outcome row) to wait for. */
   private readonly openStreams = new Set<{ end: (message: string) => void; accounted: Promise<unknown> }>();
 
@@ -83,9 +93,10 @@ export class ChatProxy {
     this.stats = new ServerStats(mostExpensiveTier(this.tiers()));
     this.sink = options.log ? new LogSink(options.log, this.onError) : undefined;
     this.batcher = new ClassifyBatcher(options.router, this.sink);
+    this.conversations = new ConversationMemory(options.config.conversations.ttlMs, options.config.conversations.maxConversations);
   }
 
-  get router(): Router {
+  get router(): AnyRouter {
     return this.options.router;
   }
 
@@ -105,7 +116,7 @@ export class ChatProxy {
     const { config } = this.options;
     const text = req.text ?? routingText(req.messages!, config.routing.contextMessages, config.routing.contextMaxChars);
     const tags = req.tags || context.tags ? { ...context.tags, ...req.tags } : undefined;
-    const decision = await this.classify(text, context.requestId ?? randomUUID(), tags, req.topK);
+    const decision = await this.classify(text, context.requestId ?? randomUUID(), tags, req.topK, this.dialFor(context));
     return { ...decision, model: this.tiers().get(decision.label)?.model ?? null };
   }
 
@@ -129,14 +140,23 @@ export class ChatProxy {
       if (mode.kind === "passthrough") return await this.passthrough(req, requestId, deadline, context.tags, started);
 
       const text = routingText(req.messages, config.routing.contextMessages, config.routing.contextMaxChars);
-      const decision = await this.classify(text, requestId, context.tags);
+      const conv = config.conversations.enabled ? conversationOf(context.conversation, req.messages) : undefined;
+      const remembered = conv?.continuing ? this.conversations.get(conv.id) : undefined;
+      const decision = await this.classify(text, requestId, context.tags, undefined, this.dialFor(context), conv && ((d) => this.keepConversation(d, conv, remembered)));
       const tiers = this.tiers();
-      const path = escalationPath(this.router, config, mode.group);
+      // An outcome model escalates to the models it predicts better for this prompt, nearest first.
+      const path = decision.outcome ? [decision.label, ...decision.outcome.escalation] : escalationPath(this.router, config, mode.group);
       let tierName = clampToGroup(decision.label, mode.group, this.router.labels, this.router.manifest.ordered !== false);
       const calls: CallRecord[] = [];
       const escalations: Escalation[] = [];
       const attempts: AttemptRecord[] = [];
       let kept: { body: Record<string, unknown>; meta: AnswerMeta } | undefined;
+      const pair = config.parallel.enabled && !stream ? config.parallel.pair : undefined;
+      if (pair?.includes(tierName)) {
+        const answer = await this.parallel(pair, req, { requestId, decision, tags: context.tags, signal: deadline.signal, attempts, calls });
+        this.remember(conv, answer.meta.tier);
+        return this.finishJson(answer, calls, started, context.tags, decision);
+      }
 
       for (let hop = 0; ; hop++) {
         const tier = this.requireModel(tiers.get(tierName), tierName);
@@ -145,7 +165,10 @@ export class ChatProxy {
         const meta: AnswerMeta = { requestId, tier: tier.name, model: tier.model, decision, escalations, attempts };
         if (result.kind === "error") {
           // The escalation itself failed: the earlier (gate-failing) answer beats an error.
-          if (kept) return this.finishJson(kept, calls, started, context.tags, decision);
+          if (kept) {
+            this.remember(conv, kept.meta.tier);
+            return this.finishJson(kept, calls, started, context.tags, decision);
+          }
           this.recordRequest(tier.name, started, escalations, attempts, decision, calls);
           this.logFailure(requestId, result.error, attempts);
           throw result.error;
@@ -153,6 +176,7 @@ export class ChatProxy {
         meta.provider = result.provider;
         if (result.kind === "stream") {
           deadline.clear(); // a started stream runs as long as it runs; the caller can cancel it
+          this.remember(conv, tier.name);
           return this.streamed(result.body, req, meta, tier, context.tags, started, decision);
         }
         const call = this.recordCall(requestId, tier, result.provider, readUsage(result.body.usage), context.tags);
@@ -160,6 +184,14 @@ export class ChatProxy {
         const next = path[path.indexOf(tier.name) + 1];
         if (hop < config.escalation.maxHops && next !== undefined && path.includes(tier.name)) {
           const verdict = await checkGates(config.gates, { tier: tier.name, model: tier.model, request: req, response: result.body }, this.options.validator);
+          // A gate's verdict is an outcome of the model that answered: outcome models retrain on it.
+          if (config.gates.enabled || this.options.validator)
+            this.feedback(requestId, {
+              kind: "score",
+              score: verdict.pass ? 1 : 0,
+              finalModel: tier.model,
+              note: verdict.pass ? `gates passed (tier=${tier.name})` : `gate ${verdict.gate} failed (tier=${tier.name}): ${verdict.reason ?? ""}`,
+            });
           if (!verdict.pass) {
             const esc: Escalation = { from: tier.name, to: next, gate: verdict.gate!, reason: verdict.reason ?? "" };
             escalations.push(esc);
@@ -170,11 +202,60 @@ export class ChatProxy {
             continue;
           }
         }
+        this.remember(conv, tier.name);
         return this.finishJson({ body: result.body, meta }, calls, started, context.tags, decision);
       }
     } finally {
       if (!stream) deadline.clear();
     }
+  }
+
+  /**
+   * The parallel pattern: both tiers of the pair at once; the cheaper answer when the answers' embeddings
+   * agree, else the stronger one. Both calls are counted; each call's cost row notes the outcome.
+   */
+  private async parallel(
+    pair: readonly [string, string],
+    req: ChatRequest,
+    ctx: { requestId: string; decision: Decision; tags?: Record<string, string>; signal: AbortSignal; attempts: AttemptRecord[]; calls: CallRecord[] },
+  ): Promise<{ body: Record<string, unknown>; meta: AnswerMeta }> {
+    const { config } = this.options;
+    const tiers = this.tiers();
+    const labels = this.router.labels;
+    const [cheap, strong] = [...pair].sort((a, b) => labels.indexOf(a) - labels.indexOf(b)).map((name) => this.requireModel(tiers.get(name), name));
+    const results = await Promise.all([cheap, strong].map((t) => this.forwardTier(t, upstreamBody(req, t, config.systemPrompt), false, ctx.signal)));
+    for (const r of results) ctx.attempts.push(...r.attempts);
+    const [a, b] = results;
+    if (a.kind === "error" && b.kind === "error") {
+      this.logFailure(ctx.requestId, b.error, ctx.attempts);
+      throw b.error;
+    }
+    let outcome: ParallelOutcome = { pair: [cheap.name, strong.name], similarity: null, agreed: null };
+    if (a.kind === "json" && b.kind === "json") {
+      const similarity = await answerSimilarity(this.router.encoder, a.body, b.body);
+      outcome = { ...outcome, similarity, agreed: similarity !== null && similarity >= config.parallel.threshold };
+    }
+    const note = `parallel ${outcome.agreed === null ? "one answer" : outcome.agreed ? "agree" : "disagree"}${outcome.similarity === null ? "" : ` ${outcome.similarity.toFixed(3)}`}`;
+    [cheap, strong].forEach((t, i) => {
+      const r = results[i];
+      if (r.kind === "json") ctx.calls.push(this.recordCall(ctx.requestId, t, r.provider, readUsage(r.body.usage), ctx.tags, note));
+    });
+    const pick = a.kind === "json" && (b.kind !== "json" || outcome.agreed === true) ? 0 : 1;
+    const chosen = results[pick] as Extract<ForwardResult, { kind: "json" }>;
+    const tier = [cheap, strong][pick];
+    return {
+      body: chosen.body,
+      meta: {
+        requestId: ctx.requestId,
+        tier: tier.name,
+        model: tier.model,
+        provider: chosen.provider,
+        decision: ctx.decision,
+        escalations: [],
+        attempts: ctx.attempts,
+        parallel: outcome,
+      },
+    };
   }
 
   /** The tiers as configured now (after any reload). */
@@ -196,13 +277,52 @@ export class ChatProxy {
     throw new ApiError(404, `model "${model}" is not served here; use one of: ${names}`, "invalid_request_error", "model", "model_not_found");
   }
 
-  private async classify(text: string, requestId: string, tags?: Record<string, string>, topK?: number): Promise<Decision> {
+  /**
+   * A later turn keeps the conversation's model (conversations.ts); the decision records the conversation,
+   * whether its label was kept, and what routing alone would have chosen.
+   */
+  private keepConversation(d: Decision, conv: ConversationRef, remembered: string | undefined): Decision {
+    const labels = this.router.labels;
+    const { label, sticky } = stickyLabel(d.label, remembered, (l) => labels.indexOf(l), this.options.config.conversations);
+    const conversation = { id: conv.id, sticky, routed: d.label };
+    if (label === d.label) return { ...d, conversation };
+    // An outcome model's escalation starts from the kept model: the models predicted better than it.
+    const outcome = d.outcome && {
+      ...d.outcome,
+      escalation: labels.filter((m) => d.scores[m] > d.scores[label]).sort((a, b) => d.scores[a] - d.scores[b] || labels.indexOf(a) - labels.indexOf(b)),
+    };
+    return { ...d, label, ...(d.model !== undefined ? { model: label } : {}), ...(outcome ? { outcome } : {}), conversation };
+  }
+
+  /** The model a conversation answered with becomes its model (never a cheaper one than it had, unless configured). */
+  private remember(conv: ConversationRef | undefined, tier: string): void {
+    if (!conv) return;
+    const labels = this.router.labels;
+    const before = this.conversations.get(conv.id);
+    const keep = before !== undefined && !this.options.config.conversations.down && labels.indexOf(before) > labels.indexOf(tier);
+    this.conversations.set(conv.id, keep ? before : tier);
+  }
+
+  /** The request's dial, else the server config's default; undefined leaves the model's own default. */
+  private dialFor(context: CallContext): Dial | undefined {
+    const r = this.options.config.routing;
+    return context.dial ?? (r.quality !== undefined ? { quality: r.quality } : r.maxCost !== undefined ? { maxCost: r.maxCost } : undefined);
+  }
+
+  private async classify(text: string, requestId: string, tags?: Record<string, string>, topK?: number, dial?: Dial, adjust?: (d: Decision) => Decision): Promise<Decision> {
     let decision: Decision;
+    if (adjust) this.sink?.change(requestId, adjust);
     try {
-      decision = topK !== undefined ? await this.router.classify(text, { requestId, topK, tags, sink: this.sink }) : await this.batcher.classify(text, requestId, tags);
+      decision =
+        topK !== undefined
+          ? await this.router.classify(text, { requestId, topK, tags, sink: this.sink, ...(dial ? { dial } : {}) })
+          : await this.batcher.classify(text, requestId, tags, dial);
     } catch (err) {
+      this.sink?.settle(requestId);
       throw new ApiError(400, `cannot route this request: ${(err as Error).message}`, "invalid_request_error", null, "routing_failed");
     }
+    // The logged row already holds the adjusted decision (see log-sink.ts); without a log, adjust it here.
+    if (adjust) decision = this.sink?.settle(requestId) ?? adjust(decision);
     const m = this.options.metrics;
     m?.decisions.inc({ label: decision.label, decided_by: decision.decidedBy });
     m?.decisionSeconds.observe(decision.latencyMs / 1000);
@@ -343,6 +463,33 @@ export class ChatProxy {
       this.onError(err as Error);
     }
   }
+}
+
+export interface ParallelOutcome {
+  /** Cheaper tier first. */
+  pair: [string, string];
+  /** Cosine similarity of the two answers' embeddings; null when one call failed or an answer had no text. */
+  similarity: number | null;
+  agreed: boolean | null;
+}
+
+/** Cosine similarity of two chat answers' texts under the router's encoder (unit vectors: their dot product). */
+async function answerSimilarity(
+  encoder: { embed(texts: readonly string[]): Promise<Float32Array[]> },
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+): Promise<number | null> {
+  const text = (body: Record<string, unknown>) => {
+    const content = (body.choices as { message?: { content?: unknown } }[] | undefined)?.[0]?.message?.content;
+    return typeof content === "string" && content.trim() !== "" ? content : null;
+  };
+  const ta = text(a);
+  const tb = text(b);
+  if (ta === null || tb === null) return null;
+  const [va, vb] = await encoder.embed([ta, tb]);
+  let dot = 0;
+  for (let i = 0; i < va.length; i++) dot += va[i] * vb[i];
+  return dot;
 }
 
 /** A request deadline that can be lifted once a stream has started. */

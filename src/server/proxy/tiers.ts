@@ -5,7 +5,7 @@
  */
 import { mostExpensive } from "../../config/price.js";
 import type { Price } from "../../config/schema.js";
-import type { Router } from "../../router/router.js";
+import type { AnyRouter } from "../../outcomes/open.js";
 import type { ServerConfig } from "../config.js";
 
 export interface Tier {
@@ -18,7 +18,7 @@ export interface Tier {
   price?: Price;
 }
 
-export function tierTable(router: Router, config: ServerConfig, allProviders: readonly string[]): Map<string, Tier> {
+export function tierTable(router: AnyRouter, config: ServerConfig, allProviders: readonly string[]): Map<string, Tier> {
   const out = new Map<string, Tier>();
   for (const label of router.manifest.config.labels) {
     const o = config.tiers[label.name] ?? {};
@@ -36,7 +36,7 @@ export function tierTable(router: Router, config: ServerConfig, allProviders: re
 }
 
 /** Tiers in escalation order: the configured path, else the labels when they are ordered tiers, else none. */
-export function escalationPath(router: Router, config: ServerConfig, group?: readonly string[]): string[] {
+export function escalationPath(router: AnyRouter, config: ServerConfig, group?: readonly string[]): string[] {
   const base = config.escalation.path ?? (router.manifest.ordered !== false ? [...router.labels] : []);
   return group ? base.filter((t) => group.includes(t)) : base;
 }

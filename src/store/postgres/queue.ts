@@ -13,11 +13,11 @@ import { toParams, type PendingDecision } from "../rows.js";
 import { checkout, storable } from "./sql.js";
 
 const RETRY_AFTER_FAILURE_MS = 1000;
-/** 20 parameters a row: well under PostgreSQL's 65,535 per statement. */
+/** 22 parameters a row: well under PostgreSQL's 65,535 per statement. */
 const ROWS_PER_INSERT = 1000;
 const COLUMNS =
-  "ts, request_id, model_version, text, text_hash, text_length, label, model_label, confidence, margin, scores, decided_by, stage, low_confidence, fallback_used, fallback_label, fallback_error, fallback_latency_ms, latency_ms, tags";
-const WIDTH = 20;
+  "ts, request_id, model_version, text, text_hash, text_length, label, model_label, confidence, margin, scores, decided_by, stage, low_confidence, fallback_used, fallback_label, fallback_error, fallback_latency_ms, latency_ms, tags, conversation, sticky";
+const WIDTH = 22;
 
 interface Entry {
   row: PendingDecision;

@@ -64,11 +64,12 @@ export async function insertFeedbackPg(db: Queryable, where: string, requestId: 
     f.tokensOut ?? null,
     f.costUsd ?? null,
     f.note ?? null,
+    f.score ?? null,
   ];
   try {
     const { rows } = await db.query<{ id: number }>(
-      `INSERT INTO feedback (request_id, ts, kind, human_label, thumbs, final_model, tokens_in, tokens_out, cost_usd, note)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+      `INSERT INTO feedback (request_id, ts, kind, human_label, thumbs, final_model, tokens_in, tokens_out, cost_usd, note, score)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
       values.map(storable),
     );
     return rows[0].id;

@@ -57,6 +57,21 @@ export const PG_MIGRATIONS: readonly { version: number; description: string; sql
     description: SQLITE_MIGRATIONS[1].description,
     sql: "ALTER TABLE decisions ADD COLUMN text_length BIGINT;",
   },
+  {
+    version: 3,
+    description: SQLITE_MIGRATIONS[2].description,
+    sql: "ALTER TABLE decisions ADD COLUMN conversation TEXT; ALTER TABLE decisions ADD COLUMN sticky SMALLINT CHECK (sticky IN (0, 1));",
+  },
+  {
+    version: 4,
+    description: SQLITE_MIGRATIONS[3].description,
+    // PostgreSQL widens the CHECK in place (its name is the one PostgreSQL gave the column constraint).
+    sql: `
+      ALTER TABLE feedback DROP CONSTRAINT feedback_kind_check;
+      ALTER TABLE feedback ADD CONSTRAINT feedback_kind_check CHECK (kind IN ('label', 'thumbs', 'escalated', 'outcome', 'score'));
+      ALTER TABLE feedback ADD COLUMN score DOUBLE PRECISION CHECK (score IS NULL OR (score >= 0 AND score <= 1));
+    `,
+  },
 ];
 
 /** Any constant: the advisory lock that serialises migrations of one database. */

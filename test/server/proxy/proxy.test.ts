@@ -163,12 +163,14 @@ describe("quality gates", () => {
     expect(data.choices[0].message.content).toBe("A complete and confident answer.");
     const [row] = log.query({ requestId: response.headers.get("x-triage-request-id")! });
     expect(row.label).toBe("SIMPLE");
-    expect(row.feedback.map((f) => f.kind)).toEqual(["outcome", "escalated", "outcome"]);
-    expect(row.feedback[1]).toMatchObject({ finalModel: "gpt-4o" });
-    expect(row.feedback[1].note).toMatch(/SIMPLE -> MEDIUM: uncertain/);
+    expect(row.feedback.map((f) => f.kind)).toEqual(["outcome", "score", "escalated", "outcome"]);
+    // The gate's verdict is an outcome of the model that answered (0: failed).
+    expect(row.feedback[1]).toMatchObject({ finalModel: "gpt-4o-mini", score: 0 });
+    expect(row.feedback[2]).toMatchObject({ finalModel: "gpt-4o" });
+    expect(row.feedback[2].note).toMatch(/SIMPLE -> MEDIUM: uncertain/);
     // 100 in / 10 out at 0.15/0.60, then 100 in / 50 out at 2.50/10.00 (USD per 1M tokens)
     expect(row.feedback[0].costUsd).toBeCloseTo((100 * 0.15 + 10 * 0.6) / 1e6, 12);
-    expect(row.feedback[2].costUsd).toBeCloseTo((100 * 2.5 + 50 * 10) / 1e6, 12);
+    expect(row.feedback[3].costUsd).toBeCloseTo((100 * 2.5 + 50 * 10) / 1e6, 12);
     const stats = server.proxy.stats.snapshot();
     expect(stats.rates.escalation).toBe(1);
     expect(stats.spend.byTier.SIMPLE.calls).toBe(1);

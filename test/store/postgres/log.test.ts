@@ -11,6 +11,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DecisionLog, LATEST_SCHEMA_VERSION, NOT_COMMITTED, decisionLogConfigSchema, openDecisionLog, startRetention, type DecisionStore } from "../../../src/store/index.js";
 import { PgDecisionLog } from "../../../src/store/postgres/log.js";
+import { PG_MIGRATIONS } from "../../../src/store/postgres/schema.js";
+import { MIGRATIONS } from "../../../src/store/schema.js";
 import { PG_SKIP_REASON, findPostgres, startPostgres, type TestPostgres } from "../../helpers/postgres.js";
 import { makeDecision } from "../make-decision.js";
 
@@ -45,6 +47,7 @@ async function fill(store: DecisionStore): Promise<void> {
         latencyMs: i,
         confidence: i === 7 ? Number.NaN : 0.8,
         ...(i % 4 === 0 ? { fallback: { label: i % 8 === 0 ? "strong" : "cheap", latencyMs: 12 } } : {}),
+        ...(i % 6 === 1 ? { conversation: { id: `conv-${i % 2}`, sticky: i > 6, routed: "cheap" } } : {}),
       }),
       i === 9 ? "a NUL \0 inside" : `query ${i}`,
       i % 2 ? { team: "a" } : undefined,
@@ -53,7 +56,12 @@ async function fill(store: DecisionStore): Promise<void> {
   await store.feedback("req-004", { kind: "escalated", ts: 6 });
   await store.feedback("req-004", { kind: "outcome", finalModel: "big", tokensIn: 100, tokensOut: 50, ts: 7 });
   await store.feedback("req-005", { kind: "outcome", costUsd: 0.25, ts: 8 });
+  await store.feedback("req-007", { kind: "score", score: 0.75, finalModel: "big", ts: 9 });
 }
+
+it("has the SQLite log's migrations, with the same numbers and descriptions", () => {
+  expect(PG_MIGRATIONS.map((m) => [m.version, m.description])).toEqual(MIGRATIONS.map((m) => [m.version, m.description]));
+});
 
 describe.skipIf(!bin && !process.env.CI)("PostgreSQL decision log", () => {
   let server: TestPostgres;
@@ -80,12 +88,17 @@ describe.skipIf(!bin && !process.env.CI)("PostgreSQL decision log", () => {
     const strip = (rows: Awaited<ReturnType<typeof all>>) => rows.filter((d) => d.requestId !== "req-009").map(({ ts: _ts, ...r }) => r);
     expect(strip(await all(pgLog))).toEqual(strip(await all(sqlite)));
     expect((await all(pgLog)).find((d) => d.requestId === "req-009")?.text).toBe("a NUL \uFFFD inside");
+    // The newer columns round-trip too: a conversation and whether it was kept, a per-model score.
+    const [seven] = (await all(pgLog)).filter((d) => d.requestId === "req-007");
+    expect([seven.conversation, seven.sticky]).toEqual(["conv-1", true]);
+    expect(seven.feedback.map((f) => f.score)).toEqual([0.75]);
     for (const filters of [
       { label: "strong" },
       { lowConfidence: true },
       { fallback: true },
       { hasFeedback: true },
       { feedbackKind: "outcome" as const },
+      { feedbackKind: "score" as const },
       { requestIdPrefix: "req-00" },
     ])
       expect(await pgLog.count(filters)).toBe(await sqlite.count(filters));

@@ -1,0 +1,181 @@
+/**
+ * `triage retrain` on an outcome model: the candidate learns the per-model outcomes in a real SQLite
+ * decision log on top of the base outcome data, and replaces the current version only when it is not
+ * worse on held-out outcomes. Real CLI processes, the real encoder.
+ *
+ * The data: short trivia questions the cheap model answers, hard proofs and programs only the strong one
+ * does. Chemistry questions look like trivia but the cheap model gets them wrong; the base data has none.
+ */
+import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ModelRegistry } from "../../src/model/registry.js";
+import { DecisionLog } from "../../src/store/index.js";
+import { makeDecision } from "../store/make-decision.js";
+import { CLI } from "../helpers/cli.js";
+import { tempDir } from "../helpers/tiers.js";
+
+const run = promisify(execFile);
+let work: string;
+let cache: string;
+
+async function triage(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [...CLI, ...args], { maxBuffer: 64 << 20, env: { ...process.env, TRIAGE_CACHE: cache } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
+
+const COUNTRIES = [
+  "France",
+  "Spain",
+  "Italy",
+  "Germany",
+  "Japan",
+  "Brazil",
+  "Canada",
+  "Egypt",
+  "Kenya",
+  "Peru",
+  "Norway",
+  "Chile",
+  "India",
+  "Mexico",
+  "Greece",
+  "Poland",
+  "Turkey",
+  "Cuba",
+];
+const HARD = [
+  "Prove that there are infinitely many prime numbers.",
+  "Prove that the square root of 3 is irrational.",
+  "Write a Python function that returns the longest palindromic substring in O(n^2) time.",
+  "Implement a thread-safe LRU cache in Java with O(1) get and put.",
+  "Derive the closed form of the sum of the first n cubes and prove it by induction.",
+  "Solve the recurrence T(n) = 3T(n/2) + n^2 and justify each step.",
+  "Design an algorithm to find strongly connected components of a directed graph and give its complexity.",
+  "Write a SQL query that returns the second highest salary per department using window functions.",
+  "Prove that every bounded monotone sequence of real numbers converges.",
+  "Implement Dijkstra's shortest path algorithm in C++ with a binary heap.",
+  "Find all real solutions of x^4 - 10x^2 + 9 = 0 and explain each step.",
+  "Write a Rust function that parses an arithmetic expression with operator precedence.",
+  "Prove that a graph is bipartite if and only if it has no odd cycle.",
+  "Compute the eigenvalues of the matrix [[2, 1], [1, 2]] and show the work.",
+  "Write a Go program that merges k sorted linked lists efficiently.",
+  "Show that the harmonic series diverges, with a rigorous argument.",
+];
+const ELEMENTS = ["gold", "silver", "iron", "sodium", "potassium", "copper", "lead", "tin", "mercury", "tungsten", "helium", "neon", "zinc", "calcium", "argon", "cobalt"];
+
+const cheapCost = 0.0001;
+const strongCost = 0.001;
+type Row = { id: string; prompt: string; cheap: number; strong: number };
+const trivia = (c: string) => `What is the capital city of ${c}?`;
+const chemistry = (e: string) => `What is the chemical symbol of ${e}?`;
+
+function writeRows(path: string, rows: Row[]): void {
+  const lines = rows.map((r) => JSON.stringify({ id: r.id, prompt: r.prompt, scores: { cheap: r.cheap, strong: r.strong }, costs: { cheap: cheapCost, strong: strongCost } }));
+  writeFileSync(path, lines.join("\n") + "\n");
+}
+
+/** A log whose decisions carry per-model outcomes: `cheap` / `strong` say how each did (undefined: not tried). */
+function writeLog(path: string, rows: { text: string; cheap?: number; strong?: number }[]): void {
+  const log = DecisionLog.open(path);
+  rows.forEach((r, i) => {
+    const requestId = `log-${i}`;
+    log.log(makeDecision({ requestId, label: "cheap", scores: { cheap: 0.9, strong: 0.1 }, modelLabel: "cheap" }), r.text);
+    log.flush();
+    // A gate verdict on the cheap model, then thumbs on the strong model that answered after the escalation.
+    if (r.cheap !== undefined) log.feedback(requestId, { kind: "score", score: r.cheap, finalModel: "cheap", note: "gate" });
+    if (r.strong !== undefined) log.feedback(requestId, { kind: "thumbs", thumbs: r.strong >= 0.5 ? 1 : -1, finalModel: "strong" });
+  });
+  log.close();
+}
+
+async function trainRegistry(name: string): Promise<string> {
+  const registry = join(work, name);
+  const r = await triage(["train", "--outcomes", join(work, "base.jsonl"), "--registry", registry, "--encoder", "use"]);
+  expect(r.code, r.stderr).toBe(0);
+  return registry;
+}
+
+const current = (registry: string) => new ModelRegistry(registry).current();
+
+beforeAll(() => {
+  work = tempDir();
+  cache = join(work, "cache.sqlite");
+  const base: Row[] = [
+    ...COUNTRIES.slice(0, 12).map((c, i) => ({ id: `t${i}`, prompt: trivia(c), cheap: 1, strong: 1 })),
+    ...HARD.slice(0, 10).map((p, i) => ({ id: `h${i}`, prompt: p, cheap: 0, strong: 1 })),
+  ];
+  writeRows(join(work, "base.jsonl"), base);
+  const held: Row[] = [
+    ...COUNTRIES.slice(12).map((c, i) => ({ id: `et${i}`, prompt: trivia(c), cheap: 1, strong: 1 })),
+    ...HARD.slice(10).map((p, i) => ({ id: `eh${i}`, prompt: p, cheap: 0, strong: 1 })),
+    ...ELEMENTS.slice(8).map((e, i) => ({ id: `ec${i}`, prompt: chemistry(e), cheap: 0, strong: 1 })),
+  ];
+  writeRows(join(work, "held-out.jsonl"), held);
+});
+
+describe("retrain an outcome model from logged outcomes", () => {
+  it("promotes a candidate that learned a logged outcome (the cheap model fails chemistry)", async () => {
+    const registry = await trainRegistry("good");
+    const before = current(registry);
+    const logPath = join(work, "good.sqlite");
+    writeLog(
+      logPath,
+      ELEMENTS.slice(0, 8).map((e) => ({ text: chemistry(e), cheap: 0, strong: 1 })),
+    );
+    const r = await triage(["retrain", "--registry", registry, "--data", join(work, "base.jsonl"), "--log-db", logPath, "--eval", join(work, "held-out.jsonl"), "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ kind: "outcomes", promoted: true, trained: true, training: { base: 22, fromLog: 8, outcomes: 16 } });
+    expect(report.candidate.aiq).toBeGreaterThanOrEqual(report.current.aiq);
+    expect(current(registry)).toBe(report.candidateVersion);
+    expect(current(registry)).not.toBe(before);
+    // What it learned: an unseen chemistry question goes to the strong model at the default dial.
+    const routed = await triage(["route", "--model", registry, chemistry("platinum")]);
+    expect(JSON.parse(routed.stdout).model).toBe("strong");
+    // The same rollback as tier models.
+    expect((await triage(["rollback", "--registry", registry])).code).toBe(0);
+    expect(current(registry)).toBe(before);
+  });
+
+  it("refuses a candidate that learned wrong outcomes, and keeps it on disk", async () => {
+    const registry = await trainRegistry("bad");
+    const before = current(registry);
+    const logPath = join(work, "bad.sqlite");
+    // Outcomes that contradict the held-out data: the cheap model "solved" hard problems the strong one "failed".
+    writeLog(
+      logPath,
+      HARD.map((p) => ({ text: p.replace(/\.$/, " quickly."), cheap: 1, strong: 0 })),
+    );
+    const r = await triage(["retrain", "--registry", registry, "--data", join(work, "base.jsonl"), "--log-db", logPath, "--eval", join(work, "held-out.jsonl"), "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ kind: "outcomes", promoted: false, trained: true });
+    expect(report.reason).toMatch(/candidate is worse/);
+    expect(report.candidate.aiq).toBeLessThan(report.current.aiq);
+    expect(current(registry)).toBe(before);
+    expect(readFileSync(join(registry, "versions", report.candidateVersion, "manifest.json"), "utf8")).toMatch(/"kind": ?"outcomes"/);
+  });
+
+  it("without logged outcomes or held-out data, trains nothing and says why", async () => {
+    const registry = await trainRegistry("idle");
+    const empty = join(work, "empty.sqlite");
+    writeLog(empty, []);
+    const none = await triage(["retrain", "--registry", registry, "--data", join(work, "base.jsonl"), "--log-db", empty, "--eval", join(work, "held-out.jsonl"), "--json"]);
+    expect(JSON.parse(none.stdout)).toMatchObject({ promoted: false, trained: false });
+    expect(JSON.parse(none.stdout).reason).toMatch(/no per-model outcome/);
+    const logPath = join(work, "some.sqlite");
+    writeLog(logPath, [{ text: chemistry("gold"), cheap: 0 }]);
+    const noEval = await triage(["retrain", "--registry", registry, "--data", join(work, "base.jsonl"), "--log-db", logPath, "--json"]);
+    expect(JSON.parse(noEval.stdout).reason).toMatch(/too few to compare on.*--eval/);
+    const badMetric = await triage(["retrain", "--registry", registry, "--data", join(work, "base.jsonl"), "--log-db", logPath, "--metric", "accuracy"]);
+    expect(badMetric.stderr).toMatch(/--metric: .* is an outcome model; expected aiq or saving/);
+  });
+});
