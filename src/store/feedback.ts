@@ -30,28 +30,31 @@ export function parseFeedback(requestId: string, input: FeedbackInput): Feedback
   return parsed.data;
 }
 
+/** The feedback insert both stores run (PostgreSQL numbers its placeholders), with feedbackParams' values. */
+export const INSERT_FEEDBACK_SQL = `INSERT INTO feedback (request_id, ts, kind, human_label, thumbs, final_model, tokens_in, tokens_out, cost_usd, note, score)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+export function feedbackParams(requestId: string, f: FeedbackInput): Array<string | number | null> {
+  return [
+    requestId,
+    f.ts ?? Date.now(),
+    f.kind,
+    f.humanLabel ?? null,
+    f.thumbs ?? null,
+    f.finalModel ?? null,
+    f.tokensIn ?? null,
+    f.tokensOut ?? null,
+    f.costUsd ?? null,
+    f.note ?? null,
+    f.score ?? null,
+  ];
+}
+
 /** Adds checked feedback to the decision logged as `requestId` (which must exist); returns the feedback row id. */
 export function insertFeedback(db: Database.Database, path: string, requestId: string, f: FeedbackInput): number {
   const known = db.prepare("SELECT 1 FROM decisions WHERE request_id = ?").get(requestId);
   if (!known) throw new TriageError(`feedback: unknown request id "${requestId}" (no decision with that id in ${path})`, "E_UNKNOWN_REQUEST");
-  const info = db
-    .prepare(
-      `INSERT INTO feedback (request_id, ts, kind, human_label, thumbs, final_model, tokens_in, tokens_out, cost_usd, note, score)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      requestId,
-      f.ts ?? Date.now(),
-      f.kind,
-      f.humanLabel ?? null,
-      f.thumbs ?? null,
-      f.finalModel ?? null,
-      f.tokensIn ?? null,
-      f.tokensOut ?? null,
-      f.costUsd ?? null,
-      f.note ?? null,
-      f.score ?? null,
-    );
+  const info = db.prepare(INSERT_FEEDBACK_SQL).run(...feedbackParams(requestId, f));
   return Number(info.lastInsertRowid);
 }
 

@@ -2,6 +2,7 @@
 import type pg from "pg";
 import { TriageError } from "../../common/errors.js";
 import { buildWhere } from "../filters.js";
+import { feedbackParams, INSERT_FEEDBACK_SQL } from "../feedback.js";
 import type { PruneOptions } from "../prune.js";
 import { fromRow, type DecisionRow } from "../rows.js";
 import { CostTally, DecisionTally, STATS_DECISIONS_SQL, statsCallsSql, statsFeedbackSql, type StatsCallRow, type StatsDecisionRow, type StatsOptions } from "../stats.js";
@@ -53,25 +54,8 @@ export async function insertFeedbackPg(db: Queryable, where: string, requestId: 
   const unknown = () => new TriageError(`feedback: unknown request id "${requestId}" (no decision with that id in ${where})`, "E_UNKNOWN_REQUEST");
   const known = await db.query("SELECT 1 FROM decisions WHERE request_id = $1", [requestId]);
   if (known.rowCount === 0) throw unknown();
-  const values = [
-    requestId,
-    f.ts ?? Date.now(),
-    f.kind,
-    f.humanLabel ?? null,
-    f.thumbs ?? null,
-    f.finalModel ?? null,
-    f.tokensIn ?? null,
-    f.tokensOut ?? null,
-    f.costUsd ?? null,
-    f.note ?? null,
-    f.score ?? null,
-  ];
   try {
-    const { rows } = await db.query<{ id: number }>(
-      `INSERT INTO feedback (request_id, ts, kind, human_label, thumbs, final_model, tokens_in, tokens_out, cost_usd, note, score)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-      values.map(storable),
-    );
+    const { rows } = await db.query<{ id: number }>(`${numbered(INSERT_FEEDBACK_SQL)} RETURNING id`, feedbackParams(requestId, f).map(storable));
     return rows[0].id;
   } catch (err) {
     // Pruned between the check and the insert.
