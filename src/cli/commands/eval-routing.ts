@@ -10,7 +10,7 @@ import type { OutcomeSet } from "../../outcomes/set.js";
 import { loadOutcomes, type OutcomeLoadOptions } from "../../outcomes/load.js";
 import { fillCosts } from "../../outcomes/prices.js";
 import { finiteNumber } from "../parse.js";
-import { dialFromFlags } from "./train-outcomes.js";
+import { dialFromFlags } from "../dial-flags.js";
 
 interface EvalRoutingOptions {
   train?: string;

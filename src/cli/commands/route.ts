@@ -11,7 +11,7 @@ import { info } from "../output.js";
 import { FAST_PATH_TOLERANCE_HELP, positiveInt, unitInterval } from "../parse.js";
 import { cutsOf, explain } from "../reason.js";
 import { readable, tableHeader, tableRow, type RouteTable } from "../route-output.js";
-import { dialFromFlags } from "./train-outcomes.js";
+import { dialFromFlags } from "../dial-flags.js";
 
 interface RouteOptions {
   model: string;

@@ -11,7 +11,8 @@ import { TriageError } from "../../common/errors.js";
 import { DEFAULT_CACHE_PATH, resolveEncoder } from "../../encoders/resolve.js";
 import { ModelRegistry } from "../../model/registry.js";
 import { outcomeArtifactOwner, writeOutcomeArtifact } from "../../outcomes/artifact.js";
-import { DEFAULT_DIAL, dialPoint, parseDialValue, type Dial } from "../../outcomes/dial.js";
+import { dialPoint, type Dial } from "../../outcomes/dial.js";
+import { dialFromFlags } from "../dial-flags.js";
 import { fitOutcomeModel } from "../../outcomes/fit.js";
 import { loadOutcomes, type OutcomeLoadOptions } from "../../outcomes/load.js";
 import { fillCosts } from "../../outcomes/prices.js";
@@ -45,14 +46,6 @@ export function addOutcomeOptions(command: Command): Command {
     .option("--max-cost <share>", "--outcomes: default dial as a cost ceiling relative to the strongest model instead")
     .option("--seed <n>", "--outcomes: seed for cross-validation", finiteNumber, 1)
     .option("--cache <path>", "--outcomes: embedding cache ($TRIAGE_CACHE when set)");
-}
-
-/** The dial given by --quality / --max-cost (at most one), else the default. */
-export function dialFromFlags(quality: string | undefined, maxCost: string | undefined, fallback: Dial = DEFAULT_DIAL): Dial {
-  if (quality !== undefined && maxCost !== undefined) throw new TriageError("give --quality or --max-cost, not both");
-  if (quality !== undefined) return parseDialValue(quality, "quality", "--quality");
-  if (maxCost !== undefined) return parseDialValue(maxCost, "maxCost", "--max-cost");
-  return fallback;
 }
 
 export async function trainOutcomes(opts: TrainOutcomesOptions): Promise<void> {
