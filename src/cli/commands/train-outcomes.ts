@@ -11,7 +11,7 @@ import { TriageError } from "../../common/errors.js";
 import { DEFAULT_CACHE_PATH, resolveEncoder } from "../../encoders/resolve.js";
 import { ModelRegistry } from "../../model/registry.js";
 import { outcomeArtifactOwner, writeOutcomeArtifact } from "../../outcomes/artifact.js";
-import { dialPoint, type Dial } from "../../outcomes/dial.js";
+import { dialPoint } from "../../outcomes/dial.js";
 import { dialFromFlags } from "../dial-flags.js";
 import { fitOutcomeModel } from "../../outcomes/fit.js";
 import { loadOutcomes, type OutcomeLoadOptions } from "../../outcomes/load.js";
