@@ -233,7 +233,22 @@ if (!flag("skip-load") && !only3) {
   const variants = ["with", "without"] as const;
   const serve = (v: (typeof variants)[number]) =>
     start(
-      ["serve", "--model", model, "--host", "127.0.0.1", "--port", "0", "--config", configPath, "--log-db", join(work, `${v}.db`), ...(v === "without" ? ["--no-dashboard"] : [])],
+      [
+        "serve",
+        "--model",
+        model,
+        "--workers",
+        "1",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--config",
+        configPath,
+        "--log-db",
+        join(work, `${v}.db`),
+        ...(v === "without" ? ["--no-dashboard"] : []),
+      ],
       `serve (${v})`,
     );
   const servers = { with: await serve("with"), without: await serve("without") };
@@ -300,7 +315,22 @@ if (!flag("skip-load")) {
   for (const c of Object.values(copies)) copyFileSync(dbPath, c);
   const serveOn = (v: "with" | "without") =>
     start(
-      ["serve", "--model", model, "--host", "127.0.0.1", "--port", "0", "--config", configPath, "--log-db", copies[v], ...(v === "without" ? ["--no-dashboard"] : [])],
+      [
+        "serve",
+        "--model",
+        model,
+        "--workers",
+        "1",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--config",
+        configPath,
+        "--log-db",
+        copies[v],
+        ...(v === "without" ? ["--no-dashboard"] : []),
+      ],
       `serve on the big log (${v})`,
     );
   const texts = readFileSync(join(root, "data/tiers/test.jsonl"), "utf8")

@@ -112,7 +112,24 @@ async function startServe(store: Store): Promise<Served> {
   const logDb = store === "sqlite" ? join(work, "route.db") : pgDb();
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", join(root, "src/cli/main.ts"), "serve", "--model", model, "--host", "127.0.0.1", "--port", "0", "--config", configPath, "--log-durability", durability],
+    [
+      "--import",
+      "tsx",
+      join(root, "src/cli/main.ts"),
+      "serve",
+      "--model",
+      model,
+      "--workers",
+      "1",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--config",
+      configPath,
+      "--log-durability",
+      durability,
+    ],
     { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, TRIAGE_API_KEYS: "", TRIAGE_LOG_DB: logDb } },
   );
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

@@ -3,7 +3,7 @@
  *   npx tsx scripts/load-proxy.ts [--seconds 20] [--rounds 2] [--connections 8] [--model DIR] [--portkey DIR]
  * 1. starts the fake provider (test/helpers/fake-openai.ts) in a process of its own, so neither proxy shares a
  *    thread with it or with the load generator;
- * 2. starts `triage serve` (routing every request, model "auto", and logging each decision) and, when its folder
+ * 2. starts `triage serve --workers 1` (one process, routing every request, model "auto", logging each decision) and, when its folder
  *    is given (--portkey or PORTKEY_GATEWAY_DIR: the installed @portkey-ai/gateway package, e.g.
  *    `npm install --prefix /tmp/portkey @portkey-ai/gateway@1.15.2` -> /tmp/portkey/node_modules/@portkey-ai/gateway),
  *    Portkey's gateway forwarding to the same fake (it does not route);
@@ -91,7 +91,7 @@ const configPath = join(reports, "load-proxy-server.json");
 writeFileSync(configPath, JSON.stringify({ providers: [{ name: "fake", baseURL: fakeURL, apiKey: "sk-load-test" }], tiers: missingTierModels(model), reload: { watch: false } }));
 const triage = await start(
   "triage serve",
-  ["--import", "tsx", join(root, "src/cli/main.ts"), "serve", "--model", model, "--port", "0", "--config", configPath, "--log-db", logPath],
+  ["--import", "tsx", join(root, "src/cli/main.ts"), "serve", "--model", model, "--workers", "1", "--port", "0", "--config", configPath, "--log-db", logPath],
   (l) => (JSON.parse(l) as { port: number }).port,
   { ...process.env, TRIAGE_API_KEYS: "" },
 );
