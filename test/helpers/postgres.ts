@@ -6,7 +6,7 @@
  * CI (CI set) its absence fails them, so they never silently vanish.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +33,8 @@ export interface TestPostgres {
   dir: string;
   /** A URL for another fresh database on the same server. */
   createDatabase(name: string): string;
+  /** The server's processes (the postmaster and its children), e.g. to freeze it with SIGSTOP. */
+  pids(): number[];
   stop(): void;
 }
 
@@ -79,6 +81,14 @@ export async function startPostgres(): Promise<TestPostgres> {
     port,
     dir: root,
     createDatabase,
+    pids() {
+      const main = Number(readFileSync(join(data, "postmaster.pid"), "utf8").split("\n")[0]);
+      const children = execFileSync("ps", ["-o", "pid=", "--ppid", String(main)], { encoding: "utf8" })
+        .split("\n")
+        .map((l) => Number(l.trim()))
+        .filter((pid) => pid > 0);
+      return [main, ...children];
+    },
     stop() {
       if (stopped) return;
       stopped = true;

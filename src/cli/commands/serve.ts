@@ -12,6 +12,9 @@ import { info } from "../output.js";
 import { FAST_PATH_TOLERANCE_HELP, port, positiveInt, unitInterval } from "../parse.js";
 import { logDbOption } from "../log-db.js";
 
+/** How long shutdown may take beyond the drain timeout (flushing the log, closing the encoder) before the process gives up. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 interface ServeOptions {
   model?: string;
   registry?: string;
@@ -105,6 +108,12 @@ async function serveOne(opts: ServeOptions, link?: WorkerLink): Promise<void> {
     if (stopping) return;
     stopping = true;
     if (!link) info(`triage serve: ${why}, draining in-flight requests (up to ${config.drainTimeoutMs} ms)`);
+    // A dependency that stops answering (a PostgreSQL log or registry behind a dead connection, a stuck
+    // encoder thread) must not hold the process forever: a deploy or a supervisor is waiting for it to exit.
+    setTimeout(() => {
+      info(`triage serve: shutdown did not finish ${SHUTDOWN_GRACE_MS} ms after the drain timeout; exiting with work unfinished (queued log rows may be lost)`);
+      process.exit(1);
+    }, config.drainTimeoutMs + SHUTDOWN_GRACE_MS).unref();
     server
       .close()
       .then(() => replica?.close())

@@ -7,7 +7,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { CLI } from "../../helpers/cli.js";
 import { PG_SKIP_REASON, findPostgres, startPostgres, type TestPostgres } from "../../helpers/postgres.js";
 import { tempDir, trainTiers } from "../../helpers/tiers.js";
@@ -18,6 +18,7 @@ if (!bin && !process.env.CI) console.log(PG_SKIP_REASON);
 interface Served {
   child: ChildProcess;
   url: string;
+  stderr: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -50,7 +51,7 @@ describe.skipIf(!bin && !process.env.CI)("triage serve with a PostgreSQL decisio
       createInterface({ input: child.stdout! }).once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
       void exited.then(({ code }) => reject(new Error(`triage serve exited (${code}) before listening: ${stderr}`)));
     });
-    return { child, url: `http://127.0.0.1:${port}`, exited };
+    return { child, url: `http://127.0.0.1:${port}`, exited, stderr: () => stderr };
   }
 
   const post = (url: string, body: object, requestId?: string) =>
@@ -72,6 +73,23 @@ describe.skipIf(!bin && !process.env.CI)("triage serve with a PostgreSQL decisio
       await client.end();
     }
   }
+
+  it("a database that stops answering cannot hold shutdown: SIGTERM still ends the process, saying what was left", async () => {
+    const db = server.createDatabase("frozen");
+    const s = await serve("frozen", { drainTimeoutMs: 200, log: { path: db, flushIntervalMs: 600_000, batchSize: 10_000 } }, []);
+    for (let i = 0; i < 3; i++) await route(s.url, `f${i}`);
+    // Frozen, not gone: connections stay open and nothing answers, as behind a dead network path.
+    const pids = server.pids();
+    for (const pid of pids) process.kill(pid, "SIGSTOP");
+    // Also when the test fails by timing out (a hung shutdown): thaw the database, end the server.
+    onTestFinished(() => {
+      for (const pid of pids) process.kill(pid, "SIGCONT");
+      s.child.kill("SIGKILL");
+    });
+    s.child.kill("SIGTERM");
+    expect(await s.exited).toEqual({ code: 1, signal: null });
+    expect(s.stderr()).toMatch(/shutdown did not finish 10000 ms after the drain timeout; exiting with work unfinished/);
+  }, 120_000);
 
   it("SIGTERM writes every queued decision before exiting", async () => {
     const db = server.createDatabase("term");
