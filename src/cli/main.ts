@@ -6,7 +6,7 @@
 
 import { Command } from "commander";
 import { TriageError } from "../common/errors.js";
-import { endQuietlyWhenStdoutCloses } from "./output.js";
+import { endQuietlyWhenStdoutCloses, exitAfterThreads } from "./output.js";
 
 type Register = (program: Command) => void;
 
@@ -49,7 +49,7 @@ try {
 } catch (err) {
   if (err instanceof TriageError) {
     process.stderr.write(`triage: ${err.message}\n`);
-    process.exit(1);
+    await exitAfterThreads(1);
   }
   throw err;
 }

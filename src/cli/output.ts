@@ -1,4 +1,5 @@
 import cliProgress from "cli-progress";
+import { closeOpenThreads } from "../encoders/open-threads.js";
 
 /** Progress bars and tables go to stderr so stdout stays machine-readable (JSON lines). */
 export function progressBar(label: string): cliProgress.SingleBar {
@@ -28,10 +29,19 @@ export function withRate(bar: cliProgress.SingleBar, started: number): (value: n
  * command runs, so it sees the failed write before anything waiting on that write does.
  */
 export function endQuietlyWhenStdoutCloses(): void {
+  let ending = false;
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
     if (err.code !== "EPIPE") throw err;
-    process.exit(0);
+    if (ending) return;
+    ending = true;
+    void exitAfterThreads(0);
   });
+}
+
+/** Exits once the encoder threads are closed (exiting during a run on one would abort the process). */
+export async function exitAfterThreads(code: number): Promise<never> {
+  await closeOpenThreads();
+  process.exit(code);
 }
 
 export function info(message: string): void {

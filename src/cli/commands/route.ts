@@ -7,7 +7,7 @@ import { openRouter } from "../../outcomes/open.js";
 import type { Decision, LowConfidencePolicy } from "../../router/types.js";
 import { openDecisionLog, type TextMode } from "../../store/index.js";
 import { logDbOption } from "../log-db.js";
-import { info } from "../output.js";
+import { exitAfterThreads, info } from "../output.js";
 import { FAST_PATH_TOLERANCE_HELP, positiveInt, unitInterval } from "../parse.js";
 import { cutsOf, explain } from "../reason.js";
 import { readable, tableHeader, tableRow, type RouteTable } from "../route-output.js";
@@ -69,7 +69,7 @@ export function registerRoute(program: Command): void {
         info("warning: the policy is fallback but no endpoint is configured (--fallback-base-url / TRIAGE_FALLBACK_*): low-margin queries escalate");
       // Ctrl-C / kill: write the queued decisions before exiting (the log's own exit hook does not see signals).
       const onSignal = (signal: NodeJS.Signals) => {
-        void Promise.resolve(log?.close()).finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+        void Promise.resolve(log?.close()).finally(() => exitAfterThreads(signal === "SIGINT" ? 130 : 143));
       };
       if (log) {
         process.once("SIGINT", onSignal);

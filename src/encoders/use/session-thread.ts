@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { TriageError } from "../../common/errors.js";
+import { trackThread, untrackThread } from "../open-threads.js";
 import { USE_DIMENSIONS } from "./graph.js";
 
 /** What the worker is started with. */
@@ -34,6 +35,14 @@ interface WorkerError {
 /** Unit-length vectors row-major, [rows, 512], or why the run failed. */
 export type BatchReply = { id: number; vectors: Float32Array } | { id: number; error: WorkerError };
 
+/** Asks the worker to finish its runs, release its session and end. */
+export interface CloseRequest {
+  close: true;
+}
+
+/** How long a close waits for the worker to end by itself before it is terminated. */
+const CLOSE_GRACE_MS = 5000;
+
 interface Pending {
   resolve: (vectors: Float32Array[]) => void;
   reject: (err: Error) => void;
@@ -51,6 +60,7 @@ export class SessionThread {
     worker.on("error", (err) => this.fail(new TriageError(`the USE encoder's thread failed: ${err.message}`, "E_ENCODER")));
     worker.on("exit", (code) => this.fail(new TriageError(`the USE encoder's thread exited (code ${code})`, "E_ENCODER")));
     worker.unref(); // only a run in flight keeps the process alive
+    trackThread(this);
   }
 
   /** Starts the worker; resolves once its session is open (or rejects with why it could not open). */
@@ -87,9 +97,21 @@ export class SessionThread {
     });
   }
 
-  /** Stops the worker; runs still in flight fail. Safe to call twice. */
+  /**
+   * Stops the worker: it finishes the runs it was sent, releases its session and ends. Terminating it
+   * mid-run instead would let onnxruntime abort the process. Safe to call twice.
+   */
   close(): Promise<void> {
-    this.closed ??= this.worker.terminate().then(() => undefined);
+    this.closed ??= (async () => {
+      untrackThread(this);
+      const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
+      this.worker.ref(); // the close itself must complete before the process may end
+      this.worker.postMessage({ close: true } satisfies CloseRequest);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), CLOSE_GRACE_MS)));
+      if ((await Promise.race([exited, late])) === "late") await this.worker.terminate();
+      clearTimeout(timer);
+    })();
     return this.closed;
   }
 

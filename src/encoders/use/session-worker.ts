@@ -7,7 +7,7 @@ import * as ort from "onnxruntime-node";
 import { normalize } from "../../common/vector.js";
 import { cpuSessionOptions } from "../onnx/run.js";
 import { buildUseOnnxModel, USE_DIMENSIONS } from "./graph.js";
-import type { BatchReply, BatchRequest, WorkerInit } from "./session-thread.js";
+import type { BatchReply, BatchRequest, CloseRequest, WorkerInit } from "./session-thread.js";
 
 const port = parentPort;
 const init = workerData as WorkerInit;
@@ -23,7 +23,19 @@ async function start(): Promise<void> {
     port.postMessage({ ready: false, error: errorOf(err) });
     return;
   }
-  port.on("message", (req: BatchRequest) => void run(session, req).then((reply) => port.postMessage(reply, "vectors" in reply ? [reply.vectors.buffer as ArrayBuffer] : [])));
+  const running = new Set<Promise<unknown>>();
+  port.on("message", (req: BatchRequest | CloseRequest) => {
+    if ("close" in req) {
+      // Every run sent before the close finishes and answers; then the session goes and the thread ends.
+      void Promise.allSettled([...running])
+        .then(() => session.release())
+        .finally(() => port.close());
+      return;
+    }
+    const job = run(session, req).then((reply) => port.postMessage(reply, "vectors" in reply ? [reply.vectors.buffer as ArrayBuffer] : []));
+    running.add(job);
+    void job.finally(() => running.delete(job));
+  });
   port.postMessage({ ready: true });
 }
 
