@@ -19,7 +19,6 @@
  *   npx tsx scripts/bench-dashboard.ts [--rows 1000000] [--db FILE] [--fresh] [--seconds 15] [--rounds 3] [--model DIR] [--skip-load] [--only-build-load [--control]]
  * The log is kept (default: the system temp folder) and reused by later runs unless --fresh.
  */
-import autocannon from "autocannon";
 import { type ChildProcess, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -29,6 +28,7 @@ import Database from "better-sqlite3";
 import { snapshotPath } from "../src/server/dashboard/snapshot.js";
 import { generateLog } from "../test/helpers/dashboard-log.js";
 import { trainExampleModel } from "./lib/example-model.js";
+import { distinctRouteLoad } from "./lib/route-load.js";
 
 const root = join(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -226,51 +226,33 @@ if (!only3) {
   }
 }
 
+/** One `serve` process (the figures are per process) on `logDb`, with or without the dashboard. */
+const serveArgs = (configPath: string, logDb: string, dashboard: boolean) => [
+  "serve",
+  "--model",
+  model,
+  "--workers",
+  "1",
+  "--host",
+  "127.0.0.1",
+  "--port",
+  "0",
+  "--config",
+  configPath,
+  "--log-db",
+  logDb,
+  ...(dashboard ? [] : ["--no-dashboard"]),
+];
+const routeLoad = distinctRouteLoad(root);
+
 // ---- 2. /v1/route with and without the dashboard --------------------------------------------------------
 if (!flag("skip-load") && !only3) {
   const configPath = join(work, "server.json");
   writeFileSync(configPath, JSON.stringify({ reload: { watch: false } }));
   const variants = ["with", "without"] as const;
-  const serve = (v: (typeof variants)[number]) =>
-    start(
-      [
-        "serve",
-        "--model",
-        model,
-        "--workers",
-        "1",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--config",
-        configPath,
-        "--log-db",
-        join(work, `${v}.db`),
-        ...(v === "without" ? ["--no-dashboard"] : []),
-      ],
-      `serve (${v})`,
-    );
+  const serve = (v: (typeof variants)[number]) => start(serveArgs(configPath, join(work, `${v}.db`), v === "with"), `serve (${v})`);
   const servers = { with: await serve("with"), without: await serve("without") };
-  const texts = readFileSync(join(root, "data/tiers/test.jsonl"), "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => (JSON.parse(l) as { text: string }).text);
-  let sent = 0; // no text repeats, so the exact-repeat cache never answers
-  const load = (s: Child, connections: number, duration: number) =>
-    autocannon({
-      url: `${s.base}/v1/route`,
-      connections,
-      duration,
-      timeout: 120,
-      requests: [
-        {
-          method: "POST" as const,
-          headers: { "content-type": "application/json" },
-          setupRequest: (req) => ({ ...req, body: JSON.stringify({ text: `${texts[sent % texts.length]} (${sent++})` }) }),
-        },
-      ],
-    });
+  const load = (s: Child, connections: number, duration: number) => routeLoad(s.base, connections, duration);
   // A viewer with the overview open, refreshing five times as often as the page does.
   let viewing = true;
   let views = 0;
@@ -313,45 +295,8 @@ if (!flag("skip-load")) {
   // Both on the big log (route decisions go to the same kind of table), each on a copy of its own.
   const copies = { with: join(work, "build-with.db"), without: join(work, "build-without.db") };
   for (const c of Object.values(copies)) copyFileSync(dbPath, c);
-  const serveOn = (v: "with" | "without") =>
-    start(
-      [
-        "serve",
-        "--model",
-        model,
-        "--workers",
-        "1",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--config",
-        configPath,
-        "--log-db",
-        copies[v],
-        ...(v === "without" ? ["--no-dashboard"] : []),
-      ],
-      `serve on the big log (${v})`,
-    );
-  const texts = readFileSync(join(root, "data/tiers/test.jsonl"), "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => (JSON.parse(l) as { text: string }).text);
-  let sent = 0;
-  const load = (s: Child, connections: number, duration: number) =>
-    autocannon({
-      url: `${s.base}/v1/route`,
-      connections,
-      duration,
-      timeout: 120,
-      requests: [
-        {
-          method: "POST" as const,
-          headers: { "content-type": "application/json" },
-          setupRequest: (req) => ({ ...req, body: JSON.stringify({ text: `${texts[sent % texts.length]} [build ${sent++}]` }) }),
-        },
-      ],
-    });
+  const serveOn = (v: "with" | "without") => start(serveArgs(configPath, copies[v], v === "with"), `serve on the big log (${v})`);
+  const load = (s: Child, connections: number, duration: number) => routeLoad(s.base, connections, duration);
   const builds: Array<{ connections: number; round: number; read: number | null; firstMs: number; firstPartial: boolean; with: number; without: number; ratio: number }> = [];
   for (const connections of [8, 64])
     for (let round = 1; round <= rounds; round++) {

@@ -8,7 +8,6 @@
  * PostgreSQL is a throwaway server on loopback (test/helpers/postgres.ts: fsync off), or --pg-url URL.
  *   npx tsx scripts/load-log.ts [--n 50000] [--seconds 10] [--rounds 3] [--durability batched|strict] [--model DIR] [--pg-url URL]
  */
-import autocannon from "autocannon";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -18,6 +17,7 @@ import type { Decision } from "../src/router/types.js";
 import { openDecisionLog, type DecisionStore } from "../src/store/index.js";
 import { startPostgres } from "../test/helpers/postgres.js";
 import { trainExampleModel } from "./lib/example-model.js";
+import { distinctRouteLoad } from "./lib/route-load.js";
 
 const root = join(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -140,21 +140,8 @@ async function startServe(store: Store): Promise<Served> {
   return { child, base: `http://127.0.0.1:${port}`, logDb, exited };
 }
 
-let sent = 0; // no text repeats, so the exact-repeat cache never answers
-const load = (s: Served, connections: number, duration: number) =>
-  autocannon({
-    url: `${s.base}/v1/route`,
-    connections,
-    duration,
-    timeout: 120,
-    requests: [
-      {
-        method: "POST" as const,
-        headers: { "content-type": "application/json" },
-        setupRequest: (req) => ({ ...req, body: JSON.stringify({ text: `${texts[sent % texts.length]} (${sent++})` }) }),
-      },
-    ],
-  });
+const routeLoad = distinctRouteLoad(root);
+const load = (s: Served, connections: number, duration: number) => routeLoad(s.base, connections, duration);
 
 const served = { sqlite: await startServe("sqlite"), postgres: await startServe("postgres") };
 const runs: { store: Store; round: number; ok2xx: number; other: number; p50: number; p99: number }[] = [];
