@@ -33,8 +33,14 @@ export function hasArtifact(dir: string): boolean {
   return existsSync(join(dir, ARTIFACT_FILES.manifest));
 }
 
-/** Files the loader reads, relative to the artifact: each must have a checksum in a verified artifact. */
-export function requiredFiles(manifest: { stages?: { static?: Pick<StaticStageManifest, "dir"> } }): string[] {
+/**
+ * Files the loader reads, relative to the artifact: each must have a checksum in a verified artifact.
+ * A manifest of another kind (`kind`, e.g. an outcome model) names its files in its own stage; here,
+ * where registries copy and verify any kind, its files are those its checksums list, and its own loader
+ * checks that the ones it reads are among them.
+ */
+export function requiredFiles(manifest: { kind?: unknown; stages?: { static?: Pick<StaticStageManifest, "dir"> }; checksums?: { files?: Record<string, string> } }): string[] {
+  if (manifest.kind !== undefined) return Object.keys(manifest.checksums?.files ?? {}).sort();
   const parts = Object.values(PART_FILES);
   const out: string[] = [ARTIFACT_FILES.examples, ...parts];
   const s = manifest.stages?.static;

@@ -42,6 +42,8 @@ export interface OutcomeRetrainOptions {
   minHeldOut?: number;
   since?: number;
   keepVersions?: number;
+  /** The name a newly trained candidate gets (default: the registry's next); a shared registry reserves it. */
+  candidateVersion?: string;
   folds?: number;
   seed?: number;
   onProgress?: (message: string) => void;
@@ -144,7 +146,7 @@ export async function retrainOutcomes(options: OutcomeRetrainOptions): Promise<O
     const vectors = await encoder.embed(set.prompts.map((p) => p.text));
     const evalVectors = await encoder.embed(evalSet.prompts.map((p) => p.text));
     const fitted = fitOutcomeModel(set, vectors, { folds: options.folds, seed: options.seed ?? o.cv.seed, log: progress });
-    const version = registry.nextVersion();
+    const version = options.candidateVersion ?? registry.nextVersion();
     const dir = registry.versionDir(version);
     progress(`writing candidate ${version}`);
     await writeOutcomeArtifact({

@@ -6,15 +6,18 @@
  * The data: short trivia questions the cheap model answers, hard proofs and programs only the strong one
  * does. Chemistry questions look like trivia but the cheap model gets them wrong; the base data has none.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { promisify } from "node:util";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ModelRegistry } from "../../src/model/registry.js";
+import { PgModelRegistry } from "../../src/model/registry-pg.js";
 import { DecisionLog } from "../../src/store/index.js";
 import { makeDecision } from "../store/make-decision.js";
 import { CLI } from "../helpers/cli.js";
+import { PG_SKIP_REASON, findPostgres, startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { tempDir } from "../helpers/tiers.js";
 
 const run = promisify(execFile);
@@ -178,4 +181,98 @@ describe("retrain an outcome model from logged outcomes", () => {
     const badMetric = await triage(["retrain", "--registry", registry, "--data", join(work, "base.jsonl"), "--log-db", logPath, "--metric", "accuracy"]);
     expect(badMetric.stderr).toMatch(/--metric: .* is an outcome model; expected aiq or saving/);
   });
+});
+
+const pgAvailable = !!findPostgres() || !!process.env.CI;
+if (!pgAvailable) console.log(PG_SKIP_REASON);
+
+/** `serve --registry URL` as a real process; resolves with its base URL once it listens. */
+async function serveShared(registryUrl: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...CLI,
+      "serve",
+      "--registry",
+      registryUrl,
+      "--registry-cache",
+      join(tempDir(), "cache"),
+      "--workers",
+      "1",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--log-db",
+      join(tempDir(), "serve.sqlite"),
+    ],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, TRIAGE_API_KEYS: "", TRIAGE_CACHE: cache },
+    },
+  );
+  let stderr = "";
+  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
+    void exited.then((code) => reject(new Error(`triage serve exited (${String(code)}) before listening: ${stderr}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+describe.skipIf(!pgAvailable)("an outcome model in a shared PostgreSQL registry", () => {
+  let pg: TestPostgres;
+  beforeAll(async () => {
+    pg = await startPostgres();
+  }, 120_000);
+  afterAll(() => pg?.stop());
+
+  it("train --outcomes --registry URL publishes it, serve --registry URL routes with it, retrain learns logged outcomes and publishes the candidate", async () => {
+    const url = pg.createDatabase("outcomes");
+    const trained = await triage(["train", "--outcomes", join(work, "base.jsonl"), "--registry", url, "--encoder", "use"]);
+    expect(trained.code, trained.stderr).toBe(0);
+    expect(trained.stderr).toMatch(/current -> v0001/);
+    const registry = await PgModelRegistry.open(url);
+    try {
+      expect(await registry.pointer()).toMatchObject({ version: "v0001" });
+      expect((await registry.list())[0].manifest).toMatchObject({ kind: "outcomes" });
+    } finally {
+      await registry.close();
+    }
+
+    const server = await serveShared(url);
+    try {
+      const routed = await fetch(`${server.url}/v1/route`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: HARD[0] }) });
+      expect(routed.status).toBe(200);
+      expect(((await routed.json()) as { model: string }).model).toBe("strong");
+    } finally {
+      await server.stop();
+    }
+
+    const logPath = join(work, "shared.sqlite");
+    writeLog(
+      logPath,
+      ELEMENTS.slice(0, 8).map((e) => ({ text: chemistry(e), cheap: 0, strong: 1 })),
+    );
+    const r = await triage(["retrain", "--registry", url, "--data", join(work, "base.jsonl"), "--log-db", logPath, "--eval", join(work, "held-out.jsonl"), "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ kind: "outcomes", promoted: true, trained: true, candidateVersion: "v0002", served: "v0002", registry: url, training: { fromLog: 8 } });
+    const after = await PgModelRegistry.open(url);
+    try {
+      expect(await after.pointer()).toMatchObject({ version: "v0002", previous: "v0001" });
+      expect(await after.readReport("v0002")).toEqual(report);
+    } finally {
+      await after.close();
+    }
+    const rolledBack = await triage(["rollback", "--registry", url]);
+    expect(rolledBack.code, rolledBack.stderr).toBe(0);
+  }, 300_000);
 });

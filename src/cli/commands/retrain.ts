@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { TriageError } from "../../common/errors.js";
 import { isPostgresUrl } from "../../model/registry-pg-url.js";
-import { isOutcomeArtifact } from "../../outcomes/artifact.js";
-import { DEFAULT_MIN_HELD_OUT_OUTCOMES, type OutcomeRetrainReport, retrainOutcomes } from "../../outcomes/retrain.js";
-import { retrainShared } from "../../retrain/publish-pg.js";
+import { isOutcomeArtifact, OUTCOME_KIND } from "../../outcomes/artifact.js";
+import { DEFAULT_MIN_HELD_OUT_OUTCOMES, type OutcomeRetrainOptions, type OutcomeRetrainReport, retrainOutcomes } from "../../outcomes/retrain.js";
+import { inSharedRegistry, retrainShared, sharedModelKind } from "../../retrain/publish-pg.js";
 import { DEFAULT_MIN_HELD_OUT, retrain, type RetrainOptions, type RetrainReport } from "../../retrain/retrain.js";
 import { parseDurationMs, parseTimeBound } from "../../store/index.js";
 import { logDbOption } from "../log-db.js";
@@ -85,13 +85,14 @@ export function registerRetrain(program: Command): void {
       const intervalMs = opts.every !== undefined ? parseDurationMs(opts.every, "--every") : undefined;
       if (intervalMs !== undefined && intervalMs < 1000) throw new TriageError("--every: at least 1s");
       // An outcome model (train --outcomes) retrains from outcomes: the base data plus the per-model outcomes logged.
-      const outcomes = !isPostgresUrl(opts.registry) && isOutcomeArtifact(opts.registry);
+      const shared = isPostgresUrl(opts.registry);
+      const outcomes = shared ? (await sharedModelKind(opts.registry)) === OUTCOME_KIND : isOutcomeArtifact(opts.registry);
       if (outcomes && opts.metric !== undefined && opts.metric !== "aiq" && opts.metric !== "saving")
         throw new TriageError(`--metric: ${opts.registry} is an outcome model; expected aiq or saving, got "${opts.metric}"`);
       if (!outcomes && opts.metric !== undefined && opts.metric !== "accuracy" && opts.metric !== "macroF1")
         throw new TriageError(`--metric: expected accuracy or macroF1, got "${opts.metric}"`);
       const runOutcomes = async () => {
-        const report = await retrainOutcomes({
+        const options: OutcomeRetrainOptions = {
           registry: opts.registry,
           baseData: opts.data,
           logDb: opts.logDb,
@@ -103,7 +104,11 @@ export function registerRetrain(program: Command): void {
           since: opts.since !== undefined ? parseTimeBound(opts.since, "--since") : undefined,
           folds: opts.folds,
           onProgress: (m) => info(m),
-        });
+        };
+        // A shared registry: retrained on a local copy, published there under its retrain lock; replicas follow.
+        const report = shared
+          ? await inSharedRegistry(opts.registry, options, (root, candidate) => retrainOutcomes({ ...options, registry: root, candidateVersion: candidate }))
+          : await retrainOutcomes(options);
         if (opts.json) process.stdout.write(JSON.stringify(report) + "\n");
         else process.stdout.write(formatOutcomeReport(report) + "\n");
         return report;
@@ -130,7 +135,7 @@ export function registerRetrain(program: Command): void {
           onWarning: (m) => info(`warning: ${m}`),
         };
         // A shared registry: trained locally, published there under its retrain lock; replicas follow.
-        const report = isPostgresUrl(opts.registry) ? await retrainShared(opts.registry, options) : await retrain(options);
+        const report = shared ? await retrainShared(opts.registry, options) : await retrain(options);
         if (opts.json) process.stdout.write(JSON.stringify(report) + "\n");
         else process.stdout.write(formatReport(report) + "\n");
         return report;
