@@ -12,7 +12,7 @@ import { CLI } from "../helpers/cli.js";
 import { PG_SKIP_REASON, findPostgres, startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { TIERS_CONFIG, tempDir, tierExamples } from "../helpers/tiers.js";
 import { makeDecision } from "../store/make-decision.js";
-import { writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { cachedUse } from "./helpers.js";
 
 const available = !!findPostgres() || !!process.env.CI;
@@ -85,4 +85,32 @@ describe.skipIf(!available)("retrain into a shared PostgreSQL registry", () => {
       await holder.close();
     }
   });
+
+  it("train --registry URL publishes each new version and makes it current, verified", async () => {
+    const url = pg.createDatabase("train");
+    const work = tempDir();
+    const data = join(work, "train.jsonl");
+    writeFileSync(data, train5.map((e) => JSON.stringify(e)).join("\n") + "\n");
+    const train = () =>
+      spawnSync(process.execPath, [...CLI, "train", "--data", data, "--config", TIERS_CONFIG, "--registry", url, "--folds", "3", "--encoder", "use"], {
+        encoding: "utf8",
+        cwd: work,
+      });
+    const first = train();
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/current -> v0001/);
+    const second = train();
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/version v0002 of postgres:\/\/.*, now current/);
+    const registry = await PgModelRegistry.open(url);
+    try {
+      expect(await registry.pointer()).toMatchObject({ version: "v0002", previous: "v0001" });
+      // Both stored versions pass the same checks a replica runs before serving one.
+      for (const v of ["v0001", "v0002"]) expect((await registry.fetchVersion(v)).manifest.labels).toContain("COMPLEX");
+    } finally {
+      await registry.close();
+    }
+    // The URL is not taken for a folder name.
+    expect(readdirSync(work).filter((name) => name.startsWith("postgres"))).toEqual([]);
+  }, 300_000);
 });

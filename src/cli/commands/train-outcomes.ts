@@ -10,6 +10,8 @@ import { assertReplaceable } from "../../common/atomic.js";
 import { TriageError } from "../../common/errors.js";
 import { DEFAULT_CACHE_PATH, resolveEncoder } from "../../encoders/resolve.js";
 import { ModelRegistry } from "../../model/registry.js";
+import { isPostgresUrl } from "../../model/registry-pg-url.js";
+import { publishTrained } from "../../retrain/publish-pg.js";
 import { outcomeArtifactOwner, writeOutcomeArtifact } from "../../outcomes/artifact.js";
 import { dialPoint } from "../../outcomes/dial.js";
 import { dialFromFlags } from "../dial-flags.js";
@@ -51,10 +53,12 @@ export function addOutcomeOptions(command: Command): Command {
 export async function trainOutcomes(opts: TrainOutcomesOptions): Promise<void> {
   if ((opts.out === undefined) === (opts.registry === undefined)) throw new TriageError("train: give either --out DIR or --registry DIR");
   const dial = dialFromFlags(opts.quality, opts.maxCost);
-  const registry = opts.registry !== undefined ? new ModelRegistry(opts.registry) : undefined;
+  // A shared registry (postgres://…) gets the artifact written in a scratch folder, then published.
+  const shared = opts.registry !== undefined && isPostgresUrl(opts.registry) ? opts.registry : undefined;
+  const registry = opts.registry !== undefined && shared === undefined ? new ModelRegistry(opts.registry) : undefined;
   const version = registry?.nextVersion();
-  const out = registry ? registry.versionDir(version!) : opts.out!;
-  refuseOutput(out, opts.outcomes);
+  const out = registry ? registry.versionDir(version!) : opts.out;
+  if (out !== undefined) refuseOutput(out, opts.outcomes);
   const lastQuestionOnly = !opts.fullPrompt;
   const { set, prices } = fillCosts(loadOutcomes(opts.outcomes, { format: opts.format, lastQuestionOnly }), opts.prices);
   const { encoder, reason, ref } = await resolveEncoder({ spec: opts.encoder ?? "auto", cachePath: opts.cache ?? DEFAULT_CACHE_PATH });
@@ -76,10 +80,21 @@ export async function trainOutcomes(opts: TrainOutcomesOptions): Promise<void> {
   }
   info(`cross-validating the estimator on ${set.prompts.length} prompts`);
   const fitted = fitOutcomeModel(set, vectors, { seed: opts.seed, folds: opts.folds, log: (m) => info(m) });
-  const manifest = await writeOutcomeArtifact({ out, set, fitted, encoder: ref, seed: opts.seed, defaultDial: dial, prices, lastQuestionOnly });
-  if (registry) {
-    registry.promote(version!);
-    info(`${registry.root}: current -> ${version}`);
+  const write = (dir: string) => writeOutcomeArtifact({ out: dir, set, fitted, encoder: ref, seed: opts.seed, defaultDial: dial, prices, lastQuestionOnly });
+  let manifest: Awaited<ReturnType<typeof write>>;
+  let writtenTo: string;
+  if (shared !== undefined) {
+    const published = await publishTrained(shared, write);
+    manifest = published.built;
+    writtenTo = `version ${published.version} of ${published.location}, now current`;
+    info(`${published.location}: current -> ${published.version}${published.pruned.length ? ` (pruned ${published.pruned.join(", ")})` : ""}`);
+  } else {
+    manifest = await write(out!);
+    writtenTo = out!;
+    if (registry) {
+      registry.promote(version!);
+      info(`${registry.root}: current -> ${version}`);
+    }
   }
   if (opts.json) {
     process.stdout.write(JSON.stringify(manifest) + "\n");
@@ -91,7 +106,7 @@ export async function trainOutcomes(opts: TrainOutcomesOptions): Promise<void> {
     "\n" +
       table([
         ["model", manifest.version],
-        ["written to", out],
+        ["written to", writtenTo],
         ["prompts", `${manifest.data.prompts}${set.notes.length ? ` (${set.notes.join("; ")})` : ""}`],
         ["models", manifest.labels.join(", ")],
         ["strongest", o.models[o.strong]],

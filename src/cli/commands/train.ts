@@ -3,7 +3,9 @@ import { TriageError } from "../../common/errors.js";
 import { resolveEncoder } from "../../encoders/resolve.js";
 import { openRegistry } from "../../model/adopt.js";
 import { checkOutput, train, type TrainOptions } from "../../train/train.js";
+import { isPostgresUrl } from "../../model/registry-pg-url.js";
 import { trainIntoRegistry } from "../../retrain/publish.js";
+import { publishTrained } from "../../retrain/publish-pg.js";
 import { DEFAULT_WORD_DROPOUT } from "../../train/augment.js";
 import { accuracyInWords, combinationInWords, confidenceInWords, fastPathInWords } from "../describe.js";
 import { info, keyValues, pct, progressBar, withRate } from "../output.js";
@@ -16,7 +18,7 @@ export function registerTrain(program: Command): void {
     .description("embed labelled examples, fit kNN index + centroids + head, calibrate, write a model artifact (with --outcomes: an outcome model)")
     .option("--data <file>", "labelled examples: JSONL or CSV, '-' for stdin (JSONL)")
     .option("--out <dir>", "artifact directory to write atomically; an existing one is replaced only if it holds a triage model and nothing else")
-    .option("--registry <dir>", "instead of --out: write a new version into this model registry and make it current")
+    .option("--registry <dir|url>", "instead of --out: write a new version into this model registry (a folder, or a shared one, postgres://…) and make it current")
     .option("--config <file>", "tiers/routes config (YAML or JSON): labels in cost order, prices, rules, policy")
     .option("--text-field <name>", "field holding the query text", "text")
     .option("--label-field <name>", "field holding the label", "label")
@@ -64,11 +66,12 @@ export function registerTrain(program: Command): void {
       if (data === undefined) throw new TriageError("train: give --data FILE (labelled examples) or --outcomes FILE|DIR (per-model outcomes)");
       if ((opts.out === undefined) === (opts.registry === undefined)) throw new TriageError("train: give either --out DIR or --registry DIR");
       // Before loading the encoder: a refused --out or --registry should cost nothing.
+      const shared = opts.registry !== undefined && isPostgresUrl(opts.registry) ? opts.registry : undefined;
       const registry =
-        opts.registry !== undefined
+        opts.registry !== undefined && shared === undefined
           ? openRegistry(opts.registry, (a) => info(`${opts.registry} held a plain model artifact: adopted it as ${a.version}, the registry's first version`))
           : undefined;
-      if (!registry) checkOutput({ out: opts.out!, data, config: opts.config });
+      if (opts.out !== undefined) checkOutput({ out: opts.out, data, config: opts.config });
       const { encoder, reason, ref } = await resolveEncoder({ spec: opts.encoder });
       info(`encoder: ${encoder.id} (${reason})`);
       const bar = progressBar("embedding");
@@ -103,11 +106,16 @@ export function registerTrain(program: Command): void {
           else if (p.phase === "fast-path") info(p.message);
         },
       };
-      // Into a registry: a new version, made current, older ones pruned (as retrain does).
-      const published = registry ? await trainIntoRegistry(registry.root, options) : undefined;
+      // Into a registry: a new version, made current, older ones pruned (as retrain does). A shared one gets
+      // the artifact trained in a scratch folder; replicas following it load the new version.
+      const intoShared = async (url: string) => {
+        const p = await publishTrained(url, (dir) => train({ ...options, out: dir }));
+        return { ...p.built, dir: "the database", version: p.version, pruned: p.pruned, root: p.location };
+      };
+      const published = shared ? await intoShared(shared) : registry ? { ...(await trainIntoRegistry(registry.root, options)), root: registry.root } : undefined;
       const result = published ?? (await train({ ...options, out: opts.out! }));
       await encoder.close?.();
-      if (registry && published) info(`${registry.root}: current -> ${published.version}${published.pruned.length ? ` (pruned ${published.pruned.join(", ")})` : ""}`);
+      if (published) info(`${published.root}: current -> ${published.version}${published.pruned.length ? ` (pruned ${published.pruned.join(", ")})` : ""}`);
       const m = result.manifest;
       if (opts.json) {
         process.stdout.write(JSON.stringify(m) + "\n");
@@ -118,7 +126,7 @@ export function registerTrain(program: Command): void {
         "\n" +
           keyValues([
             ["model", m.version],
-            ["written to", published ? `${result.dir} (version ${published.version} of ${opts.registry}, now current)` : result.dir],
+            ["written to", published ? `${result.dir} (version ${published.version} of ${published.root}, now current)` : result.dir],
             ["examples", `${m.data.examples} (${m.data.duplicates} exact duplicates dropped, ${m.data.conflicts} texts with two labels: first label kept)`],
             ["labels", `${m.labels.join(", ")}${m.ordered ? " (tiers, cheapest first)" : " (named routes)"}`],
             ["accuracy", accuracyInWords(m)],
