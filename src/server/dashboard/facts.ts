@@ -8,11 +8,12 @@
  * arriving, and building it for millions of rows never slows the server's requests. After that, each
  * refresh reads only the new rows and feedback. Costs are priced as rows arrive, with the same rules as
  * `triage stats`. Latency is kept as a bin of a 1 %-wide log scale, so percentiles over a million rows
- * are a histogram walk, not a sort.
+ * are a histogram walk, not a sort. Reads are awaited (PostgreSQL answers later), so a refresh and a
+ * chunk of the build take turns (`exclusive`): each sees the watermarks as the other left them.
  */
 import type { EventLoopUtilization } from "node:perf_hooks";
 import { callCostUsd, mostExpensive, tokenCostUsd, type PriceTable, type TokenPrice } from "../../config/price.js";
-import type { CallFact, DashboardReader, DecisionFact } from "../../store/dashboard-queries.js";
+import type { CallFact, DashboardLogReader, DecisionFact } from "../../store/dashboard-queries.js";
 
 export const STAGES = ["rule", "cache", "static", "full"] as const;
 export const DECIDED_BY = ["rule", "model", "escalate", "abstain", "fallback", "fallback-failed"] as const;
@@ -138,6 +139,8 @@ export class Facts {
   refreshedAt = 0;
   private running: Promise<void> | undefined;
   private build: Build | undefined;
+  /** The end of the last read that holds the copy (a refresh, or one chunk of the build). */
+  private turn: Promise<unknown> = Promise.resolve();
   /** Bumped when the copy starts over (new prices, stop): a build of an older generation ends. */
   private generation = 0;
   /** A build that was stopped or failed before reading every decision: the copy stays partial. */
@@ -149,7 +152,7 @@ export class Facts {
   private readonly chunk: number;
 
   constructor(
-    private readonly reader: DashboardReader,
+    private readonly reader: DashboardLogReader,
     private readonly options: FactsOptions,
   ) {
     this.maxRows = options.maxRows ?? 2_000_000;
@@ -245,26 +248,33 @@ export class Facts {
   refresh(maxAgeMs = 0): Promise<void> {
     if (this.running) return this.running;
     if (Date.now() - this.refreshedAt < maxAgeMs) return Promise.resolve();
-    this.running = this.pull().finally(() => {
+    this.running = this.exclusive(() => this.pull()).finally(() => {
       this.running = undefined;
       this.refreshedAt = Date.now();
     });
     return this.running;
   }
 
+  /** Runs `read` after the running one ends: a refresh and a build chunk never interleave their awaits. */
+  private exclusive<T>(read: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(read, read);
+    this.turn = run.catch(() => {});
+    return run;
+  }
+
   private async pull(): Promise<void> {
     this.checkPrices();
-    if (this.lastId === 0 && this.size === 0 && !this.build) this.startBuild();
-    const { min } = this.reader.idRange();
+    if (this.lastId === 0 && this.size === 0 && !this.build) await this.startBuild();
+    const { min } = await this.reader.idRange();
     this.dropBelow(min ?? this.lastId + 1);
     for (;;) {
-      const rows = this.reader.decisionFacts(this.lastId, this.chunk);
+      const rows = await this.reader.decisionFacts(this.lastId, this.chunk);
       for (const r of rows) this.append(r);
       if (rows.length < this.chunk) break;
       await yieldTurn();
     }
     for (;;) {
-      const calls = this.reader.callFacts(this.lastFeedbackId, this.chunk);
+      const calls = await this.reader.callFacts(this.lastFeedbackId, this.chunk);
       for (const c of calls) {
         // A decision committed after the rows above were read: its feedback waits for the next refresh.
         if (c[1] > this.lastId) return;
@@ -282,9 +292,9 @@ export class Facts {
    * feedback row is read per chunk of decisions; later feedback comes through the refresh (skipped for a
    * decision not read yet, then read with its chunk, which takes every feedback row the refresh passed).
    */
-  private startBuild(): void {
-    const upTo = this.reader.maxFeedbackId(); // before the decisions: no feedback of a read decision is missed
-    const { min, max } = this.reader.idRange();
+  private async startBuild(): Promise<void> {
+    const upTo = await this.reader.maxFeedbackId(); // before the decisions: no feedback of a read decision is missed
+    const { min, max } = await this.reader.idRange();
     if (min === null || max === null) return;
     const of = Math.min(this.maxRows, max - min + 1);
     // Room below for every row to come, and some above for new decisions.
@@ -295,40 +305,64 @@ export class Facts {
     const generation = ++this.generation;
     const build: Build = { generation, floor: max + 1, min, of, started: Date.now(), done: Promise.resolve() };
     this.build = build;
-    build.done = this.backfill(build);
+    // The first chunk is read now (inside the refresh), so even the first answer has the newest decisions.
+    let more: boolean;
+    try {
+      more = await this.step(build);
+    } catch (err) {
+      this.fail(build, err as Error);
+      return;
+    }
+    if (more) build.done = this.backfill(build);
+    else if (this.generation === generation) this.build = undefined;
   }
 
   private async backfill(b: Build): Promise<void> {
     try {
-      // The first chunk is read at once, so even the first answer has the newest decisions.
       let chunkMs = 0;
       let after: EventLoopUtilization | undefined;
-      for (let first = true; ; first = false) {
-        if (!first) {
-          // Others' event-loop time since the last chunk: the requests the build must not slow down.
-          const busy = this.options.busy ? this.options.busy() : performance.eventLoopUtilization(after).active > BUSY_MS;
-          if (busy) await sleep(Math.min(1000, chunkMs * (1 / BUSY_SHARE - 1)));
-          else await yieldTurn();
-        }
+      for (;;) {
+        // Others' event-loop time since the last chunk: the requests the build must not slow down.
+        const busy = this.options.busy ? this.options.busy() : performance.eventLoopUtilization(after).active > BUSY_MS;
+        if (busy) await sleep(Math.min(1000, chunkMs * (1 / BUSY_SHARE - 1)));
+        else await yieldTurn();
         if (this.generation !== b.generation) return;
         const started = performance.now();
-        const { min } = this.reader.idRange(); // retention may have deleted the oldest rows meanwhile
-        if (min === null || b.floor <= min || this.size >= this.maxRows) break;
-        b.min = min;
-        const lo = Math.max(min, b.floor - this.chunk);
-        const rows = this.reader.decisionFactsBetween(lo, b.floor);
-        this.prepend(rows.length > this.maxRows - this.size ? rows.slice(rows.length - (this.maxRows - this.size)) : rows);
-        for (const c of this.reader.callFactsBetween(lo, b.floor, this.lastFeedbackId)) this.applyCall(c);
-        b.floor = lo;
+        if (!(await this.exclusive(() => this.step(b)))) break;
         chunkMs = performance.now() - started;
         after = performance.eventLoopUtilization();
       }
     } catch (err) {
-      if (this.generation !== b.generation) return;
-      this.unfinished = true;
-      this.options.onError?.(err as Error);
+      this.fail(b, err as Error);
+      return;
     }
     if (this.generation === b.generation) this.build = undefined;
+  }
+
+  /** A failed build stops where it is: the rows read so far stay, and the copy says it is partial. */
+  private fail(b: Build, err: Error): void {
+    if (this.generation !== b.generation) return;
+    this.unfinished = true;
+    this.build = undefined;
+    this.options.onError?.(err);
+  }
+
+  /**
+   * Reads one chunk of the build below its floor (with the refresh's turn held): false when there is
+   * nothing left to read, or the build was ended meanwhile.
+   */
+  private async step(b: Build): Promise<boolean> {
+    const { min } = await this.reader.idRange(); // retention may have deleted the oldest rows meanwhile
+    if (this.generation !== b.generation || min === null || b.floor <= min || this.size >= this.maxRows) return false;
+    b.min = min;
+    const lo = Math.max(min, b.floor - this.chunk);
+    const rows = await this.reader.decisionFactsBetween(lo, b.floor);
+    const calls = await this.reader.callFactsBetween(lo, b.floor, this.lastFeedbackId);
+    if (this.generation !== b.generation) return false;
+    this.prepend(rows.length > this.maxRows - this.size ? rows.slice(rows.length - (this.maxRows - this.size)) : rows);
+    for (const c of calls) this.applyCall(c);
+    b.floor = lo;
+    return true;
   }
 
   /** A new price table re-prices every row: start again from an empty copy. */
