@@ -132,9 +132,7 @@ describe.skipIf(!bin && !process.env.CI)("dashboard on a PostgreSQL decision log
     const res = await v.post("/dashboard/api/feedback", { requestId: "pg-route-4", label: "FRONTIER" });
     expect(res.status).toBe(200);
     const { feedbackId } = (await res.json()) as { feedbackId: number };
-    expect(await query("SELECT id, kind, human_label FROM feedback WHERE request_id = $1", ["pg-route-4"])).toEqual([
-      { id: feedbackId, kind: "label", human_label: "FRONTIER" },
-    ]);
+    expect(await query("SELECT id, kind, human_label FROM feedback WHERE request_id = $1", ["pg-route-4"])).toEqual([{ id: feedbackId, kind: "label", human_label: "FRONTIER" }]);
     const labelled = idsOn(await (await v.get("/dashboard/decisions?feedback=label")).text());
     expect(labelled).toEqual(["pg-route-4"]);
     const undo = await v.post("/dashboard/api/feedback/undo", { feedbackId });

@@ -12,6 +12,7 @@ import { DashboardReader } from "../../../src/store/dashboard-queries.js";
 import { openDecisionLog, type DecisionStore } from "../../../src/store/index.js";
 import { PgDashboardReader } from "../../../src/store/postgres/dashboard-queries.js";
 import { types } from "../../../src/store/postgres/sql.js";
+import { copyToPostgres } from "../../helpers/pg-copy.js";
 import { PG_SKIP_REASON, findPostgres, startPostgres, type TestPostgres } from "../../helpers/postgres.js";
 import { tempDir } from "../../helpers/tiers.js";
 
@@ -30,6 +31,8 @@ export interface TestStore {
   skip: boolean;
   /** A new, empty log. */
   fresh(): Promise<TestLog>;
+  /** A new log holding what `generate` writes into a SQLite file (copied, ids and all, into PostgreSQL). */
+  filled(generate: (sqlitePath: string) => void): Promise<TestLog>;
   stop(): Promise<void>;
 }
 
@@ -37,27 +40,32 @@ const pgBin = findPostgres();
 let announced = false;
 
 function sqliteStore(): TestStore {
+  const at = async (location: string): Promise<TestLog> => {
+    const log = await openDecisionLog(location);
+    return {
+      location,
+      log,
+      reader: async () => DashboardReader.open(location),
+      sql: async <T>(text: string, ...values: unknown[]) => {
+        const { default: Database } = await import("better-sqlite3");
+        const db = new Database(location);
+        try {
+          const stmt = db.prepare(text);
+          return (stmt.reader ? stmt.all(...values) : (stmt.run(...values), [])) as T[];
+        } finally {
+          db.close();
+        }
+      },
+    };
+  };
   return {
     kind: "sqlite",
     skip: false,
-    fresh: async () => {
+    fresh: () => at(join(tempDir(), "log.db")),
+    filled: (generate) => {
       const location = join(tempDir(), "log.db");
-      const log = await openDecisionLog(location);
-      return {
-        location,
-        log,
-        reader: async () => DashboardReader.open(location),
-        sql: async <T>(text: string, ...values: unknown[]) => {
-          const { default: Database } = await import("better-sqlite3");
-          const db = new Database(location);
-          try {
-            const stmt = db.prepare(text);
-            return (stmt.reader ? stmt.all(...values) : (stmt.run(...values), [])) as T[];
-          } finally {
-            db.close();
-          }
-        },
-      };
+      generate(location);
+      return at(location);
     },
     stop: async () => {},
   };
@@ -71,33 +79,43 @@ function postgresStore(): TestStore {
     announced = true;
     console.log(PG_SKIP_REASON);
   }
+  const database = async () => {
+    server ??= startPostgres();
+    return (await server).createDatabase(`dash_${process.pid}_${++n}`);
+  };
+  const at = async (location: string): Promise<TestLog> => {
+    const log = await openDecisionLog(location);
+    return {
+      location,
+      log,
+      reader: () => PgDashboardReader.open(location),
+      sql: async <T>(text: string, ...values: unknown[]) => {
+        const client = new pg.Client({ connectionString: location, types });
+        await client.connect();
+        try {
+          let k = 0;
+          return (
+            await client.query(
+              text.replace(/\?/g, () => `$${++k}`),
+              values,
+            )
+          ).rows as T[];
+        } finally {
+          await client.end();
+        }
+      },
+    };
+  };
   return {
     kind: "postgres",
     skip,
-    fresh: async () => {
-      server ??= startPostgres();
-      const location = (await server).createDatabase(`dash_${process.pid}_${++n}`);
-      const log = await openDecisionLog(location);
-      return {
-        location,
-        log,
-        reader: () => PgDashboardReader.open(location),
-        sql: async <T>(text: string, ...values: unknown[]) => {
-          const client = new pg.Client({ connectionString: location, types });
-          await client.connect();
-          try {
-            let k = 0;
-            return (
-              await client.query(
-                text.replace(/\?/g, () => `$${++k}`),
-                values,
-              )
-            ).rows as T[];
-          } finally {
-            await client.end();
-          }
-        },
-      };
+    fresh: async () => at(await database()),
+    filled: async (generate) => {
+      const path = join(tempDir(), "source.db");
+      generate(path);
+      const location = await database();
+      await copyToPostgres(path, location);
+      return at(location);
     },
     stop: async () => {
       (await server)?.stop();
