@@ -31,6 +31,8 @@ export interface TestStore {
   skip: boolean;
   /** A new, empty log. */
   fresh(): Promise<TestLog>;
+  /** Where a new log can be created (a file path in a temp folder, or the URL of a new database), created by whoever opens it. */
+  location(): Promise<string>;
   /** A new log holding what `generate` writes into a SQLite file (copied, ids and all, into PostgreSQL). */
   filled(generate: (sqlitePath: string) => void): Promise<TestLog>;
   stop(): Promise<void>;
@@ -62,6 +64,7 @@ function sqliteStore(): TestStore {
     kind: "sqlite",
     skip: false,
     fresh: () => at(join(tempDir(), "log.db")),
+    location: async () => join(tempDir(), "log.db"),
     filled: (generate) => {
       const location = join(tempDir(), "log.db");
       generate(location);
@@ -110,6 +113,7 @@ function postgresStore(): TestStore {
     kind: "postgres",
     skip,
     fresh: async () => at(await database()),
+    location: database,
     filled: async (generate) => {
       const path = join(tempDir(), "source.db");
       generate(path);
