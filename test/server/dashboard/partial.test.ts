@@ -5,7 +5,6 @@
  * feedback and decisions written while the build ran; on a SQLite file and on a PostgreSQL database.
  */
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PriceTable } from "../../../src/config/price.js";
