@@ -82,6 +82,15 @@ export interface DashboardLogReader {
   decisionFacts(afterId: number, limit: number): Awaitable<DecisionFact[]>;
   /** Decisions with lo <= id < hi, oldest first. */
   decisionFactsBetween(lo: number, hi: number): Awaitable<DecisionFact[]>;
+  /**
+   * Only where decisions can commit out of id order (PostgreSQL with several writers: a transaction
+   * holding lower ids commits after one holding higher ids): how many decisions have lo < id <= hi ...
+   */
+  countBetween?(lo: number, hi: number): Awaitable<number>;
+  /** ... and the ids among them, so that a copy read by id can find the ones it passed before they committed. */
+  idsBetween?(lo: number, hi: number): Awaitable<number[]>;
+  /** Decisions by id, oldest first. */
+  decisionFactsOf?(ids: number[]): Awaitable<DecisionFact[]>;
   /** The newest feedback row's id (0 for none). */
   maxFeedbackId(): Awaitable<number>;
   /** callFacts' rows for decisions with lo <= id < hi, up to feedback id `upTo`, oldest first. */

@@ -115,6 +115,13 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const BUSY_MS = 1;
 const BUSY_SHARE = 0.05;
 
+/**
+ * Where decisions can commit out of id order (DashboardLogReader.idsBetween), each refresh checks this
+ * many ids below the newest read for rows that committed after it (a writer's transaction is
+ * milliseconds; this is many seconds of traffic at thousands of decisions a second).
+ */
+export const LATE_WINDOW = 10_000;
+
 export class Facts {
   /** Rows live at [begin, end) of every column. */
   begin = 0;
@@ -273,17 +280,37 @@ export class Facts {
       if (rows.length < this.chunk) break;
       await yieldTurn();
     }
+    const lateFloor = await this.pullLate();
     for (;;) {
       const calls = await this.reader.callFacts(this.lastFeedbackId, this.chunk);
       for (const c of calls) {
         // A decision committed after the rows above were read: its feedback waits for the next refresh.
-        if (c[1] > this.lastId) return;
+        if (c[1] > this.lastId || (c[1] > lateFloor && this.indexOf(c[1]) < 0)) return;
         this.applyCall(c);
         this.lastFeedbackId = c[0];
       }
       if (calls.length < this.chunk) break;
       await yieldTurn();
     }
+  }
+
+  /**
+   * Finds the decisions of the recent id window that committed after later ones were read, and puts them
+   * in place; returns the window's floor (Infinity where the log commits in id order). Only the count is
+   * read unless some are missing.
+   */
+  private async pullLate(): Promise<number> {
+    const r = this.reader;
+    if (!r.countBetween || !r.idsBetween || !r.decisionFactsOf) return Number.POSITIVE_INFINITY;
+    // Below a running build's floor nothing is read yet; below the oldest row of a capped copy nothing is kept.
+    const covered = this.build ? this.build.floor : this.capped ? this.ids[this.begin] : 0;
+    const floor = Math.max(this.lastId - LATE_WINDOW, covered - 1);
+    if (floor >= this.lastId) return floor;
+    const held = this.end - this.upperBound(floor);
+    if ((await r.countBetween(floor, this.lastId)) === held) return floor;
+    const missing = (await r.idsBetween(floor, this.lastId)).filter((id) => this.indexOf(id) < 0);
+    if (missing.length > 0) for (const row of await r.decisionFactsOf(missing)) this.insert(row);
+    return floor;
   }
 
   /**
@@ -394,6 +421,29 @@ export class Facts {
       // The newest maxRows are in: older ones would not be kept.
       if (this.build) this.endBuild();
     }
+  }
+
+  /** A row that committed after later ones were read, put in its place by id. */
+  private insert(r: DecisionFact): void {
+    if (this.end === this.ids.length) this.makeRoom();
+    const at = this.upperBound(r[0]);
+    if (at > this.begin && this.ids[at - 1] === r[0]) return; // already here
+    for (const c of COLUMNS) this[c].copyWithin(at + 1, at, this.end);
+    this.end++;
+    this.write(at, r);
+    if (this.end - this.begin > this.maxRows) this.begin++;
+  }
+
+  /** First row index with id > `id`, within [begin, end). */
+  private upperBound(id: number): number {
+    let lo = this.begin;
+    let hi = this.end;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ids[mid] <= id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** Rows older than every live row (a build's chunk, oldest first), placed below them. */

@@ -3,7 +3,9 @@
  * The dashboard's reads (`DashboardLogReader`) on a PostgreSQL decision log: the SQLite reader's queries
  * and page walk, on a small pool of its own whose sessions are read-only (default_transaction_read_only),
  * so nothing here can change the log, and MVCC lets it read while decisions are written without
- * blocking the writer. Statements are bounded by a statement timeout.
+ * blocking the writer. Statements are bounded by a statement timeout. Several writers (workers,
+ * replicas) can commit decisions out of id order, so it also answers the recent-id checks the facts
+ * make to find rows that committed after later ones were read.
  */
 import pg from "pg";
 import { TriageError } from "../../common/errors.js";
@@ -113,6 +115,18 @@ export class PgDashboardReader implements DashboardLogReader {
 
   decisionFactsBetween(lo: number, hi: number): Promise<DecisionFact[]> {
     return this.tuples(`SELECT ${FACT_COLUMNS} FROM decisions WHERE id >= ? AND id < ? ORDER BY id`, [lo, hi]);
+  }
+
+  async countBetween(lo: number, hi: number): Promise<number> {
+    return (await this.all<{ n: number }>("SELECT COUNT(*) AS n FROM decisions WHERE id > ? AND id <= ?", [lo, hi]))[0].n;
+  }
+
+  async idsBetween(lo: number, hi: number): Promise<number[]> {
+    return (await this.all<{ id: number }>("SELECT id FROM decisions WHERE id > ? AND id <= ? ORDER BY id", [lo, hi])).map((r) => r.id);
+  }
+
+  decisionFactsOf(ids: number[]): Promise<DecisionFact[]> {
+    return this.tuples(`SELECT ${FACT_COLUMNS} FROM decisions WHERE id = ANY(?::bigint[]) ORDER BY id`, [ids]);
   }
 
   async maxFeedbackId(): Promise<number> {

@@ -127,3 +127,43 @@ describe.each(stores)("on $kind", (store) => {
     await laterReader.close();
   });
 });
+
+describe("on postgres, with writers that commit out of id order", () => {
+  const pg = stores.find((s) => s.kind === "postgres")!;
+  it.skipIf(pg.skip)("finds a decision that committed after a later one was read, and counts its feedback", async () => {
+    const t = await pg.fresh();
+    const { default: Pg } = await import("pg");
+    // Another writer's transaction takes an id and commits only after a later decision was committed and read.
+    const slow = new Pg.Client({ connectionString: t.location });
+    await slow.connect();
+    try {
+      await slow.query("BEGIN");
+      await slow.query(
+        `INSERT INTO decisions (ts, request_id, model_version, label, model_label, scores, decided_by, stage, low_confidence, fallback_used)
+         VALUES ($1, 'slow-1', 'v1', 'strong', 'strong', '{}', 'model', 'full', 0, 0)`,
+        [Date.now()],
+      );
+      await t.log.log(makeDecision({ requestId: "fast-1" }), "fast");
+      await t.log.flush();
+      const reader = await t.reader();
+      const prices: PriceTable = { cheap: { input: 1, output: 2 }, strong: { input: 10, output: 20 } };
+      const facts = new Facts(reader, { prices: () => prices });
+      await whole(facts);
+      expect(facts.size).toBe(1);
+      await slow.query("COMMIT");
+      await t.log.feedback("slow-1", { kind: "outcome", finalModel: "strong", tokensIn: 1000, tokensOut: 1000 });
+      await t.log.log(makeDecision({ requestId: "fast-2" }), "fast");
+      await t.log.flush();
+      await whole(facts);
+      const ids = (await t.sql<{ id: number }>("SELECT id FROM decisions ORDER BY id")).map((r) => r.id);
+      expect(Array.from(facts.ids.subarray(facts.begin, facts.end))).toEqual(ids);
+      const o = computeOverview(facts, range());
+      expect(o.totals.requests).toBe(3);
+      expect(o.totals.spendUsd).toBeCloseTo(0.03, 12); // slow-1's call: 1000 in at $10/M + 1000 out at $20/M
+      await reader.close();
+    } finally {
+      await slow.end();
+      await t.log.close();
+    }
+  });
+});
