@@ -1,8 +1,9 @@
 /**
  * @module
- * `triage dashboard`: the dashboard on a decision log (a SQLite file or a postgres:// URL) without a running proxy (`triage serve` serves the
- * same pages at /dashboard). Same keys as the server: TRIAGE_API_KEYS log in, TRIAGE_ADMIN_KEYS may also
- * promote and roll back; with neither set it listens on loopback with auth off.
+ * `triage dashboard`: the dashboard on a decision log (a SQLite file or a postgres:// URL, default
+ * TRIAGE_LOG_DB) without a running proxy (`triage serve` serves the same pages at /dashboard). Same keys
+ * as the server: TRIAGE_API_KEYS log in, TRIAGE_ADMIN_KEYS may also promote and roll back; with neither
+ * set it listens on loopback with auth off.
  */
 import { serve } from "@hono/node-server";
 import type { Command } from "commander";

@@ -1,8 +1,9 @@
 /**
  * @module
  * The dashboard's context inside `triage serve`: the server's own decision log, SQLite or PostgreSQL
- * (read on a connection of the dashboard's own; feedback goes through the log, as the proxy's does), its router (model, encoder), its tiers' prices, its keys, and a reload right
- * after a promote or rollback from the dashboard.
+ * (read on a connection of the dashboard's own; feedback goes through the log, as the proxy's does),
+ * its router (model, encoder), its tiers' prices, its keys, and a reload right after a promote or
+ * rollback from the dashboard.
  */
 import type { PriceTable } from "../../config/price.js";
 import type { Manifest } from "../../model/artifact.js";

@@ -1,10 +1,10 @@
 /**
  * @module
  * The dashboard's context for `triage dashboard`, on a decision log without a running proxy (a SQLite
- * file or a postgres:// URL): the log must exist (it is never created here), feedback is written through
- * the log opened on first use (as `triage feedback` opens it), and the model, when given, is re-read whenever its registry switches, so
- * a promote or rollback shows at once. Prices come from the model's tiers config, with the server
- * config's per-tier overrides.
+ * file or a postgres:// URL): the log must exist (it is never created here), feedback is written
+ * through the log opened on first use (as `triage feedback` opens it), and the model, when given, is
+ * re-read whenever its registry switches, so a promote or rollback shows at once. Prices come from the
+ * model's tiers config, with the server config's per-tier overrides.
  */
 import { existsSync, statSync } from "node:fs";
 import { TriageError } from "../../common/errors.js";
