@@ -152,6 +152,8 @@ export class Facts {
   private generation = 0;
   /** A build that was stopped or failed before reading every decision: the copy stays partial. */
   private unfinished = false;
+  /** Where a failed build stopped (a lost connection, a statement timeout): the next refresh that reads carries on from there. */
+  private stalled: { floor: number; of: number } | undefined;
   private pricesKey = "";
   private top: { key: string; price: TokenPrice } | undefined;
   private prices: PriceTable = {};
@@ -200,6 +202,7 @@ export class Facts {
   /** Ends a running build (before the reader closes); the copy then stays partial. */
   stop(): void {
     if (this.build) this.unfinished = true;
+    this.stalled = undefined;
     this.endBuild();
   }
 
@@ -281,6 +284,8 @@ export class Facts {
       await yieldTurn();
     }
     const lateFloor = await this.pullLate();
+    // The log answers again: a build that failed part-way carries on below what it read.
+    if (this.stalled && !this.build) this.resumeBuild(this.stalled);
     for (;;) {
       const calls = await this.reader.callFacts(this.lastFeedbackId, this.chunk);
       for (const c of calls) {
@@ -302,8 +307,8 @@ export class Facts {
   private async pullLate(): Promise<number> {
     const r = this.reader;
     if (!r.countBetween || !r.idsBetween || !r.decisionFactsOf) return Number.POSITIVE_INFINITY;
-    // Below a running build's floor nothing is read yet; below the oldest row of a capped copy nothing is kept.
-    const covered = this.build ? this.build.floor : this.capped ? this.ids[this.begin] : 0;
+    // Below a running (or stalled) build's floor nothing is read yet; below the oldest row of a capped copy nothing is kept.
+    const covered = this.build ? this.build.floor : this.stalled ? this.stalled.floor : this.capped ? this.ids[this.begin] : 0;
     const floor = Math.max(this.lastId - LATE_WINDOW, covered - 1);
     if (floor >= this.lastId) return floor;
     const held = this.end - this.upperBound(floor);
@@ -366,12 +371,21 @@ export class Facts {
     if (this.generation === b.generation) this.build = undefined;
   }
 
-  /** A failed build stops where it is: the rows read so far stay, and the copy says it is partial. */
+  /** A failed build stops where it is: the rows read so far stay, the copy says it is partial, and the next refresh resumes it. */
   private fail(b: Build, err: Error): void {
     if (this.generation !== b.generation) return;
     this.unfinished = true;
     this.build = undefined;
+    this.stalled = { floor: b.floor, of: b.of };
     this.options.onError?.(err);
+  }
+
+  private resumeBuild(from: { floor: number; of: number }): void {
+    this.stalled = undefined;
+    this.unfinished = false;
+    const build: Build = { generation: ++this.generation, floor: from.floor, min: from.floor, of: from.of, started: Date.now(), done: Promise.resolve() };
+    this.build = build;
+    build.done = this.backfill(build);
   }
 
   /**
@@ -403,6 +417,7 @@ export class Facts {
     this.top = mostExpensive(Object.entries(prices));
     if (!changed) return;
     this.endBuild();
+    this.stalled = undefined;
     this.begin = this.end = 0;
     this.lastId = this.lastFeedbackId = 0;
   }
