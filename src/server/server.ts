@@ -12,7 +12,7 @@ import type { Encoder } from "../encoders/types.js";
 import type { RegistryFollower } from "../model/registry-api.js";
 import type { FallbackClassifier } from "../router/hooks.js";
 import { openRouter, type AnyRouter } from "../outcomes/open.js";
-import { DecisionLog, logOpenOptions, openDecisionLog, startRetention, type DecisionStore } from "../store/index.js";
+import { logOpenOptions, openDecisionLog, startRetention, type DecisionStore } from "../store/index.js";
 import { buildApp } from "./http/app.js";
 import { parseServerConfig, resolveProviders, type ServerConfig, type ServerConfigInput } from "./config.js";
 import type { Validator } from "./proxy/gates.js";
@@ -116,13 +116,11 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
   let inflight = 0;
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
-  // The dashboard reads a SQLite file of its own; on a PostgreSQL log it shows no log pages yet.
-  const dashboardLog = log instanceof DecisionLog ? log : undefined;
   const dashboard =
     options.dashboard === false
       ? undefined
       : createDashboard(
-          serverDashboardContext({ proxy, config, reloader, log: dashboardLog, onError, replica: options.replica, inflight: () => inflight }, options.dashboard),
+          serverDashboardContext({ proxy, config, reloader, log, onError, replica: options.replica, inflight: () => inflight }, options.dashboard),
           {},
           cluster?.sessionSecret,
         );

@@ -1,8 +1,9 @@
 /**
  * @module
- * Read-only queries behind the dashboard, on a connection of their own: a read-only SQLite handle beside
- * the writer (WAL lets it read committed rows while decisions are being written), so nothing here can
- * block, lock or change the log. Two kinds of reads:
+ * Read-only queries behind the dashboard, on a connection of their own, whichever database holds the log
+ * (`DashboardLogReader`): here a read-only SQLite handle beside the writer (WAL lets it read committed
+ * rows while decisions are being written), in postgres/dashboard-queries.ts a small read-only pool, so
+ * nothing here can block, lock or change the log. Two kinds of reads:
  * - facts: narrow rows in id order, from a watermark or by id range (a build reads newest first), for the
  *   dashboard's in-memory aggregates;
  * - pages: the decisions table, scanned newest first in bounded id ranges against a time budget, so a
@@ -12,6 +13,7 @@ import Database from "better-sqlite3";
 import { TriageError } from "../common/errors.js";
 import { decisionColumns, fromRow, type DecisionRow } from "./rows.js";
 import { currentSchemaVersion, inspectExistingLog } from "./schema.js";
+import type { Awaitable } from "./store.js";
 import type { FeedbackKind, LoggedDecision } from "./types.js";
 
 /** One decision as the aggregates need it: [id, ts, label, modelLabel, stage, decidedBy, lowConfidence, fallbackUsed, fallbackAnswered, latencyMs, margin, modelVersion, tags]. */
@@ -52,11 +54,70 @@ export interface DecisionPage {
   scanned: number;
 }
 
+/** A human label as the review page lists it. */
+export interface RecentLabel {
+  id: number;
+  requestId: string;
+  label: string;
+  ts: number;
+  note: string | null;
+}
+
+/**
+ * The dashboard's reads of a decision log, answered now (SQLite) or later (PostgreSQL): callers `await`
+ * each one. Ids follow the order decisions were logged in, and so do their time stamps.
+ */
+export interface DashboardLogReader {
+  readonly kind: "sqlite" | "postgres";
+  /** Where the log is, safe to print: a file path, or a postgres:// URL without its password. */
+  readonly path: string;
+  close(): Awaitable<void>;
+  /** Lowest and highest decision id (nulls for an empty log). */
+  idRange(): Awaitable<{ min: number | null; max: number | null }>;
+  /** What tells this log from another at the same place (when its schema was first created). */
+  identity(): Awaitable<string>;
+  /** The time stamp of one decision, or undefined when there is none with that id. */
+  tsOf(id: number): Awaitable<number | undefined>;
+  /** Decisions with id > afterId, oldest first, at most `limit`. */
+  decisionFacts(afterId: number, limit: number): Awaitable<DecisionFact[]>;
+  /** Decisions with lo <= id < hi, oldest first. */
+  decisionFactsBetween(lo: number, hi: number): Awaitable<DecisionFact[]>;
+  /**
+   * Only where decisions can commit out of id order (PostgreSQL with several writers: a transaction
+   * holding lower ids commits after one holding higher ids): how many decisions have lo < id <= hi ...
+   */
+  countBetween?(lo: number, hi: number): Awaitable<number>;
+  /** ... and the ids among them, so that a copy read by id can find the ones it passed before they committed. */
+  idsBetween?(lo: number, hi: number): Awaitable<number[]>;
+  /** Decisions by id, oldest first. */
+  decisionFactsOf?(ids: number[]): Awaitable<DecisionFact[]>;
+  /** The newest feedback row's id (0 for none). */
+  maxFeedbackId(): Awaitable<number>;
+  /** callFacts' rows for decisions with lo <= id < hi, up to feedback id `upTo`, oldest first. */
+  callFactsBetween(lo: number, hi: number, upTo: number): Awaitable<CallFact[]>;
+  /** Feedback rows with id > afterFeedbackId that carry a call's cost or tokens, or an escalation, oldest first. */
+  callFacts(afterFeedbackId: number, limit: number): Awaitable<CallFact[]>;
+  /** One decision with its feedback, by exact request id. */
+  decision(requestId: string): Awaitable<LoggedDecision | undefined>;
+  /** The newest `limit` decisions (optionally from `since`), newest first. */
+  newest(limit: number, since?: number): Awaitable<LoggedDecision[]>;
+  /** Human labels recorded after `sinceTs`, newest first. */
+  labelsSince(sinceTs: number, limit?: number): Awaitable<RecentLabel[]>;
+  /** A page of the decisions table, newest first, within the query's time budget. */
+  page(q: DecisionPageQuery): Awaitable<DecisionPage>;
+}
+
 /** Ids scanned per statement: small enough that one statement stays well inside the budget. */
-const SCAN_CHUNK = 20_000;
+export const SCAN_CHUNK = 20_000;
 const TAG_KEY = /^[\w.-]{1,64}$/;
 
-export class DashboardReader {
+/** The page size, checked: 1..500. */
+export function checkPageLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new TriageError(`decisions page: limit must be 1..500, got ${limit}`);
+}
+
+export class DashboardReader implements DashboardLogReader {
+  readonly kind = "sqlite";
   private readonly columns: string;
 
   private constructor(
@@ -176,10 +237,10 @@ export class DashboardReader {
   }
 
   /** Human labels recorded after `sinceTs` (the review page's "labelled since you opened it"). */
-  labelsSince(sinceTs: number, limit = 50): Array<{ id: number; requestId: string; label: string; ts: number; note: string | null }> {
+  labelsSince(sinceTs: number, limit = 50): RecentLabel[] {
     return this.db
       .prepare("SELECT id, request_id AS requestId, human_label AS label, ts, note FROM feedback WHERE kind = 'label' AND ts >= ? ORDER BY id DESC LIMIT ?")
-      .all(sinceTs, limit) as Array<{ id: number; requestId: string; label: string; ts: number; note: string | null }>;
+      .all(sinceTs, limit) as RecentLabel[];
   }
 
   /**
@@ -188,10 +249,10 @@ export class DashboardReader {
    * budget is spent (then `partial`, and `older` resumes where it stopped).
    */
   page(q: DecisionPageQuery): DecisionPage {
-    if (!Number.isInteger(q.limit) || q.limit < 1 || q.limit > 500) throw new TriageError(`decisions page: limit must be 1..500, got ${q.limit}`);
+    checkPageLimit(q.limit);
     const { min, max } = this.idRange();
     if (min === null || max === null) return { rows: [], older: null, partial: false, scanned: 0 };
-    const filter = pageFilter(q);
+    const filter = pageFilter(q, "sqlite");
     const floor = Math.max(min, q.since !== undefined ? (this.firstIdAtOrAfter(q.since) ?? max + 1) : min);
     let cursor = Math.min(q.before ?? max + 1, q.until !== undefined ? (this.firstIdAtOrAfter(q.until) ?? max + 1) : max + 1);
     const started = performance.now();
@@ -221,18 +282,23 @@ export class DashboardReader {
 }
 
 /**
- * The page filters as SQL over `decisions d` (values bound, never interpolated). `+d.ts` keeps SQLite on the
- * id range: ids follow log() order and ts is stamped at log(), so the time range maps onto the id range.
+ * The page filters as SQL over `decisions d` (values bound as `?`, never interpolated), in either dialect.
+ * `+d.ts` keeps SQLite on the id range: ids follow log() order and ts is stamped at log(), so the time
+ * range maps onto the id range. PostgreSQL reads the tags' JSON with `->>`, and matches text with ILIKE
+ * because SQLite's LIKE ignores case.
  */
-function pageFilter(q: DecisionPageQuery): { sql: string; params: Array<string | number> } {
+export function pageFilter(q: DecisionPageQuery, dialect: "sqlite" | "postgres"): { sql: string; params: Array<string | number> } {
+  const pg = dialect === "postgres";
+  const ts = pg ? "d.ts" : "+d.ts";
+  const like = pg ? "ILIKE" : "LIKE";
   const parts: string[] = [];
   const params: Array<string | number> = [];
   const add = (sql: string, ...values: Array<string | number>) => {
     parts.push(sql);
     params.push(...values);
   };
-  if (q.since !== undefined) add("+d.ts >= ?", q.since);
-  if (q.until !== undefined) add("+d.ts < ?", q.until);
+  if (q.since !== undefined) add(`${ts} >= ?`, q.since);
+  if (q.until !== undefined) add(`${ts} < ?`, q.until);
   if (q.label !== undefined) add("d.label = ?", q.label);
   if (q.stage !== undefined) add("d.stage = ?", q.stage);
   if (q.decidedBy !== undefined) add("d.decided_by = ?", q.decidedBy);
@@ -242,14 +308,15 @@ function pageFilter(q: DecisionPageQuery): { sql: string; params: Array<string |
   else if (q.feedback !== undefined) add("EXISTS (SELECT 1 FROM feedback f WHERE f.request_id = d.request_id AND f.kind = ?)", q.feedback);
   if (q.tag) {
     if (!TAG_KEY.test(q.tag.key)) throw new TriageError(`decisions page: tag key "${q.tag.key.slice(0, 80)}" is not a tag name (letters, digits, _ . -)`);
-    add("json_extract(d.tags, ?) = ?", `$."${q.tag.key}"`, q.tag.value);
+    if (pg) add("(d.tags::json ->> ?) = ?", q.tag.key, q.tag.value);
+    else add("json_extract(d.tags, ?) = ?", `$."${q.tag.key}"`, q.tag.value);
   }
   const s = q.search?.trim();
   if (s) {
-    const like = `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const anywhere = `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const prefix = `${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const hashLike = /^[0-9a-f]{6,64}$/i.test(s) ? " OR d.text_hash LIKE ? ESCAPE '\\'" : "";
-    add(`(d.text LIKE ? ESCAPE '\\' OR d.request_id LIKE ? ESCAPE '\\'${hashLike})`, like, prefix, ...(hashLike ? [prefix.toLowerCase()] : []));
+    add(`(d.text ${like} ? ESCAPE '\\' OR d.request_id ${like} ? ESCAPE '\\'${hashLike})`, anywhere, prefix, ...(hashLike ? [prefix.toLowerCase()] : []));
   }
   return { sql: parts.length ? `AND ${parts.join(" AND ")}` : "", params };
 }

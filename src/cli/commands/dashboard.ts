@@ -1,8 +1,9 @@
 /**
  * @module
- * `triage dashboard`: the dashboard on a decision log without a running proxy (`triage serve` serves the
- * same pages at /dashboard). Same keys as the server: TRIAGE_API_KEYS log in, TRIAGE_ADMIN_KEYS may also
- * promote and roll back; with neither set it listens on loopback with auth off.
+ * `triage dashboard`: the dashboard on a decision log (a SQLite file or a postgres:// URL, default
+ * TRIAGE_LOG_DB) without a running proxy (`triage serve` serves the same pages at /dashboard). Same keys
+ * as the server: TRIAGE_API_KEYS log in, TRIAGE_ADMIN_KEYS may also promote and roll back; with neither
+ * set it listens on loopback with auth off.
  */
 import { serve } from "@hono/node-server";
 import type { Command } from "commander";
@@ -12,6 +13,7 @@ import { TriageError } from "../../common/errors.js";
 import { loadServerConfig } from "../../server/config.js";
 import { createDashboard } from "../../server/dashboard/index.js";
 import { standaloneContext } from "../../server/dashboard/standalone.js";
+import { logDbOption } from "../log-db.js";
 import { info } from "../output.js";
 import { port } from "../parse.js";
 
@@ -31,7 +33,7 @@ export function registerDashboard(program: Command): void {
       "serve the dashboard (overview, decisions, review, models, routing evaluation) on a decision log, without the proxy; " +
         "log in with a key from TRIAGE_API_KEYS (or TRIAGE_ADMIN_KEYS to promote and roll back); prints one JSON line with the address once listening",
     )
-    .requiredOption("--log-db <file>", "decision log (SQLite) written by `triage serve` or `triage route --log-db`")
+    .addOption(logDbOption("written by `triage serve` or `triage route --log-db`"))
     .option("--model <dir>", "model artifact or registry: labels, training mix, the review queue's encoder, promote/rollback")
     .option("--port <n>", "port (0: any free port)", port, 8788)
     .option("--host <host>", "interface to listen on (default: the config's, 127.0.0.1)")
@@ -42,6 +44,11 @@ export function registerDashboard(program: Command): void {
       const onError = (e: Error) => info(`triage dashboard: ${e.message}`);
       const ctx = standaloneContext({ logDb: opts.logDb, model: opts.model, config, reports: opts.reports, onError });
       const dashboard = createDashboard(ctx);
+      // A database that cannot be reached or holds no log is refused now, in one line, not at the first page.
+      await dashboard.open().catch(async (err: unknown) => {
+        await Promise.all([dashboard.close(), ctx.close()]);
+        throw err;
+      });
       const host = opts.host ?? config.host;
       const server = await new Promise<Server>((resolve, reject) => {
         const s = serve({ fetch: dashboard.app.fetch, port: opts.port, hostname: host }) as Server;

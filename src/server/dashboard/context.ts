@@ -1,7 +1,8 @@
 /**
  * @module
  * What the dashboard needs from whoever mounts it (`triage serve` or `triage dashboard`): the decision
- * log's file (read on a connection of its own) and the log that feedback is written through, the model
+ * log (a SQLite file or a PostgreSQL database, read on a connection of its own) and the log that
+ * feedback is written through, the model
  * (labels, training mix, encoder) and its registry, prices, the keys of both roles, and where
  * `eval-routing` reports live. Nothing in the dashboard reaches further than this.
  */
@@ -9,7 +10,8 @@ import type { PriceTable } from "../../config/price.js";
 import type { Encoder } from "../../encoders/types.js";
 import type { Manifest } from "../../model/artifact.js";
 import type { VersionRegistry } from "../../model/registry-api.js";
-import type { DecisionLog } from "../../store/index.js";
+import type { DashboardLogReader } from "../../store/dashboard-queries.js";
+import type { Awaitable, DecisionStore } from "../../store/index.js";
 
 export interface DashboardModel {
   /** The model directory as given: a registry (versions + `current`) or a single artifact. */
@@ -25,10 +27,12 @@ export interface DashboardModel {
 }
 
 export interface DashboardContext {
-  /** The decision log's file; null when there is none (pages that need it say so). */
+  /** The decision log's file, or its postgres:// URL without password; null when there is none (pages that need it say so). */
   logPath: string | null;
+  /** Opens the log's reads on a connection of their own; without it, `logPath` is opened as a SQLite file. */
+  openReader?(): Promise<DashboardLogReader>;
   /** The log feedback is written through, as `triage feedback` does; opened on first use when standalone. */
-  feedbackLog(): DecisionLog;
+  feedbackLog(): Awaitable<DecisionStore>;
   model: DashboardModel | null;
   /** Prices by tier and by model name (USD per 1M tokens), for outcome rows without a cost. */
   prices(): PriceTable;

@@ -4,15 +4,16 @@
  * built from it. Nothing is read before someone opens the dashboard, so a server nobody looks at pays
  * nothing for it. The first build reads the newest decisions first: a page waits for it at most
  * FIRST_ANSWER_MS, then answers from what is read and says it is partial, and the live refresh fills in
- * the rest. Big logs keep their facts in a snapshot beside the log, read back at the next start instead
- * of a full scan. Overview answers are kept for a second, so many open tabs polling cost one computation.
+ * the rest. Big logs keep their facts in a snapshot (beside a SQLite log, in the user's cache folder
+ * for a PostgreSQL one), read back at the next start instead of a full scan. Overview answers are kept
+ * for a second, so many open tabs polling cost one computation.
  */
 import { TriageError } from "../../common/errors.js";
-import { DashboardReader } from "../../store/dashboard-queries.js";
+import { DashboardReader, type DashboardLogReader } from "../../store/dashboard-queries.js";
 import type { DashboardContext } from "./context.js";
 import { Facts } from "./facts.js";
 import { computeOverview, tagChoices, type OverviewData, type OverviewQuery } from "./overview-data.js";
-import { loadSnapshot, saveSnapshot, snapshotPath } from "./snapshot.js";
+import { loadSnapshot, saveSnapshot, snapshotPathFor } from "./snapshot.js";
 
 /** How stale the facts may be when a page asks (a refresh reads only what is new). */
 const FRESH_MS = 1000;
@@ -31,8 +32,16 @@ export interface DashboardDataOptions {
   chunk?: number;
 }
 
+interface Opened {
+  reader: DashboardLogReader;
+  facts: Facts;
+  identity: string;
+  snapshot: string;
+}
+
 export class DashboardData {
-  private opened: { reader: DashboardReader; facts: Facts; identity: string } | undefined;
+  private opened: Opened | undefined;
+  private opening: Promise<Opened> | undefined;
   private cached: { key: string; at: number; data: OverviewData } | undefined;
   private awaitingBuild = false;
   /** The dashboard's own requests in flight (counted by the app), told apart from the server's others. */
@@ -48,8 +57,8 @@ export class DashboardData {
     return this.ctx.logPath !== null;
   }
 
-  reader(): DashboardReader {
-    return this.open().reader;
+  async reader(): Promise<DashboardLogReader> {
+    return (await this.open()).reader;
   }
 
   /**
@@ -57,7 +66,7 @@ export class DashboardData {
    * log's tail, or from the log newest first) and waits for that at most FIRST_ANSWER_MS.
    */
   async facts(): Promise<Facts> {
-    const { facts } = this.open();
+    const { facts } = await this.open();
     await facts.refresh(FRESH_MS);
     if (!facts.complete && !this.awaitingBuild) {
       // The snapshot is written when the build ends, whether or not a page is open then.
@@ -81,32 +90,56 @@ export class DashboardData {
 
   /** Writes a last snapshot when the facts moved on since the previous one, then closes the connection. */
   async close(): Promise<void> {
+    await this.opening?.catch(() => {});
     if (!this.opened) return;
     this.opened.facts.stop();
     await this.saved.running;
     if (this.opened.facts.lastId !== this.saved.lastId) this.save();
     await this.saved.running;
-    this.opened.reader.close();
+    await this.opened.reader.close();
     this.opened = undefined;
+    this.opening = undefined;
   }
 
-  private open(): { reader: DashboardReader; facts: Facts; identity: string } {
-    if (this.opened) return this.opened;
-    if (this.ctx.logPath === null) throw new TriageError("no decision log: start the server with --log-db FILE (or log.path in its config)");
-    const reader = DashboardReader.open(this.ctx.logPath);
+  /** Opens the log for reading (once; a failure is tried again at the next call). */
+  open(): Promise<Opened> {
+    if (this.opened) return Promise.resolve(this.opened);
+    this.opening ??= this.openNow().then(
+      (o) => (this.opened = o),
+      (err: unknown) => {
+        this.opening = undefined;
+        throw err;
+      },
+    );
+    return this.opening;
+  }
+
+  private async openNow(): Promise<Opened> {
+    const { logPath } = this.ctx;
+    if (logPath === null) throw new TriageError("no decision log: start the server with --log-db FILE (or log.path in its config)");
+    const reader = this.ctx.openReader ? await this.ctx.openReader() : DashboardReader.open(logPath);
+    try {
+      return await this.restore(reader);
+    } catch (err) {
+      await reader.close();
+      throw err;
+    }
+  }
+
+  private async restore(reader: DashboardLogReader): Promise<Opened> {
     const facts = new Facts(reader, {
       prices: () => this.ctx.prices(),
       ...(this.options.chunk ? { chunk: this.options.chunk } : {}),
       onError: (err) => this.ctx.onError(new TriageError(`dashboard: reading the decision log stopped: ${err.message}`)),
       ...(this.ctx.inflight ? { busy: () => this.ctx.inflight!() > this.ownRequests } : {}),
     });
-    const identity = reader.identity();
-    const state = loadSnapshot(snapshotPath(this.ctx.logPath), identity);
+    const identity = await reader.identity();
+    const snapshot = snapshotPathFor(reader);
+    const state = loadSnapshot(snapshot, identity);
     // The snapshot's newest row must still be in the log as it was; else (pruned past it, another log) rebuild.
     const last = state ? state.columns.ts[state.columns.ts.length - 1] : undefined;
-    if (state && last !== undefined && reader.tsOf(state.lastId) === last && facts.restore(state)) this.saved.lastId = state.lastId;
-    this.opened = { reader, facts, identity };
-    return this.opened;
+    if (state && last !== undefined && (await reader.tsOf(state.lastId)) === last && facts.restore(state)) this.saved.lastId = state.lastId;
+    return { reader, facts, identity, snapshot };
   }
 
   private maybeSave(): void {
@@ -120,9 +153,9 @@ export class DashboardData {
   private save(): void {
     const o = this.opened;
     // A partial copy is not saved: the next start would take it for the whole log.
-    if (!o || this.ctx.logPath === null || !o.facts.complete || this.saved.disabled || o.facts.size < SNAPSHOT_MIN_ROWS) return;
+    if (!o || !o.facts.complete || this.saved.disabled || o.facts.size < SNAPSHOT_MIN_ROWS) return;
     const state = o.facts.state();
-    const path = snapshotPath(this.ctx.logPath);
+    const path = o.snapshot;
     this.saved.running = saveSnapshot(path, o.identity, state)
       .then(() => {
         this.saved.lastId = state.lastId;

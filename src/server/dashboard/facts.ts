@@ -8,11 +8,12 @@
  * arriving, and building it for millions of rows never slows the server's requests. After that, each
  * refresh reads only the new rows and feedback. Costs are priced as rows arrive, with the same rules as
  * `triage stats`. Latency is kept as a bin of a 1 %-wide log scale, so percentiles over a million rows
- * are a histogram walk, not a sort.
+ * are a histogram walk, not a sort. Reads are awaited (PostgreSQL answers later), so a refresh and a
+ * chunk of the build take turns (`exclusive`): each sees the watermarks as the other left them.
  */
 import type { EventLoopUtilization } from "node:perf_hooks";
 import { callCostUsd, mostExpensive, tokenCostUsd, type PriceTable, type TokenPrice } from "../../config/price.js";
-import type { CallFact, DashboardReader, DecisionFact } from "../../store/dashboard-queries.js";
+import type { CallFact, DashboardLogReader, DecisionFact } from "../../store/dashboard-queries.js";
 
 export const STAGES = ["rule", "cache", "static", "full"] as const;
 export const DECIDED_BY = ["rule", "model", "escalate", "abstain", "fallback", "fallback-failed"] as const;
@@ -114,6 +115,13 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const BUSY_MS = 1;
 const BUSY_SHARE = 0.05;
 
+/**
+ * Where decisions can commit out of id order (DashboardLogReader.idsBetween), each refresh checks this
+ * many ids below the newest read for rows that committed after it (a writer's transaction is
+ * milliseconds; this is many seconds of traffic at thousands of decisions a second).
+ */
+export const LATE_WINDOW = 10_000;
+
 export class Facts {
   /** Rows live at [begin, end) of every column. */
   begin = 0;
@@ -138,10 +146,14 @@ export class Facts {
   refreshedAt = 0;
   private running: Promise<void> | undefined;
   private build: Build | undefined;
+  /** The end of the last read that holds the copy (a refresh, or one chunk of the build). */
+  private turn: Promise<unknown> = Promise.resolve();
   /** Bumped when the copy starts over (new prices, stop): a build of an older generation ends. */
   private generation = 0;
   /** A build that was stopped or failed before reading every decision: the copy stays partial. */
   private unfinished = false;
+  /** Where a failed build stopped (a lost connection, a statement timeout): the next refresh that reads carries on from there. */
+  private stalled: { floor: number; of: number } | undefined;
   private pricesKey = "";
   private top: { key: string; price: TokenPrice } | undefined;
   private prices: PriceTable = {};
@@ -149,7 +161,7 @@ export class Facts {
   private readonly chunk: number;
 
   constructor(
-    private readonly reader: DashboardReader,
+    private readonly reader: DashboardLogReader,
     private readonly options: FactsOptions,
   ) {
     this.maxRows = options.maxRows ?? 2_000_000;
@@ -190,6 +202,7 @@ export class Facts {
   /** Ends a running build (before the reader closes); the copy then stays partial. */
   stop(): void {
     if (this.build) this.unfinished = true;
+    this.stalled = undefined;
     this.endBuild();
   }
 
@@ -245,29 +258,39 @@ export class Facts {
   refresh(maxAgeMs = 0): Promise<void> {
     if (this.running) return this.running;
     if (Date.now() - this.refreshedAt < maxAgeMs) return Promise.resolve();
-    this.running = this.pull().finally(() => {
+    this.running = this.exclusive(() => this.pull()).finally(() => {
       this.running = undefined;
       this.refreshedAt = Date.now();
     });
     return this.running;
   }
 
+  /** Runs `read` after the running one ends: a refresh and a build chunk never interleave their awaits. */
+  private exclusive<T>(read: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(read, read);
+    this.turn = run.catch(() => {});
+    return run;
+  }
+
   private async pull(): Promise<void> {
     this.checkPrices();
-    if (this.lastId === 0 && this.size === 0 && !this.build) this.startBuild();
-    const { min } = this.reader.idRange();
+    if (this.lastId === 0 && this.size === 0 && !this.build) await this.startBuild();
+    const { min } = await this.reader.idRange();
     this.dropBelow(min ?? this.lastId + 1);
     for (;;) {
-      const rows = this.reader.decisionFacts(this.lastId, this.chunk);
+      const rows = await this.reader.decisionFacts(this.lastId, this.chunk);
       for (const r of rows) this.append(r);
       if (rows.length < this.chunk) break;
       await yieldTurn();
     }
+    const lateFloor = await this.pullLate();
+    // The log answers again: a build that failed part-way carries on below what it read.
+    if (this.stalled && !this.build) this.resumeBuild(this.stalled);
     for (;;) {
-      const calls = this.reader.callFacts(this.lastFeedbackId, this.chunk);
+      const calls = await this.reader.callFacts(this.lastFeedbackId, this.chunk);
       for (const c of calls) {
         // A decision committed after the rows above were read: its feedback waits for the next refresh.
-        if (c[1] > this.lastId) return;
+        if (c[1] > this.lastId || (c[1] > lateFloor && this.indexOf(c[1]) < 0)) return;
         this.applyCall(c);
         this.lastFeedbackId = c[0];
       }
@@ -277,14 +300,33 @@ export class Facts {
   }
 
   /**
+   * Finds the decisions of the recent id window that committed after later ones were read, and puts them
+   * in place; returns the window's floor (Infinity where the log commits in id order). Only the count is
+   * read unless some are missing.
+   */
+  private async pullLate(): Promise<number> {
+    const r = this.reader;
+    if (!r.countBetween || !r.idsBetween || !r.decisionFactsOf) return Number.POSITIVE_INFINITY;
+    // Below a running (or stalled) build's floor nothing is read yet; below the oldest row of a capped copy nothing is kept.
+    const covered = this.build ? this.build.floor : this.stalled ? this.stalled.floor : this.capped ? this.ids[this.begin] : 0;
+    const floor = Math.max(this.lastId - LATE_WINDOW, covered - 1);
+    if (floor >= this.lastId) return floor;
+    const held = this.end - this.upperBound(floor);
+    if ((await r.countBetween(floor, this.lastId)) === held) return floor;
+    const missing = (await r.idsBetween(floor, this.lastId)).filter((id) => this.indexOf(id) < 0);
+    if (missing.length > 0) for (const row of await r.decisionFactsOf(missing)) this.insert(row);
+    return floor;
+  }
+
+  /**
    * Starts the first build: everything up to the log's newest decision is read newest first in the
    * background, and the usual refresh takes over from that decision on. Feedback up to the current newest
    * feedback row is read per chunk of decisions; later feedback comes through the refresh (skipped for a
    * decision not read yet, then read with its chunk, which takes every feedback row the refresh passed).
    */
-  private startBuild(): void {
-    const upTo = this.reader.maxFeedbackId(); // before the decisions: no feedback of a read decision is missed
-    const { min, max } = this.reader.idRange();
+  private async startBuild(): Promise<void> {
+    const upTo = await this.reader.maxFeedbackId(); // before the decisions: no feedback of a read decision is missed
+    const { min, max } = await this.reader.idRange();
     if (min === null || max === null) return;
     const of = Math.min(this.maxRows, max - min + 1);
     // Room below for every row to come, and some above for new decisions.
@@ -295,40 +337,73 @@ export class Facts {
     const generation = ++this.generation;
     const build: Build = { generation, floor: max + 1, min, of, started: Date.now(), done: Promise.resolve() };
     this.build = build;
-    build.done = this.backfill(build);
+    // The first chunk is read now (inside the refresh), so even the first answer has the newest decisions.
+    let more: boolean;
+    try {
+      more = await this.step(build);
+    } catch (err) {
+      this.fail(build, err as Error);
+      return;
+    }
+    if (more) build.done = this.backfill(build);
+    else if (this.generation === generation) this.build = undefined;
   }
 
   private async backfill(b: Build): Promise<void> {
     try {
-      // The first chunk is read at once, so even the first answer has the newest decisions.
       let chunkMs = 0;
       let after: EventLoopUtilization | undefined;
-      for (let first = true; ; first = false) {
-        if (!first) {
-          // Others' event-loop time since the last chunk: the requests the build must not slow down.
-          const busy = this.options.busy ? this.options.busy() : performance.eventLoopUtilization(after).active > BUSY_MS;
-          if (busy) await sleep(Math.min(1000, chunkMs * (1 / BUSY_SHARE - 1)));
-          else await yieldTurn();
-        }
+      for (;;) {
+        // Others' event-loop time since the last chunk: the requests the build must not slow down.
+        const busy = this.options.busy ? this.options.busy() : performance.eventLoopUtilization(after).active > BUSY_MS;
+        if (busy) await sleep(Math.min(1000, chunkMs * (1 / BUSY_SHARE - 1)));
+        else await yieldTurn();
         if (this.generation !== b.generation) return;
         const started = performance.now();
-        const { min } = this.reader.idRange(); // retention may have deleted the oldest rows meanwhile
-        if (min === null || b.floor <= min || this.size >= this.maxRows) break;
-        b.min = min;
-        const lo = Math.max(min, b.floor - this.chunk);
-        const rows = this.reader.decisionFactsBetween(lo, b.floor);
-        this.prepend(rows.length > this.maxRows - this.size ? rows.slice(rows.length - (this.maxRows - this.size)) : rows);
-        for (const c of this.reader.callFactsBetween(lo, b.floor, this.lastFeedbackId)) this.applyCall(c);
-        b.floor = lo;
+        if (!(await this.exclusive(() => this.step(b)))) break;
         chunkMs = performance.now() - started;
         after = performance.eventLoopUtilization();
       }
     } catch (err) {
-      if (this.generation !== b.generation) return;
-      this.unfinished = true;
-      this.options.onError?.(err as Error);
+      this.fail(b, err as Error);
+      return;
     }
     if (this.generation === b.generation) this.build = undefined;
+  }
+
+  /** A failed build stops where it is: the rows read so far stay, the copy says it is partial, and the next refresh resumes it. */
+  private fail(b: Build, err: Error): void {
+    if (this.generation !== b.generation) return;
+    this.unfinished = true;
+    this.build = undefined;
+    this.stalled = { floor: b.floor, of: b.of };
+    this.options.onError?.(err);
+  }
+
+  private resumeBuild(from: { floor: number; of: number }): void {
+    this.stalled = undefined;
+    this.unfinished = false;
+    const build: Build = { generation: ++this.generation, floor: from.floor, min: from.floor, of: from.of, started: Date.now(), done: Promise.resolve() };
+    this.build = build;
+    build.done = this.backfill(build);
+  }
+
+  /**
+   * Reads one chunk of the build below its floor (with the refresh's turn held): false when there is
+   * nothing left to read, or the build was ended meanwhile.
+   */
+  private async step(b: Build): Promise<boolean> {
+    const { min } = await this.reader.idRange(); // retention may have deleted the oldest rows meanwhile
+    if (this.generation !== b.generation || min === null || b.floor <= min || this.size >= this.maxRows) return false;
+    b.min = min;
+    const lo = Math.max(min, b.floor - this.chunk);
+    const rows = await this.reader.decisionFactsBetween(lo, b.floor);
+    const calls = await this.reader.callFactsBetween(lo, b.floor, this.lastFeedbackId);
+    if (this.generation !== b.generation) return false;
+    this.prepend(rows.length > this.maxRows - this.size ? rows.slice(rows.length - (this.maxRows - this.size)) : rows);
+    for (const c of calls) this.applyCall(c);
+    b.floor = lo;
+    return true;
   }
 
   /** A new price table re-prices every row: start again from an empty copy. */
@@ -342,6 +417,7 @@ export class Facts {
     this.top = mostExpensive(Object.entries(prices));
     if (!changed) return;
     this.endBuild();
+    this.stalled = undefined;
     this.begin = this.end = 0;
     this.lastId = this.lastFeedbackId = 0;
   }
@@ -360,6 +436,29 @@ export class Facts {
       // The newest maxRows are in: older ones would not be kept.
       if (this.build) this.endBuild();
     }
+  }
+
+  /** A row that committed after later ones were read, put in its place by id. */
+  private insert(r: DecisionFact): void {
+    if (this.end === this.ids.length) this.makeRoom();
+    const at = this.upperBound(r[0]);
+    if (at > this.begin && this.ids[at - 1] === r[0]) return; // already here
+    for (const c of COLUMNS) this[c].copyWithin(at + 1, at, this.end);
+    this.end++;
+    this.write(at, r);
+    if (this.end - this.begin > this.maxRows) this.begin++;
+  }
+
+  /** First row index with id > `id`, within [begin, end). */
+  private upperBound(id: number): number {
+    let lo = this.begin;
+    let hi = this.end;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ids[mid] <= id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** Rows older than every live row (a build's chunk, oldest first), placed below them. */

@@ -1,13 +1,15 @@
 /**
  * @module
- * The dashboard's context inside `triage serve`: the server's own decision log (feedback goes through
- * it, as the proxy's does), its router (model, encoder), its tiers' prices, its keys, and a reload right
- * after a promote or rollback from the dashboard.
+ * The dashboard's context inside `triage serve`: the server's own decision log, SQLite or PostgreSQL
+ * (read on a connection of the dashboard's own; feedback goes through the log, as the proxy's does),
+ * its router (model, encoder), its tiers' prices, its keys, and a reload right after a promote or
+ * rollback from the dashboard.
  */
 import type { PriceTable } from "../../config/price.js";
 import type { Manifest } from "../../model/artifact.js";
 import type { RegistryFollower } from "../../model/registry-api.js";
-import type { DecisionLog } from "../../store/index.js";
+import type { DecisionStore } from "../../store/index.js";
+import type { PgDecisionLog } from "../../store/postgres/log.js";
 import type { ServerConfig } from "../config.js";
 import type { ChatProxy } from "../proxy/proxy.js";
 import type { ModelReloader } from "../reload.js";
@@ -18,7 +20,7 @@ export interface ServerParts {
   proxy: ChatProxy;
   config: ServerConfig;
   reloader: ModelReloader;
-  log?: DecisionLog;
+  log?: DecisionStore;
   onError: (error: Error) => void;
   /** Set when serving a shared registry: switches go there, then this replica catches up at once. */
   replica?: RegistryFollower;
@@ -37,6 +39,8 @@ export function serverDashboardContext(s: ServerParts, options: DashboardOptions
   return {
     // An in-memory log has no file another connection could read.
     logPath: log && log.path !== ":memory:" ? log.path : null,
+    // A PostgreSQL log opens the dashboard's own read-only pool on the same database.
+    ...(log?.kind === "postgres" ? { openReader: () => (log as PgDecisionLog).dashboardReader(s.onError) } : {}),
     feedbackLog: () => {
       if (!log) throw new TriageError("no decision log: start the server with --log-db FILE (or log.path in its config)");
       return log;

@@ -3,9 +3,9 @@
  * The dashboard: server-rendered pages under /dashboard (Hono's html helper, escaped by default), uPlot
  * charts, and a small page script for live refresh and keyboard labelling; every file it serves ships in
  * the package. `triage serve` mounts it on its own port ahead of the API's bearer auth (the dashboard has
- * its own login with the same keys); `triage dashboard` serves it alone on a log file. It reads the log
- * on a read-only connection of its own and writes only feedback, through the same DecisionLog call as
- * `triage feedback`.
+ * its own login with the same keys); `triage dashboard` serves it alone on a decision log. It reads the
+ * log (SQLite or PostgreSQL) on a read-only connection of its own and writes only feedback, through the
+ * same DecisionStore call as `triage feedback`.
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import { secureHeaders } from "hono/secure-headers";
@@ -36,6 +36,8 @@ export type { DashboardContext, DashboardModel, DashboardOptions } from "./conte
 
 export interface Dashboard {
   app: Hono<DashboardEnv>;
+  /** Opens the log for reading now, so that a log that cannot be read is refused at start (`triage dashboard`). */
+  open(): Promise<void>;
   /** Builds the overview's facts now rather than at the first visit (`triage dashboard` does, at start). */
   warm(): Promise<void>;
   /** Saves the facts' snapshot when they moved on, and closes the read-only connection (the server closes the log itself). */
@@ -167,11 +169,11 @@ export function createDashboard(ctx: DashboardContext, reading: DashboardDataOpt
     return c.json(await data.overview({ since: f.range.since, until: f.range.until, tag: f.tag, labels: ctx.model?.manifest().labels }));
   });
 
-  app.get("/dashboard/decisions", (c) => {
+  app.get("/dashboard/decisions", async (c) => {
     if (!data.hasLog) return c.html(pageOf(c, { title: "Decisions", active: "decisions", body: noLog() }));
     const params = parseDecisionParams(c.req.query());
     const started = performance.now();
-    const result = data.reader().page(params.query);
+    const result = await (await data.reader()).page(params.query);
     const labels = tierOrder();
     return c.html(
       pageOf(c, {
@@ -184,7 +186,7 @@ export function createDashboard(ctx: DashboardContext, reading: DashboardDataOpt
 
   app.get("/dashboard/decisions/:id", async (c) => {
     if (!data.hasLog) return c.html(pageOf(c, { title: "Decision", active: "decisions", body: noLog() }));
-    const d = data.reader().decision(c.req.param("id"));
+    const d = await (await data.reader()).decision(c.req.param("id"));
     if (!d)
       return c.html(
         pageOf(c, {
@@ -200,7 +202,7 @@ export function createDashboard(ctx: DashboardContext, reading: DashboardDataOpt
   });
 
   app.get("/dashboard/api/decisions/:id", async (c) => {
-    const d = data.reader().decision(c.req.param("id"));
+    const d = await (await data.reader()).decision(c.req.param("id"));
     if (!d) return c.json({ error: { message: `no decision with request id "${c.req.param("id").slice(0, 100)}"`, code: "not_found" } }, 404);
     const nearest = neighbours ? await neighbours.nearest(d.text, d.modelVersion) : null;
     return c.json({ decision: d, version: catalog?.get().byModelVersion.get(d.modelVersion)?.name ?? null, nearest });
@@ -211,7 +213,7 @@ export function createDashboard(ctx: DashboardContext, reading: DashboardDataOpt
     if (!ctx.model)
       return c.html(pageOf(c, { title: "Review", active: "review", body: notice("info", "Review needs the model (labels, encoder): start triage dashboard with --model DIR.") }));
     const q = await reviewQueue(ctx, data, reviewVectors);
-    const recent = data.reader().labelsSince(Date.now() - 86_400_000, 20);
+    const recent = await (await data.reader()).labelsSince(Date.now() - 86_400_000, 20);
     const items = q.items.map((i) => ({
       requestId: i.requestId,
       text: i.text,
@@ -224,8 +226,8 @@ export function createDashboard(ctx: DashboardContext, reading: DashboardDataOpt
     return c.html(pageOf(c, { title: "Review", active: "review", body: reviewBody(q, recent), data: { items, keys: q.keys } }));
   });
 
-  app.post("/dashboard/api/feedback", async (c) => c.json(writeLabel(ctx, c.get("session"), await jsonBody(c.req.raw))));
-  app.post("/dashboard/api/feedback/undo", async (c) => c.json(undoLabel(ctx, c.get("session"), await jsonBody(c.req.raw))));
+  app.post("/dashboard/api/feedback", async (c) => c.json(await writeLabel(ctx, c.get("session"), await jsonBody(c.req.raw))));
+  app.post("/dashboard/api/feedback/undo", async (c) => c.json(await undoLabel(ctx, c.get("session"), await jsonBody(c.req.raw))));
 
   app.get("/dashboard/models", async (c) => {
     if (!ctx.model || !catalog)
@@ -296,6 +298,9 @@ export function createDashboard(ctx: DashboardContext, reading: DashboardDataOpt
 
   return {
     app,
+    open: async () => {
+      if (data.hasLog) await data.open();
+    },
     warm: async () => {
       if (data.hasLog) await data.facts();
     },

@@ -2,8 +2,8 @@
  * @module
  * Review in the browser: the same active-learning queue as `triage review` (built by buildReviewQueue
  * over the newest decisions), the same keys (one per label, s skip, u undo), plus an out-of-scope key.
- * Labels are written through DecisionLog.feedback, the call `triage feedback` and the proxy make; undo
- * deletes only a label this session wrote (DecisionLog.deleteFeedback).
+ * Labels are written through DecisionStore.feedback, the call `triage feedback` and the proxy make; undo
+ * deletes only a label this session wrote (DecisionStore.deleteFeedback).
  */
 import { z } from "zod";
 import { TriageError } from "../../common/errors.js";
@@ -31,9 +31,9 @@ export interface ReviewQueueView {
 export async function reviewQueue(ctx: DashboardContext, data: DashboardData, vectors?: ReviewVectors, limit = 50): Promise<ReviewQueueView> {
   if (!ctx.model) throw new TriageError("review needs the model (its labels and encoder): start `triage dashboard` with --model DIR");
   const manifest = ctx.model.manifest();
-  const reader = data.reader();
+  const window = await (await data.reader()).newest(REVIEW_WINDOW);
   const items = await buildReviewQueue(
-    { rows: () => reader.newest(REVIEW_WINDOW) },
+    { rows: () => window },
     { encoder: vectors ? vectors.wrap(await ctx.model.encoder()) : await ctx.model.encoder(), perLabel: manifest.data.perLabel, limit, similarity: 0.95 },
   );
   const keys = [...new ReviewSession([], manifest.labels, { write: () => 0, remove: () => {} }).keys];
@@ -51,22 +51,22 @@ function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
 }
 
 /** Stores a person's label for a logged decision; returns the feedback row id. */
-export function writeLabel(ctx: DashboardContext, session: Session, body: unknown): { feedbackId: number; requestId: string; label: string } {
+export async function writeLabel(ctx: DashboardContext, session: Session, body: unknown): Promise<{ feedbackId: number; requestId: string; label: string }> {
   const { requestId, label } = parse(labelBody, body, "label");
   const labels = ctx.model?.manifest().labels ?? [];
   if (label !== OUT_OF_SCOPE && !labels.includes(label))
     throw new TriageError(`label: "${label.slice(0, 80)}" is not one of the model's labels (${labels.join(", ")}) or ${OUT_OF_SCOPE}`, "E_BAD_REQUEST");
-  const feedbackId = ctx.feedbackLog().feedback(requestId, { kind: "label", humanLabel: label, note: REVIEW_NOTE });
+  const feedbackId = await (await ctx.feedbackLog()).feedback(requestId, { kind: "label", humanLabel: label, note: REVIEW_NOTE });
   session.written.add(feedbackId);
   return { feedbackId, requestId, label };
 }
 
 /** Takes back a label this session wrote (review's undo); other feedback is never deleted here. */
-export function undoLabel(ctx: DashboardContext, session: Session, body: unknown): { feedbackId: number } {
+export async function undoLabel(ctx: DashboardContext, session: Session, body: unknown): Promise<{ feedbackId: number }> {
   const { feedbackId } = parse(undoBody, body, "undo");
   if (!session.written.has(feedbackId))
     throw new TriageError(`undo: feedback ${feedbackId} was not written in this session; only your own labels can be taken back`, "E_FORBIDDEN");
-  ctx.feedbackLog().deleteFeedback(feedbackId);
+  await (await ctx.feedbackLog()).deleteFeedback(feedbackId);
   session.written.delete(feedbackId);
   return { feedbackId };
 }

@@ -1,23 +1,40 @@
 /**
  * @module
- * The dashboard's facts on disk, beside the log (`<log>-dashboard`), so a restart reads them back in
- * milliseconds instead of scanning every decision again (seconds per million rows): the columns as raw
+ * The dashboard's facts on disk, beside a SQLite log (`<log>-dashboard`), or for a PostgreSQL log in the
+ * user's cache folder under a name made from the database URL without its password
+ * (`~/.cache/triage/dashboard-<db>-<hash>`), so a restart reads them back in milliseconds instead of
+ * scanning every decision again (seconds per million rows): the columns as raw
  * typed arrays after a small JSON header. Only a file that starts with this module's magic line is ever
  * replaced (never a file triage did not write); it is written to a temporary name and renamed, off the
  * event loop. A snapshot that does not match the log (another log at the path, rows gone, other prices)
  * is ignored and rebuilt. Deleting the file is always safe.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
-import { rename, rm, writeFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { basename, dirname, isAbsolute, join } from "node:path";
 import { TriageError } from "../../common/errors.js";
+import type { DashboardLogReader } from "../../store/dashboard-queries.js";
 import { COLUMNS, type Column, type ColumnName, type FactsState } from "./facts.js";
 
 const MAGIC = Buffer.from("triage dashboard facts v1\n");
 
 export function snapshotPath(logPath: string): string {
   return `${logPath}-dashboard`;
+}
+
+/** The user's cache folder for triage: $XDG_CACHE_HOME/triage, else ~/.cache/triage. */
+export function cacheDir(): string {
+  const xdg = process.env.XDG_CACHE_HOME;
+  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), ".cache"), "triage");
+}
+
+/** Where the snapshot of a log's facts lives: beside a file, in the cache folder for a database (keyed by its URL without password). */
+export function snapshotPathFor(reader: Pick<DashboardLogReader, "kind" | "path">): string {
+  if (reader.kind === "sqlite") return snapshotPath(reader.path);
+  const db = (/\/([\w.-]{1,40})(?:\?|$)/.exec(reader.path)?.[1] ?? "log").replace(/^\.+/, "");
+  return join(cacheDir(), `dashboard-${db}-${createHash("sha256").update(reader.path).digest("hex").slice(0, 16)}`);
 }
 
 interface Header extends Omit<FactsState, "columns"> {
@@ -73,6 +90,7 @@ export async function saveSnapshot(path: string, logIdentity: string, state: Fac
     offset += pad + c.byteLength;
   }
   const tmp = join(dirname(path), `.${randomBytes(6).toString("hex")}.tmp`);
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 }); // the cache folder, the first time
   try {
     await writeFile(tmp, parts);
     await rename(tmp, path);

@@ -1,10 +1,10 @@
 /**
  * @module
- * The dashboard's context for `triage dashboard`, on a log file without a running proxy: the log must
- * exist (it is never created here), feedback is written through a DecisionLog opened on first use (as
- * `triage feedback` opens it), and the model, when given, is re-read whenever its registry switches, so
- * a promote or rollback shows at once. Prices come from the model's tiers config, with the server
- * config's per-tier overrides.
+ * The dashboard's context for `triage dashboard`, on a decision log without a running proxy (a SQLite
+ * file or a postgres:// URL): the log must exist (it is never created here), feedback is written
+ * through the log opened on first use (as `triage feedback` opens it), and the model, when given, is
+ * re-read whenever its registry switches, so a promote or rollback shows at once. Prices come from the
+ * model's tiers config, with the server config's per-tier overrides.
  */
 import { existsSync, statSync } from "node:fs";
 import { TriageError } from "../../common/errors.js";
@@ -14,7 +14,7 @@ import type { Encoder } from "../../encoders/types.js";
 import { readManifest, type Manifest } from "../../model/artifact.js";
 import { resolveModelDir } from "../../model/registry.js";
 import { modelStamp } from "../../model/watch.js";
-import { DecisionLog } from "../../store/index.js";
+import { isPostgresUrl, openDecisionLog, redactUrl, type DecisionStore } from "../../store/index.js";
 import type { ServerConfig } from "../config.js";
 import type { DashboardContext, DashboardModel } from "./context.js";
 
@@ -32,14 +32,24 @@ export interface StandaloneContext extends DashboardContext {
 }
 
 export function standaloneContext(o: StandaloneOptions): StandaloneContext {
-  if (!existsSync(o.logDb)) throw new TriageError(`${o.logDb}: no decision log there (triage dashboard reads an existing log; \`triage serve --log-db\` writes one)`);
-  if (statSync(o.logDb).isDirectory()) throw new TriageError(`${o.logDb} is a directory, not a decision log file`);
+  const pg = isPostgresUrl(o.logDb);
+  // A database is checked when the dashboard opens it (PgDashboardReader.open says what is missing).
+  if (!pg && !existsSync(o.logDb)) throw new TriageError(`${o.logDb}: no decision log there (triage dashboard reads an existing log; \`triage serve --log-db\` writes one)`);
+  if (!pg && statSync(o.logDb).isDirectory()) throw new TriageError(`${o.logDb} is a directory, not a decision log file`);
   if (o.model !== undefined && !existsSync(o.model)) throw new TriageError(`--model ${o.model}: no such directory`);
-  let log: DecisionLog | undefined;
+  let log: Promise<DecisionStore> | undefined;
   const model = o.model !== undefined ? fileModel(o.model) : null;
   return {
-    logPath: o.logDb,
-    feedbackLog: () => (log ??= DecisionLog.open(o.logDb, { onError: o.onError })),
+    logPath: pg ? redactUrl(o.logDb) : o.logDb,
+    // Loaded on demand, as openDecisionLog loads the pg client.
+    ...(pg ? { openReader: async () => (await import("../../store/postgres/dashboard-queries.js")).PgDashboardReader.open(o.logDb, o.onError) } : {}),
+    feedbackLog: () => {
+      log ??= openDecisionLog(o.logDb, { onError: o.onError }).catch((err: unknown) => {
+        log = undefined; // tried again at the next label
+        throw err;
+      });
+      return log;
+    },
     model,
     prices: () => {
       const prices: PriceTable = model ? priceTable(model.manifest().config.labels) : {};
@@ -54,7 +64,7 @@ export function standaloneContext(o: StandaloneOptions): StandaloneContext {
     ...(o.reports ? { reportsDir: o.reports } : {}),
     onError: o.onError,
     close: async () => {
-      log?.close();
+      await (await log?.catch(() => undefined))?.close();
       await model?.close();
     },
   };

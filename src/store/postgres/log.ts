@@ -22,17 +22,11 @@ import type { StatsOptions } from "../stats.js";
 import type { DecisionStore } from "../store.js";
 import { keepText } from "../text.js";
 import type { DecisionFilters, FeedbackInput, LogStats, LoggedDecision, TextMode } from "../types.js";
+import { PgDashboardReader } from "./dashboard-queries.js";
 import { PgWriteQueue } from "./queue.js";
 import { countPg, deleteFeedbackPg, insertFeedbackPg, prunePg, readPagePg, statsPg } from "./reads.js";
 import { inspectPgLog, migratePg } from "./schema.js";
-import { checkout, pgDecisionColumns } from "./sql.js";
-
-/** BIGINT (ids, ms timestamps, counts) as a number: every value the log holds is a safe integer. */
-const INT8_OID = 20;
-const types: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: "text" | "binary") =>
-    oid === INT8_OID && format !== "binary" ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? "text")) as pg.CustomTypesConfig["getTypeParser"],
-};
+import { checkout, pgDecisionColumns, types } from "./sql.js";
 
 /** Connections per log: one flush at a time writes, the rest serve reads. */
 const POOL_SIZE = 4;
@@ -52,6 +46,8 @@ export class PgDecisionLog implements DecisionStore {
   private constructor(
     /** The URL without its password. */
     readonly path: string,
+    /** The URL as given, for the dashboard's own connections. */
+    private readonly url: string,
     private readonly pool: pg.Pool,
     private readonly options: ResolvedLogOptions,
     schemaVersion: number,
@@ -99,7 +95,7 @@ export class PgDecisionLog implements DecisionStore {
       if (err instanceof TriageError) throw err;
       throw new TriageError(`decision log ${where}: ${(err as Error).message}`);
     }
-    return new PgDecisionLog(where, pool, opts, version, report);
+    return new PgDecisionLog(where, url, pool, opts, version, report);
   }
 
   log(decision: Decision, text: string, tags?: Record<string, string>): void | Promise<void> {
@@ -138,6 +134,11 @@ export class PgDecisionLog implements DecisionStore {
       }
     })();
     return this.closing;
+  }
+
+  /** The dashboard's reads of this log, on a read-only pool of their own (closed by the reader's close()). */
+  dashboardReader(onError?: (error: Error) => void): Promise<PgDashboardReader> {
+    return PgDashboardReader.open(this.url, onError);
   }
 
   async feedback(requestId: string, input: FeedbackInput): Promise<number> {

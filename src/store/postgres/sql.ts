@@ -2,9 +2,17 @@
  * @module PostgreSQL spellings of the decision log's SQL: `?` placeholders become `$1, $2, …`, so the
  * filters (filters.ts) and statistics queries (stats.ts) are the very ones SQLite runs; the columns of
  * a LoggedDecision, with its feedback as one JSON array; values made storable (PostgreSQL text
- * cannot hold U+0000, and SQLite stores NaN as NULL); and checking a connection out of the pool.
+ * cannot hold U+0000, and SQLite stores NaN as NULL); BIGINTs read as numbers; and checking a connection
+ * out of the pool.
  */
-import type pg from "pg";
+import pg from "pg";
+
+/** BIGINT (ids, ms timestamps, counts) as a number: every value the log holds is a safe integer. */
+const INT8_OID = 20;
+export const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === INT8_OID && format !== "binary" ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? "text")) as pg.CustomTypesConfig["getTypeParser"],
+};
 
 /**
  * A pooled connection with an 'error' listener while it is checked out: pg emits a lost connection

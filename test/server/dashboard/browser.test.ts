@@ -1,7 +1,8 @@
 /**
  * The dashboard in a real browser (headless Chromium through playwright-core) against a real server with
  * real traffic: log in, see the overview, open a decision's explanation, label three queries in Review and
- * find them in the log, roll back a model as admin after being refused as a data-plane user.
+ * find them in the log, roll back a model as admin after being refused as a data-plane user; and, on a
+ * server whose log is in PostgreSQL, the overview, the decisions table and a Review label stored there.
  * Screenshots go to a temp folder, or to TRIAGE_SCREENSHOTS (the README's come from `docs/`).
  */
 import { mkdirSync } from "node:fs";
@@ -17,6 +18,7 @@ import { splitByPrompt } from "../../../src/outcomes/split.js";
 import { trainIntoRegistry } from "../../../src/retrain/publish.js";
 import { DashboardReader } from "../../../src/store/dashboard-queries.js";
 import { findChromium, launchChromium, SKIP_REASON } from "../../helpers/chromium.js";
+import { findPostgres, startPostgres } from "../../helpers/postgres.js";
 import { generateLog } from "../../helpers/dashboard-log.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../../helpers/fake-openai.js";
 import { TIERS_CONFIG, tempDir, tierExamples, useEncoder } from "../../helpers/tiers.js";
@@ -91,8 +93,8 @@ describe.skipIf(!chromiumPath && !process.env.CI)("dashboard in Chromium", () =>
     await fake?.close();
   });
 
-  const logIn = async (key: string) => {
-    await page.goto(`${server.url}/dashboard`);
+  const logIn = async (key: string, base = server.url) => {
+    await page.goto(`${base}/dashboard`);
     await page.waitForURL(/\/dashboard\/login/);
     await page.fill("#key", key);
     await Promise.all([page.waitForURL(/\/dashboard$/), page.click("button[type=submit]")]);
@@ -208,5 +210,53 @@ describe.skipIf(!chromiumPath && !process.env.CI)("dashboard in Chromium", () =>
     await page.setInputFiles("[data-open-report]", join(reports, "example-outcomes.json"));
     await expect.poll(() => page.locator("[data-opened] table[data-curves]").count()).toBe(1);
     expect(problems).toEqual([]);
+  });
+
+  it.skipIf(!findPostgres() && !process.env.CI)("on a PostgreSQL log: shows the overview and the decisions, and stores a Review label in the database", async () => {
+    const pg = await startPostgres();
+    const onPg = await startServer({
+      model: root,
+      encoder: await cachedUse(),
+      log: pg.url,
+      config: { reload: { watch: false, intervalMs: 1000 }, auth: { tokens: [DATA_KEY] } },
+    });
+    try {
+      const texts = tierExamples("test", 2).map((e) => e.text);
+      for (const text of texts) {
+        const res = await fetch(`${onPg.url}/v1/route`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${DATA_KEY}`, "x-triage-tags": "feature=search" },
+          body: JSON.stringify({ text }),
+        });
+        expect(res.status).toBe(200);
+      }
+      const { default: Pg } = await import("pg");
+      const count = async (sql: string) => {
+        const client = new Pg.Client({ connectionString: pg.url });
+        await client.connect();
+        try {
+          return (await client.query(sql)).rows;
+        } finally {
+          await client.end();
+        }
+      };
+      await expect.poll(async () => (await count("SELECT id FROM decisions")).length).toBe(texts.length); // batched: committed within 50 ms
+      await logIn(DATA_KEY, onPg.url);
+      await page.goto(`${onPg.url}/dashboard?range=1h`);
+      await expect.poll(() => page.locator("#chart-requests canvas").count()).toBeGreaterThan(0);
+      expect(await page.locator('[data-kpi="requests"] [data-value]').textContent()).toBe(String(texts.length));
+      await page.goto(`${onPg.url}/dashboard/decisions`);
+      expect(await page.locator("tr[data-request-id]").count()).toBe(texts.length);
+
+      await page.goto(`${onPg.url}/dashboard/review`);
+      const items = JSON.parse((await page.locator("#page-data").textContent())!) as { items: { requestId: string }[] };
+      await page.keyboard.press("3"); // COMPLEX
+      await expect.poll(() => page.locator("[data-labelled] li").count()).toBe(1);
+      expect(await count("SELECT request_id, human_label FROM feedback WHERE kind = 'label'")).toEqual([{ request_id: items.items[0].requestId, human_label: "COMPLEX" }]);
+      expect(problems).toEqual([]);
+    } finally {
+      await onPg.close();
+      pg.stop();
+    }
   });
 });

@@ -1,18 +1,21 @@
 /**
  * The dashboard's facts snapshot beside a big log: written after the first build and at close, read back
  * at the next start instead of a full scan, ignored when it belongs to another log or rows were pruned
- * past it, and never written over a file triage did not create.
+ * past it, and never written over a file triage did not create. A PostgreSQL log's snapshot is kept in
+ * the user's cache folder, under a name made from the URL without its password.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DashboardContext } from "../../../src/server/dashboard/context.js";
 import { DashboardData } from "../../../src/server/dashboard/data.js";
-import { snapshotPath } from "../../../src/server/dashboard/snapshot.js";
-import { DecisionLog } from "../../../src/store/index.js";
+import { snapshotPath, snapshotPathFor } from "../../../src/server/dashboard/snapshot.js";
+import { DecisionLog, redactUrl } from "../../../src/store/index.js";
+import { PgDashboardReader } from "../../../src/store/postgres/dashboard-queries.js";
 import { generateLog } from "../../helpers/dashboard-log.js";
 import { tempDir } from "../../helpers/tiers.js";
+import { testStores } from "./stores.js";
 
 const ROWS = 60_000; // above the size from which the dashboard keeps a snapshot
 let template: string;
@@ -125,4 +128,48 @@ describe("facts snapshot", () => {
     ]);
     expect(existsSync(`${path}-dashboard`)).toBe(true);
   }, 120_000);
+});
+
+describe("facts snapshot of a PostgreSQL log", () => {
+  const pg = testStores().find((s) => s.kind === "postgres")!;
+  afterAll(() => pg.stop());
+
+  it.skipIf(pg.skip)(
+    "is kept in the cache folder, keyed by the URL without its password, and read back at the next start",
+    async () => {
+      const cache = tempDir("triage-cache-");
+      const before = process.env.XDG_CACHE_HOME;
+      process.env.XDG_CACHE_HOME = cache;
+      try {
+        const t = await pg.filled((path) => {
+          const db = new Database(template, { readonly: true });
+          db.exec(`VACUUM INTO '${path.replace(/'/g, "''")}'`);
+          db.close();
+        });
+        const withPassword = t.location.replace("postgres://triage@", "postgres://triage:secret-pw@"); // trust auth ignores it
+        const ctx = { ...context(redactUrl(withPassword)), openReader: () => PgDashboardReader.open(withPassword) };
+        const first = new DashboardData(ctx, WHOLE);
+        const totals = (await first.overview(week())).totals;
+        expect(totals.requests).toBe(ROWS);
+        const path = snapshotPathFor({ kind: "postgres", path: redactUrl(withPassword) });
+        await first.close();
+        expect(path.startsWith(join(cache, "triage", "dashboard-dash_"))).toBe(true);
+        expect(path).not.toContain("secret");
+        expect(readFileSync(path).subarray(0, 26).toString()).toBe("triage dashboard facts v1\n");
+
+        // Relabelled behind the dashboard's back: a rebuild would see it, the snapshot does not.
+        await t.sql("UPDATE decisions SET label = 'CHANGED' WHERE id = 10");
+        const second = new DashboardData(ctx, WHOLE);
+        const after = await second.overview(week());
+        expect(after.series.tiers.map((x) => x.name)).not.toContain("CHANGED");
+        expect(after.totals).toEqual(totals);
+        await second.close();
+        await t.log.close();
+      } finally {
+        if (before === undefined) delete process.env.XDG_CACHE_HOME;
+        else process.env.XDG_CACHE_HOME = before;
+      }
+    },
+    180_000,
+  );
 });
