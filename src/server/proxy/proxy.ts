@@ -452,11 +452,12 @@ export class ChatProxy {
     this.onError(new Error(`request ${requestId} failed with ${error.status} (${error.message}); ${details.join("; ")}`));
   }
 
+  /** Queued behind the request's decision (the log's batch writes both); strict logs commit it as they commit decisions. */
   private feedback(requestId: string, input: FeedbackInput): void {
     const log = this.options.log;
     if (!log) return;
     try {
-      const stored = log.feedback(requestId, input);
+      const stored = log.queueFeedback(requestId, input);
       if (stored instanceof Promise) stored.catch((err: Error) => this.onError(err));
     } catch (err) {
       // Cost accounting must never fail the answer the caller is waiting for.
