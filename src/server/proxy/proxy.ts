@@ -501,7 +501,10 @@ class Deadline {
 
   constructor(ms: number, parent?: AbortSignal) {
     this.timer = setTimeout(() => this.controller.abort(new Error(`request deadline of ${ms} ms passed`)), ms);
-    this.signal = parent ? AbortSignal.any([this.controller.signal, parent]) : this.controller.signal;
+    this.signal = this.controller.signal;
+    // A listener rather than AbortSignal.any, which costs more per request (profiled) and lives as long as both signals.
+    if (parent?.aborted) this.controller.abort(parent.reason);
+    else parent?.addEventListener("abort", () => this.controller.abort(parent.reason), { once: true });
   }
 
   clear(): void {
