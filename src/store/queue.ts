@@ -13,6 +13,12 @@ import { INSERT_DECISION_SQL, toParams, type DecisionParams, type PendingDecisio
 export type PendingRow = PendingDecision | PendingFeedback;
 
 const RETRY_AFTER_FAILURE_MS = 1000;
+/**
+ * Rows per transaction when the queue writes on its own (timer, full batch): better-sqlite3 writes on the
+ * event loop, and a few hundred rows at once held every request behind them for several milliseconds (the
+ * served p99). A backlog of more is written a slice per event-loop turn; explicit flush() writes everything.
+ */
+export const BACKGROUND_SLICE_ROWS = 64;
 /** The code of a strict log()'s error when the decision could not be committed. */
 export const NOT_COMMITTED = "E_LOG_NOT_COMMITTED";
 
@@ -91,7 +97,7 @@ export class WriteQueue {
     }
     if (this.pending.length >= this.options.maxPending) {
       // The database has been failing for a while: never let that block or break the caller.
-      if (Date.now() >= this.retryWritesAt) this.backgroundFlush();
+      if (Date.now() >= this.retryWritesAt) this.backgroundFlush(false);
       if (this.pending.length >= this.options.maxPending) {
         this.lose(1, "the queue is full and the database is failing");
         return;
@@ -99,7 +105,7 @@ export class WriteQueue {
     }
     const n = this.pending.push(row);
     if (n >= this.options.maxPending) {
-      this.backgroundFlush();
+      this.backgroundFlush(false);
     } else if (n >= this.options.batchSize) {
       if (!this.immediate) this.immediate = setImmediate(() => this.backgroundFlush()).unref();
     } else if (!this.timer) {
@@ -107,12 +113,12 @@ export class WriteQueue {
     }
   }
 
-  /** Writes all queued rows in one transaction; returns how many were queued. Throws if the write fails (rows stay queued). */
-  flush(): number {
+  /** Writes all queued rows (or the first `limit`) in one transaction; returns how many it wrote. Throws if the write fails (rows stay queued). */
+  flush(limit = Number.POSITIVE_INFINITY): number {
     this.cancelScheduled();
     if (this.pending.length === 0) return 0;
-    const batch = this.pending;
-    this.pending = [];
+    const batch = this.pending.length > limit ? this.pending.slice(0, limit) : this.pending;
+    this.pending = batch === this.pending ? [] : this.pending.slice(limit);
     let outcome: BatchOutcome;
     try {
       outcome = this.writeBatch(batch);
@@ -157,10 +163,15 @@ export class WriteQueue {
     }
   }
 
-  /** Flush from a timer or from add(): failures are reported, never thrown, and retried later. */
-  private backgroundFlush(): void {
+  /**
+   * Flush from a timer or from add(): failures are reported, never thrown, and retried later. `slice`: one
+   * slice now and, while a slice's worth is still queued, the next on the next turn; fewer wait for the timer.
+   */
+  private backgroundFlush(slice = true): void {
     try {
-      this.flush();
+      this.flush(slice ? BACKGROUND_SLICE_ROWS : undefined);
+      if (this.pending.length >= BACKGROUND_SLICE_ROWS && !this.stopped) this.immediate = setImmediate(() => this.backgroundFlush()).unref();
+      else if (this.pending.length > 0 && !this.stopped) this.timer = setTimeout(() => this.backgroundFlush(), this.options.flushIntervalMs).unref();
     } catch (err) {
       this.onError(err as Error);
       this.scheduleRetry();

@@ -114,6 +114,21 @@ describe("DecisionLog writing", () => {
     expect(log.counters).toMatchObject({ written: 10, flushes: 1 });
   });
 
+  it("writes a big batch in slices of 64 rows, one per event-loop turn, so requests can run between them", async () => {
+    const log = open({ batchSize: 200, flushIntervalMs: 60_000 });
+    for (let i = 0; i < 200; i++) log.log(makeDecision({ requestId: `s${i}` }), `q${i}`);
+    const seen: number[] = [];
+    for (let turn = 0; turn < 4; turn++) {
+      await new Promise((r) => setImmediate(r));
+      seen.push(countFromOutside());
+    }
+    expect(seen).toEqual([64, 128, 192, 192]); // the last 8 wait for the timer, like any short batch
+    expect(log.pendingCount).toBe(8);
+    expect(log.flush()).toBe(8); // an explicit flush writes everything at once
+    expect(log.query({ limit: 3 }).map((d) => d.requestId)).toEqual(["s0", "s1", "s2"]);
+    expect(log.counters).toMatchObject({ written: 200, flushes: 4 });
+  });
+
   it("writes synchronously once maxPending rows are queued (memory stays bounded)", () => {
     const log = open({ batchSize: 1000, maxPending: 5, flushIntervalMs: 60_000 });
     for (let i = 0; i < 5; i++) log.log(makeDecision(), `q${i}`);
