@@ -22,14 +22,32 @@ export class PostAborted extends Error {
   }
 }
 
-/** POSTs `payload` to `url`; resolves with the status and the whole body as text. */
-export function postJson(url: URL, headers: Record<string, string>, payload: string, timeoutMs: number, signal?: AbortSignal): Promise<PostedJson> {
+/**
+ * POSTs `payload` to `url`; resolves with the status and the whole body as text. A kept-alive socket the
+ * provider closed while it sat idle fails as soon as it is written to: that one attempt is made again on a
+ * fresh connection (node's advice for `reusedSocket`), rather than counted against the provider.
+ */
+export async function postJson(url: URL, headers: Record<string, string>, payload: string, timeoutMs: number, signal?: AbortSignal): Promise<PostedJson> {
+  const started = Date.now();
+  try {
+    return await postOnce(url, headers, payload, timeoutMs, signal);
+  } catch (err) {
+    if (!(err instanceof StaleSocket)) throw err;
+    return postOnce(url, headers, payload, Math.max(1, timeoutMs - (Date.now() - started)), signal, false);
+  }
+}
+
+/** The request went out on a reused socket that the other end had already closed. */
+class StaleSocket extends Error {}
+
+function postOnce(url: URL, headers: Record<string, string>, payload: string, timeoutMs: number, signal: AbortSignal | undefined, reuse = true): Promise<PostedJson> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new PostAborted("aborted"));
     const secure = url.protocol === "https:";
     const req = (secure ? https : http).request(url, {
       method: "POST",
-      agent: secure ? agents.https : agents.http,
+      // The retry after a stale socket takes a connection of its own (the pool may hold more stale ones).
+      agent: reuse ? (secure ? agents.https : agents.http) : false,
       headers: { ...headers, "content-length": String(Buffer.byteLength(payload)) },
     });
     let settled = false;
@@ -50,8 +68,13 @@ export function postJson(url: URL, headers: Record<string, string>, payload: str
       req.destroy();
     };
     signal?.addEventListener("abort", onAbort, { once: true });
-    req.on("error", (err) => finish(err));
+    let answered = false;
+    req.on("error", (err) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      finish(req.reusedSocket && !answered && (code === "ECONNRESET" || code === "EPIPE") ? new StaleSocket(err.message) : err);
+    });
     req.on("response", (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("error", (err) => finish(err));
