@@ -1,6 +1,6 @@
 /**
  * Proxy throughput, triage against Portkey's gateway in one run (issue #18), from a load process on loopback:
- *   npx tsx scripts/load-proxy.ts [--seconds 20] [--rounds 2] [--connections 8] [--model DIR] [--portkey DIR]
+ *   npx tsx scripts/load-proxy.ts [--seconds 20] [--rounds 2] [--connections 8] [--model DIR] [--portkey DIR] [--cpu-prof DIR]
  * 1. starts the fake provider (test/helpers/fake-openai.ts) in a process of its own, so neither proxy shares a
  *    thread with it or with the load generator;
  * 2. starts `triage serve --workers 1` (one process, routing every request, model "auto", logging each decision) and, when its folder
@@ -12,6 +12,7 @@
  * 4. prints one row per run, the ratio of triage's to Portkey's mean throughput and the load average, checks the
  *    decision log holds one row per 2xx triage answered, and writes reports/load-proxy.json.
  * Without a model it trains one on data/tiers (cached in reports/load-model), as load-route.ts does.
+ * --cpu-prof DIR: the triage server writes a V8 CPU profile of its whole run into DIR (node --cpu-prof).
  */
 import autocannon from "autocannon";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -43,6 +44,7 @@ const seconds = Number(arg("seconds", "20"));
 const rounds = Number(arg("rounds", "2"));
 const connections = Number(arg("connections", "8"));
 const portkeyDir = arg("portkey", process.env.PORTKEY_GATEWAY_DIR ?? "");
+const cpuProfDir = arg("cpu-prof", "");
 const reports = join(root, "reports");
 mkdirSync(reports, { recursive: true });
 
@@ -91,7 +93,23 @@ const configPath = join(reports, "load-proxy-server.json");
 writeFileSync(configPath, JSON.stringify({ providers: [{ name: "fake", baseURL: fakeURL, apiKey: "sk-load-test" }], tiers: missingTierModels(model), reload: { watch: false } }));
 const triage = await start(
   "triage serve",
-  ["--import", "tsx", join(root, "src/cli/main.ts"), "serve", "--model", model, "--workers", "1", "--port", "0", "--config", configPath, "--log-db", logPath],
+  [
+    ...(cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfDir] : []),
+    "--import",
+    "tsx",
+    join(root, "src/cli/main.ts"),
+    "serve",
+    "--model",
+    model,
+    "--workers",
+    "1",
+    "--port",
+    "0",
+    "--config",
+    configPath,
+    "--log-db",
+    logPath,
+  ],
   (l) => (JSON.parse(l) as { port: number }).port,
   { ...process.env, TRIAGE_API_KEYS: "" },
 );

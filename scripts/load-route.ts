@@ -1,6 +1,6 @@
 /**
  * Load run for issues #4 and #16, from a second process on loopback:
- *   npx tsx scripts/load-route.ts [--seconds 60] [--proxy-seconds 20] [--model DIR] [--workers 1[,2,...]] [--rounds 1]
+ *   npx tsx scripts/load-route.ts [--seconds 60] [--proxy-seconds 20] [--model DIR] [--workers 1[,2,...]] [--rounds 1] [--cpu-prof DIR]
  * 1. trains a model on data/tiers (cached in reports/load-model) unless --model is given;
  * 2. starts `triage serve --workers N` (default 1) in a child process with a decision log and a fake
  *    provider (in this process);
@@ -11,7 +11,8 @@
  * With several worker counts (--workers 1,2) a server per count runs at once; step 3 alternates between
  * them for --rounds rounds (the same requests for each), and each count's /v1/route throughput (requests
  * over the time they took, all rounds) is compared with the first count's.
- * Prints a table per worker count and writes reports/load.json.
+ * Prints a table per worker count and writes reports/load.json. --cpu-prof DIR: each server process writes a
+ * V8 CPU profile of its run into DIR (node --cpu-prof).
  */
 import autocannon from "autocannon";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -33,6 +34,7 @@ const arg = (name: string, fallback: string) => {
 const seconds = Number(arg("seconds", "60"));
 const proxySeconds = Number(arg("proxy-seconds", "20"));
 const rounds = Number(arg("rounds", "1"));
+const cpuProfDir = arg("cpu-prof", "");
 const workerCounts = arg("workers", "1").split(",").map(Number);
 if (!workerCounts.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`--workers: expected positive integers separated by commas, got "${arg("workers", "1")}"`);
 const reports = join(root, "reports");
@@ -124,7 +126,23 @@ async function startServe(workers: number) {
 
   const child: ChildProcess = spawn(
     process.execPath,
-    ["--import", "tsx", join(root, "src/cli/main.ts"), "serve", "--model", model, "--port", "0", "--config", configPath, "--log-db", logPath, "--workers", String(workers)],
+    [
+      ...(cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfDir] : []),
+      "--import",
+      "tsx",
+      join(root, "src/cli/main.ts"),
+      "serve",
+      "--model",
+      model,
+      "--port",
+      "0",
+      "--config",
+      configPath,
+      "--log-db",
+      logPath,
+      "--workers",
+      String(workers),
+    ],
     { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, TRIAGE_API_KEYS: "" } },
   );
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

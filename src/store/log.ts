@@ -12,7 +12,7 @@ import { formatZodError } from "../config/load.js";
 import type { Decision } from "../router/types.js";
 import type { Durability } from "./durability.js";
 import { exportDecisions, type ExportFormat } from "./export.js";
-import { deleteFeedback, insertFeedback, parseFeedback } from "./feedback.js";
+import { FeedbackStatements, parseFeedback, pendingFeedback } from "./feedback.js";
 import { checkLimit } from "./filters.js";
 import { isPostgresUrl, redactUrl } from "./location.js";
 import { logOptionsSchema, type DecisionLogOptions, type ResolvedLogOptions } from "./options.js";
@@ -60,6 +60,7 @@ export class DecisionLog implements DecisionStore {
   private readonly columns: string;
   /** Undefined when opened read-only. */
   private readonly queue: WriteQueue | undefined;
+  private readonly feedbackStatements: FeedbackStatements;
 
   private constructor(
     readonly path: string,
@@ -72,6 +73,7 @@ export class DecisionLog implements DecisionStore {
     // Read-only opens are not migrated, so an older file may lack newer columns.
     this.columns = decisionColumns(options.readonly ? currentSchemaVersion(db) : LATEST_SCHEMA_VERSION);
     this.queue = options.readonly ? undefined : new WriteQueue(path, db, options, onError);
+    this.feedbackStatements = new FeedbackStatements(db, path);
   }
 
   /**
@@ -159,13 +161,23 @@ export class DecisionLog implements DecisionStore {
     this.assertWritable();
     const f = parseFeedback(requestId, input);
     this.flush();
-    return insertFeedback(this.db, this.path, requestId, f);
+    return this.feedbackStatements.insert(requestId, f);
+  }
+
+  /**
+   * Queues feedback behind the decisions queued so far, as log() queues a decision: batched, no I/O (written
+   * with the next batch, after its decision); strict, committed before it returns (NOT_COMMITTED otherwise).
+   * Invalid feedback throws now; feedback whose decision is not in the log is reported to onError.
+   */
+  queueFeedback(requestId: string, input: FeedbackInput): void {
+    this.assertWritable();
+    this.queue!.add(pendingFeedback(requestId, input));
   }
 
   /** Deletes one feedback row by the id feedback() returned (e.g. a label taken back in review). */
   deleteFeedback(id: number): void {
     this.assertWritable();
-    deleteFeedback(this.db, this.path, id);
+    this.feedbackStatements.delete(id);
   }
 
   /** Logged decisions matching the filters, with their feedback, in insertion order (or reversed). */

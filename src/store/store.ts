@@ -37,6 +37,12 @@ export interface DecisionStore {
   close(): Awaitable<void>;
   /** Records feedback for a logged decision; resolves to the feedback row id. */
   feedback(requestId: string, input: FeedbackInput): Awaitable<number>;
+  /**
+   * Queues feedback behind the decisions queued so far, with the same durability as log(): batched, written
+   * with the next batch (after its decision); strict, committed when this returns or its promise resolves.
+   * Invalid feedback throws at once; feedback whose decision is not in the log is reported to onError.
+   */
+  queueFeedback(requestId: string, input: FeedbackInput): void | Promise<void>;
   deleteFeedback(id: number): Awaitable<void>;
   query(filters?: DecisionFilters): Awaitable<LoggedDecision[]>;
   count(filters?: Omit<DecisionFilters, "limit" | "order">): Awaitable<number>;

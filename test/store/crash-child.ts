@@ -1,6 +1,8 @@
 // Child process for crash.test.ts: writes decisions to a log until it is killed (or exits, in "exit" mode).
 // Prints "committed N" after each flush returns, so the parent knows which rows were committed.
 // "strict" mode: a strict log, and "committed N" right after each log() call, as a server answers.
+// A third argument "feedback": each decision is followed by queued feedback about it (as the proxy's outcome
+// rows), and "committed N" then covers both.
 import { writeSync } from "node:fs";
 import { DecisionLog } from "../../src/store/index.js";
 import { makeDecision } from "./make-decision.js";
@@ -20,11 +22,12 @@ function ack(line: string): void {
   }
 }
 
-const [path, mode] = process.argv.slice(2);
+const [path, mode, withFeedback] = process.argv.slice(2);
 const log = DecisionLog.open(path, { batchSize: 1_000_000, flushIntervalMs: 600_000, ...(mode === "strict" ? { durability: "strict" as const } : {}) });
 let next = 0;
 const logOne = () => {
   log.log(makeDecision({ requestId: `r${next}` }), `query number ${next} `.repeat(20), { n: String(next) });
+  if (withFeedback === "feedback") log.queueFeedback(`r${next}`, { kind: "outcome", finalModel: "m", tokensIn: next, note: `call ${next}` });
   next++;
 };
 

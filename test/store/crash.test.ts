@@ -16,9 +16,9 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the child; in "kill" mode SIGKILLs it once it has reported `killAfter` committed rows. Resolves to the last count it reported. */
-function runChild(path: string, mode: "kill" | "strict" | "exit", killAfter = 0): Promise<number> {
+function runChild(path: string, mode: "kill" | "strict" | "exit", killAfter = 0, feedback = false): Promise<number> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ["--import", "tsx", child, path, mode], { stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, ["--import", "tsx", child, path, mode, ...(feedback ? ["feedback"] : [])], { stdio: ["ignore", "pipe", "pipe"] });
     let committed = 0;
     let buffered = "";
     let stderr = "";
@@ -78,6 +78,26 @@ describe.concurrent("DecisionLog crash safety", () => {
     raw.close();
     const missing = Array.from({ length: reported }, (_, i) => `r${i}`).filter((id) => !present.has(id));
     expect(missing).toEqual([]);
+  });
+
+  it.each(["kill", "strict"] as const)("%s: feedback acknowledged before a SIGKILL is in the log, each row after its decision", async (mode) => {
+    const path = join(dir, `feedback-${mode}.db`);
+    const reported = await runChild(path, mode, 500, true);
+    expect(reported).toBeGreaterThanOrEqual(500);
+    const raw = new Database(path, { readonly: true });
+    expect(raw.pragma("integrity_check", { simple: true })).toBe("ok");
+    expect(raw.pragma("foreign_key_check")).toEqual([]);
+    const rows = raw.prepare("SELECT f.request_id, f.tokens_in, d.id AS decision FROM feedback f LEFT JOIN decisions d USING (request_id) ORDER BY f.id").all() as {
+      request_id: string;
+      tokens_in: number;
+      decision: number | null;
+    }[];
+    raw.close();
+    expect(rows.filter((r) => r.decision === null)).toEqual([]);
+    const present = new Set(rows.map((r) => r.tokens_in));
+    const missing = Array.from({ length: reported }, (_, i) => i).filter((i) => !present.has(i));
+    expect(missing).toEqual([]);
+    expect(rows.map((r) => r.tokens_in)).toEqual(rows.map((_, i) => i)); // in the order queued, nothing skipped
   });
 
   it("writes queued rows on a normal exit even without close()", async () => {

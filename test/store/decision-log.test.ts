@@ -114,6 +114,21 @@ describe("DecisionLog writing", () => {
     expect(log.counters).toMatchObject({ written: 10, flushes: 1 });
   });
 
+  it("writes a big batch in slices of 64 rows, one per event-loop turn, so requests can run between them", async () => {
+    const log = open({ batchSize: 200, flushIntervalMs: 60_000 });
+    for (let i = 0; i < 200; i++) log.log(makeDecision({ requestId: `s${i}` }), `q${i}`);
+    const seen: number[] = [];
+    for (let turn = 0; turn < 4; turn++) {
+      await new Promise((r) => setImmediate(r));
+      seen.push(countFromOutside());
+    }
+    expect(seen).toEqual([64, 128, 192, 192]); // the last 8 wait for the timer, like any short batch
+    expect(log.pendingCount).toBe(8);
+    expect(log.flush()).toBe(8); // an explicit flush writes everything at once
+    expect(log.query({ limit: 3 }).map((d) => d.requestId)).toEqual(["s0", "s1", "s2"]);
+    expect(log.counters).toMatchObject({ written: 200, flushes: 4 });
+  });
+
   it("writes synchronously once maxPending rows are queued (memory stays bounded)", () => {
     const log = open({ batchSize: 1000, maxPending: 5, flushIntervalMs: 60_000 });
     for (let i = 0; i < 5; i++) log.log(makeDecision(), `q${i}`);
@@ -261,6 +276,45 @@ describe("DecisionLog feedback and queries", () => {
     log.log(makeDecision({ requestId: "fresh" }), "just routed");
     log.feedback("fresh", { kind: "thumbs", thumbs: 1 });
     expect(log.query({ hasFeedback: true }).map((r) => r.requestId)).toEqual(["fresh"]);
+  });
+
+  it("queues feedback behind its decision: no write until the batch, then both in one transaction, in order", () => {
+    const log = open({ flushIntervalMs: 60_000 });
+    log.log(makeDecision({ requestId: "queued" }), "still in the queue");
+    log.queueFeedback("queued", { kind: "outcome", finalModel: "gpt-small", tokensIn: 12, costUsd: 0.001 });
+    log.queueFeedback("queued", { kind: "score", score: 1 });
+    expect(log.pendingCount).toBe(3);
+    expect(countFromOutside()).toBe(0); // nothing written yet: not even the feedback flushed the queue
+    expect(log.flush()).toBe(3);
+    const [row] = log.query({ requestId: "queued" });
+    expect(row.feedback.map((f) => [f.kind, f.finalModel, f.tokensIn, f.costUsd, f.score])).toEqual([
+      ["outcome", "gpt-small", 12, 0.001, null],
+      ["score", null, null, null, 1],
+    ]);
+    expect(log.counters).toMatchObject({ written: 1, dropped: 0, flushes: 1 });
+  });
+
+  it("queued feedback: invalid input throws at once, an unknown request id is reported and the batch still written", () => {
+    const errors: Error[] = [];
+    const log = open({ flushIntervalMs: 60_000, onError: (e) => errors.push(e) });
+    expect(() => log.queueFeedback("x", { kind: "score" })).toThrow(/feedback for x: .*score/);
+    log.queueFeedback("nobody", { kind: "outcome", costUsd: 0.5 });
+    log.log(makeDecision({ requestId: "known" }), "text");
+    log.queueFeedback("known", { kind: "thumbs", thumbs: 1 });
+    log.flush();
+    expect(errors.map((e) => e.message)).toEqual(["decision log: feedback (outcome) for request nobody not stored: no decision with that id"]);
+    expect(log.query({ hasFeedback: true }).map((r) => [r.requestId, r.feedback.length])).toEqual([["known", 1]]);
+    expect(log.counters).toMatchObject({ written: 1, dropped: 1 });
+  });
+
+  it("strict: queued feedback is committed before queueFeedback returns", () => {
+    const log = open({ durability: "strict" });
+    log.log(makeDecision({ requestId: "s" }), "text");
+    log.queueFeedback("s", { kind: "escalated", finalModel: "gpt-big" });
+    expect(log.pendingCount).toBe(0);
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare("SELECT kind, final_model FROM feedback").all()).toEqual([{ kind: "escalated", final_model: "gpt-big" }]);
+    db.close();
   });
 
   it("refuses feedback for an unknown request id or with missing fields", () => {

@@ -68,7 +68,29 @@ const ONNX_SCHEMA = {
   },
 };
 
-const ModelProto = protobuf.Root.fromJSON(ONNX_SCHEMA).lookupType("onnx.ModelProto");
+const root = protobuf.Root.fromJSON(ONNX_SCHEMA);
+const ModelProto = root.lookupType("onnx.ModelProto");
+const GraphProto = root.lookupType("onnx.GraphProto");
+const TensorProto = root.lookupType("onnx.TensorProto");
+
+/** Field numbers the assembly below writes itself. */
+const MODEL_GRAPH = 7;
+const GRAPH_INITIALIZER = 5;
+const TENSOR_RAW_DATA = 9;
+const LENGTH_DELIMITED = 2;
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n > 127) {
+    out.push((n % 128) | 128);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
+
+/** A length-delimited field's tag and length, before its `length` bytes. */
+const fieldHeader = (field: number, length: number) => Uint8Array.from([...varint((field << 3) | LENGTH_DELIMITED), ...varint(length)]);
 
 /** TensorProto.DataType values. */
 export const FLOAT = 1;
@@ -111,7 +133,8 @@ const bytesOf = (a: Float32Array | BigInt64Array) => new Uint8Array(a.buffer, a.
 /** Accumulates nodes and weights; each op returns the names of its outputs so graphs read like code. */
 export class OnnxGraphBuilder {
   private readonly nodes: object[] = [];
-  private readonly initializers: object[] = [];
+  /** Each initializer without its weights, and the weights (written after it, as its raw_data field). */
+  private readonly initializers: { head: object; raw: Uint8Array }[] = [];
   private readonly inputs: object[] = [];
   private readonly outputs: object[] = [];
   private count = 0;
@@ -140,7 +163,7 @@ export class OnnxGraphBuilder {
   }
 
   floats(name: string, dims: readonly number[], values: Float32Array): string {
-    this.initializers.push({ name, dims, data_type: FLOAT, raw_data: bytesOf(values) });
+    this.initializers.push({ head: { name, dims, data_type: FLOAT }, raw: bytesOf(values) });
     return name;
   }
 
@@ -150,18 +173,44 @@ export class OnnxGraphBuilder {
 
   int64s(name: string, values: readonly (number | bigint)[]): string {
     const data = BigInt64Array.from(values, (v) => BigInt(v));
-    this.initializers.push({ name, dims: [values.length], data_type: INT64, raw_data: bytesOf(data) });
+    this.initializers.push({ head: { name, dims: [values.length], data_type: INT64 }, raw: bytesOf(data) });
     return name;
   }
 
-  /** Serialised ModelProto, ready for `InferenceSession.create(bytes)` or a .onnx file. */
+  /**
+   * Serialised ModelProto, ready for `InferenceSession.create(bytes)` or a .onnx file. protobufjs writes the
+   * small parts; the weights are copied once, straight into the result (through protobufjs they were copied
+   * three times, a good part of USE-Lite's start-up). Protobuf allows a message's fields in any order and a
+   * repeated field's entries apart, so appended fields read as if protobufjs had written them.
+   */
   encode(options: { name: string; opset: number; producer?: string }): Uint8Array {
-    const message = ModelProto.fromObject({
-      ir_version: 8,
-      producer_name: options.producer ?? "triage",
-      opset_import: [{ domain: "", version: options.opset }],
-      graph: { name: options.name, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
-    });
-    return ModelProto.encode(message).finish();
+    const parts: Uint8Array[] = [];
+    let graphLength = 0;
+    const add = (bytes: Uint8Array) => {
+      parts.push(bytes);
+      graphLength += bytes.length;
+    };
+    add(GraphProto.encode(GraphProto.fromObject({ name: options.name, node: this.nodes, input: this.inputs, output: this.outputs })).finish());
+    for (const { head, raw } of this.initializers) {
+      const tensor = TensorProto.encode(TensorProto.fromObject(head)).finish();
+      const rawHeader = fieldHeader(TENSOR_RAW_DATA, raw.length);
+      add(fieldHeader(GRAPH_INITIALIZER, tensor.length + rawHeader.length + raw.length));
+      add(tensor);
+      add(rawHeader);
+      add(raw);
+    }
+    const model = ModelProto.encode(
+      ModelProto.fromObject({ ir_version: 8, producer_name: options.producer ?? "triage", opset_import: [{ domain: "", version: options.opset }] }),
+    ).finish();
+    const graphHeader = fieldHeader(MODEL_GRAPH, graphLength);
+    const out = new Uint8Array(model.length + graphHeader.length + graphLength);
+    out.set(model, 0);
+    out.set(graphHeader, model.length);
+    let offset = model.length + graphHeader.length;
+    for (const p of parts) {
+      out.set(p, offset);
+      offset += p.length;
+    }
+    return out;
   }
 }

@@ -45,8 +45,10 @@ class TfjsWeights {
         if (spec.quantization) throw new TriageError(`${manifestFile}: weight ${spec.name} is quantized, which this loader does not read`, "E_USE_WEIGHTS");
         const size = spec.shape.reduce((a, b) => a * b, 1) * 4; // float32 and int32 are both 4 bytes
         if (spec.dtype === "float32") {
-          const copy = new Uint8Array(buffer.subarray(offset, offset + size)); // aligned for Float32Array
-          this.weights.set(spec.name, { shape: spec.shape, data: new Float32Array(copy.buffer) });
+          // A view when the shard bytes are aligned for a Float32Array (they are: big buffers start at 0), else a copy.
+          const at = buffer.byteOffset + offset;
+          const data = at % 4 === 0 ? new Float32Array(buffer.buffer, at, size / 4) : new Float32Array(new Uint8Array(buffer.subarray(offset, offset + size)).buffer);
+          this.weights.set(spec.name, { shape: spec.shape, data });
         }
         offset += size;
       }

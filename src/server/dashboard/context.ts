@@ -44,6 +44,8 @@ export interface DashboardContext {
   onError(error: Error): void;
   /** Requests the server is answering now, the dashboard's own included (`triage serve`: its proxy's too). */
   inflight?(): number;
+  /** `triage serve`: writes its log's queued rows, so a page read just after an answer counts it. */
+  flushLog?(): void;
 }
 
 /** Options a caller of createServer or `triage serve` gives the dashboard. */

@@ -67,6 +67,7 @@ export class DashboardData {
    */
   async facts(): Promise<Facts> {
     const { facts } = await this.open();
+    this.ctx.flushLog?.(); // the served log batches its writes (and the proxy's feedback) for up to its flush interval
     await facts.refresh(FRESH_MS);
     if (!facts.complete && !this.awaitingBuild) {
       // The snapshot is written when the build ends, whether or not a page is open then.

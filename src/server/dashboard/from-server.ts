@@ -81,5 +81,16 @@ export function serverDashboardContext(s: ServerParts, options: DashboardOptions
     ...(options.reports ? { reportsDir: options.reports } : {}),
     onError: s.onError,
     ...(s.inflight ? { inflight: s.inflight } : {}),
+    ...(log
+      ? {
+          flushLog: () => {
+            try {
+              log.flush();
+            } catch (err) {
+              s.onError(err as Error); // the rows stay queued and are retried; the page shows what is written
+            }
+          },
+        }
+      : {}),
   };
 }

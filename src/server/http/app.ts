@@ -2,7 +2,6 @@
 import { randomUUID } from "node:crypto";
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { requestId, type RequestIdVariables } from "hono/request-id";
 import { cors } from "hono/cors";
@@ -16,7 +15,7 @@ import { modelList } from "./models-list.js";
 import type { ServerMetrics } from "../metrics.js";
 import type { AnswerMeta, ChatProxy } from "../proxy/proxy.js";
 import type { ServerStatsSnapshot } from "../proxy/stats.js";
-import { callerTags, parseJsonBody } from "./body.js";
+import { callerTags, limitBody, parseJsonBody } from "./body.js";
 import { parseDialValue } from "../../outcomes/dial.js";
 import type { Dial } from "../../router/types.js";
 import type { ModelReloader } from "../reload.js";
@@ -150,10 +149,9 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     return next();
   });
 
-  const limit = bodyLimit({
-    maxSize: config.bodyLimitBytes,
-    onError: (c) => errorJson(c, new ApiError(413, `request body is larger than ${config.bodyLimitBytes} bytes`, "invalid_request_error", null, "request_too_large")),
-  });
+  const limit = limitBody(config.bodyLimitBytes, (c) =>
+    errorJson(c as Context<AppEnv>, new ApiError(413, `request body is larger than ${config.bodyLimitBytes} bytes`, "invalid_request_error", null, "request_too_large")),
+  );
 
   app.post("/v1/route", limit, async (c) => {
     const body = parseJsonBody(await c.req.text());

@@ -10,6 +10,7 @@
  */
 import { ApiError, toErrorStatus } from "../errors.js";
 import type { Provider, ProviderPool } from "./providers.js";
+import { PostAborted, postJson } from "./post-json.js";
 import { checkStreamStart } from "./sse-start.js";
 
 export type AttemptOutcome = "ok" | "timeout" | "connection" | "status" | "invalid" | "circuit-open" | "budget" | "cancelled";
@@ -109,49 +110,80 @@ function exhausted(attempts: AttemptRecord[], last: CallResult | undefined): Api
   return new ApiError(502, `providers failed (${tried}): ${last.message}`, "server_error", null, "upstream_error");
 }
 
+/** Each provider's chat completions URL and request headers, built once. */
+const targets = new WeakMap<Provider, { url: URL; headers: Record<string, string> }>();
+function targetOf(provider: Provider): { url: URL; headers: Record<string, string> } {
+  let t = targets.get(provider);
+  if (!t) {
+    t = {
+      url: new URL(`${provider.baseURL.replace(/\/+$/, "")}/chat/completions`),
+      headers: { ...provider.headers, "content-type": "application/json", authorization: `Bearer ${provider.apiKey}` },
+    };
+    targets.set(provider, t);
+  }
+  return t;
+}
+
+/** A non-streamed call (post-json.ts: node:http, no web streams). */
+async function callJson(pool: ProviderPool, provider: Provider, payload: string, options: ForwardOptions): Promise<CallResult> {
+  const { url, headers } = targetOf(provider);
+  let posted: { status: number; text: string };
+  try {
+    posted = await postJson(url, headers, payload, provider.timeoutMs, options.signal);
+  } catch (err) {
+    if (options.signal?.aborted || (err instanceof PostAborted && err.reason === "aborted")) return { ok: false, outcome: "cancelled", retryable: false, message: "cancelled" };
+    if (err instanceof PostAborted) return timedOut(provider);
+    return connectionFailed(pool, provider, err);
+  }
+  if (posted.status < 200 || posted.status > 299) return statusFailure(pool, provider, posted.status, posted.text);
+  const json = parseObject(posted.text);
+  if (!json || !Array.isArray(json.choices))
+    return { ok: false, outcome: "invalid", retryable: true, message: `provider "${provider.name}" sent a body that is not a chat completion` };
+  return { ok: true, json };
+}
+
+function timedOut(provider: Provider): CallResult {
+  return { ok: false, outcome: "timeout", retryable: true, message: `provider "${provider.name}" timed out after ${provider.timeoutMs} ms` };
+}
+
+function statusFailure(pool: ProviderPool, provider: Provider, status: number, text: string): CallResult {
+  const message =
+    status === 401 || status === 403
+      ? `provider "${provider.name}" rejected its credentials (${status}); check its API key`
+      : `provider "${provider.name}" answered ${status}: ${pool.scrub(errorMessage(text))}`;
+  // A provider rejecting our key is our configuration problem: fail over rather than blame the caller.
+  const retryable = RETRYABLE_STATUS.has(status) || status >= 500 || status === 401 || status === 403;
+  return { ok: false, outcome: "status", retryable, status, message, detail: pool.scrubKeys(`${provider.baseURL} answered ${status}: ${text.slice(0, 300)}`) };
+}
+
+function connectionFailed(pool: ProviderPool, provider: Provider, err: unknown): CallResult {
+  const { code, message } = innermost(err);
+  return {
+    ok: false,
+    outcome: "connection",
+    retryable: true,
+    // The socket error names the upstream host:port: the caller gets its code, the server log the rest.
+    message: `provider "${provider.name}": connection failed (${code ?? pool.scrub(message)})`,
+    detail: pool.scrubKeys(`${provider.baseURL}: ${code ?? "error"}: ${message}`),
+  };
+}
+
 async function callOnce(pool: ProviderPool, provider: Provider, payload: string, options: ForwardOptions): Promise<CallResult> {
+  if (!options.stream) return callJson(pool, provider, payload, options);
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), provider.timeoutMs);
   const signal = options.signal ? AbortSignal.any([timeout.signal, options.signal]) : timeout.signal;
   try {
-    const res = await fetch(`${provider.baseURL.replace(/\/+$/, "")}/chat/completions`, {
-      method: "POST",
-      headers: { ...provider.headers, "content-type": "application/json", authorization: `Bearer ${provider.apiKey}` },
-      body: payload,
-      signal,
-    });
-    if (!res.ok) {
-      const text = await res.text().catch(() => "");
-      const message =
-        res.status === 401 || res.status === 403
-          ? `provider "${provider.name}" rejected its credentials (${res.status}); check its API key`
-          : `provider "${provider.name}" answered ${res.status}: ${pool.scrub(errorMessage(text))}`;
-      // A provider rejecting our key is our configuration problem: fail over rather than blame the caller.
-      const retryable = RETRYABLE_STATUS.has(res.status) || res.status >= 500 || res.status === 401 || res.status === 403;
-      return { ok: false, outcome: "status", retryable, status: res.status, message, detail: pool.scrubKeys(`${provider.baseURL} answered ${res.status}: ${text.slice(0, 300)}`) };
-    }
-    if (!options.stream) {
-      const text = await res.text();
-      const json = parseObject(text);
-      if (!json || !Array.isArray(json.choices))
-        return { ok: false, outcome: "invalid", retryable: true, message: `provider "${provider.name}" sent a body that is not a chat completion` };
-      return { ok: true, json };
-    }
+    const { url, headers } = targetOf(provider);
+    const res = await fetch(url, { method: "POST", headers, body: payload, signal });
+    if (!res.ok) return statusFailure(pool, provider, res.status, await res.text().catch(() => ""));
     const start = await checkStreamStart(res.headers.get("content-type"), res.body);
     if (!start.ok) return { ok: false, outcome: "invalid", retryable: true, message: `provider "${provider.name}" ${start.problem}` };
     return { ok: true, stream: start.stream };
   } catch (err) {
     if (options.signal?.aborted) return { ok: false, outcome: "cancelled", retryable: false, message: "cancelled" };
-    if (timeout.signal.aborted) return { ok: false, outcome: "timeout", retryable: true, message: `provider "${provider.name}" timed out after ${provider.timeoutMs} ms` };
-    const { code, message } = innermost(err);
-    return {
-      ok: false,
-      outcome: "connection",
-      retryable: true,
-      // The socket error names the upstream host:port: the caller gets its code, the server log the rest.
-      message: `provider "${provider.name}": connection failed (${code ?? pool.scrub(message)})`,
-      detail: pool.scrubKeys(`${provider.baseURL}: ${code ?? "error"}: ${message}`),
-    };
+    if (timeout.signal.aborted) return timedOut(provider);
+    return connectionFailed(pool, provider, err);
   } finally {
     // Streams: the deadline covers the wait for the first event only; sse.ts times out idle streams after that.
     clearTimeout(timer);

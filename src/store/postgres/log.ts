@@ -10,7 +10,7 @@ import { formatZodError } from "../../config/load.js";
 import type { Decision } from "../../router/types.js";
 import type { Durability } from "../durability.js";
 import { exportDecisions, type ExportFormat } from "../export.js";
-import { parseFeedback } from "../feedback.js";
+import { parseFeedback, pendingFeedback } from "../feedback.js";
 import { checkLimit } from "../filters.js";
 import { redactUrl } from "../location.js";
 import { logOptionsSchema, type DecisionLogOptions, type ResolvedLogOptions } from "../options.js";
@@ -151,6 +151,12 @@ export class PgDecisionLog implements DecisionStore {
     } finally {
       this.writing.delete(write);
     }
+  }
+
+  queueFeedback(requestId: string, input: FeedbackInput): void | Promise<void> {
+    this.assertWritable();
+    if (!this.queue) throw new TriageError(`decision log ${this.path} was opened read-only`);
+    return this.queue.add(pendingFeedback(requestId, input));
   }
 
   async deleteFeedback(id: number): Promise<void> {

@@ -8,9 +8,10 @@
 import type pg from "pg";
 import { TriageError } from "../../common/errors.js";
 import type { ResolvedLogOptions } from "../options.js";
-import { NOT_COMMITTED, type WriteCounters } from "../queue.js";
-import { toParams, type PendingDecision } from "../rows.js";
-import { checkout, storable } from "./sql.js";
+import { feedbackParams, feedbackRejection, INSERT_FEEDBACK_SQL, isPendingFeedback } from "../feedback.js";
+import { NOT_COMMITTED, type PendingRow, type WriteCounters } from "../queue.js";
+import { toParams } from "../rows.js";
+import { checkout, numbered, storable } from "./sql.js";
 
 const RETRY_AFTER_FAILURE_MS = 1000;
 /** 22 parameters a row: well under PostgreSQL's 65,535 per statement. */
@@ -18,9 +19,11 @@ const ROWS_PER_INSERT = 1000;
 const COLUMNS =
   "ts, request_id, model_version, text, text_hash, text_length, label, model_label, confidence, margin, scores, decided_by, stage, low_confidence, fallback_used, fallback_label, fallback_error, fallback_latency_ms, latency_ms, tags, conversation, sticky";
 const WIDTH = 22;
+const FEEDBACK_COLUMNS = "request_id, ts, kind, human_label, thumbs, final_model, tokens_in, tokens_out, cost_usd, note, score";
+const FEEDBACK_WIDTH = 11;
 
 interface Entry {
-  row: PendingDecision;
+  row: PendingRow;
   /** Strict mode: settles when the row is committed or cannot be. */
   done?: { resolve: () => void; reject: (err: Error) => void };
 }
@@ -31,10 +34,23 @@ function isRowError(err: unknown): boolean {
   return typeof code === "string" && (code.startsWith("22") || code.startsWith("23"));
 }
 
+function tuples(rows: number, width: number): string {
+  const out: string[] = [];
+  for (let r = 0; r < rows; r++) out.push(`(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(", ")})`);
+  return out.join(", ");
+}
+
 function insertSql(rows: number): string {
-  const tuples: string[] = [];
-  for (let r = 0; r < rows; r++) tuples.push(`(${Array.from({ length: WIDTH }, (_, c) => `$${r * WIDTH + c + 1}`).join(", ")})`);
-  return `INSERT INTO decisions (${COLUMNS}) VALUES ${tuples.join(", ")} ON CONFLICT (request_id) DO NOTHING`;
+  return `INSERT INTO decisions (${COLUMNS}) VALUES ${tuples(rows, WIDTH)} ON CONFLICT (request_id) DO NOTHING`;
+}
+
+function insertFeedbackSql(rows: number): string {
+  return `INSERT INTO feedback (${FEEDBACK_COLUMNS}) VALUES ${tuples(rows, FEEDBACK_WIDTH)}`;
+}
+
+interface Ready {
+  entry: Entry;
+  params: unknown[];
 }
 
 export class PgWriteQueue {
@@ -59,11 +75,12 @@ export class PgWriteQueue {
   }
 
   /** Batched: queues the row. Strict: resolves once it is committed, rejects with NOT_COMMITTED when it cannot be. */
-  add(row: PendingDecision): void | Promise<void> {
+  add(row: PendingRow): void | Promise<void> {
     if (this.options.durability === "strict") {
       if (this.pending.length >= this.options.maxPending) {
         this.lose(1, "the queue is full and the database is failing");
-        return Promise.reject(new TriageError(`decision log ${this.where}: decision ${String(row.decision?.requestId)} not logged: the database is failing`, NOT_COMMITTED));
+        const what = isPendingFeedback(row) ? `feedback for ${row.requestId}` : `decision ${String(row.decision?.requestId)}`;
+        return Promise.reject(new TriageError(`decision log ${this.where}: ${what} not logged: the database is failing`, NOT_COMMITTED));
       }
       const committed = new Promise<void>((resolve, reject) => {
         this.pending.push({ row, done: { resolve, reject } });
@@ -138,46 +155,43 @@ export class PgWriteQueue {
     return batch.length;
   }
 
-  /** One transaction: multi-row INSERTs; a row PostgreSQL rejects sends the batch down the row-by-row path. Returns why rows were rejected. */
+  /**
+   * One transaction: multi-row INSERTs, the batch's decisions before its feedback (which is about decisions
+   * queued before it); a row PostgreSQL rejects sends the batch down the row-by-row path. Returns why rows were rejected.
+   */
   private async writeBatch(batch: Entry[]): Promise<string[]> {
     const rejected: string[] = [];
-    const ready: { entry: Entry; params: unknown[] }[] = [];
+    const ready: Ready[] = [];
     for (const entry of batch) {
+      const row = entry.row;
       try {
-        ready.push({ entry, params: toParams(entry.row, this.options.textMode, this.options.maxTextChars).map(storable) });
+        const params = isPendingFeedback(row) ? feedbackParams(row.requestId, row.feedback) : toParams(row, this.options.textMode, this.options.maxTextChars);
+        ready.push({ entry, params: params.map(storable) });
       } catch (err) {
-        const why = `request ${String(entry.row.decision?.requestId)} not stored: ${(err as Error).message}`;
+        const why = isPendingFeedback(row) ? feedbackRejection(row, err) : `request ${String(row.decision?.requestId)} not stored: ${(err as Error).message}`;
         rejected.push(why);
         entry.done?.reject(new TriageError(`decision log ${this.where}: ${why}`, NOT_COMMITTED));
       }
     }
     if (ready.length === 0) return rejected;
+    const decisions = ready.filter((r) => !isPendingFeedback(r.entry.row));
+    const feedback = ready.filter((r) => isPendingFeedback(r.entry.row));
     const client = await checkout(this.pool);
     let broken: Error | undefined;
     try {
-      let written: number;
-      const before = rejected.length;
+      let outcome: { written: number; rejectedDecisions: number };
       try {
-        written = await this.inTransaction(client, async () => {
-          let n = 0;
-          for (let i = 0; i < ready.length; i += ROWS_PER_INSERT) {
-            const chunk = ready.slice(i, i + ROWS_PER_INSERT);
-            n +=
-              (
-                await client.query(
-                  insertSql(chunk.length),
-                  chunk.flatMap((r) => r.params),
-                )
-              ).rowCount ?? 0;
-          }
-          return n;
+        outcome = await this.inTransaction(client, async () => {
+          const written = await this.insertChunks(client, decisions, insertSql);
+          await this.insertChunks(client, feedback, insertFeedbackSql);
+          return { written, rejectedDecisions: 0 };
         });
       } catch (err) {
         if (!isRowError(err)) throw err;
-        written = await this.inTransaction(client, () => this.rowByRow(client, ready, rejected));
+        outcome = await this.inTransaction(client, () => this.rowByRow(client, ready, rejected));
       }
-      this.counters.written += written;
-      this.counters.duplicates += ready.length - written - (rejected.length - before);
+      this.counters.written += outcome.written;
+      this.counters.duplicates += decisions.length - outcome.written - outcome.rejectedDecisions;
       for (const r of ready) r.entry.done?.resolve();
       return rejected;
     } catch (err) {
@@ -188,25 +202,46 @@ export class PgWriteQueue {
     }
   }
 
-  /** Each row under a savepoint: the rejected ones are reported, the others written; returns rows written. */
-  private async rowByRow(client: pg.PoolClient, ready: { entry: Entry; params: unknown[] }[], rejected: string[]): Promise<number> {
+  /** Multi-row INSERTs of up to ROWS_PER_INSERT rows each; returns the rows inserted. */
+  private async insertChunks(client: pg.PoolClient, rows: Ready[], sql: (rows: number) => string): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+      const chunk = rows.slice(i, i + ROWS_PER_INSERT);
+      n +=
+        (
+          await client.query(
+            sql(chunk.length),
+            chunk.flatMap((r) => r.params),
+          )
+        ).rowCount ?? 0;
+    }
+    return n;
+  }
+
+  /** Each row in queue order under a savepoint: the rejected ones are reported, the others written; counts the decisions written and rejected. */
+  private async rowByRow(client: pg.PoolClient, ready: Ready[], rejected: string[]): Promise<{ written: number; rejectedDecisions: number }> {
     let written = 0;
+    let rejectedDecisions = 0;
     const one = insertSql(1);
+    const oneFeedback = numbered(INSERT_FEEDBACK_SQL);
     for (const r of ready) {
+      const row = r.entry.row;
       await client.query("SAVEPOINT row");
       try {
-        written += (await client.query(one, r.params)).rowCount ?? 0;
+        const n = (await client.query(isPendingFeedback(row) ? oneFeedback : one, r.params)).rowCount ?? 0;
+        if (!isPendingFeedback(row)) written += n;
         await client.query("RELEASE SAVEPOINT row");
       } catch (err) {
         if (!isRowError(err)) throw err;
         await client.query("ROLLBACK TO SAVEPOINT row");
-        const why = `request ${String(r.entry.row.decision?.requestId)} not stored: ${(err as Error).message}`;
+        const why = isPendingFeedback(row) ? feedbackRejection(row, err) : `request ${String(row.decision?.requestId)} not stored: ${(err as Error).message}`;
         rejected.push(why);
+        if (!isPendingFeedback(row)) rejectedDecisions++;
         r.entry.done?.reject(new TriageError(`decision log ${this.where}: ${why}`, NOT_COMMITTED));
         r.entry.done = undefined;
       }
     }
-    return written;
+    return { written, rejectedDecisions };
   }
 
   private async inTransaction<T>(client: pg.PoolClient, body: () => Promise<T>): Promise<T> {

@@ -39,7 +39,9 @@ it("embeds only the texts a previous load did not, and forgets them for another 
   const got = await vectors.wrap(b.encoder).embed(second);
   expect(b.embedded).toEqual(texts.slice(12, 20));
   const direct = await use.embed(second);
-  expect(got.map((v) => Array.from(v))).toEqual(direct.map((v) => Array.from(v)));
+  // The same vectors up to float rounding: a batch's shape (which texts share a run) moves the last digits.
+  expect(got).toHaveLength(direct.length);
+  got.forEach((v, i) => expect(Math.max(...v.map((x, j) => Math.abs(x - direct[i][j])))).toBeLessThan(1e-6));
 
   const other = counting(use, "another-encoder");
   await vectors.wrap(other.encoder).embed(first);

@@ -98,6 +98,26 @@ describe("bodies and errors", () => {
     expect(err.status).toBe(413);
   });
 
+  it("limits chunked bodies (no Content-Length) by what arrives, and takes them under the limit", async () => {
+    const { url } = await serve({ config: { providers: [{ name: "fake", baseURL: fake.baseURL }], bodyLimitBytes: 2048, reload: noWatch } });
+    const chunked = (text: string) => {
+      const bytes = new TextEncoder().encode(text);
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < bytes.length; i += 500) c.enqueue(bytes.subarray(i, i + 500));
+          c.close();
+        },
+      });
+      return fetch(`${url}/v1/route`, { method: "POST", body, headers: { "content-type": "application/json" }, duplex: "half" } as RequestInit);
+    };
+    const big = await chunked(JSON.stringify({ text: "x".repeat(5000) }));
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { error: { message: string } }).error.message).toMatch(/larger than 2048 bytes/);
+    const small = await chunked(JSON.stringify({ text: "what is the capital of france" }));
+    expect(small.status).toBe(200);
+    expect(((await small.json()) as { label: string }).label).toEqual(expect.any(String));
+  });
+
   it("CORS is off by default and on for configured origins", async () => {
     const off = await serve();
     const pre = { method: "OPTIONS", headers: { origin: "https://app.example", "access-control-request-method": "POST" } };

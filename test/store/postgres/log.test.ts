@@ -147,6 +147,40 @@ describe.skipIf(!bin && !process.env.CI)("PostgreSQL decision log", () => {
     await log.close();
   });
 
+  it("queued feedback is written after its decision in the same batch; an unknown request id is reported, the rest stored", async () => {
+    const errors: Error[] = [];
+    const log = await PgDecisionLog.open(freshDb(), { flushIntervalMs: 60_000, onError: (e) => errors.push(e) });
+    log.log(makeDecision({ requestId: "q1" }), "first");
+    log.queueFeedback("q1", { kind: "outcome", finalModel: "m", tokensIn: 3 });
+    log.log(makeDecision({ requestId: "q2" }), "second");
+    log.queueFeedback("q2", { kind: "score", score: 0 });
+    expect(log.pendingCount).toBe(4);
+    expect(await log.flush()).toBe(4);
+    log.queueFeedback("nobody", { kind: "outcome" });
+    log.queueFeedback("q1", { kind: "thumbs", thumbs: 1 });
+    await log.flush();
+    expect(errors.map((e) => e.message)).toEqual(["decision log: feedback (outcome) for request nobody not stored: no decision with that id"]);
+    expect((await log.query()).map((d) => [d.requestId, d.feedback.map((f) => f.kind)])).toEqual([
+      ["q1", ["outcome", "thumbs"]],
+      ["q2", ["score"]],
+    ]);
+    expect(log.counters).toMatchObject({ written: 2, duplicates: 0, dropped: 1 });
+    await log.close();
+  });
+
+  it("strict: queued feedback resolves once committed, with its decision's commit", async () => {
+    const url = freshDb();
+    const log = await PgDecisionLog.open(url, { durability: "strict" });
+    const decision = log.log(makeDecision({ requestId: "s" }), "q");
+    const feedback = log.queueFeedback("s", { kind: "escalated", finalModel: "big" });
+    await Promise.all([decision, feedback]);
+    const raw = new pg.Client({ connectionString: url });
+    await raw.connect();
+    expect((await raw.query("SELECT request_id, kind FROM feedback")).rows).toEqual([{ request_id: "s", kind: "escalated" }]);
+    await raw.end();
+    await log.close();
+  });
+
   it("strict: a decision the database refuses rejects with NOT_COMMITTED, the others are stored", async () => {
     const log = await PgDecisionLog.open(freshDb(), { durability: "strict", onError: () => {} });
     const bad = makeDecision({ requestId: "bad", lowConfidence: 2 as unknown as boolean, stage: null as unknown as "full" });
