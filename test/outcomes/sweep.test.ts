@@ -3,6 +3,7 @@ import { always } from "../../src/outcomes/baselines.js";
 import { savingAt } from "../../src/outcomes/metrics.js";
 import type { OutcomeSet } from "../../src/outcomes/set.js";
 import { sweepRule } from "../../src/outcomes/sweep.js";
+import { asSeries, MAX_PLOTTED } from "../../src/outcomes/svg.js";
 
 /**
  * Two models, 600 prompts: the weak model fails prompt i when i is a multiple of 3, the strong one
@@ -45,5 +46,16 @@ describe("sweeping the dial over held-out predictions", () => {
     const fine = sweepRule(set, preds, [0, 1], [0.05, 1], 1, "lambda", Infinity);
     expect(fine.points.length).toBe(302); // 0, 300 breakpoints, then one past the last
     expect(sweepRule(set, preds, [0, 1], [0.05, 1], 1, "lambda").points.length).toBeLessThanOrEqual(201);
+  });
+});
+
+describe("plotting a fine sweep", () => {
+  it("draws at most MAX_PLOTTED points of a curve, its first and last included", () => {
+    const points = [...Array(5000).keys()].map((i) => ({ dial: i, quality: i / 5000, cost: i, strongFraction: i / 5000 }));
+    const drawn = asSeries("router", "#000", points).points;
+    expect(drawn.length).toBeLessThanOrEqual(MAX_PLOTTED);
+    expect(drawn[0]).toEqual(points[0]);
+    expect(drawn.at(-1)).toEqual(points.at(-1));
+    expect(asSeries("few", "#000", points.slice(0, 10)).points).toHaveLength(10);
   });
 });
