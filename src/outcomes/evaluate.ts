@@ -99,7 +99,14 @@ export function inModelOrder(set: OutcomeSet, models: readonly string[]): Outcom
   return { ...set, models: [...models], prompts: set.prompts.map((p) => ({ ...p, scores: reorder(p.scores), costs: reorder(p.costs) })) };
 }
 
-function curveReport(set: OutcomeSet, points: CurvePoint[], choices: number[][] | null, anchors: Anchors, oracleChoices: number[], threshold: number): CurveReport {
+function curveReport(
+  set: OutcomeSet,
+  points: CurvePoint[],
+  choicesAt: ((i: number) => number[]) | null,
+  anchors: Anchors,
+  oracleChoices: number[],
+  threshold: number,
+): CurveReport {
   const summary = summarise(points, anchors);
   const target = 0.95 * anchors.strongQuality;
   let idx = -1;
@@ -108,7 +115,7 @@ function curveReport(set: OutcomeSet, points: CurvePoint[], choices: number[][] 
   });
   if (idx < 0) idx = points.reduce((b, p, i) => (p.quality > points[b].quality ? i : b), 0);
   const p = points[idx];
-  const errors = choices ? choiceErrors(set, choices[idx], oracleChoices, threshold) : { costInflation: NaN, qualityLoss: NaN };
+  const errors = choicesAt ? choiceErrors(set, choicesAt(idx), oracleChoices, threshold) : { costInflation: NaN, qualityLoss: NaN };
   return { ...summary, points, atTarget: { quality: p.quality, cost: p.cost, strongFraction: p.strongFraction, ...errors } };
 }
 
@@ -150,7 +157,7 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
   const { method, aiq: _aiq, aiqStaircase: cvAiq, saving95: _s, ...params } = cv.best;
   const preds = testVectors.map((v, i) => router.predict(v, test.prompts[i].text));
   const rule = calibration.rule;
-  const sweep = sweepRule(test, preds, byCost, router.relativeCost, strong, rule);
+  const sweep = sweepRule(test, preds, byCost, router.relativeCost, strong, rule, Infinity); // every setting: the finest staircase
 
   const weakPoint = always(test, weak, strong);
   const strongPoint = always(test, strong, strong);
@@ -193,11 +200,11 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
     testPrompts: test.prompts.length,
     notes: [...new Set([...train.notes, ...test.notes])], // test.notes also says how many blank-score rows were left out
     anchors,
-    router: { ...curveReport(test, sweep.points, sweep.choices, anchors, orc.choices, threshold), method, params, cvAiq, cv: cvSummary(cv), atDial },
+    router: { ...curveReport(test, sweep.points, sweep.choicesAt, anchors, orc.choices, threshold), method, params, cvAiq, cv: cvSummary(cv), atDial },
     baselines: {
       random: curveReport(test, randomMixtures(weakPoint, strongPoint), null, anchors, orc.choices, threshold),
-      rules: curveReport(test, rules.points, rules.choices, anchors, orc.choices, threshold),
-      zero: mixingOnly(curveReport(test, singlePoints, singleChoices, anchors, orc.choices, threshold)),
+      rules: curveReport(test, rules.points, (i) => rules.choices[i], anchors, orc.choices, threshold),
+      zero: mixingOnly(curveReport(test, singlePoints, (i) => singleChoices[i], anchors, orc.choices, threshold)),
       cheapest: qc(weakPoint),
       strongest: qc(strongPoint),
       oracle: qc(orc.point),

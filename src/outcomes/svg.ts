@@ -65,6 +65,12 @@ export function costQualitySvg(title: string, series: readonly PlotSeries[]): st
   return out.join("\n") + "\n";
 }
 
+/** Most points a curve is drawn with: a sweep at every setting has thousands, and the plot cannot show them apart. */
+export const MAX_PLOTTED = 400;
+
+/** A curve to draw: evenly thinned to MAX_PLOTTED points (the first and last kept), as a line. */
 export function asSeries(name: string, color: string, points: readonly CurvePoint[], dashed = false): PlotSeries {
-  return { name, color, points, line: true, dashed };
+  const step = Math.ceil(points.length / MAX_PLOTTED);
+  const drawn = step <= 1 ? points : points.filter((_, i) => i % step === 0 || i === points.length - 1);
+  return { name, color, points: drawn, line: true, dashed };
 }

@@ -71,7 +71,29 @@ export function breakpoints(rule: ChoiceRule, preds: readonly ArrayLike<number>[
   return [...out].sort((a, b) => a - b);
 }
 
-/** The rule swept over predictions: one point per setting where a choice changes (thinned to `max`), from best predicted to cheapest. */
+/** A rule swept over predictions: one curve point per setting, and the choices behind each point. */
+export interface Sweep {
+  points: CurvePoint[];
+  /** The setting of each point. */
+  settings: number[];
+  /** The choice per prompt at point `i`, recomputed: a fine sweep has too many points to keep them all. */
+  choicesAt(i: number): number[];
+}
+
+/** Sorted breakpoints thinned to `max` quantiles (0 kept), or all of them when there are fewer. */
+function thin(sorted: readonly number[], max: number): number[] {
+  if (sorted.length <= max) return [...sorted];
+  const out = new Set<number>([0]);
+  for (let i = 0; i < max; i++) out.add(sorted[Math.round((i / (max - 1)) * (sorted.length - 1))]);
+  return [...out].sort((a, b) => a - b);
+}
+
+/**
+ * The rule swept over predictions: one point per setting where a choice changes, from best predicted to
+ * cheapest. Cross-validation scores hundreds of estimators and thins the settings to `max` (default 200);
+ * a report on held-out data passes Infinity, so the curve reaches each quality at the finest step the
+ * predictions allow (a coarse staircase can miss the cheapest setting reaching 95% by a step).
+ */
 export function sweepRule(
   set: OutcomeSet,
   preds: readonly ArrayLike<number>[],
@@ -80,19 +102,13 @@ export function sweepRule(
   strong: number,
   rule: ChoiceRule,
   max = 200,
-): { points: CurvePoint[]; choices: number[][] } {
-  if (rule === "tolerance") return sweepTolerance(set, preds, byCost, strong);
+): Sweep {
+  if (rule === "tolerance") return sweepTolerance(set, preds, byCost, strong, max);
   const sorted = breakpoints(rule, preds, relativeCost);
-  let grid = sorted;
-  if (sorted.length > max) {
-    const thinned = new Set<number>([0]);
-    for (let i = 0; i < max; i++) thinned.add(sorted[Math.round((i / (max - 1)) * (sorted.length - 1))]);
-    grid = [...thinned].sort((a, b) => a - b);
-  }
   // Just past each breakpoint: the choice there has tipped to the cheaper model.
-  const settings = [...grid.map((g) => g + 1e-12), sorted[sorted.length - 1] + 1];
-  const choices = settings.map((l) => preds.map((p) => chooseByLambda(p, byCost, relativeCost, l)));
-  return { points: settings.map((l, i) => pointFor(set, choices[i], strong, l)), choices };
+  const settings = [...thin(sorted, max).map((g) => g + 1e-12), sorted[sorted.length - 1] + 1];
+  const choicesAt = (i: number) => preds.map((p) => chooseByLambda(p, byCost, relativeCost, settings[i]));
+  return { points: settings.map((l, i) => pointFor(set, choicesAt(i), strong, l)), settings, choicesAt };
 }
 
 /** Tolerances worth trying: every gap to the best prediction that occurs (thinned to `max` quantiles), plus 0. */
@@ -103,16 +119,16 @@ export function toleranceGrid(preds: readonly ArrayLike<number>[], max = 200): n
     for (let m = 0; m < p.length; m++) best = Math.max(best, p[m]);
     for (let m = 0; m < p.length; m++) gaps.push(best - p[m]);
   }
-  const sorted = [...new Set(gaps)].sort((a, b) => a - b);
-  if (sorted.length <= max) return sorted.map((g) => g + 1e-12); // ">= best - tol" must include the gap itself
-  const out = new Set<number>([0]);
-  for (let i = 0; i < max; i++) out.add(sorted[Math.round((i / (max - 1)) * (sorted.length - 1))]);
-  return [...out].sort((a, b) => a - b).map((g) => g + 1e-12);
+  // ">= best - tol" must include the gap itself
+  return thin(
+    [...new Set(gaps)].sort((a, b) => a - b),
+    max,
+  ).map((g) => g + 1e-12);
 }
 
 /** The tolerance dial swept over predictions: one point per tolerance, from "best predicted" to "cheapest". */
-export function sweepTolerance(set: OutcomeSet, preds: readonly ArrayLike<number>[], byCost: readonly number[], strong: number): { points: CurvePoint[]; choices: number[][] } {
-  const grid = toleranceGrid(preds);
-  const choices = grid.map((t) => preds.map((p) => chooseWithin(p, byCost, t)));
-  return { points: grid.map((t, i) => pointFor(set, choices[i], strong, t)), choices };
+export function sweepTolerance(set: OutcomeSet, preds: readonly ArrayLike<number>[], byCost: readonly number[], strong: number, max = 200): Sweep {
+  const settings = toleranceGrid(preds, max);
+  const choicesAt = (i: number) => preds.map((p) => chooseWithin(p, byCost, settings[i]));
+  return { points: settings.map((t, i) => pointFor(set, choicesAt(i), strong, t)), settings, choicesAt };
 }

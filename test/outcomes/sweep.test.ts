@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { always } from "../../src/outcomes/baselines.js";
+import { savingAt } from "../../src/outcomes/metrics.js";
+import type { OutcomeSet } from "../../src/outcomes/set.js";
+import { sweepRule } from "../../src/outcomes/sweep.js";
+import { asSeries, MAX_PLOTTED } from "../../src/outcomes/svg.js";
+
+/**
+ * Two models, 600 prompts: the weak model fails prompt i when i is a multiple of 3, the strong one
+ * never does. Predictions rank prompts by i with distinct gaps, so every prompt is its own setting.
+ */
+function ranked(n = 600): { set: OutcomeSet; preds: Float64Array[] } {
+  const prompts = [...Array(n).keys()].map((i) => ({
+    id: `p${i}`,
+    text: `p${i}`,
+    scores: Float64Array.from([i % 3 === 0 ? 0 : 1, 1]),
+    costs: Float64Array.from([0.001, 0.02]),
+    where: `synthetic:${i}`,
+  }));
+  // The gap grows with i: a tolerance under it keeps prompt i on the strong model.
+  const preds = prompts.map((_, i) => Float64Array.from([0.5, 0.5 + (n - i) / n]));
+  return { set: { models: ["weak", "strong"], prompts, costSource: "data", notes: [] }, preds };
+}
+
+describe("sweeping the dial over held-out predictions", () => {
+  it("with no limit, has a point at every setting where a choice changes, and so reaches 95% at the finest step", () => {
+    const { set, preds } = ranked();
+    const w = always(set, 0, 1);
+    const s = always(set, 1, 1);
+    const anchors = { weakQuality: w.quality, weakCost: w.cost, strongQuality: s.quality, strongCost: s.cost };
+    const fine = sweepRule(set, preds, [0, 1], [0.05, 1], 1, "tolerance", Infinity);
+    const coarse = sweepRule(set, preds, [0, 1], [0.05, 1], 1, "tolerance");
+    expect(fine.points.length).toBe(601); // 0 and 600 distinct gaps
+    expect(coarse.points.length).toBeLessThanOrEqual(200);
+    // 95% of quality 1 needs all but 30 failures of the weak model's 200 covered: prompts 0..507 strong (170 of 200 failures).
+    const needed = 1 - (508 * 0.02 + 92 * 0.001) / (600 * 0.02);
+    expect(savingAt(fine.points, anchors, 0.95)).toBeCloseTo(needed, 12);
+    expect(savingAt(coarse.points, anchors, 0.95)!).toBeLessThan(needed - 1e-6);
+    // The choices behind a point are the ones its quality and cost came from.
+    const at = fine.choicesAt(100);
+    expect(at.filter((m) => m === 1).length).toBe(Math.round(fine.points[100].strongFraction * 600));
+  });
+
+  it("the lambda rule too", () => {
+    const { set, preds } = ranked(300);
+    const fine = sweepRule(set, preds, [0, 1], [0.05, 1], 1, "lambda", Infinity);
+    expect(fine.points.length).toBe(302); // 0, 300 breakpoints, then one past the last
+    expect(sweepRule(set, preds, [0, 1], [0.05, 1], 1, "lambda").points.length).toBeLessThanOrEqual(201);
+  });
+});
+
+describe("plotting a fine sweep", () => {
+  it("draws at most MAX_PLOTTED points of a curve, its first and last included", () => {
+    const points = [...Array(5000).keys()].map((i) => ({ dial: i, quality: i / 5000, cost: i, strongFraction: i / 5000 }));
+    const drawn = asSeries("router", "#000", points).points;
+    expect(drawn.length).toBeLessThanOrEqual(MAX_PLOTTED);
+    expect(drawn[0]).toEqual(points[0]);
+    expect(drawn.at(-1)).toEqual(points.at(-1));
+    expect(asSeries("few", "#000", points.slice(0, 10)).points).toHaveLength(10);
+  });
+});
