@@ -7,22 +7,23 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { readManifest, type Manifest } from "../../model/artifact.js";
 import { isRegistry, ModelRegistry } from "../../model/registry.js";
 import { modelStamp } from "../../model/watch.js";
+import type { OutcomeRetrainReport } from "../../outcomes/retrain.js";
 import type { RetrainReport } from "../../retrain/retrain.js";
+import { isOutcomeManifest, readAnyManifest, type AnyManifest } from "./model-kind.js";
 
 export interface KnownVersion {
   /** Registry version name (v0003), or the artifact folder's name. */
   name: string;
   dir: string;
-  /** null when the version's manifest cannot be read (`error` says why). */
-  manifest: Manifest | null;
+  /** A tier or an outcome model's manifest; null when it cannot be read (`error` says why). */
+  manifest: AnyManifest | null;
   error?: string;
   current: boolean;
   previous: boolean;
-  /** The report of the `triage retrain` run that trained it (held-out metrics), when there is one. */
-  report: RetrainReport | null;
+  /** The report of the `triage retrain` run that trained it (held-out metrics), when there is one; `kind: "outcomes"` for an outcome model's. */
+  report: RetrainReport | OutcomeRetrainReport | null;
 }
 
 export interface KnownVersions {
@@ -64,23 +65,20 @@ function read(dir: string): KnownVersions {
   let versions: KnownVersion[];
   const registry = isRegistry(dir);
   if (registry) {
-    versions = new ModelRegistry(dir).list().map((v) => ({
-      name: v.version,
-      dir: v.dir,
-      manifest: v.manifest,
-      ...(v.error ? { error: v.error } : {}),
-      current: v.current,
-      previous: v.previous,
-      report: readReport(v.dir),
-    }));
+    versions = new ModelRegistry(dir).list().map((v) => {
+      const checked = v.manifest && isOutcomeManifest(v.manifest as AnyManifest) ? readChecked(v.dir) : { manifest: v.manifest, error: v.error };
+      return {
+        name: v.version,
+        dir: v.dir,
+        manifest: checked.manifest,
+        ...(checked.error ? { error: checked.error } : {}),
+        current: v.current,
+        previous: v.previous,
+        report: readReport(v.dir),
+      };
+    });
   } else {
-    let manifest: Manifest | null = null;
-    let error: string | undefined;
-    try {
-      manifest = readManifest(dir);
-    } catch (err) {
-      error = (err as Error).message;
-    }
+    const { manifest, error } = readChecked(dir);
     versions = [{ name: dir.split(/[\\/]/).filter(Boolean).pop() ?? dir, dir, manifest, ...(error ? { error } : {}), current: true, previous: false, report: null }];
   }
   const byModelVersion = new Map<string, KnownVersion>();
@@ -88,11 +86,20 @@ function read(dir: string): KnownVersions {
   return { registry, versions, byModelVersion };
 }
 
-function readReport(dir: string): RetrainReport | null {
+/** The registry lists any manifest with labels; an outcome model's is checked in full by its own reader. */
+function readChecked(dir: string): { manifest: AnyManifest | null; error?: string } {
+  try {
+    return { manifest: readAnyManifest(dir) };
+  } catch (err) {
+    return { manifest: null, error: (err as Error).message };
+  }
+}
+
+function readReport(dir: string): RetrainReport | OutcomeRetrainReport | null {
   const path = join(dir, "retrain-report.json");
   if (!existsSync(path)) return null;
   try {
-    return JSON.parse(readFileSync(path, "utf8")) as RetrainReport;
+    return JSON.parse(readFileSync(path, "utf8")) as RetrainReport | OutcomeRetrainReport;
   } catch {
     return null;
   }
