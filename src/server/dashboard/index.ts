@@ -64,7 +64,7 @@ export function createDashboard(ctx: DashboardContext, reading: DashboardDataOpt
   const sessions = new Sessions(ctx.auth, sessionSecret);
   const data = new DashboardData(ctx, reading);
   const reviewVectors = new ReviewVectors();
-  const catalog = ctx.model ? new VersionCatalog(ctx.model.dir) : null;
+  const catalog = ctx.model ? new VersionCatalog(ctx.model.dir, ctx.model.registry) : null;
   const neighbours = ctx.model && catalog ? new Neighbours(ctx.model, catalog) : null;
   const currentManifest = () => {
     try {
@@ -244,7 +244,7 @@ export function createDashboard(ctx: DashboardContext, reading: DashboardDataOpt
   app.get("/dashboard/models", async (c) => {
     if (!ctx.model || !catalog)
       return c.html(pageOf(c, { title: "Models", active: "models", body: notice("info", "No model given: start triage dashboard with --model DIR (an artifact or a registry).") }));
-    const known = catalog.get();
+    const known = await catalog.listing();
     let drift = null;
     let tags: Record<string, string[]> = {};
     let filters = parseFilters(c.req.query(), Date.now(), null, "7d");

@@ -30,7 +30,7 @@ export function outcomeVersionsTable(versions: readonly KnownVersion[], registry
       const m = x.manifest as OutcomeManifest | null;
       return html`<tr data-version="${x.name}"${x.current ? raw(' class="current"') : ""}>
       <td><strong>${x.name}</strong> ${x.current ? html`<span class="badge badge-current">current</span>` : ""}${x.previous ? html`<span class="badge">previous</span>` : ""}${x.error ? html`<div class="small error-text">${x.error}</div>` : ""}</td>
-      ${m ? cells(m) : html`<td colspan="8"></td>`}
+      ${m ? checkedCells(m) : html`<td colspan="8"></td>`}
       <td class="small">${reportCell(outcomeReport(x.report))}</td>
       ${registry ? html`<td>${promote(x)}</td>` : ""}
     </tr>`;
@@ -38,6 +38,15 @@ export function outcomeVersionsTable(versions: readonly KnownVersion[], registry
 </table>
 <p class="muted small">An outcome model predicts each model's quality per query and calls the cheapest one the dial accepts: a quality floor or a cost ceiling, relative to always calling the strongest model. AIQ and the dial's point are cross-validated on the training data (out of fold); a retrain measures candidate and current version on held-out outcomes. A server watching the registry reloads within a second of a switch.</p>
 </div>`;
+}
+
+/** A manifest listed from a shared registry is not checked field by field: one that lacks a field says so in its row. */
+function checkedCells(m: OutcomeManifest): Html {
+  try {
+    return cells(m);
+  } catch (err) {
+    return html`<td colspan="8" class="small error-text">cannot show this version's manifest: ${(err as Error).message}</td>`;
+  }
 }
 
 function cells(m: OutcomeManifest): Html {
