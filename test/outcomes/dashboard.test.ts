@@ -5,8 +5,9 @@
  * page lists the versions with their models, prices and dial; promote and roll back through it switch what
  * /v1/route answers; a decision's page explains the outcome model's choice; tier-only features say so.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ModelRegistry } from "../../src/model/registry.js";
@@ -179,6 +180,56 @@ describe("decisions of an outcome model", () => {
     expect(data!.totals.compared).toBeGreaterThan(0);
     expect(data!.totals.savingsRate).toBeGreaterThan(0.9);
   });
+});
+
+describe("after an outcome retrain", () => {
+  it("the Models page shows the retrain report: promoted or not, why, candidate and current AIQ and saving", async () => {
+    // An application's thumbs down is an outcome of the model that answered: something for retrain to learn.
+    const id = await chat("What is the capital of Peru?", "conv-outcome-2");
+    await new Promise((r) => setTimeout(r, 200));
+    const fb = await fetch(`${server.url}/v1/feedback`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${DATA_KEY}` },
+      body: JSON.stringify({ requestId: id, thumbs: "down" }),
+    });
+    expect(fb.status, await fb.clone().text()).toBe(200);
+    await triage(["retrain", "--registry", registry, "--data", "data/outcomes/example.jsonl", "--log-db", logPath, "--eval", "data/outcomes/example.jsonl"]);
+    const report = new ModelRegistry(registry).readReport("v0003") as { promoted: boolean; reason: string };
+    const html = await (await user.get("/dashboard/models")).text();
+    const row = /<tr data-version="v0003"[\s\S]*?<\/tr>/.exec(html)![0];
+    expect(row).toContain(report.promoted ? "promoted" : "kept out");
+    expect(row).toMatch(/candidate v0003: AIQ 0\.\d{3} · saving \d+\.\d%/);
+    expect(row).toMatch(/current v0002: AIQ 0\.\d{3} · saving \d+\.\d%/);
+    expect(row).toContain(report.reason.replace(/'/g, "&#39;").slice(0, 40));
+  }, 60_000);
+});
+
+describe("triage dashboard on the log, without the server", () => {
+  it("shows the outcome registry's versions and explains its decisions", async () => {
+    const child = spawn(process.execPath, [...CLI, "dashboard", "--log-db", logPath, "--model", registry, "--port", "0", "--host", "127.0.0.1"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, TRIAGE_API_KEYS: "", TRIAGE_ADMIN_KEYS: "" },
+    });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    try {
+      const { port } = await new Promise<{ port: number }>((resolve, reject) => {
+        createInterface({ input: child.stdout! }).once("line", (line) => resolve(JSON.parse(line) as { port: number }));
+        void exited.then((code) => reject(new Error(`triage dashboard exited (${String(code)})`)));
+      });
+      const base = `http://127.0.0.1:${port}`;
+      const models = await (await fetch(`${base}/dashboard/models`)).text();
+      for (const v of ["v0001", "v0002", "v0003"]) expect(models).toContain(`<tr data-version="${v}"`);
+      expect(models).toContain('data-kind="outcomes"');
+      const decisions = await (await fetch(`${base}/dashboard/decisions`)).text();
+      const id = /data-request-id="([^"]+)"/.exec(decisions)![1];
+      const page = await fetch(`${base}/dashboard/decisions/${id}`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain("The outcome model's choice");
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+    }
+  }, 60_000);
 });
 
 describe("tier-only features", () => {
