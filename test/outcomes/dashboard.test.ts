@@ -11,7 +11,9 @@ import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ModelRegistry } from "../../src/model/registry.js";
+import type { BrowserContext } from "playwright-core";
 import { CLI } from "../helpers/cli.js";
+import { findChromium, launchChromium, SKIP_REASON } from "../helpers/chromium.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
 import { tempDir } from "../helpers/tiers.js";
 import { login, type Visitor } from "../server/dashboard/helpers.js";
@@ -198,8 +200,8 @@ describe("after an outcome retrain", () => {
     const html = await (await user.get("/dashboard/models")).text();
     const row = /<tr data-version="v0003"[\s\S]*?<\/tr>/.exec(html)![0];
     expect(row).toContain(report.promoted ? "promoted" : "kept out");
-    expect(row).toMatch(/candidate v0003: AIQ 0\.\d{3} · saving \d+\.\d%/);
-    expect(row).toMatch(/current v0002: AIQ 0\.\d{3} · saving \d+\.\d%/);
+    expect(row).toMatch(/candidate v0003:<\/div><div class="nowrap">AIQ 0\.\d{3} · saving \d+\.\d%/);
+    expect(row).toMatch(/current v0002:<\/div><div class="nowrap">AIQ 0\.\d{3} · saving \d+\.\d%/);
     expect(row).toContain(report.reason.replace(/'/g, "&#39;").slice(0, 40));
   }, 60_000);
 });
@@ -241,4 +243,43 @@ describe("tier-only features", () => {
     expect(label.status).toBe(400);
     expect(((await label.json()) as { error: { message: string } }).error.message).toMatch(/^label: labels: for tier models only/);
   });
+});
+
+const chromiumPath = findChromium();
+if (!chromiumPath && !process.env.CI) console.log(SKIP_REASON);
+
+describe.skipIf(!chromiumPath && !process.env.CI)("in Chromium", () => {
+  let browser: BrowserContext | undefined;
+  afterAll(() => browser?.close());
+
+  it("an admin promotes an outcome version from the Models page, and a decision's page explains the choice", async () => {
+    if (!chromiumPath) throw new Error("browser tests: no Chromium found and CI is set, so they cannot be skipped: apt-get install -y chromium (or set TRIAGE_CHROMIUM)");
+    const shots = process.env.TRIAGE_SCREENSHOTS ?? tempDir("triage-screenshots-");
+    browser = await launchChromium(chromiumPath);
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    const problems: string[] = [];
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    page.on("console", (m) => void (m.type() === "error" && problems.push(`console: ${m.text()}`)));
+    await page.goto(`${server.url}/dashboard`);
+    await page.waitForURL(/\/dashboard\/login/);
+    await page.fill("#key", ADMIN_KEY);
+    await Promise.all([page.waitForURL(/\/dashboard$/), page.click("button[type=submit]")]);
+
+    await page.goto(`${server.url}/dashboard/models`);
+    expect(await page.locator('tr[data-version="v0001"] [data-models] [data-model]').allTextContents()).toEqual([
+      expect.stringMatching(/^small /),
+      expect.stringMatching(/^medium /),
+      expect.stringMatching(/^large /),
+    ]);
+    page.once("dialog", (d) => void d.accept());
+    await Promise.all([page.waitForEvent("load"), page.click('tr[data-version="v0001"] button[data-action="promote"]')]);
+    await expect.poll(() => page.locator('tr[data-version="v0001"] .badge-current').count()).toBe(1);
+    expect(await route(HARD)).toMatchObject({ modelVersion: versionOf("v0001") });
+    await page.screenshot({ path: join(shots, "dashboard-outcome-models.png"), fullPage: true });
+
+    await page.goto(`${server.url}/dashboard/decisions`);
+    await Promise.all([page.waitForURL(/\/dashboard\/decisions\/.+/), page.click("table.decisions tbody tr a")]);
+    expect(await page.locator("[data-chosen]").textContent()).toMatch(/^(small|medium|large)$/);
+    expect(problems).toEqual([]);
+  }, 120_000);
 });

@@ -22,7 +22,7 @@ export function outcomeVersionsTable(versions: readonly KnownVersion[], registry
   return html`<div class="card table-card" data-kind="outcomes">
 <h2>Outcome models</h2>
 <table class="grid models">
-  <thead><tr><th>Version</th><th>Created (UTC)</th><th class="num">Prompts</th><th>Models, cheapest first</th><th>Strongest</th><th>Default dial</th><th title="picked by cross-validation">Estimator</th><th class="num" title="out-of-fold area under the quality-cost curve">CV AIQ</th><th class="num" title="out of fold, at the default dial, against always calling the strongest model">At the dial: quality · saving</th><th>Retrain</th>${registry ? html`<th></th>` : ""}</tr></thead>
+  <thead><tr><th>Version</th><th>Created (UTC)</th><th class="num">Prompts</th><th>Models, cheapest first</th><th>Strongest</th><th>Default dial</th><th title="picked by cross-validation">Estimator</th><th class="num" title="out-of-fold area under the quality-cost curve">CV AIQ</th><th class="num" title="out of fold, at the default dial, against always calling the strongest model">At the dial:<br>quality · saving</th><th>Retrain</th>${registry ? html`<th></th>` : ""}</tr></thead>
   <tbody>${versions
     .slice()
     .reverse()
@@ -55,7 +55,7 @@ function cells(m: OutcomeManifest): Html {
   const trials = o.cv.trials.map((t) => `${t.method}: AIQ ${num(t.aiq)}`).join("; ");
   return html`<td class="small nowrap">${utc(Date.parse(m.createdAt), false).replace(" UTC", "")}</td>
       <td class="num">${count(m.data.prompts)}</td>
-      <td class="small" data-models>${o.byCost.map((i) => html`<div data-model="${o.models[i]}"><span class="tier-dot" data-tier="${o.models[i]}"></span>${o.models[i]} <span class="muted">${priceOf(m, i)}</span></div>`)}</td>
+      <td class="small" data-models>${o.byCost.map((i) => html`<div class="nowrap" data-model="${o.models[i]}"><span class="tier-dot" data-tier="${o.models[i]}"></span>${o.models[i]} <span class="muted">${priceOf(m, i)}</span></div>`)}</td>
       <td data-strongest>${o.models[o.strong]}</td>
       <td class="nowrap" data-dial>${describeDial(o.dial.default)}</td>
       <td class="small" title="${trials}">${o.estimator.method} <span class="muted">(${o.cv.folds} folds)</span></td>
@@ -72,7 +72,7 @@ function priceOf(m: OutcomeManifest, i: number): string {
 
 function reportCell(r: OutcomeRetrainReport | null): Html | string {
   if (!r) return "";
-  const figures = (label: string, x: OutcomeMetrics | null) => (x ? html`<div>${label} ${x.registryVersion}: AIQ ${num(x.aiq)} · saving ${pct(x.atDial.saving)}</div>` : "");
+  const figures = (label: string, x: OutcomeMetrics | null) => (x ? html`<div>${label} ${x.registryVersion}:</div><div class="nowrap">AIQ ${num(x.aiq)} · saving ${pct(x.atDial.saving)}</div>` : "");
   return html`<span class="badge ${r.promoted ? "badge-good" : ""}" title="${r.reason}">${r.promoted ? "promoted" : "kept out"}</span>
     <div class="muted" data-report>${figures("candidate", r.candidate)}${figures("current", r.current)}<div>${r.reason}</div></div>`;
 }

@@ -1,8 +1,9 @@
 /**
  * @module
- * The models page: the registry's versions side by side (cross-validated and held-out metrics, the
- * calibrated threshold and coverage), the current one marked, promote and roll back for admins; then
- * drift: novel-query share over time and the label mix against the training mix.
+ * The models page: the registry's versions side by side (tier models: cross-validated and held-out
+ * metrics, the calibrated threshold and coverage; outcome models: their own table, models-outcomes.ts),
+ * the current one marked, promote and roll back for admins; then drift for a tier model: novel-query
+ * share over time and the label mix against the training mix.
  */
 import { html, raw } from "hono/html";
 import type { DriftData } from "../drift-data.js";
