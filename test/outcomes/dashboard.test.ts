@@ -140,6 +140,7 @@ describe("decisions of an outcome model", () => {
     const page = await (await user.get(`/dashboard/decisions/${first}`)).text();
     expect(page).toContain("The outcome model's choice");
     expect(page).toMatch(/<strong data-chosen>small<\/strong>/);
+    expect(page).toMatch(/Routed to <span class="tier-dot" data-tier="small"><\/span>small: predicted quality 0\.\d{3} at the dial<\/p>/);
     expect(page).toMatch(/<dt>Expected cost<\/dt><dd>\$/);
     expect(page).toMatch(/<span data-runner-up>(medium|large)<\/span>/);
     expect(page).toContain("conv-outcome-1");
@@ -280,6 +281,7 @@ describe.skipIf(!chromiumPath && !process.env.CI)("in Chromium", () => {
     await page.goto(`${server.url}/dashboard/decisions`);
     await Promise.all([page.waitForURL(/\/dashboard\/decisions\/.+/), page.click("table.decisions tbody tr a")]);
     expect(await page.locator("[data-chosen]").textContent()).toMatch(/^(small|medium|large)$/);
+    await page.screenshot({ path: join(shots, "dashboard-outcome-decision.png"), fullPage: true });
     expect(problems).toEqual([]);
   }, 120_000);
 });

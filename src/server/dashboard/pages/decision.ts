@@ -44,7 +44,7 @@ export function decisionBody(v: DecisionView): Html {
   <div class="card wide">
     <div class="query${t.kind === "text" ? "" : " hash"}" data-query>${t.text}</div>
     ${t.cut ? html`<p class="muted small">The log keeps the first ${count(d.text!.length)} of ${count(d.textLength!)} characters.</p>` : ""}
-    <p class="verdict ${d.lowConfidence ? "low" : "ok"}" data-verdict>Routed to <span class="tier-dot" data-tier="${d.label}"></span>${d.label}${final ? html` → ${final}` : ""}: ${reasonOf(d, manifest)}</p>
+    <p class="verdict ${d.lowConfidence ? "low" : "ok"}" data-verdict>Routed to <span class="tier-dot" data-tier="${d.label}"></span>${d.label}${final && !(outcome && final === d.label) ? html` → ${final}` : ""}: ${reasonOf(d, manifest)}</p>
     <dl class="facts">
       <dt>Time</dt><dd>${utc(d.ts)}</dd>
       <dt>Model version</dt><dd>${v.version ? html`${v.version.name}${v.version.current ? html` <span class="badge badge-current">current</span>` : ""} ` : ""}<span class="mono small">${d.modelVersion}</span></dd>
@@ -89,10 +89,14 @@ export function decisionBody(v: DecisionView): Html {
             return html`<tr><td>${f.finalModel ?? "?"}</td><td class="num">${f.tokensIn ?? ""}</td><td class="num">${f.tokensOut ?? ""}</td><td class="num">${usd(c)}</td><td class="small muted">${f.note ?? ""}</td></tr>`;
           },
         )}</tbody></table><p>Total <strong>${usd(costOf(d, v.prices))}</strong>${final ? html`; answered by <strong>${final}</strong>` : ""}.</p>`
-      : html`<p class="muted">No call recorded (routing only, or the answer went elsewhere).${final ? html` The tier's model is ${final}.` : ""}</p>`
+      : html`<p class="muted">No call recorded (routing only, or the answer went elsewhere).${final && !outcome ? html` The tier's model is ${final}.` : ""}</p>`
   }</div>
   <div class="card"><h2>Feedback from people</h2>${
-    people.length ? html`<p>${feedbackBadges({ ...d, feedback: people })}</p>` : html`<p class="muted">None yet. <a href="/dashboard/review">Label queries in Review</a>.</p>`
+    people.length
+      ? html`<p>${feedbackBadges({ ...d, feedback: people })}</p>`
+      : outcome
+        ? html`<p class="muted">None yet. Thumbs or a score for the model that answered: POST /v1/feedback, or triage feedback.</p>`
+        : html`<p class="muted">None yet. <a href="/dashboard/review">Label queries in Review</a>.</p>`
   }</div>
 </section>`;
 }

@@ -72,7 +72,8 @@ function priceOf(m: OutcomeManifest, i: number): string {
 
 function reportCell(r: OutcomeRetrainReport | null): Html | string {
   if (!r) return "";
-  const figures = (label: string, x: OutcomeMetrics | null) => (x ? html`<div>${label} ${x.registryVersion}:</div><div class="nowrap">AIQ ${num(x.aiq)} · saving ${pct(x.atDial.saving)}</div>` : "");
+  const figures = (label: string, x: OutcomeMetrics | null) =>
+    x ? html`<div>${label} ${x.registryVersion}:</div><div class="nowrap">AIQ ${num(x.aiq)} · saving ${pct(x.atDial.saving)}</div>` : "";
   return html`<span class="badge ${r.promoted ? "badge-good" : ""}" title="${r.reason}">${r.promoted ? "promoted" : "kept out"}</span>
     <div class="muted" data-report>${figures("candidate", r.candidate)}${figures("current", r.current)}<div>${r.reason}</div></div>`;
 }
