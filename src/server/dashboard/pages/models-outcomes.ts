@@ -10,6 +10,7 @@ import type { OutcomeManifest } from "../../../outcomes/artifact.js";
 import { describeDial, dialPoint } from "../../../outcomes/dial.js";
 import type { OutcomeMetrics, OutcomeRetrainReport } from "../../../outcomes/retrain.js";
 import { count, num, pct, usd, utc } from "../format.js";
+import { isOutcomeManifest } from "../model-kind.js";
 import type { KnownVersion } from "../versions.js";
 import type { Html } from "./layout.js";
 
@@ -27,7 +28,7 @@ export function outcomeVersionsTable(versions: readonly KnownVersion[], registry
     .slice()
     .reverse()
     .map((x) => {
-      const m = x.manifest as OutcomeManifest | null;
+      const m = isOutcomeManifest(x.manifest) ? x.manifest : null;
       return html`<tr data-version="${x.name}"${x.current ? raw(' class="current"') : ""}>
       <td><strong>${x.name}</strong> ${x.current ? html`<span class="badge badge-current">current</span>` : ""}${x.previous ? html`<span class="badge">previous</span>` : ""}${x.error ? html`<div class="small error-text">${x.error}</div>` : ""}</td>
       ${m ? checkedCells(m) : html`<td colspan="8"></td>`}
