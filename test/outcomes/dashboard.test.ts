@@ -150,6 +150,18 @@ describe("decisions of an outcome model", () => {
     expect(kept).toContain("model kept from an earlier turn");
     expect(kept).toContain("kept for the conversation");
 
+    // A score for the model that answered (the proxy logs gate verdicts as scores too): a badge, and a feedback filter of its own.
+    const scored = await fetch(`${server.url}/v1/feedback`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${DATA_KEY}` },
+      body: JSON.stringify({ requestId: first, score: 0.4 }),
+    });
+    expect(scored.status, await scored.clone().text()).toBe(200);
+    const withScore = await (await user.get("/dashboard/decisions?feedback=score")).text();
+    const row = new RegExp(`<tr data-request-id="${first}">[\\s\\S]*?</tr>`).exec(withScore)?.[0];
+    expect(row).toContain("score 0.40 (small)");
+    expect(await (await user.get(`/dashboard/decisions/${first}`)).text()).toContain("score 0.40 (small)");
+
     const list = await (await user.get("/dashboard/decisions")).text();
     expect(list).toContain(`data-request-id="${first}"`);
     expect(list).toMatch(/predicted quality \d\.\d{3} at the dial/);
