@@ -3,21 +3,21 @@
  * What the dashboard needs from whoever mounts it (`triage serve` or `triage dashboard`): the decision
  * log (a SQLite file or a PostgreSQL database, read on a connection of its own) and the log that
  * feedback is written through, the model
- * (labels, training mix, encoder) and its registry, prices, the keys of both roles, and where
+ * (a tier or an outcome model: labels, training mix, encoder) and its registry, prices, the keys of both roles, and where
  * `eval-routing` reports live. Nothing in the dashboard reaches further than this.
  */
 import type { PriceTable } from "../../config/price.js";
 import type { Encoder } from "../../encoders/types.js";
-import type { Manifest } from "../../model/artifact.js";
 import type { VersionRegistry } from "../../model/registry-api.js";
 import type { DashboardLogReader } from "../../store/dashboard-queries.js";
 import type { Awaitable, DecisionStore } from "../../store/index.js";
+import type { AnyManifest } from "./model-kind.js";
 
 export interface DashboardModel {
   /** The model directory as given: a registry (versions + `current`) or a single artifact. */
   readonly dir: string;
-  /** The serving model's manifest: labels, tiers config, calibration, training mix. */
-  manifest(): Manifest;
+  /** The serving model's manifest: a tier model's (labels, tiers config, calibration, training mix) or an outcome model's (its models, prices, dial). */
+  manifest(): AnyManifest;
   /** The serving model's encoder (review's near-duplicates, a decision's nearest examples). */
   encoder(): Promise<Encoder>;
   /** The shared registry the model is a replica of (`serve --registry postgres://…`); promote and rollback go there. */

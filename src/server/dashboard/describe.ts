@@ -4,8 +4,8 @@
  * (per the log's text mode), why the router decided as it did, which model answered, what it cost.
  */
 import { callCostUsd, type PriceTable } from "../../config/price.js";
-import type { Manifest } from "../../model/artifact.js";
 import type { LoggedDecision } from "../../store/index.js";
+import { isOutcomeManifest, type AnyManifest } from "./model-kind.js";
 
 /** The query as the log keeps it: the text, its hash, or nothing. */
 export function shownText(d: LoggedDecision): { text: string; kind: "text" | "hash" | "none"; cut: boolean } {
@@ -18,7 +18,8 @@ export function shownText(d: LoggedDecision): { text: string; kind: "text" | "ha
  * Why the label: rule, confident model, or the low-confidence policy (escalate, abstain, LLM fallback),
  * and for low confidence whether the margin or novelty caused it (known when the deciding model is).
  */
-export function reasonOf(d: LoggedDecision, manifest?: Manifest | null): string {
+export function reasonOf(d: LoggedDecision, manifest?: AnyManifest | null): string {
+  if (isOutcomeManifest(manifest)) return outcomeReason(d);
   const threshold = manifest?.calibration.threshold;
   const why = !d.lowConfidence ? "" : threshold !== undefined && d.margin >= threshold && d.stage !== "static" ? "novel query" : "low margin";
   switch (d.decidedBy) {
@@ -39,8 +40,15 @@ export function reasonOf(d: LoggedDecision, manifest?: Manifest | null): string 
   }
 }
 
+/** An outcome model's choice: the model predicted good enough at the dial, or the conversation's model kept. */
+function outcomeReason(d: LoggedDecision): string {
+  if (d.decidedBy === "rule") return "a config rule matched";
+  const kept = d.sticky ? "kept from the conversation's earlier turns; " : "";
+  return `${kept}predicted quality ${d.confidence.toFixed(3)} at the dial`;
+}
+
 /** The model that answered last (from the proxy's outcome rows), else the tier's configured model. */
-export function answeredBy(d: LoggedDecision, manifest?: Manifest | null): string | null {
+export function answeredBy(d: LoggedDecision, manifest?: AnyManifest | null): string | null {
   const last = [...d.feedback].reverse().find((f) => f.finalModel !== null && (f.kind === "outcome" || f.kind === "escalated"));
   return last?.finalModel ?? manifest?.config.labels.find((l) => l.name === d.label)?.model ?? null;
 }

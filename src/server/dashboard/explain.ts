@@ -7,6 +7,7 @@
  */
 import { loadModel, type LoadedModel } from "../../model/load.js";
 import type { DashboardModel } from "./context.js";
+import { isOutcomeManifest, tierOnly } from "./model-kind.js";
 import type { VersionCatalog } from "./versions.js";
 
 export interface NearestExamples {
@@ -35,6 +36,7 @@ export class Neighbours {
     const deciding = known.byModelVersion.get(modelVersion);
     const target = deciding ?? known.versions.find((v) => v.current && v.manifest);
     if (!target?.manifest) return { unavailable: "no readable model version to search" };
+    if (isOutcomeManifest(target.manifest)) return { unavailable: tierOnly("Nearest training examples") + ", and it keeps no training texts" };
     const encoder = await this.model.encoder();
     if (encoder.fingerprint !== target.manifest.encoder.fingerprint)
       return { unavailable: `version ${target.name} was trained with another encoder (${target.manifest.encoder.id}) than the one serving now` };

@@ -2,11 +2,10 @@
  * @module
  * The dashboard's context inside `triage serve`: the server's own decision log, SQLite or PostgreSQL
  * (read on a connection of the dashboard's own; feedback goes through the log, as the proxy's does),
- * its router (model, encoder), its tiers' prices, its keys, and a reload right after a promote or
+ * its router (a tier or an outcome model, its encoder), its tiers' prices, its keys, and a reload right after a promote or
  * rollback from the dashboard.
  */
 import type { PriceTable } from "../../config/price.js";
-import type { Manifest } from "../../model/artifact.js";
 import type { RegistryFollower } from "../../model/registry-api.js";
 import type { DecisionStore } from "../../store/index.js";
 import type { PgDecisionLog } from "../../store/postgres/log.js";
@@ -28,12 +27,6 @@ export interface ServerParts {
   inflight?: () => number;
 }
 
-function tierManifest(proxy: ChatProxy): Manifest {
-  const router = proxy.router;
-  if (router.kind !== "tiers") throw new TriageError("the dashboard's model pages need a tier model; this server serves an outcome model");
-  return router.manifest;
-}
-
 export function serverDashboardContext(s: ServerParts, options: DashboardOptions = {}): DashboardContext {
   const { proxy, log } = s;
   return {
@@ -45,29 +38,26 @@ export function serverDashboardContext(s: ServerParts, options: DashboardOptions
       if (!log) throw new TriageError("no decision log: start the server with --log-db FILE (or log.path in its config)");
       return log;
     },
-    // The dashboard reads tier models; an outcome model is served without its model pages.
-    model:
-      proxy.router.kind === "tiers"
-        ? {
-            dir: proxy.router.dir,
-            manifest: () => tierManifest(proxy),
-            encoder: async () => proxy.router.encoder,
-            ...(s.replica ? { registry: s.replica.registry } : {}),
-            afterSwitch: async () => {
-              const replica = s.replica;
-              // The replica's switch triggers the reload; without a switch (a failed sync) nothing changed here.
-              const r = replica
-                ? await replica.sync().then(
-                    // No reload yet: the version promoted was already the one served.
-                    () => s.reloader.idle().then(() => s.reloader.last ?? { ok: true, version: proxy.router.version, previousVersion: proxy.router.version }),
-                    () => undefined,
-                  )
-                : await s.reloader.reload("admin");
-              if (!r) return { ok: false, version: proxy.router.version, error: "this replica could not load the new version; the server log says why" };
-              return { ok: r.ok, version: r.version, ...(r.error ? { error: "the reload failed; the server log says why" } : {}) };
-            },
-          }
-        : null,
+    // Either kind of model: the pages say which of their parts only a tier model has.
+    model: {
+      dir: proxy.router.dir,
+      manifest: () => proxy.router.manifest,
+      encoder: async () => proxy.router.encoder,
+      ...(s.replica ? { registry: s.replica.registry } : {}),
+      afterSwitch: async () => {
+        const replica = s.replica;
+        // The replica's switch triggers the reload; without a switch (a failed sync) nothing changed here.
+        const r = replica
+          ? await replica.sync().then(
+              // No reload yet: the version promoted was already the one served.
+              () => s.reloader.idle().then(() => s.reloader.last ?? { ok: true, version: proxy.router.version, previousVersion: proxy.router.version }),
+              () => undefined,
+            )
+          : await s.reloader.reload("admin");
+        if (!r) return { ok: false, version: proxy.router.version, error: "this replica could not load the new version; the server log says why" };
+        return { ok: r.ok, version: r.version, ...(r.error ? { error: "the reload failed; the server log says why" } : {}) };
+      },
+    },
     prices: () => {
       const prices: PriceTable = {};
       for (const t of proxy.tiers().values())

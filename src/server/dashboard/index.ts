@@ -25,6 +25,7 @@ import { reviewQueue, undoLabel, writeLabel } from "./review.js";
 import { reviewBody } from "./pages/review.js";
 import { ReviewVectors } from "./review-vectors.js";
 import { modelsBody } from "./pages/models.js";
+import { isOutcomeManifest, tierManifest, tierOnly } from "./model-kind.js";
 import { computeDrift } from "./drift-data.js";
 import { switchVersion } from "./models.js";
 import { tagChoices } from "./overview-data.js";
@@ -63,7 +64,7 @@ export function createDashboard(ctx: DashboardContext, reading: DashboardDataOpt
   const sessions = new Sessions(ctx.auth, sessionSecret);
   const data = new DashboardData(ctx, reading);
   const reviewVectors = new ReviewVectors();
-  const catalog = ctx.model ? new VersionCatalog(ctx.model.dir) : null;
+  const catalog = ctx.model ? new VersionCatalog(ctx.model.dir, ctx.model.registry) : null;
   const neighbours = ctx.model && catalog ? new Neighbours(ctx.model, catalog) : null;
   const currentManifest = () => {
     try {
@@ -212,6 +213,17 @@ export function createDashboard(ctx: DashboardContext, reading: DashboardDataOpt
     if (!data.hasLog) return c.html(pageOf(c, { title: "Review", active: "review", body: noLog() }));
     if (!ctx.model)
       return c.html(pageOf(c, { title: "Review", active: "review", body: notice("info", "Review needs the model (labels, encoder): start triage dashboard with --model DIR.") }));
+    if (isOutcomeManifest(currentManifest()))
+      return c.html(
+        pageOf(c, {
+          title: "Review",
+          active: "review",
+          body: notice(
+            "info",
+            `${tierOnly("Review (labelling queries)")}. It learns from outcomes instead: quality gates, and scores or thumbs sent with triage feedback or POST /v1/feedback.`,
+          ),
+        }),
+      );
     const q = await reviewQueue(ctx, data, reviewVectors);
     const recent = await (await data.reader()).labelsSince(Date.now() - 86_400_000, 20);
     const items = q.items.map((i) => ({
@@ -232,21 +244,32 @@ export function createDashboard(ctx: DashboardContext, reading: DashboardDataOpt
   app.get("/dashboard/models", async (c) => {
     if (!ctx.model || !catalog)
       return c.html(pageOf(c, { title: "Models", active: "models", body: notice("info", "No model given: start triage dashboard with --model DIR (an artifact or a registry).") }));
-    const known = catalog.get();
+    const known = await catalog.listing();
     let drift = null;
     let tags: Record<string, string[]> = {};
     let filters = parseFilters(c.req.query(), Date.now(), null, "7d");
-    const current = currentManifest();
+    // Drift (novelty, the training label mix) is a tier model's; an outcome model's traffic per model is on the overview.
+    const current = tierManifest(currentManifest());
     if (data.hasLog && current) {
       const facts = await data.facts();
       filters = parseFilters(c.req.query(), Date.now(), facts.size ? facts.ts[facts.begin] : null, "7d");
-      const thresholds = new Map([...known.byModelVersion].map(([v, k]) => [v, k.manifest!.calibration.threshold]));
+      const thresholds = new Map<string, number>();
+      for (const [v, k] of known.byModelVersion) {
+        const m = tierManifest(k.manifest);
+        if (m) thresholds.set(v, m.calibration.threshold);
+      }
       drift = computeDrift(facts, { since: filters.range.since, until: filters.range.until, tag: filters.tag, thresholds, trainingMix: current.data.perLabel });
       tags = tagChoices(facts);
     }
     const isAdmin = c.get("session").role === "admin";
     return c.html(
-      pageOf(c, { title: "Models", active: "models", charts: drift !== null, body: modelsBody({ known, isAdmin, drift, filters, tags }), data: drift ? { drift } : undefined }),
+      pageOf(c, {
+        title: "Models",
+        active: "models",
+        charts: drift !== null,
+        body: modelsBody({ known, isAdmin, drift, filters, tags, outcome: isOutcomeManifest(currentManifest()) }),
+        data: drift ? { drift } : undefined,
+      }),
     );
   });
 

@@ -13,6 +13,7 @@ import { ReviewSession } from "../../retrain/review/session.js";
 import { OUT_OF_SCOPE } from "../../retrain/review/feedback.js";
 import type { DashboardContext } from "./context.js";
 import type { DashboardData } from "./data.js";
+import { isOutcomeManifest, tierManifest, tierOnly } from "./model-kind.js";
 import type { ReviewVectors } from "./review-vectors.js";
 import type { Session } from "./session.js";
 
@@ -30,7 +31,8 @@ export interface ReviewQueueView {
 /** `vectors` keeps the window's embeddings between loads (see review-vectors.ts). */
 export async function reviewQueue(ctx: DashboardContext, data: DashboardData, vectors?: ReviewVectors, limit = 50): Promise<ReviewQueueView> {
   if (!ctx.model) throw new TriageError("review needs the model (its labels and encoder): start `triage dashboard` with --model DIR");
-  const manifest = ctx.model.manifest();
+  const manifest = tierManifest(ctx.model.manifest());
+  if (!manifest) throw new TriageError(`${tierOnly("Review")}. Send outcomes instead: triage feedback --score, or POST /v1/feedback with a score or thumbs`, "E_BAD_REQUEST");
   const window = await (await data.reader()).newest(REVIEW_WINDOW);
   const items = await buildReviewQueue(
     { rows: () => window },
@@ -53,7 +55,9 @@ function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
 /** Stores a person's label for a logged decision; returns the feedback row id. */
 export async function writeLabel(ctx: DashboardContext, session: Session, body: unknown): Promise<{ feedbackId: number; requestId: string; label: string }> {
   const { requestId, label } = parse(labelBody, body, "label");
-  const labels = ctx.model?.manifest().labels ?? [];
+  const model = ctx.model?.manifest();
+  if (isOutcomeManifest(model)) throw new TriageError(`label: ${tierOnly("labels")}; send a score or thumbs (POST /v1/feedback)`, "E_BAD_REQUEST");
+  const labels = model?.labels ?? [];
   if (label !== OUT_OF_SCOPE && !labels.includes(label))
     throw new TriageError(`label: "${label.slice(0, 80)}" is not one of the model's labels (${labels.join(", ")}) or ${OUT_OF_SCOPE}`, "E_BAD_REQUEST");
   const feedbackId = await (await ctx.feedbackLog()).feedback(requestId, { kind: "label", humanLabel: label, note: REVIEW_NOTE });

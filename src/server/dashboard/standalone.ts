@@ -11,12 +11,12 @@ import { TriageError } from "../../common/errors.js";
 import { priceTable, type PriceTable } from "../../config/price.js";
 import { encoderForArtifact } from "../../encoders/resolve.js";
 import type { Encoder } from "../../encoders/types.js";
-import { readManifest, type Manifest } from "../../model/artifact.js";
 import { resolveModelDir } from "../../model/registry.js";
 import { modelStamp } from "../../model/watch.js";
 import { isPostgresUrl, openDecisionLog, redactUrl, type DecisionStore } from "../../store/index.js";
 import type { ServerConfig } from "../config.js";
 import type { DashboardContext, DashboardModel } from "./context.js";
+import { readAnyManifest, type AnyManifest } from "./model-kind.js";
 
 export interface StandaloneOptions {
   logDb: string;
@@ -72,11 +72,11 @@ export function standaloneContext(o: StandaloneOptions): StandaloneContext {
 
 /** A model directory read from disk: the manifest again whenever the registry's pointer (or the artifact) changed. */
 function fileModel(dir: string): DashboardModel & { close(): Promise<void> } {
-  let cached: { stamp: string | null; manifest: Manifest } | undefined;
+  let cached: { stamp: string | null; manifest: AnyManifest } | undefined;
   let encoder: { fingerprint: string; encoder: Promise<Encoder> } | undefined;
   const manifest = () => {
     const stamp = modelStamp(dir);
-    if (!cached || cached.stamp !== stamp || stamp === null) cached = { stamp, manifest: readManifest(resolveModelDir(dir)) };
+    if (!cached || cached.stamp !== stamp || stamp === null) cached = { stamp, manifest: readAnyManifest(resolveModelDir(dir)) };
     return cached.manifest;
   };
   return {

@@ -7,7 +7,6 @@
 import { html, raw } from "hono/html";
 import type { PriceTable } from "../../../config/price.js";
 import { callCostUsd } from "../../../config/price.js";
-import type { Manifest } from "../../../model/artifact.js";
 import type { LoggedDecision } from "../../../store/index.js";
 import { answeredBy, costOf, reasonOf, shownText } from "../describe.js";
 import type { NearestExamples } from "../explain.js";
@@ -15,6 +14,8 @@ import { count, ms, num, pct, usd, utc } from "../format.js";
 import type { KnownVersion } from "../versions.js";
 import { feedbackBadges } from "./decisions.js";
 import { notice, type Html } from "./layout.js";
+import { isOutcomeManifest, tierManifest, type AnyManifest } from "../model-kind.js";
+import { outcomeChoiceView } from "./outcome-decision.js";
 
 export interface DecisionView {
   d: LoggedDecision;
@@ -23,7 +24,7 @@ export interface DecisionView {
   nearest: NearestExamples | { unavailable: string } | null;
   prices: PriceTable;
   /** The serving model's manifest: the tier's model when the deciding version is gone. */
-  current: Manifest | null;
+  current: AnyManifest | null;
 }
 
 export function decisionBody(v: DecisionView): Html {
@@ -34,34 +35,46 @@ export function decisionBody(v: DecisionView): Html {
   const final = answeredBy(d, tiersFrom);
   const escalations = d.feedback.filter((f) => f.kind === "escalated");
   const calls = d.feedback.filter((f) => f.costUsd !== null || f.tokensIn !== null || f.tokensOut !== null);
-  const people = d.feedback.filter((f) => f.kind === "label" || f.kind === "thumbs");
+  const people = d.feedback.filter((f) => f.kind === "label" || f.kind === "thumbs" || f.kind === "score");
+  // An outcome model's decision (by its own version, else by the model serving now).
+  const outcome = isOutcomeManifest(manifest) || (manifest === null && isOutcomeManifest(v.current));
   return html`<div class="page-head"><h1>Decision</h1><span class="mono muted small">${d.requestId}</span>
   <div class="actions"><a href="/dashboard/decisions">« All decisions</a></div></div>
 <section class="explain">
   <div class="card wide">
     <div class="query${t.kind === "text" ? "" : " hash"}" data-query>${t.text}</div>
     ${t.cut ? html`<p class="muted small">The log keeps the first ${count(d.text!.length)} of ${count(d.textLength!)} characters.</p>` : ""}
-    <p class="verdict ${d.lowConfidence ? "low" : "ok"}" data-verdict>Routed to <span class="tier-dot" data-tier="${d.label}"></span>${d.label}${final ? html` → ${final}` : ""}: ${reasonOf(d, manifest)}</p>
+    <p class="verdict ${d.lowConfidence ? "low" : "ok"}" data-verdict>Routed to <span class="tier-dot" data-tier="${d.label}"></span>${d.label}${final && !(outcome && final === d.label) ? html` → ${final}` : ""}: ${reasonOf(d, manifest)}</p>
     <dl class="facts">
       <dt>Time</dt><dd>${utc(d.ts)}</dd>
       <dt>Model version</dt><dd>${v.version ? html`${v.version.name}${v.version.current ? html` <span class="badge badge-current">current</span>` : ""} ` : ""}<span class="mono small">${d.modelVersion}</span></dd>
       <dt>Stage</dt><dd>${d.stage} (${stageText(d.stage)}), ${ms(d.latencyMs)}</dd>
-      <dt>Model's own top label</dt><dd>${d.modelLabel}${d.modelLabel !== d.label ? html` <span class="muted">(the policy changed it to ${d.label})</span>` : ""}</dd>
+      ${outcome ? "" : html`<dt>Model's own top label</dt><dd>${d.modelLabel}${d.modelLabel !== d.label ? html` <span class="muted">(the policy changed it to ${d.label})</span>` : ""}</dd>`}
+      <dt>Conversation</dt><dd data-conversation>${d.conversation === null ? html`<span class="muted">none</span>` : html`<span class="mono small">${d.conversation}</span> · ${d.sticky ? "model kept from an earlier turn" : "routed afresh"}`}</dd>
       <dt>Caller tags</dt><dd>${d.tags ? Object.entries(d.tags).map(([k, x]) => html`<span class="badge">${k}=${x}</span>`) : html`<span class="muted">none</span>`}</dd>
     </dl>
   </div>
-  <div class="card"><h2>Scores per label</h2>${scoreBars(d)}</div>
-  <div class="card"><h2>Margin against the calibrated threshold</h2>${marginView(d, manifest)}</div>
+  ${
+    outcome
+      ? html`<div class="card"><h2>Predicted quality per model</h2>${scoreBars(d)}</div>
+  <div class="card"><h2>The outcome model's choice</h2>${outcomeChoiceView(d, isOutcomeManifest(manifest) ? manifest : null)}</div>`
+      : html`<div class="card"><h2>Scores per label</h2>${scoreBars(d)}</div>
+  <div class="card"><h2>Margin against the calibrated threshold</h2>${marginView(d, tierManifest(manifest))}</div>`
+  }
   <div class="card wide"><h2>Nearest training examples</h2>${nearestView(v.nearest)}</div>
-  <div class="card"><h2>LLM fallback</h2>${
-    d.fallbackUsed
-      ? html`<dl class="facts">
+  ${
+    outcome
+      ? ""
+      : html`<div class="card"><h2>LLM fallback</h2>${
+          d.fallbackUsed
+            ? html`<dl class="facts">
       <dt>Answer</dt><dd>${d.fallbackLabel ?? html`<span class="badge badge-bad">none</span>`}${d.fallbackLabel && d.fallbackLabel !== d.modelLabel ? html` <span class="muted">(disagrees with the model's ${d.modelLabel})</span>` : ""}</dd>
       <dt>Latency</dt><dd>${ms(d.fallbackLatencyMs)}</dd>
       ${d.fallbackError ? html`<dt>Error</dt><dd>${d.fallbackError}</dd>` : ""}
     </dl>`
-      : html`<p class="muted">Not asked${d.lowConfidence ? " (the policy is not fallback, or none is configured)" : " (the decision was confident)"}.</p>`
-  }</div>
+            : html`<p class="muted">Not asked${d.lowConfidence ? " (the policy is not fallback, or none is configured)" : " (the decision was confident)"}.</p>`
+        }</div>`
+  }
   <div class="card"><h2>Quality gates and escalations</h2>${
     escalations.length
       ? html`<ul>${escalations.map((f) => html`<li>${utc(f.ts)}: ${f.note ?? "escalated"}${f.finalModel ? html` → <strong>${f.finalModel}</strong>` : ""}</li>`)}</ul>`
@@ -76,10 +89,14 @@ export function decisionBody(v: DecisionView): Html {
             return html`<tr><td>${f.finalModel ?? "?"}</td><td class="num">${f.tokensIn ?? ""}</td><td class="num">${f.tokensOut ?? ""}</td><td class="num">${usd(c)}</td><td class="small muted">${f.note ?? ""}</td></tr>`;
           },
         )}</tbody></table><p>Total <strong>${usd(costOf(d, v.prices))}</strong>${final ? html`; answered by <strong>${final}</strong>` : ""}.</p>`
-      : html`<p class="muted">No call recorded (routing only, or the answer went elsewhere).${final ? html` The tier's model is ${final}.` : ""}</p>`
+      : html`<p class="muted">No call recorded (routing only, or the answer went elsewhere).${final && !outcome ? html` The tier's model is ${final}.` : ""}</p>`
   }</div>
   <div class="card"><h2>Feedback from people</h2>${
-    people.length ? html`<p>${feedbackBadges({ ...d, feedback: people })}</p>` : html`<p class="muted">None yet. <a href="/dashboard/review">Label queries in Review</a>.</p>`
+    people.length
+      ? html`<p>${feedbackBadges({ ...d, feedback: people })}</p>`
+      : outcome
+        ? html`<p class="muted">None yet. Thumbs or a score for the model that answered: POST /v1/feedback, or triage feedback.</p>`
+        : html`<p class="muted">None yet. <a href="/dashboard/review">Label queries in Review</a>.</p>`
   }</div>
 </section>`;
 }
@@ -110,7 +127,7 @@ function scoreBars(d: LoggedDecision): Html {
   return html`<svg class="bars" width="100%" viewBox="0 0 ${W} ${entries.length * rowH + 8}" role="img" aria-label="scores per label">${rows}</svg>`;
 }
 
-function marginView(d: LoggedDecision, manifest: KnownVersion["manifest"]): Html {
+function marginView(d: LoggedDecision, manifest: ReturnType<typeof tierManifest>): Html {
   const c = manifest?.calibration;
   if (d.decidedBy === "rule") return html`<p class="muted">A rule decided: no margin was needed.</p>`;
   if (!c)

@@ -6,7 +6,6 @@
  */
 import { html, raw } from "hono/html";
 import type { PriceTable } from "../../../config/price.js";
-import type { Manifest } from "../../../model/artifact.js";
 import { TriageError } from "../../../common/errors.js";
 import type { DecisionPage, DecisionPageQuery } from "../../../store/dashboard-queries.js";
 import type { FeedbackKind, LoggedDecision } from "../../../store/index.js";
@@ -14,9 +13,10 @@ import { answeredBy, costOf, reasonOf, shownText } from "../describe.js";
 import { parseTag, parseUtc } from "../filters.js";
 import { count, ms, num, usd, utc } from "../format.js";
 import { notice, type Html } from "./layout.js";
+import type { AnyManifest } from "../model-kind.js";
 
 export const PAGE_SIZE = 50;
-const FEEDBACK = ["any", "none", "label", "thumbs", "escalated", "outcome"] as const;
+const FEEDBACK = ["any", "none", "label", "thumbs", "escalated", "outcome", "score"] as const;
 const STAGE_NAMES = ["rule", "cache", "static", "full"];
 const DECIDED_BY = ["rule", "model", "escalate", "abstain", "fallback", "fallback-failed"];
 
@@ -67,9 +67,9 @@ export interface DecisionsView {
   page: DecisionPage;
   labels: readonly string[];
   prices: PriceTable;
-  manifestOf: (modelVersion: string) => Manifest | null;
+  manifestOf: (modelVersion: string) => AnyManifest | null;
   /** The serving model's manifest: tier models for decisions whose own version is gone. */
-  current: Manifest | null;
+  current: AnyManifest | null;
   ms: number;
 }
 
@@ -142,6 +142,8 @@ export function feedbackBadges(d: LoggedDecision): Html[] {
     if (f.kind === "label") return html`<span class="badge badge-info" title="${f.note ?? ""}">label: ${f.humanLabel}</span>`;
     if (f.kind === "thumbs") return html`<span class="badge ${f.thumbs === 1 ? "badge-good" : "badge-bad"}">${f.thumbs === 1 ? "thumbs up" : "thumbs down"}</span>`;
     if (f.kind === "escalated") return html`<span class="badge badge-low" title="${f.note ?? ""}">escalated</span>`;
+    if (f.kind === "score")
+      return html`<span class="badge ${f.score !== null && f.score >= 0.5 ? "badge-good" : "badge-bad"}" title="${f.note ?? ""}">score ${num(f.score, 2)}${f.finalModel ? ` (${f.finalModel})` : ""}</span>`;
     return html`<span class="badge" title="${f.finalModel ?? ""}">${f.tokensIn !== null || f.tokensOut !== null ? `${(f.tokensIn ?? 0) + (f.tokensOut ?? 0)} tok` : "outcome"}</span>`;
   });
 }

@@ -1,14 +1,18 @@
 /**
  * @module
- * The models page: the registry's versions side by side (cross-validated and held-out metrics, the
- * calibrated threshold and coverage), the current one marked, promote and roll back for admins; then
- * drift: novel-query share over time and the label mix against the training mix.
+ * The models page: the registry's versions side by side (tier models: cross-validated and held-out
+ * metrics, the calibrated threshold and coverage; outcome models: their own table, models-outcomes.ts),
+ * the current one marked, promote and roll back for admins; then drift for a tier model: novel-query
+ * share over time and the label mix against the training mix.
  */
 import { html, raw } from "hono/html";
 import type { DriftData } from "../drift-data.js";
 import type { Filters } from "../filters.js";
 import { count, num, pct, utc } from "../format.js";
-import type { KnownVersions } from "../versions.js";
+import type { KnownVersion, KnownVersions } from "../versions.js";
+import { isOutcomeManifest, tierManifest, tierOnly } from "../model-kind.js";
+import type { RetrainReport } from "../../../retrain/retrain.js";
+import { outcomeVersionsTable } from "./models-outcomes.js";
 import { filterForm } from "./filter-form.js";
 import { notice, type Html } from "./layout.js";
 
@@ -18,6 +22,8 @@ export interface ModelsView {
   drift: DriftData | null;
   filters: Filters;
   tags: Record<string, string[]>;
+  /** The model serving now is an outcome model. */
+  outcome?: boolean;
 }
 
 export function modelsBody(v: ModelsView): Html {
@@ -26,6 +32,14 @@ export function modelsBody(v: ModelsView): Html {
   const previous = known.versions.find((x) => x.previous);
   const adminNote = v.isAdmin ? "" : "needs an admin key (TRIAGE_ADMIN_KEYS)";
   const disabled = v.isAdmin ? "" : raw(` disabled title="${adminNote}"`);
+  // A registry may hold both kinds; a version that cannot be read goes with the kind serving now.
+  const outcomeRow = (x: KnownVersion) => (x.manifest ? isOutcomeManifest(x.manifest) : v.outcome === true);
+  const tiers = known.versions.filter((x) => !outcomeRow(x));
+  const outcomes = known.versions.filter(outcomeRow);
+  const promote = (x: KnownVersion) =>
+    x.current || !x.manifest
+      ? ""
+      : html`<button type="button" data-action="promote" data-version="${x.name}" data-confirm="Make ${x.name} the current version?"${disabled}>Promote</button>`;
   return html`<div class="page-head"><h1>Models</h1>
   <span class="muted">${known.registry ? `registry, ${known.versions.length} version${known.versions.length === 1 ? "" : "s"}` : "a single artifact (train with --registry for versions, promote and roll back)"}</span>
   ${
@@ -37,15 +51,23 @@ export function modelsBody(v: ModelsView): Html {
   }
 </div>
 ${v.isAdmin || !known.registry ? "" : notice("info", "Promote and roll back need an admin key: you are logged in with a data-plane key.")}
-<div class="card table-card">
+${tiers.length > 0 || outcomes.length === 0 ? tierVersionsTable(tiers, known.registry, promote) : ""}
+${outcomes.length > 0 ? outcomeVersionsTable(outcomes, known.registry, promote) : ""}
+${driftSection(v)}`;
+}
+
+/** The tier models' table: cross-validated and held-out metrics, the calibrated threshold and coverage. */
+function tierVersionsTable(versions: readonly KnownVersion[], registry: boolean, promote: (x: KnownVersion) => Html | string): Html {
+  return html`<div class="card table-card">
 <table class="grid models">
-  <thead><tr><th>Version</th><th>Created (UTC)</th><th class="num">Examples</th><th class="num" title="cross-validated accuracy and macro-F1">CV acc. · F1</th><th class="num">Threshold</th><th class="num" title="share of held-out queries above the threshold, and their accuracy">Coverage · acc.</th><th class="num" title="retrain's held-out evaluation">Held-out acc. · F1</th><th class="num" title="out-of-scope queries flagged low-confidence">OOS caught</th><th>Retrain</th>${known.registry ? html`<th></th>` : ""}</tr></thead>
-  <tbody>${known.versions
+  <thead><tr><th>Version</th><th>Created (UTC)</th><th class="num">Examples</th><th class="num" title="cross-validated accuracy and macro-F1">CV acc. · F1</th><th class="num">Threshold</th><th class="num" title="share of held-out queries above the threshold, and their accuracy">Coverage · acc.</th><th class="num" title="retrain's held-out evaluation">Held-out acc. · F1</th><th class="num" title="out-of-scope queries flagged low-confidence">OOS caught</th><th>Retrain</th>${registry ? html`<th></th>` : ""}</tr></thead>
+  <tbody>${versions
     .slice()
     .reverse()
     .map((x) => {
-      const m = x.manifest;
-      const c = x.report?.candidate ?? null;
+      const m = tierManifest(x.manifest);
+      const report = tierReport(x.report);
+      const c = report?.candidate ?? null;
       return html`<tr data-version="${x.name}"${x.current ? raw(' class="current"') : ""}>
       <td><strong>${x.name}</strong> ${x.current ? html`<span class="badge badge-current">current</span>` : ""}${x.previous ? html`<span class="badge">previous</span>` : ""}${x.error ? html`<div class="small error-text">${x.error}</div>` : ""}</td>
       <td class="small nowrap">${m ? utc(Date.parse(m.createdAt), false).replace(" UTC", "") : ""}</td>
@@ -55,17 +77,23 @@ ${v.isAdmin || !known.registry ? "" : notice("info", "Promote and roll back need
       <td class="num">${m ? html`${pct(m.calibration.coverage)} · ${pct(m.calibration.acceptedAccuracy)}` : ""}</td>
       <td class="num" title="${c ? `on ${c.n} held-out examples` : "no retrain report"}">${c ? html`${pct(c.accuracy)} · ${pct(c.macroF1)} <span class="muted small">(n=${c.n})</span>` : html`<span class="muted">–</span>`}</td>
       <td class="num">${c?.outOfScope ? pct(c.outOfScope.recall) : html`<span class="muted">–</span>`}</td>
-      <td class="small">${x.report ? html`<span class="badge ${x.report.promoted ? "badge-good" : ""}" title="${x.report.reason}">${x.report.promoted ? "promoted" : "kept out"}</span>` : ""}</td>
-      ${known.registry ? html`<td>${x.current || !m ? "" : html`<button type="button" data-action="promote" data-version="${x.name}" data-confirm="Make ${x.name} the current version?"${disabled}>Promote</button>`}</td>` : ""}
+      <td class="small">${report ? html`<span class="badge ${report.promoted ? "badge-good" : ""}" title="${report.reason}">${report.promoted ? "promoted" : "kept out"}</span>` : ""}</td>
+      ${registry ? html`<td>${promote(x)}</td>` : ""}
     </tr>`;
     })}</tbody>
 </table>
 <p class="muted small">CV: cross-validated on the training data. Threshold: the calibrated margin; coverage: the share of held-out queries above it, and their accuracy. Held-out: the retrain run's evaluation (eval set plus the newest human labels). A server watching the registry reloads within a second of a switch.</p>
-</div>
-${driftSection(v)}`;
+</div>`;
+}
+
+/** A tier retrain's report (an outcome retrain's has `kind: "outcomes"`). */
+function tierReport(r: KnownVersion["report"]): RetrainReport | null {
+  return r && !("kind" in r) ? r : null;
 }
 
 function driftSection(v: ModelsView): Html {
+  if (v.outcome)
+    return html`<h2 class="section">Drift</h2>${notice("info", `${tierOnly("Drift (novel queries, the training label mix)")}. Its traffic and spend per model are on the Overview.`)}`;
   const d = v.drift;
   if (!d) return html`<h2 class="section">Drift</h2>${notice("info", "Drift needs the decision log (--log-db).")}`;
   return html`<div class="page-head section-head"><h1>Drift</h1><span class="muted">is today's traffic what the model was trained on?</span></div>
