@@ -89,6 +89,12 @@ export interface TrainResult {
 
 const FAST_PATH_MIN_EXAMPLES = 1000;
 
+/**
+ * Index graphs built at efConstruction 100 instead of 200: a training builds six of them (folds, final,
+ * fast path), and on Banking77 this builds in 0.6× the CPU for a recall@20 of 0.9996 instead of 0.9998.
+ */
+const TRAIN_HNSW = { ...DEFAULT_HNSW, efConstruction: 100 };
+
 /** Classes smaller than this get a warning: too few to learn or calibrate from. */
 const MIN_PER_LABEL = 8;
 
@@ -119,7 +125,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const texts = examples.map((e) => e.text);
   const targets = examples.map((e) => labels.indexOf(e.label));
   const params: PartParams = {
-    hnsw: { ...DEFAULT_HNSW, ...options.params?.hnsw },
+    hnsw: { ...TRAIN_HNSW, ...options.params?.hnsw },
     head: { ...DEFAULT_HEAD, ...options.params?.head },
     centroids: { ...DEFAULT_CENTROIDS, ...options.params?.centroids },
     lexical: { ...DEFAULT_LEXICAL, ...options.params?.lexical },
