@@ -7,7 +7,6 @@ import { distillStaticEncoder } from "./distill.js";
 import type { CascadeCut, StaticStageManifest, WordDropout } from "../model/artifact.js";
 import { STATIC_STAGE_DIR } from "../model/files.js";
 import type { FittedParts, PartParams } from "../model/parts.js";
-import type { HeadParams } from "../model/head.js";
 import { fitParts } from "./fit-parts.js";
 
 /**
@@ -25,15 +24,6 @@ const CURVE_TOLERANCES = [0, 0.002, 0.004, 0.005, 0.006, 0.008, 0.01, 0.015, 0.0
 
 /** From this many held-out texts, one fit without them scores them instead of cross-validation (cascade.ts). */
 const SPLIT_FROM = 1000;
-
-/**
- * The static head trains twice the full head's epochs at a third of its rate: ten at rate 1 by default
- * (as before), not five at rate 3, over the examples and their word-dropout copies. On the held-out
- * training examples the static stage was more accurate so
- * (CLINC150 96.2 % against 96.1 %, Banking77 91.8 % against 91.6 %), and cheaper schedules lost more
- * (ten epochs' worth of the real examples alone, a fifth of the steps: CLINC150 95.8 %).
- */
-const staticHead = (h: HeadParams): HeadParams => ({ ...h, epochs: h.epochs * 2, learningRate: h.learningRate / 3 });
 
 /** Share of training texts kept out of the static encoder's fit, to calibrate the cascade on. */
 const CALIBRATION_SHARE = 0.2;
@@ -89,10 +79,9 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
     `fast path: ${split ? `fitting the static stage without its ${heldCount} held-out examples, scoring them` : "cross-validating the static stage"} (${o.texts.length} examples + ${augmented.texts.length} word-dropout copies)`,
   );
   // The final fit needs nothing from cross-validation: both run at once, so all their heads share the workers.
-  const params = { ...o.params, head: staticHead(o.params.head) };
   const [cv, parts] = await Promise.all([
-    crossValidate(o.texts, vectors, o.targets, o.labels, params, undefined, augmentation, split),
-    fitParts(o.texts, vectors, o.targets, o.labels.length, params, {
+    crossValidate(o.texts, vectors, o.targets, o.labels, o.params, undefined, augmentation, split),
+    fitParts(o.texts, vectors, o.targets, o.labels.length, o.params, {
       texts: augmentation.texts,
       vectors: augmentation.vectors,
       targets: Array.from(augmentation.source, (i) => o.targets[i]),
