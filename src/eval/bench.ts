@@ -43,6 +43,11 @@ export interface DatasetBench {
   testQueries: number;
   /** null when an existing model was reused (--dataset-models), or for the benched model itself. */
   trainSeconds: number | null;
+  /**
+   * CPU seconds of the training, all threads (head workers included); null with trainSeconds. On a
+   * shared machine the wall time depends on the other load, this much less.
+   */
+  trainCpuSeconds?: number | null;
   /** The benched model itself on its test split (--test, or the shipped data/tiers/test.jsonl for a model of those tiers). */
   benchedModel?: true;
   /** The full encoder alone (cascade off) and the cascade (static fast path first), same model. */
@@ -204,12 +209,14 @@ async function singleQueryLatency(router: Router, encoder: TimedEncoder, pool: r
 async function benchDataset(ds: IntentDataset, encoder: Encoder, options: BenchOptions, log: (l: string) => void): Promise<DatasetBench> {
   const out = options.datasetModels ? join(options.datasetModels, ds.name) : join(mkdtempSync(join(tmpdir(), `triage-${ds.name}-`)), "m");
   let trainSeconds: number | null = null;
+  let trainCpuSeconds: number | null = null;
   if (options.datasetModels && hasArtifact(out)) log(`${ds.name}: reusing the model in ${out}`);
   else {
     log(`${ds.name}: training on ${ds.train.length} examples`);
     // Training goes through the on-disk cache (re-runs are quick); the routers measured below do not.
     const cached = new CachedEncoder(encoder, DEFAULT_CACHE_PATH);
     const t = performance.now();
+    const cpu = process.cpuUsage();
     await train({
       data: ds.train,
       encoder: cached,
@@ -218,10 +225,12 @@ async function benchDataset(ds: IntentDataset, encoder: Encoder, options: BenchO
       onProgress: (p) => p.phase !== "embed" && log(`${ds.name}: ${p.phase === "crossval" ? `fold ${p.fold}/${p.folds}` : p.phase === "fast-path" ? p.message : p.phase}`),
     });
     trainSeconds = (performance.now() - t) / 1000;
+    const used = process.cpuUsage(cpu);
+    trainCpuSeconds = (used.user + used.system) / 1e6;
   }
   const measured = await measureModel(out, { ...ds, trainExamples: ds.train.length }, encoder, options, log);
   if (!options.datasetModels) rmSync(dirname(out), { recursive: true, force: true });
-  return { ...measured, trainSeconds };
+  return { ...measured, trainSeconds, trainCpuSeconds };
 }
 
 /**

@@ -21,7 +21,7 @@ import { trainStaticStage } from "./cascade.js";
 import { DEFAULT_CENTROIDS } from "../model/centroids.js";
 import { crossValidate } from "./crossval.js";
 import { labelCounts, loadExamples, requireTwoLabels, type Example, type LoadedData } from "./data.js";
-import { DEFAULT_HEAD } from "../model/head.js";
+import { DEFAULT_HEAD, type HeadParams } from "../model/head.js";
 import type { PartParams } from "../model/parts.js";
 import { fitParts } from "./fit-parts.js";
 import { GENERIC_CORPUS_BELOW, genericCorpus } from "./corpus.js";
@@ -89,6 +89,23 @@ export interface TrainResult {
 
 const FAST_PATH_MIN_EXAMPLES = 1000;
 
+/**
+ * Index graphs built at efConstruction 100 instead of 200: a training builds six of them (folds, final,
+ * fast path), and on Banking77 this builds in 0.6× the CPU for a recall@20 of 0.9996 instead of 0.9998.
+ */
+const TRAIN_HNSW = { ...DEFAULT_HNSW, efConstruction: 100 };
+
+/** From this many examples, the full stage's head takes LARGE_SET_HEAD's schedule (and cross-validation 3 folds). */
+const LARGE_SET = 2000;
+
+/**
+ * Five SGD epochs at rate 3 instead of ten at rate 1: on a held-out third of Banking77 and CLINC150 as
+ * accurate (90.8 / 96.9 % against 90.5 / 96.9 %, lower log-loss) for half the steps. Not for the fast
+ * path's head (its held-out accuracy dropped: CLINC150 96.1 % against 96.2 %) nor for small sets, where
+ * it was not measured to help.
+ */
+const LARGE_SET_HEAD: Partial<HeadParams> = { epochs: 5, learningRate: 3 };
+
 /** Classes smaller than this get a warning: too few to learn or calibrate from. */
 const MIN_PER_LABEL = 8;
 
@@ -119,14 +136,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const texts = examples.map((e) => e.text);
   const targets = examples.map((e) => labels.indexOf(e.label));
   const params: PartParams = {
-    hnsw: { ...DEFAULT_HNSW, ...options.params?.hnsw },
-    head: { ...DEFAULT_HEAD, ...options.params?.head },
+    hnsw: { ...TRAIN_HNSW, ...options.params?.hnsw },
+    head: { ...DEFAULT_HEAD, ...(examples.length >= LARGE_SET ? LARGE_SET_HEAD : {}), ...options.params?.head },
     centroids: { ...DEFAULT_CENTROIDS, ...options.params?.centroids },
     lexical: { ...DEFAULT_LEXICAL, ...options.params?.lexical },
   };
   const seed = options.seed ?? 1;
   // Large sets give stable out-of-fold estimates with fewer folds, and each fold refits every part.
-  const defaultFolds = examples.length >= 2000 ? 3 : 5;
+  const defaultFolds = examples.length >= LARGE_SET ? 3 : 5;
   const folds = Math.max(2, Math.min(options.folds ?? defaultFolds, Math.min(...counts.values())));
   const targetAccuracy = options.targetAccuracy ?? routes.policy.targetAccuracy;
 
@@ -161,7 +178,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           vectors,
           targets,
           labels,
-          params: { ...params, folds, seed, targetAccuracy, noveltyRate },
+          params: { ...params, head: { ...DEFAULT_HEAD, ...options.params?.head }, folds, seed, targetAccuracy, noveltyRate },
           full: cv,
           extraTexts: [...(options.unlabelledTexts ?? []), ...(examples.length < GENERIC_CORPUS_BELOW ? genericCorpus() : [])],
           tolerance: options.fastPathTolerance,

@@ -25,7 +25,7 @@ describe("training artifact", () => {
     expect(m.encoder.fingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(m.labels).toEqual(["SIMPLE", "MEDIUM", "COMPLEX", "FRONTIER"]);
     expect(m.ordered).toBe(true);
-    expect(m.params.hnsw).toMatchObject({ M: 16, efConstruction: 200 });
+    expect(m.params.hnsw).toMatchObject({ M: 16, efConstruction: 100 });
     expect(m.data.examples).toBe(80);
     expect(m.data.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(m.calibration.targetAccuracy).toBe(0.9);

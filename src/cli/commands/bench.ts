@@ -119,7 +119,7 @@ export function renderMarkdown(r: BenchReport): string {
       r.datasets
         .map(
           (d) =>
-            `${d.dataset}: ${d.trainExamples} training examples, ${d.testQueries} test queries, ${d.benchedModel ? "the benched model" : d.trainSeconds === null ? "model reused" : `trained in ${d.trainSeconds.toFixed(1)} s`}.`,
+            `${d.dataset}: ${d.trainExamples} training examples, ${d.testQueries} test queries, ${d.benchedModel ? "the benched model" : d.trainSeconds === null ? "model reused" : `trained in ${d.trainSeconds.toFixed(1)} s${d.trainCpuSeconds == null ? "" : ` (${d.trainCpuSeconds.toFixed(1)} s of CPU)`}`}.`,
         )
         .join(" "),
     );
