@@ -5,6 +5,7 @@
  */
 
 import { Command } from "commander";
+import { readFileSync } from "node:fs";
 import { TriageError } from "../common/errors.js";
 import { endQuietlyWhenStdoutCloses, exitAfterThreads } from "./output.js";
 
@@ -34,13 +35,21 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   dashboard: async () => (await import("./commands/dashboard.js")).registerDashboard,
 };
 
-const program = new Command().name("triage").description("Route each LLM query to the cheapest tier that can handle it, decided locally in milliseconds.").showHelpAfterError();
+// package.json sits two folders up from both src/cli/main.ts and dist/cli/main.js.
+const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+
+const program = new Command()
+  .name("triage")
+  .description("Route each LLM query to the cheapest tier that can handle it, decided locally in milliseconds.")
+  .version(version, "-V, --version", "print the version")
+  .showHelpAfterError();
 
 // The first argument names the command (no global options come before it); anything else (--help, help,
 // a typo) gets every command registered, so help lists them all and a typo gets its suggestion.
 const first = process.argv[2] ?? "";
 const named = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
-for (const load of named ? [named] : Object.values(COMMANDS)) (await load())(program);
+const versionOnly = first === "-V" || first === "--version";
+if (!versionOnly) for (const load of named ? [named] : Object.values(COMMANDS)) (await load())(program);
 
 endQuietlyWhenStdoutCloses();
 

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -52,5 +52,15 @@ describe("option values are checked by the shared parsers", () => {
       "lots",
     );
     expectCleanOptionError(await triage(["eval-routing", "--data", join(work, "d.jsonl"), "--seed", "abc"]), "--seed", "abc");
+  });
+});
+
+describe("--version", () => {
+  it("prints the package's version, as -V too", async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    for (const flag of ["--version", "-V"]) {
+      const { stdout } = await run(process.execPath, ["--import", "tsx", MAIN, flag], { cwd: ROOT, timeout: 60_000 });
+      expect(stdout.trim()).toBe(version);
+    }
   });
 });
