@@ -12,6 +12,7 @@ import type { Encoder } from "../encoders/types.js";
 import { Router } from "../router/router.js";
 import { readManifest } from "../model/artifact.js";
 import { hasArtifact } from "../model/files.js";
+import { resolveModelDir } from "../model/registry.js";
 import { readExamples } from "../model/load.js";
 import type { Example } from "../train/data.js";
 import type { Stage } from "../router/types.js";
@@ -109,13 +110,15 @@ function quantiles(values: readonly number[]): Quantiles {
 
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const log = options.log ?? (() => {});
-  const manifest = readManifest(options.modelDir);
+  // A registry benches its current version, as `route` and `serve` take either.
+  const modelDir = resolveModelDir(options.modelDir);
+  const manifest = readManifest(modelDir);
   const t0 = performance.now();
   const encoder = new TimedEncoder(await encoderForArtifact(manifest.encoder));
   // No exact-repeat cache: every timed query pays for its embedding.
-  const router = await Router.load(options.modelDir, { encoder, cacheSize: 0 });
+  const router = await Router.load(modelDir, { encoder, cacheSize: 0 });
   const loadMs = performance.now() - t0;
-  const examples = readExamples(options.modelDir);
+  const examples = readExamples(modelDir);
   const pool = options.queries ?? [...new Set([...examples.map((e) => e.text), ...shippedTestTexts()])];
   const wanted = options.singleQueries ?? Math.max(1000, pool.length);
 
@@ -156,7 +159,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const examples = loadExamples(test).examples;
     if (examples.length === 0) throw new TriageError(`${test}: no labelled examples to test the model on`, "E_DATA");
     log(`${test}: the model on its test split`);
-    const { latencies: _, ...measured } = await measureModel(options.modelDir, { name: basename(options.modelDir), test: examples }, encoder, options, log);
+    const { latencies: _, ...measured } = await measureModel(modelDir, { name: basename(options.modelDir), test: examples }, encoder, options, log);
     report.datasets.push({ ...measured, trainSeconds: null, benchedModel: true });
   }
 

@@ -1,7 +1,8 @@
-import { writeFileSync } from "node:fs";
+import { cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runBench } from "../../src/eval/bench.js";
+import { ModelRegistry } from "../../src/model/registry.js";
 import { tempDir, tierExamples, trainTiers } from "../helpers/tiers.js";
 
 describe("bench on the model's own test split", () => {
@@ -27,5 +28,22 @@ describe("bench on the model's own test split", () => {
     const empty = join(tempDir(), "empty.jsonl");
     writeFileSync(empty, "");
     await expect(runBench({ modelDir: trained.dir, singleQueries: 10, trainSample: 40, test: empty })).rejects.toThrow(`${empty}: no labelled examples`);
+  });
+
+  it("benches a registry's current version, as route and serve take a registry", async () => {
+    const trained = await trainTiers(20);
+    const root = join(tempDir(), "registry");
+    const registry = new ModelRegistry(root);
+    cpSync(trained.dir, registry.versionDir("v0001"), { recursive: true });
+    registry.promote("v0001");
+    const test = join(tempDir(), "test.jsonl");
+    writeFileSync(
+      test,
+      tierExamples("test", 3)
+        .map((e) => JSON.stringify(e))
+        .join("\n") + "\n",
+    );
+    const report = await runBench({ modelDir: root, singleQueries: 10, trainSample: 40, test });
+    expect(report.model).toMatchObject({ dir: root, version: trained.manifest.version });
   });
 });

@@ -9,7 +9,7 @@ export function registerBench(program: Command): void {
   program
     .command("bench")
     .description("measure single-query latency (p50/p95/p99, embedding share), batch and training throughput, load time, memory; optionally Banking77/CLINC150 accuracy")
-    .requiredOption("--model <dir>", "model artifact directory")
+    .requiredOption("--model <dir>", "model artifact directory, or a registry (its current version)")
     .option("--queries <n>", "single-query calls to time", positiveInt, 1000)
     .option("--train-sample <n>", "examples to time training on", positiveInt, 400)
     .option("--datasets [names]", "also train and evaluate on ../shared/datasets when present: banking77,clinc150 (default both)")
