@@ -19,16 +19,15 @@
  *   npx tsx scripts/bench-dashboard.ts [--rows 1000000] [--db FILE] [--fresh] [--seconds 15] [--rounds 3] [--model DIR] [--skip-load] [--only-build-load [--control]]
  * The log is kept (default: the system temp folder) and reused by later runs unless --fresh.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import Database from "better-sqlite3";
 import { snapshotPath } from "../src/server/dashboard/snapshot.js";
 import { generateLog } from "../test/helpers/dashboard-log.js";
 import { trainExampleModel } from "./lib/example-model.js";
 import { distinctRouteLoad } from "./lib/route-load.js";
+import { type Listening, startListening } from "./lib/serve.js";
 
 const root = join(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -42,7 +41,7 @@ const seconds = Number(arg("seconds", "15"));
 const rounds = Number(arg("rounds", "3"));
 const work = mkdtempSync(join(tmpdir(), "triage-bench-dashboard-"));
 const dbPath = arg("db", join(tmpdir(), `triage-bench-dashboard-${rows}.db`));
-const CLI = ["--import", "tsx", join(root, "src/cli/main.ts")];
+const _CLI = ["--import", "tsx", join(root, "src/cli/main.ts")];
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 // ---- the model (the dashboard's Models/Review pages and the route load need one) ---------------------
@@ -73,21 +72,9 @@ if (flag("fresh") || logRows(dbPath) < rows) {
 }
 const dbBytes = statSync(dbPath).size;
 
-interface Child {
-  child: ChildProcess;
-  base: string;
-  exited: Promise<number | null>;
-}
+type Child = Listening;
 
-async function start(argv: string[], what: string): Promise<Child> {
-  const child = spawn(process.execPath, [...CLI, ...argv], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, TRIAGE_API_KEYS: "", TRIAGE_ADMIN_KEYS: "" } });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
-    void exited.then((code) => reject(new Error(`${what} exited (${code}) before listening`)));
-  });
-  return { child, base: `http://127.0.0.1:${port}`, exited };
-}
+const start = (argv: string[], what: string): Promise<Child> => startListening(argv, what, { TRIAGE_API_KEYS: "", TRIAGE_ADMIN_KEYS: "" });
 
 function rssMb(pid: number | undefined): number | null {
   try {

@@ -9,13 +9,12 @@
  * Without --model, trains one on data/tiers in a temp dir (USE encoder, 3 folds).
  */
 import autocannon from "autocannon";
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { DecisionLog } from "../src/store/index.js";
 import { trainExampleModel } from "./lib/example-model.js";
+import { type Listening, startListening } from "./lib/serve.js";
 
 const root = join(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -39,46 +38,15 @@ if (!model) {
 const configPath = join(work, "server.json");
 writeFileSync(configPath, JSON.stringify({ reload: { watch: false } }));
 
-interface Served {
-  child: ChildProcess;
-  base: string;
+interface Served extends Listening {
   logPath: string;
-  exited: Promise<number | null>;
 }
 
 async function startServe(mode: Mode): Promise<Served> {
   const logPath = join(work, `${mode}.db`);
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      join(root, "src/cli/main.ts"),
-      "serve",
-      "--model",
-      model,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      "--config",
-      configPath,
-      "--log-db",
-      logPath,
-      "--log-durability",
-      mode,
-      // One process: the kill -9 below must hit the process that holds the queued decisions.
-      "--workers",
-      "1",
-    ],
-    { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, TRIAGE_API_KEYS: "" } },
-  );
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
-    void exited.then((code) => reject(new Error(`triage serve (${mode}) exited (${code}) before listening`)));
-  });
-  return { child, base: `http://127.0.0.1:${port}`, logPath, exited };
+  // One process: the kill -9 below must hit the process that holds the queued decisions.
+  const argv = ["serve", "--model", model, "--host", "127.0.0.1", "--port", "0", "--config", configPath, "--log-db", logPath, "--log-durability", mode, "--workers", "1"];
+  return { ...(await startListening(argv, `triage serve (${mode})`, { TRIAGE_API_KEYS: "" })), logPath };
 }
 
 const texts = readFileSync(join(root, "data/tiers/test.jsonl"), "utf8")

@@ -8,16 +8,15 @@
  * PostgreSQL is a throwaway server on loopback (test/helpers/postgres.ts: fsync off), or --pg-url URL.
  *   npx tsx scripts/load-log.ts [--n 50000] [--seconds 10] [--rounds 3] [--durability batched|strict] [--model DIR] [--pg-url URL]
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import type { Decision } from "../src/router/types.js";
 import { openDecisionLog, type DecisionStore } from "../src/store/index.js";
 import { startPostgres } from "../test/helpers/postgres.js";
 import { trainExampleModel } from "./lib/example-model.js";
 import { distinctRouteLoad } from "./lib/route-load.js";
+import { type Listening, startListening } from "./lib/serve.js";
 
 const root = join(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -101,43 +100,14 @@ writeFileSync(configPath, JSON.stringify({ reload: { watch: false } }));
 
 const stores = ["sqlite", "postgres"] as const;
 type Store = (typeof stores)[number];
-interface Served {
-  child: ChildProcess;
-  base: string;
+interface Served extends Listening {
   logDb: string;
-  exited: Promise<number | null>;
 }
 
 async function startServe(store: Store): Promise<Served> {
   const logDb = store === "sqlite" ? join(work, "route.db") : pgDb();
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      join(root, "src/cli/main.ts"),
-      "serve",
-      "--model",
-      model,
-      "--workers",
-      "1",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      "--config",
-      configPath,
-      "--log-durability",
-      durability,
-    ],
-    { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, TRIAGE_API_KEYS: "", TRIAGE_LOG_DB: logDb } },
-  );
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
-    void exited.then((code) => reject(new Error(`triage serve (${store}) exited (${code}) before listening`)));
-  });
-  return { child, base: `http://127.0.0.1:${port}`, logDb, exited };
+  const argv = ["serve", "--model", model, "--workers", "1", "--host", "127.0.0.1", "--port", "0", "--config", configPath, "--log-durability", durability];
+  return { ...(await startListening(argv, `triage serve (${store})`, { TRIAGE_API_KEYS: "", TRIAGE_LOG_DB: logDb })), logDb };
 }
 
 const routeLoad = distinctRouteLoad(root);
