@@ -1,12 +1,9 @@
-import { join } from "node:path";
 import { beforeAll, expect, it } from "vitest";
 import { retrain } from "../../src/retrain/retrain.js";
 import { ModelRegistry } from "../../src/model/registry.js";
 import { Router } from "../../src/router/router.js";
-import { DecisionLog } from "../../src/store/index.js";
-import { makeDecision } from "../store/make-decision.js";
-import { tempDir, tierExamples, trainTiers } from "../helpers/tiers.js";
-import { cachedUse, registryWith } from "./helpers.js";
+import { tierExamples, trainTiers } from "../helpers/tiers.js";
+import { cachedUse, humanLog, registryWith } from "./helpers.js";
 
 const evalSet = tierExamples("test", 12);
 const train5 = tierExamples("train", 5);
@@ -16,16 +13,6 @@ let root: string;
 beforeAll(async () => {
   root = await registryWith(train5);
 });
-
-/** A log where people labelled these texts (one decision each). */
-function humanLog(examples: { text: string; label: string }[]): string {
-  const path = join(tempDir(), "decisions.db");
-  const log = DecisionLog.open(path);
-  examples.forEach((e, i) => log.log(makeDecision({ requestId: `h${i}`, label: "SIMPLE", modelLabel: "SIMPLE", scores: { SIMPLE: 1 } }), e.text));
-  examples.forEach((e, i) => log.feedback(`h${i}`, { kind: "label", humanLabel: e.label }));
-  log.close();
-  return path;
-}
 
 it("promotes a candidate that learned from the log when it is better on the held-out data", async () => {
   const extra = train40.filter((e) => !train5.some((b) => b.text === e.text));

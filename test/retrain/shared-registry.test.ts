@@ -7,13 +7,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PgModelRegistry } from "../../src/model/registry-pg.js";
 import { retrainShared } from "../../src/retrain/publish-pg.js";
-import { DecisionLog } from "../../src/store/index.js";
 import { CLI } from "../helpers/cli.js";
 import { PG_SKIP_REASON, findPostgres, startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { TIERS_CONFIG, tempDir, tierExamples } from "../helpers/tiers.js";
-import { makeDecision } from "../store/make-decision.js";
 import { readdirSync, writeFileSync } from "node:fs";
-import { cachedUse } from "./helpers.js";
+import { cachedUse, humanLog } from "./helpers.js";
 
 const available = !!findPostgres() || !!process.env.CI;
 if (!available) console.log(PG_SKIP_REASON);
@@ -21,16 +19,6 @@ if (!available) console.log(PG_SKIP_REASON);
 const evalSet = tierExamples("test", 12);
 const train5 = tierExamples("train", 5);
 const train40 = tierExamples("train", 40);
-
-/** A log where people labelled these texts (one decision each). */
-function humanLog(examples: { text: string; label: string }[]): string {
-  const path = join(tempDir(), "decisions.db");
-  const log = DecisionLog.open(path);
-  examples.forEach((e, i) => log.log(makeDecision({ requestId: `h${i}`, label: "SIMPLE", modelLabel: "SIMPLE", scores: { SIMPLE: 1 } }), e.text));
-  examples.forEach((e, i) => log.feedback(`h${i}`, { kind: "label", humanLabel: e.label }));
-  log.close();
-  return path;
-}
 
 describe.skipIf(!available)("retrain into a shared PostgreSQL registry", () => {
   let pg: TestPostgres;
