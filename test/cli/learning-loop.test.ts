@@ -8,28 +8,13 @@ import type { LoggedDecision } from "../../src/store/index.js";
 import type { FakeOpenAI } from "../helpers/fake-openai.js";
 import { TIERS_CONFIG, tempDir, tierExamples } from "../helpers/tiers.js";
 import { registryWith, startLabeller, TEST_CACHE } from "../retrain/helpers.js";
-import { CLI } from "../helpers/cli.js";
+import { CLI, jsonLines, runCli } from "../helpers/cli.js";
 
 const base = tierExamples("train", 10);
 const queries = tierExamples("train", 18).filter((e) => !base.some((b) => b.text === e.text));
 const truth = new Map(tierExamples("train", 1000).map((e) => [e.text, e.label]));
 
-function triage(args: string[], input = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { env: { ...process.env, TRIAGE_CACHE: TEST_CACHE }, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
-const jsonLines = <T>(s: string): T[] =>
-  s
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as T);
+const triage = (args: string[], input = "") => runCli(args, { input, env: { TRIAGE_CACHE: TEST_CACHE } });
 
 let fake: FakeOpenAI;
 let root: string;

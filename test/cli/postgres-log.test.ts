@@ -1,15 +1,9 @@
-/**
- * The learning loop's commands on a PostgreSQL decision log, as real processes: the URL comes from
- * TRIAGE_LOG_DB (route, logs, feedback, stats, retrain, review, prune), and a bad one is one line
- * naming the URL without its password.
- */
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Decision } from "../../src/router/types.js";
 import type { LoggedDecision } from "../../src/store/index.js";
-import { CLI } from "../helpers/cli.js";
+import { jsonLines, runCli } from "../helpers/cli.js";
 import { PG_SKIP_REASON, findPostgres, startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { tempDir, tierExamples } from "../helpers/tiers.js";
 import { TEST_CACHE, registryWith } from "../retrain/helpers.js";
@@ -17,22 +11,7 @@ import { TEST_CACHE, registryWith } from "../retrain/helpers.js";
 const bin = findPostgres();
 if (!bin && !process.env.CI) console.log(PG_SKIP_REASON);
 
-function triage(args: string[], env: Record<string, string>, input = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { env: { ...process.env, TRIAGE_CACHE: TEST_CACHE, ...env }, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
-const jsonLines = <T>(s: string): T[] =>
-  s
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as T);
+const triage = (args: string[], env: Record<string, string>, input = "") => runCli(args, { input, env: { TRIAGE_CACHE: TEST_CACHE, ...env } });
 
 describe.skipIf(!bin && !process.env.CI)("the CLI on a PostgreSQL decision log", () => {
   let server: TestPostgres;
