@@ -12,7 +12,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TriageError } from "../common/errors.js";
-import { readManifest } from "../model/artifact.js";
 import { DEFAULT_KEEP_VERSIONS, ModelRegistry } from "../model/registry.js";
 import { PgModelRegistry } from "../model/registry-pg.js";
 import { materialiseVersion } from "../model/registry-replica.js";
@@ -100,7 +99,6 @@ export async function publishTrained<T>(
       withScratch(async (work) => {
         const dir = join(work, "model");
         const built = await build(dir);
-        readManifest(dir);
         const version = await registry.publish(dir);
         await registry.promote(version);
         return { built, version, pruned: await registry.prune(keepVersions), location: registry.location };
@@ -115,10 +113,9 @@ export async function publishTrained<T>(
 export async function sharedModelKind(url: string): Promise<string | undefined> {
   const registry = await PgModelRegistry.open(url);
   try {
-    const current = await registry.current();
-    if (!current) return undefined;
-    const { manifest } = await registry.fetchVersion(current);
-    const kind = (manifest as { kind?: unknown }).kind;
+    // The versions' manifests only: fetching the current version would transfer all of its files.
+    const current = (await registry.list()).find((v) => v.current);
+    const kind = (current?.manifest as { kind?: unknown } | null | undefined)?.kind;
     return typeof kind === "string" ? kind : undefined;
   } finally {
     await registry.close();
