@@ -6,10 +6,9 @@
  * The data: short trivia questions the cheap model answers, hard proofs and programs only the strong one
  * does. Chemistry questions look like trivia but the cheap model gets them wrong; the base data has none.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ModelRegistry } from "../../src/model/registry.js";
@@ -17,6 +16,7 @@ import { PgModelRegistry } from "../../src/model/registry-pg.js";
 import { DecisionLog } from "../../src/store/index.js";
 import { makeDecision } from "../store/make-decision.js";
 import { CLI } from "../helpers/cli.js";
+import { startListening } from "../helpers/listening.js";
 import { PG_SKIP_REASON, findPostgres, startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { tempDir } from "../helpers/tiers.js";
 
@@ -186,43 +186,15 @@ describe("retrain an outcome model from logged outcomes", () => {
 const pgAvailable = !!findPostgres() || !!process.env.CI;
 if (!pgAvailable) console.log(PG_SKIP_REASON);
 
-/** `serve --registry URL` as a real process; resolves with its base URL once it listens. */
+/** `serve --registry URL` as a real process, once it listens. */
 async function serveShared(registryUrl: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    [
-      ...CLI,
-      "serve",
-      "--registry",
-      registryUrl,
-      "--registry-cache",
-      join(tempDir(), "cache"),
-      "--workers",
-      "1",
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--log-db",
-      join(tempDir(), "serve.sqlite"),
-    ],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, TRIAGE_API_KEYS: "", TRIAGE_CACHE: cache },
-    },
-  );
-  let stderr = "";
-  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
-    void exited.then((code) => reject(new Error(`triage serve exited (${String(code)}) before listening: ${stderr}`)));
-  });
+  const args = ["serve", "--registry", registryUrl, "--registry-cache", join(tempDir(), "cache"), "--workers", "1", "--port", "0", "--host", "127.0.0.1"];
+  const served = await startListening([...args, "--log-db", join(tempDir(), "serve.sqlite")], { TRIAGE_API_KEYS: "", TRIAGE_CACHE: cache });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: served.url,
     stop: async () => {
-      child.kill("SIGTERM");
-      await exited;
+      served.child.kill("SIGTERM");
+      await served.exited;
     },
   };
 }

@@ -5,15 +5,15 @@
  * acknowledged decisions may be missing, the tail it could still have queued (docs/scale.md). Then a
  * promote through one replica, and a `triage retrain` from the shared log, are served by all three.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { PgModelRegistry } from "../../src/model/registry-pg.js";
 import type { TrainResult } from "../../src/train/train.js";
 import { CLI } from "../helpers/cli.js";
+import { type ListeningProcess, startListening } from "../helpers/listening.js";
 import { PG_SKIP_REASON, findPostgres, startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { tempDir, tierExamples, trainTiers } from "../helpers/tiers.js";
 import { login } from "./dashboard/helpers.js";
@@ -33,11 +33,7 @@ const base = tierExamples("train", 5);
 const labelled = tierExamples("train", 40).filter((e) => !base.some((b) => b.text === e.text));
 const texts = Array.from({ length: REQUESTS }, (_, i) => labelled[i]?.text ?? `question ${i}: how do I sort a list of ${i} numbers?`);
 
-interface Replica {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Replica = ListeningProcess;
 
 interface Acked {
   at: number;
@@ -78,18 +74,7 @@ describe.skipIf(!available)("replicas sharing one PostgreSQL decision log and re
   async function serveReplica(url: string, durability: string, cacheDir: string): Promise<Replica> {
     const args = ["serve", "--registry", url, "--registry-cache", cacheDir, "--log-db", url, "--log-durability", durability];
     // One process each: the kill -9 must hit the process holding its log, not a primary over workers.
-    const child = spawn(process.execPath, [...CLI, ...args, "--workers", "1", "--port", "0", "--host", "127.0.0.1"], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, TRIAGE_API_KEYS: API_KEY, TRIAGE_ADMIN_KEYS: ADMIN_KEY },
-    });
-    let stderr = "";
-    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-    const port = await new Promise<number>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
-      void exited.then(({ code }) => reject(new Error(`triage serve exited (${code}) before listening: ${stderr}`)));
-    });
-    return { child, url: `http://127.0.0.1:${port}`, exited };
+    return startListening([...args, "--workers", "1", "--port", "0", "--host", "127.0.0.1"], { TRIAGE_API_KEYS: API_KEY, TRIAGE_ADMIN_KEYS: ADMIN_KEY });
   }
 
   async function stopAll(replicas: readonly Replica[]): Promise<void> {

@@ -2,13 +2,13 @@
  * Three real `triage serve` processes on loopback sharing one PostgreSQL model registry: a promote through
  * one replica's dashboard, and a `triage rollback`, are served by every replica without a restart.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { PgModelRegistry } from "../../src/model/registry-pg.js";
 import type { TrainResult } from "../../src/train/train.js";
 import { CLI } from "../helpers/cli.js";
+import { type ListeningProcess, startListening } from "../helpers/listening.js";
 import { PG_SKIP_REASON, findPostgres, startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { tempDir, trainTiers } from "../helpers/tiers.js";
 import { login } from "./dashboard/helpers.js";
@@ -18,26 +18,10 @@ if (!available) console.log(PG_SKIP_REASON);
 
 const ADMIN_KEY = "replica-test-admin-key";
 
-interface Replica {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<unknown>;
-}
+type Replica = ListeningProcess;
 
-async function serveReplica(registryUrl: string, cacheDir: string): Promise<Replica> {
-  const child = spawn(process.execPath, [...CLI, "serve", "--registry", registryUrl, "--registry-cache", cacheDir, "--port", "0", "--host", "127.0.0.1"], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, TRIAGE_API_KEYS: "", TRIAGE_ADMIN_KEYS: ADMIN_KEY },
-  });
-  let stderr = "";
-  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
-    void exited.then((code) => reject(new Error(`triage serve exited (${String(code)}) before listening: ${stderr}`)));
-  });
-  return { child, url: `http://127.0.0.1:${port}`, exited };
-}
+const serveReplica = (registryUrl: string, cacheDir: string): Promise<Replica> =>
+  startListening(["serve", "--registry", registryUrl, "--registry-cache", cacheDir, "--port", "0", "--host", "127.0.0.1"], { TRIAGE_API_KEYS: "", TRIAGE_ADMIN_KEYS: ADMIN_KEY });
 
 async function servedVersion(url: string): Promise<string> {
   const res = await fetch(`${url}/healthz`);

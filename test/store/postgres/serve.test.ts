@@ -1,26 +1,15 @@
-/**
- * A real `triage serve` process logging to PostgreSQL: SIGTERM writes the queued decisions; in strict
- * mode a kill -9 right after the answers loses none of them; feedback and /v1/stats go to the same log.
- */
-import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { CLI } from "../../helpers/cli.js";
+import { type ListeningProcess, startListening } from "../../helpers/listening.js";
 import { PG_SKIP_REASON, findPostgres, startPostgres, type TestPostgres } from "../../helpers/postgres.js";
 import { tempDir, trainTiers } from "../../helpers/tiers.js";
 
 const bin = findPostgres();
 if (!bin && !process.env.CI) console.log(PG_SKIP_REASON);
 
-interface Served {
-  child: ChildProcess;
-  url: string;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Served = ListeningProcess;
 
 describe.skipIf(!bin && !process.env.CI)("triage serve with a PostgreSQL decision log", () => {
   let server: TestPostgres;
@@ -40,18 +29,7 @@ describe.skipIf(!bin && !process.env.CI)("triage serve with a PostgreSQL decisio
     const configPath = join(work, `${name}.json`);
     writeFileSync(configPath, JSON.stringify({ reload: { watch: false }, ...config }));
     // One process: the kill -9 below must hit the process holding the log, not a primary over workers.
-    const child = spawn(process.execPath, [...CLI, "serve", "--model", model, "--workers", "1", "--port", "0", "--host", "127.0.0.1", "--config", configPath, ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, TRIAGE_API_KEYS: "" },
-    });
-    let stderr = "";
-    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-    const port = await new Promise<number>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
-      void exited.then(({ code }) => reject(new Error(`triage serve exited (${code}) before listening: ${stderr}`)));
-    });
-    return { child, url: `http://127.0.0.1:${port}`, exited, stderr: () => stderr };
+    return startListening(["serve", "--model", model, "--workers", "1", "--port", "0", "--host", "127.0.0.1", "--config", configPath, ...args], { TRIAGE_API_KEYS: "" });
   }
 
   const post = (url: string, body: object, requestId?: string) =>
