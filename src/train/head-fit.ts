@@ -89,8 +89,44 @@ function logits(
     const v = values[k];
     for (let l = 0, j = indices[k] * L; l < L; l++, j++) sp[l] += sw[j] * v;
   }
+  // Two labels at a time: each dense value loaded once serves both rows; each label keeps its own
+  // four partial sums in the same order, so its logit is the one a label-at-a-time loop computes.
   const D4 = D - (D % 4);
-  for (let l = 0; l < L; l++) {
+  let l = 0;
+  for (; l + 1 < L; l += 2) {
+    const r0 = l * D;
+    const r1 = r0 + D;
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    let b0 = 0;
+    let b1 = 0;
+    let b2 = 0;
+    let b3 = 0;
+    let i = 0;
+    for (; i < D4; i += 4) {
+      const x0 = dense[i];
+      const x1 = dense[i + 1];
+      const x2 = dense[i + 2];
+      const x3 = dense[i + 3];
+      a0 += dw[r0 + i] * x0;
+      a1 += dw[r0 + i + 1] * x1;
+      a2 += dw[r0 + i + 2] * x2;
+      a3 += dw[r0 + i + 3] * x3;
+      b0 += dw[r1 + i] * x0;
+      b1 += dw[r1 + i + 1] * x1;
+      b2 += dw[r1 + i + 2] * x2;
+      b3 += dw[r1 + i + 3] * x3;
+    }
+    for (; i < D; i++) {
+      a0 += dw[r0 + i] * dense[i];
+      b0 += dw[r1 + i] * dense[i];
+    }
+    out[l] = bias[l] + (a0 + a1 + (a2 + a3)) * ds + sp[l];
+    out[l + 1] = bias[l + 1] + (b0 + b1 + (b2 + b3)) * ds + sp[l + 1];
+  }
+  for (; l < L; l++) {
     const row = l * D;
     let s0 = 0;
     let s1 = 0;
