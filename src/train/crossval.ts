@@ -3,7 +3,7 @@ import type { Calibration } from "../model/confidence.js";
 import { stratifiedFolds } from "./folds.js";
 import { scoreParts, type PartParams, type PartScores } from "../model/parts.js";
 import { fitParts } from "./fit-parts.js";
-import { countCorrect, flatten } from "./grid.js";
+import { contenders, countCorrect, flatten } from "./grid.js";
 import type { Augmentation } from "./augment.js";
 import { centroidDistribution, combine, decide, knnDistribution, type Combination } from "../model/scoring.js";
 import { classificationReport } from "../common/classification.js";
@@ -105,15 +105,19 @@ export async function crossValidate(
   const scores = new Float64Array(L);
   for (const k of K_GRID)
     for (const kt of KNN_T_GRID)
-      for (const ct of CENTROID_T_GRID)
+      for (const ct of CENTROID_T_GRID) {
+        const knn = flatKnn.get(`${k}/${kt}`)!;
+        const cent = flatCent.get(ct)!;
+        const only = contenders(knn, cent, flatHead, n, L);
         for (let a = 0; a <= steps; a++)
           for (let b = 0; a + b <= steps; b++) {
             const c: Combination = { knn: a / steps, centroid: b / steps, head: (steps - a - b) / steps, k, knnTemperature: kt, centroidTemperature: ct };
             // Weights of zero make the temperature/k irrelevant: skip the duplicates.
             if ((c.knn === 0 && (k !== K_GRID[0] || kt !== KNN_T_GRID[0])) || (c.centroid === 0 && ct !== CENTROID_T_GRID[0])) continue;
-            const ok = countCorrect(flatKnn.get(`${k}/${kt}`)!, flatCent.get(ct)!, flatHead, c, targetArray, L);
+            const ok = countCorrect(knn, cent, flatHead, c, targetArray, L, only);
             candidates.push({ c, acc: ok / n });
           }
+      }
   const bestAcc = Math.max(...candidates.map((x) => x.acc));
   let chosen: { c: Combination; cal: Calibration; predicted: Int32Array; margins: Float64Array } | undefined;
   for (const cand of candidates.filter((x) => x.acc >= bestAcc - 0.002)) {

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/common/random.js";
 import { combine, decide } from "../../src/model/scoring.js";
-import { countCorrect, flatten } from "../../src/train/grid.js";
+import { contenders, countCorrect, flatten } from "../../src/train/grid.js";
+
+/** The next double above a positive x. */
+function nextUp(x: number): number {
+  const bits = new BigInt64Array(Float64Array.of(x).buffer);
+  bits[0] += 1n;
+  return new Float64Array(bits.buffer)[0];
+}
 
 describe("the combination grid's inner loop", () => {
   it("counts exactly what combine() then decide() would, zero weights and tied scores included", () => {
@@ -28,5 +35,49 @@ describe("the combination grid's inner loop", () => {
       for (let i = 0; i < n; i++) if (decide(combine({ knn: knn[i], centroid: centroid[i], head: head[i] }, c)).best === targets[i]) expected++;
       expect(countCorrect(flat.knn, flat.centroid, flat.head, c, targets, L)).toBe(expected);
     }
+  });
+
+  it("counts the same over each example's contenders alone, and leaves out most labels of peaked distributions", () => {
+    const random = seededRandom(12);
+    const L = 30;
+    const n = 500;
+    // Ties (coarse values), zeros (k-NN mass on a few labels) and near-ties a rounding step apart.
+    const coarse = () => Float64Array.from({ length: n * L }, () => Math.floor(random() * 3) / 4);
+    const peaked = () => {
+      const out = new Float64Array(n * L);
+      for (let i = 0; i < n; i++) for (let j = 0; j < 3; j++) out[i * L + Math.floor(random() * L)] += random();
+      return out;
+    };
+    const near = (x: Float64Array) => x.map((v) => (random() < 0.3 ? v * (1 + Number.EPSILON) : v));
+    const targets = Int32Array.from({ length: n }, (_, i) => (i % 2 ? 0 : Math.floor(random() * L)));
+    const cases = [
+      [coarse(), coarse(), coarse()],
+      [peaked(), peaked(), peaked()],
+      [peaked(), coarse(), coarse()],
+    ];
+    const base = peaked();
+    cases.push([base, near(base), near(base)]);
+    // Label 1 leads label 0 by one rounding step in every part: weighted, the two often tie, and then label 0 wins.
+    const step = () => {
+      const out = new Float64Array(n * L);
+      for (let i = 0; i < n; i++) {
+        out[i * L] = random();
+        out[i * L + 1] = nextUp(out[i * L]);
+      }
+      return out;
+    };
+    const stepped = step();
+    cases.push([stepped, stepped, stepped]);
+    let kept = 0;
+    for (const [knn, centroid, head] of cases) {
+      const only = contenders(knn, centroid, head, n, L);
+      kept += only.labels.length;
+      for (let a = 0; a <= 10; a++)
+        for (let b = 0; a + b <= 10; b++) {
+          const w = { knn: a / 10, centroid: b / 10, head: (10 - a - b) / 10 };
+          expect(countCorrect(knn, centroid, head, w, targets, L, only), `${a}/${b}`).toBe(countCorrect(knn, centroid, head, w, targets, L));
+        }
+    }
+    expect(kept).toBeLessThan((cases.length * n * L) / 2);
   });
 });
