@@ -3,9 +3,9 @@ import type { Calibration } from "../model/confidence.js";
 import { stratifiedFolds } from "./folds.js";
 import { scoreParts, type PartParams, type PartScores } from "../model/parts.js";
 import { fitParts } from "./fit-parts.js";
-import { contenders, countCorrect, flatten } from "./grid.js";
+import { contenders, countCorrect, decideEach, flatten } from "./grid.js";
 import type { Augmentation } from "./augment.js";
-import { centroidDistribution, combine, decide, knnDistribution, type Combination } from "../model/scoring.js";
+import { centroidDistribution, decide, knnDistribution, type Combination } from "../model/scoring.js";
 import { classificationReport } from "../common/classification.js";
 import { percentile } from "../common/stats.js";
 import type { PartMetrics } from "../model/artifact.js";
@@ -102,7 +102,6 @@ export async function crossValidate(
   type Candidate = { c: Combination; acc: number };
   const candidates: Candidate[] = [];
   const steps = Math.round(1 / WEIGHT_STEP);
-  const scores = new Float64Array(L);
   for (const k of K_GRID)
     for (const kt of KNN_T_GRID)
       for (const ct of CENTROID_T_GRID) {
@@ -121,15 +120,9 @@ export async function crossValidate(
   const bestAcc = Math.max(...candidates.map((x) => x.acc));
   let chosen: { c: Combination; cal: Calibration; predicted: Int32Array; margins: Float64Array } | undefined;
   for (const cand of candidates.filter((x) => x.acc >= bestAcc - 0.002)) {
-    const knn = knnBy.get(`${cand.c.k}/${cand.c.knnTemperature}`)!;
-    const cent = centBy.get(cand.c.centroidTemperature)!;
-    const predicted = new Int32Array(n);
-    const margins = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const d = decide(combine({ knn: knn[i], centroid: cent[i], head: head[i] }, cand.c, scores));
-      predicted[i] = d.best;
-      margins[i] = d.margin;
-    }
+    const knn = flatKnn.get(`${cand.c.k}/${cand.c.knnTemperature}`)!;
+    const cent = flatCent.get(cand.c.centroidTemperature)!;
+    const { predicted, margins } = decideEach(knn, cent, flatHead, cand.c, n, L);
     const cal = calibrateMargin(
       [...margins],
       [...predicted].map((p, i) => p === targets[i]),

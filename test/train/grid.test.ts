@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/common/random.js";
 import { combine, decide } from "../../src/model/scoring.js";
-import { contenders, countCorrect, flatten } from "../../src/train/grid.js";
+import { contenders, countCorrect, decideEach, flatten } from "../../src/train/grid.js";
 
 /** The next double above a positive x. */
 function nextUp(x: number): number {
@@ -9,6 +9,16 @@ function nextUp(x: number): number {
   bits[0] += 1n;
   return new Float64Array(bits.buffer)[0];
 }
+
+/** Weightings with zero parts and without, as the grid search tries them. */
+const WEIGHTINGS = [
+  [0, 0],
+  [1, 0],
+  [0, 1],
+  [0.3, 0.3],
+  [0.1, 0.7],
+  [0.5, 0],
+].map(([a, b]) => ({ knn: a, centroid: b, head: 1 - a - b, k: 5, knnTemperature: 0.05, centroidTemperature: 0.05 }));
 
 describe("the combination grid's inner loop", () => {
   it("counts exactly what combine() then decide() would, zero weights and tied scores included", () => {
@@ -22,15 +32,7 @@ describe("the combination grid's inner loop", () => {
     const head = rows();
     const targets = Int32Array.from({ length: n }, () => Math.floor(random() * L));
     const flat = { knn: flatten(knn, L), centroid: flatten(centroid, L), head: flatten(head, L) };
-    for (const [a, b] of [
-      [0, 0],
-      [1, 0],
-      [0, 1],
-      [0.3, 0.3],
-      [0.1, 0.7],
-      [0.5, 0],
-    ]) {
-      const c = { knn: a, centroid: b, head: 1 - a - b, k: 5, knnTemperature: 0.05, centroidTemperature: 0.05 };
+    for (const c of WEIGHTINGS) {
       let expected = 0;
       for (let i = 0; i < n; i++) if (decide(combine({ knn: knn[i], centroid: centroid[i], head: head[i] }, c)).best === targets[i]) expected++;
       expect(countCorrect(flat.knn, flat.centroid, flat.head, c, targets, L)).toBe(expected);
@@ -79,5 +81,19 @@ describe("the combination grid's inner loop", () => {
         }
     }
     expect(kept).toBeLessThan((cases.length * n * L) / 2);
+  });
+
+  it("decides each example as combine() then decide() would: label, and margin over the runner-up", () => {
+    const random = seededRandom(13);
+    const L = 6;
+    const n = 300;
+    const rows = () => Array.from({ length: n }, () => Float64Array.from({ length: L }, () => Math.floor(random() * 4) / 4));
+    const [knn, centroid, head] = [rows(), rows(), rows()];
+    for (const c of WEIGHTINGS) {
+      const got = decideEach(flatten(knn, L), flatten(centroid, L), flatten(head, L), c, n, L);
+      const want = knn.map((_, i) => decide(combine({ knn: knn[i], centroid: centroid[i], head: head[i] }, c)));
+      expect([...got.predicted]).toEqual(want.map((d) => d.best));
+      expect([...got.margins]).toEqual(want.map((d) => d.margin));
+    }
   });
 });
