@@ -47,5 +47,5 @@ export function confidenceInWords(m: Manifest): string {
 export function fastPathInWords(s: StaticStageManifest): string {
   const lost = s.coverageLoss ? `; ${pct(s.coverageLoss)} of confident decisions become low-confidence` : "";
   const over = s.withinTolerance === false ? "; no setting stays within --fast-path-tolerance, this is the most accurate one" : "";
-  return `a small ${s.encoder.dimensions}-d encoder decides ${pct(s.coverage)} of queries on its own (on held-out examples: ${pct(s.cascadeAccuracy)} right with it, ${pct(s.fullAccuracy)} without${lost}${over})`;
+  return `a small ${s.encoder.dimensions}-d encoder decides ${pct(s.coverage)} of queries on its own (${s.calibratedOn === "folds" ? "out of fold" : "on held-out examples"}: ${pct(s.cascadeAccuracy)} right with it, ${pct(s.fullAccuracy)} without${lost}${over})`;
 }

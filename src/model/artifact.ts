@@ -80,6 +80,11 @@ export interface StaticStageManifest {
   distill: DistillReport;
   /** Word-dropout copies the static head also trained on (absent in older artifacts). */
   wordDropout?: WordDropout & { rows: number };
+  /**
+   * What the cut was calibrated on: "folds", every example scored in cross-validation by an encoder
+   * distilled without its fold (below 5,000 examples); "held-out", one held-out slice (absent in older artifacts).
+   */
+  calibratedOn?: "folds" | "held-out";
 }
 
 export interface CascadeCut {

@@ -87,7 +87,12 @@ export interface TrainResult {
   seconds: { embed: number; crossval: number; fit: number; total: number };
 }
 
-const FAST_PATH_MIN_EXAMPLES = 1000;
+/**
+ * `--fast-path auto` trains the fast path from this many examples: below, five folds leave too few
+ * examples per label to calibrate its cut on. (From 1,000 until the cut was calibrated on every example
+ * out of fold: a 500-example set's held-out slice was too small to trust.)
+ */
+const FAST_PATH_MIN_EXAMPLES = 200;
 
 /**
  * Index graphs built at efConstruction 100 instead of 200: a training builds six of them (folds, final,
