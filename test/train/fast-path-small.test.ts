@@ -4,11 +4,11 @@ import { genericCorpus } from "../../src/train/corpus.js";
 import { TEST_EMBEDDING_CACHE, trainTiers, useEncoder } from "../helpers/tiers.js";
 
 describe("the fast path on a few hundred examples", () => {
-  it("is trained by default, distilled on the examples, the unlabelled texts and the shipped corpus, and calibrated on every example out of fold", async () => {
+  it("is distilled on the examples, the unlabelled texts and the shipped corpus, and calibrated on every example out of fold", async () => {
     const teacher = new CachedEncoder(await useEncoder(), TEST_EMBEDDING_CACHE);
     const unlabelled = ["please convert 3 miles to kilometres", "draft a polite reminder about the unpaid invoice"];
     // 80 per label: 320 examples, which alone cover too few words to distil from.
-    const trained = await trainTiers(80, { encoder: teacher, unlabelledTexts: unlabelled });
+    const trained = await trainTiers(80, { encoder: teacher, fastPath: "on", unlabelledTexts: unlabelled });
     const s = trained.manifest.stages?.static;
     expect(trained.manifest.data.examples).toBeLessThan(400);
     expect(s).toBeDefined();

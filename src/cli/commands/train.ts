@@ -25,7 +25,7 @@ export function registerTrain(program: Command): void {
     .option("--encoder <spec>", "auto | use | onnx | onnx:DIR (auto: ONNX MiniLM if pulled, else the npm-shipped encoder)", "auto")
     .option("--folds <n>", "cross-validation folds (default 5, or 3 from 2,000 examples)", positiveInt)
     .option("--target-accuracy <x>", "accuracy the confident decisions must reach (default: config, else 0.95)", unitInterval)
-    .option("--fast-path <mode>", "train the static fast-path stage: auto (from 200 examples) | on | off", "auto")
+    .option("--fast-path <mode>", "train the static fast-path stage: auto (from 1,000 examples) | on | off", "auto")
     .option("--fast-path-tolerance <x>", "accuracy (share of queries) the fast path may give up vs the full router; more = more queries decided fast", unitInterval)
     .option(
       "--fast-path-coverage-tolerance <x>",
