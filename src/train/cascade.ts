@@ -8,6 +8,7 @@ import { distillStaticEncoder, type DistillBasis } from "./distill.js";
 import type { CascadeCut, StaticStageManifest, WordDropout } from "../model/artifact.js";
 import { STATIC_STAGE_DIR } from "../model/files.js";
 import type { FittedParts, PartParams } from "../model/parts.js";
+import { fitBlend } from "./blend.js";
 import { fitParts } from "./fit-parts.js";
 
 /**
@@ -114,12 +115,19 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
   // Calibrate only on texts the static encoder was not fitted to: on the others it is too good to be true.
   const floor = cv.calibration.minSimilarity ?? -1;
   const idx = o.texts.flatMap((t, i) => (held.has(t) ? [i] : []));
-  const calibration = idx.map((i) => ({
+  // What the full encoder's decision will be: its own scores with this stage's blended in (blend.ts).
+  const blend = fitBlend(
+    idx.map((i) => o.full.scores[i]),
+    idx.map((i) => cv.scores[i]),
+    idx.map((i) => o.targets[i]),
+    o.full.calibration,
+  );
+  const calibration = idx.map((i, k) => ({
     // Novel even in static space: the static stage settles it as low-confidence, whichever encoder looks.
     margin: cv.nearest[i] < floor ? Infinity : cv.margins[i],
     staticCorrect: cv.predicted[i] === o.targets[i],
-    fullCorrect: o.full.predicted[i] === o.targets[i],
-    fullConfident: isConfident(o.full.calibration, o.full.margins[i], o.full.nearest[i]),
+    fullCorrect: blend.predicted[k] === o.targets[i],
+    fullConfident: isConfident(blend.calibration, blend.margins[k], o.full.nearest[i]),
   }));
   const coverageTolerance = o.coverageTolerance ?? DEFAULT_COVERAGE_TOLERANCE;
   const cut = calibrateCascade(calibration, cv.calibration.threshold, o.tolerance ?? DEFAULT_TOLERANCE, coverageTolerance);
@@ -134,11 +142,12 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
     curve,
     minSimilarity: floor,
     staticAccuracy: share(idx, (i) => cv.predicted[i] === o.targets[i]),
-    fullAccuracy: share(idx, (i) => o.full.predicted[i] === o.targets[i]),
+    fullAccuracy: blend.accuracy,
     centroidLabels: [...parts.centroids.labels],
     distill: report,
     wordDropout: { ...dropout, rows: augmented.texts.length },
     calibratedOn: perFold ? ("folds" as const) : ("held-out" as const),
+    ...(blend.weight > 0 ? { blend: { weight: blend.weight, threshold: blend.calibration.threshold, accuracy: blend.accuracy, fullAccuracy: blend.fullAccuracy } } : {}),
   };
   return { encoder, manifest, parts };
 }

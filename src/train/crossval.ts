@@ -29,6 +29,8 @@ export interface CrossValidation {
   predicted: Int32Array;
   margins: Float64Array;
   nearest: Float64Array;
+  /** Out-of-fold combined scores per example, under the chosen combination (empty for an example not scored). */
+  scores: Float64Array[];
 }
 
 /**
@@ -158,6 +160,9 @@ export async function crossValidate(
     return { accuracy: r.accuracy, macroF1: r.macroF1 };
   };
   const bestKnn = knnBy.get(`${result.c.k}/${result.c.knnTemperature}`)!;
+  const bestCentroid = centBy.get(result.c.centroidTemperature)!;
+  const combined = new Array<Float64Array>(all).fill(new Float64Array(0));
+  rows.forEach((i, r) => (combined[i] = combine({ knn: bestKnn[r], centroid: bestCentroid[r], head: head[r] }, result.c)));
   const overall = classificationReport(result.predicted, targets, labels);
   return {
     combination: result.c,
@@ -165,6 +170,7 @@ export async function crossValidate(
     predicted: spread(result.predicted, rows, new Int32Array(all).fill(-1)),
     margins: spread(result.margins, rows, new Float64Array(all).fill(Number.NaN)),
     nearest: spread(nearest, rows, new Float64Array(all).fill(Number.NaN)),
+    scores: combined,
     metrics: {
       accuracy: overall.accuracy,
       macroF1: overall.macroF1,
