@@ -44,8 +44,14 @@ export function confidenceInWords(m: Manifest): string {
 }
 
 /** The fast path in one line: what share it decides and what that costs in accuracy. */
+/** The blend of the fast path's scores into the full encoder's decisions (train/blend.ts), when training chose one. */
+export function blendInWords(s: StaticStageManifest): string | undefined {
+  if (!s.blend) return undefined;
+  return `the full encoder's decisions weigh in the fast path's scores at ${pct(s.blend.weight)} (${s.calibratedOn === "folds" ? "out of fold" : "on held-out examples"}: ${pct(s.blend.accuracy)} right, ${pct(s.blend.fullAccuracy)} without)`;
+}
+
 export function fastPathInWords(s: StaticStageManifest): string {
   const lost = s.coverageLoss ? `; ${pct(s.coverageLoss)} of confident decisions become low-confidence` : "";
   const over = s.withinTolerance === false ? "; no setting stays within --fast-path-tolerance, this is the most accurate one" : "";
-  return `a small ${s.encoder.dimensions}-d encoder decides ${pct(s.coverage)} of queries on its own (on held-out examples: ${pct(s.cascadeAccuracy)} right with it, ${pct(s.fullAccuracy)} without${lost}${over})`;
+  return `a small ${s.encoder.dimensions}-d encoder decides ${pct(s.coverage)} of queries on its own (${s.calibratedOn === "folds" ? "out of fold" : "on held-out examples"}: ${pct(s.cascadeAccuracy)} right with it, ${pct(s.fullAccuracy)} without${lost}${over})`;
 }

@@ -18,7 +18,8 @@ import type { Encoder } from "./types.js";
 export const STATIC_HEADER_FILE = "static.json";
 export const STATIC_BINARY_FILE = "static.bin";
 const FORMAT = "triage-static-encoder";
-const VERSION = 1;
+/** Version 2 adds pair rows (`bigramBuckets`); an encoder without them is still written as version 1. */
+const VERSION = 2;
 
 /** Full-precision parameters, as distillation produces them. */
 export interface StaticEncoderParameters {
@@ -30,6 +31,8 @@ export interface StaticEncoderParameters {
   tokenWeights: Float32Array;
   /** Added to every sentence's weighted mean (length D): the direction the teacher shares across sentences. */
   bias: Float32Array;
+  /** Rows after the vocabulary's for hashed pairs of adjacent tokens (0 or absent: none). */
+  bigramBuckets?: number;
   teacher: { id: string; fingerprint: string };
   /** Free-form facts recorded in the header (e.g. the distillation report). */
   training?: Record<string, unknown>;
@@ -42,6 +45,8 @@ interface StaticHeader {
   dimensions: number;
   vocabSize: number;
   quantization: "int8-row";
+  /** Hashed adjacent-token rows after the vocabulary's (absent: none). vocabSize counts them. */
+  bigramBuckets?: number;
   teacher: { id: string; fingerprint: string };
   tokenizer: TokenizerSpec;
   training?: Record<string, unknown>;
@@ -74,7 +79,8 @@ export class StaticEncoder implements Encoder {
 
   /** Quantises the table to int8 with one scale per row; the encoder then behaves exactly as after save + load. */
   static fromParameters(p: StaticEncoderParameters): StaticEncoder {
-    const V = p.tokenizer.pieces.length;
+    const buckets = p.bigramBuckets ?? 0;
+    const V = p.tokenizer.pieces.length + buckets;
     const D = p.dimensions;
     if (!Number.isInteger(D) || D <= 0) throw new TriageError(`static encoder: bad dimensions ${D}`, "E_STATIC_ENCODER");
     if (p.table.length !== V * D || p.tokenWeights.length !== V || p.bias.length !== D) {
@@ -97,11 +103,12 @@ export class StaticEncoder implements Encoder {
     bias.set(p.bias);
     const header: StaticHeader = {
       format: FORMAT,
-      version: VERSION,
+      version: buckets > 0 ? VERSION : 1,
       id: `static:${p.teacher.id}`,
       dimensions: D,
       vocabSize: V,
       quantization: "int8-row",
+      ...(buckets > 0 ? { bigramBuckets: buckets } : {}),
       teacher: p.teacher,
       tokenizer: p.tokenizer,
       ...(p.training ? { training: p.training } : {}),
@@ -150,8 +157,9 @@ export class StaticEncoder implements Encoder {
     return this.header.training;
   }
 
+  /** Row ids of the text: its tokens, then its hashed adjacent pairs when the encoder has bigram rows. */
   tokenize(text: string): number[] {
-    return this.tokenizer.encode(text);
+    return staticIds(this.tokenizer.encode(text), this.header.tokenizer.pieces.length, this.header.bigramBuckets ?? 0);
   }
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
@@ -161,7 +169,7 @@ export class StaticEncoder implements Encoder {
   /** Synchronous single-text embedding: the cascade's hot path. */
   embedOne(text: string): Float32Array {
     if (typeof text !== "string") throw new TriageError("static encoder: text must be a string", "E_STATIC_ENCODER");
-    return this.embedTokens(this.tokenizer.encode(text));
+    return this.embedTokens(this.tokenize(text));
   }
 
   /** Sentence vector of already-tokenised text (ids must be < vocabSize). */
@@ -204,6 +212,7 @@ export class StaticEncoder implements Encoder {
       table,
       tokenWeights: Float32Array.from(this.tokenWeights),
       bias: Float32Array.from(this.bias),
+      ...(this.header.bigramBuckets ? { bigramBuckets: this.header.bigramBuckets } : {}),
       teacher: this.teacher,
       ...(this.header.training ? { training: this.header.training } : {}),
     };
@@ -251,6 +260,17 @@ export async function saveStaticEncoder(encoder: StaticEncoder, dir: string): Pr
   return encoder.fingerprint;
 }
 
+/**
+ * Token ids followed by one row per adjacent pair, V + hash(a, b) mod buckets: the mean of token rows alone
+ * cannot tell "not good" from "good", nor word order; pair rows give the distilled encoder that much.
+ */
+export function staticIds(tokens: readonly number[], vocabulary: number, buckets: number): number[] {
+  if (buckets <= 0 || tokens.length < 2) return tokens as number[];
+  const out = tokens.slice();
+  for (let k = 0; k + 1 < tokens.length; k++) out.push(vocabulary + (((Math.imul(tokens[k] + 1, 0x9e3779b1) ^ Math.imul(tokens[k + 1] + 1, 0x85ebca77)) >>> 0) % buckets));
+  return out;
+}
+
 function binarySize(V: number, D: number): number {
   return 4 * (2 * V + D) + V * D;
 }
@@ -284,7 +304,7 @@ function parseHeader(text: string, path: string): StaticHeader {
   }
   const h = raw as Partial<StaticHeader>;
   if (h?.format !== FORMAT) throw new TriageError(`static encoder: ${path} is not a ${FORMAT} header`, "E_STATIC_ENCODER");
-  if (h.version !== VERSION) throw new TriageError(`static encoder: ${path} has version ${h.version}, this build reads ${VERSION}`, "E_STATIC_ENCODER");
+  if (h.version !== 1 && h.version !== VERSION) throw new TriageError(`static encoder: ${path} has version ${h.version}, this build reads 1 to ${VERSION}`, "E_STATIC_ENCODER");
   const ok =
     typeof h.id === "string" &&
     Number.isInteger(h.dimensions) &&
@@ -293,8 +313,9 @@ function parseHeader(text: string, path: string): StaticHeader {
     h.quantization === "int8-row" &&
     typeof h.teacher?.id === "string" &&
     typeof h.teacher?.fingerprint === "string" &&
+    (h.bigramBuckets === undefined || (h.version === VERSION && Number.isInteger(h.bigramBuckets) && h.bigramBuckets > 0)) &&
     Array.isArray(h.tokenizer?.pieces) &&
-    h.tokenizer.pieces.length === h.vocabSize;
+    h.tokenizer.pieces.length + (h.bigramBuckets ?? 0) === h.vocabSize;
   if (!ok) throw new TriageError(`static encoder: ${path} is missing or has malformed fields`, "E_STATIC_ENCODER");
   return h as StaticHeader;
 }

@@ -71,7 +71,7 @@ export interface StaticStageManifest {
   curve?: (CascadeCut & { tolerance: number })[];
   /** Queries whose nearest static-space example is less similar than this are novel: the static stage settles them as low-confidence. */
   minSimilarity: number;
-  /** On texts the static encoder was not fitted to, out of fold: share it decides, cascade vs full accuracy. */
+  /** On texts the static encoder was not fitted to, out of fold: share it decides, cascade vs full accuracy (the full encoder's decision blended, with `blend`). */
   coverage: number;
   cascadeAccuracy: number;
   fullAccuracy: number;
@@ -80,6 +80,16 @@ export interface StaticStageManifest {
   distill: DistillReport;
   /** Word-dropout copies the static head also trained on (absent in older artifacts). */
   wordDropout?: WordDropout & { rows: number };
+  /**
+   * What the cut was calibrated on: "folds", every example scored in cross-validation by an encoder
+   * distilled without its fold (below 5,000 examples); "held-out", one held-out slice (absent in older artifacts).
+   */
+  calibratedOn?: "folds" | "held-out";
+  /**
+   * The full stage's decisions blend in this stage's scores at `weight`, and are confident from the
+   * refitted `threshold` (absent: the full stage alone; older artifacts). Chosen on the calibration examples.
+   */
+  blend?: { weight: number; threshold: number; accuracy: number; fullAccuracy: number };
 }
 
 export interface CascadeCut {

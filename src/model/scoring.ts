@@ -48,6 +48,12 @@ export function combine(parts: { knn: Float64Array; centroid: Float64Array; head
   return out;
 }
 
+/** The full stage's scores with the static stage's blended in at `weight` (manifest `stages.static.blend`). */
+export function blendScores(full: ArrayLike<number>, fast: ArrayLike<number>, weight: number, out = new Float64Array(full.length)): Float64Array {
+  for (let l = 0; l < out.length; l++) out[l] = (1 - weight) * full[l] + weight * fast[l];
+  return out;
+}
+
 /** Top label, its score, and the margin over the runner-up. */
 export function decide(scores: ArrayLike<number>): { best: number; second: number; confidence: number; margin: number } {
   let best = 0;

@@ -12,8 +12,8 @@ import { readManifest, type Manifest } from "../model/artifact.js";
 import { resolveModelDir } from "../model/registry.js";
 import { isConfident } from "../model/confidence.js";
 import { pickStaticCut, type StaticCut } from "../model/static-cut.js";
-import { scoreParts } from "../model/parts.js";
-import { centroidDistribution, combine, decide, knnDistribution, type Combination } from "../model/scoring.js";
+import { scoreParts, type PartScores } from "../model/parts.js";
+import { blendScores, centroidDistribution, combine, decide, knnDistribution, type Combination } from "../model/scoring.js";
 import type { FittedParts } from "../model/parts.js";
 import { normalizeQuery } from "../common/text.js";
 import { LruCache } from "./lru.js";
@@ -22,6 +22,20 @@ import { loadModel, type LoadedModel } from "../model/load.js";
 import { compileRules, type CompiledRule } from "./rules.js";
 import type { BatchClassifyOptions, ClassifyOptions, Decision, DecidedBy, LowConfidencePolicy, Neighbour, Stage } from "./types.js";
 import { DEFAULT_WATCH_INTERVAL_MS, modelStamp, watchModel, type ModelWatcher } from "../model/watch.js";
+
+/** One stage's scoring of a query: its decision, the parts' raw scores, and what a Decision reports of it. */
+interface Scored {
+  top: ReturnType<typeof decide>;
+  raw: PartScores;
+  base: { modelLabel: string; confidence: number; margin: number; scores: Record<string, number>; neighbours: Neighbour[] };
+}
+
+/** A full-encoder embedding, kept for repeats; with the static stage's vector of the same text when a blend read it. */
+interface Embedded {
+  full: Float32Array;
+  /** From the static encoder with this fingerprint (a reloaded model may have another). */
+  fast?: { fingerprint: string; vector: Float32Array };
+}
 
 export interface RouterOptions {
   /** Encoder to use; must match the artifact's. Default: the artifact's own encoder. A given encoder stays the caller's to close. */
@@ -79,7 +93,7 @@ export class Router {
   readonly kind = "tiers";
   private readonly rules: CompiledRule[];
   private watcher: ModelWatcher | undefined;
-  private readonly embeddings: LruCache<Float32Array>;
+  private readonly embeddings: LruCache<Embedded>;
   /** The static stage's bands at the requested operating point, picked once per model. */
   private staticCut: StaticCut | undefined;
 
@@ -158,8 +172,9 @@ export class Router {
     if (early instanceof Promise) return this.finish(await early, text, options);
     if (early) return this.finish(early, text, options);
     const [vector] = await this.encoder.embed([query]);
-    this.embeddings.set(normalizeQuery(query), vector);
-    return this.finish(await this.decideVector(query, vector, options, start, "full"), text, options);
+    const embedded: Embedded = { full: vector };
+    this.embeddings.set(normalizeQuery(query), embedded);
+    return this.finish(await this.decideVector(query, embedded, options, start, "full"), text, options);
   }
 
   /**
@@ -191,8 +206,9 @@ export class Router {
     const vectors = await this.encoder.embed(pending.map((i) => queries[i]));
     for (let k = 0; k < pending.length; k++) {
       const i = pending[k];
-      this.embeddings.set(normalizeQuery(queries[i]), vectors[k]);
-      out[i] = await this.decideVector(queries[i], vectors[k], each[i], start, "full");
+      const embedded: Embedded = { full: vectors[k] };
+      this.embeddings.set(normalizeQuery(queries[i]), embedded);
+      out[i] = await this.decideVector(queries[i], embedded, each[i], start, "full");
     }
     return out.map((d, i) => this.finish(d, texts[i], each[i]));
   }
@@ -257,7 +273,7 @@ export class Router {
   }
 
   /** Combined kNN / centroid / head scores of one stage's parts. */
-  private score(parts: FittedParts, c: Combination, query: string, vector: Float32Array, options: ClassifyOptions) {
+  private score(parts: FittedParts, c: Combination, query: string, vector: Float32Array, options: ClassifyOptions): Scored {
     const { manifest } = this.model;
     const L = manifest.labels.length;
     const raw = scoreParts(parts, query, vector, Math.max(c.k, options.topK ?? 5), { centroid: c.centroid === 0, head: c.head === 0 });
@@ -269,16 +285,39 @@ export class Router {
     return { top, raw, base };
   }
 
-  private async decideVector(query: string, vector: Float32Array, options: ClassifyOptions, start: number, stage: "full" | "cache"): Promise<Decision> {
-    const { manifest, parts } = this.model;
-    const scored = this.score(parts, manifest.combination, query, vector, options);
-    if (isConfident(manifest.calibration, scored.top.margin, scored.raw.hits[0]?.similarity ?? -1))
+  private async decideVector(query: string, embedded: Embedded, options: ClassifyOptions, start: number, stage: "full" | "cache"): Promise<Decision> {
+    const { manifest, parts, staticStage } = this.model;
+    const own = this.score(parts, manifest.combination, query, embedded.full, options);
+    const blend = staticStage?.manifest.blend;
+    let scored = own;
+    if (blend) {
+      // The static stage's scores, blended in, make the full encoder's decisions more accurate (train/blend.ts).
+      // Its vector is kept with the full one, so that a repeat (case and spacing aside) is decided the same.
+      const { encoder } = staticStage;
+      if (embedded.fast?.fingerprint !== encoder.fingerprint) embedded.fast = { fingerprint: encoder.fingerprint, vector: encoder.embedOne(query) };
+      scored = this.blended(own, this.score(staticStage.parts, staticStage.manifest.combination, query, embedded.fast.vector, options), blend.weight);
+    }
+    const calibration = blend ? { ...manifest.calibration, threshold: blend.threshold } : manifest.calibration;
+    if (isConfident(calibration, scored.top.margin, scored.raw.hits[0]?.similarity ?? -1))
       return this.decision(options, start, { ...scored.base, stage, label: scored.base.modelLabel, decidedBy: "model", lowConfidence: false });
     return this.lowConfidence(query, scored, stage, options, start);
   }
 
+  /** The full stage's scoring with the static stage's scores blended in; neighbours and novelty stay the full stage's. */
+  private blended(full: Scored, fast: Scored, weight: number): Scored {
+    const { labels } = this.model.manifest;
+    const mixed = blendScores(
+      Float64Array.from(labels, (l) => full.base.scores[l]),
+      Float64Array.from(labels, (l) => fast.base.scores[l]),
+      weight,
+    );
+    const top = decide(mixed);
+    const scores = Object.fromEntries(labels.map((l, i) => [l, mixed[i]]));
+    return { top, raw: full.raw, base: { ...full.base, modelLabel: labels[top.best], confidence: top.confidence, margin: top.margin, scores } };
+  }
+
   /** Below the margin or novel: the LLM classifier when configured, else escalate / abstain. */
-  private async lowConfidence(query: string, scored: ReturnType<Router["score"]>, stage: Stage, options: ClassifyOptions, start: number): Promise<Decision> {
+  private async lowConfidence(query: string, scored: Scored, stage: Stage, options: ClassifyOptions, start: number): Promise<Decision> {
     const { manifest, examples } = this.model;
     const { top, raw } = scored;
     const modelLabel = scored.base.modelLabel;

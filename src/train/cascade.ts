@@ -2,11 +2,13 @@ import type { StaticEncoder } from "../encoders/static.js";
 import { encoderRef, type Encoder } from "../encoders/types.js";
 import { isConfident } from "../model/confidence.js";
 import { DEFAULT_WORD_DROPOUT, wordDropout } from "./augment.js";
-import { crossValidate, type CrossValidation } from "./crossval.js";
-import { distillStaticEncoder } from "./distill.js";
+import { crossValidate, type CrossValidation, type FoldVectors } from "./crossval.js";
+import { stratifiedFolds } from "./folds.js";
+import { distillStaticEncoder, type DistillBasis } from "./distill.js";
 import type { CascadeCut, StaticStageManifest, WordDropout } from "../model/artifact.js";
 import { STATIC_STAGE_DIR } from "../model/files.js";
 import type { FittedParts, PartParams } from "../model/parts.js";
+import { fitBlend } from "./blend.js";
 import { fitParts } from "./fit-parts.js";
 
 /**
@@ -25,8 +27,20 @@ const CURVE_TOLERANCES = [0, 0.002, 0.004, 0.005, 0.006, 0.008, 0.01, 0.015, 0.0
 /** From this many held-out texts, one fit without them scores them instead of cross-validation (cascade.ts). */
 const SPLIT_FROM = 1000;
 
-/** Share of training texts kept out of the static encoder's fit, to calibrate the cascade on. */
+/** Share of training texts kept out of the static encoder's fit, to calibrate the cascade on (large sets). */
 const CALIBRATION_SHARE = 0.2;
+
+/** Share of the distillation texts that only choose its best epoch, when cross-validation calibrates the cut. */
+const EPOCH_CHOICE_SHARE = 0.1;
+
+/**
+ * Pair rows of the static encoder below 5,000 examples (encoders/static.ts staticIds). On the shipped
+ * tiers (500 examples; the full router 90.0 % out of fold), the static stage out of fold: without them
+ * 86.4 % right, deciding 26 % of queries at the default tolerance; with 65,536, 88.4 % and 94 %. (With
+ * the head's word-dropout copies also distilled on: 16,384 86.2 %, 32,768 86.8 %, 65,536 87.4 %,
+ * 262,144 87.4 %.) Larger sets were measured without them, and keep that.
+ */
+const SMALL_DATA_BIGRAMS = 65_536;
 
 export interface StaticStageOptions {
   teacher: Encoder;
@@ -59,28 +73,39 @@ export interface StaticStage {
  * and a margin threshold (out-of-fold) above which its decisions are as accurate as the full router's.
  */
 export async function trainStaticStage(o: StaticStageOptions): Promise<StaticStage> {
-  o.onProgress?.("fast path: distilling the static encoder");
-  const { encoder, report, heldOutTexts } = await distillStaticEncoder(o.teacher, o.texts, {
-    extraTexts: o.extraTexts,
-    seed: o.params.seed,
-    heldOutFraction: CALIBRATION_SHARE,
-  });
-  const vectors = o.texts.map((t) => encoder.embedOne(t));
   const dropout = o.wordDropout ?? DEFAULT_WORD_DROPOUT;
   const augmented = wordDropout(o.texts, dropout, o.params.seed + 2);
+  // Few examples: a held-out slice would be too small to calibrate the cut on (100 of a 500-example set
+  // can only show a loss of 0 or 1 %), so cross-validation scores every example, each fold through an
+  // encoder distilled without it. Many: one held-out slice is plenty, and one fit scores it.
+  const perFold = o.texts.length * CALIBRATION_SHARE < SPLIT_FROM;
+  // Few examples also leave the token table little to learn from: pair rows add what it cannot hold.
+  const distil = (texts: readonly string[], heldOutFraction: number, basis?: DistillBasis) =>
+    distillStaticEncoder(o.teacher, texts, { extraTexts: o.extraTexts, seed: o.params.seed, heldOutFraction, bigramBuckets: perFold ? SMALL_DATA_BIGRAMS : 0, basis });
+  o.onProgress?.("fast path: distilling the static encoder");
+  const { encoder, report, heldOutTexts, basis } = await distil(o.texts, perFold ? EPOCH_CHOICE_SHARE : CALIBRATION_SHARE);
+  const vectors = o.texts.map((t) => encoder.embedOne(t));
   const augmentation = { ...augmented, vectors: augmented.texts.map((t) => encoder.embedOne(t)) };
-  const held = new Set(heldOutTexts);
-  // The cut is calibrated on the held-out texts alone. When they are many, parts fitted once on the
-  // others score them (one fit instead of one per fold, and each ~40% larger than a fold's with the
-  // word-dropout copies); fewer, and cross-validation chooses the combination from every example.
+  const held = new Set(perFold ? o.texts : heldOutTexts);
   const heldCount = o.texts.filter((t) => held.has(t)).length;
-  const split = heldCount >= SPLIT_FROM ? Int32Array.from(o.texts, (t) => (held.has(t) ? 0 : -1)) : undefined;
+  const split = perFold ? stratifiedFolds(o.targets, o.params.folds, o.params.seed) : Int32Array.from(o.texts, (t) => (held.has(t) ? 0 : -1));
+  // A fold's encoder shares the final one's teacher vectors and projection (unsupervised: no label leaks).
+  const foldVectors: FoldVectors = async (f) => {
+    const fold = (
+      await distil(
+        o.texts.filter((_, i) => split[i] !== f),
+        EPOCH_CHOICE_SHARE,
+        basis,
+      )
+    ).encoder;
+    return { vectors: o.texts.map((t) => fold.embedOne(t)), augmentation: augmented.texts.map((t) => fold.embedOne(t)) };
+  };
   o.onProgress?.(
-    `fast path: ${split ? `fitting the static stage without its ${heldCount} held-out examples, scoring them` : "cross-validating the static stage"} (${o.texts.length} examples + ${augmented.texts.length} word-dropout copies)`,
+    `fast path: ${perFold ? "cross-validating the static stage, each fold with its own static encoder" : `fitting the static stage without its ${heldCount} held-out examples, scoring them`} (${o.texts.length} examples + ${augmented.texts.length} word-dropout copies)`,
   );
   // The final fit needs nothing from cross-validation: both run at once, so all their heads share the workers.
   const [cv, parts] = await Promise.all([
-    crossValidate(o.texts, vectors, o.targets, o.labels, o.params, undefined, augmentation, split),
+    crossValidate(o.texts, perFold ? foldVectors : vectors, o.targets, o.labels, o.params, undefined, perFold ? augmented : augmentation, split),
     fitParts(o.texts, vectors, o.targets, o.labels.length, o.params, {
       texts: augmentation.texts,
       vectors: augmentation.vectors,
@@ -90,12 +115,19 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
   // Calibrate only on texts the static encoder was not fitted to: on the others it is too good to be true.
   const floor = cv.calibration.minSimilarity ?? -1;
   const idx = o.texts.flatMap((t, i) => (held.has(t) ? [i] : []));
-  const calibration = idx.map((i) => ({
+  // What the full encoder's decision will be: its own scores with this stage's blended in (blend.ts).
+  const blend = fitBlend(
+    idx.map((i) => o.full.scores[i]),
+    idx.map((i) => cv.scores[i]),
+    idx.map((i) => o.targets[i]),
+    o.full.calibration,
+  );
+  const calibration = idx.map((i, k) => ({
     // Novel even in static space: the static stage settles it as low-confidence, whichever encoder looks.
     margin: cv.nearest[i] < floor ? Infinity : cv.margins[i],
     staticCorrect: cv.predicted[i] === o.targets[i],
-    fullCorrect: o.full.predicted[i] === o.targets[i],
-    fullConfident: isConfident(o.full.calibration, o.full.margins[i], o.full.nearest[i]),
+    fullCorrect: blend.predicted[k] === o.targets[i],
+    fullConfident: isConfident(blend.calibration, blend.margins[k], o.full.nearest[i]),
   }));
   const coverageTolerance = o.coverageTolerance ?? DEFAULT_COVERAGE_TOLERANCE;
   const cut = calibrateCascade(calibration, cv.calibration.threshold, o.tolerance ?? DEFAULT_TOLERANCE, coverageTolerance);
@@ -110,10 +142,12 @@ export async function trainStaticStage(o: StaticStageOptions): Promise<StaticSta
     curve,
     minSimilarity: floor,
     staticAccuracy: share(idx, (i) => cv.predicted[i] === o.targets[i]),
-    fullAccuracy: share(idx, (i) => o.full.predicted[i] === o.targets[i]),
+    fullAccuracy: blend.accuracy,
     centroidLabels: [...parts.centroids.labels],
     distill: report,
     wordDropout: { ...dropout, rows: augmented.texts.length },
+    calibratedOn: perFold ? ("folds" as const) : ("held-out" as const),
+    ...(blend.weight > 0 ? { blend: { weight: blend.weight, threshold: blend.calibration.threshold, accuracy: blend.accuracy, fullAccuracy: blend.fullAccuracy } } : {}),
   };
   return { encoder, manifest, parts };
 }

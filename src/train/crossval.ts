@@ -15,6 +15,12 @@ const KNN_T_GRID = [0.02, 0.05, 0.1];
 const CENTROID_T_GRID = [0.02, 0.05, 0.1];
 const WEIGHT_STEP = 0.1;
 
+/**
+ * The vectors one fold's parts see, for a stage whose encoder was itself fitted to the training texts
+ * (the static stage): each fold refits the encoder without its test examples, as unseen queries meet it.
+ */
+export type FoldVectors = (fold: number) => Promise<{ vectors: readonly Float32Array[]; augmentation?: readonly Float32Array[] }>;
+
 export interface CrossValidation {
   combination: Combination;
   calibration: Calibration;
@@ -23,6 +29,8 @@ export interface CrossValidation {
   predicted: Int32Array;
   margins: Float64Array;
   nearest: Float64Array;
+  /** Out-of-fold combined scores per example, under the chosen combination (empty for an example not scored). */
+  scores: Float64Array[];
 }
 
 /**
@@ -31,14 +39,15 @@ export interface CrossValidation {
  */
 export async function crossValidate(
   texts: readonly string[],
-  vectors: readonly Float32Array[],
+  /** Each example's vector, or per fold (FoldVectors) when the encoder must not have seen the fold. */
+  vectors: readonly Float32Array[] | FoldVectors,
   allTargets: readonly number[],
   labels: readonly string[],
   params: PartParams & { folds: number; targetAccuracy: number; noveltyRate: number; seed: number },
   /** Called with the number of folds done so far. */
   onFold?: (foldsDone: number) => void,
-  /** Extra head rows with their vectors; each trains only the folds its source example trains. */
-  augmentation?: Augmentation & { vectors: readonly Float32Array[] },
+  /** Extra head rows with their vectors (from FoldVectors when `vectors` is one); each trains only the folds its source example trains. */
+  augmentation?: Augmentation & { vectors?: readonly Float32Array[] },
   /**
    * A fixed split instead of stratified folds: split[i] is example i's fold, -1 for an example that
    * only ever trains. The choices and the returned per-example results then cover the scored examples
@@ -59,19 +68,23 @@ export async function crossValidate(
     const test = [...fold.keys()].filter((i) => fold[i] === f);
     if (test.length === 0) return;
     const extra = augmentation ? [...augmentation.source.keys()].filter((j) => fold[augmentation.source[j]] !== f) : [];
+    const seen = typeof vectors === "function" ? await vectors(f) : { vectors, augmentation: augmentation?.vectors };
+    const extraVectors = seen.augmentation;
+    if (augmentation && !extraVectors) throw new Error("crossValidate: augmentation rows need vectors");
     const fitted = await fitParts(
       train.map((i) => texts[i]),
-      train.map((i) => vectors[i]),
+      train.map((i) => seen.vectors[i]),
       train.map((i) => allTargets[i]),
       L,
       params,
-      augmentation && {
-        texts: extra.map((j) => augmentation.texts[j]),
-        vectors: extra.map((j) => augmentation.vectors[j]),
-        targets: extra.map((j) => allTargets[augmentation.source[j]]),
-      },
+      augmentation &&
+        extraVectors && {
+          texts: extra.map((j) => augmentation.texts[j]),
+          vectors: extra.map((j) => extraVectors[j]),
+          targets: extra.map((j) => allTargets[augmentation.source[j]]),
+        },
     );
-    for (const i of test) scored[i] = scoreParts(fitted, texts[i], vectors[i], kMax);
+    for (const i of test) scored[i] = scoreParts(fitted, texts[i], seen.vectors[i], kMax);
     onFold?.(++done);
   };
   await Promise.all(Array.from({ length: folds }, (_, f) => fitFold(f)));
@@ -144,6 +157,9 @@ export async function crossValidate(
     return { accuracy: r.accuracy, macroF1: r.macroF1 };
   };
   const bestKnn = knnBy.get(`${result.c.k}/${result.c.knnTemperature}`)!;
+  const bestCentroid = centBy.get(result.c.centroidTemperature)!;
+  const combined = new Array<Float64Array>(all).fill(new Float64Array(0));
+  rows.forEach((i, r) => (combined[i] = combine({ knn: bestKnn[r], centroid: bestCentroid[r], head: head[r] }, result.c)));
   const overall = classificationReport(result.predicted, targets, labels);
   return {
     combination: result.c,
@@ -151,6 +167,7 @@ export async function crossValidate(
     predicted: spread(result.predicted, rows, new Int32Array(all).fill(-1)),
     margins: spread(result.margins, rows, new Float64Array(all).fill(Number.NaN)),
     nearest: spread(nearest, rows, new Float64Array(all).fill(Number.NaN)),
+    scores: combined,
     metrics: {
       accuracy: overall.accuracy,
       macroF1: overall.macroF1,

@@ -1,6 +1,6 @@
 import { TriageError } from "../common/errors.js";
 import { seededRandom, shuffleInPlace } from "../common/random.js";
-import { StaticEncoder, type StaticEncoderParameters } from "../encoders/static.js";
+import { StaticEncoder, staticIds, type StaticEncoderParameters } from "../encoders/static.js";
 import { createTokenizer, type TokenizerSpec } from "../encoders/tokenizers/subword.js";
 import { loadShippedVocabulary, type StaticVocabularyName } from "../encoders/tokenizers/vocabularies.js";
 import type { Encoder } from "../encoders/types.js";
@@ -41,6 +41,25 @@ export interface DistillOptions {
    */
   dimensions?: number;
   onProgress?: (p: DistillProgress) => void;
+  /** Rows for hashed adjacent-token pairs (StaticEncoder); default 0. */
+  bigramBuckets?: number;
+  /**
+   * The teacher's vectors in the static space from an earlier distillation over a superset of these texts
+   * (its result's `basis`): skips the teacher, the projection's fit and the projecting, which cost most of
+   * a distillation. Refits on subsets (cross-validation folds) use it.
+   */
+  basis?: DistillBasis;
+}
+
+/** What distillations over the same texts share: the teacher's vectors, projected once. */
+export interface DistillBasis {
+  /** Token-only initial table (V × D): each row is the teacher's vector of that token alone. */
+  initialTable: Float32Array;
+  /** Unit teacher vector in the static space of every text the basis was built on. */
+  targets: ReadonlyMap<string, Float32Array>;
+  dimensions: number;
+  varianceKept: number;
+  tokensEmbedded: number;
 }
 
 /** Default static dimensions: on CLINC150 a 128-d projection kept 94% of the variance and all of the accuracy. */
@@ -54,6 +73,8 @@ export interface DistillResult {
   report: DistillReport;
   /** Texts the encoder was not fitted on: the only ones on which its quality can be judged honestly. */
   heldOutTexts: string[];
+  /** To pass to refits on subsets of the texts. */
+  basis: DistillBasis;
 }
 
 export async function distillStaticEncoder(teacher: Encoder, texts: readonly string[], options: DistillOptions = {}): Promise<DistillResult> {
@@ -72,41 +93,31 @@ export async function distillStaticEncoder(teacher: Encoder, texts: readonly str
 
   const spec = typeof options.vocabulary === "object" ? options.vocabulary : loadShippedVocabulary(options.vocabulary ?? "use");
   const tokenizer = createTokenizer(spec);
-  const V = spec.pieces.length;
-  const teacherDims = teacher.dimensions;
+  const pieces = spec.pieces.length;
+  const bigramBuckets = options.bigramBuckets ?? 0;
+  const V = pieces + bigramBuckets;
   const dimensions = options.dimensions ?? DEFAULT_STATIC_DIMENSIONS;
   if (!Number.isInteger(dimensions) || dimensions < 1) throw new TriageError(`distill: dimensions must be a whole number >= 1, got ${dimensions}`, "E_DISTILL");
 
-  // 1. Teacher vectors: each vocabulary token alone, and the (deduplicated) texts, split into train and held-out.
-  const tokenStrings = tokenTexts(spec);
-  const unique = [...new Set(tokenStrings.filter((t): t is string => t !== null))];
-  let tokenVectors = await embedInChunks(teacher, unique, "tokens", options.onProgress);
+  // 1. The texts, deduplicated and shuffled; the first `nHeld` only measure the fit.
   const all = [...new Set([...texts, ...(options.extraTexts ?? [])])].filter((t) => t.trim().length > 0);
   shuffleInPlace(all, seededRandom(seed));
-  let targets = await embedInChunks(teacher, all, "texts", options.onProgress);
-  const kept = all.map((t, i) => ({ text: t, ids: Int32Array.from(tokenizer.encode(t)), i })).filter((e) => e.ids.length > 0);
+  const kept = all.map((text) => ({ text, ids: Int32Array.from(staticIds(tokenizer.encode(text), pieces, bigramBuckets)) })).filter((e) => e.ids.length > 0);
   const nHeld = kept.length >= 2 ? Math.min(kept.length - 1, Math.round(kept.length * heldOutFraction)) : 0;
 
-  // 2. Project into the static space (principal directions of the training texts' teacher vectors).
-  let varianceKept = 1;
-  if (dimensions < teacherDims && kept.length > nHeld) {
-    const pca = fitPca(
-      kept.slice(nHeld).map((e) => targets[e.i]),
-      dimensions,
-    );
-    varianceKept = pca.varianceKept;
-    targets = targets.map((t) => project(pca, t, true));
-    tokenVectors = tokenVectors.map((t) => project(pca, t));
-  }
-  const D = targets[0]?.length ?? Math.min(dimensions, teacherDims);
-
-  // 3. Token-only initialisation: row = teacher(token text), in the static space.
+  // 2. Teacher vectors in the static space, and the token-only initialisation (unless a basis has them).
+  const basis = options.basis ?? (await buildBasis(teacher, spec, all, kept.slice(nHeld), dimensions, options.onProgress));
+  const D = basis.dimensions;
+  if (basis.initialTable.length !== pieces * D)
+    throw new TriageError(`distill: the basis was built for another vocabulary (${basis.initialTable.length / D} rows, not ${pieces})`, "E_DISTILL");
+  // Pair rows start at zero: the sentence vector starts as its tokens' mean.
   const table = new Float32Array(V * D);
-  const vectorOf = new Map(unique.map((t, i) => [t, tokenVectors[i]]));
-  tokenStrings.forEach((t, row) => {
-    if (t !== null) table.set(vectorOf.get(t) as Float32Array, row * D);
+  table.set(basis.initialTable);
+  const examples: Example[] = kept.map(({ text, ids }) => {
+    const target = basis.targets.get(text);
+    if (!target) throw new TriageError(`distill: the basis has no teacher vector for the text "${text.slice(0, 60)}"`, "E_DISTILL");
+    return { ids, target };
   });
-  const examples: Example[] = kept.map(({ ids, i }) => ({ ids, target: targets[i] }));
   const heldOut = examples.slice(0, nHeld);
   const heldOutTexts = kept.slice(0, nHeld).map((e) => e.text);
   const train = examples.slice(nHeld);
@@ -117,11 +128,12 @@ export async function distillStaticEncoder(teacher: Encoder, texts: readonly str
     table,
     tokenWeights: sifWeights(train, V),
     bias: new Float32Array(D),
+    ...(bigramBuckets > 0 ? { bigramBuckets } : {}),
     teacher: { id: teacher.id, fingerprint: teacher.fingerprint },
   };
   const initEncoder = StaticEncoder.fromParameters(params);
 
-  // 4. Fit, keeping the epoch with the best held-out cosine.
+  // 3. Fit, keeping the epoch with the best held-out cosine.
   const started = performance.now();
   const byEpoch: number[] = [];
   let best = {
@@ -147,7 +159,7 @@ export async function distillStaticEncoder(teacher: Encoder, texts: readonly str
   const report: DistillReport = {
     vocabulary: spec.kind,
     vocabSize: V,
-    tokensEmbedded: unique.length,
+    tokensEmbedded: basis.tokensEmbedded,
     trainTexts: train.length,
     heldOutTexts: heldOut.length,
     epochs,
@@ -157,7 +169,7 @@ export async function distillStaticEncoder(teacher: Encoder, texts: readonly str
     heldOutCosineByEpoch: byEpoch,
     fitSeconds,
     dimensions: D,
-    varianceKept,
+    varianceKept: basis.varianceKept,
   };
   const encoder = StaticEncoder.fromParameters({
     ...params,
@@ -167,7 +179,43 @@ export async function distillStaticEncoder(teacher: Encoder, texts: readonly str
     training: { distilledFrom: teacher.id, trainTexts: train.length, heldOutTexts: heldOut.length, epochs, bestEpoch: best.epoch, seed },
   });
   report.heldOutCosineFitted = heldOut.length ? quantisedCosine(encoder, heldOut) : null;
-  return { encoder, report, heldOutTexts };
+  return { encoder, report, heldOutTexts, basis };
+}
+
+/**
+ * The teacher's vectors of every vocabulary token and every text, projected onto the principal directions
+ * of the fitting texts' vectors (`fitted`), and the token-only table: row = teacher(token text).
+ */
+async function buildBasis(
+  teacher: Encoder,
+  spec: TokenizerSpec,
+  all: readonly string[],
+  fitted: readonly { text: string }[],
+  dimensions: number,
+  onProgress: DistillOptions["onProgress"],
+): Promise<DistillBasis> {
+  const tokenStrings = tokenTexts(spec);
+  const unique = [...new Set(tokenStrings.filter((t): t is string => t !== null))];
+  let tokenVectors = await embedInChunks(teacher, unique, "tokens", onProgress);
+  let targets = await embedInChunks(teacher, all, "texts", onProgress);
+  let varianceKept = 1;
+  if (dimensions < teacher.dimensions && fitted.length > 0) {
+    const row = new Map(all.map((t, i) => [t, i]));
+    const pca = fitPca(
+      fitted.map((e) => targets[row.get(e.text) as number]),
+      dimensions,
+    );
+    varianceKept = pca.varianceKept;
+    targets = targets.map((t) => project(pca, t, true));
+    tokenVectors = tokenVectors.map((t) => project(pca, t));
+  }
+  const D = targets[0]?.length ?? Math.min(dimensions, teacher.dimensions);
+  const initialTable = new Float32Array(spec.pieces.length * D);
+  const vectorOf = new Map(unique.map((t, i) => [t, tokenVectors[i]]));
+  tokenStrings.forEach((t, r) => {
+    if (t !== null) initialTable.set(vectorOf.get(t) as Float32Array, r * D);
+  });
+  return { initialTable, targets: new Map(all.map((t, i) => [t, targets[i]])), dimensions: D, varianceKept, tokensEmbedded: unique.length };
 }
 
 /** The text the teacher embeds for each vocabulary row, or null for rows left at zero (special tokens). */

@@ -172,8 +172,8 @@ it(
           .filter((l) => l.trim()).length,
     );
     const demo = rows.find((r) => r.requestId === "demo-0001")!;
-    // The proxy's own rows (a call's cost, a gate's verdict) aside, the feedback the loop sent.
-    expect(demo.feedback.filter((f) => f.kind !== "outcome" && f.kind !== "score").map((f) => [f.kind, f.humanLabel ?? f.thumbs])).toEqual([
+    // The proxy's own rows (a call's cost, a gate's verdict) and a review's label (the queue may hold it) aside, the feedback the loop sent.
+    expect(demo.feedback.filter((f) => f.kind !== "outcome" && f.kind !== "score" && f.note !== "triage review").map((f) => [f.kind, f.humanLabel ?? f.thumbs])).toEqual([
       ["label", "COMPLEX"],
       ["thumbs", 1],
     ]);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { sha256Files } from "../../src/common/hash.js";
 import { TriageError } from "../../src/common/errors.js";
-import { STATIC_BINARY_FILE, STATIC_HEADER_FILE, StaticEncoder, saveStaticEncoder, type StaticEncoderParameters } from "../../src/encoders/static.js";
+import { STATIC_BINARY_FILE, STATIC_HEADER_FILE, StaticEncoder, saveStaticEncoder, staticIds, type StaticEncoderParameters } from "../../src/encoders/static.js";
 import { seededRandom } from "../../src/common/random.js";
 import type { TokenizerSpec } from "../../src/encoders/tokenizers/subword.js";
 import { DIM, tinyUnigramVocabulary, tinyWordPieceVocabulary } from "../helpers/static-fixtures.js";
@@ -61,6 +61,37 @@ describe("StaticEncoder", () => {
     const texts = ["the pin is lost", "refund my transfer fee", ""];
     expect(await loaded.embed(texts)).toEqual(await enc.embed(texts));
     expect(loaded.teacher).toEqual({ id: "fake-teacher", fingerprint: "abc" });
+  });
+
+  it("with pair rows: adds one hashed row per adjacent pair, round-trips as version 2, and still reads version 1", async () => {
+    const tokenizer = tinyUnigramVocabulary();
+    const V = tokenizer.pieces.length;
+    const buckets = 64;
+    const random = seededRandom(9);
+    const p = randomParameters(9, tokenizer);
+    const table = Float32Array.from({ length: (V + buckets) * DIM }, () => random() * 2 - 1);
+    const enc = StaticEncoder.fromParameters({ ...p, table, tokenWeights: new Float32Array(V + buckets).fill(1), bigramBuckets: buckets });
+    const tokens = enc.tokenize("lost card");
+    const plain = StaticEncoder.fromParameters(p).tokenize("lost card");
+    expect(tokens.slice(0, plain.length)).toEqual(plain);
+    expect(tokens.length).toBe(2 * plain.length - 1);
+    for (const id of tokens.slice(plain.length)) expect(id >= V && id < V + buckets).toBe(true);
+    expect(staticIds([5, 6], V, buckets)).toEqual(staticIds([5, 6], V, buckets));
+    expect(staticIds([5, 6], V, buckets)[2]).not.toBe(staticIds([6, 5], V, buckets)[2]);
+
+    const dir = join(tempDir(), "static");
+    await saveStaticEncoder(enc, dir);
+    const header = JSON.parse(readFileSync(join(dir, STATIC_HEADER_FILE), "utf8")) as { version: number; bigramBuckets: number; vocabSize: number };
+    expect([header.version, header.bigramBuckets, header.vocabSize]).toEqual([2, buckets, V + buckets]);
+    const loaded = await StaticEncoder.load(dir);
+    expect(await loaded.embed(["lost card", "card lost"])).toEqual(await enc.embed(["lost card", "card lost"]));
+    writeFileSync(join(dir, STATIC_HEADER_FILE), JSON.stringify({ ...header, bigramBuckets: 32 }));
+    await expect(StaticEncoder.load(dir)).rejects.toThrow(/malformed/);
+
+    const old = join(tempDir(), "static");
+    await saveStaticEncoder(StaticEncoder.fromParameters(p), old);
+    expect(JSON.parse(readFileSync(join(old, STATIC_HEADER_FILE), "utf8")).version).toBe(1);
+    expect((await StaticEncoder.load(old)).tokenize("lost card")).toEqual(plain);
   });
 
   it("keeps the table within int8-per-row precision", () => {

@@ -46,6 +46,23 @@ export class FakeTeacher implements Encoder {
   }
 }
 
+/** Like FakeTeacher, but word order matters: each adjacent pair of words adds a direction of its own. */
+export class WordOrderTeacher extends FakeTeacher {
+  override async embed(texts: readonly string[]): Promise<Float32Array[]> {
+    const bags = await super.embed(texts);
+    return bags.map((v, i) => {
+      const words = texts[i].toLowerCase().split(/\s+/).filter(Boolean);
+      const out = Float32Array.from(v);
+      for (let k = 0; k + 1 < words.length; k++) {
+        const h = hashedVector(`${words[k]} ${words[k + 1]}`);
+        for (let d = 0; d < DIM; d++) out[d] += 0.5 * h[d];
+      }
+      const n = Math.hypot(...out);
+      return out.map((x) => x / n);
+    });
+  }
+}
+
 /** Tiny SentencePiece-style vocabulary: whole words, a few suffix pieces, and single letters for coverage. */
 export function tinyUnigramVocabulary(): Extract<TokenizerSpec, { kind: "unigram" }> {
   const entries: [string, number][] = [

@@ -19,7 +19,7 @@ beforeAll(async () => {
   trained = await trainTiers(60, { encoder: teacher, fastPath: "on" });
 });
 
-function copyWith(edit: (m: { stages: { static: { threshold: number; lowThreshold?: number; minSimilarity: number } } }) => void): string {
+function copyWith<T = { stages: { static: { threshold: number; lowThreshold?: number; minSimilarity: number } } }>(edit: (m: T) => void): string {
   const dir = join(tempDir(), "model");
   cpSync(trained.dir, dir, { recursive: true });
   editManifest(dir, edit);
@@ -33,8 +33,11 @@ describe("encoder cascade", () => {
     expect(s!.encoder.id).toBe("static:use-lite-512");
     expect(s!.coverage).toBeGreaterThanOrEqual(0);
     expect(s!.coverage).toBeLessThanOrEqual(1);
-    // Calibrated to lose at most 0.5% of examples against the full router.
-    expect(s!.cascadeAccuracy).toBeGreaterThanOrEqual(s!.fullAccuracy - 0.005 - 1e-9);
+    // Calibrated to lose at most 0.5% of examples against the full router; when the queries novel in the
+    // static space lose more than that alone (the blend makes the full router harder to match), the most
+    // accurate cut, and it says so.
+    if (s!.withinTolerance !== false) expect(s!.cascadeAccuracy).toBeGreaterThanOrEqual(s!.fullAccuracy - 0.005 - 1e-9);
+    else for (const p of s!.curve ?? []) expect(s!.cascadeAccuracy).toBeGreaterThanOrEqual(p.cascadeAccuracy - 1e-9);
     expect(s!.distill.vocabSize).toBeGreaterThan(1000);
     // The static head also trained on word-dropout copies of the examples.
     expect(s!.wordDropout).toMatchObject({ copies: 4, rate: 0.1 });
@@ -84,6 +87,36 @@ describe("encoder cascade", () => {
     expect(d).toMatchObject({ stage: "static", lowConfidence: true, decidedBy: "escalate" });
     const off = await Router.load(copyWith(accept), { encoder, cascade: false });
     expect((await off.classify(queries[0])).stage).toBe("full");
+  });
+
+  it("blends the static stage's scores into the full encoder's decisions when the manifest records a blend", async () => {
+    type WithBlend = { stages: { static: { threshold: number; lowThreshold?: number; minSimilarity: number; blend?: unknown } } };
+    const queries = tierExamples("test", 4).map((e) => e.text);
+    const weight = 0.4;
+    const plain = await Router.load(
+      copyWith((m: WithBlend) => delete m.stages.static.blend),
+      { encoder, cascade: false },
+    );
+    const staticOnly = await Router.load(
+      copyWith((m: WithBlend) => Object.assign(m.stages.static, { threshold: -1, minSimilarity: -1 })),
+      { encoder },
+    );
+    const blended = await Router.load(
+      copyWith((m: WithBlend) => (m.stages.static.blend = { weight, threshold: 0, accuracy: 1, fullAccuracy: 1 })),
+      { encoder, cascade: false },
+    );
+    let checked = 0;
+    for (const q of queries) {
+      const [full, fast, both] = [await plain.classify(q), await staticOnly.classify(q), await blended.classify(q)];
+      if (full.stage === "rule") continue;
+      expect([full.stage, fast.stage, both.stage]).toEqual(["full", "static", "full"]);
+      for (const label of Object.keys(full.scores)) expect(both.scores[label]).toBeCloseTo((1 - weight) * full.scores[label] + weight * fast.scores[label], 9);
+      const top = Object.entries(both.scores).sort((a, b) => b[1] - a[1])[0][0];
+      expect(both.modelLabel).toBe(top);
+      expect(both.neighbours).toEqual(full.neighbours);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(10);
   });
 
   it("picks a recorded operating point by tolerance (fastPathTolerance), else the trained one", async () => {

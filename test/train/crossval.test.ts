@@ -64,4 +64,29 @@ describe("cross-validation with a fixed split", () => {
     expect(fits).toBe(3);
     expect([...cv.predicted].every((p) => p >= 0)).toBe(true);
   });
+
+  it("with per-fold vectors, fits and scores each fold on the vectors that fold's encoder gives", async () => {
+    const { texts, vectors, targets } = data(60);
+    const split = Int32Array.from(targets, (_, i) => Math.floor(i / 3) % 3);
+    // Fold 1's encoder sees its own examples as the next label: those, and only those, then come out wrong.
+    const shifted = (i: number) => vectors.find((_, j) => targets[j] === (targets[i] + 1) % 3 && split[j] !== 1) as Float32Array;
+    const asked: number[] = [];
+    const cv = await crossValidate(
+      texts,
+      async (f) => {
+        asked.push(f);
+        return { vectors: vectors.map((v, i) => (f === 1 && split[i] === 1 ? shifted(i) : v)) };
+      },
+      targets,
+      ["a", "b", "c"],
+      { ...params, lexical: { ...params.lexical, buckets: 2 } },
+      undefined,
+      undefined,
+      split,
+    );
+    expect(asked.sort()).toEqual([0, 1, 2]);
+    const wrong = (f: number) => [...split.keys()].filter((i) => split[i] === f && cv.predicted[i] !== targets[i]).length;
+    expect(wrong(1)).toBeGreaterThan(15);
+    expect(wrong(0) + wrong(2)).toBeLessThan(5);
+  });
 });

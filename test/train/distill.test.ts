@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { distillStaticEncoder, tokenTexts } from "../../src/train/distill.js";
-import { FakeTeacher, syntheticTexts, tinyUnigramVocabulary, tinyWordPieceVocabulary } from "../helpers/static-fixtures.js";
+import { FakeTeacher, WordOrderTeacher, syntheticTexts, tinyUnigramVocabulary, tinyWordPieceVocabulary } from "../helpers/static-fixtures.js";
 
 describe("distillStaticEncoder", () => {
   const texts = syntheticTexts(600, 11);
@@ -62,6 +62,30 @@ describe("distillStaticEncoder", () => {
     });
     expect(report.vocabulary).toBe("wordpiece");
     expect(report.trainTexts + report.heldOutTexts).toBe(new Set(texts.slice(0, 200)).size);
+  });
+
+  it("with pair rows, imitates a teacher for which word order matters better than tokens alone can", async () => {
+    const teacher = new WordOrderTeacher();
+    const tokensOnly = await distillStaticEncoder(teacher, texts, fitting);
+    const withPairs = await distillStaticEncoder(teacher, texts, { ...fitting, bigramBuckets: 256 });
+    expect(withPairs.encoder.vocabSize).toBe(tinyUnigramVocabulary().pieces.length + 256);
+    expect(withPairs.report.heldOutCosineFitted as number).toBeGreaterThan((tokensOnly.report.heldOutCosineFitted as number) + 0.02);
+    const cos = (a: Float32Array, b: Float32Array) => a.reduce((s, x, d) => s + x * b[d], 0);
+    const [ab, ba] = await withPairs.encoder.embed(["lost card", "card lost"]);
+    expect(cos(ab, ba)).toBeLessThan(0.99);
+    const [ab0, ba0] = await tokensOnly.encoder.embed(["lost card", "card lost"]);
+    expect(cos(ab0, ba0)).toBeCloseTo(1, 5);
+  });
+
+  it("refits on a subset from an earlier result's basis without asking the teacher again", async () => {
+    const teacher = new FakeTeacher();
+    const first = await distillStaticEncoder(teacher, texts, fitting);
+    const calls = teacher.calls;
+    const refit = await distillStaticEncoder(teacher, texts.slice(0, 300), { ...fitting, basis: first.basis });
+    expect(teacher.calls).toBe(calls);
+    expect(refit.report.trainTexts + refit.report.heldOutTexts).toBe(new Set(texts.slice(0, 300)).size);
+    expect(refit.report.heldOutCosineFitted as number).toBeGreaterThan((refit.report.heldOutCosineInit as number) + 0.2);
+    await expect(distillStaticEncoder(teacher, ["a text the basis never saw"], { ...fitting, basis: first.basis })).rejects.toThrow(/basis has no teacher vector/);
   });
 
   it("embeds every vocabulary token text except special tokens", () => {

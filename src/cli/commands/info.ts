@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { isRegistry, ModelRegistry, resolveModelDir } from "../../model/registry.js";
 import { readManifest } from "../../model/artifact.js";
 import { isOutcomeManifest, outcomeSummary } from "../../outcomes/summary.js";
-import { accuracyInWords, combinationInWords, confidenceInWords, fastPathInWords } from "../describe.js";
+import { accuracyInWords, blendInWords, combinationInWords, confidenceInWords, fastPathInWords } from "../describe.js";
 import { keyValues } from "../output.js";
 
 export function registerInfo(program: Command): void {
@@ -44,6 +44,7 @@ export function registerInfo(program: Command): void {
           ["how it decides", combinationInWords(m.combination)],
           ["confident decisions", confidenceInWords(m)],
           ...(m.stages?.static ? [["fast path", fastPathInWords(m.stages.static)]] : []),
+          ...(m.stages?.static?.blend ? [["blend", blendInWords(m.stages.static) as string]] : []),
           ["nearest-neighbour index", `HNSW, M=${m.params.hnsw.M} efConstruction=${m.params.hnsw.efConstruction} efSearch=${m.params.hnsw.efSearch}`],
         ]) + "\n",
       );

@@ -7,7 +7,7 @@ import { isPostgresUrl } from "../../model/registry-pg-url.js";
 import { trainIntoRegistry } from "../../retrain/publish.js";
 import { publishTrained } from "../../retrain/publish-pg.js";
 import { DEFAULT_WORD_DROPOUT } from "../../train/augment.js";
-import { accuracyInWords, combinationInWords, confidenceInWords, fastPathInWords } from "../describe.js";
+import { accuracyInWords, blendInWords, combinationInWords, confidenceInWords, fastPathInWords } from "../describe.js";
 import { info, keyValues, pct, progressBar, withRate } from "../output.js";
 import { nonNegativeInt, positiveInt, unitInterval } from "../parse.js";
 import { addOutcomeOptions, trainOutcomes, type TrainOutcomesOptions } from "./train-outcomes.js";
@@ -134,6 +134,7 @@ export function registerTrain(program: Command): void {
             ["how it decides", combinationInWords(m.combination)],
             ["confident decisions", confidenceInWords(m)],
             ...(m.stages?.static ? [["fast path", fastPathInWords(m.stages.static)]] : []),
+            ...(m.stages?.static?.blend ? [["blend", blendInWords(m.stages.static) as string]] : []),
             [
               "time",
               `${sec(result.seconds.total)} (embedding ${sec(result.seconds.embed)}, cross-validation ${sec(result.seconds.crossval)}, final fit ${sec(result.seconds.fit)})`,

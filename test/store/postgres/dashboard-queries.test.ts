@@ -5,7 +5,7 @@
  * from its cursor. The reader's sessions are read-only, and a database without a log is one line.
  */
 import { join } from "node:path";
-import pg from "pg";
+import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DashboardReader, type DashboardLogReader, type DecisionPageQuery } from "../../../src/store/dashboard-queries.js";
 import { PgDashboardReader } from "../../../src/store/postgres/dashboard-queries.js";
