@@ -5,7 +5,7 @@ import { scoreParts, type PartParams, type PartScores } from "../model/parts.js"
 import { fitParts } from "./fit-parts.js";
 import { contenders, countCorrect, decideEach, flatten } from "./grid.js";
 import type { Augmentation } from "./augment.js";
-import { centroidDistribution, decide, knnDistribution, type Combination } from "../model/scoring.js";
+import { centroidDistribution, combine, decide, knnDistribution, type Combination } from "../model/scoring.js";
 import { classificationReport } from "../common/classification.js";
 import { percentile } from "../common/stats.js";
 import type { PartMetrics } from "../model/artifact.js";
