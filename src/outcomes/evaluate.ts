@@ -1,5 +1,6 @@
 import { TriageError } from "../common/errors.js";
 import type { CvTrial } from "./cv.js";
+import type { Selection } from "./select.js";
 import { DEFAULT_DIAL, dialPoint, settingFor, type Dial } from "./dial.js";
 import { cvSummary, fitOutcomeModel } from "./fit.js";
 import { bestModel, completeRows, modelsByCost, type OutcomeSet } from "./set.js";
@@ -17,6 +18,9 @@ export interface RoutingEvalOptions {
   folds?: number;
   /** Also try a per-model logistic head (and a kNN+logistic blend) in cross-validation (default true). */
   logistic?: boolean;
+  /** Fold partitions cross-validated and how the estimator is picked (cv.ts). */
+  repeats?: number;
+  selection?: Selection;
   /** The dial setting reported as the router's operating point (default: quality floor 0.95). */
   dial?: Dial;
   log?: (message: string) => void;
@@ -153,7 +157,18 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
   const testVectors = await embed(test.prompts.map((p) => p.text));
 
   log("cross-validating the estimator on the training split");
-  const { predictor: router, cv, calibration } = fitOutcomeModel(train, trainVectors, { folds: options.folds, seed: options.seed, logistic: options.logistic, log });
+  const {
+    predictor: router,
+    cv,
+    calibration,
+  } = fitOutcomeModel(train, trainVectors, {
+    folds: options.folds,
+    seed: options.seed,
+    logistic: options.logistic,
+    repeats: options.repeats,
+    selection: options.selection,
+    log,
+  });
   const { method, aiq: _aiq, aiqStaircase: cvAiq, saving95: _s, ...params } = cv.best;
   const preds = testVectors.map((v, i) => router.predict(v, test.prompts[i].text));
   const rule = calibration.rule;
