@@ -7,7 +7,6 @@ import { knnSuccess, type KnnParams } from "./knn.js";
 import { fitScaler, scaledFeatures, surfaceFeatures, withSurfaceFeatures, type FeatureSet } from "./features.js";
 import { DEFAULT_LOGISTIC, fitLogistic, predictLogistic } from "./logistic.js";
 import type { EstimatorSpec, HeadSpec } from "./router.js";
-import { foldMeanAndSe, predictionSpread, selectIndex, type CandidateStats, type Selection } from "./select.js";
 
 export type OutcomeMethod = EstimatorSpec["method"];
 
@@ -37,14 +36,11 @@ export interface CvResult {
   bestLogistic?: CvTrial;
   bestSurface?: CvTrial;
   trials: CvTrial[];
-  /** Each trial's mean score, its standard error over folds and the spread of its predictions, as `trials`. */
-  stats: CandidateStats[];
   /** With `keepAll`: each trial's out-of-fold predictions (first partition), as `trials`. */
   trialPreds?: Float64Array[][];
   folds: number;
-  /** Fold partitions scored, and how the pick was made among the trials. */
+  /** Fold partitions each trial was scored on (its figures are the mean over them). */
   repeats: number;
-  selection: Selection;
 }
 
 export const LOGISTIC_L2 = [1e-4, 1e-3, 1e-2];
@@ -143,9 +139,6 @@ interface Partition {
   hits: Hit[][];
   /** Each fold's per-model mean score without its own rows. */
   priors: Float64Array[];
-  /** The rows of each fold, as an outcome set of their own (for per-fold scores). */
-  foldSets: OutcomeSet[];
-  foldRows: number[][];
 }
 
 function partition(set: OutcomeSet, vectors: readonly Float32Array[], folds: number, seed: number): Partition {
@@ -156,9 +149,7 @@ function partition(set: OutcomeSet, vectors: readonly Float32Array[], folds: num
     const inside = { ...set, prompts: set.prompts.filter((_, i) => ids[i] !== f) };
     return Float64Array.from(set.models, (_, k) => columnMean(inside, k, "scores") || 0);
   });
-  const foldRows = [...Array(folds).keys()].map((f) => [...ids.keys()].filter((i) => ids[i] === f));
-  const foldSets = foldRows.map((rows) => ({ ...set, prompts: rows.map((i) => set.prompts[i]) }));
-  return { ids, hits, priors, foldSets, foldRows };
+  return { ids, hits, priors };
 }
 
 export interface CvOptions {
@@ -168,10 +159,12 @@ export interface CvOptions {
   logistic?: boolean;
   /** Keep every trial's out-of-fold predictions (`trialPreds`). */
   keepAll?: boolean;
-  /** Cross-validate over this many fold partitions, seeded `seed`, `seed + 1`, ... (default 1). */
+  /**
+   * Cross-validate over this many fold partitions, seeded `seed`, `seed + 1`, ... (default 1): candidates
+   * score within noise of each other, and one partition's luck then decides the pick. Costs `repeats`
+   * times the cross-validation (the heads' training most).
+   */
   repeats?: number;
-  /** How the estimator is picked among the trials (select.ts; default "best"). */
-  selection?: Selection;
 }
 
 /**
@@ -180,14 +173,13 @@ export interface CvOptions {
  * embedding plus surface features and on the surface features alone (each feature set, L2 values), and
  * weighted blends of the best of each kind. Each is scored on pooled out-of-fold predictions (staircase
  * AIQ, see `criterion`), under the tolerance rule and, with more than two models, the lambda rule; with
- * `repeats`, the mean of that over partitions. Each fold is also scored alone, for the standard error the
- * one-standard-error rule needs. The first partition's out-of-fold predictions calibrate the dial.
+ * `repeats`, the mean of that over partitions. The first partition's out-of-fold predictions calibrate the
+ * dial, so one partition chooses and calibrates as before repeats existed.
  */
 export function crossValidate(set: OutcomeSet, vectors: readonly Float32Array[], options: CvOptions = {}): CvResult {
   const folds = Math.max(2, Math.min(options.folds ?? 5, set.prompts.length));
   const seed = options.seed ?? 1;
   const repeats = Math.max(1, Math.floor(options.repeats ?? 1));
-  const selection = options.selection ?? "best";
   const partitions = [...Array(repeats).keys()].map((r) => partition(set, vectors, folds, seed + r));
   const context = scoreContext(set);
   const rules: ChoiceRule[] = set.models.length > 2 ? ["tolerance", "lambda"] : ["tolerance"];
@@ -195,9 +187,7 @@ export function crossValidate(set: OutcomeSet, vectors: readonly Float32Array[],
   const scores = new Float64Array(set.prompts.length * m);
   set.prompts.forEach((p, i) => scores.set(p.scores, i * m));
   const trials: CvTrial[] = [];
-  const stats: CandidateStats[] = [];
-  /** Every trial's first-partition predictions, packed row-major: the pick's calibrate the dial. */
-  const packed: Float64Array[] = [];
+  const trialPreds: Float64Array[][] = [];
   /** Out-of-fold predictions per partition. */
   type Preds = Float64Array[][];
   type Scored = { trial: CvTrial; preds: Preds };
@@ -210,44 +200,20 @@ export function crossValidate(set: OutcomeSet, vectors: readonly Float32Array[],
       if (!chosen || criterion(s) > criterion(chosen) + 1e-12) chosen = s;
     }
     const t = { ...trial, ...chosen! };
-    // Only the one-standard-error rule needs each fold scored alone.
-    const perFold = (selection === "one-se" ? partitions : []).map((part, r) =>
-      part.foldSets
-        .map((fs, f) =>
-          routingScore(
-            fs,
-            part.foldRows[f].map((i) => preds[r][i]),
-            [t.rule],
-            context,
-          ),
-        )
-        .map((s) => s.aiqStaircase)
-        .filter((x) => Number.isFinite(x)),
-    );
-    const se = perFold.length > 0 ? foldMeanAndSe(perFold).se : Number.NaN;
     trials.push(t);
-    stats.push({ mean: criterion(t), se, spread: predictionSpread(preds[0]) });
-    const flat = new Float64Array(set.prompts.length * m);
-    preds[0].forEach((p, i) => flat.set(p, i * m));
-    packed.push(flat);
+    if (options.keepAll) trialPreds.push(preds[0]);
     return { trial: t, preds };
   };
   const better = (a: Scored | undefined, b: Scored) => (!a || criterion(b.trial) > criterion(a.trial) + 1e-9 ? b : a);
-  const unpack = (flat: Float64Array) => [...Array(set.prompts.length).keys()].map((i) => flat.slice(i * m, (i + 1) * m));
-  const result = (best: Scored, parts: { bestKnn: CvTrial; bestLogistic?: CvTrial; bestSurface?: CvTrial }): CvResult => {
-    const pick = selection === "best" ? trials.indexOf(best.trial) : selectIndex(stats, selection);
-    return {
-      best: trials[pick],
-      bestPreds: pick === trials.indexOf(best.trial) ? best.preds[0] : unpack(packed[pick]),
-      ...parts,
-      trials,
-      stats,
-      repeats,
-      selection,
-      folds,
-      ...(options.keepAll ? { trialPreds: packed.map(unpack) } : {}),
-    };
-  };
+  const result = (best: Scored, parts: { bestKnn: CvTrial; bestLogistic?: CvTrial; bestSurface?: CvTrial }): CvResult => ({
+    best: best.trial,
+    bestPreds: best.preds[0],
+    ...parts,
+    trials,
+    repeats,
+    folds,
+    ...(options.keepAll ? { trialPreds } : {}),
+  });
 
   let bestKnn: Scored | undefined;
   for (const k of KNN_GRID.k)

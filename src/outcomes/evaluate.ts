@@ -1,6 +1,5 @@
 import { TriageError } from "../common/errors.js";
 import type { CvTrial } from "./cv.js";
-import type { Selection } from "./select.js";
 import { DEFAULT_DIAL, dialPoint, settingFor, type Dial } from "./dial.js";
 import { cvSummary, fitOutcomeModel } from "./fit.js";
 import { bestModel, completeRows, modelsByCost, type OutcomeSet } from "./set.js";
@@ -18,9 +17,8 @@ export interface RoutingEvalOptions {
   folds?: number;
   /** Also try a per-model logistic head (and a kNN+logistic blend) in cross-validation (default true). */
   logistic?: boolean;
-  /** Fold partitions cross-validated and how the estimator is picked (cv.ts). */
+  /** Fold partitions cross-validated on the training split (cv.ts; default 1). */
   repeats?: number;
-  selection?: Selection;
   /** The dial setting reported as the router's operating point (default: quality floor 0.95). */
   dial?: Dial;
   log?: (message: string) => void;
@@ -166,7 +164,6 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
     seed: options.seed,
     logistic: options.logistic,
     repeats: options.repeats,
-    selection: options.selection,
     log,
   });
   const { method, aiq: _aiq, aiqStaircase: cvAiq, saving95: _s, ...params } = cv.best;

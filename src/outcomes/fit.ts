@@ -4,7 +4,6 @@
  * `eval-routing` both train through here, so the artifact and the evaluation route alike.
  */
 import { crossValidate, type CvResult } from "./cv.js";
-import type { Selection } from "./select.js";
 import { calibrateDial, type DialCalibration } from "./dial.js";
 import { OutcomePredictor } from "./router.js";
 import type { OutcomeSet } from "./set.js";
@@ -15,9 +14,8 @@ export interface FitOptions {
   seed?: number;
   /** Also try the logistic head and the kNN+logistic blend (default true). */
   logistic?: boolean;
-  /** Fold partitions cross-validated (default 1) and how the estimator is picked (cv.ts). */
+  /** Fold partitions cross-validated (cv.ts; default 1). */
   repeats?: number;
-  selection?: Selection;
   log?: (message: string) => void;
 }
 
@@ -30,7 +28,7 @@ export interface FittedOutcomeModel {
 /** `vectors[i]` is the unit embedding of `set.prompts[i].text`; every cost must be known. */
 export function fitOutcomeModel(set: OutcomeSet, vectors: readonly Float32Array[], options: FitOptions = {}): FittedOutcomeModel {
   const log = options.log ?? (() => {});
-  const cv = crossValidate(set, vectors, { folds: options.folds, seed: options.seed, logistic: options.logistic, repeats: options.repeats, selection: options.selection });
+  const cv = crossValidate(set, vectors, { folds: options.folds, seed: options.seed, logistic: options.logistic, repeats: options.repeats });
   const { method, aiq: _aiq, aiqStaircase, saving95: _s, ...params } = cv.best;
   const parts = [cv.bestKnn, cv.bestLogistic, cv.bestSurface].filter((t) => t !== undefined);
   log(`chosen ${method} ${JSON.stringify(params)} (CV staircase AIQ ${aiqStaircase.toFixed(4)}; best ${parts.map((t) => `${t.method} ${t.aiqStaircase.toFixed(4)}`).join(", ")})`);
