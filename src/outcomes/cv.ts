@@ -36,9 +36,11 @@ export interface CvResult {
   bestLogistic?: CvTrial;
   bestSurface?: CvTrial;
   trials: CvTrial[];
-  /** With `keepAll`: each trial's out-of-fold predictions, as `trials`. */
+  /** With `keepAll`: each trial's out-of-fold predictions (first partition), as `trials`. */
   trialPreds?: Float64Array[][];
   folds: number;
+  /** Fold partitions each trial was scored on (its figures are the mean over them). */
+  repeats: number;
 }
 
 export const LOGISTIC_L2 = [1e-4, 1e-3, 1e-2];
@@ -78,23 +80,33 @@ export function outOfFoldHits(vectors: readonly Float32Array[], folds: Int32Arra
   return hits;
 }
 
+/** What scoring a sweep needs besides the rows: the models' order by cost, the strongest, their relative costs. */
+interface ScoreContext {
+  byCost: number[];
+  strong: number;
+  relativeCost: Float64Array;
+}
+
+function scoreContext(set: OutcomeSet): ScoreContext {
+  return { byCost: modelsByCost(set), strong: bestModel(set), relativeCost: relativeCosts(set) };
+}
+
 /** Scores out-of-fold predictions as a router would be scored, on the rule's sweep (the best rule by `criterion`, with more than two models). */
 export function routingScore(
   set: OutcomeSet,
   preds: readonly Float64Array[],
   rules: readonly ChoiceRule[] = ["tolerance"],
+  context: ScoreContext = scoreContext(set),
 ): { aiq: number; saving95: number; aiqStaircase: number; rule: ChoiceRule } {
   const keep = set.prompts.map((p) => p.scores.every((s) => !Number.isNaN(s)));
   const complete = completeRows(set);
   const kept = preds.filter((_, i) => keep[i]);
-  const byCost = modelsByCost(set);
-  const strong = bestModel(set);
+  const { byCost, strong, relativeCost } = context;
   const weak = byCost[0];
   const all = (m: number) => pointFor(complete, new Array(complete.prompts.length).fill(m), strong, m);
   const w = all(weak);
   const s = all(strong);
   const anchors: Anchors = { weakQuality: w.quality, weakCost: w.cost, strongQuality: s.quality, strongCost: s.cost };
-  const relativeCost = relativeCosts(set);
   let best = { aiq: -Infinity, saving95: -Infinity, aiqStaircase: -Infinity, rule: rules[0] };
   for (const rule of rules) {
     const points = sweepRule(complete, kept, byCost, relativeCost, strong, rule).points;
@@ -120,37 +132,88 @@ export function relativeCosts(set: OutcomeSet): Float64Array {
   return mean.map((c) => (dearest > 0 ? c / dearest : 0));
 }
 
-/**
- * Picks the estimator, its settings and the choice rule by k-fold cross-validation on the training rows
- * only: kNN over a grid of k / smoothing / sharpness; when `logistic` (default), logistic heads on the
- * embedding plus surface features and on the surface features alone (each feature set, L2 values), and
- * weighted blends of the best of each kind. Each is scored on pooled out-of-fold predictions (staircase
- * AIQ, see `criterion`), under the tolerance rule and, with more than two models, the lambda rule.
- */
-export function crossValidate(set: OutcomeSet, vectors: readonly Float32Array[], options: { folds?: number; seed?: number; logistic?: boolean; keepAll?: boolean } = {}): CvResult {
-  const folds = Math.max(2, Math.min(options.folds ?? 5, set.prompts.length));
-  const ids = foldIds(set.prompts.length, folds, options.seed ?? 1);
-  const rules: ChoiceRule[] = set.models.length > 2 ? ["tolerance", "lambda"] : ["tolerance"];
-  const kMax = Math.max(...KNN_GRID.k);
-  const hits = outOfFoldHits(vectors, ids, folds, kMax);
-  const m = set.models.length;
-  const scores = new Float64Array(set.prompts.length * m);
-  set.prompts.forEach((p, i) => scores.set(p.scores, i * m));
+/** One partition of the training rows into folds, and what the estimators need of it. */
+interface Partition {
+  ids: Int32Array;
+  /** Each row's nearest neighbours in the other folds. */
+  hits: Hit[][];
+  /** Each fold's per-model mean score without its own rows. */
+  priors: Float64Array[];
+}
+
+function partition(set: OutcomeSet, vectors: readonly Float32Array[], folds: number, seed: number): Partition {
+  const ids = foldIds(set.prompts.length, folds, seed);
+  const hits = outOfFoldHits(vectors, ids, folds, Math.max(...KNN_GRID.k));
   // Priors must exclude the held-out rows too.
   const priors = [...Array(folds).keys()].map((f) => {
     const inside = { ...set, prompts: set.prompts.filter((_, i) => ids[i] !== f) };
     return Float64Array.from(set.models, (_, k) => columnMean(inside, k, "scores") || 0);
   });
+  return { ids, hits, priors };
+}
+
+export interface CvOptions {
+  folds?: number;
+  seed?: number;
+  /** Also try logistic heads and blends (default true). */
+  logistic?: boolean;
+  /** Keep every trial's out-of-fold predictions (`trialPreds`). */
+  keepAll?: boolean;
+  /**
+   * Cross-validate over this many fold partitions, seeded `seed`, `seed + 1`, ... (default 1): candidates
+   * score within noise of each other, and one partition's luck then decides the pick. Costs `repeats`
+   * times the cross-validation (the heads' training most).
+   */
+  repeats?: number;
+}
+
+/**
+ * Picks the estimator, its settings and the choice rule by k-fold cross-validation on the training rows
+ * only: kNN over a grid of k / smoothing / sharpness; when `logistic` (default), logistic heads on the
+ * embedding plus surface features and on the surface features alone (each feature set, L2 values), and
+ * weighted blends of the best of each kind. Each is scored on pooled out-of-fold predictions (staircase
+ * AIQ, see `criterion`), under the tolerance rule and, with more than two models, the lambda rule; with
+ * `repeats`, the mean of that over partitions. The first partition's out-of-fold predictions calibrate the
+ * dial, so one partition chooses and calibrates as before repeats existed.
+ */
+export function crossValidate(set: OutcomeSet, vectors: readonly Float32Array[], options: CvOptions = {}): CvResult {
+  const folds = Math.max(2, Math.min(options.folds ?? 5, set.prompts.length));
+  const seed = options.seed ?? 1;
+  const repeats = Math.max(1, Math.floor(options.repeats ?? 1));
+  const partitions = [...Array(repeats).keys()].map((r) => partition(set, vectors, folds, seed + r));
+  const context = scoreContext(set);
+  const rules: ChoiceRule[] = set.models.length > 2 ? ["tolerance", "lambda"] : ["tolerance"];
+  const m = set.models.length;
+  const scores = new Float64Array(set.prompts.length * m);
+  set.prompts.forEach((p, i) => scores.set(p.scores, i * m));
   const trials: CvTrial[] = [];
   const trialPreds: Float64Array[][] = [];
-  type Scored = { trial: CvTrial; preds: Float64Array[] };
-  const score = (trial: Omit<CvTrial, "aiq" | "rule" | "saving95" | "aiqStaircase">, preds: Float64Array[]): Scored => {
-    const t = { ...trial, ...routingScore(set, preds, rules) };
+  /** Out-of-fold predictions per partition. */
+  type Preds = Float64Array[][];
+  type Scored = { trial: CvTrial; preds: Preds };
+  const score = (trial: Omit<CvTrial, "aiq" | "rule" | "saving95" | "aiqStaircase">, preds: Preds): Scored => {
+    let chosen: { rule: ChoiceRule; aiq: number; saving95: number; aiqStaircase: number } | undefined;
+    for (const rule of rules) {
+      const each = preds.map((p) => routingScore(set, p, [rule], context));
+      const mean = (key: "aiq" | "saving95" | "aiqStaircase") => each.reduce((a, e) => a + e[key], 0) / each.length;
+      const s = { rule, aiq: mean("aiq"), saving95: mean("saving95"), aiqStaircase: mean("aiqStaircase") };
+      if (!chosen || criterion(s) > criterion(chosen) + 1e-12) chosen = s;
+    }
+    const t = { ...trial, ...chosen! };
     trials.push(t);
-    if (options.keepAll) trialPreds.push(preds);
+    if (options.keepAll) trialPreds.push(preds[0]);
     return { trial: t, preds };
   };
   const better = (a: Scored | undefined, b: Scored) => (!a || criterion(b.trial) > criterion(a.trial) + 1e-9 ? b : a);
+  const result = (best: Scored, parts: { bestKnn: CvTrial; bestLogistic?: CvTrial; bestSurface?: CvTrial }): CvResult => ({
+    best: best.trial,
+    bestPreds: best.preds[0],
+    ...parts,
+    trials,
+    repeats,
+    folds,
+    ...(options.keepAll ? { trialPreds } : {}),
+  });
 
   let bestKnn: Scored | undefined;
   for (const k of KNN_GRID.k)
@@ -161,34 +224,35 @@ export function crossValidate(set: OutcomeSet, vectors: readonly Float32Array[],
           bestKnn,
           score(
             { method: "knn", knn: params },
-            hits.map((h, i) => knnSuccess(h ?? [], scores, priors[ids[i]], params)),
+            partitions.map((part) => part.hits.map((h, i) => knnSuccess(h ?? [], scores, part.priors[part.ids[i]], params))),
           ),
         );
       }
   let best = bestKnn!;
-  const kept = options.keepAll ? { trialPreds } : {};
-  if (!(options.logistic ?? true)) return { best: best.trial, bestPreds: best.preds, bestKnn: best.trial, trials, folds, ...kept };
+  if (!(options.logistic ?? true)) return result(best, { bestKnn: best.trial });
 
   const rowScores = set.prompts.map((p) => p.scores);
   /** Out-of-fold predictions of a head whose input for row i is `input(i, scaler)` (features standardised on the training folds only). */
-  const headPreds = (spec: HeadSpec, input: (i: number, scaler: ReturnType<typeof fitScaler>, features: FeatureSet) => Float32Array) => {
+  const headPreds = (spec: HeadSpec, input: (i: number, scaler: ReturnType<typeof fitScaler>, features: FeatureSet) => Float32Array): Preds => {
     const features = spec.features ?? "basic";
     const raw = set.prompts.map((p) => surfaceFeatures(p.text, features));
-    const preds = new Array<Float64Array>(set.prompts.length);
-    for (let f = 0; f < folds; f++) {
-      const inside = [...ids.keys()].filter((i) => ids[i] !== f);
-      const scaler = fitScaler(inside.map((i) => raw[i]));
-      const model = fitLogistic(
-        inside.map((i) => input(i, scaler, features)),
-        inside.map((i) => rowScores[i]),
-        m,
-        spec,
-      );
-      ids.forEach((id, i) => {
-        if (id === f) preds[i] = predictLogistic(model, input(i, scaler, features));
-      });
-    }
-    return preds;
+    return partitions.map(({ ids }) => {
+      const preds = new Array<Float64Array>(set.prompts.length);
+      for (let f = 0; f < folds; f++) {
+        const inside = [...ids.keys()].filter((i) => ids[i] !== f);
+        const scaler = fitScaler(inside.map((i) => raw[i]));
+        const model = fitLogistic(
+          inside.map((i) => input(i, scaler, features)),
+          inside.map((i) => rowScores[i]),
+          m,
+          spec,
+        );
+        ids.forEach((id, i) => {
+          if (id === f) preds[i] = predictLogistic(model, input(i, scaler, features));
+        });
+      }
+      return preds;
+    });
   };
   let bestLogistic: Scored | undefined;
   let bestSurface: Scored | undefined;
@@ -221,8 +285,10 @@ export function crossValidate(set: OutcomeSet, vectors: readonly Float32Array[],
       const ws = 1 - wk - wl;
       if (ws < -1e-9 || [wk, wl, ws].filter((w) => w > 1e-9).length < 2) continue; // singles were scored above
       const weights = { knn: wk, logistic: wl, surface: Math.max(0, ws) };
-      const preds = parts[0].map((_, i) => parts[0][i].map((_, k) => weights.knn * parts[0][i][k] + weights.logistic * parts[1][i][k] + weights.surface * parts[2][i][k]));
+      const preds = partitions.map((_, r) =>
+        parts[0][r].map((row, i) => row.map((_, k) => weights.knn * parts[0][r][i][k] + weights.logistic * parts[1][r][i][k] + weights.surface * parts[2][r][i][k])),
+      );
       best = better(best, score({ method: "blend", knn: bestKnn!.trial.knn, logistic: bestLogistic!.trial.logistic, surface: bestSurface!.trial.surface, weights }, preds));
     }
-  return { best: best.trial, bestPreds: best.preds, bestKnn: bestKnn!.trial, bestLogistic: bestLogistic!.trial, bestSurface: bestSurface!.trial, trials, folds, ...kept };
+  return result(best, { bestKnn: bestKnn!.trial, bestLogistic: bestLogistic!.trial, bestSurface: bestSurface!.trial });
 }

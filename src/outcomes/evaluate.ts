@@ -17,6 +17,8 @@ export interface RoutingEvalOptions {
   folds?: number;
   /** Also try a per-model logistic head (and a kNN+logistic blend) in cross-validation (default true). */
   logistic?: boolean;
+  /** Fold partitions cross-validated on the training split (cv.ts; default 1). */
+  repeats?: number;
   /** The dial setting reported as the router's operating point (default: quality floor 0.95). */
   dial?: Dial;
   log?: (message: string) => void;
@@ -153,7 +155,17 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
   const testVectors = await embed(test.prompts.map((p) => p.text));
 
   log("cross-validating the estimator on the training split");
-  const { predictor: router, cv, calibration } = fitOutcomeModel(train, trainVectors, { folds: options.folds, seed: options.seed, logistic: options.logistic, log });
+  const {
+    predictor: router,
+    cv,
+    calibration,
+  } = fitOutcomeModel(train, trainVectors, {
+    folds: options.folds,
+    seed: options.seed,
+    logistic: options.logistic,
+    repeats: options.repeats,
+    log,
+  });
   const { method, aiq: _aiq, aiqStaircase: cvAiq, saving95: _s, ...params } = cv.best;
   const preds = testVectors.map((v, i) => router.predict(v, test.prompts[i].text));
   const rule = calibration.rule;

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { seededRandom } from "../../src/common/random.js";
+import { crossValidate } from "../../src/outcomes/cv.js";
+import type { OutcomeSet } from "../../src/outcomes/set.js";
+
+/**
+ * Noisy outcomes where cross-validated scores come close: a cheap and a strong model, prompts of three
+ * kinds (the cheap model solves kind 0 often, kind 2 rarely), each outcome drawn at random, embeddings
+ * one axis per kind plus noise.
+ */
+function noisy(n: number, seed: number): { set: OutcomeSet; vectors: Float32Array[] } {
+  const rand = seededRandom(seed);
+  const cheapRate = [0.9, 0.5, 0.1];
+  const vectors: Float32Array[] = [];
+  const prompts = [...Array(n).keys()].map((i) => {
+    const kind = i % 3;
+    const v = Float32Array.from({ length: 6 }, () => (rand() - 0.5) * 1.2);
+    v[kind] += 1;
+    const norm = Math.hypot(...v);
+    vectors.push(v.map((x) => x / norm));
+    const text = `kind ${kind} prompt ${i}`;
+    return {
+      id: text,
+      text,
+      scores: Float64Array.of(rand() < cheapRate[kind] ? 1 : 0, rand() < 0.9 ? 1 : 0),
+      costs: Float64Array.of(1e-4, 2e-3),
+      where: `noisy:${i}`,
+    };
+  });
+  return { set: { models: ["cheap", "strong"], prompts, costSource: "data", notes: [] }, vectors };
+}
+
+describe("repeated cross-validation", () => {
+  const { set, vectors } = noisy(150, 11);
+
+  it("scores each trial by its mean over the fold partitions seeded seed, seed + 1, ...", () => {
+    const repeated = crossValidate(set, vectors, { seed: 3, repeats: 3, logistic: false });
+    const singles = [3, 4, 5].map((seed) => crossValidate(set, vectors, { seed, logistic: false }));
+    expect(repeated.repeats).toBe(3);
+    expect(repeated.trials).toHaveLength(singles[0].trials.length);
+    repeated.trials.forEach((t, i) => {
+      const mean = singles.reduce((a, s) => a + s.trials[i].aiqStaircase, 0) / 3;
+      expect(t.knn).toEqual(singles[0].trials[i].knn);
+      expect(t.aiqStaircase).toBeCloseTo(mean, 12);
+    });
+    const best = repeated.trials.reduce((a, t) => (t.aiqStaircase > a.aiqStaircase + 1e-9 ? t : a));
+    expect(repeated.best).toBe(best);
+    // The pick is not the first partition's alone, and the dial is calibrated on that partition's predictions of the pick.
+    expect(repeated.best.knn).not.toEqual(singles[0].best.knn);
+    expect(repeated.bestPreds).toHaveLength(set.prompts.length);
+    const first = crossValidate(set, vectors, { seed: 3, logistic: false, keepAll: true });
+    expect(repeated.bestPreds).toEqual(first.trialPreds?.[repeated.trials.indexOf(repeated.best)]);
+  });
+
+  it("one partition (the default) is the single cross-validation, pick and predictions alike", () => {
+    const once = crossValidate(set, vectors, { seed: 3, logistic: false });
+    const explicit = crossValidate(set, vectors, { seed: 3, repeats: 1, logistic: false });
+    expect(once.repeats).toBe(1);
+    expect(explicit.best).toEqual(once.best);
+    expect(explicit.bestPreds).toEqual(once.bestPreds);
+  });
+});
