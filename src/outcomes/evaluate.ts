@@ -68,6 +68,8 @@ export interface RoutingReport extends CurveSummary {
     method: CvTrial["method"];
     params: Omit<CvTrial, "method" | "aiq" | "aiqStaircase" | "saving95">;
     cvAiq: number;
+    /** Fold partitions the choice was scored over (options.repeats). */
+    cvRepeats: number;
     cv: { method: string; aiq: number; aiqStaircase: number }[];
     atDial: DialReport;
   };
@@ -212,7 +214,7 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
     testPrompts: test.prompts.length,
     notes: [...new Set([...train.notes, ...test.notes])], // test.notes also says how many blank-score rows were left out
     anchors,
-    router: { ...curveReport(test, sweep.points, sweep.choicesAt, anchors, orc.choices, threshold), method, params, cvAiq, cv: cvSummary(cv), atDial },
+    router: { ...curveReport(test, sweep.points, sweep.choicesAt, anchors, orc.choices, threshold), method, params, cvAiq, cvRepeats: cv.repeats, cv: cvSummary(cv), atDial },
     baselines: {
       random: curveReport(test, randomMixtures(weakPoint, strongPoint), null, anchors, orc.choices, threshold),
       rules: curveReport(test, rules.points, (i) => rules.choices[i], anchors, orc.choices, threshold),

@@ -23,7 +23,7 @@ export function jsonSummary(r: RoutingReport) {
     strong: r.strong,
     trainPrompts: r.trainPrompts,
     testPrompts: r.testPrompts,
-    router: { method: r.router.method, params: r.router.params, atTarget: r.router.atTarget, atDial: r.router.atDial },
+    router: { method: r.router.method, params: r.router.params, cvRepeats: r.router.cvRepeats, atTarget: r.router.atTarget, atDial: r.router.atDial },
     baselines: {
       random: pick(r.baselines.random),
       rules: { ...pick(r.baselines.rules), atTarget: r.baselines.rules.atTarget },

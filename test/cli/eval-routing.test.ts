@@ -34,6 +34,14 @@ afterEach(() => vi.restoreAllMocks());
 const metricKeys = ["apgr", "cpt50", "cpt80", "aiq", "saving95"];
 
 describe("triage eval-routing on the example outcomes", () => {
+  it("--cv-repeats chooses the estimator over several fold partitions and says how many; 1 by default", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "triage-eval-routing-"));
+    const args = ["--data", "data/outcomes/example.jsonl", "--split", "0.5", "--seed", "3", "--json", "--cache", join(dir, "embeddings.sqlite")];
+    expect(JSON.parse(await run(args)).router.cvRepeats).toBe(1);
+    expect(JSON.parse(await run([...args, "--cv-repeats", "3"])).router.cvRepeats).toBe(3);
+    await expect(run([...args, "--cv-repeats", "0"])).rejects.toThrow(/--cv-repeats|positive|whole/i);
+  }, 120_000);
+
   it("--json prints one object with the router's figures and the baselines', and --out writes the report", async () => {
     const dir = mkdtempSync(join(tmpdir(), "triage-eval-routing-"));
     const out = await run(["--data", "data/outcomes/example.jsonl", "--split", "0.5", "--seed", "3", "--json", "--out", dir, "--cache", join(dir, "embeddings.sqlite")]);

@@ -9,7 +9,7 @@ import { splitByPrompt } from "../../outcomes/split.js";
 import type { OutcomeSet } from "../../outcomes/set.js";
 import { loadOutcomes, type OutcomeLoadOptions } from "../../outcomes/load.js";
 import { fillCosts } from "../../outcomes/prices.js";
-import { finiteNumber } from "../parse.js";
+import { finiteNumber, positiveInt } from "../parse.js";
 import { dialFromFlags } from "../dial-flags.js";
 
 interface EvalRoutingOptions {
@@ -18,6 +18,7 @@ interface EvalRoutingOptions {
   data?: string;
   split: number;
   seed: number;
+  cvRepeats: number;
   format?: OutcomeLoadOptions["format"];
   prices?: string;
   threshold: number;
@@ -44,6 +45,12 @@ export function registerEvalRouting(program: Command): void {
     .option("--data <file|dir>", "one file or a folder of files, split by prompt into train/test")
     .option("--split <share>", "share of prompts for training with --data", finiteNumber, 0.5)
     .option("--seed <n>", "seed for the split and cross-validation", finiteNumber, 1)
+    .option(
+      "--cv-repeats <n>",
+      "fold partitions the estimator is chosen over (seeds seed, seed+1, ...): steadier choices on small sets, n times the cross-validation time",
+      positiveInt,
+      1,
+    )
     .addOption(new Option("--format <format>", "outcome layout (detected when omitted)").choices(["wide", "long", "routerbench", "routellm"]))
     .option("--prices <file>", "model list with prices (USD per 1M tokens) where the data has no costs")
     .option("--threshold <score>", "score at or above which an answer counts as good", finiteNumber, 0.5)
@@ -71,7 +78,7 @@ export function registerEvalRouting(program: Command): void {
       const { UseEncoder } = await import("../../encoders/use/encoder.js"); // loads onnxruntime and the weights: only when run
       const encoder = new CachedEncoder(await UseEncoder.load(), opts.cache);
       try {
-        const report = await evaluateRouting(train, test, (t) => encoder.embed(t), { threshold: opts.threshold, seed, log, dial });
+        const report = await evaluateRouting(train, test, (t) => encoder.embed(t), { threshold: opts.threshold, seed, log, dial, repeats: opts.cvRepeats });
         const source = opts.data ?? opts.train ?? "outcomes";
         const name =
           opts.name ??
