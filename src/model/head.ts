@@ -15,6 +15,8 @@ export interface HeadParams {
   /** Scale of the dense block relative to the (unit-norm) lexical block. */
   denseScale: number;
   seed: number;
+  /** Label smoothing ε: training targets are (1 - ε) one-hot + ε / labels (absent: 0, plain one-hot). */
+  labelSmoothing?: number;
 }
 
 export const DEFAULT_HEAD: HeadParams = { epochs: 10, learningRate: 1, l2: 1e-6, denseScale: 1, seed: 7 };

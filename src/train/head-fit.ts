@@ -9,7 +9,8 @@ import { DEFAULT_HEAD, SoftmaxHead, type HeadInput, type HeadParams } from "../m
 const GRADIENT_SKIP = 2e-3;
 
 /**
- * Trains with per-example SGD on the cross-entropy, learning rate decaying as 1/(1 + t/n).
+ * Trains with per-example SGD on the cross-entropy (against label-smoothed targets when
+ * `params.labelSmoothing` is set), learning rate decaying as 1/(1 + t/n).
  * A step touches only the dense block and the buckets present in the example, and skips labels whose
  * gradient is negligible (most of them once the model is fitting): the cost that dominates on
  * many-label data.
@@ -33,6 +34,12 @@ export function fitSoftmaxHead(inputs: readonly HeadInput[], targets: readonly n
   const sp = new Float64Array(L);
   const ds = params.denseScale;
   const decay = 1 - params.l2;
+  // Label smoothing's ε / L share of every label's target adds the same step to every label's weights,
+  // which changes no probability (softmax ignores a common shift), so only the true label's target
+  // moves, to 1 - ε: the other labels' gradients stay p_l and the skip below still skips them.
+  const smoothing = params.labelSmoothing ?? 0;
+  if (!(smoothing >= 0 && smoothing < 1)) throw new Error(`head params: labelSmoothing must be in [0, 1), got ${smoothing}`);
+  const hit = 1 - smoothing;
   let step = 0;
   for (let epoch = 0; epoch < params.epochs; epoch++) {
     shuffleInPlace(order, random);
@@ -50,7 +57,7 @@ export function fitSoftmaxHead(inputs: readonly HeadInput[], targets: readonly n
       }
       const target = targets[i];
       for (let l = 0; l < L; l++) {
-        const grad = z[l] / sum - (l === target ? 1 : 0);
+        const grad = z[l] / sum - (l === target ? hit : 0);
         if (Math.abs(grad) < GRADIENT_SKIP) continue;
         const gd = lr * grad * ds;
         for (let k = 0, j = l * D; k < D; k++, j++) dw[j] = dw[j] * decay - gd * dense[k];

@@ -109,8 +109,12 @@ const LARGE_SET = 2000;
  * accurate (90.8 / 96.9 % against 90.5 / 96.9 %, lower log-loss) for half the steps. Not for the fast
  * path's head (its held-out accuracy dropped: CLINC150 96.1 % against 96.2 %) nor for small sets, where
  * it was not measured to help.
+ *
+ * Label smoothing 0.05 too: in 3-fold cross-validation on two fold splits, Banking77 91.38 / 91.17 %
+ * → 91.58 / 91.48 % and CLINC150 96.71 / 96.57 % → 96.81 / 96.62 %, with as much or more coverage at
+ * 95, 98 and 99 % target accuracy (0.1: as accurate, but less coverage at 99 % on one Banking77 split).
  */
-const LARGE_SET_HEAD: Partial<HeadParams> = { epochs: 5, learningRate: 3 };
+const LARGE_SET_HEAD: Partial<HeadParams> = { epochs: 5, learningRate: 3, labelSmoothing: 0.05 };
 
 /** Classes smaller than this get a warning: too few to learn or calibrate from. */
 const MIN_PER_LABEL = 8;

@@ -11,13 +11,14 @@ function examples(n: number) {
 }
 
 describe("the full stage's head", () => {
-  it("trains 5 epochs at rate 3 from 2,000 examples, 10 at rate 1 below", async () => {
+  it("trains 5 epochs at rate 3 with label smoothing 0.05 from 2,000 examples, 10 at rate 1 without smoothing below", async () => {
     for (const [n, schedule] of [
-      [2000, { epochs: 5, learningRate: 3 }],
+      [2000, { epochs: 5, learningRate: 3, labelSmoothing: 0.05 }],
       [1999, { epochs: 10, learningRate: 1 }],
     ] as const) {
       const { manifest } = await train({ data: examples(n), config: TIERS_CONFIG, encoder: new FakeTeacher(), out: `${tempDir()}/m`, fastPath: "off" });
       expect(manifest.params.head).toMatchObject(schedule);
+      if (n < 2000) expect(manifest.params.head.labelSmoothing).toBeUndefined();
     }
   }, 300_000);
 });
