@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { DecisionLog } from "../src/store/index.js";
 import { trainExampleModel } from "./lib/example-model.js";
+import { cliArgs, cpuProfArgs, loadServeArgv } from "./lib/serve.js";
 import { missingTierModels } from "./lib/tier-models.js";
 
 const root = join(import.meta.dirname, "..");
@@ -93,23 +94,7 @@ const configPath = join(reports, "load-proxy-server.json");
 writeFileSync(configPath, JSON.stringify({ providers: [{ name: "fake", baseURL: fakeURL, apiKey: "sk-load-test" }], tiers: missingTierModels(model), reload: { watch: false } }));
 const triage = await start(
   "triage serve",
-  [
-    ...(cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfDir] : []),
-    "--import",
-    "tsx",
-    join(root, "src/cli/main.ts"),
-    "serve",
-    "--model",
-    model,
-    "--workers",
-    "1",
-    "--port",
-    "0",
-    "--config",
-    configPath,
-    "--log-db",
-    logPath,
-  ],
+  cliArgs(loadServeArgv({ model, workers: 1, configPath, logPath }), cpuProfArgs(cpuProfDir)),
   (l) => (JSON.parse(l) as { port: number }).port,
   { ...process.env, TRIAGE_API_KEYS: "" },
 );

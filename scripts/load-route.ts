@@ -15,14 +15,13 @@
  * V8 CPU profile of its run into DIR (node --cpu-prof).
  */
 import autocannon from "autocannon";
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { DecisionLog } from "../src/store/index.js";
 import { startFakeOpenAI } from "../test/helpers/fake-openai.js";
 import { trainExampleModel } from "./lib/example-model.js";
+import { cpuProfArgs, loadServeArgv, startListening } from "./lib/serve.js";
 import { missingTierModels } from "./lib/tier-models.js";
 
 const root = join(import.meta.dirname, "..");
@@ -124,34 +123,7 @@ async function startServe(workers: number) {
     JSON.stringify({ providers: [{ name: "fake", baseURL: fake.baseURL, apiKey: "sk-load-test" }], tiers: missingTierModels(model), reload: { watch: false } }),
   );
 
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      ...(cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfDir] : []),
-      "--import",
-      "tsx",
-      join(root, "src/cli/main.ts"),
-      "serve",
-      "--model",
-      model,
-      "--port",
-      "0",
-      "--config",
-      configPath,
-      "--log-db",
-      logPath,
-      "--workers",
-      String(workers),
-    ],
-    { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, TRIAGE_API_KEYS: "" } },
-  );
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
-    child.once("exit", (code) => reject(new Error(`triage serve exited (${code}) before listening`)));
-  });
-  const base = `http://127.0.0.1:${port}`;
+  const { child, exited, base } = await startListening(loadServeArgv({ model, workers, configPath, logPath }), "triage serve", { TRIAGE_API_KEYS: "" }, cpuProfArgs(cpuProfDir));
   process.stderr.write(`triage serve --workers ${workers} listening at ${base}\n`);
   // Warm-up: the first calls compile the encoder's kernels (in every worker).
   const runs: Run[] = [await run("warm-up", `${base}/v1/route`, 8, 0, routeBodies, 0)];
