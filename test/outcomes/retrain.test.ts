@@ -99,6 +99,15 @@ function writeLog(path: string, rows: { text: string; cheap?: number; strong?: n
   log.close();
 }
 
+/** Logs `rows` under `logName` and retrains `registry` from base.jsonl plus them, judged on held-out.jsonl: its JSON report. */
+async function retrainFromLog(registry: string, logName: string, rows: Parameters<typeof writeLog>[1]) {
+  const logPath = join(work, logName);
+  writeLog(logPath, rows);
+  const r = await triage(["retrain", "--registry", registry, "--data", join(work, "base.jsonl"), "--log-db", logPath, "--eval", join(work, "held-out.jsonl"), "--json"]);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
 async function trainRegistry(name: string): Promise<string> {
   const registry = join(work, name);
   const r = await triage(["train", "--outcomes", join(work, "base.jsonl"), "--registry", registry, "--encoder", "use"]);
@@ -128,14 +137,11 @@ describe("retrain an outcome model from logged outcomes", () => {
   it("promotes a candidate that learned a logged outcome (the cheap model fails chemistry)", async () => {
     const registry = await trainRegistry("good");
     const before = current(registry);
-    const logPath = join(work, "good.sqlite");
-    writeLog(
-      logPath,
+    const report = await retrainFromLog(
+      registry,
+      "good.sqlite",
       ELEMENTS.slice(0, 8).map((e) => ({ text: chemistry(e), cheap: 0, strong: 1 })),
     );
-    const r = await triage(["retrain", "--registry", registry, "--data", join(work, "base.jsonl"), "--log-db", logPath, "--eval", join(work, "held-out.jsonl"), "--json"]);
-    expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout);
     expect(report).toMatchObject({ kind: "outcomes", promoted: true, trained: true, training: { base: 22, fromLog: 8, outcomes: 16 } });
     expect(report.candidate.aiq).toBeGreaterThanOrEqual(report.current.aiq);
     expect(current(registry)).toBe(report.candidateVersion);
@@ -151,15 +157,12 @@ describe("retrain an outcome model from logged outcomes", () => {
   it("refuses a candidate that learned wrong outcomes, and keeps it on disk", async () => {
     const registry = await trainRegistry("bad");
     const before = current(registry);
-    const logPath = join(work, "bad.sqlite");
     // Outcomes that contradict the held-out data: the cheap model "solved" hard problems the strong one "failed".
-    writeLog(
-      logPath,
+    const report = await retrainFromLog(
+      registry,
+      "bad.sqlite",
       HARD.map((p) => ({ text: p.replace(/\.$/, " quickly."), cheap: 1, strong: 0 })),
     );
-    const r = await triage(["retrain", "--registry", registry, "--data", join(work, "base.jsonl"), "--log-db", logPath, "--eval", join(work, "held-out.jsonl"), "--json"]);
-    expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout);
     expect(report).toMatchObject({ kind: "outcomes", promoted: false, trained: true });
     expect(report.reason).toMatch(/candidate is worse/);
     expect(report.candidate.aiq).toBeLessThan(report.current.aiq);
@@ -228,14 +231,11 @@ describe.skipIf(!pgAvailable)("an outcome model in a shared PostgreSQL registry"
       await server.stop();
     }
 
-    const logPath = join(work, "shared.sqlite");
-    writeLog(
-      logPath,
+    const report = await retrainFromLog(
+      url,
+      "shared.sqlite",
       ELEMENTS.slice(0, 8).map((e) => ({ text: chemistry(e), cheap: 0, strong: 1 })),
     );
-    const r = await triage(["retrain", "--registry", url, "--data", join(work, "base.jsonl"), "--log-db", logPath, "--eval", join(work, "held-out.jsonl"), "--json"]);
-    expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout);
     expect(report).toMatchObject({ kind: "outcomes", promoted: true, trained: true, candidateVersion: "v0002", served: "v0002", registry: url, training: { fromLog: 8 } });
     const after = await PgModelRegistry.open(url);
     try {
