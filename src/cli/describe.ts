@@ -45,9 +45,8 @@ export function confidenceInWords(m: Manifest): string {
 
 /** The fast path in one line: what share it decides and what that costs in accuracy. */
 /** The blend of the fast path's scores into the full encoder's decisions (train/blend.ts), when training chose one. */
-export function blendInWords(s: StaticStageManifest): string | undefined {
-  if (!s.blend) return undefined;
-  return `the full encoder's decisions weigh in the fast path's scores at ${pct(s.blend.weight)} (${s.calibratedOn === "folds" ? "out of fold" : "on held-out examples"}: ${pct(s.blend.accuracy)} right, ${pct(s.blend.fullAccuracy)} without)`;
+export function blendInWords(blend: NonNullable<StaticStageManifest["blend"]>, calibratedOn: StaticStageManifest["calibratedOn"]): string {
+  return `the full encoder's decisions weigh in the fast path's scores at ${pct(blend.weight)} (${calibratedOn === "folds" ? "out of fold" : "on held-out examples"}: ${pct(blend.accuracy)} right, ${pct(blend.fullAccuracy)} without)`;
 }
 
 export function fastPathInWords(s: StaticStageManifest): string {

@@ -27,6 +27,8 @@ import { DEFAULT_WATCH_INTERVAL_MS, modelStamp, watchModel, type ModelWatcher } 
 interface Scored {
   top: ReturnType<typeof decide>;
   raw: PartScores;
+  /** The combined scores, in the manifest's label order. */
+  combined: Float64Array;
   base: { modelLabel: string; confidence: number; margin: number; scores: Record<string, number>; neighbours: Neighbour[] };
 }
 
@@ -282,7 +284,7 @@ export class Router {
     const neighbours: Neighbour[] = raw.hits.slice(0, options.topK ?? 5).map((h) => ({ label: manifest.labels[h.label], similarity: h.similarity, exampleId: h.id }));
     const scores = Object.fromEntries(manifest.labels.map((l, i) => [l, combined[i]]));
     const base = { modelLabel: manifest.labels[top.best], confidence: top.confidence, margin: top.margin, scores, neighbours };
-    return { top, raw, base };
+    return { top, raw, combined, base };
   }
 
   private async decideVector(query: string, embedded: Embedded, options: ClassifyOptions, start: number, stage: "full" | "cache"): Promise<Decision> {
@@ -306,14 +308,10 @@ export class Router {
   /** The full stage's scoring with the static stage's scores blended in; neighbours and novelty stay the full stage's. */
   private blended(full: Scored, fast: Scored, weight: number): Scored {
     const { labels } = this.model.manifest;
-    const mixed = blendScores(
-      Float64Array.from(labels, (l) => full.base.scores[l]),
-      Float64Array.from(labels, (l) => fast.base.scores[l]),
-      weight,
-    );
+    const mixed = blendScores(full.combined, fast.combined, weight);
     const top = decide(mixed);
     const scores = Object.fromEntries(labels.map((l, i) => [l, mixed[i]]));
-    return { top, raw: full.raw, base: { ...full.base, modelLabel: labels[top.best], confidence: top.confidence, margin: top.margin, scores } };
+    return { top, raw: full.raw, combined: mixed, base: { ...full.base, modelLabel: labels[top.best], confidence: top.confidence, margin: top.margin, scores } };
   }
 
   /** Below the margin or novel: the LLM classifier when configured, else escalate / abstain. */

@@ -44,7 +44,7 @@ export function registerInfo(program: Command): void {
           ["how it decides", combinationInWords(m.combination)],
           ["confident decisions", confidenceInWords(m)],
           ...(m.stages?.static ? [["fast path", fastPathInWords(m.stages.static)]] : []),
-          ...(m.stages?.static?.blend ? [["blend", blendInWords(m.stages.static) as string]] : []),
+          ...(m.stages?.static?.blend ? [["blend", blendInWords(m.stages.static.blend, m.stages.static.calibratedOn)]] : []),
           ["nearest-neighbour index", `HNSW, M=${m.params.hnsw.M} efConstruction=${m.params.hnsw.efConstruction} efSearch=${m.params.hnsw.efSearch}`],
         ]) + "\n",
       );

@@ -134,7 +134,7 @@ export function registerTrain(program: Command): void {
             ["how it decides", combinationInWords(m.combination)],
             ["confident decisions", confidenceInWords(m)],
             ...(m.stages?.static ? [["fast path", fastPathInWords(m.stages.static)]] : []),
-            ...(m.stages?.static?.blend ? [["blend", blendInWords(m.stages.static) as string]] : []),
+            ...(m.stages?.static?.blend ? [["blend", blendInWords(m.stages.static.blend, m.stages.static.calibratedOn)]] : []),
             [
               "time",
               `${sec(result.seconds.total)} (embedding ${sec(result.seconds.embed)}, cross-validation ${sec(result.seconds.crossval)}, final fit ${sec(result.seconds.fit)})`,
