@@ -4,7 +4,7 @@ import type { LoggedDecision } from "./types.js";
 
 export type ExportFormat = "jsonl" | "csv";
 
-/** CSV columns, in order; nested values (scores, tags, feedback) are JSON inside one cell. */
+/** CSV columns, in order; nested values (scores, tags, dial, feedback) are JSON inside one cell. */
 const CSV_COLUMNS: Array<[string, (d: LoggedDecision) => string | number | boolean | null]> = [
   ["id", (d) => d.id],
   ["ts", (d) => d.ts],
@@ -30,6 +30,7 @@ const CSV_COLUMNS: Array<[string, (d: LoggedDecision) => string | number | boole
   ["tags", (d) => (d.tags ? JSON.stringify(d.tags) : null)],
   ["conversation", (d) => d.conversation],
   ["sticky", (d) => d.sticky],
+  ["dial", (d) => (d.dial ? JSON.stringify(d.dial) : null)],
   ["feedback", (d) => (d.feedback.length ? JSON.stringify(d.feedback) : null)],
 ];
 

@@ -1,5 +1,6 @@
 /** Conversions between Decision objects, SQL parameters and typed rows. */
 import type { DecidedBy, Decision, Stage } from "../router/types.js";
+import { dialColumn, readDial } from "./dial.js";
 import { keepText, type KeptText } from "./text.js";
 import type { FeedbackRecord, LoggedDecision, TextMode } from "./types.js";
 
@@ -19,8 +20,8 @@ export const INSERT_DECISION_SQL = `
   INSERT INTO decisions (
     ts, request_id, model_version, text, text_hash, text_length, label, model_label, confidence, margin, scores,
     decided_by, stage, low_confidence, fallback_used, fallback_label, fallback_error, fallback_latency_ms, latency_ms, tags,
-    conversation, sticky
-  ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    conversation, sticky, dial
+  ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (request_id) DO NOTHING`;
 
 export type DecisionParams = [
@@ -46,6 +47,7 @@ export type DecisionParams = [
   string | null,
   string | null,
   number | null,
+  string | null,
 ];
 
 export function toParams(p: PendingDecision, textMode: TextMode, maxTextChars: number): DecisionParams {
@@ -75,17 +77,20 @@ export function toParams(p: PendingDecision, textMode: TextMode, maxTextChars: n
     p.tags && Object.keys(p.tags).length > 0 ? JSON.stringify(p.tags) : null,
     d.conversation?.id ?? null,
     d.conversation ? (d.conversation.sticky ? 1 : 0) : null,
+    dialColumn(d),
   ];
 }
 
 /**
  * Columns selected for a LoggedDecision; feedback comes as one JSON array per row. A log opened read-only
- * is not migrated: before schema 2 it has no text_length column.
+ * is not migrated: it lacks the columns of later schemas (text_length from 2, conversation and sticky
+ * from 3, dial from 5), read as NULL.
  */
 export const decisionColumns = (schemaVersion: number) => `
   d.id, d.ts, d.request_id, d.model_version, d.text, d.text_hash, ${schemaVersion >= 2 ? "d.text_length" : "NULL AS text_length"}, d.label, d.model_label, d.confidence, d.margin,
   d.scores, d.decided_by, d.stage, d.low_confidence, d.fallback_used, d.fallback_label, d.fallback_error,
   d.fallback_latency_ms, d.latency_ms, d.tags, ${schemaVersion >= 3 ? "d.conversation, d.sticky" : "NULL AS conversation, NULL AS sticky"},
+  ${schemaVersion >= 5 ? "d.dial" : "NULL AS dial"},
   (SELECT json_group_array(json_object(
       'id', f.id, 'ts', f.ts, 'kind', f.kind, 'humanLabel', f.human_label, 'thumbs', f.thumbs,
       'finalModel', f.final_model, 'tokensIn', f.tokens_in, 'tokensOut', f.tokens_out, 'costUsd', f.cost_usd, 'note', f.note,
@@ -117,6 +122,7 @@ export interface DecisionRow {
   tags: string | null;
   conversation: string | null;
   sticky: number | null;
+  dial: string | null;
   feedback: string;
 }
 
@@ -146,6 +152,7 @@ export function fromRow(r: DecisionRow): LoggedDecision {
     tags: r.tags === null ? null : (JSON.parse(r.tags) as Record<string, string>),
     conversation: r.conversation,
     sticky: r.sticky === null ? null : r.sticky === 1,
+    dial: readDial(r.dial),
     feedback: JSON.parse(r.feedback) as FeedbackRecord[],
   };
 }

@@ -93,6 +93,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX feedback_request_id ON feedback (request_id);
     `,
   },
+  {
+    version: 5,
+    description: "dial: an outcome decision's cost-quality dial as JSON (its setting, the rule's setting, and whether the request set it)",
+    // Tier decisions and rows logged before have none (NULL).
+    sql: "ALTER TABLE decisions ADD COLUMN dial TEXT;",
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

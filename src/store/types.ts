@@ -1,4 +1,4 @@
-import type { DecidedBy, Stage } from "../router/types.js";
+import type { DecidedBy, OutcomeChoice, Stage } from "../router/types.js";
 
 /** How the query text is kept: in full (retraining needs it), as a SHA-256 only, or not at all. */
 export type TextMode = "store" | "hash" | "redact";
@@ -74,8 +74,16 @@ export interface LoggedDecision {
   conversation: string | null;
   /** Whether the label was kept from an earlier turn of the conversation rather than routed afresh; null outside conversations. */
   sticky: boolean | null;
+  /**
+   * Outcome models: the dial the decision was made at (the request's, or the deployment's default), with
+   * the choice rule's setting it stood for; null for tier decisions and rows logged before schema 5.
+   */
+  dial: LoggedDial | null;
   feedback: FeedbackRecord[];
 }
+
+/** An outcome decision's dial as logged: `Decision.outcome.dial`. */
+export type LoggedDial = OutcomeChoice["dial"];
 
 export interface DecisionFilters {
   /** ms since epoch, inclusive. */

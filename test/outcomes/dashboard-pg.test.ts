@@ -1,14 +1,17 @@
 /**
  * The dashboard of `triage serve --registry postgres://…` serving outcome models: two versions trained
  * into a shared PostgreSQL registry (`triage train --outcomes --registry postgres://…`), one real `serve`
- * process on loopback. Its Models page lists both with their dial, and promote and roll back through it
- * switch what /v1/route answers. Skips with one line without PostgreSQL (fails in CI).
+ * process on loopback, logging its decisions to the same database. Its Models page lists both with their
+ * dial, promote and roll back through it switch what /v1/route answers, and each decision is logged with
+ * the dial it was made at. Skips with one line without PostgreSQL (fails in CI).
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { OutcomeChoice } from "../../src/router/types.js";
+import { openDecisionLog } from "../../src/store/index.js";
 import { CLI } from "../helpers/cli.js";
 import { PG_SKIP_REASON, findPostgres, startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { tempDir } from "../helpers/tiers.js";
@@ -42,11 +45,15 @@ describe.skipIf(!available)("the dashboard of a server on a shared registry of o
     ])
       await run(process.execPath, [...CLI, "train", "--outcomes", "data/outcomes/example.jsonl", "--registry", url, "--encoder", "use", ...dial], { env: env() });
     // Its own process group, so that stopping it stops whatever it started.
-    child = spawn(process.execPath, [...CLI, "serve", "--registry", url, "--registry-cache", join(work, "replica"), "--port", "0", "--host", "127.0.0.1", "--workers", "1"], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: env(),
-      detached: true,
-    });
+    child = spawn(
+      process.execPath,
+      [...CLI, "serve", "--registry", url, "--registry-cache", join(work, "replica"), "--log-db", url, "--port", "0", "--host", "127.0.0.1", "--workers", "1"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: env(),
+        detached: true,
+      },
+    );
     let stderr = "";
     child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
     exited = new Promise((resolve) => child!.once("exit", resolve));
@@ -63,15 +70,16 @@ describe.skipIf(!available)("the dashboard of a server on a shared registry of o
     pg?.stop();
   });
 
-  const route = async () => {
+  const decide = async (headers: Record<string, string> = {}) => {
     const res = await fetch(`${base}/v1/route`, {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${DATA_KEY}` },
+      headers: { "content-type": "application/json", authorization: `Bearer ${DATA_KEY}`, ...headers },
       body: JSON.stringify({ text: HARD }),
     });
     expect(res.status).toBe(200);
-    return ((await res.json()) as { model: string }).model;
+    return (await res.json()) as { requestId: string; model: string; outcome: OutcomeChoice };
   };
+  const route = async () => (await decide()).model;
 
   it("lists both versions with their dial, and promote and roll back switch what /v1/route answers", async () => {
     const admin = await login(base, ADMIN_KEY);
@@ -89,5 +97,25 @@ describe.skipIf(!available)("the dashboard of a server on a shared registry of o
     const forward = await admin.post("/dashboard/api/models/promote", { version: "v0002" });
     expect(await forward.json()).toMatchObject({ from: "v0001", to: "v0002", reload: { ok: true } });
     expect(await route()).toBe("small");
+  }, 60_000);
+
+  it("logs each decision with the dial it was made at, and the decision's page shows it", async () => {
+    const asked = await decide({ "x-triage-quality": "0.5" });
+    const plain = await decide();
+    expect(asked.outcome.dial).toMatchObject({ quality: 0.5, from: "request" });
+    expect(plain.outcome.dial).toMatchObject({ from: "default" });
+    const log = await openDecisionLog(url, { readonly: true });
+    try {
+      await vi.waitFor(async () => expect(await log.count({ requestId: plain.requestId })).toBe(1), { timeout: 10_000, interval: 50 });
+      expect((await log.query({ requestId: asked.requestId }))[0].dial).toEqual(asked.outcome.dial);
+      expect((await log.query({ requestId: plain.requestId }))[0].dial).toEqual(plain.outcome.dial);
+    } finally {
+      await log.close();
+    }
+    const user = await login(base, DATA_KEY);
+    const page = await (await user.get(`/dashboard/decisions/${asked.requestId}`)).text();
+    expect(page).toContain("<dd data-dial>quality floor 0.5, set by the request");
+    expect(page).toContain("<dd data-why>");
+    expect(page).not.toContain("dial setting is not logged");
   }, 60_000);
 });

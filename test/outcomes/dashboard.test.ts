@@ -10,7 +10,10 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import Database from "better-sqlite3";
 import { ModelRegistry } from "../../src/model/registry.js";
+import type { OutcomeChoice } from "../../src/router/types.js";
+import { DecisionLog } from "../../src/store/index.js";
 import type { BrowserContext } from "playwright-core";
 import { CLI } from "../helpers/cli.js";
 import { findChromium, launchChromium, SKIP_REASON } from "../helpers/chromium.js";
@@ -47,6 +50,20 @@ async function route(text: string): Promise<{ model: string; modelVersion: strin
   expect(res.status).toBe(200);
   return (await res.json()) as { model: string; modelVersion: string };
 }
+
+/** /v1/route with headers of its own (the dial); the decision as the router made it. */
+async function routeWith(text: string, headers: Record<string, string>): Promise<{ requestId: string; model: string; outcome: OutcomeChoice }> {
+  const res = await fetch(`${server.url}/v1/route`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${DATA_KEY}`, ...headers },
+    body: JSON.stringify({ text }),
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return (await res.json()) as { requestId: string; model: string; outcome: OutcomeChoice };
+}
+
+/** As hono's html template writes text. */
+const escaped = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
 
 async function chat(text: string, conversation: string): Promise<string> {
   const res = await fetch(`${server.url}/v1/chat/completions`, {
@@ -169,6 +186,46 @@ describe("decisions of an outcome model", () => {
     const api = (await (await user.get(`/dashboard/api/decisions/${first}`)).json()) as { version: string; nearest: { unavailable: string } };
     expect(api.version).toBe("v0002");
     expect(api.nearest.unavailable).toMatch(/for tier models only/);
+  });
+
+  it("the log keeps each decision's own dial, and its page shows it and explains the choice at it", async () => {
+    const asked = await routeWith(HARD, { "x-triage-quality": "0.5" });
+    const plain = await routeWith(HARD, {});
+    expect(asked.outcome.dial).toMatchObject({ quality: 0.5, from: "request" });
+    expect(plain.outcome.dial).toMatchObject({ maxCost: 0, from: "default" }); // v0002's default
+    // The decisions as logged (SQLite, read by another process's view of the file): each with the dial it was made at.
+    const log = DecisionLog.open(logPath, { readonly: true });
+    try {
+      await vi.waitFor(() => expect(log.count({ requestIdPrefix: plain.requestId })).toBe(1), { timeout: 10_000, interval: 50 });
+      expect(log.query({ requestId: asked.requestId })[0].dial).toEqual(asked.outcome.dial);
+      expect(log.query({ requestId: plain.requestId })[0].dial).toEqual(plain.outcome.dial);
+    } finally {
+      log.close();
+    }
+
+    const page = await (await user.get(`/dashboard/decisions/${asked.requestId}`)).text();
+    expect(page).toMatch(/<dd data-dial>quality floor 0\.5, set by the request <span class="muted small">\(the choice rule: (tolerance|lambda) [\d.]+\)<\/span><\/dd>/);
+    expect(page).toContain(`<dd data-why>${escaped(asked.outcome.why)}</dd>`);
+    expect(page).not.toContain("dial setting is not logged");
+    const byDefault = await (await user.get(`/dashboard/decisions/${plain.requestId}`)).text();
+    expect(byDefault).toContain("<dd data-dial>cost ceiling 0, the deployment&#39;s default");
+    expect(byDefault).toContain(`<dd data-why>${escaped(plain.outcome.why)}</dd>`);
+
+    // A row logged before the log kept dials (schema 4): explained as before, and says so.
+    const db = new Database(logPath);
+    try {
+      db.prepare(
+        `INSERT INTO decisions (ts, request_id, model_version, text, text_hash, text_length, label, model_label, confidence, margin, scores, decided_by, stage, low_confidence, fallback_used, latency_ms)
+         SELECT ts, 'no-dial-1', model_version, text, text_hash, text_length, label, model_label, confidence, margin, scores, decided_by, stage, low_confidence, fallback_used, latency_ms FROM decisions WHERE request_id = ?`,
+      ).run(asked.requestId);
+    } finally {
+      db.close();
+    }
+    const old = await (await user.get("/dashboard/decisions/no-dial-1")).text();
+    expect(old).toContain('<dl class="facts" data-outcome>');
+    expect(old).toContain("The request&#39;s dial setting is not logged.");
+    expect(old).not.toContain("data-dial");
+    expect(old).not.toContain("data-why");
   });
 
   it("the overview counts and prices decisions per model", async () => {

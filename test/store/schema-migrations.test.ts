@@ -77,3 +77,55 @@ describe("a schema-2 log (before conversations and scores)", () => {
     expect(schemaVersion()).toBe(2);
   });
 });
+
+describe("a schema-4 log (before the dial column)", () => {
+  const dial = { quality: 0.9, rule: "tolerance" as const, setting: 0.04, from: "request" as const };
+  const outcome = { expectedQuality: 0.8, expectedCostUsd: 0.001, runnerUp: null, why: "cheap is the only model", dial, escalation: [] };
+
+  it("migrates keeping every row and feedback, adds the dial column, and logs an outcome decision's dial", () => {
+    writeLogAt(4);
+    const log = DecisionLog.open(path);
+    log.log(makeDecision({ requestId: "new-1", outcome }), "third");
+    log.log(makeDecision({ requestId: "new-2" }), "fourth");
+    const rows = log.query({ order: "asc" });
+    log.close();
+    expect(rows.map((r) => [r.requestId, r.text, r.dial])).toEqual([
+      ["old-1", "first", null],
+      ["old-2", "second", null],
+      ["new-1", "third", dial],
+      ["new-2", "fourth", null],
+    ]);
+    expect(rows[0].feedback).toMatchObject([{ id: 1, kind: "outcome", finalModel: "gpt-small", costUsd: 0.002 }]);
+    expect(schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+    const db = new Database(path, { readonly: true });
+    expect((db.prepare("SELECT name, type FROM pragma_table_info('decisions') WHERE name = 'dial'").all() as unknown[]).length).toBe(1);
+    db.close();
+  });
+
+  it("read-only, its rows read with no dial, without migrating it", () => {
+    writeLogAt(4);
+    const ro = DecisionLog.open(path, { readonly: true });
+    expect(ro.query({ order: "asc" }).map((r) => [r.requestId, r.dial])).toEqual([
+      ["old-1", null],
+      ["old-2", null],
+    ]);
+    ro.close();
+    expect(schemaVersion()).toBe(4);
+  });
+
+  it("a dial column holding something that is not a dial reads as null, and the row is still read", () => {
+    writeLogAt(4);
+    DecisionLog.open(path).close();
+    const db = new Database(path);
+    const set = db.prepare("UPDATE decisions SET dial = ? WHERE request_id = ?");
+    set.run("not json", "old-1");
+    set.run(JSON.stringify({ ...dial, maxCost: 0.3 }), "old-2");
+    db.close();
+    const log = DecisionLog.open(path, { readonly: true });
+    expect(log.query({ order: "asc" }).map((r) => [r.requestId, r.text, r.dial])).toEqual([
+      ["old-1", "first", null],
+      ["old-2", "second", null],
+    ]);
+    log.close();
+  });
+});

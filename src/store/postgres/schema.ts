@@ -72,6 +72,11 @@ export const PG_MIGRATIONS: readonly { version: number; description: string; sql
       ALTER TABLE feedback ADD COLUMN score DOUBLE PRECISION CHECK (score IS NULL OR (score >= 0 AND score <= 1));
     `,
   },
+  {
+    version: 5,
+    description: SQLITE_MIGRATIONS[4].description,
+    sql: "ALTER TABLE decisions ADD COLUMN dial TEXT;",
+  },
 ];
 
 /** Any constant: the advisory lock that serialises migrations of one database. */

@@ -41,6 +41,7 @@ export const pgDecisionColumns = (schemaVersion: number) => `
   d.id, d.ts, d.request_id, d.model_version, d.text, d.text_hash, ${schemaVersion >= 2 ? "d.text_length" : "NULL AS text_length"}, d.label, d.model_label, d.confidence, d.margin,
   d.scores, d.decided_by, d.stage, d.low_confidence, d.fallback_used, d.fallback_label, d.fallback_error,
   d.fallback_latency_ms, d.latency_ms, d.tags, ${schemaVersion >= 3 ? "d.conversation, d.sticky" : "NULL AS conversation, NULL AS sticky"},
+  ${schemaVersion >= 5 ? "d.dial" : "NULL AS dial"},
   COALESCE((SELECT json_agg(json_build_object(
       'id', f.id, 'ts', f.ts, 'kind', f.kind, 'humanLabel', f.human_label, 'thumbs', f.thumbs,
       'finalModel', f.final_model, 'tokensIn', f.tokens_in, 'tokensOut', f.tokens_out, 'costUsd', f.cost_usd, 'note', f.note,

@@ -36,6 +36,17 @@ function sink(): { out: Writable; text: () => string } {
   return { out, text: () => text };
 }
 
+/** An outcome model's choice, made at the request's dial. */
+const DIAL = { maxCost: 0.3, rule: "lambda" as const, setting: 0.125, from: "request" as const };
+const OUTCOME = {
+  expectedQuality: 0.7,
+  expectedCostUsd: 0.002,
+  runnerUp: { model: "strong", expectedQuality: 0.9, expectedCostUsd: 0.02 },
+  why: "why",
+  dial: DIAL,
+  escalation: ["strong"],
+};
+
 /** Writes the same decisions and feedback to a store. */
 async function fill(store: DecisionStore): Promise<void> {
   for (let i = 0; i < 30; i++)
@@ -48,6 +59,7 @@ async function fill(store: DecisionStore): Promise<void> {
         confidence: i === 7 ? Number.NaN : 0.8,
         ...(i % 4 === 0 ? { fallback: { label: i % 8 === 0 ? "strong" : "cheap", latencyMs: 12 } } : {}),
         ...(i % 6 === 1 ? { conversation: { id: `conv-${i % 2}`, sticky: i > 6, routed: "cheap" } } : {}),
+        ...(i % 10 === 2 ? { outcome: OUTCOME } : {}),
       }),
       i === 9 ? "a NUL \0 inside" : `query ${i}`,
       i % 2 ? { team: "a" } : undefined,
@@ -92,6 +104,8 @@ describe.skipIf(!bin && !process.env.CI)("PostgreSQL decision log", () => {
     const [seven] = (await all(pgLog)).filter((d) => d.requestId === "req-007");
     expect([seven.conversation, seven.sticky]).toEqual(["conv-1", true]);
     expect(seven.feedback.map((f) => f.score)).toEqual([0.75]);
+    // An outcome decision's dial (schema 5); tier decisions have none.
+    expect((await all(pgLog)).filter((d) => d.dial !== null).map((d) => [d.requestId, d.dial])).toEqual(["req-002", "req-012", "req-022"].map((id) => [id, DIAL]));
     for (const filters of [
       { label: "strong" },
       { lowConfidence: true },
