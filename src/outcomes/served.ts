@@ -170,7 +170,7 @@ export class OutcomeRouter {
   private decide(query: string, vector: Float32Array, options: ClassifyOptions, start: number, stage: Stage): Decision {
     const { manifest, predictor } = this.model;
     const o = manifest.outcomes;
-    const dial = options.dial ?? this.defaultDial;
+    const dial = options.dial ?? options.defaultDial ?? this.defaultDial;
     const rule = o.dial.calibration.rule;
     const setting = this.settingFor(dial);
     const pred = predictor.predict(vector, query);

@@ -83,6 +83,8 @@ export interface ClassifyOptions {
   sink?: DecisionSink;
   /** Outcome models: this request's dial setting (default: the deployment's). Tier models ignore it. */
   dial?: Dial;
+  /** Outcome models: the deployment's dial when the request sets none (a server's config), in place of the model's; logged as the default. */
+  defaultDial?: Dial;
 }
 
 /**

@@ -105,6 +105,25 @@ describe("serving an outcome model", () => {
     expect(mix(capped)).toEqual({ small: test.prompts.length, medium: 0, large: 0 });
   });
 
+  it("the config's dial applies to requests that set none and is logged as the default; a request's own dial wins", async () => {
+    const capped = await startServer({ model, config: { routing: { maxCost: 0 }, reload: { watch: false, intervalMs: 1000 } } });
+    try {
+      const route = async (headers: Record<string, string>) => {
+        const res = await fetch(`${capped.url}/v1/route`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body: JSON.stringify({ text: test.prompts[0].text }),
+        });
+        expect(res.status, await res.clone().text()).toBe(200);
+        return ((await res.json()) as { outcome: { dial: Record<string, unknown> } }).outcome.dial;
+      };
+      expect(await route({})).toMatchObject({ maxCost: 0, from: "default" });
+      expect(await route({ "x-triage-quality": "1" })).toMatchObject({ quality: 1, from: "request" });
+    } finally {
+      await capped.close();
+    }
+  });
+
   it("on the test split, the served choices reach exactly the quality and cost eval-routing reports at the same dial", async () => {
     for (const quality of ["0.95", "0.8"]) {
       const report = JSON.parse(

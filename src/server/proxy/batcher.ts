@@ -26,6 +26,8 @@ export class ClassifyBatcher {
     private readonly router: AnyRouter,
     /** Where the decisions are logged, each with its own request id and tags. */
     private readonly sink?: DecisionSink,
+    /** Outcome models: the deployment's dial for requests that set none (ClassifyOptions.defaultDial). */
+    private readonly defaultDial?: Dial,
     private readonly maxBatch = 32,
   ) {}
 
@@ -52,18 +54,18 @@ export class ClassifyBatcher {
     try {
       for (const batch of groups.values()) {
         const dial = batch[0].dial;
+        const dials = { ...(dial ? { dial } : {}), ...(this.defaultDial ? { defaultDial: this.defaultDial } : {}) };
         let decisions: Decision[] | undefined;
         try {
           decisions = await this.router.classifyBatch(
             batch.map((p) => p.text),
-            { requestIds: batch.map((p) => p.requestId), queryTags: batch.map((p) => p.tags), sink: this.sink, ...(dial ? { dial } : {}) },
+            { requestIds: batch.map((p) => p.requestId), queryTags: batch.map((p) => p.tags), sink: this.sink, ...dials },
           );
         } catch {
           // One bad query fails the whole batch call: classify them one by one so only it fails.
         }
         if (decisions) batch.forEach((p, i) => p.resolve(decisions[i]));
-        else
-          for (const p of batch) await this.router.classify(p.text, { requestId: p.requestId, tags: p.tags, sink: this.sink, ...(dial ? { dial } : {}) }).then(p.resolve, p.reject);
+        else for (const p of batch) await this.router.classify(p.text, { requestId: p.requestId, tags: p.tags, sink: this.sink, ...dials }).then(p.resolve, p.reject);
       }
     } finally {
       if (this.queue.length > 0) this.run();

@@ -82,6 +82,8 @@ export class ChatProxy {
   readonly stats: ServerStats;
   private readonly onError: (error: Error) => void;
   private readonly batcher: ClassifyBatcher;
+  /** The server config's dial for requests that set none; logged as the default, not as the request's. */
+  private readonly defaultDial: Dial | undefined;
   private readonly sink: LogSink | undefined;
   /** Which model each live conversation is on (chat requests). */
   readonly conversations: ConversationMemory;
@@ -92,7 +94,8 @@ export class ChatProxy {
     this.onError = options.onError ?? ((e) => process.emitWarning(e.message, "TriageServer"));
     this.stats = new ServerStats(mostExpensiveTier(this.tiers()));
     this.sink = options.log ? new LogSink(options.log, this.onError) : undefined;
-    this.batcher = new ClassifyBatcher(options.router, this.sink);
+    this.defaultDial = configDial(options.config);
+    this.batcher = new ClassifyBatcher(options.router, this.sink, this.defaultDial);
     this.conversations = new ConversationMemory(options.config.conversations.ttlMs, options.config.conversations.maxConversations);
   }
 
@@ -303,10 +306,9 @@ export class ChatProxy {
     this.conversations.set(conv.id, keep ? before : tier);
   }
 
-  /** The request's dial, else the server config's default; undefined leaves the model's own default. */
+  /** The request's own dial (x-triage-quality / x-triage-max-cost); without one, the config's or the model's default applies. */
   private dialFor(context: CallContext): Dial | undefined {
-    const r = this.options.config.routing;
-    return context.dial ?? (r.quality !== undefined ? { quality: r.quality } : r.maxCost !== undefined ? { maxCost: r.maxCost } : undefined);
+    return context.dial;
   }
 
   private async classify(text: string, requestId: string, tags?: Record<string, string>, topK?: number, dial?: Dial, adjust?: (d: Decision) => Decision): Promise<Decision> {
@@ -315,7 +317,7 @@ export class ChatProxy {
     try {
       decision =
         topK !== undefined
-          ? await this.router.classify(text, { requestId, topK, tags, sink: this.sink, ...(dial ? { dial } : {}) })
+          ? await this.router.classify(text, { requestId, topK, tags, sink: this.sink, ...(dial ? { dial } : {}), ...(this.defaultDial ? { defaultDial: this.defaultDial } : {}) })
           : await this.batcher.classify(text, requestId, tags, dial);
     } catch (err) {
       this.sink?.settle(requestId);
@@ -510,4 +512,10 @@ class Deadline {
   clear(): void {
     clearTimeout(this.timer);
   }
+}
+
+/** The server config's default dial (routing.quality / routing.maxCost), if any. */
+function configDial(config: ServerConfig): Dial | undefined {
+  const r = config.routing;
+  return r.quality !== undefined ? { quality: r.quality } : r.maxCost !== undefined ? { maxCost: r.maxCost } : undefined;
 }
