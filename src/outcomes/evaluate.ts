@@ -6,6 +6,7 @@ import { bestModel, completeRows, modelsByCost, type OutcomeSet } from "./set.js
 import { always, choiceErrors, oracle, randomMixtures, ruleCurve } from "./baselines.js";
 import { summarise, costAtQuality, type Anchors, type CurvePoint, type CurveSummary } from "./metrics.js";
 import { choose, pointFor, sweepRule, type ChoiceRule } from "./sweep.js";
+import { bootstrapSavings, staircase, type SavingUncertainty } from "./bootstrap.js";
 
 export type Embed = (texts: readonly string[]) => Promise<Float32Array[]>;
 
@@ -21,6 +22,8 @@ export interface RoutingEvalOptions {
   repeats?: number;
   /** The dial setting reported as the router's operating point (default: quality floor 0.95). */
   dial?: Dial;
+  /** Bootstrap resamples of the test prompts behind the savings' intervals (default 1,000; 0: none). */
+  resamples?: number;
   log?: (message: string) => void;
 }
 
@@ -64,6 +67,8 @@ export interface RoutingReport extends CurveSummary {
   testPrompts: number;
   notes: string[];
   anchors: Anchors;
+  /** Saving at 95% with bootstrap intervals over the test prompts, and the router against each baseline (absent with 0 resamples). */
+  uncertainty?: SavingUncertainty;
   router: CurveReport & {
     method: CvTrial["method"];
     params: Omit<CvTrial, "method" | "aiq" | "aiqStaircase" | "saving95">;
@@ -201,6 +206,19 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
     strongFraction: dialAt.strongFraction,
     calls: Object.fromEntries(train.models.map((name, m) => [name, dialChoices.filter((c) => c === m).length])),
   };
+  const resamples = options.resamples ?? 1000;
+  const uncertainty =
+    resamples > 0
+      ? bootstrapSavings({
+          set: test,
+          weak,
+          strong,
+          router: staircase(sweep.points.length, sweep.choicesAt),
+          rules: staircase(rules.points.length, (k) => rules.choices[k]),
+          resamples,
+          seed: options.seed ?? 1,
+        })
+      : undefined;
   return {
     ...summarise(sweep.points, anchors),
     models: train.models,
@@ -214,6 +232,7 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
     testPrompts: test.prompts.length,
     notes: [...new Set([...train.notes, ...test.notes])], // test.notes also says how many blank-score rows were left out
     anchors,
+    ...(uncertainty ? { uncertainty } : {}),
     router: { ...curveReport(test, sweep.points, sweep.choicesAt, anchors, orc.choices, threshold), method, params, cvAiq, cvRepeats: cv.repeats, cv: cvSummary(cv), atDial },
     baselines: {
       random: curveReport(test, randomMixtures(weakPoint, strongPoint), null, anchors, orc.choices, threshold),

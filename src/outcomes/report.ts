@@ -4,6 +4,7 @@ import type { CurveReport, RoutingReport } from "./evaluate.js";
 import { nonDecreasingHull, type CurvePoint } from "./metrics.js";
 import { asSeries, costQualitySvg, type PlotSeries } from "./svg.js";
 import { describeDial } from "./dial.js";
+import type { Interval, SavingUncertainty } from "./bootstrap.js";
 
 /** The one-object summary `--json` prints: the router's figures, then the baselines'. */
 export function jsonSummary(r: RoutingReport) {
@@ -24,6 +25,7 @@ export function jsonSummary(r: RoutingReport) {
     trainPrompts: r.trainPrompts,
     testPrompts: r.testPrompts,
     router: { method: r.router.method, params: r.router.params, cvRepeats: r.router.cvRepeats, atTarget: r.router.atTarget, atDial: r.router.atDial },
+    ...(r.uncertainty ? { uncertainty: r.uncertainty } : {}),
     baselines: {
       random: pick(r.baselines.random),
       rules: { ...pick(r.baselines.rules), atTarget: r.baselines.rules.atTarget },
@@ -76,6 +78,7 @@ export function textReport(r: RoutingReport): string {
     "",
     ...table,
     "",
+    ...(r.uncertainty ? [uncertaintyLine(r.uncertainty), ""] : []),
     `on the test prompts: always ${r.weak} ${pct(b.cheapest.quality)} quality for ${usd(b.cheapest.cost)}, always ${r.strong} ${pct(b.strongest.quality)} for ${usd(b.strongest.cost)}, ` +
       `the router at 95% of ${r.strong}'s quality ${pct(t.quality)} for ${usd(t.cost)} (${pct(t.strongFraction)} of calls to ${r.strong})`,
     "",
@@ -106,6 +109,7 @@ export function markdownReport(title: string, r: RoutingReport, svgName: string)
     row("length+keyword rules", b.rules),
     row("zero router (mixes of single models)", b.zero),
     "",
+    ...(r.uncertainty ? [uncertaintyLine(r.uncertainty), ""] : []),
     "Reachable by mixing with random (the same figures on the upper convex hull of each curve, never below random):",
     "",
     "| router | APGR | CPT(50%) | CPT(80%) | saving @95% | saving @98% |",
@@ -153,6 +157,18 @@ export function markdownReport(title: string, r: RoutingReport, svgName: string)
     "",
     ...(r.notes.length ? ["Notes:", ...r.notes.map((n) => `- ${n}`), ""] : []),
   ].join("\n");
+}
+
+const span = (i: Interval) => `${pct(i.low)} to ${pct(i.high)}`;
+const signed = (v: number | null) => (v === null ? "n/a" : `${v >= 0 ? "+" : ""}${(v * 100).toFixed(1)}`);
+
+/** Saving at 95% with its bootstrap intervals, and how often the router saved at least as much as each baseline. */
+export function uncertaintyLine(u: SavingUncertainty): string {
+  const vs = (name: string, v: SavingUncertainty["versus"]["zero"]) => `${name} ${signed(v.low)} to ${signed(v.high)} points (at least as much in ${pct(v.atLeast)} of draws)`;
+  return (
+    `saving@${Math.round(u.share * 100)}% over ${u.resamples} bootstrap draws of the test prompts (95% intervals): router ${span(u.router)}, zero router ${span(u.zero)}, rules ${span(u.rules)}, random ${span(u.random)}; ` +
+    `router minus ${vs("zero router", u.versus.zero)}, ${vs("rules", u.versus.rules)}, ${vs("random", u.versus.random)}`
+  );
 }
 
 /** The router at its dial setting, chosen on train alone (what a served router with that setting does). */

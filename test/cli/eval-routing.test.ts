@@ -95,6 +95,20 @@ describe("triage eval-routing's output for people", () => {
   const dir = mkdtempSync(join(tmpdir(), "triage-eval-routing-text-"));
   const cache = join(dir, "embeddings.sqlite");
 
+  it("gives saving at 95% with bootstrap intervals over the test prompts, and the router against each baseline; --resamples 0 leaves them out", async () => {
+    const args = ["--data", "data/outcomes/example.jsonl", "--split", "0.5", "--seed", "3", "--cache", cache];
+    const r = JSON.parse(await run([...args, "--json", "--resamples", "300"]));
+    const u = r.uncertainty;
+    expect(u).toMatchObject({ resamples: 300, share: 0.95 });
+    expect(u.router.low).toBeLessThanOrEqual(r.saving95);
+    expect(u.router.high).toBeGreaterThanOrEqual(r.saving95);
+    for (const b of ["rules", "zero", "random"]) expect(u.versus[b].atLeast).toBeGreaterThanOrEqual(0);
+    expect(JSON.parse(await run([...args, "--json", "--resamples", "0"]))).not.toHaveProperty("uncertainty");
+    const text = await run(args);
+    expect(text).toMatch(/^saving@95% over 1000 bootstrap draws of the test prompts \(95% intervals\): router -?\d+\.\d% to \d+\.\d%.*router minus zero router/m);
+    await expect(run([...args, "--resamples", "-1"])).rejects.toThrow(/--resamples/);
+  });
+
   it("text output: a table of the figures, then one line per metric saying what it means", async () => {
     const out = await run(["--data", "data/outcomes/example.jsonl", "--split", "0.5", "--seed", "3", "--cache", cache]);
     const lines = out.trimEnd().split("\n");

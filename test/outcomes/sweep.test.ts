@@ -3,6 +3,7 @@ import { always } from "../../src/outcomes/baselines.js";
 import { savingAt } from "../../src/outcomes/metrics.js";
 import type { OutcomeSet } from "../../src/outcomes/set.js";
 import { sweepRule } from "../../src/outcomes/sweep.js";
+import { calibrateDial, dialPoint } from "../../src/outcomes/dial.js";
 import { asSeries, MAX_PLOTTED } from "../../src/outcomes/svg.js";
 
 /**
@@ -57,5 +58,17 @@ describe("plotting a fine sweep", () => {
     expect(drawn[0]).toEqual(points[0]);
     expect(drawn.at(-1)).toEqual(points.at(-1));
     expect(asSeries("few", "#000", points.slice(0, 10)).points).toHaveLength(10);
+  });
+});
+
+describe("calibrating the served dial", () => {
+  it("keeps every setting of 600 training prompts, so a quality floor lands on the cheapest one reaching it", () => {
+    const { set, preds } = ranked();
+    const calibration = calibrateDial(set, preds, { byCost: [0, 1], relativeCost: [0.05, 1], strong: 1 }, "tolerance", 5);
+    expect(calibration.points).toHaveLength(601); // halfway between the 601 breakpoints, and one past the last
+    const at = dialPoint(calibration, { quality: 0.95 });
+    // As the sweep above: prompts 0..507 on the strong model, 570 of 600 right.
+    expect(at.quality).toBeCloseTo(570 / 600, 12);
+    expect(at.cost).toBeCloseTo((508 * 0.02 + 92 * 0.001) / (600 * 0.02), 12);
   });
 });

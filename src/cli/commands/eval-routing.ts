@@ -9,7 +9,7 @@ import { splitByPrompt } from "../../outcomes/split.js";
 import type { OutcomeSet } from "../../outcomes/set.js";
 import { loadOutcomes, type OutcomeLoadOptions } from "../../outcomes/load.js";
 import { fillCosts } from "../../outcomes/prices.js";
-import { finiteNumber, positiveInt } from "../parse.js";
+import { finiteNumber, nonNegativeInt, positiveInt } from "../parse.js";
 import { dialFromFlags } from "../dial-flags.js";
 
 interface EvalRoutingOptions {
@@ -19,6 +19,7 @@ interface EvalRoutingOptions {
   split: number;
   seed: number;
   cvRepeats: number;
+  resamples: number;
   format?: OutcomeLoadOptions["format"];
   prices?: string;
   threshold: number;
@@ -51,6 +52,7 @@ export function registerEvalRouting(program: Command): void {
       positiveInt,
       1,
     )
+    .option("--resamples <n>", "bootstrap draws of the test prompts behind the saving's intervals (0: none)", nonNegativeInt, 1000)
     .addOption(new Option("--format <format>", "outcome layout (detected when omitted)").choices(["wide", "long", "routerbench", "routellm"]))
     .option("--prices <file>", "model list with prices (USD per 1M tokens) where the data has no costs")
     .option("--threshold <score>", "score at or above which an answer counts as good", finiteNumber, 0.5)
@@ -78,7 +80,14 @@ export function registerEvalRouting(program: Command): void {
       const { UseEncoder } = await import("../../encoders/use/encoder.js"); // loads onnxruntime and the weights: only when run
       const encoder = new CachedEncoder(await UseEncoder.load(), opts.cache);
       try {
-        const report = await evaluateRouting(train, test, (t) => encoder.embed(t), { threshold: opts.threshold, seed, log, dial, repeats: opts.cvRepeats });
+        const report = await evaluateRouting(train, test, (t) => encoder.embed(t), {
+          threshold: opts.threshold,
+          seed,
+          log,
+          dial,
+          repeats: opts.cvRepeats,
+          resamples: opts.resamples,
+        });
         const source = opts.data ?? opts.train ?? "outcomes";
         const name =
           opts.name ??
