@@ -2,7 +2,8 @@
  * @module A model registry: `ROOT/versions/<version>/` artifact directories and a `ROOT/current` pointer file.
  * The pointer holds JSON `{"version", "previous", "switchedAt"}` and is replaced by rename, so a reader
  * (or a process killed mid-switch) sees either the old or the new pointer, never a mix; `previous` lives
- * in the same file so promote and rollback are one atomic step each.
+ * in the same file so promote and rollback are one atomic step each. Both verify the target version's
+ * checksums before that step, so `current` never moves to a version that would not load.
  */
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
