@@ -11,7 +11,8 @@ import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync,
 import { join } from "node:path";
 import { TriageError } from "../common/errors.js";
 import { readManifest } from "./artifact.js";
-import { ARTIFACT_FILES, foreignArtifactEntry, POINTER_FILE, VERSIONS_DIR } from "./files.js";
+import { verifyChecksums } from "./checksums.js";
+import { ARTIFACT_FILES, foreignArtifactEntry, POINTER_FILE, requiredFiles, VERSIONS_DIR } from "./files.js";
 import { isRegistry, ModelRegistry } from "./registry.js";
 
 export interface Adoption {
@@ -30,9 +31,11 @@ export function isPlainArtifact(dir: string): boolean {
  * Makes the plain artifact in `root` the first version of a registry at the same path and points
  * `current` at it. Throws when `root` is not a plain artifact.
  */
-export function adoptArtifact(root: string): Adoption {
+export async function adoptArtifact(root: string): Promise<Adoption> {
   if (!isPlainArtifact(root)) throw new TriageError(`${root}: not a plain model artifact, nothing to adopt`);
-  readManifest(root); // refuse to adopt something that cannot be loaded
+  // Refuse to adopt something that cannot be loaded; checked here too so that an error names the user's file.
+  const manifest = readManifest(root);
+  await verifyChecksums(root, manifest, requiredFiles(manifest));
   // Adoption moves every top-level entry into the version: only what triage wrote may be moved.
   const stray = foreignArtifactEntry(root, [VERSIONS_DIR, POINTER_FILE]);
   if (stray !== undefined)
@@ -53,7 +56,14 @@ export function adoptArtifact(root: string): Adoption {
     throw new TriageError(`${root}: cannot adopt the artifact as ${version} (${(err as Error).message}); it is unchanged`);
   }
   const registry = new ModelRegistry(root, { allowArtifactLeftovers: true });
-  registry.promote(version);
+  try {
+    await registry.promote(version);
+  } catch (err) {
+    // The version holds links or copies only: the artifact at the top is as it was.
+    rmSync(join(versions, version), { recursive: true, force: true });
+    if (readdirSync(versions).length === 0) rmSync(versions, { recursive: true, force: true });
+    throw err;
+  }
   // From here on the directory is a registry. The manifest goes first: without it nothing mistakes the rest for an artifact.
   const ordered = [ARTIFACT_FILES.manifest, ...entries.filter((e) => e !== ARTIFACT_FILES.manifest)];
   for (const name of ordered) if (entries.includes(name)) rmSync(join(root, name), { recursive: true, force: true });
@@ -64,9 +74,9 @@ export function adoptArtifact(root: string): Adoption {
  * The registry at `root`, adopting a plain artifact found there first (reported through `onAdopt`).
  * A missing or empty directory becomes a new registry, as before.
  */
-export function openRegistry(root: string, onAdopt?: (adoption: Adoption) => void): ModelRegistry {
+export async function openRegistry(root: string, onAdopt?: (adoption: Adoption) => void): Promise<ModelRegistry> {
   if (!isRegistry(root) && isPlainArtifact(root)) {
-    const adoption = adoptArtifact(root);
+    const adoption = await adoptArtifact(root);
     onAdopt?.(adoption);
   }
   return new ModelRegistry(root);

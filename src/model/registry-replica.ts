@@ -130,7 +130,7 @@ export class RegistryReplica implements RegistryFollower {
     await materialiseVersion(this.registry, this.local, pointer.version);
     this.checked = pointer.version;
     if (pointer.version !== this.local.current()) {
-      this.local.promote(pointer.version);
+      await this.local.promote(pointer.version);
       this.local.prune(3);
     }
     if (pointer.version === this.announced) return null;

@@ -2,14 +2,16 @@
  * @module A model registry: `ROOT/versions/<version>/` artifact directories and a `ROOT/current` pointer file.
  * The pointer holds JSON `{"version", "previous", "switchedAt"}` and is replaced by rename, so a reader
  * (or a process killed mid-switch) sees either the old or the new pointer, never a mix; `previous` lives
- * in the same file so promote and rollback are one atomic step each.
+ * in the same file so promote and rollback are one atomic step each. Both verify the target version's
+ * checksums before that step, so `current` never moves to a version that would not load.
  */
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { removeDeadLeftovers, writeFileAtomic } from "../common/atomic.js";
 import { TriageError } from "../common/errors.js";
 import { readManifest, type Manifest } from "./artifact.js";
-import { ARTIFACT_FILES, POINTER_FILE, RETRAIN_REPORT_FILE, VERSIONS_DIR } from "./files.js";
+import { verifyChecksums } from "./checksums.js";
+import { ARTIFACT_FILES, POINTER_FILE, requiredFiles, RETRAIN_REPORT_FILE, VERSIONS_DIR } from "./files.js";
 
 export const DEFAULT_KEEP_VERSIONS = 5;
 
@@ -172,25 +174,40 @@ export class ModelRegistry {
     return `v${String(max + 1).padStart(4, "0")}`;
   }
 
-  /** Points `current` at `version` (which must hold a readable artifact), remembering the old one as `previous`. */
-  promote(version: string): Pointer {
+  /**
+   * Points `current` at `version`, remembering the old one as `previous`. The version is verified first
+   * as the loader would (manifest, then every file against its SHA-256), so a damaged version is refused
+   * here, with the file named and `current` untouched, instead of failing every server's next reload.
+   * A manifest without checksums (an older triage) cannot be verified and still promotes, as it still loads.
+   * `expectCurrent`: switch only if that is still the current version (null: none yet), else throw.
+   */
+  async promote(version: string, options: { expectCurrent?: string | null } = {}): Promise<Pointer> {
     const dir = this.versionDir(version);
-    readManifest(dir); // refuse to point at something that cannot be loaded
+    const manifest = readManifest(dir);
+    try {
+      await verifyChecksums(dir, manifest, requiredFiles(manifest));
+    } catch (err) {
+      if (err instanceof TriageError) throw new TriageError(`${err.message}; not switching to ${version}`, err.code);
+      throw err;
+    }
+    // Read after the wait, so that nothing switches between this read and the write below.
     const old = this.pointer();
+    if (options.expectCurrent !== undefined && (old?.version ?? null) !== options.expectCurrent)
+      throw new TriageError(`${this.root}: the current version changed to ${old?.version ?? "none"} meanwhile (expected ${options.expectCurrent ?? "none"}); not switching`);
     const next: Pointer = { version, previous: old && old.version !== version ? old.version : (old?.previous ?? null), switchedAt: new Date().toISOString() };
     writeFileAtomic(this.pointerPath, JSON.stringify(next) + "\n");
     return next;
   }
 
-  /** Switches back to `previous` (or to `to`); the version rolled back from becomes `previous`. */
-  rollback(to?: string): { from: string; to: string } {
+  /** Switches back to `previous` (or to `to`), verified as promote does; the version rolled back from becomes `previous`. */
+  async rollback(to?: string): Promise<{ from: string; to: string }> {
     const pointer = this.pointer();
     if (!pointer) throw new TriageError(`${this.root}: nothing to roll back, the registry has no current version`);
     const target = to ?? pointer.previous;
     if (!target) throw new TriageError(`${this.root}: no previous version to roll back to (current is ${pointer.version})`);
     if (target === pointer.version) throw new TriageError(`${this.root}: ${target} is already the current version`);
     if (!existsSync(this.versionDir(target))) throw new TriageError(`${this.root}: version "${target}" no longer exists (pruned?)`);
-    this.promote(target);
+    await this.promote(target);
     return { from: pointer.version, to: target };
   }
 

@@ -186,7 +186,7 @@ export async function retrainOutcomes(options: OutcomeRetrainOptions): Promise<O
     };
     if (registry.current() !== currentVersion) return finish(false, `the current version changed during retraining; not switching. ${verdict}`);
     if (delta + 1e-12 < minDelta) return finish(false, `kept ${currentVersion}: candidate is worse on cost and quality (${verdict}, needs >= ${fmt(minDelta)})`);
-    registry.promote(version);
+    await registry.promote(version, { expectCurrent: currentVersion });
     return finish(true, `promoted ${version}: ${verdict}`);
   } finally {
     for (const e of ownEncoders) await e.close?.();

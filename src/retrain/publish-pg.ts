@@ -54,7 +54,7 @@ export async function inSharedRegistry<R extends PublishableReport>(
         if (start) {
           options.onProgress?.(`copying ${start} from ${registry.location}`);
           await materialiseVersion(registry, local, start);
-          local.promote(start);
+          await local.promote(start);
         }
         const candidate = await registry.reserveVersion();
         const report = await run(local.root, candidate);

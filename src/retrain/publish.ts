@@ -8,9 +8,9 @@ export async function trainIntoRegistry(
   options: Omit<TrainOptions, "out">,
   keepVersions = DEFAULT_KEEP_VERSIONS,
 ): Promise<TrainResult & { version: string; pruned: string[] }> {
-  const registry = openRegistry(root);
+  const registry = await openRegistry(root);
   const version = registry.nextVersion();
   const result = await train({ ...options, out: registry.versionDir(version) });
-  registry.promote(version);
+  await registry.promote(version);
   return { ...result, version, pruned: registry.prune(keepVersions) };
 }

@@ -123,7 +123,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
   const t0 = performance.now();
   const progress = options.onProgress ?? (() => {});
   let adopted: Adoption | undefined;
-  const registry = openRegistry(options.registry, (a) => {
+  const registry = await openRegistry(options.registry, (a) => {
     adopted = a;
     progress(`${options.registry} held a plain model artifact: adopted it as ${a.version}, the registry's first version`);
   });
@@ -267,7 +267,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
       candidateMetrics = await measure(dir, version, encoder, heldOut);
     }
     if (!currentVersion) {
-      registry.promote(version);
+      await registry.promote(version);
       return finish(true, "the registry had no current version", candidateMetrics, null);
     }
     progress(`evaluating current ${currentVersion} on the same data`);
@@ -287,7 +287,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
         candidateMetrics,
         currentMetrics,
       );
-    registry.promote(version);
+    await registry.promote(version, { expectCurrent: currentVersion });
     return finish(true, `promoted ${version}: ${verdict}`, candidateMetrics, currentMetrics);
   } finally {
     for (const e of ownEncoder) await e.close?.();

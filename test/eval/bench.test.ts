@@ -35,7 +35,7 @@ describe("bench on the model's own test split", () => {
     const root = join(tempDir(), "registry");
     const registry = new ModelRegistry(root);
     cpSync(trained.dir, registry.versionDir("v0001"), { recursive: true });
-    registry.promote("v0001");
+    await registry.promote("v0001");
     const test = join(tempDir(), "test.jsonl");
     writeFileSync(
       test,

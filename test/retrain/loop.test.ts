@@ -82,7 +82,7 @@ it("learns the low-margin queries the fallback answered, serves them locally aft
   await vi.waitFor(() => expect(watching.version).toBe(v2), { timeout: 10_000, interval: 20 });
   expect(reloads).toEqual([v2]);
 
-  new ModelRegistry(root).rollback();
+  await new ModelRegistry(root).rollback();
   expect((await Router.load(root, { encoder })).version).toBe(v1);
   await vi.waitFor(() => expect(watching.version).toBe(v1), { timeout: 10_000, interval: 20 });
 

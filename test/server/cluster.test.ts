@@ -160,7 +160,7 @@ describe("triage serve --workers 2", () => {
   it("serves a promoted version from every worker", async () => {
     const before = JSON.parse((await call(s.port, "GET", "/healthz")).body) as { modelVersion: string };
     expect(before.modelVersion).not.toBe(secondVersion);
-    new ModelRegistry(registryDir).promote("v0002");
+    await new ModelRegistry(registryDir).promote("v0002");
     const seen = new Set<string>();
     await vi.waitFor(
       async () => {
@@ -240,8 +240,8 @@ describe("the shared decision log", () => {
     };
     const before = (await version()).version;
     const registry = new ModelRegistry(registryDir);
-    if (registry.current() === "v0002") registry.rollback();
-    else registry.promote("v0002");
+    if (registry.current() === "v0002") await registry.rollback();
+    else await registry.promote("v0002");
     const reloaded = await call(strict.port, "POST", "/admin/reload", {});
     expect(reloaded.status).toBe(200);
     const after = (JSON.parse(reloaded.body) as { version: string }).version;

@@ -1,4 +1,5 @@
-// A server watching a registry keeps answering with the model it has when a corrupted version is promoted.
+// A server watching a registry keeps answering with the model it has when its pointer is switched to a
+// corrupted version (by hand or by an older triage: promote itself refuses one).
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -32,7 +33,8 @@ it("a watched registry switching to a version with a corrupted head.bin: reload 
   };
   try {
     expect((await route()).modelVersion).toBe(first.manifest.version);
-    registry.promote("v0002");
+    await expect(registry.promote("v0002")).rejects.toThrow(`${head}: checksum does not match the manifest`);
+    writeFileSync(registry.pointerPath, JSON.stringify({ version: "v0002", previous: "v0001" }));
     await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0), { timeout: 20_000, interval: 50 });
     expect(errors[0].message).toContain(`${head}: checksum does not match the manifest`);
     const after = await route();

@@ -92,7 +92,7 @@ export async function trainOutcomes(opts: TrainOutcomesOptions): Promise<void> {
     manifest = await write(out!);
     writtenTo = out!;
     if (registry) {
-      registry.promote(version!);
+      await registry.promote(version!);
       info(`${registry.root}: current -> ${version}`);
     }
   }

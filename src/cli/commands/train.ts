@@ -69,7 +69,7 @@ export function registerTrain(program: Command): void {
       const shared = opts.registry !== undefined && isPostgresUrl(opts.registry) ? opts.registry : undefined;
       const registry =
         opts.registry !== undefined && shared === undefined
-          ? openRegistry(opts.registry, (a) => info(`${opts.registry} held a plain model artifact: adopted it as ${a.version}, the registry's first version`))
+          ? await openRegistry(opts.registry, (a) => info(`${opts.registry} held a plain model artifact: adopted it as ${a.version}, the registry's first version`))
           : undefined;
       if (opts.out !== undefined) checkOutput({ out: opts.out, data, config: opts.config });
       const { encoder, reason, ref } = await resolveEncoder({ spec: opts.encoder });

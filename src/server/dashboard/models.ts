@@ -32,12 +32,12 @@ export async function switchVersion(ctx: DashboardContext, catalog: VersionCatal
     const r = promoteBody.safeParse(body);
     if (!r.success) throw new TriageError(`promote: ${formatZodError(r.error)}`, "E_BAD_REQUEST");
     if (!registry.versionNames().includes(r.data.version)) throw new TriageError(`promote: no version "${r.data.version.slice(0, 64)}" in the registry`, "E_BAD_REQUEST");
-    registry.promote(r.data.version);
+    await registry.promote(r.data.version);
     to = r.data.version;
   } else {
     const r = rollbackBody.safeParse(body ?? {});
     if (!r.success) throw new TriageError(`rollback: ${formatZodError(r.error)}`, "E_BAD_REQUEST");
-    to = registry.rollback(r.data.to).to;
+    to = (await registry.rollback(r.data.to)).to;
   }
   catalog.forget();
   const reload = await ctx.model.afterSwitch?.();

@@ -3,7 +3,7 @@
  * `triage feedback` (and undo takes back only this session's own), promote and roll back switch the
  * registry and the serving model for admins only, and eval-routing reports render from a folder.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ModelRegistry } from "../../../src/model/registry.js";
@@ -160,6 +160,24 @@ describe("models", () => {
     const forward = await admin.post("/dashboard/api/models/promote", { version: "v0002" });
     expect(await forward.json()).toEqual({ from: "v0001", to: "v0002", reload: { ok: true, version: v2 } });
     expect(server.server.router.version).toBe(v2);
+  });
+
+  it("refuses to roll back to a damaged version, naming the file; current and the served model stay", async () => {
+    const registry = new ModelRegistry(root);
+    const head = join(registry.versionDir("v0001"), "head.bin");
+    const intact = readFileSync(head);
+    writeFileSync(head, new Uint8Array(intact.length));
+    try {
+      const refused = await admin.post("/dashboard/api/models/rollback", {});
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(
+        `${head}: checksum does not match the manifest (corrupted or replaced); retrain the model or restore the artifact; not switching to v0001`,
+      );
+      expect(registry.current()).toBe("v0002");
+      expect(server.server.router.version).toBe(registry.list().find((v) => v.version === "v0002")!.manifest!.version);
+    } finally {
+      writeFileSync(head, intact);
+    }
   });
 });
 
