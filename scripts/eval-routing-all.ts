@@ -2,9 +2,11 @@
  * Runs `eval-routing` on the five third-party outcome datasets in ../shared/datasets ($TRIAGE_SHARED_DIR/datasets)
  * and prints one table. Reports go to reports/routing/<name>.{json,md,svg}; embeddings are cached in
  * $TRIAGE_CACHE (default .cache/embeddings.sqlite).
- * Usage: npx tsx scripts/eval-routing-all.ts [name ...]   (names: gsm8k mmlu arc mbpp winogrande)
+ * Usage: npx tsx scripts/eval-routing-all.ts [--cv-repeats N] [name ...]   (names: gsm8k mmlu arc mbpp winogrande)
+ * The table also goes to reports/routing/summary.{json,md}, with each saving's 95% bootstrap interval.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { writeFileAtomic } from "../src/common/atomic.js";
 import { join } from "node:path";
 import { withCosts } from "../src/cli/commands/eval-routing.js";
 import { sharedDir } from "../src/common/shared.js";
@@ -61,7 +63,11 @@ async function main(): Promise<void> {
     console.log(`skipped: no outcome datasets at ${shared} (set TRIAGE_SHARED_DIR to the shared folder)`);
     return;
   }
-  const wanted = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const at = args.indexOf("--cv-repeats");
+  const repeats = at >= 0 ? Number(args.splice(at, 2)[1]) : 1;
+  if (!(Number.isInteger(repeats) && repeats >= 1)) throw new Error("--cv-repeats: expected a whole number >= 1");
+  const wanted = args;
   const chosen = DATASETS.filter((d) => wanted.length === 0 || wanted.includes(d.name));
   const encoder = new CachedEncoder(await UseEncoder.load(), DEFAULT_CACHE_PATH);
   const results: [Dataset, RoutingReport][] = [];
@@ -69,7 +75,7 @@ async function main(): Promise<void> {
     for (const d of chosen) {
       const { train, test } = d.load();
       const log = (m: string) => process.stderr.write(`${d.name}: ${m}\n`);
-      const report = await evaluateRouting(train, test, (t) => encoder.embed(t), { seed: SEED, log });
+      const report = await evaluateRouting(train, test, (t) => encoder.embed(t), { seed: SEED, log, repeats });
       writeRoutingReport("reports/routing", d.name, d.title, report);
       results.push([d, report]);
     }
@@ -77,17 +83,48 @@ async function main(): Promise<void> {
     await encoder.close();
   }
   const p = (v: number | null) => (v === null ? "n/a" : `${(v * 100).toFixed(1)}%`);
-  const rows: string[][] = [["dataset", "router", "APGR", "CPT(50%)", "CPT(80%)", "AIQ", "saving@95%", "net of random", "saving@98%", "hull: APGR", "CPT(50%)", "saving@95%"]];
+  const span = (i: { low: number | null; high: number | null } | undefined) => (i ? `${p(i.low)} to ${p(i.high)}` : "n/a");
+  const rows: string[][] = [
+    ["dataset", "router", "APGR", "CPT(50%)", "CPT(80%)", "AIQ", "saving@95%", "95% interval", "net of random", "saving@98%", "hull: APGR", "CPT(50%)", "saving@95%"],
+  ];
   for (const [d, r] of results)
-    for (const [label, c] of [
-      ["outcome router", r.router],
-      ["random", r.baselines.random],
-      ["rules", r.baselines.rules],
-      ["zero router", r.baselines.zero],
+    for (const [label, c, interval] of [
+      ["outcome router", r.router, r.uncertainty?.router],
+      ["random", r.baselines.random, r.uncertainty?.random],
+      ["rules", r.baselines.rules, r.uncertainty?.rules],
+      ["zero router", r.baselines.zero, r.uncertainty?.zero],
     ] as const)
-      rows.push([d.name, label, p(c.apgr), p(c.cpt50), p(c.cpt80), p(c.aiq), p(c.saving95), p(c.saving95Net), p(c.saving98), p(c.hull.apgr), p(c.hull.cpt50), p(c.hull.saving95)]);
+      rows.push([
+        d.name,
+        label,
+        p(c.apgr),
+        p(c.cpt50),
+        p(c.cpt80),
+        p(c.aiq),
+        p(c.saving95),
+        span(interval),
+        p(c.saving95Net),
+        p(c.saving98),
+        p(c.hull.apgr),
+        p(c.hull.cpt50),
+        p(c.hull.saving95),
+      ]);
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c])).join("  "));
+  mkdirSync("reports/routing", { recursive: true });
+  const md = [`| ${rows[0].join(" | ")} |`, `|${rows[0].map(() => "---").join("|")}|`, ...rows.slice(1).map((r) => `| ${r.join(" | ")} |`)];
+  writeFileAtomic("reports/routing/summary.md", `# Outcome routing on five datasets (cross-validation over ${repeats} partition(s))\n\n${md.join("\n")}\n`);
+  writeFileAtomic(
+    "reports/routing/summary.json",
+    JSON.stringify(
+      {
+        cvRepeats: repeats,
+        datasets: results.map(([d, r]) => ({ name: d.name, title: d.title, router: r.router.method, saving95: r.saving95, uncertainty: r.uncertainty ?? null })),
+      },
+      null,
+      2,
+    ) + "\n",
+  );
   console.log("");
   for (const [d, r] of results) {
     const b = r.baselines;
