@@ -31,6 +31,11 @@ const reportShape = z
           atTarget: z.object({ quality: z.number(), cost: z.number(), strongFraction: z.number() }).passthrough(),
         }),
         baselines: z.object({ random: curve, rules: curve, zero: curve, cheapest: qc, strongest: qc, oracle: qc, single: z.record(z.string(), qc) }).passthrough(),
+        // Reports written before eval-routing drew bootstrap intervals have none.
+        uncertainty: z
+          .object({ resamples: z.number(), router: z.object({ low: rate, high: rate }) })
+          .passthrough()
+          .optional(),
       })
       .passthrough(),
   })

@@ -190,6 +190,8 @@ describe("routing evaluation", () => {
     expect(page).toContain("<svg");
     expect(page).toContain("outcome router (");
     expect(page).toContain("Fixed policies");
+    // eval-routing's bootstrap interval of the saving, beside it.
+    expect(page).toMatch(/<span data-interval>95 % interval -?\d+\.\d% to \d+\.\d%<\/span> over 1000 draws of the test prompts/);
     const broken = await dataUser.get("/dashboard/routing/broken");
     expect(broken.status).toBe(400);
     expect(await broken.text()).toMatch(/broken\.json: not a triage eval-routing report/);

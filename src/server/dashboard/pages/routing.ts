@@ -51,7 +51,11 @@ export function reportView({ name, report: r }: StoredReport): Html {
   const dial = r.router.points.filter((_, i) => i % step === 0 || i === r.router.points.length - 1);
   const pgr = (q: number) => (r.anchors.strongQuality === r.anchors.weakQuality ? null : (q - r.anchors.weakQuality) / (r.anchors.strongQuality - r.anchors.weakQuality));
   return html`<section class="kpis">
-  <div class="kpi kpi-good"><div class="kpi-label">Saving @95 %</div><div class="kpi-value">${pct(r.router.saving95)}</div><div class="kpi-note">cost saved at 95 % of ${r.strong}'s quality</div></div>
+  <div class="kpi kpi-good"><div class="kpi-label">Saving @95 %</div><div class="kpi-value">${pct(r.router.saving95)}</div><div class="kpi-note">cost saved at 95 % of ${r.strong}'s quality${
+    r.uncertainty
+      ? html`; <span data-interval>95 % interval ${pct(r.uncertainty.router.low)} to ${pct(r.uncertainty.router.high)}</span> over ${r.uncertainty.resamples} draws of the test prompts`
+      : ""
+  }</div></div>
   <div class="kpi"><div class="kpi-label">APGR</div><div class="kpi-value">${pct(r.router.apgr)}</div><div class="kpi-note">quality gap recovered, averaged over strong-call shares</div></div>
   <div class="kpi"><div class="kpi-label">CPT(50 %)</div><div class="kpi-value">${pct(r.router.cpt50)}</div><div class="kpi-note">strong calls needed for half the gap</div></div>
   <div class="kpi"><div class="kpi-label">CPT(80 %)</div><div class="kpi-value">${pct(r.router.cpt80)}</div><div class="kpi-note">strong calls needed for 80 % of the gap</div></div>
