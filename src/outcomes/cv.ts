@@ -165,6 +165,8 @@ export interface CvOptions {
    * times the cross-validation (the heads' training most).
    */
   repeats?: number;
+  /** Progress, one line per stage (the heads take most of the time). */
+  log?: (message: string) => void;
 }
 
 /**
@@ -180,6 +182,7 @@ export function crossValidate(set: OutcomeSet, vectors: readonly Float32Array[],
   const folds = Math.max(2, Math.min(options.folds ?? 5, set.prompts.length));
   const seed = options.seed ?? 1;
   const repeats = Math.max(1, Math.floor(options.repeats ?? 1));
+  const log = options.log ?? (() => {});
   const partitions = [...Array(repeats).keys()].map((r) => partition(set, vectors, folds, seed + r));
   const context = scoreContext(set);
   const rules: ChoiceRule[] = set.models.length > 2 ? ["tolerance", "lambda"] : ["tolerance"];
@@ -229,7 +232,10 @@ export function crossValidate(set: OutcomeSet, vectors: readonly Float32Array[],
         );
       }
   let best = bestKnn!;
+  log(`cross-validation: ${KNN_GRID.k.length * KNN_GRID.smoothing.length * KNN_GRID.sharpness.length} kNN settings scored over ${repeats} partition(s) of ${folds} folds`);
   if (!(options.logistic ?? true)) return result(best, { bestKnn: best.trial });
+  const heads = FEATURE_SETS.length * (LOGISTIC_L2.length + SURFACE_L2.length);
+  let fitted = 0;
 
   const rowScores = set.prompts.map((p) => p.scores);
   /** Out-of-fold predictions of a head whose input for row i is `input(i, scaler)` (features standardised on the training folds only). */
@@ -266,6 +272,7 @@ export function crossValidate(set: OutcomeSet, vectors: readonly Float32Array[],
           headPreds(spec, (i, sc, fs) => withSurfaceFeatures(vectors[i], set.prompts[i].text, sc, fs)),
         ),
       );
+      log(`cross-validation: head ${++fitted} of ${heads} (embedding + ${features} features, L2 ${l2})`);
     }
     for (const l2 of SURFACE_L2) {
       const spec: HeadSpec = { ...DEFAULT_LOGISTIC, l2, features };
@@ -276,6 +283,7 @@ export function crossValidate(set: OutcomeSet, vectors: readonly Float32Array[],
           headPreds(spec, (i, sc, fs) => scaledFeatures(set.prompts[i].text, sc, fs)),
         ),
       );
+      log(`cross-validation: head ${++fitted} of ${heads} (${features} features alone, L2 ${l2})`);
     }
   }
   best = better(better(best, bestLogistic!), bestSurface!);

@@ -28,7 +28,7 @@ export interface FittedOutcomeModel {
 /** `vectors[i]` is the unit embedding of `set.prompts[i].text`; every cost must be known. */
 export function fitOutcomeModel(set: OutcomeSet, vectors: readonly Float32Array[], options: FitOptions = {}): FittedOutcomeModel {
   const log = options.log ?? (() => {});
-  const cv = crossValidate(set, vectors, { folds: options.folds, seed: options.seed, logistic: options.logistic, repeats: options.repeats });
+  const cv = crossValidate(set, vectors, { folds: options.folds, seed: options.seed, logistic: options.logistic, repeats: options.repeats, log });
   const { method, aiq: _aiq, aiqStaircase, saving95: _s, ...params } = cv.best;
   const parts = [cv.bestKnn, cv.bestLogistic, cv.bestSurface].filter((t) => t !== undefined);
   log(`chosen ${method} ${JSON.stringify(params)} (CV staircase AIQ ${aiqStaircase.toFixed(4)}; best ${parts.map((t) => `${t.method} ${t.aiqStaircase.toFixed(4)}`).join(", ")})`);

@@ -10,6 +10,9 @@ import { registerEvalRouting } from "../../src/cli/commands/eval-routing.js";
 import { usd } from "../../src/outcomes/report.js";
 import { CLI } from "../helpers/cli.js";
 
+/** What the last run wrote to stderr (its progress). */
+let stderr = "";
+
 async function run(args: string[]): Promise<string> {
   const program = new Command();
   program.exitOverride();
@@ -19,7 +22,11 @@ async function run(args: string[]): Promise<string> {
     out += String(chunk);
     return true;
   });
-  const errWrite = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+  stderr = "";
+  const errWrite = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
   try {
     await program.parseAsync(["node", "triage", "eval-routing", ...args]);
   } finally {
@@ -39,6 +46,9 @@ describe("triage eval-routing on the example outcomes", () => {
     const args = ["--data", "data/outcomes/example.jsonl", "--split", "0.5", "--seed", "3", "--json", "--cache", join(dir, "embeddings.sqlite")];
     expect(JSON.parse(await run(args)).router.cvRepeats).toBe(1);
     expect(JSON.parse(await run([...args, "--cv-repeats", "3"])).router.cvRepeats).toBe(3);
+    // Progress while the estimators are cross-validated: the kNN grid, then each head.
+    expect(stderr).toContain("eval-routing: cross-validation: 90 kNN settings scored over 3 partition(s) of 5 folds\n");
+    expect(stderr).toMatch(/cross-validation: head 12 of 12 \(extended features alone, L2 0\.1\)\n/);
     await expect(run([...args, "--cv-repeats", "0"])).rejects.toThrow(/--cv-repeats|positive|whole/i);
   }, 120_000);
 
