@@ -57,7 +57,8 @@ export interface CreateServerOptions {
   dashboard?: DashboardOptions | false;
   /**
    * This server is one worker of `triage serve --workers N`: responses carry x-triage-worker, /v1/stats and
-   * /metrics answer for every worker, and a successful admin reload is passed on to the others.
+   * /metrics answer for every worker, a successful admin reload is passed on to the others, and
+   * conversations' models are kept in the primary, shared by every worker.
    */
   cluster?: ClusterLink;
 }
@@ -102,7 +103,9 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
   }
   const retention = log ? startRetention(log, config.log?.retention, onError) : undefined;
   const metrics = new ServerMetrics();
-  const proxy = new ChatProxy({ router, config, providers, log, metrics, validator: options.validator, onError });
+  // A worker keeps conversations in the primary, shared by all workers; a single process in its own memory.
+  const conversations = cluster?.conversations(onError);
+  const proxy = new ChatProxy({ router, config, providers, log, metrics, validator: options.validator, onError, ...(conversations ? { conversations } : {}) });
   const reloader = new ModelReloader(router, (result, trigger) => {
     metrics.reloads.inc({ result: result.ok ? "ok" : "failed" });
     // The other workers watch the same directory, but an admin reload may come before any watcher sees a change.

@@ -1,6 +1,7 @@
 // `triage serve --workers 2`: real processes sharing one port on loopback. Requests spread over both
 // workers, /v1/stats and /metrics answer for the whole server, a killed worker is restarted, SIGTERM
-// drains every worker into the shared decision log, and a promote or an admin reload reaches every worker.
+// drains every worker into the shared decision log, a promote or an admin reload reaches every worker,
+// and a conversation keeps its model whichever worker gets its next turn.
 import Database from "better-sqlite3";
 import { type ChildProcess, spawn } from "node:child_process";
 import { request } from "node:http";
@@ -138,6 +139,31 @@ describe("triage serve --workers 2", () => {
     const metrics = await call(s.port, "GET", "/metrics");
     expect(metrics.body).toMatch(/^triage_http_requests_total\{route="\/v1\/chat\/completions",status="200"\} 8$/m);
     expect(metrics.body).toMatch(/^triage_http_requests_total\{route="\/v1\/route",status="200"\} 6$/m);
+  });
+
+  it("a conversation whose next turn goes to the other worker keeps its first turn's model", async () => {
+    const simple = "hello"; // SIMPLE by the tier config's rules
+    const dear = "Construct a new axiomatization of probability that handles self-locating beliefs, and apply it to the Sleeping Beauty problem.";
+    const routedModel = async (text: string) => (JSON.parse((await call(s.port, "POST", "/v1/route", { text })).body) as { model: string }).model;
+    const cheapModel = await routedModel(simple);
+    expect(await routedModel(dear)).not.toBe(cheapModel); // a new conversation would take a dearer model for it
+    const turn = async (messages: { role: string; content: string }[]) => {
+      const r = await call(s.port, "POST", "/v1/chat/completions", { model: "auto", messages });
+      expect(r.status, r.body).toBe(200);
+      return { worker: r.worker, model: (JSON.parse(r.body) as { model: string }).model };
+    };
+    const first = [
+      { role: "system", content: "answer across workers" },
+      { role: "user", content: simple },
+    ];
+    const one = await turn(first);
+    expect(one.model).toBe(cheapModel);
+    // Each call is a connection of its own, handed to the workers in turn: within a few, one reaches the other worker.
+    const later: { worker: string | undefined; model: string }[] = [];
+    for (let i = 0; i < 6 && !later.some((t) => t.worker !== one.worker); i++)
+      later.push(await turn([...first, { role: "assistant", content: "hi there" }, { role: "user", content: dear }]));
+    expect(later.some((t) => t.worker !== one.worker)).toBe(true);
+    expect(later.map((t) => t.model)).toEqual(later.map(() => cheapModel));
   });
 
   it("the dashboard's CSRF token from one worker's page is accepted by the other worker", async () => {

@@ -140,6 +140,7 @@ async function servePrimary(opts: ServeOptions, workers: number): Promise<void> 
   const code = await runPrimary({
     workers,
     drainTimeoutMs: config.drainTimeoutMs,
+    conversations: { ttlMs: config.conversations.ttlMs, maxConversations: config.conversations.maxConversations },
     onListening: (listening) => process.stdout.write(JSON.stringify(listening) + "\n"),
     say: (line) => info(`triage serve: ${line}`),
   });

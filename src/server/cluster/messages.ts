@@ -22,13 +22,19 @@ export type WorkerMessage =
   /** This worker's counters, for the primary's gather `id`. */
   | { triage: "snapshot"; id: number; snapshot: ServerStatsSnapshot }
   /** An admin reload succeeded here: the other workers should reload too. */
-  | { triage: "reloaded" };
+  | { triage: "reloaded" }
+  /** A chat turn asks which model its conversation is on (the primary holds the server's one memory). */
+  | { triage: "conversation?"; id: number; conversation: string }
+  /** A turn was answered with `label`: the conversation's model, unless it has one of `keep` (dearer ones). */
+  | { triage: "conversation="; id: number; conversation: string; label: string; keep: string[] };
 
 export type PrimaryMessage =
   | { triage: "snapshot?"; id: number }
   | { triage: "stats"; id: number; snapshot?: ServerStatsSnapshot; workers?: number; error?: string }
   | { triage: "metrics"; id: number; text?: string; error?: string }
-  | { triage: "reload" };
+  | { triage: "reload" }
+  /** The answer to conversation? and conversation=: the conversation's model now (none: unknown). */
+  | { triage: "conversation"; id: number; label?: string };
 
 function tagged(message: unknown): message is { triage: string } {
   return typeof message === "object" && message !== null && typeof (message as { triage?: unknown }).triage === "string";

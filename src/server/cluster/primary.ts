@@ -1,13 +1,16 @@
 /**
  * @module `triage serve --workers N`'s primary process (node:cluster): forks N workers that share one port
  * (each with its own router, encoder session and decision-log connection), restarts a crashed worker with
- * backoff, gathers the workers' counters for /v1/stats and /metrics, passes admin reloads on, and on
- * SIGTERM/SIGINT lets every worker drain and waits for all of them.
+ * backoff, gathers the workers' counters for /v1/stats and /metrics, passes admin reloads on, holds the
+ * server's one memory of which model each conversation is on, and on SIGTERM/SIGINT lets every worker
+ * drain and waits for all of them.
  */
 import cluster, { type Worker } from "node:cluster";
 import { randomBytes } from "node:crypto";
 import { AggregatorRegistry } from "prom-client";
+import { ConversationMemory } from "../proxy/conversations.js";
 import type { ServerStatsSnapshot } from "../proxy/stats.js";
+import { answerConversation } from "./conversations.js";
 import { mergeStats } from "./merge-stats.js";
 import { isWorkerMessage, type ListeningInfo, type PrimaryMessage, type WorkerMessage, SESSION_SECRET_ENV, WORKER_ID_ENV } from "./messages.js";
 
@@ -24,6 +27,8 @@ export interface PrimaryOptions {
   workers: number;
   /** The server config's drainTimeoutMs: how long a worker may drain before the primary kills it. */
   drainTimeoutMs: number;
+  /** The server config's conversations memory: how long a conversation is remembered, and how many at most. */
+  conversations: { ttlMs: number; maxConversations: number };
   /** Once every worker listens: the server's address (the CLI prints it as its one JSON line). */
   onListening: (info: ListeningInfo & { workers: number }) => void;
   /** One line per worker event, for the operator. */
@@ -54,6 +59,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   const aggregator = new AggregatorRegistry();
   // One per server, kept across worker restarts: a dashboard session opened on one worker is valid on all.
   const sessionSecret = randomBytes(32).toString("hex");
+  // Kept here, not in the workers: a conversation's next turn may come to any worker (and outlives a restart).
+  const conversations = new ConversationMemory(options.conversations.ttlMs, options.conversations.maxConversations);
   const gathers = new Map<number, Gather>();
   let nextGather = 0;
   let announced = false;
@@ -114,6 +121,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         return;
       case "reloaded":
         for (const s of slots) if (s.worker && s.worker !== worker && s.ready) send(s.worker, { triage: "reload" });
+        return;
+      case "conversation?":
+      case "conversation=":
+        send(worker, answerConversation(conversations, message));
         return;
     }
   };

@@ -1,11 +1,15 @@
 /**
  * @module A `triage serve` worker's side of the cluster: asks the primary for the whole server's stats and
- * metrics, answers the primary's requests for this worker's counters, and passes admin reloads on.
+ * metrics and for its conversations' models, answers the primary's requests for this worker's counters,
+ * and passes admin reloads on.
  */
 import cluster from "node:cluster";
 import { AggregatorRegistry, type Registry } from "prom-client";
 import { TriageError } from "../../common/errors.js";
+import type { ConversationStore } from "../proxy/conversations.js";
 import type { ServerStatsSnapshot } from "../proxy/stats.js";
+import { PrimaryAsker } from "./ask.js";
+import { ClusterConversations } from "./conversations.js";
 import { isPrimaryMessage, type ListeningInfo, type PrimaryMessage, type WorkerMessage, SESSION_SECRET_ENV, WORKER_ID_ENV } from "./messages.js";
 
 /** Longer than the primary's own gather timeout, so the primary's answer (or its error) normally comes first. */
@@ -23,6 +27,8 @@ export interface ClusterLink {
   metrics(): Promise<string>;
   /** An admin reload succeeded in this worker: the others reload too. */
   reloaded(): void;
+  /** The server's one conversation memory, in the primary; its failures go to `onError` (once per outage). */
+  conversations(onError: (error: Error) => void): ConversationStore;
   /** createServer hands over what the primary may ask of this worker. */
   serve(local: LocalServer): void;
 }
@@ -36,14 +42,11 @@ export interface LocalServer {
   registry: Registry;
 }
 
-type Pending = { resolve: (m: PrimaryMessage) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
-
 export class WorkerLink implements ClusterLink {
   readonly workerId: string;
   readonly sessionSecret: Uint8Array | undefined;
   private local: LocalServer | undefined;
-  private nextId = 0;
-  private readonly pending = new Map<number, Pending>();
+  private readonly asker = new PrimaryAsker((message, done) => this.send(message, done));
 
   private constructor() {
     this.workerId = process.env[WORKER_ID_ENV] ?? String(cluster.worker?.id ?? "?");
@@ -74,13 +77,13 @@ export class WorkerLink implements ClusterLink {
   }
 
   async stats(): Promise<{ snapshot: ServerStatsSnapshot; workers: number }> {
-    const answer = await this.ask((id) => ({ triage: "stats?", id }));
+    const answer = await this.asker.ask((id) => ({ triage: "stats?", id }), ASK_TIMEOUT_MS);
     if (answer.triage !== "stats" || !answer.snapshot) throw new TriageError(`server stats from the workers: ${errorOf(answer) ?? "no answer"}`);
     return { snapshot: answer.snapshot, workers: answer.workers ?? 0 };
   }
 
   async metrics(): Promise<string> {
-    const answer = await this.ask((id) => ({ triage: "metrics?", id }));
+    const answer = await this.asker.ask((id) => ({ triage: "metrics?", id }), ASK_TIMEOUT_MS);
     if (answer.triage !== "metrics" || answer.text === undefined) throw new TriageError(`metrics from the workers: ${errorOf(answer) ?? "no answer"}`);
     return answer.text;
   }
@@ -89,21 +92,8 @@ export class WorkerLink implements ClusterLink {
     this.send({ triage: "reloaded" });
   }
 
-  private ask(message: (id: number) => WorkerMessage): Promise<PrimaryMessage> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new TriageError(`the cluster primary did not answer within ${ASK_TIMEOUT_MS} ms`));
-      }, ASK_TIMEOUT_MS);
-      this.pending.set(id, { resolve, reject, timer });
-      this.send(message(id), (err) => {
-        if (!err) return;
-        clearTimeout(timer);
-        this.pending.delete(id);
-        reject(new TriageError(`cannot reach the cluster primary: ${err.message}`));
-      });
-    });
+  conversations(onError: (error: Error) => void): ConversationStore {
+    return new ClusterConversations(this.asker, onError);
   }
 
   private receive(message: PrimaryMessage): void {
@@ -121,13 +111,8 @@ export class WorkerLink implements ClusterLink {
       case "reload":
         this.local?.reload();
         return;
-      default: {
-        const waiting = this.pending.get(message.id);
-        if (!waiting) return;
-        clearTimeout(waiting.timer);
-        this.pending.delete(message.id);
-        waiting.resolve(message);
-      }
+      default:
+        this.asker.answer(message);
     }
   }
 

@@ -3,7 +3,9 @@
  * and re-bills the whole context (the provider's prompt cache is lost). A conversation is named by the
  * caller's `x-triage-conversation` header, else by a hash of its system prompt and first user message
  * (both stay at the start of every later turn's messages). Its model is remembered in memory for a
- * while after its last turn; a failed quality gate moves it up, and it stays there.
+ * while after its last turn; a failed quality gate moves it up, and it stays there. Under `triage serve
+ * --workers N` the memory lives in the primary and workers reach it through a ConversationStore
+ * (server/cluster/conversations.ts), so a conversation keeps its model whichever worker gets a turn.
  */
 import { createHash } from "node:crypto";
 import { messageText, type ChatMessage } from "./request.js";
@@ -55,8 +57,46 @@ export class ConversationMemory {
     while (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
   }
 
+  /**
+   * Makes `label` the conversation's model unless it already has one of `keep` (which it then keeps, its
+   * time renewed); read and written in one step, so two turns at once cannot undo each other's rule.
+   * Returns the model now remembered.
+   */
+  remember(id: string, label: string, keep: readonly string[] = [], now = Date.now()): string {
+    const before = this.get(id, now);
+    const stored = before !== undefined && keep.includes(before) ? before : label;
+    this.set(id, stored, now);
+    return stored;
+  }
+
   get size(): number {
     return this.entries.size;
+  }
+}
+
+/**
+ * Where the proxy keeps its conversations' models: this process's memory, or the cluster primary's
+ * (server/cluster/conversations.ts), which never rejects: a store that cannot answer reports it and
+ * answers as if the conversation were new.
+ */
+export interface ConversationStore {
+  /** The conversation's model; undefined when it has none (new, forgotten, or the store did not answer). */
+  get(id: string): Promise<string | undefined>;
+  /** Makes `label` its model unless it has one of `keep`; resolves once stored, so the next turn sees it. */
+  set(id: string, label: string, keep?: readonly string[]): Promise<void>;
+}
+
+/** A ConversationStore in this process (one server process, `--workers 1`, library use). */
+export class LocalConversations implements ConversationStore {
+  constructor(readonly memory: ConversationMemory) {}
+
+  get(id: string): Promise<string | undefined> {
+    return Promise.resolve(this.memory.get(id));
+  }
+
+  set(id: string, label: string, keep?: readonly string[]): Promise<void> {
+    this.memory.remember(id, label, keep);
+    return Promise.resolve();
   }
 }
 

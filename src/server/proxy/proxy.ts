@@ -20,7 +20,7 @@ import { passThroughSse, type StreamEnd } from "./sse.js";
 import { ServerStats, type CallRecord } from "./stats.js";
 import { ClassifyBatcher } from "./batcher.js";
 import { LogSink } from "./log-sink.js";
-import { ConversationMemory, conversationOf, stickyLabel, type ConversationRef } from "./conversations.js";
+import { ConversationMemory, conversationOf, LocalConversations, stickyLabel, type ConversationRef, type ConversationStore } from "./conversations.js";
 import { clampToGroup, escalationPath, mostExpensiveTier, tierTable, type Tier } from "./tiers.js";
 import { callerWantsUsage, upstreamBody } from "./upstream-body.js";
 
@@ -36,6 +36,8 @@ export interface ProxyOptions {
   validator?: Validator;
   /** Where logging failures go (never thrown at callers). Default: a process warning. */
   onError?: (error: Error) => void;
+  /** Where conversations' models are kept (a cluster worker: the primary's). Default: this process's memory. */
+  conversations?: ConversationStore;
 }
 
 export interface CallContext {
@@ -86,7 +88,7 @@ export class ChatProxy {
   private readonly defaultDial: Dial | undefined;
   private readonly sink: LogSink | undefined;
   /** Which model each live conversation is on (chat requests). */
-  readonly conversations: ConversationMemory;
+  readonly conversations: ConversationStore;
   /** Streams still open, each with a way to end it and its accounting (the outcome row) to wait for. */
   private readonly openStreams = new Set<{ end: (message: string) => void; accounted: Promise<unknown> }>();
 
@@ -96,7 +98,7 @@ export class ChatProxy {
     this.sink = options.log ? new LogSink(options.log, this.onError) : undefined;
     this.defaultDial = configDial(options.config);
     this.batcher = new ClassifyBatcher(options.router, this.sink, this.defaultDial);
-    this.conversations = new ConversationMemory(options.config.conversations.ttlMs, options.config.conversations.maxConversations);
+    this.conversations = options.conversations ?? new LocalConversations(new ConversationMemory(options.config.conversations.ttlMs, options.config.conversations.maxConversations));
   }
 
   get router(): AnyRouter {
@@ -144,7 +146,7 @@ export class ChatProxy {
 
       const text = routingText(req.messages, config.routing.contextMessages, config.routing.contextMaxChars);
       const conv = config.conversations.enabled ? conversationOf(context.conversation, req.messages) : undefined;
-      const remembered = conv?.continuing ? this.conversations.get(conv.id) : undefined;
+      const remembered = conv?.continuing ? await this.conversations.get(conv.id) : undefined;
       const decision = await this.classify(text, requestId, context.tags, undefined, this.dialFor(context), conv && ((d) => this.keepConversation(d, conv, remembered)));
       const tiers = this.tiers();
       // An outcome model escalates to the models it predicts better for this prompt, nearest first.
@@ -157,7 +159,7 @@ export class ChatProxy {
       const pair = config.parallel.enabled && !stream ? config.parallel.pair : undefined;
       if (pair?.includes(tierName)) {
         const answer = await this.parallel(pair, req, { requestId, decision, tags: context.tags, signal: deadline.signal, attempts, calls });
-        this.remember(conv, answer.meta.tier);
+        await this.remember(conv, answer.meta.tier);
         return this.finishJson(answer, calls, started, context.tags, decision);
       }
 
@@ -169,7 +171,7 @@ export class ChatProxy {
         if (result.kind === "error") {
           // The escalation itself failed: the earlier (gate-failing) answer beats an error.
           if (kept) {
-            this.remember(conv, kept.meta.tier);
+            await this.remember(conv, kept.meta.tier);
             return this.finishJson(kept, calls, started, context.tags, decision);
           }
           this.recordRequest(tier.name, started, escalations, attempts, decision, calls);
@@ -179,7 +181,7 @@ export class ChatProxy {
         meta.provider = result.provider;
         if (result.kind === "stream") {
           deadline.clear(); // a started stream runs as long as it runs; the caller can cancel it
-          this.remember(conv, tier.name);
+          await this.remember(conv, tier.name);
           return this.streamed(result.body, req, meta, tier, context.tags, started, decision);
         }
         const call = this.recordCall(requestId, tier, result.provider, readUsage(result.body.usage), context.tags);
@@ -205,7 +207,7 @@ export class ChatProxy {
             continue;
           }
         }
-        this.remember(conv, tier.name);
+        await this.remember(conv, tier.name);
         return this.finishJson({ body: result.body, meta }, calls, started, context.tags, decision);
       }
     } finally {
@@ -297,13 +299,15 @@ export class ChatProxy {
     return { ...d, label, ...(d.model !== undefined ? { model: label } : {}), ...(outcome ? { outcome } : {}), conversation };
   }
 
-  /** The model a conversation answered with becomes its model (never a cheaper one than it had, unless configured). */
-  private remember(conv: ConversationRef | undefined, tier: string): void {
+  /**
+   * The model a conversation answered with becomes its model (never a cheaper one than it had, unless
+   * configured: the store keeps a dearer one it holds). Stored before the answer leaves, so the next turn sees it.
+   */
+  private async remember(conv: ConversationRef | undefined, tier: string): Promise<void> {
     if (!conv) return;
     const labels = this.router.labels;
-    const before = this.conversations.get(conv.id);
-    const keep = before !== undefined && !this.options.config.conversations.down && labels.indexOf(before) > labels.indexOf(tier);
-    this.conversations.set(conv.id, keep ? before : tier);
+    const dearer = this.options.config.conversations.down ? [] : labels.slice(labels.indexOf(tier) + 1);
+    await this.conversations.set(conv.id, tier, dearer);
   }
 
   /** The request's own dial (x-triage-quality / x-triage-max-cost); without one, the config's or the model's default applies. */

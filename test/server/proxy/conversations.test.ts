@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConversationMemory, conversationOf, stickyLabel } from "../../../src/server/proxy/conversations.js";
+import { ConversationMemory, conversationOf, LocalConversations, stickyLabel } from "../../../src/server/proxy/conversations.js";
 
 const rank = (l: string) => ["small", "medium", "large"].indexOf(l);
 const keep = { upOnRoute: false, down: false };
@@ -65,5 +65,18 @@ describe("ConversationMemory", () => {
     expect(m.size).toBe(2);
     expect(m.get("y", 3)).toBeUndefined();
     expect(m.get("x", 3)).toBe("small");
+  });
+
+  it("remembers a turn's model unless the conversation already has one of the models to keep, renewing its time", async () => {
+    const m = new ConversationMemory(1000, 10);
+    expect(m.remember("a", "large", [], 0)).toBe("large");
+    expect(m.remember("a", "small", ["medium", "large"], 900)).toBe("large");
+    expect(m.get("a", 1800)).toBe("large");
+    expect(m.remember("a", "small", [], 1800)).toBe("small");
+    // The same rule through the store the proxy uses in a single process.
+    const store = new LocalConversations(new ConversationMemory(60_000, 10));
+    await store.set("b", "medium");
+    await store.set("b", "small", ["medium", "large"]);
+    expect(await store.get("b")).toBe("medium");
   });
 });
