@@ -117,7 +117,10 @@ export class Router {
     try {
       model = await loadModel(dir, { onWarning: options.onWarning });
     } catch (err) {
-      void early?.then((e) => e?.close?.());
+      // Wait for the encoder before failing: a caller that exits at once (the CLI) would tear the process
+      // down while onnxruntime still builds its session on the worker thread, and abort (SIGABRT) instead of
+      // exiting with the artifact's error.
+      await early?.then((e) => e?.close?.()).catch(() => {});
       throw err; // the artifact's own error comes first, as when the encoder loaded after it
     }
     let encoder = options.encoder ?? (await early);
