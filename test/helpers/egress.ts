@@ -22,7 +22,8 @@ export interface ForwardProxy {
 /** Request headers that concern the hop to the proxy, not the target. */
 const HOP = new Set(["proxy-authorization", "proxy-connection", "connection", "keep-alive"]);
 
-export async function startForwardProxy(): Promise<ForwardProxy> {
+/** `refuseConnect`: the status every CONNECT gets instead of a tunnel (a proxy that bars the destination). */
+export async function startForwardProxy(options: { refuseConnect?: number } = {}): Promise<ForwardProxy> {
   const forwarded: string[] = [];
   const tunnels: string[] = [];
   const authorizations: string[] = [];
@@ -41,6 +42,7 @@ export async function startForwardProxy(): Promise<ForwardProxy> {
   });
   server.on("connect", (req: http.IncomingMessage, client: Socket, head: Buffer) => {
     authorizations.push(req.headers["proxy-authorization"] ?? "");
+    if (options.refuseConnect) return void client.end(`HTTP/1.1 ${options.refuseConnect} Refused\r\ncontent-length: 0\r\n\r\n`);
     tunnels.push(req.url ?? "");
     const [host, port] = [(req.url ?? "").replace(/:\d+$/, ""), Number((req.url ?? "").split(":").pop())];
     const up = net.connect(port, host, () => {

@@ -70,6 +70,14 @@ function postOnce(url: URL, headers: Record<string, string>, payload: string, ti
       req.destroy();
     };
     signal?.addEventListener("abort", onAbort, { once: true });
+    // A proxy refusing the tunnel (403, 407): https-proxy-agent hands its answer over as the provider's
+    // own; it is a connection failure instead, named for the server log.
+    if (egress.proxy)
+      req.once("proxyConnect", (connect: { statusCode?: number }) => {
+        if (connect.statusCode === undefined || connect.statusCode === 200) return;
+        finish(Object.assign(new Error(`the egress proxy answered ${connect.statusCode} to CONNECT`), { code: "ERR_PROXY_TUNNEL" }));
+        req.destroy();
+      });
     let answered = false;
     req.on("error", (err) => {
       const code = (err as NodeJS.ErrnoException).code;

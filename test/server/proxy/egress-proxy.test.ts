@@ -8,7 +8,7 @@ import type { Router } from "../../../src/router/router.js";
 import { type ForwardProxy, startForwardProxy, startTlsFront, type TlsFront } from "../../helpers/egress.js";
 import { type FakeOpenAI, startFakeOpenAI } from "../../helpers/fake-openai.js";
 import { trainTiers } from "../../helpers/tiers.js";
-import { loadRouter, type Running, startServer } from "../setup.js";
+import { loadRouter, type Running, startServer, takeServerErrors } from "../setup.js";
 
 const NAMES = ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY", "NODE_TLS_REJECT_UNAUTHORIZED"];
 const saved = Object.fromEntries(NAMES.map((n) => [n, process.env[n]]));
@@ -101,5 +101,33 @@ it("connects directly to the hosts NO_PROXY lists, and through the proxy to the 
     expect(second.tunnels.every((t) => t === new URL(front.baseURL).host)).toBe(true);
   } finally {
     await second.close();
+  }
+});
+
+it("a proxy that refuses the tunnel is the provider's connection failure, not its answer", async () => {
+  const barring = await startForwardProxy({ refuseConnect: 403 });
+  try {
+    setEnv({ HTTPS_PROXY: barring.url, NO_PROXY: "" });
+    const r = await serve(front.baseURL);
+    const messages = [{ role: "user" as const, content: "hello there" }];
+    for (const stream of [false, true]) {
+      const err = await r
+        .client()
+        .chat.completions.create({ model: "auto", messages, stream })
+        .then(
+          () => undefined,
+          (e: unknown) => e as { status?: number; message: string },
+        );
+      expect(err?.status).toBe(502);
+      expect(err?.message).toContain('provider "up": connection failed');
+      expect(err?.message).not.toContain("credentials");
+    }
+    // The server log says what the proxy answered, for each path.
+    const logged = takeServerErrors().map((e) => e.message);
+    expect(logged).toHaveLength(2);
+    expect(logged[0]).toContain("the egress proxy answered 403 to CONNECT");
+    expect(logged[1]).toContain("Proxy response (403)");
+  } finally {
+    await barring.close();
   }
 });
