@@ -22,14 +22,15 @@ export interface ForwardProxy {
 /** Request headers that concern the hop to the proxy, not the target. */
 const HOP = new Set(["proxy-authorization", "proxy-connection", "connection", "keep-alive"]);
 
-/** `refuseConnect`: the status every CONNECT gets instead of a tunnel (a proxy that bars the destination). */
-export async function startForwardProxy(options: { refuseConnect?: number } = {}): Promise<ForwardProxy> {
+/** `refuse`: the status every request and CONNECT gets instead of being passed on (403: a barred destination, 407: no credentials). */
+export async function startForwardProxy(options: { refuse?: number } = {}): Promise<ForwardProxy> {
   const forwarded: string[] = [];
   const tunnels: string[] = [];
   const authorizations: string[] = [];
   const server = http.createServer((req, res) => {
     authorizations.push(req.headers["proxy-authorization"] ?? "");
     if (!/^https?:\/\//.test(req.url ?? "")) return void res.writeHead(400).end("a forward proxy takes absolute URIs");
+    if (options.refuse) return void res.writeHead(options.refuse).end();
     forwarded.push(req.url as string);
     const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !HOP.has(k)));
     // The target sees which requests came this way.
@@ -42,7 +43,7 @@ export async function startForwardProxy(options: { refuseConnect?: number } = {}
   });
   server.on("connect", (req: http.IncomingMessage, client: Socket, head: Buffer) => {
     authorizations.push(req.headers["proxy-authorization"] ?? "");
-    if (options.refuseConnect) return void client.end(`HTTP/1.1 ${options.refuseConnect} Refused\r\ncontent-length: 0\r\n\r\n`);
+    if (options.refuse) return void client.end(`HTTP/1.1 ${options.refuse} Refused\r\ncontent-length: 0\r\n\r\n`);
     tunnels.push(req.url ?? "");
     const [host, port] = [(req.url ?? "").replace(/:\d+$/, ""), Number((req.url ?? "").split(":").pop())];
     const up = net.connect(port, host, () => {

@@ -65,10 +65,16 @@ function proxiedFetch(proxy: URL): UpstreamFetch {
     const undici = await import("undici");
     // proxyTunnel false: http:// upstreams are forwarded like node:http's path does, not tunnelled.
     const dispatcher = new undici.ProxyAgent({ uri: proxy.href, proxyTunnel: false });
+    // A 407 from the proxy undici already fails as an error, not as the provider's answer.
     const fetch: UpstreamFetch = (url, init) => undici.fetch(url, { ...(init as object), dispatcher }) as unknown as Promise<Response>;
     return { fetch };
   };
   return async (url, init) => (await (loaded ??= load())).fetch(url, init);
+}
+
+/** A 407 comes from the proxy itself (its credentials missing or refused): no answer of the provider's. */
+export function proxyAuthRequired(): Error {
+  return Object.assign(new Error("the egress proxy answered 407 (proxy authentication required)"), { code: "ERR_PROXY_AUTH" });
 }
 
 /**

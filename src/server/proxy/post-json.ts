@@ -6,7 +6,7 @@
  */
 import http from "node:http";
 import https from "node:https";
-import { egressOf } from "./egress.js";
+import { egressOf, proxyAuthRequired } from "./egress.js";
 
 /** Sockets kept open between calls, as fetch's pool does; no cap beyond the callers' concurrency. */
 const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
@@ -85,6 +85,11 @@ function postOnce(url: URL, headers: Record<string, string>, payload: string, ti
     });
     req.on("response", (res) => {
       answered = true;
+      // 407 comes from the proxy itself (forwarded http:// calls): its credentials, not the provider's.
+      if (res.statusCode === 407 && egress.proxy) {
+        res.resume();
+        return finish(proxyAuthRequired());
+      }
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("error", (err) => finish(err));

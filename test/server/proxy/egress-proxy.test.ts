@@ -105,7 +105,7 @@ it("connects directly to the hosts NO_PROXY lists, and through the proxy to the 
 });
 
 it("a proxy that refuses the tunnel is the provider's connection failure, not its answer", async () => {
-  const barring = await startForwardProxy({ refuseConnect: 403 });
+  const barring = await startForwardProxy({ refuse: 403 });
   try {
     setEnv({ HTTPS_PROXY: barring.url, NO_PROXY: "" });
     const r = await serve(front.baseURL);
@@ -129,5 +129,31 @@ it("a proxy that refuses the tunnel is the provider's connection failure, not it
     expect(logged[1]).toContain("Proxy response (403)");
   } finally {
     await barring.close();
+  }
+});
+
+it("a 407 from the proxy (no or wrong credentials) is the provider's connection failure, not its answer", async () => {
+  const locked = await startForwardProxy({ refuse: 407 });
+  try {
+    setEnv({ HTTP_PROXY: locked.url, NO_PROXY: "" });
+    const r = await serve(fake.baseURL);
+    const messages = [{ role: "user" as const, content: "hello there" }];
+    for (const stream of [false, true]) {
+      const err = await r
+        .client()
+        .chat.completions.create({ model: "auto", messages, stream })
+        .then(
+          () => undefined,
+          (e: unknown) => e as { status?: number; message: string },
+        );
+      expect(err?.status).toBe(502);
+      expect(err?.message).toContain('provider "up": connection failed');
+    }
+    const logged = takeServerErrors().map((e) => e.message);
+    expect(logged).toHaveLength(2);
+    expect(logged[0]).toContain("the egress proxy answered 407 (proxy authentication required)");
+    expect(logged[1]).toContain("Proxy Authentication Required (407)");
+  } finally {
+    await locked.close();
   }
 });
