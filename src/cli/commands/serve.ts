@@ -7,6 +7,7 @@ import { RegistryReplica } from "../../model/registry-replica.js";
 import { createServer } from "../../server/index.js";
 import { defaultWorkers, MAX_DEFAULT_WORKERS, runPrimary, WorkerLink, type ListeningInfo } from "../../server/cluster/index.js";
 import { loadServerConfig } from "../../server/config.js";
+import { egressSummary } from "../../server/proxy/egress.js";
 import { logOpenOptions, openDecisionLog, withLogFlags } from "../../store/index.js";
 import { info } from "../output.js";
 import { FAST_PATH_TOLERANCE_HELP, port, positiveInt, unitInterval } from "../parse.js";
@@ -77,9 +78,16 @@ function configFrom(opts: ServeOptions) {
   return config;
 }
 
+/** Says once, before serving, which providers' calls go through an egress proxy (HTTPS_PROXY...); a malformed one ends the command. */
+function sayEgress(config: ReturnType<typeof configFrom>): void {
+  const line = egressSummary(config.providers);
+  if (line) info(`triage serve: ${line}`);
+}
+
 /** One server in this process: `--workers 1`, or one worker of several. */
 async function serveOne(opts: ServeOptions, link?: WorkerLink): Promise<void> {
   const config = configFrom(opts);
+  if (!link) sayEgress(config);
   const replica = opts.registry ? await RegistryReplica.start(opts.registry, { cacheDir: opts.registryCache, onError: (e) => info(`warning: ${e.message}`) }) : undefined;
   const server = await createServer({
     model: replica?.cacheDir ?? (opts.model as string),
@@ -134,6 +142,7 @@ async function serveOne(opts: ServeOptions, link?: WorkerLink): Promise<void> {
 /** The primary of `--workers N`: checks the config and log once, then forks and supervises the workers. */
 async function servePrimary(opts: ServeOptions, workers: number): Promise<void> {
   const config = configFrom(opts);
+  sayEgress(config);
   // Created and migrated here, once, rather than by N workers racing to do it.
   const logPath = opts.logDb ?? config.log?.path;
   if (logPath) await (await openDecisionLog(logPath, logOpenOptions(config.log))).close();

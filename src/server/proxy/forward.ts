@@ -10,6 +10,7 @@
  */
 import { ApiError, toErrorStatus } from "../errors.js";
 import type { Provider, ProviderPool } from "./providers.js";
+import { egressOf } from "./egress.js";
 import { PostAborted, postJson } from "./post-json.js";
 import { checkStreamStart } from "./sse-start.js";
 
@@ -175,7 +176,8 @@ async function callOnce(pool: ProviderPool, provider: Provider, payload: string,
   const signal = options.signal ? AbortSignal.any([timeout.signal, options.signal]) : timeout.signal;
   try {
     const { url, headers } = targetOf(provider);
-    const res = await fetch(url, { method: "POST", headers, body: payload, signal });
+    // Behind an egress proxy (HTTPS_PROXY...), a fetch that goes through it; Node's fetch ignores those variables.
+    const res = await (egressOf(url).fetch ?? fetch)(url, { method: "POST", headers, body: payload, signal });
     if (!res.ok) return statusFailure(pool, provider, res.status, await res.text().catch(() => ""));
     const start = await checkStreamStart(res.headers.get("content-type"), res.body);
     if (!start.ok) return { ok: false, outcome: "invalid", retryable: true, message: `provider "${provider.name}" ${start.problem}` };

@@ -2,10 +2,11 @@
  * @module One non-streamed upstream POST over node:http(s) with keep-alive sockets. The proxy's hot path:
  * fetch builds a WHATWG Request, Response, ReadableStream and combined AbortSignals per call, which cost
  * more CPU than the whole HTTP exchange here (profiled under load). Streams still use fetch (sse.ts works
- * on web streams).
+ * on web streams). Behind an egress proxy (egress.ts) the agents are the proxy's.
  */
 import http from "node:http";
 import https from "node:https";
+import { egressOf, proxyAuthRequired } from "./egress.js";
 
 /** Sockets kept open between calls, as fetch's pool does; no cap beyond the callers' concurrency. */
 const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
@@ -44,10 +45,11 @@ function postOnce(url: URL, headers: Record<string, string>, payload: string, ti
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new PostAborted("aborted"));
     const secure = url.protocol === "https:";
+    const egress = egressOf(url);
     const req = (secure ? https : http).request(url, {
       method: "POST",
       // The retry after a stale socket takes a connection of its own (the pool may hold more stale ones).
-      agent: reuse ? (secure ? agents.https : agents.http) : false,
+      agent: reuse ? (egress.agent ?? (secure ? agents.https : agents.http)) : (egress.freshAgent ?? false),
       headers: { ...headers, "content-length": String(Buffer.byteLength(payload)) },
     });
     let settled = false;
@@ -68,6 +70,14 @@ function postOnce(url: URL, headers: Record<string, string>, payload: string, ti
       req.destroy();
     };
     signal?.addEventListener("abort", onAbort, { once: true });
+    // A proxy refusing the tunnel (403, 407): https-proxy-agent hands its answer over as the provider's
+    // own; it is a connection failure instead, named for the server log.
+    if (egress.proxy)
+      req.once("proxyConnect", (connect: { statusCode?: number }) => {
+        if (connect.statusCode === undefined || connect.statusCode === 200) return;
+        finish(Object.assign(new Error(`the egress proxy answered ${connect.statusCode} to CONNECT`), { code: "ERR_PROXY_TUNNEL" }));
+        req.destroy();
+      });
     let answered = false;
     req.on("error", (err) => {
       const code = (err as NodeJS.ErrnoException).code;
@@ -75,6 +85,11 @@ function postOnce(url: URL, headers: Record<string, string>, payload: string, ti
     });
     req.on("response", (res) => {
       answered = true;
+      // 407 comes from the proxy itself (forwarded http:// calls): its credentials, not the provider's.
+      if (res.statusCode === 407 && egress.proxy) {
+        res.resume();
+        return finish(proxyAuthRequired());
+      }
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("error", (err) => finish(err));
