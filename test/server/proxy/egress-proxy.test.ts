@@ -104,20 +104,28 @@ it("connects directly to the hosts NO_PROXY lists, and through the proxy to the 
   }
 });
 
-it("a proxy that refuses the tunnel is the provider's connection failure, not its answer", async () => {
-  const barring = await startForwardProxy({ refuse: 403 });
-  try {
-    setEnv({ HTTPS_PROXY: barring.url, NO_PROXY: "" });
-    const r = await serve(front.baseURL);
-    const messages = [{ role: "user" as const, content: "hello there" }];
-    for (const stream of [false, true]) {
-      const err = await r
+/** One chat call on each path, non-streamed then streamed: the error each ended with (undefined: it succeeded). */
+async function failuresOnBothPaths(r: Running): Promise<({ status?: number; message: string } | undefined)[]> {
+  const messages = [{ role: "user" as const, content: "hello there" }];
+  const out: ({ status?: number; message: string } | undefined)[] = [];
+  for (const stream of [false, true])
+    out.push(
+      await r
         .client()
         .chat.completions.create({ model: "auto", messages, stream })
         .then(
           () => undefined,
           (e: unknown) => e as { status?: number; message: string },
-        );
+        ),
+    );
+  return out;
+}
+
+it("a proxy that refuses the tunnel is the provider's connection failure, not its answer", async () => {
+  const barring = await startForwardProxy({ refuse: 403 });
+  try {
+    setEnv({ HTTPS_PROXY: barring.url, NO_PROXY: "" });
+    for (const err of await failuresOnBothPaths(await serve(front.baseURL))) {
       expect(err?.status).toBe(502);
       expect(err?.message).toContain('provider "up": connection failed');
       expect(err?.message).not.toContain("credentials");
@@ -136,16 +144,7 @@ it("a 407 from the proxy (no or wrong credentials) is the provider's connection 
   const locked = await startForwardProxy({ refuse: 407 });
   try {
     setEnv({ HTTP_PROXY: locked.url, NO_PROXY: "" });
-    const r = await serve(fake.baseURL);
-    const messages = [{ role: "user" as const, content: "hello there" }];
-    for (const stream of [false, true]) {
-      const err = await r
-        .client()
-        .chat.completions.create({ model: "auto", messages, stream })
-        .then(
-          () => undefined,
-          (e: unknown) => e as { status?: number; message: string },
-        );
+    for (const err of await failuresOnBothPaths(await serve(fake.baseURL))) {
       expect(err?.status).toBe(502);
       expect(err?.message).toContain('provider "up": connection failed');
     }
