@@ -20,6 +20,7 @@ import { loadOutcomes, type OutcomeLoadOptions } from "../../outcomes/load.js";
 import { fillCosts } from "../../outcomes/prices.js";
 import { info, pct, progressBar, table, withRate } from "../output.js";
 import { finiteNumber } from "../parse.js";
+import { embedWhole } from "../../encoders/whole.js";
 
 export interface TrainOutcomesOptions {
   outcomes: string;
@@ -70,7 +71,9 @@ export async function trainOutcomes(opts: TrainOutcomesOptions): Promise<void> {
   let done = 0;
   let vectors: Float32Array[];
   try {
-    vectors = await encoder.embed(
+    // The whole prompt, not the encoder's first 128 tokens (encoders/whole.ts).
+    vectors = await embedWhole(
+      encoder,
       set.prompts.map((p) => p.text),
       (n) => update((done += n)),
     );
@@ -80,7 +83,7 @@ export async function trainOutcomes(opts: TrainOutcomesOptions): Promise<void> {
   }
   info(`cross-validating the estimator on ${set.prompts.length} prompts`);
   const fitted = fitOutcomeModel(set, vectors, { seed: opts.seed, folds: opts.folds, log: (m) => info(m) });
-  const write = (dir: string) => writeOutcomeArtifact({ out: dir, set, fitted, encoder: ref, seed: opts.seed, defaultDial: dial, prices, lastQuestionOnly });
+  const write = (dir: string) => writeOutcomeArtifact({ out: dir, set, fitted, encoder: ref, seed: opts.seed, defaultDial: dial, prices, lastQuestionOnly, wholePrompt: true });
   let manifest: Awaited<ReturnType<typeof write>>;
   let writtenTo: string;
   if (shared !== undefined) {
