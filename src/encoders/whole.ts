@@ -32,11 +32,13 @@ export function cutAtSpaces(text: string, max: number, count: (piece: string) =>
     used += n;
   }
   if (piece !== "") pieces.push(piece);
-  return pieces;
+  // Counted word by word it may fit after all: then it is the text itself, whitespace and all, as embed reads it.
+  return pieces.length <= 1 ? [text] : pieces;
 }
 
 /** One unit vector per text: the normalised mean of its pieces' vectors (windowsOf). */
 export async function embedWhole(encoder: Encoder, texts: readonly string[], onProgress?: (done: number) => void): Promise<Float32Array[]> {
+  // One piece is always the text itself (cutAtSpaces), so a text embeds alike alone or among long ones.
   const pieces = texts.map((t) => windowsOf(encoder, t));
   if (pieces.every((p) => p.length === 1)) return encoder.embed(texts, onProgress);
   const all = pieces.flat();

@@ -29,6 +29,17 @@ describe("embedding a whole text", () => {
     expect(Math.hypot(...wa)).toBeCloseTo(1, 5);
   });
 
+  it("a text that fits only when counted word by word is still itself: it embeds alike alone and beside long ones", async () => {
+    // Whole, "x\ny" counts more tokens than its words do apart (the newline is a piece of its own).
+    const count = (piece: string) => piece.split(/\s+/).length + (piece.match(/\n/g)?.length ?? 0);
+    expect(cutAtSpaces("a\nb\nc", 3, count)).toEqual(["a\nb\nc"]);
+    const encoder = await useEncoder();
+    const near = `${"word ".repeat(60)}\n${"more ".repeat(60)}`.trim();
+    const [alone] = await embedWhole(encoder, [near]);
+    const [, beside] = await embedWhole(encoder, [askCapital, near]);
+    expect(Math.max(...alone.map((v, i) => Math.abs(v - beside[i])))).toBeLessThan(1e-6);
+  });
+
   it("a text that fits is embedded exactly as embed embeds it, and progress counts texts", async () => {
     const encoder = await useEncoder();
     const texts = ["what is the capital of Peru?", askCapital, "hello"];
