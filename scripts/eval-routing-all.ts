@@ -18,7 +18,6 @@ import { writeRoutingReport } from "../src/outcomes/report.js";
 import { samplePrompts, splitByPrompt } from "../src/outcomes/split.js";
 import { loadOutcomes } from "../src/outcomes/load.js";
 import type { OutcomeSet } from "../src/outcomes/set.js";
-import { embedWhole } from "../src/encoders/whole.js";
 
 const SEED = 1;
 const shared = join(sharedDir(), "datasets");
@@ -76,7 +75,7 @@ async function main(): Promise<void> {
     for (const d of chosen) {
       const { train, test } = d.load();
       const log = (m: string) => process.stderr.write(`${d.name}: ${m}\n`);
-      const report = await evaluateRouting(train, test, (t) => embedWhole(encoder, t), { seed: SEED, log, repeats });
+      const report = await evaluateRouting(train, test, (t) => encoder.embed(t), { seed: SEED, log, repeats });
       writeRoutingReport("reports/routing", d.name, d.title, report);
       results.push([d, report]);
     }

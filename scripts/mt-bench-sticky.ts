@@ -26,7 +26,6 @@ import { fitOutcomeModel } from "../src/outcomes/fit.js";
 import { applyPrices, ROUTELLM_PRICES } from "../src/outcomes/prices.js";
 import type { OutcomePrompt, OutcomeSet } from "../src/outcomes/set.js";
 import { choose } from "../src/outcomes/sweep.js";
-import { embedWhole } from "../src/encoders/whole.js";
 
 const dir = join(sharedDir(), "datasets", "routellm", "mt_bench");
 const MODELS = ["mistralai/Mixtral-8x7B-Instruct-v0.1", "gpt-4-1106-preview"];
@@ -84,10 +83,7 @@ for (const q of questions)
 const all: OutcomeSet = applyPrices({ models: MODELS, prompts: rows.map((r) => r.prompt), costSource: "none", notes: [] }, ROUTELLM_PRICES, "built-in RouteLLM prices");
 
 const encoder = new CachedEncoder(await UseEncoder.load(), DEFAULT_CACHE_PATH);
-const vectors = await embedWhole(
-  encoder,
-  all.prompts.map((p) => p.text),
-); // as train --outcomes embeds
+const vectors = await encoder.embed(all.prompts.map((p) => p.text));
 await encoder.close();
 
 const FOLDS = 5;

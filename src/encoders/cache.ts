@@ -3,7 +3,6 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { sha256 } from "../common/hash.js";
 import type { Encoder } from "./types.js";
-import { windowsOf } from "./whole.js";
 
 /**
  * Wraps an encoder with an on-disk cache keyed by (encoder fingerprint, text hash),
@@ -35,10 +34,6 @@ export class CachedEncoder implements Encoder {
     );
     this.getStmt = this.db.prepare("SELECT vec FROM embeddings WHERE fingerprint = ? AND text_hash = ?");
     this.putStmt = this.db.prepare("INSERT OR REPLACE INTO embeddings (fingerprint, text_hash, vec) VALUES (?, ?, ?)");
-  }
-
-  windows(text: string): string[] {
-    return windowsOf(this.inner, text);
   }
 
   async embed(texts: readonly string[], onProgress?: (done: number) => void): Promise<Float32Array[]> {

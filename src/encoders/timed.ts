@@ -1,5 +1,4 @@
 import type { Encoder } from "./types.js";
-import { windowsOf } from "./whole.js";
 
 /** Wraps an encoder and remembers how long each embed call took (to show the embedding share of latency). */
 export class TimedEncoder implements Encoder {
@@ -12,10 +11,6 @@ export class TimedEncoder implements Encoder {
     this.id = inner.id;
     this.dimensions = inner.dimensions;
     this.fingerprint = inner.fingerprint;
-  }
-
-  windows(text: string): string[] {
-    return windowsOf(this.inner, text);
   }
 
   async embed(texts: readonly string[], onProgress?: (done: number) => void): Promise<Float32Array[]> {

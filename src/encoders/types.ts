@@ -14,11 +14,6 @@ export interface Encoder {
   readonly fingerprint: string;
   /** Embeds in batches; every returned vector has unit length. `onProgress` gets the count of texts done per step. */
   embed(texts: readonly string[], onProgress?: (done: number) => void): Promise<Float32Array[]>;
-  /**
-   * The text in pieces this encoder reads whole, for an encoder that reads only a text's first tokens
-   * (USE-Lite: 128); absent when it reads any text whole. See whole.ts.
-   */
-  windows?(text: string): string[];
   /** Releases native resources (sessions, tensors). */
   close?(): Promise<void>;
 }

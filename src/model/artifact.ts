@@ -24,13 +24,6 @@ import { ARTIFACT_FILES } from "./files.js";
 
 export const SCHEMA_VERSION = 1;
 
-/**
- * Outcome models (`kind: "outcomes"`) count their schema on from the tier models'. 2: long prompts are
- * embedded whole (`outcomes.wholePrompt`); a triage that knows only 1 would embed their first tokens, so
- * it refuses them.
- */
-export const OUTCOME_SCHEMA_VERSION = 2;
-
 export interface PartMetrics {
   accuracy: number;
   macroF1: number;
@@ -174,8 +167,7 @@ export function readManifest(dir: string): Manifest {
   }
   const parsed = manifestShape.safeParse(raw);
   if (!parsed.success) throw new TriageError(`${path}: ${formatZodError(parsed.error)}`);
-  const supported = (raw as { kind?: unknown }).kind === "outcomes" ? OUTCOME_SCHEMA_VERSION : SCHEMA_VERSION;
-  if (parsed.data.schemaVersion > supported)
-    throw new TriageError(`${path}: schema version ${parsed.data.schemaVersion} is newer than this triage supports (${supported}); upgrade triage`);
+  if (parsed.data.schemaVersion > SCHEMA_VERSION)
+    throw new TriageError(`${path}: schema version ${parsed.data.schemaVersion} is newer than this triage supports (${SCHEMA_VERSION}); upgrade triage`);
   return raw as Manifest;
 }

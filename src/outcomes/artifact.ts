@@ -17,7 +17,7 @@ import { sha256 } from "../common/hash.js";
 import { formatZodError } from "../config/load.js";
 import type { RoutesConfig } from "../config/schema.js";
 import type { EncoderRef } from "../encoders/types.js";
-import { OUTCOME_SCHEMA_VERSION, SCHEMA_VERSION } from "../model/artifact.js";
+import { SCHEMA_VERSION } from "../model/artifact.js";
 import { checksumFiles, sealManifest, verifyChecksums, type ArtifactChecksums } from "../model/checksums.js";
 import { ARTIFACT_FILES, artifactOwner } from "../model/files.js";
 import { DEFAULT_HNSW, VectorIndex, type HnswParams } from "../model/hnsw.js";
@@ -59,11 +59,6 @@ export interface OutcomeBlock {
   cv: { folds: number; seed: number; aiq: number; aiqStaircase: number; trials: { method: string; aiq: number; aiqStaircase: number }[] };
   /** Few-shot prompts were cut to their last question in training; queries are cut the same way. */
   lastQuestionOnly: boolean;
-  /**
-   * Prompts longer than the encoder reads (USE-Lite: 128 tokens) were embedded whole, as the mean of their
-   * pieces (encoders/whole.ts); queries are embedded the same way. Absent before schema 2: the first tokens only.
-   */
-  wholePrompt?: boolean;
 }
 
 export interface OutcomeManifest {
@@ -140,8 +135,8 @@ export function readOutcomeManifest(dir: string): OutcomeManifest {
   }
   const parsed = manifestShape.safeParse(raw);
   if (!parsed.success) throw new TriageError(`${path}: not an outcome model manifest: ${formatZodError(parsed.error)}`);
-  if (parsed.data.schemaVersion > OUTCOME_SCHEMA_VERSION)
-    throw new TriageError(`${path}: schema version ${parsed.data.schemaVersion} is newer than this triage supports (${OUTCOME_SCHEMA_VERSION}); upgrade triage`);
+  if (parsed.data.schemaVersion > SCHEMA_VERSION)
+    throw new TriageError(`${path}: schema version ${parsed.data.schemaVersion} is newer than this triage supports (${SCHEMA_VERSION}); upgrade triage`);
   const m = raw as OutcomeManifest;
   const o = m.outcomes;
   const n = o.models.length;
@@ -242,8 +237,6 @@ export interface WriteOutcomeOptions {
   defaultDial: Dial;
   prices?: ModelPrices;
   lastQuestionOnly: boolean;
-  /** Long prompts were embedded whole (see OutcomeManifest's outcomes.wholePrompt). */
-  wholePrompt: boolean;
 }
 
 /** The manifest of a fitted model (before its checksums are added). */
@@ -257,7 +250,7 @@ export function outcomeManifest(o: Omit<WriteOutcomeOptions, "out">): OutcomeMan
   const createdAt = new Date();
   const best = fitted.cv.best;
   return {
-    schemaVersion: o.wholePrompt ? OUTCOME_SCHEMA_VERSION : SCHEMA_VERSION,
+    schemaVersion: SCHEMA_VERSION,
     kind: OUTCOME_KIND,
     version: `${createdAt.toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${dataSha.slice(0, 8)}`,
     createdAt: createdAt.toISOString(),
@@ -298,7 +291,6 @@ export function outcomeManifest(o: Omit<WriteOutcomeOptions, "out">): OutcomeMan
       dial: { default: o.defaultDial, calibration: fitted.calibration },
       cv: { folds: fitted.cv.folds, seed: o.seed, aiq: best.aiq, aiqStaircase: best.aiqStaircase, trials: cvSummary(fitted.cv) },
       lastQuestionOnly: o.lastQuestionOnly,
-      ...(o.wholePrompt ? { wholePrompt: true } : {}),
     },
     data: { sha256: dataSha, prompts: set.prompts.length },
   };

@@ -23,7 +23,6 @@ import { applyPrices } from "./prices.js";
 import { completeRows, type OutcomeSet } from "./set.js";
 import { choose, pointFor, sweepRule } from "./sweep.js";
 import { join } from "node:path";
-import { embedWhole } from "../encoders/whole.js";
 
 export type OutcomeRetrainMetric = "aiq" | "saving";
 
@@ -144,11 +143,8 @@ export async function retrainOutcomes(options: OutcomeRetrainOptions): Promise<O
     const encoder: Encoder = new CachedEncoder(await encoderForArtifact(current.encoder), DEFAULT_CACHE_PATH);
     ownEncoders.push(encoder);
     progress(`embedding ${set.prompts.length} prompts (${logged.prompts.length} from the log) and ${heldOutN} held out`);
-    // As the current model embeds: a candidate is compared with it on the same vectors.
-    const wholePrompt = o.wholePrompt === true;
-    const embed = (texts: string[]) => (wholePrompt ? embedWhole(encoder, texts) : encoder.embed(texts));
-    const vectors = await embed(set.prompts.map((p) => p.text));
-    const evalVectors = await embed(evalSet.prompts.map((p) => p.text));
+    const vectors = await encoder.embed(set.prompts.map((p) => p.text));
+    const evalVectors = await encoder.embed(evalSet.prompts.map((p) => p.text));
     const fitted = fitOutcomeModel(set, vectors, { folds: options.folds, seed: options.seed ?? o.cv.seed, log: progress });
     const version = options.candidateVersion ?? registry.nextVersion();
     const dir = registry.versionDir(version);
@@ -162,7 +158,6 @@ export async function retrainOutcomes(options: OutcomeRetrainOptions): Promise<O
       defaultDial: o.dial.default,
       ...(o.prices ? { prices: o.prices } : {}),
       lastQuestionOnly: o.lastQuestionOnly,
-      wholePrompt,
     });
 
     progress(`measuring ${version} and ${currentVersion} on ${heldOutN} held-out prompts`);

@@ -16,7 +16,6 @@ import { settingFor } from "./dial.js";
 import { explainChoice } from "./explain.js";
 import { lastQuestion } from "./prompt.js";
 import { choose } from "./sweep.js";
-import { embedWhole } from "../encoders/whole.js";
 
 export interface OutcomeRouterOptions {
   /** Encoder to use; must match the artifact's. Default: the artifact's own. A given encoder stays the caller's to close. */
@@ -112,7 +111,7 @@ export class OutcomeRouter {
     let vector = this.embeddings.get(query);
     const stage: Stage = vector ? "cache" : "full";
     if (!vector) {
-      [vector] = await this.embed([query]);
+      [vector] = await this.encoder.embed([query]);
       this.embeddings.set(query, vector);
     }
     return this.finish(this.decide(query, vector, options, start, stage), text, options);
@@ -139,7 +138,7 @@ export class OutcomeRouter {
     const vectors = queries.map((q) => this.embeddings.get(q));
     const missing = [...new Set(queries.filter((_, i) => !vectors[i]))];
     const fresh = new Map<string, Float32Array>();
-    if (missing.length > 0) (await this.embed(missing)).forEach((v, i) => fresh.set(missing[i], v));
+    if (missing.length > 0) (await this.encoder.embed(missing)).forEach((v, i) => fresh.set(missing[i], v));
     for (const [q, v] of fresh) this.embeddings.set(q, v);
     return queries.map((q, i) => {
       const cached = vectors[i];
@@ -151,14 +150,7 @@ export class OutcomeRouter {
   async reload(dir: string = this.model.dir): Promise<void> {
     const next = await loadOutcomeModel(dir, { onWarning: this.options.onWarning });
     assertSameEncoder(next.manifest.encoder, this.encoder);
-    // A version that embeds long queries another way must not be served the old vectors.
-    if (next.manifest.outcomes.wholePrompt !== this.model.manifest.outcomes.wholePrompt) this.embeddings.clear();
     this.model = next;
-  }
-
-  /** Queries embedded as the model's training prompts were: whole (encoders/whole.ts), or their first tokens (before schema 2). */
-  private embed(queries: readonly string[]): Promise<Float32Array[]> {
-    return this.model.manifest.outcomes.wholePrompt ? embedWhole(this.encoder, queries) : this.encoder.embed(queries);
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@
  * and cost `eval-routing` reports at the same dial.
  */
 import { execFile } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,11 +14,8 @@ import { DecisionLog } from "../../src/store/index.js";
 import type { OutcomeSet } from "../../src/outcomes/set.js";
 import { splitByPrompt } from "../../src/outcomes/split.js";
 import { CLI } from "../helpers/cli.js";
-import type { Encoder } from "../../src/encoders/types.js";
-import { windowsOf } from "../../src/encoders/whole.js";
-import { OutcomeRouter } from "../../src/outcomes/served.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
-import { tempDir, useEncoder } from "../helpers/tiers.js";
+import { tempDir } from "../helpers/tiers.js";
 import { startServer, type Running } from "../server/setup.js";
 
 const run = promisify(execFile);
@@ -106,32 +103,6 @@ describe("serving an outcome model", () => {
     expect(mix(strict).large).toBeGreaterThan(mix(loose).large);
     const capped = await answeredBy({ "x-triage-max-cost": "0" });
     expect(mix(capped)).toEqual({ small: test.prompts.length, medium: 0, large: 0 });
-  });
-
-  it("routes on the whole of a long prompt, not the encoder's first 128 tokens (the artifact says so)", async () => {
-    const manifest = JSON.parse(readFileSync(join(model, "manifest.json"), "utf8")) as { schemaVersion: number; outcomes: { wholePrompt?: boolean } };
-    expect(manifest.schemaVersion).toBe(2);
-    expect(manifest.outcomes.wholePrompt).toBe(true);
-    // The router embeds a long query as the encoder's pieces of it, not as one text it would cut at 128 tokens.
-    const use = await useEncoder();
-    const embedded: string[][] = [];
-    const recording: Encoder = {
-      id: use.id,
-      dimensions: use.dimensions,
-      fingerprint: use.fingerprint,
-      embed: (texts, onProgress) => {
-        embedded.push([...texts]);
-        return use.embed(texts, onProgress);
-      },
-      windows: (text) => windowsOf(use, text),
-    };
-    const router = await OutcomeRouter.load(model, { encoder: recording });
-    const long = `${Array.from({ length: 30 }, (_, i) => `The committee met on day ${i} and reviewed the quarterly budget.`).join(" ")} Question: name the capital of France.`;
-    await router.classify(long);
-    expect(embedded).toEqual([windowsOf(use, long)]);
-    expect(embedded[0].length).toBeGreaterThan(1);
-    await router.classify("what is the capital of Peru?");
-    expect(embedded[1]).toEqual(["what is the capital of Peru?"]);
   });
 
   it("the config's dial applies to requests that set none and is logged as the default; a request's own dial wins", async () => {

@@ -11,7 +11,6 @@ import { loadOutcomes, type OutcomeLoadOptions } from "../../outcomes/load.js";
 import { fillCosts } from "../../outcomes/prices.js";
 import { finiteNumber, nonNegativeInt, positiveInt } from "../parse.js";
 import { dialFromFlags } from "../dial-flags.js";
-import { embedWhole } from "../../encoders/whole.js";
 
 interface EvalRoutingOptions {
   train?: string;
@@ -81,7 +80,7 @@ export function registerEvalRouting(program: Command): void {
       const { UseEncoder } = await import("../../encoders/use/encoder.js"); // loads onnxruntime and the weights: only when run
       const encoder = new CachedEncoder(await UseEncoder.load(), opts.cache);
       try {
-        const report = await evaluateRouting(train, test, (t) => embedWhole(encoder, t), {
+        const report = await evaluateRouting(train, test, (t) => encoder.embed(t), {
           threshold: opts.threshold,
           seed,
           log,

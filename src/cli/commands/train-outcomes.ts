@@ -20,7 +20,6 @@ import { loadOutcomes, type OutcomeLoadOptions } from "../../outcomes/load.js";
 import { fillCosts } from "../../outcomes/prices.js";
 import { info, pct, progressBar, table, withRate } from "../output.js";
 import { finiteNumber } from "../parse.js";
-import { embedWhole } from "../../encoders/whole.js";
 
 export interface TrainOutcomesOptions {
   outcomes: string;
@@ -71,9 +70,7 @@ export async function trainOutcomes(opts: TrainOutcomesOptions): Promise<void> {
   let done = 0;
   let vectors: Float32Array[];
   try {
-    // The whole prompt, not the encoder's first 128 tokens (encoders/whole.ts).
-    vectors = await embedWhole(
-      encoder,
+    vectors = await encoder.embed(
       set.prompts.map((p) => p.text),
       (n) => update((done += n)),
     );
@@ -83,7 +80,7 @@ export async function trainOutcomes(opts: TrainOutcomesOptions): Promise<void> {
   }
   info(`cross-validating the estimator on ${set.prompts.length} prompts`);
   const fitted = fitOutcomeModel(set, vectors, { seed: opts.seed, folds: opts.folds, log: (m) => info(m) });
-  const write = (dir: string) => writeOutcomeArtifact({ out: dir, set, fitted, encoder: ref, seed: opts.seed, defaultDial: dial, prices, lastQuestionOnly, wholePrompt: true });
+  const write = (dir: string) => writeOutcomeArtifact({ out: dir, set, fitted, encoder: ref, seed: opts.seed, defaultDial: dial, prices, lastQuestionOnly });
   let manifest: Awaited<ReturnType<typeof write>>;
   let writtenTo: string;
   if (shared !== undefined) {

@@ -16,7 +16,6 @@ import { buildUseOnnxModel, MAX_TOKENS, USE_DIMENSIONS } from "./graph.js";
 import { useModelDir } from "./model-dir.js";
 import { SessionThread } from "./session-thread.js";
 import type { Encoder } from "../types.js";
-import { cutAtSpaces } from "../whole.js";
 
 import { USE_ENCODER_ID } from "./id.js";
 
@@ -80,11 +79,6 @@ export class UseEncoder implements Encoder {
     // Blank text gets the pieces of " ", as the TensorFlow.js wrapper was always given.
     const rows = texts.map((t) => ({ ids: this.tokenizer.encode(t.trim() === "" ? " " : t).slice(0, MAX_TOKENS) }));
     return embedByLength(rows, this.batchSize, (batch) => this.runner.run(batch.map((r) => r.ids)), onProgress);
-  }
-
-  /** Pieces of at most MAX_TOKENS tokens, cut at spaces: the graph reads no further (see whole.ts). */
-  windows(text: string): string[] {
-    return cutAtSpaces(text, MAX_TOKENS, (piece) => this.tokenizer.encode(piece).length);
   }
 
   /** Releases the native session; safe to call twice. */
