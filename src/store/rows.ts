@@ -16,12 +16,36 @@ export interface PendingDecision {
   tags: Record<string, string> | undefined;
 }
 
+/** The decisions columns a logged decision fills, in toParams' order; PostgreSQL's multi-row insert names the same. */
+export const DECISION_INSERT_COLUMNS = [
+  "ts",
+  "request_id",
+  "model_version",
+  "text",
+  "text_hash",
+  "text_length",
+  "label",
+  "model_label",
+  "confidence",
+  "margin",
+  "scores",
+  "decided_by",
+  "stage",
+  "low_confidence",
+  "fallback_used",
+  "fallback_label",
+  "fallback_error",
+  "fallback_latency_ms",
+  "latency_ms",
+  "tags",
+  "conversation",
+  "sticky",
+  "dial",
+] as const;
+
 export const INSERT_DECISION_SQL = `
-  INSERT INTO decisions (
-    ts, request_id, model_version, text, text_hash, text_length, label, model_label, confidence, margin, scores,
-    decided_by, stage, low_confidence, fallback_used, fallback_label, fallback_error, fallback_latency_ms, latency_ms, tags,
-    conversation, sticky, dial
-  ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  INSERT INTO decisions (${DECISION_INSERT_COLUMNS.join(", ")})
+  VALUES (${DECISION_INSERT_COLUMNS.map(() => "?").join(", ")})
   ON CONFLICT (request_id) DO NOTHING`;
 
 export type DecisionParams = [
@@ -87,16 +111,22 @@ export function toParams(p: PendingDecision, textMode: TextMode, maxTextChars: n
  * from 3, dial from 5), read as NULL.
  */
 export const decisionColumns = (schemaVersion: number) => `
+  ${decisionFields(schemaVersion)},
+  (SELECT json_group_array(json_object(${feedbackFields(schemaVersion)}) ORDER BY f.id)
+   FROM feedback f WHERE f.request_id = d.request_id) AS feedback`;
+
+/** A LoggedDecision's own columns, in either dialect (postgres/sql.ts aggregates the feedback its own way). */
+export const decisionFields = (schemaVersion: number) => `
   d.id, d.ts, d.request_id, d.model_version, d.text, d.text_hash, ${schemaVersion >= 2 ? "d.text_length" : "NULL AS text_length"}, d.label, d.model_label, d.confidence, d.margin,
   d.scores, d.decided_by, d.stage, d.low_confidence, d.fallback_used, d.fallback_label, d.fallback_error,
   d.fallback_latency_ms, d.latency_ms, d.tags, ${schemaVersion >= 3 ? "d.conversation, d.sticky" : "NULL AS conversation, NULL AS sticky"},
-  ${schemaVersion >= 5 ? "d.dial" : "NULL AS dial"},
-  (SELECT json_group_array(json_object(
+  ${schemaVersion >= 5 ? "d.dial" : "NULL AS dial"}`;
+
+/** One feedback record's key and value pairs, the arguments of either dialect's JSON object function. */
+export const feedbackFields = (schemaVersion: number) => `
       'id', f.id, 'ts', f.ts, 'kind', f.kind, 'humanLabel', f.human_label, 'thumbs', f.thumbs,
       'finalModel', f.final_model, 'tokensIn', f.tokens_in, 'tokensOut', f.tokens_out, 'costUsd', f.cost_usd, 'note', f.note,
-      'score', ${schemaVersion >= 4 ? "f.score" : "NULL"}
-    ) ORDER BY f.id)
-   FROM feedback f WHERE f.request_id = d.request_id) AS feedback`;
+      'score', ${schemaVersion >= 4 ? "f.score" : "NULL"}`;
 
 export interface DecisionRow {
   id: number;

@@ -10,15 +10,14 @@ import { TriageError } from "../../common/errors.js";
 import type { ResolvedLogOptions } from "../options.js";
 import { feedbackParams, feedbackRejection, INSERT_FEEDBACK_SQL, isPendingFeedback } from "../feedback.js";
 import { NOT_COMMITTED, type PendingRow, type WriteCounters } from "../queue.js";
-import { toParams } from "../rows.js";
+import { DECISION_INSERT_COLUMNS, toParams } from "../rows.js";
 import { checkout, numbered, storable } from "./sql.js";
 
 const RETRY_AFTER_FAILURE_MS = 1000;
 /** 23 parameters a row: well under PostgreSQL's 65,535 per statement. */
 const ROWS_PER_INSERT = 1000;
-const COLUMNS =
-  "ts, request_id, model_version, text, text_hash, text_length, label, model_label, confidence, margin, scores, decided_by, stage, low_confidence, fallback_used, fallback_label, fallback_error, fallback_latency_ms, latency_ms, tags, conversation, sticky, dial";
-const WIDTH = 23;
+const COLUMNS = DECISION_INSERT_COLUMNS.join(", ");
+const WIDTH = DECISION_INSERT_COLUMNS.length;
 const FEEDBACK_COLUMNS = "request_id, ts, kind, human_label, thumbs, final_model, tokens_in, tokens_out, cost_usd, note, score";
 const FEEDBACK_WIDTH = 11;
 

@@ -6,6 +6,7 @@
  * out of the pool.
  */
 import pg from "pg";
+import { decisionFields, feedbackFields } from "../rows.js";
 
 /** BIGINT (ids, ms timestamps, counts) as a number: every value the log holds is a safe integer. */
 const INT8_OID = 20;
@@ -38,15 +39,8 @@ export function numbered(sql: string, offset = 0): string {
 
 /** The same columns as rows.ts's decisionColumns, feedback aggregated with PostgreSQL's JSON functions. */
 export const pgDecisionColumns = (schemaVersion: number) => `
-  d.id, d.ts, d.request_id, d.model_version, d.text, d.text_hash, ${schemaVersion >= 2 ? "d.text_length" : "NULL AS text_length"}, d.label, d.model_label, d.confidence, d.margin,
-  d.scores, d.decided_by, d.stage, d.low_confidence, d.fallback_used, d.fallback_label, d.fallback_error,
-  d.fallback_latency_ms, d.latency_ms, d.tags, ${schemaVersion >= 3 ? "d.conversation, d.sticky" : "NULL AS conversation, NULL AS sticky"},
-  ${schemaVersion >= 5 ? "d.dial" : "NULL AS dial"},
-  COALESCE((SELECT json_agg(json_build_object(
-      'id', f.id, 'ts', f.ts, 'kind', f.kind, 'humanLabel', f.human_label, 'thumbs', f.thumbs,
-      'finalModel', f.final_model, 'tokensIn', f.tokens_in, 'tokensOut', f.tokens_out, 'costUsd', f.cost_usd, 'note', f.note,
-      'score', ${schemaVersion >= 4 ? "f.score" : "NULL"}
-    ) ORDER BY f.id)
+  ${decisionFields(schemaVersion)},
+  COALESCE((SELECT json_agg(json_build_object(${feedbackFields(schemaVersion)}) ORDER BY f.id)
    FROM feedback f WHERE f.request_id = d.request_id)::text, '[]') AS feedback`;
 
 /** A parameter as PostgreSQL can store it and as SQLite would return it: NUL -> U+FFFD, NaN -> NULL. */
