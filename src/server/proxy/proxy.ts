@@ -121,7 +121,7 @@ export class ChatProxy {
     const { config } = this.options;
     const text = req.text ?? routingText(req.messages!, config.routing.contextMessages, config.routing.contextMaxChars);
     const tags = req.tags || context.tags ? { ...context.tags, ...req.tags } : undefined;
-    const decision = await this.classify(text, context.requestId ?? randomUUID(), tags, req.topK, this.dialFor(context));
+    const decision = await this.classify(text, context.requestId ?? randomUUID(), tags, req.topK, context.dial);
     return { ...decision, model: this.tiers().get(decision.label)?.model ?? null };
   }
 
@@ -147,7 +147,7 @@ export class ChatProxy {
       const text = routingText(req.messages, config.routing.contextMessages, config.routing.contextMaxChars);
       const conv = config.conversations.enabled ? conversationOf(context.conversation, req.messages) : undefined;
       const remembered = conv?.continuing ? await this.conversations.get(conv.id) : undefined;
-      const decision = await this.classify(text, requestId, context.tags, undefined, this.dialFor(context), conv && ((d) => this.keepConversation(d, conv, remembered)));
+      const decision = await this.classify(text, requestId, context.tags, undefined, context.dial, conv && ((d) => this.keepConversation(d, conv, remembered)));
       const tiers = this.tiers();
       // An outcome model escalates to the models it predicts better for this prompt, nearest first.
       const path = decision.outcome ? [decision.label, ...decision.outcome.escalation] : escalationPath(this.router, config, mode.group);
@@ -308,11 +308,6 @@ export class ChatProxy {
     const labels = this.router.labels;
     const dearer = this.options.config.conversations.down ? [] : labels.slice(labels.indexOf(tier) + 1);
     await this.conversations.set(conv.id, tier, dearer);
-  }
-
-  /** The request's own dial (x-triage-quality / x-triage-max-cost); without one, the config's or the model's default applies. */
-  private dialFor(context: CallContext): Dial | undefined {
-    return context.dial;
   }
 
   private async classify(text: string, requestId: string, tags?: Record<string, string>, topK?: number, dial?: Dial, adjust?: (d: Decision) => Decision): Promise<Decision> {
