@@ -14,7 +14,7 @@ import { CachedEncoder } from "../src/encoders/cache.js";
 import { DEFAULT_CACHE_PATH } from "../src/encoders/resolve.js";
 import { UseEncoder } from "../src/encoders/use/encoder.js";
 import { evaluateRouting, type RoutingReport } from "../src/outcomes/evaluate.js";
-import { writeRoutingReport } from "../src/outcomes/report.js";
+import { pct, span, writeRoutingReport } from "../src/outcomes/report.js";
 import { samplePrompts, splitByPrompt } from "../src/outcomes/split.js";
 import { loadOutcomes } from "../src/outcomes/load.js";
 import type { OutcomeSet } from "../src/outcomes/set.js";
@@ -82,8 +82,6 @@ async function main(): Promise<void> {
   } finally {
     await encoder.close();
   }
-  const p = (v: number | null) => (v === null ? "n/a" : `${(v * 100).toFixed(1)}%`);
-  const span = (i: { low: number | null; high: number | null } | undefined) => (i ? `${p(i.low)} to ${p(i.high)}` : "n/a");
   const rows: string[][] = [
     ["dataset", "router", "APGR", "CPT(50%)", "CPT(80%)", "AIQ", "saving@95%", "95% interval", "net of random", "saving@98%", "hull: APGR", "CPT(50%)", "saving@95%"],
   ];
@@ -97,17 +95,17 @@ async function main(): Promise<void> {
       rows.push([
         d.name,
         label,
-        p(c.apgr),
-        p(c.cpt50),
-        p(c.cpt80),
-        p(c.aiq),
-        p(c.saving95),
-        span(interval),
-        p(c.saving95Net),
-        p(c.saving98),
-        p(c.hull.apgr),
-        p(c.hull.cpt50),
-        p(c.hull.saving95),
+        pct(c.apgr),
+        pct(c.cpt50),
+        pct(c.cpt80),
+        pct(c.aiq),
+        pct(c.saving95),
+        interval ? span(interval) : "n/a",
+        pct(c.saving95Net),
+        pct(c.saving98),
+        pct(c.hull.apgr),
+        pct(c.hull.cpt50),
+        pct(c.hull.saving95),
       ]);
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c])).join("  "));
@@ -129,9 +127,9 @@ async function main(): Promise<void> {
   for (const [d, r] of results) {
     const b = r.baselines;
     console.log(
-      `${d.name}: test ${r.testPrompts} prompts; strongest ${r.strong} ${p(b.strongest.quality)} for $${b.strongest.cost.toFixed(2)}; ` +
-        `cheapest ${r.weak} ${p(b.cheapest.quality)} for $${b.cheapest.cost.toFixed(3)}; oracle ${p(b.oracle.quality)} for $${b.oracle.cost.toFixed(3)}; ` +
-        `router at 95%: ${p(r.router.atTarget.quality)} for $${r.router.atTarget.cost.toFixed(3)} (cost inflation ${r.router.atTarget.costInflation}, quality loss ${r.router.atTarget.qualityLoss})`,
+      `${d.name}: test ${r.testPrompts} prompts; strongest ${r.strong} ${pct(b.strongest.quality)} for $${b.strongest.cost.toFixed(2)}; ` +
+        `cheapest ${r.weak} ${pct(b.cheapest.quality)} for $${b.cheapest.cost.toFixed(3)}; oracle ${pct(b.oracle.quality)} for $${b.oracle.cost.toFixed(3)}; ` +
+        `router at 95%: ${pct(r.router.atTarget.quality)} for $${r.router.atTarget.cost.toFixed(3)} (cost inflation ${r.router.atTarget.costInflation}, quality loss ${r.router.atTarget.qualityLoss})`,
     );
   }
 }

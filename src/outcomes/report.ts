@@ -38,7 +38,8 @@ export function jsonSummary(r: RoutingReport) {
   };
 }
 
-const pct = (v: number | null) => (v === null ? "n/a" : `${(v * 100).toFixed(1)}%`);
+/** A share as a percentage with one decimal ("n/a" for none): every figure of the reports. */
+export const pct = (v: number | null) => (v === null ? "n/a" : `${(v * 100).toFixed(1)}%`);
 
 /** Dollars to four significant digits: test-set totals differ below the cent, so cents would hide the differences. */
 export function usd(v: number): string {
@@ -159,7 +160,8 @@ export function markdownReport(title: string, r: RoutingReport, svgName: string)
   ].join("\n");
 }
 
-const span = (i: Interval) => `${pct(i.low)} to ${pct(i.high)}`;
+/** A bootstrap interval, "41.8% to 57.4%". */
+export const span = (i: Interval) => `${pct(i.low)} to ${pct(i.high)}`;
 const signed = (v: number | null) => (v === null ? "n/a" : `${v >= 0 ? "+" : ""}${(v * 100).toFixed(1)}`);
 
 /** Saving at 95% with its bootstrap intervals, and how often the router saved at least as much as each baseline. */
