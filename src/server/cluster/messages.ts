@@ -13,6 +13,13 @@ export interface ListeningInfo {
   auth: boolean;
 }
 
+/** A provider's circuit breaker news, the same both ways: the primary relays a worker's to the others. */
+export interface BreakerMessage {
+  triage: "breaker";
+  provider: string;
+  state: "open" | "closed";
+}
+
 export type WorkerMessage =
   | { triage: "listening"; info: ListeningInfo }
   /** A worker answering GET /v1/stats asks for the whole server's counters. */
@@ -23,6 +30,8 @@ export type WorkerMessage =
   | { triage: "snapshot"; id: number; snapshot: ServerStatsSnapshot }
   /** An admin reload succeeded here: the other workers should reload too. */
   | { triage: "reloaded" }
+  /** This worker's own calls opened or closed `provider`'s circuit breaker: the others should follow. */
+  | BreakerMessage
   /** A chat turn asks which model its conversation is on (the primary holds the server's one memory). */
   | { triage: "conversation?"; id: number; conversation: string }
   /** A turn was answered with `label`: the conversation's model, unless it has one of `keep` (dearer ones). */
@@ -33,6 +42,8 @@ export type PrimaryMessage =
   | { triage: "stats"; id: number; snapshot?: ServerStatsSnapshot; workers?: number; error?: string }
   | { triage: "metrics"; id: number; text?: string; error?: string }
   | { triage: "reload" }
+  /** Another worker's breaker for `provider` opened or closed: open or close this one (and say nothing). */
+  | BreakerMessage
   /** The answer to conversation? and conversation=: the conversation's model now (none: unknown). */
   | { triage: "conversation"; id: number; label?: string };
 
