@@ -5,8 +5,9 @@
  */
 export type BreakerState = "closed" | "open" | "half-open";
 
-/** Told when this breaker's own calls open it (closed or half-open -> open) or close it (open or half-open -> closed). */
-export type BreakerListener = (state: "open" | "closed") => void;
+/** What a breaker's own calls did to it: opened it (closed or half-open -> open) or closed it (open or half-open -> closed). */
+export type BreakerChange = "open" | "closed";
+export type BreakerListener = (change: BreakerChange) => void;
 
 export class CircuitBreaker {
   private consecutiveFailures = 0;

@@ -2,6 +2,7 @@
  * @module The IPC messages between `triage serve`'s primary and its workers (node:cluster). Each carries
  * a `triage` tag so they never mix with prom-client's own cluster messages on the same channel.
  */
+import type { BreakerChange } from "../../common/breaker.js";
 import type { ServerStatsSnapshot } from "../proxy/stats.js";
 
 /** What a worker tells the primary once it listens; the primary prints it as the server's one JSON line. */
@@ -17,7 +18,7 @@ export interface ListeningInfo {
 export interface BreakerMessage {
   triage: "breaker";
   provider: string;
-  state: "open" | "closed";
+  state: BreakerChange;
 }
 
 export type WorkerMessage =

@@ -5,6 +5,7 @@
  */
 import cluster from "node:cluster";
 import { AggregatorRegistry, type Registry } from "prom-client";
+import type { BreakerChange } from "../../common/breaker.js";
 import { TriageError } from "../../common/errors.js";
 import type { ConversationStore } from "../proxy/conversations.js";
 import type { ServerStatsSnapshot } from "../proxy/stats.js";
@@ -31,7 +32,7 @@ export interface ClusterLink {
    * This worker's own calls opened or closed `provider`'s breaker: the others follow (best effort; with the
    * IPC channel down each worker keeps its own breaker, as a single process does).
    */
-  breakerChanged(provider: string, state: "open" | "closed"): void;
+  breakerChanged(provider: string, state: BreakerChange): void;
   /** The server's one conversation memory, in the primary; its failures go to `onError` (once per outage). */
   conversations(onError: (error: Error) => void): ConversationStore;
   /** createServer hands over what the primary may ask of this worker. */
@@ -45,7 +46,7 @@ export interface LocalServer {
   flushLog(): void;
   reload(): void;
   /** Another worker's news for `provider`'s breaker: open or close this worker's, without passing it on. */
-  breaker(provider: string, state: "open" | "closed"): void;
+  breaker(provider: string, state: BreakerChange): void;
   registry: Registry;
 }
 
@@ -99,7 +100,7 @@ export class WorkerLink implements ClusterLink {
     this.send({ triage: "reloaded" });
   }
 
-  breakerChanged(provider: string, state: "open" | "closed"): void {
+  breakerChanged(provider: string, state: BreakerChange): void {
     this.send({ triage: "breaker", provider, state });
   }
 

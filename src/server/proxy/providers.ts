@@ -1,5 +1,5 @@
 /** The configured upstream providers, each with its own circuit breaker, and the shared retry budget. */
-import { CircuitBreaker, type BreakerState } from "../../common/breaker.js";
+import { type BreakerChange, CircuitBreaker, type BreakerState } from "../../common/breaker.js";
 import type { ResolvedProvider } from "../config.js";
 
 export interface Provider extends ResolvedProvider {
@@ -32,7 +32,7 @@ export class RetryBudget {
 }
 
 /** Told when a provider's breaker opens or closes through this process's own calls (not through `apply`). */
-export type BreakerNews = (provider: string, state: "open" | "closed") => void;
+export type BreakerNews = (provider: string, state: BreakerChange) => void;
 
 export class ProviderPool {
   private readonly byName: Map<string, Provider>;
@@ -44,7 +44,7 @@ export class ProviderPool {
   ) {
     this.byName = new Map(
       providers.map((p) => {
-        const tell = onBreakerChange && ((state: "open" | "closed") => tellSafely(onBreakerChange, p.name, state));
+        const tell = onBreakerChange && ((state: BreakerChange) => tellSafely(onBreakerChange, p.name, state));
         return [p.name, { ...p, circuit: new CircuitBreaker(p.breaker.failureThreshold, p.breaker.cooldownMs, Date.now, tell) }];
       }),
     );
@@ -54,7 +54,7 @@ export class ProviderPool {
    * News from elsewhere (another worker's breaker for `provider` opened, or its trial call succeeded):
    * open this one for its cooldown, or close it. Not passed on again; an unknown provider is ignored.
    */
-  apply(provider: string, state: "open" | "closed"): void {
+  apply(provider: string, state: BreakerChange): void {
     const circuit = this.byName.get(provider)?.circuit;
     if (state === "open") circuit?.trip();
     else circuit?.reset();
@@ -96,7 +96,7 @@ export class ProviderPool {
 }
 
 /** Passing the news on is best effort: a call to a provider never fails over it. */
-function tellSafely(tell: BreakerNews, provider: string, state: "open" | "closed"): void {
+function tellSafely(tell: BreakerNews, provider: string, state: BreakerChange): void {
   try {
     tell(provider, state);
   } catch {
