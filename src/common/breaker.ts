@@ -5,6 +5,10 @@
  */
 export type BreakerState = "closed" | "open" | "half-open";
 
+/** What a breaker's own calls did to it: opened it (closed or half-open -> open) or closed it (open or half-open -> closed). */
+export type BreakerChange = "open" | "closed";
+export type BreakerListener = (change: BreakerChange) => void;
+
 export class CircuitBreaker {
   private consecutiveFailures = 0;
   private openedAt = 0;
@@ -15,6 +19,7 @@ export class CircuitBreaker {
     private readonly failureThreshold: number,
     private readonly cooldownMs: number,
     private readonly now: () => number = Date.now,
+    private readonly onChange?: BreakerListener,
   ) {}
 
   get state(): BreakerState {
@@ -32,9 +37,11 @@ export class CircuitBreaker {
   }
 
   onSuccess(): void {
+    const wasOpened = this.opened;
     this.consecutiveFailures = 0;
     this.opened = false;
     this.trialInFlight = false;
+    if (wasOpened) this.onChange?.("closed");
   }
 
   /** A call ended with no verdict on the endpoint (the caller left): frees a half-open trial slot, counts nothing. */
@@ -43,11 +50,29 @@ export class CircuitBreaker {
   }
 
   onFailure(): void {
+    // A call that went out before the breaker opened and fails after it only extends the cooldown: no news.
+    const wasOpen = this.state === "open";
     this.consecutiveFailures++;
-    if (this.trialInFlight || this.consecutiveFailures >= this.failureThreshold) {
+    const opens = this.trialInFlight || this.consecutiveFailures >= this.failureThreshold;
+    if (opens) {
       this.opened = true;
       this.openedAt = this.now();
     }
+    this.trialInFlight = false;
+    if (opens && !wasOpen) this.onChange?.("open");
+  }
+
+  /** Opens now for a full cooldown, on news from elsewhere (another process's breaker opened); not announced. */
+  trip(): void {
+    this.opened = true;
+    this.openedAt = this.now();
+  }
+
+  /** Closes now, on news from elsewhere (another process's trial call succeeded); not announced. */
+  reset(): void {
+    this.consecutiveFailures = 0;
+    this.opened = false;
+    // A call of ours still out counts as an ordinary call, not as the trial that decides.
     this.trialInFlight = false;
   }
 }

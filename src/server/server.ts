@@ -57,8 +57,8 @@ export interface CreateServerOptions {
   dashboard?: DashboardOptions | false;
   /**
    * This server is one worker of `triage serve --workers N`: responses carry x-triage-worker, /v1/stats and
-   * /metrics answer for every worker, a successful admin reload is passed on to the others, and
-   * conversations' models are kept in the primary, shared by every worker.
+   * /metrics answer for every worker, a successful admin reload and a provider's breaker opening or closing
+   * are passed on to the others, and conversations' models are kept in the primary, shared by every worker.
    */
   cluster?: ClusterLink;
 }
@@ -80,7 +80,12 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
   const config = parseServerConfig(options.config ?? {});
   const cluster = options.cluster;
   const onError = options.onError ?? ((e: Error) => process.emitWarning(e.message, "TriageServer"));
-  const providers = new ProviderPool(resolveProviders(config, options.env), new RetryBudget(config.retry.budgetRatio, config.retry.budgetBurst));
+  const providers = new ProviderPool(
+    resolveProviders(config, options.env),
+    new RetryBudget(config.retry.budgetRatio, config.retry.budgetBurst),
+    // In a cluster a breaker that opens or closes tells the other workers; one that never changes sends nothing.
+    cluster && ((provider, state) => cluster.breakerChanged(provider, state)),
+  );
   const ownsRouter = typeof options.model === "string";
   const router =
     typeof options.model === "string"
@@ -145,6 +150,7 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
     flushLog: () => log?.flush(),
     // "watch": a sibling's admin reload; passing it on again would loop between the workers.
     reload: () => void reloader.reload("watch"),
+    breaker: (provider, state) => providers.apply(provider, state),
     registry: metrics.registry,
   });
 

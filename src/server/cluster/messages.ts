@@ -2,6 +2,7 @@
  * @module The IPC messages between `triage serve`'s primary and its workers (node:cluster). Each carries
  * a `triage` tag so they never mix with prom-client's own cluster messages on the same channel.
  */
+import type { BreakerChange } from "../../common/breaker.js";
 import type { ServerStatsSnapshot } from "../proxy/stats.js";
 
 /** What a worker tells the primary once it listens; the primary prints it as the server's one JSON line. */
@@ -11,6 +12,13 @@ export interface ListeningInfo {
   modelVersion: string;
   providers: string[];
   auth: boolean;
+}
+
+/** A provider's circuit breaker news, the same both ways: the primary relays a worker's to the others. */
+export interface BreakerMessage {
+  triage: "breaker";
+  provider: string;
+  state: BreakerChange;
 }
 
 export type WorkerMessage =
@@ -23,6 +31,8 @@ export type WorkerMessage =
   | { triage: "snapshot"; id: number; snapshot: ServerStatsSnapshot }
   /** An admin reload succeeded here: the other workers should reload too. */
   | { triage: "reloaded" }
+  /** This worker's own calls opened or closed `provider`'s circuit breaker: the others should follow. */
+  | BreakerMessage
   /** A chat turn asks which model its conversation is on (the primary holds the server's one memory). */
   | { triage: "conversation?"; id: number; conversation: string }
   /** A turn was answered with `label`: the conversation's model, unless it has one of `keep` (dearer ones). */
@@ -33,6 +43,8 @@ export type PrimaryMessage =
   | { triage: "stats"; id: number; snapshot?: ServerStatsSnapshot; workers?: number; error?: string }
   | { triage: "metrics"; id: number; text?: string; error?: string }
   | { triage: "reload" }
+  /** Another worker's breaker for `provider` opened or closed: open or close this one (and say nothing). */
+  | BreakerMessage
   /** The answer to conversation? and conversation=: the conversation's model now (none: unknown). */
   | { triage: "conversation"; id: number; label?: string };
 

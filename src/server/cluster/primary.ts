@@ -1,9 +1,9 @@
 /**
  * @module `triage serve --workers N`'s primary process (node:cluster): forks N workers that share one port
  * (each with its own router, encoder session and decision-log connection), restarts a crashed worker with
- * backoff, gathers the workers' counters for /v1/stats and /metrics, passes admin reloads on, holds the
- * server's one memory of which model each conversation is on, and on SIGTERM/SIGINT lets every worker
- * drain and waits for all of them.
+ * backoff, gathers the workers' counters for /v1/stats and /metrics, passes admin reloads and circuit
+ * breaker news on, holds the server's one memory of which model each conversation is on, and on
+ * SIGTERM/SIGINT lets every worker drain and waits for all of them.
  */
 import cluster, { type Worker } from "node:cluster";
 import { randomBytes } from "node:crypto";
@@ -122,6 +122,13 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       case "reloaded":
         for (const s of slots) if (s.worker && s.worker !== worker && s.ready) send(s.worker, { triage: "reload" });
         return;
+      case "breaker": {
+        // Only to workers that listen: one that starts or restarts later starts with its breakers closed, and
+        // finds a provider that is still down by its own failures.
+        const news: PrimaryMessage = { triage: "breaker", provider: message.provider, state: message.state };
+        for (const s of slots) if (s.worker && s.worker !== worker && s.ready) send(s.worker, news);
+        return;
+      }
       case "conversation?":
       case "conversation=":
         send(worker, answerConversation(conversations, message));

@@ -1,10 +1,11 @@
 /**
  * @module A `triage serve` worker's side of the cluster: asks the primary for the whole server's stats and
  * metrics and for its conversations' models, answers the primary's requests for this worker's counters,
- * and passes admin reloads on.
+ * and passes admin reloads and circuit breaker news on.
  */
 import cluster from "node:cluster";
 import { AggregatorRegistry, type Registry } from "prom-client";
+import type { BreakerChange } from "../../common/breaker.js";
 import { TriageError } from "../../common/errors.js";
 import type { ConversationStore } from "../proxy/conversations.js";
 import type { ServerStatsSnapshot } from "../proxy/stats.js";
@@ -27,6 +28,11 @@ export interface ClusterLink {
   metrics(): Promise<string>;
   /** An admin reload succeeded in this worker: the others reload too. */
   reloaded(): void;
+  /**
+   * This worker's own calls opened or closed `provider`'s breaker: the others follow (best effort; with the
+   * IPC channel down each worker keeps its own breaker, as a single process does).
+   */
+  breakerChanged(provider: string, state: BreakerChange): void;
   /** The server's one conversation memory, in the primary; its failures go to `onError` (once per outage). */
   conversations(onError: (error: Error) => void): ConversationStore;
   /** createServer hands over what the primary may ask of this worker. */
@@ -39,6 +45,8 @@ export interface LocalServer {
   /** Commits queued decisions, so a stats reader elsewhere sees them. */
   flushLog(): void;
   reload(): void;
+  /** Another worker's news for `provider`'s breaker: open or close this worker's, without passing it on. */
+  breaker(provider: string, state: BreakerChange): void;
   registry: Registry;
 }
 
@@ -92,6 +100,10 @@ export class WorkerLink implements ClusterLink {
     this.send({ triage: "reloaded" });
   }
 
+  breakerChanged(provider: string, state: BreakerChange): void {
+    this.send({ triage: "breaker", provider, state });
+  }
+
   conversations(onError: (error: Error) => void): ConversationStore {
     return new ClusterConversations(this.asker, onError);
   }
@@ -110,6 +122,9 @@ export class WorkerLink implements ClusterLink {
       }
       case "reload":
         this.local?.reload();
+        return;
+      case "breaker":
+        this.local?.breaker(message.provider, message.state);
         return;
       default:
         this.asker.answer(message);

@@ -1,5 +1,5 @@
 /** The configured upstream providers, each with its own circuit breaker, and the shared retry budget. */
-import { CircuitBreaker, type BreakerState } from "../../common/breaker.js";
+import { type BreakerChange, CircuitBreaker, type BreakerState } from "../../common/breaker.js";
 import type { ResolvedProvider } from "../config.js";
 
 export interface Provider extends ResolvedProvider {
@@ -31,14 +31,33 @@ export class RetryBudget {
   }
 }
 
+/** Told when a provider's breaker opens or closes through this process's own calls (not through `apply`). */
+export type BreakerNews = (provider: string, state: BreakerChange) => void;
+
 export class ProviderPool {
   private readonly byName: Map<string, Provider>;
 
   constructor(
     providers: readonly ResolvedProvider[],
     readonly budget: RetryBudget,
+    onBreakerChange?: BreakerNews,
   ) {
-    this.byName = new Map(providers.map((p) => [p.name, { ...p, circuit: new CircuitBreaker(p.breaker.failureThreshold, p.breaker.cooldownMs) }]));
+    this.byName = new Map(
+      providers.map((p) => {
+        const tell = onBreakerChange && ((state: BreakerChange) => tellSafely(onBreakerChange, p.name, state));
+        return [p.name, { ...p, circuit: new CircuitBreaker(p.breaker.failureThreshold, p.breaker.cooldownMs, Date.now, tell) }];
+      }),
+    );
+  }
+
+  /**
+   * News from elsewhere (another worker's breaker for `provider` opened, or its trial call succeeded):
+   * open this one for its cooldown, or close it. Not passed on again; an unknown provider is ignored.
+   */
+  apply(provider: string, state: BreakerChange): void {
+    const circuit = this.byName.get(provider)?.circuit;
+    if (state === "open") circuit?.trip();
+    else circuit?.reset();
   }
 
   get size(): number {
@@ -73,6 +92,15 @@ export class ProviderPool {
       for (const s of [p.baseURL, url.origin, url.host]) if (s !== "") out = out.split(s).join("[upstream]");
     }
     return out.replace(ADDRESS, "[upstream]");
+  }
+}
+
+/** Passing the news on is best effort: a call to a provider never fails over it. */
+function tellSafely(tell: BreakerNews, provider: string, state: BreakerChange): void {
+  try {
+    tell(provider, state);
+  } catch {
+    // this process's breaker has changed all the same
   }
 }
 
