@@ -95,7 +95,7 @@ for (let f = 0; f < FOLDS; f++) {
   const inside = rows.map((_, i) => i).filter((i) => foldOfQuestion.get(rows[i].q.question_id) !== f);
   const held = rows.map((_, i) => i).filter((i) => foldOfQuestion.get(rows[i].q.question_id) === f);
   const train: OutcomeSet = { ...all, prompts: inside.map((i) => all.prompts[i]) };
-  const fitted = fitOutcomeModel(
+  const fitted = await fitOutcomeModel(
     train,
     inside.map((i) => vectors[i]),
     { seed: 1, folds: 4 },

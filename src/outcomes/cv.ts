@@ -5,7 +5,8 @@ import { pointFor, sweepRule, type ChoiceRule } from "./sweep.js";
 import { bestModel, columnMean, completeRows, modelsByCost, type OutcomeSet } from "./set.js";
 import { knnSuccess, type KnnParams } from "./knn.js";
 import { fitScaler, scaledFeatures, surfaceFeatures, withSurfaceFeatures, type FeatureSet } from "./features.js";
-import { DEFAULT_LOGISTIC, fitLogistic, predictLogistic } from "./logistic.js";
+import { DEFAULT_LOGISTIC, predictLogistic } from "./logistic.js";
+import { fitLogisticOffThread } from "./logistic-pool.js";
 import type { EstimatorSpec, HeadSpec } from "./router.js";
 
 export type OutcomeMethod = EstimatorSpec["method"];
@@ -167,6 +168,8 @@ export interface CvOptions {
   repeats?: number;
   /** Progress, one line per stage (the heads take most of the time). */
   log?: (message: string) => void;
+  /** Worker threads fitting the heads (default TRIAGE_TRAIN_THREADS, else the cores up to 4; 1: this thread). */
+  threads?: number;
 }
 
 /**
@@ -178,7 +181,7 @@ export interface CvOptions {
  * `repeats`, the mean of that over partitions. The first partition's out-of-fold predictions calibrate the
  * dial, so one partition chooses and calibrates as before repeats existed.
  */
-export function crossValidate(set: OutcomeSet, vectors: readonly Float32Array[], options: CvOptions = {}): CvResult {
+export async function crossValidate(set: OutcomeSet, vectors: readonly Float32Array[], options: CvOptions = {}): Promise<CvResult> {
   const folds = Math.max(2, Math.min(options.folds ?? 5, set.prompts.length));
   const seed = options.seed ?? 1;
   const repeats = Math.max(1, Math.floor(options.repeats ?? 1));
@@ -234,57 +237,61 @@ export function crossValidate(set: OutcomeSet, vectors: readonly Float32Array[],
   let best = bestKnn!;
   log(`cross-validation: ${KNN_GRID.k.length * KNN_GRID.smoothing.length * KNN_GRID.sharpness.length} kNN settings scored over ${repeats} partition(s) of ${folds} folds`);
   if (!(options.logistic ?? true)) return result(best, { bestKnn: best.trial });
-  const heads = FEATURE_SETS.length * (LOGISTIC_L2.length + SURFACE_L2.length);
-  let fitted = 0;
-
   const rowScores = set.prompts.map((p) => p.scores);
-  /** Out-of-fold predictions of a head whose input for row i is `input(i, scaler)` (features standardised on the training folds only). */
-  const headPreds = (spec: HeadSpec, input: (i: number, scaler: ReturnType<typeof fitScaler>, features: FeatureSet) => Float32Array): Preds => {
+  type Input = (i: number, scaler: ReturnType<typeof fitScaler>, features: FeatureSet) => Float32Array;
+  /**
+   * Out-of-fold predictions of a head whose input for row i is `input(i, scaler)` (features standardised
+   * on the training folds only). Every fold of every partition is handed to the worker threads at once.
+   */
+  const headPreds = async (spec: HeadSpec, input: Input): Promise<Preds> => {
     const features = spec.features ?? "basic";
     const raw = set.prompts.map((p) => surfaceFeatures(p.text, features));
-    return partitions.map(({ ids }) => {
-      const preds = new Array<Float64Array>(set.prompts.length);
-      for (let f = 0; f < folds; f++) {
-        const inside = [...ids.keys()].filter((i) => ids[i] !== f);
-        const scaler = fitScaler(inside.map((i) => raw[i]));
-        const model = fitLogistic(
-          inside.map((i) => input(i, scaler, features)),
-          inside.map((i) => rowScores[i]),
-          m,
-          spec,
+    return Promise.all(
+      partitions.map(async ({ ids }) => {
+        const preds = new Array<Float64Array>(set.prompts.length);
+        await Promise.all(
+          [...Array(folds).keys()].map(async (f) => {
+            const inside = [...ids.keys()].filter((i) => ids[i] !== f);
+            const scaler = fitScaler(inside.map((i) => raw[i]));
+            const model = await fitLogisticOffThread(
+              inside.map((i) => input(i, scaler, features)),
+              inside.map((i) => rowScores[i]),
+              m,
+              spec,
+              options.threads,
+            );
+            ids.forEach((id, i) => {
+              if (id === f) preds[i] = predictLogistic(model, input(i, scaler, features));
+            });
+          }),
         );
-        ids.forEach((id, i) => {
-          if (id === f) preds[i] = predictLogistic(model, input(i, scaler, features));
-        });
-      }
-      return preds;
-    });
+        return preds;
+      }),
+    );
   };
+  const withEmbedding: Input = (i, sc, fs) => withSurfaceFeatures(vectors[i], set.prompts[i].text, sc, fs);
+  const surfaceOnly: Input = (i, sc, fs) => scaledFeatures(set.prompts[i].text, sc, fs);
+  const heads = FEATURE_SETS.flatMap((features) => [
+    ...LOGISTIC_L2.map((l2) => ({
+      kind: "logistic" as const,
+      spec: { ...DEFAULT_LOGISTIC, l2, features },
+      input: withEmbedding,
+      what: `embedding + ${features} features, L2 ${l2}`,
+    })),
+    ...SURFACE_L2.map((l2) => ({ kind: "surface" as const, spec: { ...DEFAULT_LOGISTIC, l2, features }, input: surfaceOnly, what: `${features} features alone, L2 ${l2}` })),
+  ]);
   let bestLogistic: Scored | undefined;
   let bestSurface: Scored | undefined;
-  for (const features of FEATURE_SETS) {
-    for (const l2 of LOGISTIC_L2) {
-      const spec: HeadSpec = { ...DEFAULT_LOGISTIC, l2, features };
-      bestLogistic = better(
-        bestLogistic,
-        score(
-          { method: "logistic", logistic: spec },
-          headPreds(spec, (i, sc, fs) => withSurfaceFeatures(vectors[i], set.prompts[i].text, sc, fs)),
-        ),
-      );
-      log(`cross-validation: head ${++fitted} of ${heads} (embedding + ${features} features, L2 ${l2})`);
-    }
-    for (const l2 of SURFACE_L2) {
-      const spec: HeadSpec = { ...DEFAULT_LOGISTIC, l2, features };
-      bestSurface = better(
-        bestSurface,
-        score(
-          { method: "surface", surface: spec },
-          headPreds(spec, (i, sc, fs) => scaledFeatures(set.prompts[i].text, sc, fs)),
-        ),
-      );
-      log(`cross-validation: head ${++fitted} of ${heads} (${features} features alone, L2 ${l2})`);
-    }
+  // The next head's folds fit on the worker threads while this one is scored; scoring stays in order, so
+  // the pick is the same as one head at a time.
+  let next = headPreds(heads[0].spec, heads[0].input);
+  for (let h = 0; h < heads.length; h++) {
+    const preds = await next;
+    if (h + 1 < heads.length) next = headPreds(heads[h + 1].spec, heads[h + 1].input);
+    const { kind, spec, what } = heads[h];
+    if (kind === "logistic") bestLogistic = better(bestLogistic, score({ method: "logistic", logistic: spec }, preds));
+    else bestSurface = better(bestSurface, score({ method: "surface", surface: spec }, preds));
+    log(`cross-validation: head ${h + 1} of ${heads.length} (${what})`);
   }
   best = better(better(best, bestLogistic!), bestSurface!);
   const parts = [bestKnn!.preds, bestLogistic!.preds, bestSurface!.preds];

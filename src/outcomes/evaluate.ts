@@ -166,7 +166,7 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
     predictor: router,
     cv,
     calibration,
-  } = fitOutcomeModel(train, trainVectors, {
+  } = await fitOutcomeModel(train, trainVectors, {
     folds: options.folds,
     seed: options.seed,
     logistic: options.logistic,

@@ -17,6 +17,8 @@ export interface FitOptions {
   /** Fold partitions cross-validated (cv.ts; default 1). */
   repeats?: number;
   log?: (message: string) => void;
+  /** Worker threads fitting the cross-validation's heads (cv.ts; default TRIAGE_TRAIN_THREADS or the cores). */
+  threads?: number;
 }
 
 export interface FittedOutcomeModel {
@@ -26,9 +28,16 @@ export interface FittedOutcomeModel {
 }
 
 /** `vectors[i]` is the unit embedding of `set.prompts[i].text`; every cost must be known. */
-export function fitOutcomeModel(set: OutcomeSet, vectors: readonly Float32Array[], options: FitOptions = {}): FittedOutcomeModel {
+export async function fitOutcomeModel(set: OutcomeSet, vectors: readonly Float32Array[], options: FitOptions = {}): Promise<FittedOutcomeModel> {
   const log = options.log ?? (() => {});
-  const cv = crossValidate(set, vectors, { folds: options.folds, seed: options.seed, logistic: options.logistic, repeats: options.repeats, log });
+  const cv = await crossValidate(set, vectors, {
+    folds: options.folds,
+    seed: options.seed,
+    logistic: options.logistic,
+    repeats: options.repeats,
+    threads: options.threads,
+    log,
+  });
   const { method, aiq: _aiq, aiqStaircase, saving95: _s, ...params } = cv.best;
   const parts = [cv.bestKnn, cv.bestLogistic, cv.bestSurface].filter((t) => t !== undefined);
   log(`chosen ${method} ${JSON.stringify(params)} (CV staircase AIQ ${aiqStaircase.toFixed(4)}; best ${parts.map((t) => `${t.method} ${t.aiqStaircase.toFixed(4)}`).join(", ")})`);

@@ -145,7 +145,7 @@ export async function retrainOutcomes(options: OutcomeRetrainOptions): Promise<O
     progress(`embedding ${set.prompts.length} prompts (${logged.prompts.length} from the log) and ${heldOutN} held out`);
     const vectors = await encoder.embed(set.prompts.map((p) => p.text));
     const evalVectors = await encoder.embed(evalSet.prompts.map((p) => p.text));
-    const fitted = fitOutcomeModel(set, vectors, { folds: options.folds, seed: options.seed ?? o.cv.seed, log: progress });
+    const fitted = await fitOutcomeModel(set, vectors, { folds: options.folds, seed: options.seed ?? o.cv.seed, log: progress });
     const version = options.candidateVersion ?? registry.nextVersion();
     const dir = registry.versionDir(version);
     progress(`writing candidate ${version}`);

@@ -33,9 +33,9 @@ function noisy(n: number, seed: number): { set: OutcomeSet; vectors: Float32Arra
 describe("repeated cross-validation", () => {
   const { set, vectors } = noisy(150, 11);
 
-  it("scores each trial by its mean over the fold partitions seeded seed, seed + 1, ...", () => {
-    const repeated = crossValidate(set, vectors, { seed: 3, repeats: 3, logistic: false });
-    const singles = [3, 4, 5].map((seed) => crossValidate(set, vectors, { seed, logistic: false }));
+  it("scores each trial by its mean over the fold partitions seeded seed, seed + 1, ...", async () => {
+    const repeated = await crossValidate(set, vectors, { seed: 3, repeats: 3, logistic: false });
+    const singles = await Promise.all([3, 4, 5].map((seed) => crossValidate(set, vectors, { seed, logistic: false })));
     expect(repeated.repeats).toBe(3);
     expect(repeated.trials).toHaveLength(singles[0].trials.length);
     repeated.trials.forEach((t, i) => {
@@ -48,15 +48,28 @@ describe("repeated cross-validation", () => {
     // The pick is not the first partition's alone, and the dial is calibrated on that partition's predictions of the pick.
     expect(repeated.best.knn).not.toEqual(singles[0].best.knn);
     expect(repeated.bestPreds).toHaveLength(set.prompts.length);
-    const first = crossValidate(set, vectors, { seed: 3, logistic: false, keepAll: true });
+    const first = await crossValidate(set, vectors, { seed: 3, logistic: false, keepAll: true });
     expect(repeated.bestPreds).toEqual(first.trialPreds?.[repeated.trials.indexOf(repeated.best)]);
   });
 
-  it("one partition (the default) is the single cross-validation, pick and predictions alike", () => {
-    const once = crossValidate(set, vectors, { seed: 3, logistic: false });
-    const explicit = crossValidate(set, vectors, { seed: 3, repeats: 1, logistic: false });
+  it("one partition (the default) is the single cross-validation, pick and predictions alike", async () => {
+    const once = await crossValidate(set, vectors, { seed: 3, logistic: false });
+    const explicit = await crossValidate(set, vectors, { seed: 3, repeats: 1, logistic: false });
     expect(once.repeats).toBe(1);
     expect(explicit.best).toEqual(once.best);
     expect(explicit.bestPreds).toEqual(once.bestPreds);
+  });
+});
+
+describe("heads fitted on worker threads", () => {
+  const { set, vectors } = noisy(120, 5);
+
+  it("give the same trials, pick and out-of-fold predictions as on the calling thread", async () => {
+    const here = await crossValidate(set, vectors, { seed: 3, threads: 1 });
+    const threaded = await crossValidate(set, vectors, { seed: 3, threads: 2 });
+    expect(threaded.trials.some((t) => t.method === "logistic")).toBe(true);
+    expect(threaded.trials).toEqual(here.trials);
+    expect(threaded.best).toEqual(here.best);
+    expect(threaded.bestPreds).toEqual(here.bestPreds);
   });
 });

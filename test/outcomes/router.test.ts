@@ -87,8 +87,8 @@ describe("OutcomePredictor on synthetic outcomes", () => {
     expect(r.route(vectorFor("a x"), "a x", 0).model).toBe("strong");
   });
 
-  it("cross-validation on training rows finds a setting that routes almost like the oracle", () => {
-    const cv = crossValidate(
+  it("cross-validation on training rows finds a setting that routes almost like the oracle", async () => {
+    const cv = await crossValidate(
       set,
       set.prompts.map((p) => vectorFor(p.text)),
       { seed: 3, logistic: false },
@@ -186,9 +186,9 @@ describe("the estimators cross-validation chooses from", () => {
     expect(code[basic + 5]).toBeGreaterThan(plain[basic + 5]);
   });
 
-  it("tries logistic, surface and blended estimators, and with more than two models the lambda rule too", () => {
+  it("tries logistic, surface and blended estimators, and with more than two models the lambda rule too", async () => {
     const set = synthetic(12);
-    const cv = crossValidate(
+    const cv = await crossValidate(
       set,
       set.prompts.map((p) => vectorFor(p.text)),
       { seed: 2 },

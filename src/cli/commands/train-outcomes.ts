@@ -79,7 +79,7 @@ export async function trainOutcomes(opts: TrainOutcomesOptions): Promise<void> {
     await encoder.close?.();
   }
   info(`cross-validating the estimator on ${set.prompts.length} prompts`);
-  const fitted = fitOutcomeModel(set, vectors, { seed: opts.seed, folds: opts.folds, log: (m) => info(m) });
+  const fitted = await fitOutcomeModel(set, vectors, { seed: opts.seed, folds: opts.folds, log: (m) => info(m) });
   const write = (dir: string) => writeOutcomeArtifact({ out: dir, set, fitted, encoder: ref, seed: opts.seed, defaultDial: dial, prices, lastQuestionOnly });
   let manifest: Awaited<ReturnType<typeof write>>;
   let writtenTo: string;

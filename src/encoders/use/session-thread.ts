@@ -4,11 +4,9 @@
  * read, answer nor log anything meanwhile (the fast path's answers waited behind it), and queries could not
  * gather into the next batch. On its own thread the run overlaps all of that.
  */
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { TriageError } from "../../common/errors.js";
+import { spawnWorker } from "../../common/worker-pool.js";
 import { trackThread, untrackThread } from "../open-threads.js";
 import { USE_DIMENSIONS } from "./graph.js";
 import { useModelDir } from "./model-dir.js";
@@ -178,24 +176,7 @@ export class SessionThread {
   }
 }
 
-/**
- * Compiled: the worker is session-worker.js beside this file. From source (tests, `npm run triage`), the worker
- * registers tsx's loader itself before importing the TypeScript entry, as train/head-pool.ts does: a worker does
- * not inherit the loader on Node 20.
- */
+/** The worker thread running session-worker (compiled, or from source through tsx: common/worker-pool.ts). */
 function spawn(init: WorkerInit): Worker {
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./session-worker.js", import.meta.url), { workerData: init });
-  const entry = new URL("./session-worker.ts", import.meta.url).href;
-  const code = `import(${JSON.stringify(tsxApiUrl())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true, workerData: init });
-}
-
-/** tsx's ESM register API (its package exports map it for `import` only, so require.resolve cannot). */
-function tsxApiUrl(): string {
-  const require = createRequire(import.meta.url);
-  const manifest = require.resolve("tsx/package.json");
-  const exports = (require("tsx/package.json") as { exports: Record<string, { import?: { default?: string } }> }).exports;
-  const file = exports["./esm/api"]?.import?.default;
-  if (!file) throw new TriageError("tsx/package.json has no ESM export for ./esm/api", "E_ENCODER");
-  return pathToFileURL(join(dirname(manifest), file)).href;
+  return spawnWorker(new URL("./session-worker", import.meta.url), { workerData: init });
 }

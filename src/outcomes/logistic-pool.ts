@@ -1,0 +1,41 @@
+/**
+ * @module Fits logistic heads (logistic.ts) on worker threads. The heads are about nineteen twentieths of
+ * an outcome model's cross-validation, and its folds are independent, so on a multi-core machine they
+ * fit side by side. A worker runs exactly fitLogistic on the same numbers, so the heads come out the same
+ * wherever they were fitted. TRIAGE_TRAIN_THREADS caps the workers (common/worker-pool.ts); with 1 (or
+ * one core), or when a worker fails, they fit on the calling thread.
+ */
+import { WorkerPool, trainThreads } from "../common/worker-pool.js";
+import { fitLogistic, type LogisticModel, type LogisticParams } from "./logistic.js";
+import { logisticJobBuffers, packLogisticJob, type LogisticJob } from "./logistic-job.js";
+
+export async function fitLogisticOffThread(
+  inputs: readonly Float32Array[],
+  scores: readonly ArrayLike<number>[],
+  models: number,
+  params: LogisticParams,
+  threads: number = trainThreads(),
+): Promise<LogisticModel> {
+  if (threads > 1) {
+    try {
+      return await pool(threads).run(packLogisticJob(inputs, scores, models, params));
+    } catch (err) {
+      warnOnce(`fitting outcome heads on the calling thread: a worker failed (${(err as Error).message})`);
+    }
+  }
+  return fitLogistic(inputs, scores, models, params);
+}
+
+const pools = new Map<number, WorkerPool<LogisticJob, LogisticModel>>();
+function pool(threads: number): WorkerPool<LogisticJob, LogisticModel> {
+  let p = pools.get(threads);
+  if (!p) pools.set(threads, (p = new WorkerPool(threads, new URL("./logistic-worker", import.meta.url), logisticJobBuffers)));
+  return p;
+}
+
+let warned = false;
+function warnOnce(message: string): void {
+  if (warned) return;
+  warned = true;
+  process.emitWarning(message, "TriageTrain");
+}
