@@ -7,6 +7,7 @@ import { knnSuccess, type KnnParams } from "./knn.js";
 import { fitScaler, scaledFeatures, surfaceFeatures, withSurfaceFeatures, type FeatureSet } from "./features.js";
 import { DEFAULT_LOGISTIC, predictLogistic } from "./logistic.js";
 import { fitLogisticOffThread } from "./logistic-pool.js";
+import { trainThreads } from "../common/worker-pool.js";
 import type { EstimatorSpec, HeadSpec } from "./router.js";
 
 export type OutcomeMethod = EstimatorSpec["method"];
@@ -221,22 +222,6 @@ export async function crossValidate(set: OutcomeSet, vectors: readonly Float32Ar
     ...(options.keepAll ? { trialPreds } : {}),
   });
 
-  let bestKnn: Scored | undefined;
-  for (const k of KNN_GRID.k)
-    for (const smoothing of KNN_GRID.smoothing)
-      for (const sharpness of KNN_GRID.sharpness) {
-        const params = { k, smoothing, sharpness };
-        bestKnn = better(
-          bestKnn,
-          score(
-            { method: "knn", knn: params },
-            partitions.map((part) => part.hits.map((h, i) => knnSuccess(h ?? [], scores, part.priors[part.ids[i]], params))),
-          ),
-        );
-      }
-  let best = bestKnn!;
-  log(`cross-validation: ${KNN_GRID.k.length * KNN_GRID.smoothing.length * KNN_GRID.sharpness.length} kNN settings scored over ${repeats} partition(s) of ${folds} folds`);
-  if (!(options.logistic ?? true)) return result(best, { bestKnn: best.trial });
   const rowScores = set.prompts.map((p) => p.scores);
   type Input = (i: number, scaler: ReturnType<typeof fitScaler>, features: FeatureSet) => Float32Array;
   /**
@@ -280,14 +265,40 @@ export async function crossValidate(set: OutcomeSet, vectors: readonly Float32Ar
     })),
     ...SURFACE_L2.map((l2) => ({ kind: "surface" as const, spec: { ...DEFAULT_LOGISTIC, l2, features }, input: surfaceOnly, what: `${features} features alone, L2 ${l2}` })),
   ]);
+  const logistic = options.logistic ?? true;
+  // With worker threads, the heads fit ahead of their scoring (two ahead), starting while the kNN grid
+  // is scored here; on one thread they fit in turn. Scoring stays in order either way: the same pick.
+  const ahead = logistic && (options.threads ?? trainThreads()) > 1 ? 2 : 0;
+  const started: Promise<Preds>[] = [];
+  const startHeads = (upTo: number) => {
+    while (started.length <= Math.min(upTo, heads.length - 1)) {
+      const { spec, input } = heads[started.length];
+      started.push(headPreds(spec, input));
+    }
+  };
+  if (ahead > 0) startHeads(ahead - 1);
+
+  let bestKnn: Scored | undefined;
+  for (const k of KNN_GRID.k)
+    for (const smoothing of KNN_GRID.smoothing)
+      for (const sharpness of KNN_GRID.sharpness) {
+        const params = { k, smoothing, sharpness };
+        bestKnn = better(
+          bestKnn,
+          score(
+            { method: "knn", knn: params },
+            partitions.map((part) => part.hits.map((h, i) => knnSuccess(h ?? [], scores, part.priors[part.ids[i]], params))),
+          ),
+        );
+      }
+  let best = bestKnn!;
+  log(`cross-validation: ${KNN_GRID.k.length * KNN_GRID.smoothing.length * KNN_GRID.sharpness.length} kNN settings scored over ${repeats} partition(s) of ${folds} folds`);
+  if (!logistic) return result(best, { bestKnn: best.trial });
   let bestLogistic: Scored | undefined;
   let bestSurface: Scored | undefined;
-  // The next head's folds fit on the worker threads while this one is scored; scoring stays in order, so
-  // the pick is the same as one head at a time.
-  let next = headPreds(heads[0].spec, heads[0].input);
   for (let h = 0; h < heads.length; h++) {
-    const preds = await next;
-    if (h + 1 < heads.length) next = headPreds(heads[h + 1].spec, heads[h + 1].input);
+    startHeads(h + ahead);
+    const preds = await started[h];
     const { kind, spec, what } = heads[h];
     if (kind === "logistic") bestLogistic = better(bestLogistic, score({ method: "logistic", logistic: spec }, preds));
     else bestSurface = better(bestSurface, score({ method: "surface", surface: spec }, preds));
