@@ -4,7 +4,6 @@
 // and a conversation keeps its model whichever worker gets its next turn.
 import Database from "better-sqlite3";
 import { type ChildProcess, spawn } from "node:child_process";
-import { request } from "node:http";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -15,6 +14,7 @@ import { train } from "../../src/train/train.js";
 import { CLI } from "../helpers/cli.js";
 import { type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.js";
 import { tempDir, tierExamples, TIERS_CONFIG, useEncoder } from "../helpers/tiers.js";
+import { requestWorker, type WorkerReply } from "../helpers/worker-request.js";
 
 let work: string;
 let registryDir: string;
@@ -69,26 +69,10 @@ async function serve(name: string, config: object, args: string[] = []): Promise
   return served;
 }
 
-interface Reply {
-  status: number;
-  worker: string | undefined;
-  body: string;
-}
+type Reply = WorkerReply;
 
 /** One request on a connection of its own (no keep-alive), so each one is handed to a worker afresh. */
-function call(port: number, method: "GET" | "POST", path: string, body?: object, headers: Record<string, string> = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, method, path, agent: false, headers: body ? { "content-type": "application/json", ...headers } : headers }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (text += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, worker: res.headers["x-triage-worker"] as string | undefined, body: text }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(body ? JSON.stringify(body) : undefined);
-  });
-}
+const call = (port: number, method: "GET" | "POST", path: string, body?: object, headers: Record<string, string> = {}) => requestWorker({ port, method, path, body, headers });
 
 const route = (port: number, id: string) => call(port, "POST", "/v1/route", { text: `question ${id}: how do I sort a list in Python?` }, { "x-request-id": id });
 const chat = (port: number, id: string) =>

@@ -3,7 +3,7 @@
 // provider gets `failureThreshold` failed calls from the whole server, not from each worker; and once one
 // worker's trial call finds a provider back, the other worker's breaker closes without a trial of its own.
 import { type ChildProcess, spawn } from "node:child_process";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -12,6 +12,7 @@ import { trainIntoRegistry } from "../../../src/retrain/publish.js";
 import { CLI } from "../../helpers/cli.js";
 import { type FakeOpenAI, startFakeOpenAI } from "../../helpers/fake-openai.js";
 import { tempDir, tierExamples, TIERS_CONFIG, useEncoder } from "../../helpers/tiers.js";
+import { requestWorker, type WorkerReply } from "../../helpers/worker-request.js";
 
 const THRESHOLD = 3;
 /** Long enough that `dead` stays open for the whole test. */
@@ -72,26 +73,10 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-interface Reply {
-  status: number;
-  worker: string | undefined;
-  body: string;
-}
+type Reply = WorkerReply;
 
 /** A request on a fresh connection (handed to the workers in turn), or on `agent`'s one kept-alive connection (one worker). */
-function call(method: "GET" | "POST", path: string, body?: object, agent: Agent | false = false): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, method, path, agent, headers: body ? { "content-type": "application/json" } : {} }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (text += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, worker: res.headers["x-triage-worker"] as string | undefined, body: text }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(body ? JSON.stringify(body) : undefined);
-  });
-}
+const call = (method: "GET" | "POST", path: string, body?: object, agent: Agent | false = false) => requestWorker({ port, method, path, body, agent });
 
 let asked = 0;
 async function chat(agent: Agent | false = false): Promise<Reply> {
