@@ -1,12 +1,18 @@
 /**
  * Circuit breaker over consecutive failures: closed -> open after `failureThreshold` failures in a row;
  * after `cooldownMs` one trial call is let through (half-open): success closes it, failure re-opens it.
- * Stops a dead endpoint from adding its timeout to every low-confidence request.
+ * Stops a dead endpoint from adding its timeout to every low-confidence request. With a listener it tells
+ * what its own calls did, so that other processes' breakers for the same endpoint can apply it (trip,
+ * reset, countFailure, clearFailures) and count failures in a row across all of them.
  */
 export type BreakerState = "closed" | "open" | "half-open";
 
-/** What a breaker's own calls did to it: opened it (closed or half-open -> open) or closed it (open or half-open -> closed). */
-export type BreakerChange = "open" | "closed";
+/**
+ * What a breaker's own calls did to it: opened it (closed or half-open -> open), closed it (open or
+ * half-open -> closed), added a failure to its consecutive count while closed ("failed"), or cleared a
+ * count above 0 with a success while closed ("recovered"). A success with the count at 0 changes nothing.
+ */
+export type BreakerChange = "open" | "closed" | "failed" | "recovered";
 export type BreakerListener = (change: BreakerChange) => void;
 
 export class CircuitBreaker {
@@ -38,10 +44,12 @@ export class CircuitBreaker {
 
   onSuccess(): void {
     const wasOpened = this.opened;
+    const hadFailures = this.consecutiveFailures > 0;
     this.consecutiveFailures = 0;
     this.opened = false;
     this.trialInFlight = false;
     if (wasOpened) this.onChange?.("closed");
+    else if (hadFailures) this.onChange?.("recovered");
   }
 
   /** A call ended with no verdict on the endpoint (the caller left): frees a half-open trial slot, counts nothing. */
@@ -52,6 +60,7 @@ export class CircuitBreaker {
   onFailure(): void {
     // A call that went out before the breaker opened and fails after it only extends the cooldown: no news.
     const wasOpen = this.state === "open";
+    const wasClosed = !this.opened;
     this.consecutiveFailures++;
     const opens = this.trialInFlight || this.consecutiveFailures >= this.failureThreshold;
     if (opens) {
@@ -59,6 +68,8 @@ export class CircuitBreaker {
       this.openedAt = this.now();
     }
     this.trialInFlight = false;
+    // Told first, so that a listener counting the same failures opens on it, before the "open".
+    if (wasClosed) this.onChange?.("failed");
     if (opens && !wasOpen) this.onChange?.("open");
   }
 
@@ -66,6 +77,25 @@ export class CircuitBreaker {
   trip(): void {
     this.opened = true;
     this.openedAt = this.now();
+  }
+
+  /**
+   * Another process's call failed while its breaker was closed: counts as a failure here, and opens at the
+   * threshold like one of ours; not announced (the others counted the same failures). An open breaker
+   * keeps its cooldown.
+   */
+  countFailure(): void {
+    if (this.opened) return;
+    this.consecutiveFailures++;
+    if (this.consecutiveFailures >= this.failureThreshold) {
+      this.opened = true;
+      this.openedAt = this.now();
+    }
+  }
+
+  /** Another process's call succeeded after failures: the failures in a row start again from 0; not announced. */
+  clearFailures(): void {
+    if (!this.opened) this.consecutiveFailures = 0;
   }
 
   /** Closes now, on news from elsewhere (another process's trial call succeeded); not announced. */

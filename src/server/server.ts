@@ -57,8 +57,9 @@ export interface CreateServerOptions {
   dashboard?: DashboardOptions | false;
   /**
    * This server is one worker of `triage serve --workers N`: responses carry x-triage-worker, /v1/stats and
-   * /metrics answer for every worker, a successful admin reload and a provider's breaker opening or closing
-   * are passed on to the others, and conversations' models are kept in the primary, shared by every worker.
+   * /metrics answer for every worker, a successful admin reload and a provider's breaker news (opened,
+   * closed, a failure counted or a count cleared) are passed on to the others, and conversations' models
+   * are kept in the primary, shared by every worker.
    */
   cluster?: ClusterLink;
 }
@@ -83,7 +84,7 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
   const providers = new ProviderPool(
     resolveProviders(config, options.env),
     new RetryBudget(config.retry.budgetRatio, config.retry.budgetBurst),
-    // In a cluster a breaker that opens or closes tells the other workers; one that never changes sends nothing.
+    // In a cluster a breaker tells the other workers what our calls did to it; a healthy provider sends nothing.
     cluster && ((provider, state) => cluster.breakerChanged(provider, state)),
   );
   const ownsRouter = typeof options.model === "string";

@@ -14,7 +14,10 @@ export interface ListeningInfo {
   auth: boolean;
 }
 
-/** A provider's circuit breaker news, the same both ways: the primary relays a worker's to the others. */
+/**
+ * A provider's circuit breaker news, the same both ways: the primary relays a worker's to the others.
+ * "failed" and "recovered" keep one count of failures in a row for the whole server; none while healthy.
+ */
 export interface BreakerMessage {
   triage: "breaker";
   provider: string;
@@ -31,7 +34,7 @@ export type WorkerMessage =
   | { triage: "snapshot"; id: number; snapshot: ServerStatsSnapshot }
   /** An admin reload succeeded here: the other workers should reload too. */
   | { triage: "reloaded" }
-  /** This worker's own calls opened or closed `provider`'s circuit breaker: the others should follow. */
+  /** What this worker's own calls did to `provider`'s circuit breaker: the others should follow. */
   | BreakerMessage
   /** A chat turn asks which model its conversation is on (the primary holds the server's one memory). */
   | { triage: "conversation?"; id: number; conversation: string }
@@ -43,7 +46,7 @@ export type PrimaryMessage =
   | { triage: "stats"; id: number; snapshot?: ServerStatsSnapshot; workers?: number; error?: string }
   | { triage: "metrics"; id: number; text?: string; error?: string }
   | { triage: "reload" }
-  /** Another worker's breaker for `provider` opened or closed: open or close this one (and say nothing). */
+  /** Another worker's breaker for `provider` opened, closed, counted a failure or cleared its count: so does this one, silently. */
   | BreakerMessage
   /** The answer to conversation? and conversation=: the conversation's model now (none: unknown). */
   | { triage: "conversation"; id: number; label?: string };

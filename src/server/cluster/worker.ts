@@ -29,8 +29,9 @@ export interface ClusterLink {
   /** An admin reload succeeded in this worker: the others reload too. */
   reloaded(): void;
   /**
-   * This worker's own calls opened or closed `provider`'s breaker: the others follow (best effort; with the
-   * IPC channel down each worker keeps its own breaker, as a single process does).
+   * This worker's own calls opened or closed `provider`'s breaker, or counted a failure or cleared the count
+   * while it was closed: the others follow, so failures in a row are counted across the server (best effort;
+   * with the IPC channel down each worker keeps its own breaker and count, as a single process does).
    */
   breakerChanged(provider: string, state: BreakerChange): void;
   /** The server's one conversation memory, in the primary; its failures go to `onError` (once per outage). */
@@ -45,7 +46,7 @@ export interface LocalServer {
   /** Commits queued decisions, so a stats reader elsewhere sees them. */
   flushLog(): void;
   reload(): void;
-  /** Another worker's news for `provider`'s breaker: open or close this worker's, without passing it on. */
+  /** Another worker's news for `provider`'s breaker: this worker's does the same, without passing it on. */
   breaker(provider: string, state: BreakerChange): void;
   registry: Registry;
 }

@@ -31,7 +31,10 @@ export class RetryBudget {
   }
 }
 
-/** Told when a provider's breaker opens or closes through this process's own calls (not through `apply`). */
+/**
+ * Told what this process's own calls did to a provider's breaker (not what `apply` did): it opened or
+ * closed, or while closed a failure was counted or a count above 0 was cleared by a success.
+ */
 export type BreakerNews = (provider: string, state: BreakerChange) => void;
 
 export class ProviderPool {
@@ -51,13 +54,20 @@ export class ProviderPool {
   }
 
   /**
-   * News from elsewhere (another worker's breaker for `provider` opened, or its trial call succeeded):
-   * open this one for its cooldown, or close it. Not passed on again; an unknown provider is ignored.
+   * News from elsewhere (another worker's breaker for `provider` opened or closed, or a call there failed
+   * or succeeded after failures): open this one for its cooldown, close it, or count the failure or clear
+   * the count here too. Not passed on again; an unknown provider is ignored.
    */
   apply(provider: string, state: BreakerChange): void {
     const circuit = this.byName.get(provider)?.circuit;
-    if (state === "open") circuit?.trip();
-    else circuit?.reset();
+    if (!circuit) return;
+    const news: Record<BreakerChange, () => void> = {
+      open: () => circuit.trip(),
+      closed: () => circuit.reset(),
+      failed: () => circuit.countFailure(),
+      recovered: () => circuit.clearFailures(),
+    };
+    news[state]?.();
   }
 
   get size(): number {

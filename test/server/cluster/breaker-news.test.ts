@@ -1,6 +1,7 @@
 // A worker's provider pool and its breaker news, with real forward() calls to fake providers on loopback:
-// news goes out only when a breaker opens or closes through the pool's own calls, news coming in opens or
-// closes a breaker without going out again, and a failing news channel never fails a call.
+// news goes out only for what the pool's own calls did (a failure counted, a count cleared, an opening or
+// closing), news coming in does the same to a breaker without going out again, and a failing news channel
+// never fails a call.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseServerConfig, resolveProviders } from "../../../src/server/config.js";
 import { forward } from "../../../src/server/proxy/forward.js";
@@ -36,7 +37,8 @@ describe("ProviderPool breaker news", () => {
     const told: string[] = [];
     const p = pool((provider, state) => told.push(`${provider} ${state}`));
     for (let i = 0; i < 4; i++) expect((await ask(p)).kind).toBe("json");
-    expect(told).toEqual(["dead open"]); // the answering provider's breaker never changed: nothing about it
+    // The answering provider's breaker never counted a failure: nothing about it.
+    expect(told).toEqual(["dead failed", "dead failed", "dead open"]);
     expect(dead.chatRequests()).toHaveLength(2);
 
     p.apply("alive", "open");
@@ -46,7 +48,24 @@ describe("ProviderPool breaker news", () => {
     p.apply("alive", "closed");
     p.apply("unknown", "open"); // a provider this worker does not have
     expect(p.states()).toEqual({ dead: "closed", alive: "closed" });
-    expect(told).toEqual(["dead open"]);
+    expect(told).toEqual(["dead failed", "dead failed", "dead open"]);
+  });
+
+  it("others' failures count toward opening; their recovery clears the count; neither is told again", async () => {
+    const told: string[] = [];
+    const p = pool((provider, state) => told.push(`${provider} ${state}`));
+    p.apply("dead", "failed");
+    p.apply("dead", "recovered");
+    p.apply("dead", "failed"); // one failure in a row elsewhere
+    const before = dead.chatRequests().length;
+    expect((await ask(p)).kind).toBe("json"); // ours is the second: threshold 2, open
+    expect(dead.chatRequests().length - before).toBe(1);
+    expect(p.states()).toEqual({ dead: "open", alive: "closed" });
+    expect(told).toEqual(["dead failed", "dead open"]);
+    p.apply("alive", "failed");
+    p.apply("alive", "failed"); // the threshold, counted elsewhere: opens here without a word
+    expect(p.states()).toEqual({ dead: "open", alive: "open" });
+    expect(told).toEqual(["dead failed", "dead open"]);
   });
 
   it("a news channel that throws changes nothing for the calls", async () => {
