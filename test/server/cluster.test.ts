@@ -3,16 +3,14 @@
 // drains every worker into the shared decision log, a promote or an admin reload reaches every worker,
 // and a conversation keeps its model whichever worker gets its next turn.
 import Database from "better-sqlite3";
-import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ModelRegistry } from "../../src/model/registry.js";
 import { trainIntoRegistry } from "../../src/retrain/publish.js";
 import { train } from "../../src/train/train.js";
-import { CLI } from "../helpers/cli.js";
 import { type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai.js";
+import { type ListeningProcess, startListening } from "../helpers/listening.js";
 import { tempDir, tierExamples, TIERS_CONFIG, useEncoder } from "../helpers/tiers.js";
 import { requestWorker, type WorkerReply } from "../helpers/worker-request.js";
 
@@ -37,34 +35,21 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-interface Served {
-  child: ChildProcess;
-  port: number;
-  listening: { workers: number; modelVersion: string };
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stderr: () => string;
-}
+type Served = ListeningProcess & { listening: { workers: number; modelVersion: string } };
 
 const running: Served[] = [];
 afterAll(() => {
-  for (const s of running) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill("SIGKILL");
+  for (const s of running) void s.stop("SIGKILL");
 });
 
 async function serve(name: string, config: object, args: string[] = []): Promise<Served> {
   const configPath = join(work, `${name}.json`);
   writeFileSync(configPath, JSON.stringify({ providers: [{ name: "fake", baseURL: fake.baseURL, apiKey: "sk-fake" }], ...config }));
-  const child = spawn(process.execPath, [...CLI, "serve", "--model", registryDir, "--port", "0", "--host", "127.0.0.1", "--config", configPath, "--workers", "2", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, TRIAGE_API_KEYS: "", TRIAGE_ADMIN_KEYS: "" },
+  const started = await startListening(["serve", "--model", registryDir, "--port", "0", "--host", "127.0.0.1", "--config", configPath, "--workers", "2", ...args], {
+    TRIAGE_API_KEYS: "",
+    TRIAGE_ADMIN_KEYS: "",
   });
-  let stderr = "";
-  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-  const listening = await new Promise<Served["listening"] & { port: number }>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once("line", (line) => resolve(JSON.parse(line) as Served["listening"] & { port: number }));
-    void exited.then(({ code }) => reject(new Error(`triage serve exited (${code}) before listening: ${stderr}`)));
-  });
-  const served = { child, port: listening.port, listening, exited, stderr: () => stderr };
+  const served = { ...started, listening: started.line as unknown as Served["listening"] };
   running.push(served);
   return served;
 }

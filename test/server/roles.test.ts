@@ -2,17 +2,15 @@
  * Roles: data-plane keys (TRIAGE_API_KEYS) call the API and read /metrics; only admin keys
  * (TRIAGE_ADMIN_KEYS) reach /admin/* and /v1/stats. Checked on a real `triage serve` process.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import OpenAI from "openai";
 import type { Router } from "../../src/router/router.js";
 import { loadServerConfig } from "../../src/server/index.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
+import { type ListeningProcess, startListening } from "../helpers/listening.js";
 import { trainTiers } from "../helpers/tiers.js";
 import { loadRouter, postJson, startServer, type Running } from "./setup.js";
-import { CLI } from "../helpers/cli.js";
 
 const DATA = "data-key-0123456789";
 const ADMIN = "admin-key-9876543210";
@@ -34,21 +32,9 @@ afterAll(async () => {
   await router?.close();
 });
 
-/** `triage serve` on a free loopback port; resolves with its URL once it prints its address. */
-async function serveProcess(env: Record<string, string>): Promise<{ url: string; child: ChildProcess; stderr: () => string }> {
-  const child = spawn(process.execPath, [...CLI, "serve", "--model", modelDir, "--port", "0", "--host", "127.0.0.1"], {
-    env: { ...process.env, TRIAGE_PROVIDER_BASE_URL: fake.baseURL, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-  const lines = createInterface({ input: child.stdout! });
-  const first = await new Promise<string>((resolve, reject) => {
-    lines.once("line", resolve);
-    child.once("exit", (code) => reject(new Error(`triage serve exited with ${code}: ${stderr}`)));
-  });
-  return { url: (JSON.parse(first) as { listening: string }).listening, child, stderr: () => stderr };
-}
+/** `triage serve` on a free loopback port; resolves once it prints its address. */
+const serveProcess = (env: Record<string, string>): Promise<ListeningProcess> =>
+  startListening(["serve", "--model", modelDir, "--port", "0", "--host", "127.0.0.1"], { TRIAGE_PROVIDER_BASE_URL: fake.baseURL, ...env });
 
 const get = (url: string, key?: string) => fetch(url, { headers: key ? { authorization: `Bearer ${key}` } : {} });
 const reload = (url: string, key?: string) => postJson(`${url}/admin/reload`, "{}", key ? { authorization: `Bearer ${key}` } : {});

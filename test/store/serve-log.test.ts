@@ -1,15 +1,13 @@
 // The decision log inside a real `triage serve` process: retention runs by itself, SIGTERM/SIGINT flush
 // the queue, and in strict mode a kill -9 right after an answer loses nothing.
 import Database from "better-sqlite3";
-import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DecisionLog } from "../../src/store/index.js";
+import { type ListeningProcess, startListening } from "../helpers/listening.js";
 import { tempDir, trainTiers } from "../helpers/tiers.js";
 import { makeDecision } from "./make-decision.js";
-import { CLI } from "../helpers/cli.js";
 
 let work: string;
 let model: string;
@@ -20,29 +18,13 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-interface Served {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stderr: () => string;
-}
+type Served = ListeningProcess;
 
 /** `triage serve` on 127.0.0.1, port 0, with the given config (and no reload watcher), as one process: the signals and kills below must reach the process holding the log. */
 async function serve(name: string, config: object, args: string[]): Promise<Served> {
   const configPath = join(work, `${name}.json`);
   writeFileSync(configPath, JSON.stringify({ reload: { watch: false }, ...config }));
-  const child = spawn(process.execPath, [...CLI, "serve", "--model", model, "--port", "0", "--host", "127.0.0.1", "--config", configPath, "--workers", "1", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, TRIAGE_API_KEYS: "" },
-  });
-  let stderr = "";
-  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
-    void exited.then(({ code }) => reject(new Error(`triage serve exited (${code}) before listening: ${stderr}`)));
-  });
-  return { child, url: `http://127.0.0.1:${port}`, exited, stderr: () => stderr };
+  return startListening(["serve", "--model", model, "--port", "0", "--host", "127.0.0.1", "--config", configPath, "--workers", "1", ...args], { TRIAGE_API_KEYS: "" });
 }
 
 async function route(url: string, requestId: string, text = `question number ${requestId}: how do I sort a list?`): Promise<void> {

@@ -3,14 +3,12 @@
 // are counted across the whole server, as in one process. `dead` gets exactly `failureThreshold` calls
 // (not one worker's threshold plus the other's), and `intermittent`, which fails every other call (so
 // one worker alone sees only its failures), never fails threshold times in a row and never opens.
-import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { trainIntoRegistry } from "../../../src/retrain/publish.js";
-import { CLI } from "../../helpers/cli.js";
 import { type FakeOpenAI, startFakeOpenAI } from "../../helpers/fake-openai.js";
+import { type ListeningProcess, startListening } from "../../helpers/listening.js";
 import { tempDir, tierExamples, TIERS_CONFIG, useEncoder } from "../../helpers/tiers.js";
 import { requestWorker } from "../../helpers/worker-request.js";
 
@@ -22,9 +20,8 @@ let work: string;
 let dead: FakeOpenAI;
 let intermittent: FakeOpenAI;
 let alive: FakeOpenAI;
-let child: ChildProcess | undefined;
+let server: ListeningProcess | undefined;
 let port = 0;
-let stderr = "";
 
 beforeAll(async () => {
   work = tempDir("triage-breaker-counts-");
@@ -51,24 +48,15 @@ beforeAll(async () => {
       retry: { maxAttempts: 3, budgetRatio: 2, budgetBurst: 1000 },
     }),
   );
-  child = spawn(process.execPath, [...CLI, "serve", "--model", registryDir, "--port", "0", "--host", "127.0.0.1", "--config", configPath, "--workers", "2"], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, TRIAGE_API_KEYS: "", TRIAGE_ADMIN_KEYS: "" },
+  server = await startListening(["serve", "--model", registryDir, "--port", "0", "--host", "127.0.0.1", "--config", configPath, "--workers", "2"], {
+    TRIAGE_API_KEYS: "",
+    TRIAGE_ADMIN_KEYS: "",
   });
-  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-  const started = child;
-  port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: started.stdout! }).once("line", (line) => resolve((JSON.parse(line) as { port: number }).port));
-    started.once("exit", (code) => reject(new Error(`triage serve exited (${code}) before listening: ${stderr}`)));
-  });
+  port = server.port;
 }, 300_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((resolve) => child!.once("exit", resolve));
-    child.kill("SIGTERM");
-    await exited;
-  }
+  await server?.stop();
   await Promise.all([dead, intermittent, alive].map((f) => f?.close()));
   rmSync(work, { recursive: true, force: true });
 });
