@@ -3,86 +3,37 @@
 // are counted across the whole server, as in one process. `dead` gets exactly `failureThreshold` calls
 // (not one worker's threshold plus the other's), and `intermittent`, which fails every other call (so
 // one worker alone sees only its failures), never fails threshold times in a row and never opens.
-import { rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { trainIntoRegistry } from "../../../src/retrain/publish.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeOpenAI, startFakeOpenAI } from "../../helpers/fake-openai.js";
-import { type ListeningProcess, startListening } from "../../helpers/listening.js";
-import { tempDir, tierExamples, TIERS_CONFIG, useEncoder } from "../../helpers/tiers.js";
-import { requestWorker } from "../../helpers/worker-request.js";
+import { type BreakerCluster, startBreakerCluster } from "./breaker-cluster.js";
 
 const THRESHOLD = 3;
 /** Long enough that `dead` stays open for the whole test. */
 const COOLDOWN_MS = 600_000;
 
-let work: string;
 let dead: FakeOpenAI;
 let intermittent: FakeOpenAI;
 let alive: FakeOpenAI;
-let server: ListeningProcess | undefined;
-let port = 0;
+let cluster: BreakerCluster | undefined;
 
 beforeAll(async () => {
-  work = tempDir("triage-breaker-counts-");
-  const registryDir = join(work, "models");
-  await trainIntoRegistry(registryDir, { data: tierExamples("train", 8), config: TIERS_CONFIG, encoder: await useEncoder(), folds: 3 });
   dead = await startFakeOpenAI({ handler: () => ({ type: "error", status: 500, message: "provider is down" }) });
   // Its 1st, 3rd, 5th... call fails.
   intermittent = await startFakeOpenAI({
     handler: (_request, index) => (index % 2 === 0 ? { type: "error", status: 500, message: "provider hiccup" } : { type: "content", content: "ok" }),
   });
   alive = await startFakeOpenAI();
-  const provider = (name: string, fake: FakeOpenAI) => ({
-    name,
-    baseURL: fake.baseURL,
-    apiKey: "sk-fake",
-    breaker: { failureThreshold: THRESHOLD, cooldownMs: COOLDOWN_MS },
-  });
-  const configPath = join(work, "serve.json");
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      // Every tier tries them in this order; the budget never stops a failover here.
-      providers: [provider("dead", dead), provider("intermittent", intermittent), provider("alive", alive)],
-      retry: { maxAttempts: 3, budgetRatio: 2, budgetBurst: 1000 },
-    }),
-  );
-  server = await startListening(["serve", "--model", registryDir, "--port", "0", "--host", "127.0.0.1", "--config", configPath, "--workers", "2"], {
-    TRIAGE_API_KEYS: "",
-    TRIAGE_ADMIN_KEYS: "",
-  });
-  port = server.port;
+  cluster = await startBreakerCluster(THRESHOLD, [
+    { name: "dead", fake: dead, cooldownMs: COOLDOWN_MS },
+    { name: "intermittent", fake: intermittent, cooldownMs: COOLDOWN_MS },
+    { name: "alive", fake: alive, cooldownMs: COOLDOWN_MS },
+  ]);
 }, 300_000);
 
 afterAll(async () => {
-  await server?.stop();
+  await cluster?.stop();
   await Promise.all([dead, intermittent, alive].map((f) => f?.close()));
-  rmSync(work, { recursive: true, force: true });
 });
-
-let asked = 0;
-/** A chat request on a fresh connection: the primary hands each one to the next worker in turn. */
-async function chat(): Promise<string | undefined> {
-  const body = { model: "auto", messages: [{ role: "user", content: `question ${asked++}: what is the capital of France?` }] };
-  const r = await requestWorker({ port, method: "POST", path: "/v1/chat/completions", body });
-  expect(r.status, r.body).toBe(200);
-  return r.worker;
-}
-
-/** Polls /healthz on fresh connections until both workers have last reported `provider` as `health` (bounded). */
-async function bothWorkersSay(provider: string, health: string): Promise<void> {
-  const seen = new Map<string, string>();
-  await vi.waitFor(
-    async () => {
-      const h = await requestWorker({ port, method: "GET", path: "/healthz" });
-      if (h.worker) seen.set(h.worker, (JSON.parse(h.body) as { providers: Record<string, string> }).providers[provider]);
-      expect([...seen.keys()].sort()).toEqual(["1", "2"]);
-      for (const [worker, said] of seen) expect(said, `worker ${worker} says ${provider} is ${said}`).toBe(health);
-    },
-    { timeout: 20_000, interval: 50 },
-  );
-}
 
 describe("serve --workers 2: failures in a row are counted across the workers", () => {
   it("a dead provider gets threshold calls from the whole server; an intermittent one never opens", async () => {
@@ -92,7 +43,7 @@ describe("serve --workers 2: failures in a row are counted across the workers", 
     // makes its own call. No call is out while news travels, so the count is exact.
     const workers = new Set<string | undefined>();
     const requests = 4 * THRESHOLD;
-    for (let i = 0; i < requests; i++) workers.add(await chat());
+    for (let i = 0; i < requests; i++) workers.add((await cluster!.chat()).worker);
     expect(workers).toEqual(new Set(["1", "2"]));
     // Per-worker counting would let each worker make threshold - 1 calls before the first one opens.
     expect(dead.chatRequests()).toHaveLength(THRESHOLD);
@@ -100,7 +51,7 @@ describe("serve --workers 2: failures in a row are counted across the workers", 
     // both workers' counts): its breaker never opened. Per-worker counting opens it at the worker that
     // gets all its failures.
     expect(intermittent.chatRequests()).toHaveLength(requests);
-    await bothWorkersSay("dead", "down");
-    await bothWorkersSay("intermittent", "healthy");
+    await cluster!.bothWorkersSay("dead", "down");
+    await cluster!.bothWorkersSay("intermittent", "healthy");
   });
 });

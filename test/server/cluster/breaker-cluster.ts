@@ -1,0 +1,76 @@
+/**
+ * @module The circuit-breaker cluster tests' fixture: `triage serve --workers 2` on a small trained model,
+ * every tier trying the given fake providers in order (each with the same failure threshold and its own
+ * cooldown, and a retry budget that never stops a failover), chat requests that say which worker
+ * answered, and a bounded poll until both workers' /healthz say the same of a provider.
+ */
+import { rmSync, writeFileSync } from "node:fs";
+import type { Agent } from "node:http";
+import { join } from "node:path";
+import { expect, vi } from "vitest";
+import { trainIntoRegistry } from "../../../src/retrain/publish.js";
+import type { FakeOpenAI } from "../../helpers/fake-openai.js";
+import { startListening } from "../../helpers/listening.js";
+import { tempDir, tierExamples, TIERS_CONFIG, useEncoder } from "../../helpers/tiers.js";
+import { requestWorker, type WorkerReply } from "../../helpers/worker-request.js";
+
+export interface ClusterProvider {
+  name: string;
+  fake: FakeOpenAI;
+  cooldownMs: number;
+}
+
+export interface BreakerCluster {
+  port: number;
+  /** A chat request (answered 200): on a fresh connection (the workers take turns), or on `agent`'s one kept-alive connection (one worker). */
+  chat(agent?: Agent | false): Promise<WorkerReply>;
+  /** Polls /healthz on fresh connections until both workers last reported `provider` as one of `health`. */
+  bothWorkersSay(provider: string, ...health: string[]): Promise<void>;
+  /** Stops the server and removes its folder. */
+  stop(): Promise<void>;
+}
+
+export async function startBreakerCluster(failureThreshold: number, providers: readonly ClusterProvider[]): Promise<BreakerCluster> {
+  const work = tempDir("triage-breaker-cluster-");
+  const registryDir = join(work, "models");
+  await trainIntoRegistry(registryDir, { data: tierExamples("train", 8), config: TIERS_CONFIG, encoder: await useEncoder(), folds: 3 });
+  const configPath = join(work, "serve.json");
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      providers: providers.map((p) => ({ name: p.name, baseURL: p.fake.baseURL, apiKey: "sk-fake", breaker: { failureThreshold, cooldownMs: p.cooldownMs } })),
+      retry: { maxAttempts: providers.length, budgetRatio: 2, budgetBurst: 1000 },
+    }),
+  );
+  const server = await startListening(["serve", "--model", registryDir, "--port", "0", "--host", "127.0.0.1", "--config", configPath, "--workers", "2"], {
+    TRIAGE_API_KEYS: "",
+    TRIAGE_ADMIN_KEYS: "",
+  });
+  const { port } = server;
+  let asked = 0;
+  return {
+    port,
+    async chat(agent: Agent | false = false) {
+      const body = { model: "auto", messages: [{ role: "user", content: `question ${asked++}: what is the capital of France?` }] };
+      const r = await requestWorker({ port, method: "POST", path: "/v1/chat/completions", body, agent });
+      expect(r.status, r.body).toBe(200);
+      return r;
+    },
+    async bothWorkersSay(provider: string, ...health: string[]) {
+      const seen = new Map<string, string>();
+      await vi.waitFor(
+        async () => {
+          const h = await requestWorker({ port, method: "GET", path: "/healthz" });
+          if (h.worker) seen.set(h.worker, (JSON.parse(h.body) as { providers: Record<string, string> }).providers[provider]);
+          expect([...seen.keys()].sort()).toEqual(["1", "2"]);
+          for (const [worker, said] of seen) expect(health, `worker ${worker} says ${provider} is ${said}`).toContain(said);
+        },
+        { timeout: 20_000, interval: 50 },
+      );
+    },
+    async stop() {
+      await server.stop();
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
