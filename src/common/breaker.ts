@@ -63,17 +63,14 @@ export class CircuitBreaker {
     const wasClosed = !this.opened;
     this.consecutiveFailures++;
     const opens = this.trialInFlight || this.consecutiveFailures >= this.failureThreshold;
-    if (opens) {
-      this.opened = true;
-      this.openedAt = this.now();
-    }
+    if (opens) this.trip();
     this.trialInFlight = false;
     // Told first, so that a listener counting the same failures opens on it, before the "open".
     if (wasClosed) this.onChange?.("failed");
     if (opens && !wasOpen) this.onChange?.("open");
   }
 
-  /** Opens now for a full cooldown, on news from elsewhere (another process's breaker opened); not announced. */
+  /** Opens now for a full cooldown (also on news from elsewhere: another process's breaker opened); not announced. */
   trip(): void {
     this.opened = true;
     this.openedAt = this.now();
@@ -86,11 +83,7 @@ export class CircuitBreaker {
    */
   countFailure(): void {
     if (this.opened) return;
-    this.consecutiveFailures++;
-    if (this.consecutiveFailures >= this.failureThreshold) {
-      this.opened = true;
-      this.openedAt = this.now();
-    }
+    if (++this.consecutiveFailures >= this.failureThreshold) this.trip();
   }
 
   /** Another process's call succeeded after failures: the failures in a row start again from 0; not announced. */
