@@ -33,6 +33,7 @@ export class WorkerPool<Job, Result> {
   private readonly idle: Worker[] = [];
   private readonly queue: Task<Job, Result>[] = [];
   private size = 0;
+  private warned = false;
 
   /**
    * `entry` is the worker module's URL beside its caller, without extension (see spawnWorker);
@@ -50,6 +51,13 @@ export class WorkerPool<Job, Result> {
       this.queue.push({ job, resolve, reject });
       this.pump();
     });
+  }
+
+  /** The caller does `what` on its own thread after a worker failed: said once per pool, not per job. */
+  warnFallback(what: string, err: Error): void {
+    if (this.warned) return;
+    this.warned = true;
+    process.emitWarning(`${what} on the calling thread: a worker failed (${err.message})`, "TriageTrain");
   }
 
   private pump(): void {

@@ -20,7 +20,7 @@ export async function fitLogisticOffThread(
     try {
       return await pool(threads).run(packLogisticJob(inputs, scores, models, params));
     } catch (err) {
-      warnOnce(`fitting outcome heads on the calling thread: a worker failed (${(err as Error).message})`);
+      pool(threads).warnFallback("fitting outcome heads", err as Error);
     }
   }
   return fitLogistic(inputs, scores, models, params);
@@ -31,11 +31,4 @@ function pool(threads: number): WorkerPool<LogisticJob, LogisticModel> {
   let p = pools.get(threads);
   if (!p) pools.set(threads, (p = new WorkerPool(threads, new URL("./logistic-worker", import.meta.url), logisticJobBuffers)));
   return p;
-}
-
-let warned = false;
-function warnOnce(message: string): void {
-  if (warned) return;
-  warned = true;
-  process.emitWarning(message, "TriageTrain");
 }

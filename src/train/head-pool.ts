@@ -16,7 +16,7 @@ export async function trainHead(inputs: readonly HeadInput[], targets: readonly 
       const { weights, bias } = await pool().run(packHeadJob(inputs, targets, labels, sparseDims, params));
       return new SoftmaxHead(labels, denseDims, sparseDims, params.denseScale, weights, bias);
     } catch (err) {
-      warnOnce(`training heads on the calling thread: a worker failed (${(err as Error).message})`);
+      pool().warnFallback("training heads", err as Error);
     }
   }
   return fitSoftmaxHead(inputs, targets, labels, sparseDims, params);
@@ -28,11 +28,4 @@ const pool = () => (shared ??= new WorkerPool(trainThreads(), new URL("./head-wo
 interface TrainedWeights {
   weights: Float32Array;
   bias: Float32Array;
-}
-
-let warned = false;
-function warnOnce(message: string): void {
-  if (warned) return;
-  warned = true;
-  process.emitWarning(message, "TriageTrain");
 }
