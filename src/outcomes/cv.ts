@@ -4,7 +4,7 @@ import { aiq, aiqStaircase, savingAtHull, type Anchors } from "./metrics.js";
 import { pointFor, sweepRule, type ChoiceRule } from "./sweep.js";
 import { bestModel, columnMean, completeRows, modelsByCost, type OutcomeSet } from "./set.js";
 import { knnSuccess, type KnnParams } from "./knn.js";
-import { fitScaler, scaledFeatures, surfaceFeatures, withSurfaceFeatures, type FeatureSet } from "./features.js";
+import { appendFeatures, fitScaler, scaleFeatures, surfaceFeatures, type FeatureSet } from "./features.js";
 import { DEFAULT_LOGISTIC, predictLogistic } from "./logistic.js";
 import { fitLogisticOffThread } from "./logistic-pool.js";
 import { trainThreads } from "../common/worker-pool.js";
@@ -223,14 +223,18 @@ export async function crossValidate(set: OutcomeSet, vectors: readonly Float32Ar
   });
 
   const rowScores = set.prompts.map((p) => p.scores);
-  type Input = (i: number, scaler: ReturnType<typeof fitScaler>, features: FeatureSet) => Float32Array;
+  /** A head's input for row i, given the row's standardised surface features. */
+  type Input = (i: number, features: Float32Array) => Float32Array;
   /**
-   * Out-of-fold predictions of a head whose input for row i is `input(i, scaler)` (features standardised
-   * on the training folds only). Every fold of every partition is handed to the worker threads at once.
+   * Out-of-fold predictions of a head whose input for row i is `input(i, its surface features)`, the
+   * features standardised on the training folds only and computed once per feature set. Every fold of
+   * every partition is handed to the worker threads at once.
    */
+  const rawFeatures = new Map<FeatureSet, number[][]>();
   const headPreds = async (spec: HeadSpec, input: Input): Promise<Preds> => {
     const features = spec.features ?? "basic";
-    const raw = set.prompts.map((p) => surfaceFeatures(p.text, features));
+    let raw = rawFeatures.get(features);
+    if (!raw) rawFeatures.set(features, (raw = set.prompts.map((p) => surfaceFeatures(p.text, features))));
     return Promise.all(
       partitions.map(async ({ ids }) => {
         const preds = new Array<Float64Array>(set.prompts.length);
@@ -238,15 +242,16 @@ export async function crossValidate(set: OutcomeSet, vectors: readonly Float32Ar
           [...Array(folds).keys()].map(async (f) => {
             const inside = [...ids.keys()].filter((i) => ids[i] !== f);
             const scaler = fitScaler(inside.map((i) => raw[i]));
+            const x = (i: number) => input(i, scaleFeatures(raw[i], scaler));
             const model = await fitLogisticOffThread(
-              inside.map((i) => input(i, scaler, features)),
+              inside.map(x),
               inside.map((i) => rowScores[i]),
               m,
               spec,
               options.threads,
             );
             ids.forEach((id, i) => {
-              if (id === f) preds[i] = predictLogistic(model, input(i, scaler, features));
+              if (id === f) preds[i] = predictLogistic(model, x(i));
             });
           }),
         );
@@ -254,8 +259,8 @@ export async function crossValidate(set: OutcomeSet, vectors: readonly Float32Ar
       }),
     );
   };
-  const withEmbedding: Input = (i, sc, fs) => withSurfaceFeatures(vectors[i], set.prompts[i].text, sc, fs);
-  const surfaceOnly: Input = (i, sc, fs) => scaledFeatures(set.prompts[i].text, sc, fs);
+  const withEmbedding: Input = (i, features) => appendFeatures(vectors[i], features);
+  const surfaceOnly: Input = (_, features) => features;
   const heads = FEATURE_SETS.flatMap((features) => [
     ...LOGISTIC_L2.map((l2) => ({
       kind: "logistic" as const,

@@ -68,16 +68,25 @@ export function fitScaler(rows: readonly number[][]): FeatureScaler {
   return { mean, std: std.map((s) => Math.sqrt(s) || 1) };
 }
 
+/** Surface features already computed, standardised with the training rows' scaler. */
+export function scaleFeatures(raw: readonly number[], scaler: FeatureScaler): Float32Array {
+  return Float32Array.from(raw, (v, k) => (v - scaler.mean[k]) / scaler.std[k]);
+}
+
 /** The standardised surface features of a text (the input of a surface-only head). */
 export function scaledFeatures(text: string, scaler: FeatureScaler, set: FeatureSet = "basic"): Float32Array {
-  return Float32Array.from(surfaceFeatures(text, set), (v, k) => (v - scaler.mean[k]) / scaler.std[k]);
+  return scaleFeatures(surfaceFeatures(text, set), scaler);
+}
+
+/** The embedding followed by standardised features. */
+export function appendFeatures(vector: Float32Array, features: Float32Array): Float32Array {
+  const out = new Float32Array(vector.length + features.length);
+  out.set(vector);
+  out.set(features, vector.length);
+  return out;
 }
 
 /** The embedding followed by the standardised surface features of its text. */
 export function withSurfaceFeatures(vector: Float32Array, text: string, scaler: FeatureScaler, set: FeatureSet = "basic"): Float32Array {
-  const f = scaledFeatures(text, scaler, set);
-  const out = new Float32Array(vector.length + f.length);
-  out.set(vector);
-  out.set(f, vector.length);
-  return out;
+  return appendFeatures(vector, scaledFeatures(text, scaler, set));
 }
