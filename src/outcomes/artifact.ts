@@ -5,7 +5,9 @@
  *
  * Files: `manifest.json`; `index.hnsw` (the training prompts' embeddings); `scores.bin` (float64, prompt ×
  * model, NaN = unknown); `head.bin` (float32 logistic weights, model × inputs) when the estimator has a
- * logistic head. The manifest is a tier manifest's shape where they overlap (`labels`, `ordered`,
+ * logistic head; `projection.bin` (float32: the embedding mean, then one principal direction per row)
+ * when that head reads a projection of the embedding. Models written before projections have none, and
+ * their head reads the whole embedding. The manifest is a tier manifest's shape where they overlap (`labels`, `ordered`,
  * `config.labels` with each model as a route), so registries, `info` and the server read it as they read tiers.
  */
 import { existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -24,14 +26,21 @@ import { DEFAULT_HNSW, VectorIndex, type HnswParams } from "../model/hnsw.js";
 import { resolveModelDir } from "../model/registry.js";
 import { assertFinite, readFloat32, writeFloat32 } from "../model/parts-io.js";
 import type { DialCalibration, Dial } from "./dial.js";
-import type { FeatureScaler, FeatureSet } from "./features.js";
+import { surfaceFeatures, type FeatureScaler, type FeatureSet } from "./features.js";
+import type { Projection } from "../train/pca.js";
 import { cvSummary, type FittedOutcomeModel } from "./fit.js";
 import type { ModelPrices } from "./prices.js";
 import { OutcomePredictor, partWeights, type EstimatorSpec, type FittedHead } from "./router.js";
 import type { OutcomeSet } from "./set.js";
 
 export const OUTCOME_KIND = "outcomes";
-export const OUTCOME_FILES = { manifest: ARTIFACT_FILES.manifest, index: "index.hnsw", scores: "scores.bin", head: "head.bin" } as const;
+export const OUTCOME_FILES = {
+  manifest: ARTIFACT_FILES.manifest,
+  index: "index.hnsw",
+  scores: "scores.bin",
+  head: "head.bin",
+  projection: "projection.bin",
+} as const;
 
 /** What the artifact records about the outcome model itself (per-model arrays in `models` order). */
 export interface OutcomeBlock {
@@ -52,11 +61,21 @@ export interface OutcomeBlock {
   hnsw: HnswParams;
   /** The embedding head's bias per model, its input width and its surface features' standardisation (weights in head.bin). */
   head?: { bias: number[]; dimensions: number; scaler: FeatureScaler; features: FeatureSet };
+  /** The principal directions the embedding head reads (values in projection.bin); absent: the whole embedding. */
+  projection?: { inputDims: number; outputDims: number; varianceKept: number };
   /** The surface-only head, whole (a few numbers per model). */
   surfaceHead?: { weights: number[]; bias: number[]; dimensions: number; scaler: FeatureScaler; features: FeatureSet };
   dial: { default: Dial; calibration: DialCalibration };
   /** The chosen estimator's out-of-fold AIQ (hull) and staircase AIQ (what it was chosen by), and the best of each kind. */
-  cv: { folds: number; seed: number; aiq: number; aiqStaircase: number; trials: { method: string; aiq: number; aiqStaircase: number }[] };
+  cv: {
+    folds: number;
+    seed: number;
+    /** Fold partitions the choice was scored over (absent in models written before there were several). */
+    repeats?: number;
+    aiq: number;
+    aiqStaircase: number;
+    trials: { method: string; aiq: number; aiqStaircase: number }[];
+  };
   /** Few-shot prompts were cut to their last question in training; queries are cut the same way. */
   lastQuestionOnly: boolean;
 }
@@ -112,6 +131,10 @@ const manifestShape = z
         estimator: z.object({ method: z.enum(["knn", "logistic", "surface", "blend"]) }).passthrough(),
         hnsw: z.object({ M: z.number().int().positive(), efConstruction: z.number().int().positive(), efSearch: z.number().int().positive() }),
         head: headShape.optional(),
+        projection: z
+          .object({ inputDims: z.number().int().positive(), outputDims: z.number().int().positive(), varianceKept: finite })
+          .refine((p) => p.outputDims <= p.inputDims, "outputDims must not exceed inputDims")
+          .optional(),
         surfaceHead: headShape.extend({ weights: z.array(finite) }).optional(),
         dial: z
           .object({
@@ -156,6 +179,16 @@ export function readOutcomeManifest(dir: string): OutcomeManifest {
   const w = partWeights(o.estimator);
   if ((w.logistic > 0 && !o.head) || (w.surface > 0 && !o.surfaceHead))
     throw new TriageError(`${path}: outcomes.estimator "${o.estimator.method}" needs ${w.logistic > 0 && !o.head ? "outcomes.head" : "outcomes.surfaceHead"}`);
+  if (o.projection && !o.head) throw new TriageError(`${path}: outcomes.projection is set but there is no outcomes.head to read it`);
+  if (o.projection && o.projection.inputDims !== m.encoder.dimensions)
+    throw new TriageError(`${path}: outcomes.projection reads ${o.projection.inputDims} dimensions, the encoder gives ${m.encoder.dimensions}`);
+  if (o.head) {
+    const inputs = (o.projection?.outputDims ?? m.encoder.dimensions) + surfaceFeatures("", o.head.features).length;
+    if (o.head.dimensions !== inputs)
+      throw new TriageError(
+        `${path}: outcomes.head.dimensions is ${o.head.dimensions}, expected ${inputs} (the ${o.projection ? "projected " : ""}embedding and the ${o.head.features} features)`,
+      );
+  }
   if (o.surfaceHead && o.surfaceHead.weights.length !== n * o.surfaceHead.dimensions)
     throw new TriageError(`${path}: outcomes.surfaceHead.weights holds ${o.surfaceHead.weights.length} values, expected ${n} models × ${o.surfaceHead.dimensions}`);
   return m;
@@ -163,7 +196,7 @@ export function readOutcomeManifest(dir: string): OutcomeManifest {
 
 /** Files the loader reads: each must carry a checksum. */
 function requiredFiles(m: OutcomeManifest): string[] {
-  return [OUTCOME_FILES.index, OUTCOME_FILES.scores, ...(m.outcomes.head ? [OUTCOME_FILES.head] : [])];
+  return [OUTCOME_FILES.index, OUTCOME_FILES.scores, ...(m.outcomes.head ? [OUTCOME_FILES.head] : []), ...(m.outcomes.projection ? [OUTCOME_FILES.projection] : [])];
 }
 
 export interface LoadedOutcomeModel {
@@ -200,6 +233,7 @@ export async function loadOutcomeModel(requested: string, options: { onWarning?:
     assertFinite(headPath, weights);
     head = { model: { weights, bias: Float64Array.from(o.head.bias), dimensions: o.head.dimensions }, scaler: o.head.scaler, features: o.head.features };
   }
+  const projection = o.projection && readProjection(join(dir, OUTCOME_FILES.projection), o.projection);
   const sh = o.surfaceHead;
   const surfaceHead: FittedHead | undefined = sh && {
     model: { weights: Float32Array.from(sh.weights), bias: Float64Array.from(sh.bias), dimensions: sh.dimensions },
@@ -221,6 +255,7 @@ export async function loadOutcomeModel(requested: string, options: { onWarning?:
     meanCost: Float64Array.from(o.meanCost),
     estimator: o.estimator,
     head,
+    ...(projection ? { projection } : {}),
     surfaceHead,
     byCost: o.byCost,
     strong: o.strong,
@@ -277,6 +312,7 @@ export function outcomeManifest(o: Omit<WriteOutcomeOptions, "out">): OutcomeMan
       estimator: s.estimator,
       hnsw: s.index.params ?? DEFAULT_HNSW,
       ...(s.head ? { head: { bias: [...s.head.model.bias], dimensions: s.head.model.dimensions, scaler: s.head.scaler, features: s.head.features } } : {}),
+      ...(s.projection ? { projection: { inputDims: s.projection.inputDims, outputDims: s.projection.outputDims, varianceKept: s.projection.varianceKept } } : {}),
       ...(s.surfaceHead
         ? {
             surfaceHead: {
@@ -289,7 +325,7 @@ export function outcomeManifest(o: Omit<WriteOutcomeOptions, "out">): OutcomeMan
           }
         : {}),
       dial: { default: o.defaultDial, calibration: fitted.calibration },
-      cv: { folds: fitted.cv.folds, seed: o.seed, aiq: best.aiq, aiqStaircase: best.aiqStaircase, trials: cvSummary(fitted.cv) },
+      cv: { folds: fitted.cv.folds, seed: o.seed, repeats: fitted.cv.repeats, aiq: best.aiq, aiqStaircase: best.aiqStaircase, trials: cvSummary(fitted.cv) },
       lastQuestionOnly: o.lastQuestionOnly,
     },
     data: { sha256: dataSha, prompts: set.prompts.length },
@@ -305,10 +341,28 @@ export async function writeOutcomeArtifact(options: WriteOutcomeOptions): Promis
     await s.index.save(join(dir, OUTCOME_FILES.index));
     writeFileSync(join(dir, OUTCOME_FILES.scores), Buffer.from(s.scores.buffer, s.scores.byteOffset, s.scores.byteLength));
     if (s.head) writeFloat32(join(dir, OUTCOME_FILES.head), s.head.model.weights);
+    if (s.projection) writeFloat32(join(dir, OUTCOME_FILES.projection), projectionValues(s.projection));
     manifest = sealManifest(unsealed, await checksumFiles(dir));
     writeFileSync(join(dir, OUTCOME_FILES.manifest), JSON.stringify(manifest, null, 2) + "\n");
   });
   return manifest;
+}
+
+/** projection.bin's values: the mean, then the principal directions (one row each). */
+function projectionValues(p: Projection): Float32Array {
+  const out = new Float32Array(p.inputDims * (p.outputDims + 1));
+  out.set(p.mean);
+  out.set(p.components, p.inputDims);
+  return out;
+}
+
+function readProjection(path: string, shape: NonNullable<OutcomeBlock["projection"]>): Projection {
+  const values = readFloat32(path);
+  const { inputDims, outputDims } = shape;
+  if (values.length !== inputDims * (outputDims + 1))
+    throw new TriageError(`${path}: size does not match the manifest (a mean and ${outputDims} directions of ${inputDims} dimensions)`);
+  assertFinite(path, values);
+  return { ...shape, mean: values.slice(0, inputDims), components: values.slice(inputDims) };
 }
 
 function readFloat64(path: string): Float64Array {

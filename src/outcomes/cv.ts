@@ -171,6 +171,8 @@ export interface CvOptions {
   log?: (message: string) => void;
   /** Worker threads fitting the heads (default TRIAGE_TRAIN_THREADS, else the cores up to 4; 1: this thread). */
   threads?: number;
+  /** What the embedding heads read of each row (default: its embedding; fit.ts passes a projection of it). */
+  headInputs?: readonly Float32Array[];
 }
 
 /**
@@ -259,7 +261,8 @@ export async function crossValidate(set: OutcomeSet, vectors: readonly Float32Ar
       }),
     );
   };
-  const withEmbedding: Input = (i, features) => appendFeatures(vectors[i], features);
+  const headInputs = options.headInputs ?? vectors;
+  const withEmbedding: Input = (i, features) => appendFeatures(headInputs[i], features);
   const surfaceOnly: Input = (_, features) => features;
   const heads = FEATURE_SETS.flatMap((features) => [
     ...LOGISTIC_L2.map((l2) => ({

@@ -18,8 +18,10 @@ export interface RoutingEvalOptions {
   folds?: number;
   /** Also try a per-model logistic head (and a kNN+logistic blend) in cross-validation (default true). */
   logistic?: boolean;
-  /** Fold partitions cross-validated on the training split (cv.ts; default 1). */
+  /** Fold partitions cross-validated on the training split (fit.ts; default DEFAULT_CV_REPEATS). */
   repeats?: number;
+  /** Embedding dimensions the logistic head reads (fit.ts; default DEFAULT_HEAD_DIMENSIONS, 0: all). */
+  headDimensions?: number;
   /** The dial setting reported as the router's operating point (default: quality floor 0.95). */
   dial?: Dial;
   /** Bootstrap resamples of the test prompts behind the savings' intervals (default 1,000; 0: none). */
@@ -171,6 +173,7 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
     seed: options.seed,
     logistic: options.logistic,
     repeats: options.repeats,
+    headDimensions: options.headDimensions,
     log,
   });
   const { method, aiq: _aiq, aiqStaircase: cvAiq, saving95: _s, ...params } = cv.best;

@@ -5,7 +5,8 @@
  */
 import { crossValidate, type CvResult } from "./cv.js";
 import { calibrateDial, type DialCalibration } from "./dial.js";
-import { OutcomePredictor } from "./router.js";
+import { OutcomePredictor, headInput } from "./router.js";
+import { fitPca } from "../train/pca.js";
 import type { OutcomeSet } from "./set.js";
 
 export interface FitOptions {
@@ -14,12 +15,30 @@ export interface FitOptions {
   seed?: number;
   /** Also try the logistic head and the kNN+logistic blend (default true). */
   logistic?: boolean;
-  /** Fold partitions cross-validated (cv.ts; default 1). */
+  /** Fold partitions cross-validated (cv.ts; default DEFAULT_CV_REPEATS). */
   repeats?: number;
+  /** Embedding dimensions the logistic head reads, its top principal directions (default DEFAULT_HEAD_DIMENSIONS; 0: the whole embedding). */
+  headDimensions?: number;
   log?: (message: string) => void;
   /** Worker threads fitting the cross-validation's heads (cv.ts; default TRIAGE_TRAIN_THREADS or the cores). */
   threads?: number;
 }
+
+/**
+ * Fold partitions the estimator is chosen over. On a few hundred prompts the candidates score within noise
+ * of each other and one partition's luck picks among them (GSM8K's test saving at 95%: 34.0% with one
+ * partition, 42.8% with five); heads on the projection below make five cost about what one did.
+ */
+export const DEFAULT_CV_REPEATS = 5;
+
+/**
+ * Principal directions of the embedding the logistic head reads. 128 of USE-Lite's 512 cross-validate
+ * as well (AIQ within 0.07 points on GSM8K, MMLU, ARC and Winogrande) and fit about 3.6 times faster.
+ * The projection is fitted on all the training prompts' embeddings (data files are often sorted by
+ * topic, so not the first few thousand), without their labels, once: every fold of cross-validation
+ * reads the same one.
+ */
+export const DEFAULT_HEAD_DIMENSIONS = 128;
 
 export interface FittedOutcomeModel {
   predictor: OutcomePredictor;
@@ -30,19 +49,22 @@ export interface FittedOutcomeModel {
 /** `vectors[i]` is the unit embedding of `set.prompts[i].text`; every cost must be known. */
 export async function fitOutcomeModel(set: OutcomeSet, vectors: readonly Float32Array[], options: FitOptions = {}): Promise<FittedOutcomeModel> {
   const log = options.log ?? (() => {});
+  const dims = options.headDimensions ?? DEFAULT_HEAD_DIMENSIONS;
+  const projection = options.logistic !== false && dims > 0 && dims < (vectors[0]?.length ?? 0) ? fitPca(vectors, dims, Infinity) : undefined;
   const cv = await crossValidate(set, vectors, {
     folds: options.folds,
     seed: options.seed,
     logistic: options.logistic,
-    repeats: options.repeats,
+    repeats: options.repeats ?? DEFAULT_CV_REPEATS,
     threads: options.threads,
+    headInputs: projection && vectors.map((v) => headInput(v, projection)),
     log,
   });
   const { method, aiq: _aiq, aiqStaircase, saving95: _s, ...params } = cv.best;
   const parts = [cv.bestKnn, cv.bestLogistic, cv.bestSurface].filter((t) => t !== undefined);
   log(`chosen ${method} ${JSON.stringify(params)} (CV staircase AIQ ${aiqStaircase.toFixed(4)}; best ${parts.map((t) => `${t.method} ${t.aiqStaircase.toFixed(4)}`).join(", ")})`);
   const b = cv.best;
-  const predictor = OutcomePredictor.fit(set, vectors, { method, knn: b.knn ?? cv.bestKnn.knn!, logistic: b.logistic, surface: b.surface, weights: b.weights });
+  const predictor = OutcomePredictor.fit(set, vectors, { method, knn: b.knn ?? cv.bestKnn.knn!, logistic: b.logistic, surface: b.surface, weights: b.weights }, projection);
   const calibration = calibrateDial(set, cv.bestPreds, predictor, b.rule, cv.folds);
   return { predictor, cv, calibration };
 }

@@ -11,6 +11,7 @@ import { chooseByLambda, chooseWithin } from "./sweep.js";
 import { knnSuccess, type KnnParams } from "./knn.js";
 import { fitScaler, scaledFeatures, surfaceFeatures, withSurfaceFeatures, type FeatureScaler, type FeatureSet } from "./features.js";
 import { fitLogistic, predictLogistic, type LogisticModel, type LogisticParams } from "./logistic.js";
+import { project, type Projection } from "../train/pca.js";
 
 /** A logistic head's training settings and the surface features it reads (default "basic"). */
 export type HeadSpec = LogisticParams & { features?: FeatureSet };
@@ -69,14 +70,21 @@ export interface EstimatorState {
   /** Each model's mean cost per prompt on the training data (USD). */
   meanCost: Float64Array;
   estimator: EstimatorSpec;
-  /** The head on the embedding plus surface features. */
+  /** The head on the embedding (projected, when `projection` is set) plus surface features. */
   head?: FittedHead;
+  /** What the embedding head reads of the embedding: its top principal directions (absent: all of it). */
+  projection?: Projection;
   /** The head on the surface features alone. */
   surfaceHead?: FittedHead;
   /** Model indices from cheapest to dearest (mean training cost per prompt). */
   byCost: number[];
   /** Best mean score on the training data: the "strong" model. */
   strong: number;
+}
+
+/** What the embedding head reads of an embedding: its projection, or all of it. */
+export function headInput(vector: Float32Array, projection: Projection | undefined): Float32Array {
+  return projection ? project(projection, vector) : vector;
 }
 
 /** Fits a head on `inputs` (one per prompt of `set`). */
@@ -130,8 +138,11 @@ export class OutcomePredictor {
     return new OutcomePredictor(state);
   }
 
-  /** `vectors[i]` is the unit embedding of `set.prompts[i].text`. Costs must be known (data or price list). */
-  static fit(set: OutcomeSet, vectors: readonly Float32Array[], estimator: EstimatorSpec = { method: "knn", knn: DEFAULT_KNN }): OutcomePredictor {
+  /**
+   * `vectors[i]` is the unit embedding of `set.prompts[i].text`. Costs must be known (data or price list).
+   * With a `projection`, the embedding head reads the projected embedding (fit.ts).
+   */
+  static fit(set: OutcomeSet, vectors: readonly Float32Array[], estimator: EstimatorSpec = { method: "knn", knn: DEFAULT_KNN }, projection?: Projection): OutcomePredictor {
     if (vectors.length !== set.prompts.length) throw new TriageError(`OutcomePredictor.fit: ${vectors.length} vectors for ${set.prompts.length} prompts`);
     if (set.prompts.length === 0) throw new TriageError("OutcomePredictor.fit: no training prompts");
     const m = set.models.length;
@@ -149,9 +160,23 @@ export class OutcomePredictor {
     if (w.logistic > 0 && !estimator.logistic) throw new TriageError(`OutcomePredictor.fit: method "${estimator.method}" needs logistic params`);
     if (w.surface > 0 && !estimator.surface) throw new TriageError(`OutcomePredictor.fit: method "${estimator.method}" needs surface params`);
     const head =
-      w.logistic > 0 ? fitHead(set, estimator.logistic!, (scaler, features) => vectors.map((v, i) => withSurfaceFeatures(v, set.prompts[i].text, scaler, features))) : undefined;
+      w.logistic > 0
+        ? fitHead(set, estimator.logistic!, (scaler, features) => vectors.map((v, i) => withSurfaceFeatures(headInput(v, projection), set.prompts[i].text, scaler, features)))
+        : undefined;
     const surfaceHead = w.surface > 0 ? fitHead(set, estimator.surface!, (scaler, features) => set.prompts.map((p) => scaledFeatures(p.text, scaler, features))) : undefined;
-    return new OutcomePredictor({ models: set.models, index, scores, prior, meanCost, estimator, head, surfaceHead, byCost: modelsByCost(set), strong: bestModel(set) });
+    return new OutcomePredictor({
+      models: set.models,
+      index,
+      scores,
+      prior,
+      meanCost,
+      estimator,
+      head,
+      ...(head && projection ? { projection } : {}),
+      surfaceHead,
+      byCost: modelsByCost(set),
+      strong: bestModel(set),
+    });
   }
 
   /** Predicted success per model for one query: its embedding, and its text (the heads read surface features). */
@@ -164,7 +189,7 @@ export class OutcomePredictor {
       for (let m = 0; m < out.length; m++) out[m] += weight * p[m];
     };
     if (w.knn > 0) add(knnSuccess(this.state.index.search(vector, knn.k), this.state.scores, this.prior, knn), w.knn);
-    if (w.logistic > 0) add(predictLogistic(head!.model, withSurfaceFeatures(vector, text, head!.scaler, head!.features)), w.logistic);
+    if (w.logistic > 0) add(predictLogistic(head!.model, withSurfaceFeatures(headInput(vector, this.state.projection), text, head!.scaler, head!.features)), w.logistic);
     if (w.surface > 0) add(predictLogistic(surfaceHead!.model, scaledFeatures(text, surfaceHead!.scaler, surfaceHead!.features)), w.surface);
     return out;
   }

@@ -14,10 +14,10 @@ export interface Projection {
 /** Rows used to estimate the covariance: enough for 512 dimensions, and a D² × n cost that stays small. */
 const MAX_SAMPLE = 4000;
 
-/** Principal directions of the vectors (first MAX_SAMPLE of them), largest variance first. */
-export function fitPca(vectors: readonly Float32Array[], outputDims: number): Projection {
+/** Principal directions of the vectors (the first `maxSample` of them), largest variance first. */
+export function fitPca(vectors: readonly Float32Array[], outputDims: number, maxSample = MAX_SAMPLE): Projection {
   const D = vectors[0].length;
-  const sample = vectors.slice(0, MAX_SAMPLE);
+  const sample = vectors.slice(0, maxSample);
   const n = sample.length;
   const mean = new Float64Array(D);
   for (const v of sample) for (let d = 0; d < D; d++) mean[d] += v[d] / n;

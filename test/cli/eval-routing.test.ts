@@ -41,10 +41,10 @@ afterEach(() => vi.restoreAllMocks());
 const metricKeys = ["apgr", "cpt50", "cpt80", "aiq", "saving95"];
 
 describe("triage eval-routing on the example outcomes", () => {
-  it("--cv-repeats chooses the estimator over several fold partitions and says how many; 1 by default", async () => {
+  it("--cv-repeats chooses the estimator over several fold partitions and says how many; 5 by default", async () => {
     const dir = mkdtempSync(join(tmpdir(), "triage-eval-routing-"));
     const args = ["--data", "data/outcomes/example.jsonl", "--split", "0.5", "--seed", "3", "--json", "--cache", join(dir, "embeddings.sqlite")];
-    expect(JSON.parse(await run(args)).router.cvRepeats).toBe(1);
+    expect(JSON.parse(await run(args)).router.cvRepeats).toBe(5);
     expect(JSON.parse(await run([...args, "--cv-repeats", "3"])).router.cvRepeats).toBe(3);
     // Progress while the estimators are cross-validated: the kNN grid, then each head.
     expect(stderr).toContain("eval-routing: cross-validation: 90 kNN settings scored over 3 partition(s) of 5 folds\n");

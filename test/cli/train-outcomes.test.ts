@@ -54,7 +54,10 @@ describe("triage train --outcomes", () => {
     expect(points.length).toBeGreaterThan(1);
     // From "best predicted" to "always the cheapest": out of fold, the cost falls as the tolerance grows.
     expect(points[0].cost).toBeGreaterThan(points.at(-1).cost);
-    expect(Object.keys(m.checksums.files).sort()).toEqual(["head.bin", "index.hnsw", "scores.bin"].filter((f) => f !== "head.bin" || m.outcomes.head));
+    // USE-Lite's 512 dimensions: a logistic head reads their top 128 principal directions, stored beside it.
+    expect(Object.keys(m.checksums.files).sort()).toEqual(m.outcomes.head ? ["head.bin", "index.hnsw", "projection.bin", "scores.bin"] : ["index.hnsw", "scores.bin"]);
+    if (m.outcomes.head) expect(m.outcomes.projection).toMatchObject({ inputDims: 512, outputDims: 128 });
+    expect(m.outcomes.cv.repeats).toBe(5);
   });
 
   it("route prints one decision per query naming the model, its expected quality and cost, the runner-up and why", async () => {

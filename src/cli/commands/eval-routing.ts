@@ -9,16 +9,16 @@ import { splitByPrompt } from "../../outcomes/split.js";
 import type { OutcomeSet } from "../../outcomes/set.js";
 import { loadOutcomes, type OutcomeLoadOptions } from "../../outcomes/load.js";
 import { fillCosts } from "../../outcomes/prices.js";
-import { finiteNumber, nonNegativeInt, positiveInt } from "../parse.js";
+import { finiteNumber, nonNegativeInt } from "../parse.js";
 import { dialFromFlags } from "../dial-flags.js";
+import { addEstimatorOptions, estimatorFitOptions, type EstimatorFlags } from "../estimator-flags.js";
 
-interface EvalRoutingOptions {
+interface EvalRoutingOptions extends EstimatorFlags {
   train?: string;
   test?: string;
   data?: string;
   split: number;
   seed: number;
-  cvRepeats: number;
   resamples: number;
   format?: OutcomeLoadOptions["format"];
   prices?: string;
@@ -38,7 +38,7 @@ export function withCosts(set: OutcomeSet, pricesPath: string | undefined): Outc
 }
 
 export function registerEvalRouting(program: Command): void {
-  program
+  const command = program
     .command("eval-routing")
     .description("Learn tier routing from per-model outcomes and measure it (APGR, CPT, AIQ, cost saving) against baselines")
     .option("--train <file>", "outcomes to learn from (with --test)")
@@ -46,12 +46,6 @@ export function registerEvalRouting(program: Command): void {
     .option("--data <file|dir>", "one file or a folder of files, split by prompt into train/test")
     .option("--split <share>", "share of prompts for training with --data", finiteNumber, 0.5)
     .option("--seed <n>", "seed for the split and cross-validation", finiteNumber, 1)
-    .option(
-      "--cv-repeats <n>",
-      "fold partitions the estimator is chosen over (seeds seed, seed+1, ...): steadier choices on small sets, n times the cross-validation time",
-      positiveInt,
-      1,
-    )
     .option("--resamples <n>", "bootstrap draws of the test prompts behind the saving's intervals (0: none)", nonNegativeInt, 1000)
     .addOption(new Option("--format <format>", "outcome layout (detected when omitted)").choices(["wide", "long", "routerbench", "routellm"]))
     .option("--prices <file>", "model list with prices (USD per 1M tokens) where the data has no costs")
@@ -62,46 +56,46 @@ export function registerEvalRouting(program: Command): void {
     .option("--name <name>", "report file name (default: from the data path)")
     .option("--cache <path>", "embedding cache ($TRIAGE_CACHE when set)", DEFAULT_CACHE_PATH)
     .option("--quality <share>", "the dial setting reported as the router's operating point: quality floor relative to the strongest model (default 0.95)")
-    .option("--max-cost <share>", "the same as a cost ceiling relative to the strongest model (instead of --quality)")
-    .action(async (opts: EvalRoutingOptions) => {
-      const dial = dialFromFlags(opts.quality, opts.maxCost);
-      const load: OutcomeLoadOptions = { format: opts.format, lastQuestionOnly: !opts.fullPrompt };
-      let train: OutcomeSet;
-      let test: OutcomeSet;
-      const seed = opts.seed;
-      if (opts.data) {
-        if (opts.train || opts.test) throw new TriageError("give either --data or --train/--test, not both");
-        ({ train, test } = splitByPrompt(withCosts(loadOutcomes(opts.data, load), opts.prices), opts.split, seed));
-      } else if (opts.train && opts.test) {
-        train = withCosts(loadOutcomes(opts.train, load), opts.prices);
-        test = withCosts(loadOutcomes(opts.test, load), opts.prices);
-      } else throw new TriageError("give --train FILE --test FILE, or --data FILE|DIR");
-      const log = (m: string) => process.stderr.write(`eval-routing: ${m}\n`);
-      const { UseEncoder } = await import("../../encoders/use/encoder.js"); // loads onnxruntime and the weights: only when run
-      const encoder = new CachedEncoder(await UseEncoder.load(), opts.cache);
-      try {
-        const report = await evaluateRouting(train, test, (t) => encoder.embed(t), {
-          threshold: opts.threshold,
-          seed,
-          log,
-          dial,
-          repeats: opts.cvRepeats,
-          resamples: opts.resamples,
-        });
-        const source = opts.data ?? opts.train ?? "outcomes";
-        const name =
-          opts.name ??
-          basename(resolve(source))
-            .replace(/\.(csv|jsonl)$/i, "")
-            .replace(/_train$/, "");
-        if (opts.out) {
-          const paths = writeRoutingReport(opts.out, name, name, report);
-          log(`wrote ${paths.json}, ${paths.md}, ${paths.svg}`);
-        }
-        if (opts.json) process.stdout.write(JSON.stringify(jsonSummary(report)) + "\n");
-        else process.stdout.write(textReport(report) + "\n");
-      } finally {
-        await encoder.close();
+    .option("--max-cost <share>", "the same as a cost ceiling relative to the strongest model (instead of --quality)");
+  addEstimatorOptions(command).action(async (opts: EvalRoutingOptions) => {
+    const dial = dialFromFlags(opts.quality, opts.maxCost);
+    const load: OutcomeLoadOptions = { format: opts.format, lastQuestionOnly: !opts.fullPrompt };
+    let train: OutcomeSet;
+    let test: OutcomeSet;
+    const seed = opts.seed;
+    if (opts.data) {
+      if (opts.train || opts.test) throw new TriageError("give either --data or --train/--test, not both");
+      ({ train, test } = splitByPrompt(withCosts(loadOutcomes(opts.data, load), opts.prices), opts.split, seed));
+    } else if (opts.train && opts.test) {
+      train = withCosts(loadOutcomes(opts.train, load), opts.prices);
+      test = withCosts(loadOutcomes(opts.test, load), opts.prices);
+    } else throw new TriageError("give --train FILE --test FILE, or --data FILE|DIR");
+    const log = (m: string) => process.stderr.write(`eval-routing: ${m}\n`);
+    const { UseEncoder } = await import("../../encoders/use/encoder.js"); // loads onnxruntime and the weights: only when run
+    const encoder = new CachedEncoder(await UseEncoder.load(), opts.cache);
+    try {
+      const report = await evaluateRouting(train, test, (t) => encoder.embed(t), {
+        threshold: opts.threshold,
+        seed,
+        log,
+        dial,
+        ...estimatorFitOptions(opts),
+        resamples: opts.resamples,
+      });
+      const source = opts.data ?? opts.train ?? "outcomes";
+      const name =
+        opts.name ??
+        basename(resolve(source))
+          .replace(/\.(csv|jsonl)$/i, "")
+          .replace(/_train$/, "");
+      if (opts.out) {
+        const paths = writeRoutingReport(opts.out, name, name, report);
+        log(`wrote ${paths.json}, ${paths.md}, ${paths.svg}`);
       }
-    });
+      if (opts.json) process.stdout.write(JSON.stringify(jsonSummary(report)) + "\n");
+      else process.stdout.write(textReport(report) + "\n");
+    } finally {
+      await encoder.close();
+    }
+  });
 }

@@ -20,8 +20,9 @@ import { loadOutcomes, type OutcomeLoadOptions } from "../../outcomes/load.js";
 import { fillCosts } from "../../outcomes/prices.js";
 import { info, pct, progressBar, table, withRate } from "../output.js";
 import { finiteNumber } from "../parse.js";
+import { addEstimatorOptions, estimatorFitOptions, type EstimatorFlags } from "../estimator-flags.js";
 
-export interface TrainOutcomesOptions {
+export interface TrainOutcomesOptions extends EstimatorFlags {
   outcomes: string;
   out?: string;
   registry?: string;
@@ -39,7 +40,7 @@ export interface TrainOutcomesOptions {
 
 /** Adds the outcome-model options to `train`. */
 export function addOutcomeOptions(command: Command): Command {
-  return command
+  const withOutcomes = command
     .option("--outcomes <file|dir>", "instead of --data: per-model outcomes (the layouts eval-routing reads) to train an outcome model from")
     .option("--prices <file>", "--outcomes: model list with prices (USD per 1M tokens) where the data has no costs")
     .addOption(new Option("--format <format>", "--outcomes: layout (detected when omitted)").choices(["wide", "long", "routerbench", "routellm"]))
@@ -48,6 +49,7 @@ export function addOutcomeOptions(command: Command): Command {
     .option("--max-cost <share>", "--outcomes: default dial as a cost ceiling relative to the strongest model instead")
     .option("--seed <n>", "--outcomes: seed for cross-validation", finiteNumber, 1)
     .option("--cache <path>", "--outcomes: embedding cache ($TRIAGE_CACHE when set)");
+  return addEstimatorOptions(withOutcomes, "--outcomes: ");
 }
 
 export async function trainOutcomes(opts: TrainOutcomesOptions): Promise<void> {
@@ -79,7 +81,7 @@ export async function trainOutcomes(opts: TrainOutcomesOptions): Promise<void> {
     await encoder.close?.();
   }
   info(`cross-validating the estimator on ${set.prompts.length} prompts`);
-  const fitted = await fitOutcomeModel(set, vectors, { seed: opts.seed, folds: opts.folds, log: (m) => info(m) });
+  const fitted = await fitOutcomeModel(set, vectors, { seed: opts.seed, folds: opts.folds, ...estimatorFitOptions(opts), log: (m) => info(m) });
   const write = (dir: string) => writeOutcomeArtifact({ out: dir, set, fitted, encoder: ref, seed: opts.seed, defaultDial: dial, prices, lastQuestionOnly });
   let manifest: Awaited<ReturnType<typeof write>>;
   let writtenTo: string;

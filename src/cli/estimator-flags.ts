@@ -1,0 +1,34 @@
+/**
+ * @module How an outcome model's estimator is chosen, from the command line (`--cv-repeats`,
+ * `--head-dims`), shared by `train --outcomes` and `eval-routing` so both fit the same model.
+ */
+import type { Command } from "commander";
+import { DEFAULT_CV_REPEATS, DEFAULT_HEAD_DIMENSIONS, type FitOptions } from "../outcomes/fit.js";
+import { nonNegativeInt, positiveInt } from "./parse.js";
+
+export interface EstimatorFlags {
+  cvRepeats: number;
+  headDims: number;
+}
+
+/** Adds the estimator flags; `prefix` labels them in `--help` (as `train`'s other outcome flags are). */
+export function addEstimatorOptions(command: Command, prefix = ""): Command {
+  return command
+    .option(
+      "--cv-repeats <n>",
+      `${prefix}fold partitions the estimator is chosen over (seeds seed, seed+1, ...): steadier choices on small sets, n times the cross-validation time`,
+      positiveInt,
+      DEFAULT_CV_REPEATS,
+    )
+    .option(
+      "--head-dims <n>",
+      `${prefix}embedding dimensions the logistic head reads: its top principal directions (0: the whole embedding)`,
+      nonNegativeInt,
+      DEFAULT_HEAD_DIMENSIONS,
+    );
+}
+
+/** The fit options the flags stand for. */
+export function estimatorFitOptions(flags: EstimatorFlags): Pick<FitOptions, "repeats" | "headDimensions"> {
+  return { repeats: flags.cvRepeats, headDimensions: flags.headDims };
+}
