@@ -31,8 +31,10 @@ export interface CvTrial {
 
 export interface CvResult {
   best: CvTrial;
-  /** The best trial's out-of-fold predictions, one per training row (what the dial is calibrated on). */
+  /** The best trial's out-of-fold predictions on the first partition, one per training row. */
   bestPreds: Float64Array[];
+  /** The same on every partition (`bestPreds` first): what the dial is calibrated on. */
+  bestPartitionPreds: Float64Array[][];
   /** Best kNN trial (used alone or in a blend). */
   bestKnn: CvTrial;
   bestLogistic?: CvTrial;
@@ -181,8 +183,8 @@ export interface CvOptions {
  * embedding plus surface features and on the surface features alone (each feature set, L2 values), and
  * weighted blends of the best of each kind. Each is scored on pooled out-of-fold predictions (staircase
  * AIQ, see `criterion`), under the tolerance rule and, with more than two models, the lambda rule; with
- * `repeats`, the mean of that over partitions. The first partition's out-of-fold predictions calibrate the
- * dial, so one partition chooses and calibrates as before repeats existed.
+ * `repeats`, the mean of that over partitions. The best trial's out-of-fold predictions on every partition
+ * calibrate the dial (fit.ts).
  */
 export async function crossValidate(set: OutcomeSet, vectors: readonly Float32Array[], options: CvOptions = {}): Promise<CvResult> {
   const folds = Math.max(2, Math.min(options.folds ?? 5, set.prompts.length));
@@ -217,6 +219,7 @@ export async function crossValidate(set: OutcomeSet, vectors: readonly Float32Ar
   const result = (best: Scored, parts: { bestKnn: CvTrial; bestLogistic?: CvTrial; bestSurface?: CvTrial }): CvResult => ({
     best: best.trial,
     bestPreds: best.preds[0],
+    bestPartitionPreds: best.preds,
     ...parts,
     trials,
     repeats,

@@ -63,43 +63,48 @@ export function dialSettings(rule: ChoiceRule, preds: readonly ArrayLike<number>
 }
 
 /**
- * The dial's curve on out-of-fold predictions `preds` (one per prompt of `set`; prompts with an unknown
- * score are left out). `byCost` and `strong` as the router orders and names its models.
+ * The dial's curve on out-of-fold predictions: `partitions` holds one set per fold partition (one
+ * prediction per prompt of `set`; prompts with an unknown score are left out), and each setting's quality
+ * and cost are pooled over all of them, so no single partition's luck places the dial. `byCost` and
+ * `strong` as the router orders and names its models.
  */
 export function calibrateDial(
   set: OutcomeSet,
-  preds: readonly ArrayLike<number>[],
+  partitions: readonly (readonly ArrayLike<number>[])[],
   router: { byCost: readonly number[]; relativeCost: ArrayLike<number>; strong: number },
   rule: ChoiceRule,
   folds: number,
   max = DIAL_POINTS,
 ): DialCalibration {
   const { byCost, relativeCost, strong } = router;
-  const rows = set.prompts.map((p, i) => ({ p, pred: preds[i] })).filter(({ p }) => p.scores.every((s) => !Number.isNaN(s)));
-  if (rows.length === 0) throw new TriageError("cannot calibrate the dial: no training prompt has every model's score");
+  const known = set.prompts.flatMap((p, i) => (p.scores.every((s) => !Number.isNaN(s)) ? [i] : []));
+  if (known.length === 0) throw new TriageError("cannot calibrate the dial: no training prompt has every model's score");
+  if (partitions.length === 0) throw new TriageError("cannot calibrate the dial: no out-of-fold predictions");
   let strongQuality = 0;
   let strongCost = 0;
-  for (const { p } of rows) {
-    strongQuality += p.scores[strong];
-    strongCost += p.costs[strong];
+  for (const i of known) {
+    strongQuality += set.prompts[i].scores[strong];
+    strongCost += set.prompts[i].costs[strong];
   }
+  const pooled = partitions.length;
   const rel = (v: number, ref: number) => (ref === 0 ? (v === 0 ? 1 : Infinity) : v / ref);
   const points = dialSettings(
     rule,
-    rows.map((r) => r.pred),
+    partitions.flatMap((preds) => known.map((i) => preds[i])),
     relativeCost,
     max,
   ).map((setting): DialPoint => {
     let quality = 0;
     let cost = 0;
-    for (const { p, pred } of rows) {
-      const m = choose(rule, pred, byCost, relativeCost, setting);
-      quality += p.scores[m];
-      cost += p.costs[m];
-    }
-    return { setting, quality: rel(quality, strongQuality), cost: rel(cost, strongCost) };
+    for (const preds of partitions)
+      for (const i of known) {
+        const m = choose(rule, preds[i], byCost, relativeCost, setting);
+        quality += set.prompts[i].scores[m];
+        cost += set.prompts[i].costs[m];
+      }
+    return { setting, quality: rel(quality, strongQuality * pooled), cost: rel(cost, strongCost * pooled) };
   });
-  return { rule, rows: rows.length, folds, strongQuality: strongQuality / rows.length, strongCost: strongCost / rows.length, points };
+  return { rule, rows: known.length, folds, strongQuality: strongQuality / known.length, strongCost: strongCost / known.length, points };
 }
 
 /**

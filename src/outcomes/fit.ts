@@ -65,7 +65,7 @@ export async function fitOutcomeModel(set: OutcomeSet, vectors: readonly Float32
   log(`chosen ${method} ${JSON.stringify(params)} (CV staircase AIQ ${aiqStaircase.toFixed(4)}; best ${parts.map((t) => `${t.method} ${t.aiqStaircase.toFixed(4)}`).join(", ")})`);
   const b = cv.best;
   const predictor = OutcomePredictor.fit(set, vectors, { method, knn: b.knn ?? cv.bestKnn.knn!, logistic: b.logistic, surface: b.surface, weights: b.weights }, projection);
-  const calibration = calibrateDial(set, cv.bestPreds, predictor, b.rule, cv.folds);
+  const calibration = calibrateDial(set, cv.bestPartitionPreds, predictor, b.rule, cv.folds);
   return { predictor, cv, calibration };
 }
 

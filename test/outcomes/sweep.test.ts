@@ -64,11 +64,39 @@ describe("plotting a fine sweep", () => {
 describe("calibrating the served dial", () => {
   it("keeps every setting of 600 training prompts, so a quality floor lands on the cheapest one reaching it", () => {
     const { set, preds } = ranked();
-    const calibration = calibrateDial(set, preds, { byCost: [0, 1], relativeCost: [0.05, 1], strong: 1 }, "tolerance", 5);
+    const calibration = calibrateDial(set, [preds], { byCost: [0, 1], relativeCost: [0.05, 1], strong: 1 }, "tolerance", 5);
     expect(calibration.points).toHaveLength(601); // halfway between the 601 breakpoints, and one past the last
     const at = dialPoint(calibration, { quality: 0.95 });
     // As the sweep above: prompts 0..507 on the strong model, 570 of 600 right.
     expect(at.quality).toBeCloseTo(570 / 600, 12);
     expect(at.cost).toBeCloseTo((508 * 0.02 + 92 * 0.001) / (600 * 0.02), 12);
+  });
+
+  it("pools every fold partition's out-of-fold predictions, so one lucky partition does not place the dial", () => {
+    // Prompt 0 only the strong model answers; prompt 1 both. Partition A ranks them right, B the wrong way round.
+    const prompts = [0, 1].map((i) => ({ id: `p${i}`, text: `p${i}`, scores: Float64Array.of(i, 1), costs: Float64Array.of(0.001, 0.02), where: `synthetic:${i}` }));
+    const set: OutcomeSet = { models: ["weak", "strong"], prompts, costSource: "data", notes: [] };
+    const wide = Float64Array.of(0.4, 0.9); // gap 0.5
+    const narrow = Float64Array.of(0.8, 0.9); // gap 0.1
+    const router = { byCost: [0, 1], relativeCost: [0.05, 1], strong: 1 };
+    const lucky = calibrateDial(set, [[wide, narrow]], router, "tolerance", 5);
+    const pooled = calibrateDial(
+      set,
+      [
+        [wide, narrow],
+        [narrow, wide],
+      ],
+      router,
+      "tolerance",
+      5,
+    );
+    // Tolerance between the gaps: A keeps prompt 0 strong (quality 1), B keeps prompt 1 strong (quality 1/2).
+    const between = (c: typeof pooled) => c.points.find((p) => p.setting > 0.1 && p.setting < 0.5)!;
+    expect(between(lucky)).toMatchObject({ quality: 1, cost: 0.021 / 0.04 });
+    expect(between(pooled).quality).toBeCloseTo(0.75, 12);
+    expect(between(pooled).cost).toBeCloseTo(0.021 / 0.04, 12);
+    expect(dialPoint(lucky, { quality: 0.95 }).cost).toBeCloseTo(0.525, 12);
+    expect(dialPoint(pooled, { quality: 0.95 })).toMatchObject({ quality: 1, cost: 1 });
+    expect(pooled.rows).toBe(2);
   });
 });
