@@ -1,7 +1,7 @@
 import { TriageError } from "../common/errors.js";
-import type { CvTrial } from "./cv.js";
+import { cvSummary, type CvTrial } from "./cv.js";
 import { DEFAULT_DIAL, dialPoint, settingFor, type Dial } from "./dial.js";
-import { cvSummary, fitOutcomeModel } from "./fit.js";
+import { fitOutcomeModel } from "./fit.js";
 import { bestModel, completeRows, modelsByCost, type OutcomeSet } from "./set.js";
 import { always, choiceErrors, oracle, randomMixtures, ruleCurve } from "./baselines.js";
 import { summarise, costAtQuality, type Anchors, type CurvePoint, type CurveSummary } from "./metrics.js";

@@ -68,10 +68,3 @@ export async function fitOutcomeModel(set: OutcomeSet, vectors: readonly Float32
   const calibration = calibrateDial(set, cv.bestPartitionPreds, predictor, b.rule, cv.folds);
   return { predictor, cv, calibration };
 }
-
-/** The best trial of each kind that cross-validation tried (kNN, logistic, surface, blend), with its AIQ. */
-export function cvSummary(cv: CvResult): { method: string; aiq: number; aiqStaircase: number }[] {
-  const blends = cv.trials.filter((t) => t.method === "blend");
-  const bestBlend = blends.reduce<CvResult["best"] | undefined>((a, t) => (!a || t.aiqStaircase > a.aiqStaircase ? t : a), undefined);
-  return [cv.bestKnn, cv.bestLogistic, cv.bestSurface, bestBlend].filter((t) => t !== undefined).map((t) => ({ method: t.method, aiq: t.aiq, aiqStaircase: t.aiqStaircase }));
-}

@@ -11,7 +11,7 @@ import { chooseByLambda, chooseWithin } from "./sweep.js";
 import { knnSuccess, type KnnParams } from "./knn.js";
 import { fitScaler, scaledFeatures, surfaceFeatures, withSurfaceFeatures, type FeatureScaler, type FeatureSet } from "./features.js";
 import { fitLogistic, predictLogistic, type LogisticModel, type LogisticParams } from "./logistic.js";
-import { project, type Projection } from "../train/pca.js";
+import { project, type Projection } from "../model/projection.js";
 
 /** A logistic head's training settings and the surface features it reads (default "basic"). */
 export type HeadSpec = LogisticParams & { features?: FeatureSet };

@@ -1,15 +1,7 @@
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
+import type { Projection } from "../model/projection.js";
 
-/** A centred linear projection onto the top principal directions: y = P (x - mean). */
-export interface Projection {
-  /** k × D, row-major: one principal direction per row. */
-  components: Float32Array;
-  mean: Float32Array;
-  inputDims: number;
-  outputDims: number;
-  /** Share of the sample's variance the kept directions carry. */
-  varianceKept: number;
-}
+export { project, type Projection } from "../model/projection.js";
 
 /** Rows used to estimate the covariance: enough for 512 dimensions, and a D² × n cost that stays small. */
 const MAX_SAMPLE = 4000;
@@ -46,22 +38,4 @@ export function fitPca(vectors: readonly Float32Array[], outputDims: number, max
   const total = values.reduce((s, v) => s + Math.max(v, 0), 0);
   const kept = order.slice(0, k).reduce((s, i) => s + Math.max(values[i], 0), 0);
   return { components, mean: Float32Array.from(mean), inputDims: D, outputDims: k, varianceKept: total > 0 ? kept / total : 1 };
-}
-
-/** P (x - mean), optionally scaled to unit length. */
-export function project(p: Projection, x: Float32Array, unit = false): Float32Array {
-  const { inputDims: D, outputDims: k, components, mean } = p;
-  const out = new Float32Array(k);
-  let norm = 0;
-  for (let r = 0; r < k; r++) {
-    let s = 0;
-    for (let d = 0, off = r * D; d < D; d++, off++) s += components[off] * (x[d] - mean[d]);
-    out[r] = s;
-    norm += s * s;
-  }
-  if (unit && norm > 0) {
-    const inv = 1 / Math.sqrt(norm);
-    for (let r = 0; r < k; r++) out[r] *= inv;
-  }
-  return out;
 }
