@@ -22,7 +22,7 @@ export function addEstimatorOptions(command: Command, prefix = ""): Command {
     )
     .option(
       "--head-dims <n>",
-      `${prefix}embedding dimensions the logistic head reads: its top principal directions (0: the whole embedding)`,
+      `${prefix}embedding dimensions the logistic head reads: its top principal directions (0, or the embedding's own width or more: all of it)`,
       nonNegativeInt,
       DEFAULT_HEAD_DIMENSIONS,
     );
