@@ -7,8 +7,9 @@
  * model, NaN = unknown); `head.bin` (float32 logistic weights, model × inputs) when the estimator has a
  * logistic head; `projection.bin` (float32: the embedding mean, then one principal direction per row)
  * when that head reads a projection of the embedding. Models written before projections have none, and
- * their head reads the whole embedding. The manifest is a tier manifest's shape where they overlap (`labels`, `ordered`,
- * `config.labels` with each model as a route), so registries, `info` and the server read it as they read tiers.
+ * their head reads the whole embedding. The manifest is a tier manifest's shape where they overlap
+ * (`labels`, `ordered`, `config.labels` with each model as a route), so registries, `info` and the server
+ * read it as they read tiers.
  */
 import { existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
