@@ -31,7 +31,7 @@ export type { TextMode, FeedbackInput, FeedbackKind, FeedbackRecord, LoggedDecis
 export type { StatsOptions } from "./store/stats.js";
 export type { ExportFormat } from "./store/export.js";
 export type { Durability, SyncMode } from "./store/durability.js";
-export { LlmClassifier, type FallbackRequest, type FallbackResult } from "./fallback/classifier.js";
+export { LlmClassifier, type FallbackRequest, type FallbackResult, type LlmClassifierOptions } from "./fallback/classifier.js";
 export { fallbackConfigFromEnv, parseFallbackConfig, type FallbackConfig, type FallbackConfigInput } from "./fallback/config.js";
-export { CircuitBreaker, type BreakerState } from "./common/breaker.js";
+export { CircuitBreaker, type BreakerChange, type BreakerListener, type BreakerState } from "./common/breaker.js";
 export { TriageError } from "./common/errors.js";

@@ -91,6 +91,20 @@ export class CircuitBreaker {
     if (!this.opened) this.consecutiveFailures = 0;
   }
 
+  /**
+   * News from another process's breaker for the same endpoint: opens, closes, counts the failure or clears
+   * the count here too (trip, reset, countFailure, clearFailures); not announced.
+   */
+  apply(change: BreakerChange): void {
+    const follow: Record<BreakerChange, () => void> = {
+      open: () => this.trip(),
+      closed: () => this.reset(),
+      failed: () => this.countFailure(),
+      recovered: () => this.clearFailures(),
+    };
+    follow[change]();
+  }
+
   /** Closes now, on news from elsewhere (another process's trial call succeeded); not announced. */
   reset(): void {
     this.consecutiveFailures = 0;

@@ -1,7 +1,7 @@
 import type OpenAI from "openai";
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
 import { tokenCostUsd } from "../config/price.js";
-import { CircuitBreaker } from "../common/breaker.js";
+import { type BreakerChange, type BreakerListener, CircuitBreaker } from "../common/breaker.js";
 import { fallbackConfigFromEnv, parseFallbackConfig, type FallbackConfig, type FallbackConfigInput } from "./config.js";
 import { buildMessages, labelResponseFormat, parseLabelAnswer, type LabelChoice, type LabelledExample } from "./prompt.js";
 import { FallbackStatsCollector, type FallbackFailureKind, type FallbackStats } from "./stats.js";
@@ -28,6 +28,11 @@ export interface FallbackResult {
   costUsd?: number;
 }
 
+export interface LlmClassifierOptions {
+  /** Hears what the classifier's own calls do to its circuit breaker (see onBreakerChange). */
+  onBreakerChange?: BreakerListener;
+}
+
 const MIN_ATTEMPT_MS = 50; // no retry when less than this would be left for it
 const BASE_BACKOFF_MS = 100;
 
@@ -52,14 +57,16 @@ export class LlmClassifier {
   private readonly counters: FallbackStatsCollector;
   /** Turns false (for good) when an "auto" endpoint rejects response_format and accepts the same request without it. */
   private sendResponseFormat: boolean;
+  private breakerNews: BreakerListener | undefined;
 
-  constructor(config: FallbackConfigInput) {
+  constructor(config: FallbackConfigInput, options: LlmClassifierOptions = {}) {
     this.config = parseFallbackConfig(config);
     // Retries are ours (below), so that they stay inside timeoutMs; the client's own backoff sleep cannot be cut short.
     const { baseURL, apiKey, timeoutMs } = this.config;
     this.sdk = import("openai").then(({ default: Sdk }) => ({ Sdk, client: new Sdk({ baseURL, apiKey, timeout: timeoutMs, maxRetries: 0 }) }));
     this.sdk.catch(() => undefined); // a failed import is reported by the first classify(), not as an unhandled rejection
-    this.breaker = new CircuitBreaker(this.config.breaker.failureThreshold, this.config.breaker.cooldownMs);
+    this.breakerNews = options.onBreakerChange;
+    this.breaker = new CircuitBreaker(this.config.breaker.failureThreshold, this.config.breaker.cooldownMs, Date.now, (change) => this.tell(change));
     this.counters = new FallbackStatsCollector(this.config.price !== undefined);
     this.sendResponseFormat = this.config.structuredOutput !== "off";
   }
@@ -68,6 +75,19 @@ export class LlmClassifier {
   static fromEnv(env: NodeJS.ProcessEnv = process.env): LlmClassifier | undefined {
     const config = fallbackConfigFromEnv(env);
     return config ? new LlmClassifier(config) : undefined;
+  }
+
+  /**
+   * From now on `listener` (none: nobody) hears what this classifier's own calls do to its breaker: opened,
+   * closed, a failure counted or a count cleared while closed; a success with no failures counted says nothing.
+   */
+  onBreakerChange(listener: BreakerListener | undefined): void {
+    this.breakerNews = listener;
+  }
+
+  /** Another process's classifier for the same endpoint told `change`: this breaker does the same, without telling it again. */
+  applyBreakerChange(change: BreakerChange): void {
+    this.breaker.apply(change);
   }
 
   stats(): FallbackStats {
@@ -174,6 +194,14 @@ export class LlmClassifier {
     const price = this.config.price;
     if (!price) return { usage: tokens };
     return { usage: tokens, costUsd: tokenCostUsd(price, tokens.promptTokens, tokens.completionTokens) };
+  }
+
+  private tell(change: BreakerChange): void {
+    try {
+      this.breakerNews?.(change);
+    } catch {
+      // the breaker has changed all the same, and classify() must not fail for a listener
+    }
   }
 
   private failed(started: number, failure: Failure): FallbackResult {

@@ -51,7 +51,8 @@ const DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
 
 /**
  * Reads the endpoint from the environment:
- * TRIAGE_FALLBACK_BASE_URL / TRIAGE_FALLBACK_API_KEY / TRIAGE_FALLBACK_MODEL / TRIAGE_FALLBACK_TIMEOUT_MS,
+ * TRIAGE_FALLBACK_BASE_URL / TRIAGE_FALLBACK_API_KEY / TRIAGE_FALLBACK_MODEL / TRIAGE_FALLBACK_TIMEOUT_MS /
+ * TRIAGE_FALLBACK_BREAKER_THRESHOLD / TRIAGE_FALLBACK_BREAKER_COOLDOWN_MS,
  * with OPENAI_BASE_URL / OPENAI_API_KEY as fallbacks. Returns undefined when neither a base URL nor a
  * key is set. A key alone means api.openai.com (model gpt-4o-mini unless TRIAGE_FALLBACK_MODEL is set);
  * a base URL without TRIAGE_FALLBACK_MODEL is an error, since a local server's model name cannot be guessed.
@@ -66,14 +67,22 @@ export function fallbackConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Fal
     if (baseURL !== undefined && baseURL.replace(/\/+$/, "") !== OPENAI_BASE_URL) throw new TriageError(`TRIAGE_FALLBACK_MODEL is not set: name the model to ask at ${baseURL}`);
     model = DEFAULT_OPENAI_MODEL;
   }
-  const timeout = nonEmpty("TRIAGE_FALLBACK_TIMEOUT_MS");
-  let timeoutMs: number | undefined;
-  if (timeout !== undefined) {
-    timeoutMs = Number(timeout);
-    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new TriageError(`TRIAGE_FALLBACK_TIMEOUT_MS: expected a positive integer of milliseconds, got "${timeout}"`);
-  }
+  const timeoutMs = intFromEnv(nonEmpty, "TRIAGE_FALLBACK_TIMEOUT_MS", 1, "a positive integer of milliseconds");
+  const failureThreshold = intFromEnv(nonEmpty, "TRIAGE_FALLBACK_BREAKER_THRESHOLD", 1, "a positive integer");
+  const cooldownMs = intFromEnv(nonEmpty, "TRIAGE_FALLBACK_BREAKER_COOLDOWN_MS", 0, "a non-negative integer of milliseconds");
+  // The schema fills in whichever of the two is not set.
+  const breaker = { ...(failureThreshold !== undefined ? { failureThreshold } : {}), ...(cooldownMs !== undefined ? { cooldownMs } : {}) };
   return parseFallbackConfig(
-    { baseURL: baseURL ?? OPENAI_BASE_URL, apiKey, model, ...(timeoutMs !== undefined ? { timeoutMs } : {}) },
+    { baseURL: baseURL ?? OPENAI_BASE_URL, apiKey, model, ...(timeoutMs !== undefined ? { timeoutMs } : {}), breaker },
     "fallback endpoint from the environment (TRIAGE_FALLBACK_* / OPENAI_*)",
   );
+}
+
+/** An integer variable of at least `min`, or undefined when unset; anything else is an error naming it. */
+function intFromEnv(nonEmpty: (name: string) => string | undefined, name: string, min: number, what: string): number | undefined {
+  const text = nonEmpty(name);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new TriageError(`${name}: expected ${what}, got "${text}"`);
+  return value;
 }

@@ -4,7 +4,7 @@
  * schema answer, timeouts, bounded retries and a circuit breaker, and its failure stats. It implements
  * router/'s FallbackClassifier port.
  */
-export { LlmClassifier, type FallbackRequest, type FallbackResult } from "./classifier.js";
+export { LlmClassifier, type FallbackRequest, type FallbackResult, type LlmClassifierOptions } from "./classifier.js";
 export {
   fallbackConfigFromEnv,
   fallbackConfigSchema,
@@ -12,6 +12,6 @@ export {
   type FallbackConfig,
   type FallbackConfigInput,
 } from "./config.js";
-export { CircuitBreaker, type BreakerState } from "../common/breaker.js";
+export { CircuitBreaker, type BreakerChange, type BreakerListener, type BreakerState } from "../common/breaker.js";
 export type { FallbackStats, FallbackFailureKind } from "./stats.js";
 export type { LabelChoice, LabelledExample } from "./prompt.js";

@@ -11,6 +11,7 @@ import { TriageError } from "../common/errors.js";
 import type { Encoder } from "../encoders/types.js";
 import type { RegistryFollower } from "../model/registry-api.js";
 import type { FallbackClassifier } from "../router/hooks.js";
+import { LlmClassifier } from "../fallback/classifier.js";
 import { openRouter, type AnyRouter } from "../outcomes/open.js";
 import { logOpenOptions, openDecisionLog, startRetention, type DecisionStore } from "../store/index.js";
 import { buildApp } from "./http/app.js";
@@ -37,7 +38,10 @@ export interface CreateServerOptions {
    * config's log.path; a postgres:// URL opens a PostgreSQL log) or an open log (flushed, not closed). The config's retention applies to either.
    */
   log?: string | DecisionStore;
-  /** For a model directory: the encoder to use (default: the artifact's own) and an LLM classifier fallback. */
+  /**
+   * For a model directory: the encoder to use (default: the artifact's own) and an LLM classifier fallback
+   * (an LlmClassifier's circuit breaker is shared by the workers of a cluster).
+   */
   encoder?: Encoder;
   fallback?: FallbackClassifier;
   /** For a model directory: the fast path's operating point (Router's fastPathTolerance). */
@@ -57,9 +61,9 @@ export interface CreateServerOptions {
   dashboard?: DashboardOptions | false;
   /**
    * This server is one worker of `triage serve --workers N`: responses carry x-triage-worker, /v1/stats and
-   * /metrics answer for every worker, a successful admin reload and a provider's breaker news (opened,
-   * closed, a failure counted or a count cleared) are passed on to the others, and conversations' models
-   * are kept in the primary, shared by every worker.
+   * /metrics answer for every worker, a successful admin reload and a provider's or the fallback
+   * LlmClassifier's breaker news (opened, closed, a failure counted or a count cleared) are passed on to
+   * the others, and conversations' models are kept in the primary, shared by every worker.
    */
   cluster?: ClusterLink;
 }
@@ -85,8 +89,10 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
     resolveProviders(config, options.env),
     new RetryBudget(config.retry.budgetRatio, config.retry.budgetBurst),
     // In a cluster a breaker tells the other workers what our calls did to it; a healthy provider sends nothing.
-    cluster && ((provider, state) => cluster.breakerChanged(provider, state)),
+    cluster && ((provider, state) => cluster.breakerChanged({ kind: "provider", provider }, state)),
   );
+  // So does the fallback classifier's (one the server opens the model with; a Router passed in keeps its own).
+  const classifier = cluster && typeof options.model === "string" && options.fallback instanceof LlmClassifier ? options.fallback : undefined;
   const ownsRouter = typeof options.model === "string";
   const router =
     typeof options.model === "string"
@@ -146,12 +152,13 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
     ...(cluster ? { cluster: { stats: () => cluster.stats(), metrics: () => cluster.metrics() } } : {}),
   });
 
+  classifier?.onBreakerChange((state) => cluster?.breakerChanged({ kind: "fallback" }, state));
   cluster?.serve({
     snapshot: () => proxy.stats.snapshot(),
     flushLog: () => log?.flush(),
     // "watch": a sibling's admin reload; passing it on again would loop between the workers.
     reload: () => void reloader.reload("watch"),
-    breaker: (provider, state) => providers.apply(provider, state),
+    breaker: (of, state) => (of.kind === "provider" ? providers.apply(of.provider, state) : classifier?.applyBreakerChange(state)),
     registry: metrics.registry,
   });
 
@@ -189,6 +196,7 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
     (closing ??= (async () => {
       draining = true;
       reloader.stop();
+      classifier?.onBreakerChange(undefined); // the classifier may outlive this server
       if (server) {
         const s = server;
         const closed = new Promise<void>((resolve) => s.close(() => resolve()));

@@ -46,4 +46,14 @@ describe("fallback config", () => {
     expect(() => fallbackConfigFromEnv({ OPENAI_BASE_URL: "http://127.0.0.1:11434/v1" })).toThrow(/TRIAGE_FALLBACK_MODEL/);
     expect(() => fallbackConfigFromEnv({ OPENAI_API_KEY: "k", TRIAGE_FALLBACK_TIMEOUT_MS: "1.5s" })).toThrow(/TRIAGE_FALLBACK_TIMEOUT_MS.*"1.5s"/);
   });
+
+  it("reads the circuit breaker's threshold and cooldown, each defaulting alone, and rejects bad ones", () => {
+    expect(fallbackConfigFromEnv({ OPENAI_API_KEY: "k" })?.breaker).toEqual({ failureThreshold: 5, cooldownMs: 30_000 });
+    expect(fallbackConfigFromEnv({ OPENAI_API_KEY: "k", TRIAGE_FALLBACK_BREAKER_THRESHOLD: "2" })?.breaker).toEqual({ failureThreshold: 2, cooldownMs: 30_000 });
+    expect(fallbackConfigFromEnv({ OPENAI_API_KEY: "k", TRIAGE_FALLBACK_BREAKER_COOLDOWN_MS: "0" })?.breaker).toEqual({ failureThreshold: 5, cooldownMs: 0 });
+    expect(() => fallbackConfigFromEnv({ OPENAI_API_KEY: "k", TRIAGE_FALLBACK_BREAKER_THRESHOLD: "0" })).toThrow(
+      /TRIAGE_FALLBACK_BREAKER_THRESHOLD: expected a positive integer, got "0"/,
+    );
+    expect(() => fallbackConfigFromEnv({ OPENAI_API_KEY: "k", TRIAGE_FALLBACK_BREAKER_COOLDOWN_MS: "-1" })).toThrow(/TRIAGE_FALLBACK_BREAKER_COOLDOWN_MS.*"-1"/);
+  });
 });

@@ -15,13 +15,29 @@ export interface ListeningInfo {
 }
 
 /**
- * A provider's circuit breaker news, the same both ways: the primary relays a worker's to the others.
- * "failed" and "recovered" keep one count of failures in a row for the whole server; none while healthy.
+ * Whose circuit breaker: a provider's, by its configured name, or the `fallback` policy's LLM classifier's
+ * (its own kind, so that no provider name can stand for it).
  */
-export interface BreakerMessage {
-  triage: "breaker";
-  provider: string;
-  state: BreakerChange;
+export type BreakerOf = { kind: "provider"; provider: string } | { kind: "fallback" };
+
+/**
+ * A circuit breaker's news, the same both ways: the primary relays a worker's to the others. "failed" and
+ * "recovered" keep one count of failures in a row for the whole server; none while healthy.
+ */
+export type BreakerMessage = BreakerOf & { triage: "breaker"; state: BreakerChange };
+
+const BREAKER_CHANGES: ReadonlySet<string> = new Set<BreakerChange>(["open", "closed", "failed", "recovered"]);
+
+/** Only a breaker message with a known change and exactly one known kind of breaker is applied; anything else is dropped. */
+function wellFormedBreaker(message: Record<string, unknown>): boolean {
+  if (typeof message.state !== "string" || !BREAKER_CHANGES.has(message.state)) return false;
+  if (message.kind === "provider") return typeof message.provider === "string";
+  return message.kind === "fallback" && !("provider" in message);
+}
+
+/** The news to relay or send: only the fields of `of` that name the breaker, whatever else the object holds. */
+export function breakerMessage(of: BreakerOf, state: BreakerChange): BreakerMessage {
+  return of.kind === "provider" ? { triage: "breaker", kind: "provider", provider: of.provider, state } : { triage: "breaker", kind: "fallback", state };
 }
 
 export type WorkerMessage =
@@ -34,7 +50,7 @@ export type WorkerMessage =
   | { triage: "snapshot"; id: number; snapshot: ServerStatsSnapshot }
   /** An admin reload succeeded here: the other workers should reload too. */
   | { triage: "reloaded" }
-  /** What this worker's own calls did to `provider`'s circuit breaker: the others should follow. */
+  /** What this worker's own calls did to a provider's or the fallback classifier's circuit breaker: the others should follow. */
   | BreakerMessage
   /** A chat turn asks which model its conversation is on (the primary holds the server's one memory). */
   | { triage: "conversation?"; id: number; conversation: string }
@@ -46,13 +62,15 @@ export type PrimaryMessage =
   | { triage: "stats"; id: number; snapshot?: ServerStatsSnapshot; workers?: number; error?: string }
   | { triage: "metrics"; id: number; text?: string; error?: string }
   | { triage: "reload" }
-  /** Another worker's breaker for `provider` opened, closed, counted a failure or cleared its count: so does this one, silently. */
+  /** Another worker's breaker (a provider's or the classifier's) opened, closed, counted a failure or cleared its count: so does this one, silently. */
   | BreakerMessage
   /** The answer to conversation? and conversation=: the conversation's model now (none: unknown). */
   | { triage: "conversation"; id: number; label?: string };
 
 function tagged(message: unknown): message is { triage: string } {
-  return typeof message === "object" && message !== null && typeof (message as { triage?: unknown }).triage === "string";
+  if (typeof message !== "object" || message === null) return false;
+  const fields = message as Record<string, unknown>;
+  return typeof fields.triage === "string" && (fields.triage !== "breaker" || wellFormedBreaker(fields));
 }
 
 export const isWorkerMessage = (message: unknown): message is WorkerMessage => tagged(message);

@@ -12,7 +12,7 @@ import { ConversationMemory } from "../proxy/conversations.js";
 import type { ServerStatsSnapshot } from "../proxy/stats.js";
 import { answerConversation } from "./conversations.js";
 import { mergeStats } from "./merge-stats.js";
-import { isWorkerMessage, type ListeningInfo, type PrimaryMessage, type WorkerMessage, SESSION_SECRET_ENV, WORKER_ID_ENV } from "./messages.js";
+import { breakerMessage, isWorkerMessage, type ListeningInfo, type PrimaryMessage, type WorkerMessage, SESSION_SECRET_ENV, WORKER_ID_ENV } from "./messages.js";
 
 /** A worker that served this long before it died is restarted without delay growth. */
 const HEALTHY_AFTER_MS = 10_000;
@@ -125,7 +125,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       case "breaker": {
         // Only to workers that listen: one that starts or restarts later starts with its breakers closed, and
         // finds a provider that is still down by its own failures.
-        const news: PrimaryMessage = { triage: "breaker", provider: message.provider, state: message.state };
+        const news = breakerMessage(message, message.state);
         for (const s of slots) if (s.worker && s.worker !== worker && s.ready) send(s.worker, news);
         return;
       }

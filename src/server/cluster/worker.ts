@@ -11,7 +11,7 @@ import type { ConversationStore } from "../proxy/conversations.js";
 import type { ServerStatsSnapshot } from "../proxy/stats.js";
 import { PrimaryAsker } from "./ask.js";
 import { ClusterConversations } from "./conversations.js";
-import { isPrimaryMessage, type ListeningInfo, type PrimaryMessage, type WorkerMessage, SESSION_SECRET_ENV, WORKER_ID_ENV } from "./messages.js";
+import { type BreakerOf, breakerMessage, isPrimaryMessage, type ListeningInfo, type PrimaryMessage, type WorkerMessage, SESSION_SECRET_ENV, WORKER_ID_ENV } from "./messages.js";
 
 /** Longer than the primary's own gather timeout, so the primary's answer (or its error) normally comes first. */
 const ASK_TIMEOUT_MS = 15_000;
@@ -29,11 +29,12 @@ export interface ClusterLink {
   /** An admin reload succeeded in this worker: the others reload too. */
   reloaded(): void;
   /**
-   * This worker's own calls opened or closed `provider`'s breaker, or counted a failure or cleared the count
-   * while it was closed: the others follow, so failures in a row are counted across the server (best effort;
-   * with the IPC channel down each worker keeps its own breaker and count, as a single process does).
+   * This worker's own calls opened or closed a provider's (or the fallback classifier's) breaker, or counted a
+   * failure or cleared the count while it was closed: the others follow, so failures in a row are counted
+   * across the server (best effort; with the IPC channel down each worker keeps its own breaker and count,
+   * as a single process does).
    */
-  breakerChanged(provider: string, state: BreakerChange): void;
+  breakerChanged(of: BreakerOf, state: BreakerChange): void;
   /** The server's one conversation memory, in the primary; its failures go to `onError` (once per outage). */
   conversations(onError: (error: Error) => void): ConversationStore;
   /** createServer hands over what the primary may ask of this worker. */
@@ -46,8 +47,8 @@ export interface LocalServer {
   /** Commits queued decisions, so a stats reader elsewhere sees them. */
   flushLog(): void;
   reload(): void;
-  /** Another worker's news for `provider`'s breaker: this worker's does the same, without passing it on. */
-  breaker(provider: string, state: BreakerChange): void;
+  /** Another worker's news for a provider's or the classifier's breaker: this worker's does the same, without passing it on. */
+  breaker(of: BreakerOf, state: BreakerChange): void;
   registry: Registry;
 }
 
@@ -101,8 +102,8 @@ export class WorkerLink implements ClusterLink {
     this.send({ triage: "reloaded" });
   }
 
-  breakerChanged(provider: string, state: BreakerChange): void {
-    this.send({ triage: "breaker", provider, state });
+  breakerChanged(of: BreakerOf, state: BreakerChange): void {
+    this.send(breakerMessage(of, state));
   }
 
   conversations(onError: (error: Error) => void): ConversationStore {
@@ -125,7 +126,7 @@ export class WorkerLink implements ClusterLink {
         this.local?.reload();
         return;
       case "breaker":
-        this.local?.breaker(message.provider, message.state);
+        this.local?.breaker(message, message.state);
         return;
       default:
         this.asker.answer(message);

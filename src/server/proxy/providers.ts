@@ -59,15 +59,7 @@ export class ProviderPool {
    * the count here too. Not passed on again; an unknown provider is ignored.
    */
   apply(provider: string, state: BreakerChange): void {
-    const circuit = this.byName.get(provider)?.circuit;
-    if (!circuit) return;
-    const news: Record<BreakerChange, () => void> = {
-      open: () => circuit.trip(),
-      closed: () => circuit.reset(),
-      failed: () => circuit.countFailure(),
-      recovered: () => circuit.clearFailures(),
-    };
-    news[state]?.();
+    this.byName.get(provider)?.circuit.apply(state);
   }
 
   get size(): number {

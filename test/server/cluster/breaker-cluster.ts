@@ -2,9 +2,10 @@
  * @module The circuit-breaker cluster tests' fixture: `triage serve --workers 2` on a small trained model,
  * every tier trying the given fake providers in order (each with the same failure threshold and its own
  * cooldown, and a retry budget that never stops a failover), chat requests that say which worker
- * answered, and a bounded poll until both workers' /healthz say the same of a provider.
+ * answered, and a bounded poll until both workers' /healthz say the same of a provider. With `fallback`, the
+ * model's low-confidence policy is `fallback` and its LLM classifier is set by TRIAGE_FALLBACK_* variables.
  */
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Agent } from "node:http";
 import { join } from "node:path";
 import { expect, vi } from "vitest";
@@ -30,10 +31,20 @@ export interface BreakerCluster {
   stop(): Promise<void>;
 }
 
-export async function startBreakerCluster(failureThreshold: number, providers: readonly ClusterProvider[]): Promise<BreakerCluster> {
+export interface ClusterOptions {
+  /** TRIAGE_FALLBACK_* variables for every worker: the model then asks that classifier below its margin. */
+  fallback?: Record<string, string>;
+}
+
+export async function startBreakerCluster(failureThreshold: number, providers: readonly ClusterProvider[], options: ClusterOptions = {}): Promise<BreakerCluster> {
   const work = tempDir("triage-breaker-cluster-");
   const registryDir = join(work, "models");
-  await trainIntoRegistry(registryDir, { data: tierExamples("train", 8), config: TIERS_CONFIG, encoder: await useEncoder(), folds: 3 });
+  let tiers = TIERS_CONFIG;
+  if (options.fallback) {
+    tiers = join(work, "tiers.yaml");
+    writeFileSync(tiers, readFileSync(TIERS_CONFIG, "utf8").replace(/lowConfidence: \w+/, "lowConfidence: fallback"));
+  }
+  await trainIntoRegistry(registryDir, { data: tierExamples("train", 8), config: tiers, encoder: await useEncoder(), folds: 3 });
   const configPath = join(work, "serve.json");
   writeFileSync(
     configPath,
@@ -45,6 +56,7 @@ export async function startBreakerCluster(failureThreshold: number, providers: r
   const server = await startListening(["serve", "--model", registryDir, "--port", "0", "--host", "127.0.0.1", "--config", configPath, "--workers", "2"], {
     TRIAGE_API_KEYS: "",
     TRIAGE_ADMIN_KEYS: "",
+    ...options.fallback,
   });
   const { port } = server;
   let asked = 0;
