@@ -69,7 +69,13 @@ describe("serve --workers 2: the fallback classifier's breaker is shared", () =>
     expect(answers.slice(THRESHOLD)).toEqual(Array(3 * THRESHOLD).fill("circuit open"));
 
     // After the cooldown a trial call fails: every worker's breaker re-opens, none makes a trial of its own.
-    await vi.waitFor(async () => expect((await route(), calls())).toBe(THRESHOLD + 1), { timeout: 20_000, interval: 200 });
+    await vi.waitFor(
+      async () => {
+        await route();
+        expect(calls()).toBe(THRESHOLD + 1);
+      },
+      { timeout: 20_000, interval: 200 },
+    );
     workers.clear();
     for (let i = 0; i < 4; i++) {
       const r = await route();
