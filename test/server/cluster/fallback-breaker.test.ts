@@ -49,6 +49,17 @@ async function route(): Promise<{ worker: string | undefined; decidedBy: string;
   return { worker: r.worker, decidedBy: decision.decidedBy, error: decision.fallback?.error };
 }
 
+/** Four routed queries, which must reach both workers, each checked by `check`. */
+async function onBothWorkers(check: (r: Awaited<ReturnType<typeof route>>) => void): Promise<void> {
+  const seen = new Set<string | undefined>();
+  for (let i = 0; i < 4; i++) {
+    const r = await route();
+    seen.add(r.worker);
+    check(r);
+  }
+  expect(seen).toEqual(new Set(["1", "2"]));
+}
+
 /** Classifier calls (retries excluded: each call retries a 500 once within its timeout). */
 const calls = () => classifier.chatRequests().length / 2;
 
@@ -76,25 +87,13 @@ describe("serve --workers 2: the fallback classifier's breaker is shared", () =>
       },
       { timeout: 20_000, interval: 200 },
     );
-    workers.clear();
-    for (let i = 0; i < 4; i++) {
-      const r = await route();
-      workers.add(r.worker);
-      expect(r.error).toBe("circuit open");
-    }
-    expect(workers).toEqual(new Set(["1", "2"]));
+    await onBothWorkers((r) => expect(r.error).toBe("circuit open"));
     expect(calls()).toBe(THRESHOLD + 1);
 
     // The next trial succeeds: every worker's breaker closes, and both ask the classifier again.
     classifier.setHandler(() => label);
     await vi.waitFor(async () => expect((await route()).decidedBy).toBe("fallback"), { timeout: 20_000, interval: 200 });
-    workers.clear();
-    for (let i = 0; i < 4; i++) {
-      const r = await route();
-      workers.add(r.worker);
-      expect(r.decidedBy).toBe("fallback");
-    }
-    expect(workers).toEqual(new Set(["1", "2"]));
+    await onBothWorkers((r) => expect(r.decidedBy).toBe("fallback"));
     const afterRecovery = classifier.chatRequests().length;
 
     // Down again: failures in a row count from 0 on every worker, and the threshold opens them all.
