@@ -9,6 +9,14 @@ export function isOutcomeManifest(m: object): m is OutcomeManifest {
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
+/** How the estimator was cross-validated, and what its embedding head reads: "5 folds × 5 partitions; head on 128 of 512 dimensions". */
+export function describeCv(m: OutcomeManifest): string {
+  const o = m.outcomes;
+  const folds = o.cv.repeats !== undefined && o.cv.repeats > 1 ? `${o.cv.folds} folds × ${o.cv.repeats} partitions` : `${o.cv.folds} folds`;
+  if (!o.head) return folds;
+  return `${folds}; head on ${o.projection ? `${o.projection.outputDims} of ${o.projection.inputDims}` : `all ${m.encoder.dimensions}`} dimensions`;
+}
+
 /** Rows of (field, value) for a manifest summary table. */
 export function outcomeSummary(m: OutcomeManifest): [string, string][] {
   const o = m.outcomes;
@@ -23,7 +31,7 @@ export function outcomeSummary(m: OutcomeManifest): [string, string][] {
     ["prompts", `${m.data.prompts} (data sha256 ${m.data.sha256.slice(0, 12)}); costs from ${o.costSource}`],
     [
       "estimator",
-      `${o.estimator.method} ${JSON.stringify({ knn: o.estimator.knn, logistic: o.estimator.logistic, surface: o.estimator.surface, weights: o.estimator.weights, rule: o.dial.calibration.rule })}; out of fold AIQ ${pct(o.cv.aiq)}, staircase ${pct(o.cv.aiqStaircase)} (${o.cv.folds} folds)`,
+      `${o.estimator.method} ${JSON.stringify({ knn: o.estimator.knn, logistic: o.estimator.logistic, surface: o.estimator.surface, weights: o.estimator.weights, rule: o.dial.calibration.rule })}; out of fold AIQ ${pct(o.cv.aiq)}, staircase ${pct(o.cv.aiqStaircase)} (${describeCv(m)})`,
     ],
     ["default dial", `${describeDial(o.dial.default)}: out of fold ${pct(at.quality)} of the strongest's quality at ${pct(at.cost)} of its cost`],
   ];

@@ -89,6 +89,9 @@ describe("triage train --outcomes", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/outcome model/);
     expect(r.stdout).toMatch(/small .*medium .*large/);
+    // How the estimator was chosen, and what its head reads of USE-Lite's 512 dimensions (when it has one).
+    const m = JSON.parse(readFileSync(join(model, "manifest.json"), "utf8"));
+    expect(r.stdout).toContain(`(5 folds × 5 partitions${m.outcomes.head ? "; head on 128 of 512 dimensions" : ""})`);
   });
 
   it("a changed file is refused at load with one line naming it", async () => {

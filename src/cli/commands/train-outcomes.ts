@@ -18,6 +18,7 @@ import { dialFromFlags } from "../dial-flags.js";
 import { fitOutcomeModel } from "../../outcomes/fit.js";
 import { loadOutcomes, type OutcomeLoadOptions } from "../../outcomes/load.js";
 import { fillCosts } from "../../outcomes/prices.js";
+import { describeCv } from "../../outcomes/summary.js";
 import { info, pct, progressBar, table, withRate } from "../output.js";
 import { finiteNumber } from "../parse.js";
 import { addEstimatorOptions, estimatorFitOptions, type EstimatorFlags } from "../estimator-flags.js";
@@ -112,7 +113,7 @@ export async function trainOutcomes(opts: TrainOutcomesOptions): Promise<void> {
         ["prompts", `${manifest.data.prompts}${set.notes.length ? ` (${set.notes.join("; ")})` : ""}`],
         ["models", manifest.labels.join(", ")],
         ["strongest", o.models[o.strong]],
-        ["estimator", `${o.estimator.method} (out of fold AIQ ${pct(o.cv.aiq)}, staircase ${pct(o.cv.aiqStaircase)}, ${o.cv.folds} folds)`],
+        ["estimator", `${o.estimator.method} (out of fold AIQ ${pct(o.cv.aiq)}, staircase ${pct(o.cv.aiqStaircase)}; ${describeCv(manifest)})`],
         [
           "default dial",
           `${"quality" in dial ? `quality ${dial.quality}` : `max cost ${dial.maxCost}`}: out of fold ${pct(at.quality)} of the strongest's quality at ${pct(at.cost)} of its cost`,
