@@ -78,5 +78,7 @@ export const isPrimaryMessage = (message: unknown): message is PrimaryMessage =>
 
 /** The environment variable that carries a worker's slot number (1..N); a restarted worker keeps its slot. */
 export const WORKER_ID_ENV = "TRIAGE_WORKER_ID";
+/** The environment variable that carries how many workers the server has (N of --workers N), the same in every worker. */
+export const WORKERS_ENV = "TRIAGE_WORKERS";
 /** The environment variable that carries the dashboard's session secret (hex), the same in every worker. */
 export const SESSION_SECRET_ENV = "TRIAGE_WORKER_SESSION_SECRET";

@@ -12,7 +12,7 @@ import { ConversationMemory } from "../proxy/conversations.js";
 import type { ServerStatsSnapshot } from "../proxy/stats.js";
 import { answerConversation } from "./conversations.js";
 import { mergeStats } from "./merge-stats.js";
-import { breakerMessage, isWorkerMessage, type ListeningInfo, type PrimaryMessage, type WorkerMessage, SESSION_SECRET_ENV, WORKER_ID_ENV } from "./messages.js";
+import { breakerMessage, isWorkerMessage, type ListeningInfo, type PrimaryMessage, type WorkerMessage, SESSION_SECRET_ENV, WORKER_ID_ENV, WORKERS_ENV } from "./messages.js";
 
 /** A worker that served this long before it died is restarted without delay growth. */
 const HEALTHY_AFTER_MS = 10_000;
@@ -77,7 +77,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   const fork = (slot: Slot) => {
     slot.restart = undefined;
     slot.ready = false;
-    const worker = cluster.fork({ [WORKER_ID_ENV]: String(slot.id), [SESSION_SECRET_ENV]: sessionSecret });
+    const worker = cluster.fork({ [WORKER_ID_ENV]: String(slot.id), [WORKERS_ENV]: String(options.workers), [SESSION_SECRET_ENV]: sessionSecret });
     slot.worker = worker;
     worker.on("message", (message: unknown) => {
       if (isWorkerMessage(message)) receive(slot, worker, message);

@@ -11,7 +11,17 @@ import type { ConversationStore } from "../proxy/conversations.js";
 import type { ServerStatsSnapshot } from "../proxy/stats.js";
 import { PrimaryAsker } from "./ask.js";
 import { ClusterConversations } from "./conversations.js";
-import { type BreakerOf, breakerMessage, isPrimaryMessage, type ListeningInfo, type PrimaryMessage, type WorkerMessage, SESSION_SECRET_ENV, WORKER_ID_ENV } from "./messages.js";
+import {
+  type BreakerOf,
+  breakerMessage,
+  isPrimaryMessage,
+  type ListeningInfo,
+  type PrimaryMessage,
+  type WorkerMessage,
+  SESSION_SECRET_ENV,
+  WORKER_ID_ENV,
+  WORKERS_ENV,
+} from "./messages.js";
 
 /** Longer than the primary's own gather timeout, so the primary's answer (or its error) normally comes first. */
 const ASK_TIMEOUT_MS = 15_000;
@@ -20,6 +30,8 @@ const ASK_TIMEOUT_MS = 15_000;
 export interface ClusterLink {
   /** This worker's slot (1..N), sent in every response's x-triage-worker header. */
   readonly workerId: string;
+  /** How many workers the server has (its --workers N): what is budgeted for the whole server is split N ways. */
+  readonly workers: number;
   /** The same in every worker of the server: signs dashboard sessions so that any worker accepts them. */
   readonly sessionSecret?: Uint8Array;
   /** Every worker's /v1/stats counters added up (each worker flushes its decision log first). */
@@ -54,12 +66,16 @@ export interface LocalServer {
 
 export class WorkerLink implements ClusterLink {
   readonly workerId: string;
+  readonly workers: number;
   readonly sessionSecret: Uint8Array | undefined;
   private local: LocalServer | undefined;
   private readonly asker = new PrimaryAsker((message, done) => this.send(message, done));
 
   private constructor() {
     this.workerId = process.env[WORKER_ID_ENV] ?? String(cluster.worker?.id ?? "?");
+    // Not told (a worker forked by something else): counted as a server of its own, as before the count was sent.
+    const workers = Number(process.env[WORKERS_ENV]);
+    this.workers = Number.isInteger(workers) && workers >= 1 ? workers : 1;
     const secret = process.env[SESSION_SECRET_ENV];
     this.sessionSecret = secret ? Buffer.from(secret, "hex") : undefined;
     delete process.env[SESSION_SECRET_ENV]; // not passed on to anything this worker starts
