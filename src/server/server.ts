@@ -18,7 +18,7 @@ import { buildApp } from "./http/app.js";
 import { parseServerConfig, resolveProviders, type ServerConfig, type ServerConfigInput } from "./config.js";
 import type { Validator } from "./proxy/gates.js";
 import { ServerMetrics } from "./metrics.js";
-import { ProviderPool, RetryBudget } from "./proxy/providers.js";
+import { burstPerWorker, ProviderPool, RetryBudget } from "./proxy/providers.js";
 import { ChatProxy } from "./proxy/proxy.js";
 import { ModelReloader } from "./reload.js";
 import { createDashboard, type DashboardOptions } from "./dashboard/index.js";
@@ -87,7 +87,9 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
   const onError = options.onError ?? ((e: Error) => process.emitWarning(e.message, "TriageServer"));
   const providers = new ProviderPool(
     resolveProviders(config, options.env),
-    new RetryBudget(config.retry.budgetRatio, config.retry.budgetBurst),
+    // Each worker earns its requests' share of tokens, so it holds only its share of the burst: N workers
+    // together burst budgetBurst retries at a dead provider, as one process does, not N times as many.
+    new RetryBudget(config.retry.budgetRatio, burstPerWorker(config.retry.budgetBurst, cluster?.workers ?? 1)),
     // In a cluster a breaker tells the other workers what our calls did to it; a healthy provider sends nothing.
     cluster && ((provider, state) => cluster.breakerChanged({ kind: "provider", provider }, state)),
   );

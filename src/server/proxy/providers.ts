@@ -32,6 +32,14 @@ export class RetryBudget {
 }
 
 /**
+ * One worker's share of the server's retry budget burst: rounded up, so that a burst of 1 never leaves a
+ * worker without retries (the server may then hold up to `workers - 1` more than `burst`).
+ */
+export function burstPerWorker(burst: number, workers: number): number {
+  return Math.ceil(burst / Math.max(1, workers));
+}
+
+/**
  * Told what this process's own calls did to a provider's breaker (not what `apply` did): it opened or
  * closed, or while closed a failure was counted or a count above 0 was cleared by a success.
  */

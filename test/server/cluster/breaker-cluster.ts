@@ -34,6 +34,8 @@ export interface BreakerCluster {
 export interface ClusterOptions {
   /** TRIAGE_FALLBACK_* variables for every worker: the model then asks that classifier below its margin. */
   fallback?: Record<string, string>;
+  /** The server config's `retry` (default: a budget that never stops a failover, one call per provider). */
+  retry?: { maxAttempts: number; budgetRatio: number; budgetBurst: number };
 }
 
 export async function startBreakerCluster(failureThreshold: number, providers: readonly ClusterProvider[], options: ClusterOptions = {}): Promise<BreakerCluster> {
@@ -50,7 +52,7 @@ export async function startBreakerCluster(failureThreshold: number, providers: r
     configPath,
     JSON.stringify({
       providers: providers.map((p) => ({ name: p.name, baseURL: p.fake.baseURL, apiKey: "sk-fake", breaker: { failureThreshold, cooldownMs: p.cooldownMs } })),
-      retry: { maxAttempts: providers.length, budgetRatio: 2, budgetBurst: 1000 },
+      retry: options.retry ?? { maxAttempts: providers.length, budgetRatio: 2, budgetBurst: 1000 },
     }),
   );
   const server = await startListening(["serve", "--model", registryDir, "--port", "0", "--host", "127.0.0.1", "--config", configPath, "--workers", "2"], {
