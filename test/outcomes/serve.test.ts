@@ -17,6 +17,9 @@ import { CLI } from "../helpers/cli.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
 import { tempDir } from "../helpers/tiers.js";
 import { startServer, type Running } from "../server/setup.js";
+import OpenAI from "openai";
+import type { ClusterLink } from "../../src/server/cluster/worker.js";
+import type { ConversationStore } from "../../src/server/proxy/conversations.js";
 
 const run = promisify(execFile);
 const MODELS = ["small", "medium", "large"];
@@ -180,7 +183,79 @@ describe("serving an outcome model", () => {
   });
 });
 
+/** A test prompt the served model routes to the cheapest model and one it routes to the dearest, at the default dial. */
+async function cheapAndDear(url: string): Promise<{ cheap: string; dear: string }> {
+  const routed = new Map<string, string>();
+  for (const p of test.prompts) {
+    const res = await fetch(`${url}/v1/route`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: p.text }) });
+    const d = (await res.json()) as { model: string };
+    if (!routed.has(d.model)) routed.set(d.model, p.text);
+  }
+  const cheap = routed.get("small")!;
+  const dear = routed.get("large")!;
+  expect(cheap && dear).toBeTruthy();
+  return { cheap, dear };
+}
+
+/**
+ * A cluster link whose conversation store answers a new or changed model at once, and never answers a
+ * renewal (the model a conversation already has): the primary's round trip, made endless.
+ */
+function slowRenewals(): { link: ClusterLink; renewals: () => number } {
+  const memory = new Map<string, string>();
+  let renewals = 0;
+  const store: ConversationStore = {
+    get: async (id) => memory.get(id),
+    set: (id, label) => {
+      if (memory.get(id) === label) {
+        renewals++;
+        return new Promise<void>(() => {});
+      }
+      memory.set(id, label);
+      return Promise.resolve();
+    },
+  };
+  const link: ClusterLink = {
+    workerId: "1",
+    workers: 1,
+    stats: async () => {
+      throw new Error("not asked in this test");
+    },
+    metrics: async () => "",
+    reloaded: () => {},
+    breakerChanged: () => {},
+    conversations: () => store,
+    serve: () => {},
+  };
+  return { link, renewals: () => renewals };
+}
+
 describe("conversations stay put", () => {
+  it("a later turn on the model its conversation has answers without waiting for the store to renew it", async () => {
+    const { link, renewals } = slowRenewals();
+    const server = await startServer({
+      model,
+      cluster: link,
+      config: {
+        providers: MODELS.map((m) => ({ name: `p-${m}`, baseURL: fakes.get(m)!.baseURL, apiKey: "k", timeoutMs: 5000 })),
+        tiers: Object.fromEntries(MODELS.map((m) => [m, { providers: [`p-${m}`] }])),
+        reload: { watch: false, intervalMs: 1000 },
+      },
+    });
+    try {
+      const { cheap, dear } = await cheapAndDear(server.url);
+      // Bounded: before, the second turn waited for the renewal for ever.
+      const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0, timeout: 10_000 });
+      const ask = async (content: string) =>
+        (await client.chat.completions.create({ model: "auto", messages: [{ role: "user", content }] }, { headers: { "x-triage-conversation": "renewed" } })).model;
+      expect(await ask(cheap)).toBe("small"); // a new conversation: stored before the answer
+      expect(await ask(dear)).toBe("small"); // kept: only renewed
+      expect(renewals()).toBe(1);
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+
   it("a later turn keeps the first turn's model, a failed gate moves it up for good, and the log says which turns were sticky", async () => {
     const logPath = join(work, "decisions.sqlite");
     let movedTo = "";
@@ -194,16 +269,7 @@ describe("conversations stay put", () => {
       },
     });
     try {
-      // A prompt routed to the cheapest model and one routed to the dearest, at the default dial.
-      const routed = new Map<string, string>();
-      for (const p of test.prompts) {
-        const res = await fetch(`${withLog.url}/v1/route`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: p.text }) });
-        const d = (await res.json()) as { model: string };
-        if (!routed.has(d.model)) routed.set(d.model, p.text);
-      }
-      const cheap = routed.get("small")!;
-      const dear = routed.get("large")!;
-      expect(cheap && dear).toBeTruthy();
+      const { cheap, dear } = await cheapAndDear(withLog.url);
       const client = withLog.client();
       const ask = async (messages: { role: "user" | "assistant" | "system"; content: string }[], headers: Record<string, string> = {}) =>
         (await client.chat.completions.create({ model: "auto", messages }, { headers }).withResponse()).data.model;

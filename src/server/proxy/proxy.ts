@@ -159,7 +159,7 @@ export class ChatProxy {
       const pair = config.parallel.enabled && !stream ? config.parallel.pair : undefined;
       if (pair?.includes(tierName)) {
         const answer = await this.parallel(pair, req, { requestId, decision, tags: context.tags, signal: deadline.signal, attempts, calls });
-        await this.remember(conv, answer.meta.tier);
+        await this.remember(conv, answer.meta.tier, remembered);
         return this.finishJson(answer, calls, started, context.tags, decision);
       }
 
@@ -171,7 +171,7 @@ export class ChatProxy {
         if (result.kind === "error") {
           // The escalation itself failed: the earlier (gate-failing) answer beats an error.
           if (kept) {
-            await this.remember(conv, kept.meta.tier);
+            await this.remember(conv, kept.meta.tier, remembered);
             return this.finishJson(kept, calls, started, context.tags, decision);
           }
           this.recordRequest(tier.name, started, escalations, attempts, decision, calls);
@@ -181,7 +181,7 @@ export class ChatProxy {
         meta.provider = result.provider;
         if (result.kind === "stream") {
           deadline.clear(); // a started stream runs as long as it runs; the caller can cancel it
-          await this.remember(conv, tier.name);
+          await this.remember(conv, tier.name, remembered);
           return this.streamed(result.body, req, meta, tier, context.tags, started, decision);
         }
         const call = this.recordCall(requestId, tier, result.provider, readUsage(result.body.usage), context.tags);
@@ -207,7 +207,7 @@ export class ChatProxy {
             continue;
           }
         }
-        await this.remember(conv, tier.name);
+        await this.remember(conv, tier.name, remembered);
         return this.finishJson({ body: result.body, meta }, calls, started, context.tags, decision);
       }
     } finally {
@@ -301,13 +301,17 @@ export class ChatProxy {
 
   /**
    * The model a conversation answered with becomes its model (never a cheaper one than it had, unless
-   * configured: the store keeps a dearer one it holds). Stored before the answer leaves, so the next turn sees it.
+   * configured: the store keeps a dearer one it holds). A new or changed model is stored before the answer
+   * leaves, so the next turn sees it; the model the turn found (`remembered`) only has its time renewed,
+   * and the answer does not wait for that (in a cluster, a round trip to the primary).
    */
-  private async remember(conv: ConversationRef | undefined, tier: string): Promise<void> {
+  private async remember(conv: ConversationRef | undefined, tier: string, remembered: string | undefined): Promise<void> {
     if (!conv) return;
     const labels = this.router.labels;
     const dearer = this.options.config.conversations.down ? [] : labels.slice(labels.indexOf(tier) + 1);
-    await this.conversations.set(conv.id, tier, dearer);
+    const stored = this.conversations.set(conv.id, tier, dearer);
+    if (tier !== remembered) await stored;
+    else stored.catch((err: Error) => this.options.onError?.(err)); // stores never reject; an unwatched one must not crash the server
   }
 
   private async classify(text: string, requestId: string, tags?: Record<string, string>, topK?: number, dial?: Dial, adjust?: (d: Decision) => Decision): Promise<Decision> {
