@@ -64,11 +64,7 @@ beforeAll(async () => {
   }
   served = await startServer({
     model,
-    config: {
-      providers: MODELS.map((m) => ({ name: `p-${m}`, baseURL: fakes.get(m)!.baseURL, apiKey: "k", timeoutMs: 5000 })),
-      tiers: Object.fromEntries(MODELS.map((m) => [m, { providers: [`p-${m}`] }])),
-      reload: { watch: false, intervalMs: 1000 },
-    },
+    config: serveConfig(),
   });
 }, 180_000);
 
@@ -76,6 +72,15 @@ afterAll(async () => {
   await served?.close();
   await Promise.all([...fakes.values()].map((f) => f.close()));
 });
+
+/** Each model served by its own fake provider. */
+function serveConfig() {
+  return {
+    providers: MODELS.map((m) => ({ name: `p-${m}`, baseURL: fakes.get(m)!.baseURL, apiKey: "k", timeoutMs: 5000 })),
+    tiers: Object.fromEntries(MODELS.map((m) => [m, { providers: [`p-${m}`] }])),
+    reload: { watch: false, intervalMs: 1000 },
+  };
+}
 
 /** Sends every test prompt through /v1/chat/completions with these headers; the model that answered each. */
 async function answeredBy(headers: Record<string, string>): Promise<string[]> {
@@ -236,11 +241,7 @@ describe("conversations stay put", () => {
     const server = await startServer({
       model,
       cluster: link,
-      config: {
-        providers: MODELS.map((m) => ({ name: `p-${m}`, baseURL: fakes.get(m)!.baseURL, apiKey: "k", timeoutMs: 5000 })),
-        tiers: Object.fromEntries(MODELS.map((m) => [m, { providers: [`p-${m}`] }])),
-        reload: { watch: false, intervalMs: 1000 },
-      },
+      config: serveConfig(),
     });
     try {
       const { cheap, dear } = await cheapAndDear(server.url);
@@ -262,11 +263,7 @@ describe("conversations stay put", () => {
     const withLog = await startServer({
       model,
       log: logPath,
-      config: {
-        providers: MODELS.map((m) => ({ name: `p-${m}`, baseURL: fakes.get(m)!.baseURL, apiKey: "k", timeoutMs: 5000 })),
-        tiers: Object.fromEntries(MODELS.map((m) => [m, { providers: [`p-${m}`] }])),
-        reload: { watch: false, intervalMs: 1000 },
-      },
+      config: serveConfig(),
     });
     try {
       const { cheap, dear } = await cheapAndDear(withLog.url);
