@@ -10,10 +10,13 @@ import type { Agent } from "node:http";
 import { join } from "node:path";
 import { expect, vi } from "vitest";
 import { trainIntoRegistry } from "../../../src/retrain/publish.js";
-import type { FakeOpenAI } from "../../helpers/fake-openai.js";
+import type { FakeOpenAI, FakeReply } from "../../helpers/fake-openai.js";
 import { startListening } from "../../helpers/listening.js";
 import { tempDir, tierExamples, TIERS_CONFIG, useEncoder } from "../../helpers/tiers.js";
 import { requestWorker, type WorkerReply } from "../../helpers/worker-request.js";
+
+/** A fake provider's handler for a provider that is down: every call answers 500. */
+export const providerDown = (): FakeReply => ({ type: "error", status: 500, message: "provider is down" });
 
 export interface ClusterProvider {
   name: string;

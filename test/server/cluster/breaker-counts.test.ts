@@ -5,7 +5,7 @@
 // one worker alone sees only its failures), never fails threshold times in a row and never opens.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeOpenAI, startFakeOpenAI } from "../../helpers/fake-openai.js";
-import { type BreakerCluster, startBreakerCluster } from "./breaker-cluster.js";
+import { type BreakerCluster, providerDown, startBreakerCluster } from "./breaker-cluster.js";
 
 const THRESHOLD = 3;
 /** Long enough that `dead` stays open for the whole test. */
@@ -17,7 +17,7 @@ let alive: FakeOpenAI;
 let cluster: BreakerCluster | undefined;
 
 beforeAll(async () => {
-  dead = await startFakeOpenAI({ handler: () => ({ type: "error", status: 500, message: "provider is down" }) });
+  dead = await startFakeOpenAI({ handler: providerDown });
   // Its 1st, 3rd, 5th... call fails.
   intermittent = await startFakeOpenAI({
     handler: (_request, index) => (index % 2 === 0 ? { type: "error", status: 500, message: "provider hiccup" } : { type: "content", content: "ok" }),

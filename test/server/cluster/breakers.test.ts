@@ -5,7 +5,7 @@
 import { Agent } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type FakeOpenAI, startFakeOpenAI } from "../../helpers/fake-openai.js";
-import { type BreakerCluster, startBreakerCluster } from "./breaker-cluster.js";
+import { type BreakerCluster, providerDown, startBreakerCluster } from "./breaker-cluster.js";
 
 const THRESHOLD = 3;
 /** Long enough that `dead` stays open for the whole test. */
@@ -19,9 +19,8 @@ let alive: FakeOpenAI;
 let cluster: BreakerCluster | undefined;
 
 beforeAll(async () => {
-  const failing = () => ({ type: "error" as const, status: 500, message: "provider is down" });
-  dead = await startFakeOpenAI({ handler: failing });
-  flaky = await startFakeOpenAI({ handler: failing });
+  dead = await startFakeOpenAI({ handler: providerDown });
+  flaky = await startFakeOpenAI({ handler: providerDown });
   alive = await startFakeOpenAI();
   cluster = await startBreakerCluster(THRESHOLD, [
     { name: "dead", fake: dead, cooldownMs: LONG_COOLDOWN_MS },

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeOpenAI, startFakeOpenAI } from "../../helpers/fake-openai.js";
 import { requestWorker } from "../../helpers/worker-request.js";
-import { type BreakerCluster, startBreakerCluster } from "./breaker-cluster.js";
+import { type BreakerCluster, providerDown, startBreakerCluster } from "./breaker-cluster.js";
 
 const BURST = 4;
 /** Never reached: the breakers stay closed, so every request calls the first provider. */
@@ -18,9 +18,8 @@ let second: FakeOpenAI;
 let cluster: BreakerCluster | undefined;
 
 beforeAll(async () => {
-  const failing = () => ({ type: "error" as const, status: 500, message: "provider is down" });
-  first = await startFakeOpenAI({ handler: failing });
-  second = await startFakeOpenAI({ handler: failing });
+  first = await startFakeOpenAI({ handler: providerDown });
+  second = await startFakeOpenAI({ handler: providerDown });
   cluster = await startBreakerCluster(
     THRESHOLD,
     [
