@@ -24,7 +24,8 @@ export function trainThreads(): number {
 }
 
 interface Task<Job, Result> {
-  job: Job;
+  /** Builds the job when a worker takes it (see runWhenFree). */
+  job: () => Job;
   resolve: (result: Result) => void;
   reject: (err: Error) => void;
 }
@@ -47,8 +48,17 @@ export class WorkerPool<Job, Result> {
 
   /** Posts the job at once when a worker is free, so it runs while the caller goes on synchronously. */
   run(job: Job): Promise<Result> {
+    return this.runWhenFree(() => job);
+  }
+
+  /**
+   * Like run, but the job is built only when a worker takes it: a caller queueing many large jobs at once
+   * (every fold of several cross-validated heads) then holds at most one built job per worker, not all.
+   * A `make` that throws rejects its own job.
+   */
+  runWhenFree(make: () => Job): Promise<Result> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ job, resolve, reject });
+      this.queue.push({ job: make, resolve, reject });
       this.pump();
     });
   }
@@ -73,6 +83,15 @@ export class WorkerPool<Job, Result> {
   }
 
   private start(worker: Worker, task: Task<Job, Result>): void {
+    let job: Job;
+    try {
+      job = task.job();
+    } catch (err) {
+      worker.unref();
+      this.idle.push(worker);
+      task.reject(err as Error);
+      return;
+    }
     worker.ref(); // a busy worker keeps the process alive; an idle one must not
     const fail = (err: Error) => {
       worker.off("message", done).off("error", fail).off("exit", exited);
@@ -90,7 +109,7 @@ export class WorkerPool<Job, Result> {
       this.pump();
     };
     worker.once("message", done).once("error", fail).once("exit", exited);
-    worker.postMessage(task.job, this.transfer(task.job));
+    worker.postMessage(job, this.transfer(job));
   }
 }
 

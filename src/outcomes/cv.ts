@@ -233,7 +233,8 @@ export async function crossValidate(set: OutcomeSet, vectors: readonly Float32Ar
   /**
    * Out-of-fold predictions of a head whose input for row i is `input(i, its surface features)`, the
    * features standardised on the training folds only and computed once per feature set. Every fold of
-   * every partition is handed to the worker threads at once.
+   * every partition is queued for the worker threads at once; each fold's inputs are built when a worker
+   * takes it.
    */
   const rawFeatures = new Map<FeatureSet, number[][]>();
   const headPreds = async (spec: HeadSpec, input: Input): Promise<Preds> => {
@@ -248,13 +249,7 @@ export async function crossValidate(set: OutcomeSet, vectors: readonly Float32Ar
             const inside = [...ids.keys()].filter((i) => ids[i] !== f);
             const scaler = fitScaler(inside.map((i) => raw[i]));
             const x = (i: number) => input(i, scaleFeatures(raw[i], scaler));
-            const model = await fitLogisticOffThread(
-              inside.map(x),
-              inside.map((i) => rowScores[i]),
-              m,
-              spec,
-              options.threads,
-            );
+            const model = await fitLogisticOffThread(() => ({ inputs: inside.map(x), scores: inside.map((i) => rowScores[i]) }), m, spec, options.threads);
             ids.forEach((id, i) => {
               if (id === f) preds[i] = predictLogistic(model, x(i));
             });
