@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/common/random.js";
-import { crossValidate } from "../../src/outcomes/cv.js";
+import { crossValidate, foldIds, nearestRows, outOfFold, outOfFoldDepth } from "../../src/outcomes/cv.js";
+import type { NeighbourRows } from "../../src/outcomes/knn.js";
 import type { OutcomeSet } from "../../src/outcomes/set.js";
 
 /**
@@ -71,5 +72,44 @@ describe("heads fitted on worker threads", () => {
     expect(threaded.trials).toEqual(here.trials);
     expect(threaded.best).toEqual(here.best);
     expect(threaded.bestPreds).toEqual(here.bestPreds);
+  });
+});
+
+describe("out-of-fold neighbours", () => {
+  /** Each row's k most similar rows in other folds, by exact dot product. */
+  function bruteForce(vectors: readonly Float32Array[], folds: Int32Array, k: number): number[][] {
+    const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + v * b[i], 0);
+    return vectors.map((v, r) =>
+      vectors
+        .map((w, id) => ({ id, similarity: dot(v, w) }))
+        .filter(({ id }) => folds[id] !== folds[r])
+        .sort((a, b) => b.similarity - a.similarity)
+        .slice(0, k)
+        .map(({ id }) => id),
+    );
+  }
+  const listOf = (rows: NeighbourRows, r: number) => Array.from(rows.ids.subarray(r * rows.stride, r * rows.stride + rows.counts[r]));
+
+  it("filtered from one search per row, are each fold partition's nearest rows in the other folds", () => {
+    const { vectors } = noisy(600, 7);
+    const k = 20;
+    const depth = outOfFoldDepth(k, 5, vectors.length);
+    expect(depth).toBeLessThan(vectors.length);
+    const nearest = nearestRows(vectors, depth);
+    for (const seed of [1, 2]) {
+      const folds = foldIds(vectors.length, 5, seed);
+      const hits = outOfFold(nearest, folds, k);
+      const expected = bruteForce(vectors, folds, k);
+      vectors.forEach((_, r) => expect(listOf(hits, r)).toEqual(expected[r]));
+    }
+  });
+
+  it("keep fewer than k when a row's list runs out of rows in other folds", () => {
+    const { vectors } = noisy(12, 3);
+    const folds = Int32Array.from({ length: 12 }, (_, i) => (i < 9 ? 0 : 1));
+    const hits = outOfFold(nearestRows(vectors, 12), folds, 5);
+    expect(hits.counts[0]).toBe(3); // fold 0's rows see only fold 1's three
+    expect(hits.counts[11]).toBe(5);
+    expect(listOf(hits, 0).sort((a, b) => a - b)).toEqual([9, 10, 11]);
   });
 });
