@@ -1,7 +1,7 @@
 import type OpenAI from "openai";
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
 import { tokenCostUsd } from "../config/price.js";
-import { type BreakerChange, type BreakerListener, CircuitBreaker } from "../common/breaker.js";
+import { type BreakerChange, type BreakerListener, type BreakerState, CircuitBreaker } from "../common/breaker.js";
 import { fallbackConfigFromEnv, parseFallbackConfig, type FallbackConfig, type FallbackConfigInput } from "./config.js";
 import { buildMessages, labelResponseFormat, parseLabelAnswer, type LabelChoice, type LabelledExample } from "./prompt.js";
 import { FallbackStatsCollector, type FallbackFailureKind, type FallbackStats } from "./stats.js";
@@ -92,6 +92,11 @@ export class LlmClassifier {
 
   stats(): FallbackStats {
     return this.counters.snapshot(this.breaker.state);
+  }
+
+  /** The endpoint's circuit: closed (calls go out), open (failing fast after repeated failures), half-open (one trial call decides). */
+  get breakerState(): BreakerState {
+    return this.breaker.state;
   }
 
   async classify(request: FallbackRequest): Promise<FallbackResult> {

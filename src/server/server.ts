@@ -93,8 +93,10 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
     // In a cluster a breaker tells the other workers what our calls did to it; a healthy provider sends nothing.
     cluster && ((provider, state) => cluster.breakerChanged({ kind: "provider", provider }, state)),
   );
-  // So does the fallback classifier's (one the server opens the model with; a Router passed in keeps its own).
-  const classifier = cluster && typeof options.model === "string" && options.fallback instanceof LlmClassifier ? options.fallback : undefined;
+  // The fallback classifier the server opens the model with (a Router passed in keeps its own): /healthz
+  // reports its circuit, and in a cluster its breaker is shared like the providers' ones.
+  const ownClassifier = typeof options.model === "string" && options.fallback instanceof LlmClassifier ? options.fallback : undefined;
+  const classifier = cluster ? ownClassifier : undefined;
   const ownsRouter = typeof options.model === "string";
   const router =
     typeof options.model === "string"
@@ -150,6 +152,7 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
     draining: () => draining,
     onError,
     providerStates: () => providers.states(),
+    ...(ownClassifier ? { fallbackState: () => ownClassifier.breakerState } : {}),
     dashboard,
     ...(cluster ? { cluster: { stats: () => cluster.stats(), metrics: () => cluster.metrics() } } : {}),
   });

@@ -2,6 +2,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LlmClassifier } from "../../src/fallback/index.js";
 import type { Router } from "../../src/router/router.js";
 import { DecisionLog } from "../../src/store/index.js";
 import { CLI } from "../helpers/cli.js";
@@ -175,6 +176,29 @@ describe("/healthz", () => {
     } finally {
       await failing.close();
       takeServerErrors();
+    }
+  });
+});
+
+describe("/healthz of a server with a fallback classifier", () => {
+  it("says whether the classifier's endpoint is healthy or down; a server without one does not mention it", async () => {
+    const dead = await startFakeOpenAI({ handler: () => ({ type: "error", status: 500 }) });
+    try {
+      const classifier = new LlmClassifier({
+        baseURL: dead.baseURL,
+        model: "tiny-classifier",
+        timeoutMs: 2000,
+        maxRetries: 0,
+        breaker: { failureThreshold: 1, cooldownMs: 60_000 },
+      });
+      const { url } = await serve({ model: modelDir, fallback: classifier });
+      const health = async (at: string) => (await (await fetch(`${at}/healthz`)).json()) as { fallback?: string; providers: object };
+      expect((await health(url)).fallback).toBe("healthy");
+      expect((await classifier.classify({ text: "hard or not?", labels: [{ name: "SIMPLE" }, { name: "MEDIUM" }] })).error).toMatch(/500/);
+      expect((await health(url)).fallback).toBe("down");
+      expect(await health((await serve()).url)).not.toHaveProperty("fallback");
+    } finally {
+      await dead.close();
     }
   });
 });

@@ -32,6 +32,8 @@ export interface AppDeps {
   onError: (error: Error) => void;
   /** Circuit state per provider name (no URLs, no keys). */
   providerStates: () => Record<string, string>;
+  /** The fallback LLM classifier's circuit state, when the server has one. */
+  fallbackState?: () => string;
   /** The dashboard's routes (/ and /dashboard/*), with their own login; absent: not served. */
   dashboard?: Dashboard;
   /** One worker of several (`serve --workers`): /v1/stats and /metrics answer for all of them. */
@@ -45,8 +47,9 @@ const UNREAD_BODY_STATUSES = new Set([401, 403, 413, 415]);
 
 const KNOWN_ROUTES = new Set(["/v1/route", "/v1/chat/completions", "/v1/models", "/v1/feedback", "/v1/stats", "/healthz", "/metrics", "/admin/reload"]);
 
-/** Circuit-breaker states in words for /healthz: a healthy provider's circuit is "closed", which reads as the opposite. */
-const PROVIDER_HEALTH: Record<string, string> = { closed: "healthy", open: "down", "half-open": "recovering" };
+/** Circuit-breaker states in words for /healthz: a healthy endpoint's circuit is "closed", which reads as the opposite. */
+const HEALTH: Record<string, string> = { closed: "healthy", open: "down", "half-open": "recovering" };
+const health = (state: string) => HEALTH[state] ?? state;
 
 export function buildApp(deps: AppDeps): Hono<AppEnv> {
   const { proxy, config, metrics, reloader, log } = deps;
@@ -85,7 +88,8 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
         status: deps.draining() ? "draining" : "ok",
         modelVersion: proxy.router.version,
         labels: proxy.router.labels,
-        providers: Object.fromEntries(Object.entries(deps.providerStates()).map(([name, state]) => [name, PROVIDER_HEALTH[state] ?? state])),
+        providers: Object.fromEntries(Object.entries(deps.providerStates()).map(([name, state]) => [name, health(state)])),
+        ...(deps.fallbackState ? { fallback: health(deps.fallbackState()) } : {}),
       },
       deps.draining() ? 503 : 200,
     ),

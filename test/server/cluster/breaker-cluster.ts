@@ -30,6 +30,8 @@ export interface BreakerCluster {
   chat(agent?: Agent | false): Promise<WorkerReply>;
   /** Polls /healthz on fresh connections until both workers last reported `provider` as one of `health`. */
   bothWorkersSay(provider: string, ...health: string[]): Promise<void>;
+  /** The same for the fallback classifier's endpoint. */
+  bothWorkersSayOfFallback(...health: string[]): Promise<void>;
   /** Stops the server and removes its folder. */
   stop(): Promise<void>;
 }
@@ -73,21 +75,27 @@ export async function startBreakerCluster(failureThreshold: number, providers: r
       expect(r.status, r.body).toBe(200);
       return r;
     },
-    async bothWorkersSay(provider: string, ...health: string[]) {
-      const seen = new Map<string, string>();
-      await vi.waitFor(
-        async () => {
-          const h = await requestWorker({ port, method: "GET", path: "/healthz" });
-          if (h.worker) seen.set(h.worker, (JSON.parse(h.body) as { providers: Record<string, string> }).providers[provider]);
-          expect([...seen.keys()].sort()).toEqual(["1", "2"]);
-          for (const [worker, said] of seen) expect(health, `worker ${worker} says ${provider} is ${said}`).toContain(said);
-        },
-        { timeout: 20_000, interval: 50 },
-      );
-    },
+    bothWorkersSay: (provider: string, ...health: string[]) => bothSay(port, provider, (h) => h.providers[provider], health),
+    bothWorkersSayOfFallback: (...health: string[]) => bothSay(port, "the fallback classifier", (h) => h.fallback, health),
     async stop() {
       await server.stop();
       rmSync(work, { recursive: true, force: true });
     },
   };
+}
+
+type Health = { providers: Record<string, string>; fallback?: string };
+
+/** Polls /healthz on fresh connections until both workers last reported `what` (read by `read`) as one of `health`. */
+async function bothSay(port: number, what: string, read: (h: Health) => string | undefined, health: readonly string[]): Promise<void> {
+  const seen = new Map<string, string | undefined>();
+  await vi.waitFor(
+    async () => {
+      const h = await requestWorker({ port, method: "GET", path: "/healthz" });
+      if (h.worker) seen.set(h.worker, read(JSON.parse(h.body) as Health));
+      expect([...seen.keys()].sort()).toEqual(["1", "2"]);
+      for (const [worker, said] of seen) expect(health, `worker ${worker} says ${what} is ${said}`).toContain(said);
+    },
+    { timeout: 20_000, interval: 50 },
+  );
 }

@@ -3,7 +3,8 @@
 // connections go to the two workers in turn, and every one falls back (texts like no training example).
 // The dead endpoint gets `failureThreshold` classifier calls from the whole server, not that many from each
 // worker; after the cooldown one trial call decides for every worker: a failed one re-opens every worker's
-// breaker, a good one closes every worker's, whose count of failures in a row then starts from 0.
+// breaker, a good one closes every worker's, whose count of failures in a row then starts from 0. /healthz
+// says so on every worker.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type FakeOpenAI, type FakeReply, startFakeOpenAI } from "../../helpers/fake-openai.js";
 import { requestWorker } from "../../helpers/worker-request.js";
@@ -78,6 +79,7 @@ describe("serve --workers 2: the fallback classifier's breaker is shared", () =>
     // Per-worker breakers would let each worker make its own threshold calls.
     expect(calls()).toBe(THRESHOLD);
     expect(answers.slice(THRESHOLD)).toEqual(Array(3 * THRESHOLD).fill("circuit open"));
+    await cluster!.bothWorkersSayOfFallback("down");
 
     // After the cooldown a trial call fails: every worker's breaker re-opens, none makes a trial of its own.
     await vi.waitFor(
@@ -94,6 +96,7 @@ describe("serve --workers 2: the fallback classifier's breaker is shared", () =>
     classifier.setHandler(() => label);
     await vi.waitFor(async () => expect((await route()).decidedBy).toBe("fallback"), { timeout: 20_000, interval: 200 });
     await onBothWorkers((r) => expect(r.decidedBy).toBe("fallback"));
+    await cluster!.bothWorkersSayOfFallback("healthy");
     const afterRecovery = classifier.chatRequests().length;
 
     // Down again: failures in a row count from 0 on every worker, and the threshold opens them all.
