@@ -32,6 +32,20 @@ interface Scored {
   base: { modelLabel: string; confidence: number; margin: number; scores: Record<string, number>; neighbours: Neighbour[] };
 }
 
+/**
+ * What the static stage found for a query it left to the full encoder (its margin fell between its two
+ * thresholds). A blend reads the same scores, so they are kept rather than computed again.
+ */
+interface StaticLook {
+  /** The static stage it came from: after a reload, another stage scores afresh. */
+  stage: NonNullable<LoadedModel["staticStage"]>;
+  vector: Float32Array;
+  scored: Scored;
+}
+
+/** A rule, cached or fast-path decision; or none yet, with what the static stage saw if it looked. */
+type Early = { decision: Decision | Promise<Decision> } | { look?: StaticLook };
+
 /** A full-encoder embedding, kept for repeats; with the static stage's vector of the same text when a blend read it. */
 interface Embedded {
   full: Float32Array;
@@ -174,12 +188,11 @@ export class Router {
     const start = performance.now();
     const query = this.prepare(text);
     const early = this.decideWithoutFullEncoder(query, options, start);
-    if (early instanceof Promise) return this.finish(await early, text, options);
-    if (early) return this.finish(early, text, options);
+    if ("decision" in early) return this.finish(await early.decision, text, options);
     const [vector] = await this.encoder.embed([query]);
     const embedded: Embedded = { full: vector };
     this.embeddings.set(normalizeQuery(query), embedded);
-    return this.finish(await this.decideVector(query, embedded, options, start, "full"), text, options);
+    return this.finish(await this.decideVector(query, embedded, options, start, "full", early.look), text, options);
   }
 
   /**
@@ -203,17 +216,21 @@ export class Router {
     const queries = texts.map((t) => this.prepare(t));
     const out = new Array<Decision>(queries.length);
     const pending: number[] = [];
+    const looks: (StaticLook | undefined)[] = [];
     for (let i = 0; i < queries.length; i++) {
       const early = this.decideWithoutFullEncoder(queries[i], each[i], start);
-      if (early) out[i] = await early;
-      else pending.push(i);
+      if ("decision" in early) out[i] = await early.decision;
+      else {
+        pending.push(i);
+        looks.push(early.look);
+      }
     }
     const vectors = await this.encoder.embed(pending.map((i) => queries[i]));
     for (let k = 0; k < pending.length; k++) {
       const i = pending[k];
       const embedded: Embedded = { full: vectors[k] };
       this.embeddings.set(normalizeQuery(queries[i]), embedded);
-      out[i] = await this.decideVector(queries[i], embedded, each[i], start, "full");
+      out[i] = await this.decideVector(queries[i], embedded, each[i], start, "full", looks[k]);
     }
     return out.map((d, i) => this.finish(d, texts[i], each[i]));
   }
@@ -258,23 +275,24 @@ export class Router {
     });
   }
 
-  /** A rule, a cached repeat or a confident fast-path decision; undefined when the full encoder is needed. */
-  private decideWithoutFullEncoder(query: string, options: ClassifyOptions, start: number): Decision | Promise<Decision> | undefined {
+  /** A rule, a cached repeat or a confident fast-path decision; none when the full encoder is needed. */
+  private decideWithoutFullEncoder(query: string, options: ClassifyOptions, start: number): Early {
     const rule = this.matchRule(query, options, start);
-    if (rule) return rule;
+    if (rule) return { decision: rule };
     const cached = this.embeddings.get(normalizeQuery(query));
-    if (cached) return this.decideVector(query, cached, options, start, "cache");
+    if (cached) return { decision: this.decideVector(query, cached, options, start, "cache") };
     const fast = this.options.cascade === false ? undefined : this.model.staticStage;
     const cut = this.staticCut;
-    if (!fast || !cut) return undefined;
-    const scored = this.score(fast.parts, fast.manifest.combination, query, fast.encoder.embedOne(query), options);
+    if (!fast || !cut) return {};
+    const vector = fast.encoder.embedOne(query);
+    const scored = this.score(fast.parts, fast.manifest.combination, query, vector, options);
     // Novel even in the static space: low-confidence either way, so the full encoder would add nothing.
-    if ((scored.raw.hits[0]?.similarity ?? -1) < fast.manifest.minSimilarity) return this.lowConfidence(query, scored, "static", options, start);
+    if ((scored.raw.hits[0]?.similarity ?? -1) < fast.manifest.minSimilarity) return { decision: this.lowConfidence(query, scored, "static", options, start) };
     if (scored.top.margin >= cut.threshold)
-      return this.decision(options, start, { ...scored.base, stage: "static", label: scored.base.modelLabel, decidedBy: "model", lowConfidence: false });
+      return { decision: this.decision(options, start, { ...scored.base, stage: "static", label: scored.base.modelLabel, decidedBy: "model", lowConfidence: false }) };
     // Far below the threshold: the full router would mostly be unsure too (calibrated), so settle it here.
-    if (scored.top.margin < cut.lowThreshold) return this.lowConfidence(query, scored, "static", options, start);
-    return undefined;
+    if (scored.top.margin < cut.lowThreshold) return { decision: this.lowConfidence(query, scored, "static", options, start) };
+    return { look: { stage: fast, vector, scored } };
   }
 
   /** Combined kNN / centroid / head scores of one stage's parts. */
@@ -290,7 +308,8 @@ export class Router {
     return { top, raw, combined, base };
   }
 
-  private async decideVector(query: string, embedded: Embedded, options: ClassifyOptions, start: number, stage: "full" | "cache"): Promise<Decision> {
+  /** `look`: the static stage's scores of this query, when it just computed them (see StaticLook). */
+  private async decideVector(query: string, embedded: Embedded, options: ClassifyOptions, start: number, stage: "full" | "cache", look?: StaticLook): Promise<Decision> {
     const { manifest, parts, staticStage } = this.model;
     const own = this.score(parts, manifest.combination, query, embedded.full, options);
     const blend = staticStage?.manifest.blend;
@@ -299,8 +318,10 @@ export class Router {
       // The static stage's scores, blended in, make the full encoder's decisions more accurate (train/blend.ts).
       // Its vector is kept with the full one, so that a repeat (case and spacing aside) is decided the same.
       const { encoder } = staticStage;
-      if (embedded.fast?.fingerprint !== encoder.fingerprint) embedded.fast = { fingerprint: encoder.fingerprint, vector: encoder.embedOne(query) };
-      scored = this.blended(own, this.score(staticStage.parts, staticStage.manifest.combination, query, embedded.fast.vector, options), blend.weight);
+      const seen = look?.stage === staticStage ? look : undefined;
+      if (embedded.fast?.fingerprint !== encoder.fingerprint) embedded.fast = { fingerprint: encoder.fingerprint, vector: seen?.vector ?? encoder.embedOne(query) };
+      const fast = seen?.scored ?? this.score(staticStage.parts, staticStage.manifest.combination, query, embedded.fast.vector, options);
+      scored = this.blended(own, fast, blend.weight);
     }
     const calibration = blend ? { ...manifest.calibration, threshold: blend.threshold } : manifest.calibration;
     if (isConfident(calibration, scored.top.margin, scored.raw.hits[0]?.similarity ?? -1))

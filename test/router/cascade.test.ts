@@ -1,7 +1,8 @@
 import { cpSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { CachedEncoder } from "../../src/encoders/cache.js";
+import { StaticEncoder } from "../../src/encoders/static.js";
 import type { Encoder } from "../../src/encoders/types.js";
 import { Router } from "../../src/router/router.js";
 import type { TrainResult } from "../../src/train/train.js";
@@ -117,6 +118,42 @@ describe("encoder cascade", () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(10);
+  });
+
+  it("a query the static stage leaves to the full encoder is embedded and scored by it once, then blended as without the cascade", async () => {
+    type WithBlend = { stages: { static: { threshold: number; lowThreshold?: number; minSimilarity: number; blend?: unknown } } };
+    const blend = { weight: 0.4, threshold: 0, accuracy: 1, fullAccuracy: 1 };
+    // Every query falls between the static stage's two thresholds: it looks, then defers.
+    const deferring = await Router.load(
+      copyWith((m: WithBlend) => Object.assign(m.stages.static, { threshold: 2, lowThreshold: -1, minSimilarity: -1, blend })),
+      { encoder, cacheSize: 0 },
+    );
+    const blendedOnly = await Router.load(
+      copyWith((m: WithBlend) => (m.stages.static.blend = blend)),
+      { encoder, cascade: false, cacheSize: 0 },
+    );
+    const staticEmbeds = vi.spyOn(StaticEncoder.prototype, "embedOne");
+    try {
+      const queries = tierExamples("test", 3).map((e) => e.text);
+      let checked = 0;
+      for (const q of queries) {
+        staticEmbeds.mockClear();
+        const d = await deferring.classify(q);
+        if (d.stage === "rule") continue;
+        expect(d.stage).toBe("full");
+        expect(staticEmbeds).toHaveBeenCalledTimes(1); // twice before: once to look, once for the blend
+        const alone = await blendedOnly.classify(q);
+        expect(d.scores).toEqual(alone.scores);
+        expect([d.label, d.margin]).toEqual([alone.label, alone.margin]);
+        checked++;
+      }
+      expect(checked).toBeGreaterThan(5);
+      const batch = await deferring.classifyBatch(queries);
+      const alone = await blendedOnly.classifyBatch(queries);
+      expect(batch.map((d) => d.scores)).toEqual(alone.map((d) => d.scores));
+    } finally {
+      staticEmbeds.mockRestore();
+    }
   });
 
   it("picks a recorded operating point by tolerance (fastPathTolerance), else the trained one", async () => {
