@@ -3,7 +3,7 @@ import { VectorIndex } from "../model/hnsw.js";
 import { aiq, aiqStaircase, savingAtHull, type Anchors } from "./metrics.js";
 import { pointFor, sweepRule, type ChoiceRule } from "./sweep.js";
 import { bestModel, columnMean, completeRows, modelsByCost, type OutcomeSet } from "./set.js";
-import { knnSuccessAt, type KnnParams, type NeighbourRows } from "./knn.js";
+import { knnSuccessAt, neighbourRows, setNeighbourRow, type KnnParams, type NeighbourRows } from "./knn.js";
 import { appendFeatures, fitScaler, scaleFeatures, surfaceFeatures, type FeatureSet } from "./features.js";
 import { DEFAULT_LOGISTIC, predictLogistic } from "./logistic.js";
 import { fitLogisticOffThread } from "./logistic-pool.js";
@@ -86,26 +86,17 @@ export function outOfFoldDepth(k: number, folds: number, rows: number): number {
  * memory does not prompt). Only the neighbours' outcomes count, never a held-out row's, so nothing leaks.
  */
 export function nearestRows(vectors: readonly Float32Array[], depth: number): NeighbourRows {
-  const n = vectors.length;
-  const stride = Math.min(depth, n);
-  const rows: NeighbourRows = { stride, ids: new Int32Array(n * stride), similarity: new Float64Array(n * stride), counts: new Int32Array(n) };
-  if (n === 0) return rows;
+  const rows = neighbourRows(vectors.length, Math.min(depth, vectors.length));
+  if (vectors.length === 0) return rows;
   const index = VectorIndex.build(vectors, vectors[0].length);
-  vectors.forEach((v, r) => {
-    const hits = index.search(v, stride);
-    hits.forEach((h, j) => {
-      rows.ids[r * stride + j] = h.id;
-      rows.similarity[r * stride + j] = h.similarity;
-    });
-    rows.counts[r] = hits.length;
-  });
+  vectors.forEach((v, r) => setNeighbourRow(rows, r, index.search(v, rows.stride)));
   return rows;
 }
 
 /** For every row, its first `k` neighbours in `nearest` that lie in another fold (fewer when the list runs out). */
 export function outOfFold(nearest: NeighbourRows, folds: Int32Array, k: number): NeighbourRows {
   const n = nearest.counts.length;
-  const out: NeighbourRows = { stride: k, ids: new Int32Array(n * k), similarity: new Float64Array(n * k), counts: new Int32Array(n) };
+  const out = neighbourRows(n, k);
   for (let r = 0; r < n; r++) {
     let kept = 0;
     const from = r * nearest.stride;

@@ -22,17 +22,24 @@ export interface NeighbourRows {
   counts: Int32Array;
 }
 
+/** Room for `count` rows of up to `stride` neighbours each. */
+export function neighbourRows(count: number, stride: number): NeighbourRows {
+  return { stride, ids: new Int32Array(count * stride), similarity: new Float64Array(count * stride), counts: new Int32Array(count) };
+}
+
+/** Writes `hits` (at most `rows.stride` of them) as row `r`. */
+export function setNeighbourRow(rows: NeighbourRows, r: number, hits: readonly Hit[]): void {
+  hits.forEach((h, j) => {
+    rows.ids[r * rows.stride + j] = h.id;
+    rows.similarity[r * rows.stride + j] = h.similarity;
+  });
+  rows.counts[r] = hits.length;
+}
+
 /** `lists` packed into NeighbourRows (stride: the longest list). */
 export function packNeighbours(lists: readonly (readonly Hit[])[]): NeighbourRows {
-  const stride = Math.max(0, ...lists.map((l) => l.length));
-  const rows: NeighbourRows = { stride, ids: new Int32Array(lists.length * stride), similarity: new Float64Array(lists.length * stride), counts: new Int32Array(lists.length) };
-  lists.forEach((list, r) => {
-    list.forEach((h, j) => {
-      rows.ids[r * stride + j] = h.id;
-      rows.similarity[r * stride + j] = h.similarity;
-    });
-    rows.counts[r] = list.length;
-  });
+  const rows = neighbourRows(lists.length, Math.max(0, ...lists.map((l) => l.length)));
+  lists.forEach((list, r) => setNeighbourRow(rows, r, list));
   return rows;
 }
 
