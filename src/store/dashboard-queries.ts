@@ -91,6 +91,12 @@ export interface DashboardLogReader {
   idsBetween?(lo: number, hi: number): Awaitable<number[]>;
   /** Decisions by id, oldest first. */
   decisionFactsOf?(ids: number[]): Awaitable<DecisionFact[]>;
+  /**
+   * The transactions holding the decisions table open for writing right now, each by an id stable while
+   * it runs: a decision with an id below the newest read that is not read yet is one of theirs, or was
+   * numbered after they were listed (Facts.pullLate).
+   */
+  openWriters?(): Awaitable<string[]>;
   /** The newest feedback row's id (0 for none). */
   maxFeedbackId(): Awaitable<number>;
   /** callFacts' rows for decisions with lo <= id < hi, up to feedback id `upTo`, oldest first. */

@@ -46,6 +46,11 @@ export type Column = Float64Array | Float32Array | Uint32Array | Uint16Array;
 export interface FactsState {
   lastId: number;
   lastFeedbackId: number;
+  /**
+   * Where decisions can commit out of id order: rows not read yet can still commit above this id (the
+   * writers that were open, Facts.pullLate). Absent: not known (then the last LATE_WINDOW ids are checked).
+   */
+  lateFloor?: number;
   pricesKey: string;
   labels: string[];
   versions: string[];
@@ -116,9 +121,9 @@ const BUSY_MS = 1;
 const BUSY_SHARE = 0.05;
 
 /**
- * Where decisions can commit out of id order (DashboardLogReader.idsBetween), each refresh checks this
- * many ids below the newest read for rows that committed after it (a writer's transaction is
- * milliseconds; this is many seconds of traffic at thousands of decisions a second).
+ * Where decisions can commit out of id order (DashboardLogReader.idsBetween), each refresh checks at
+ * least this many ids below the newest read for rows that committed after it, and further down while a
+ * writer that was open when they were read is still open (DashboardLogReader.openWriters).
  */
 export const LATE_WINDOW = 10_000;
 
@@ -142,6 +147,13 @@ export class Facts {
   readonly tagsets = new Interner();
   lastId = 0;
   lastFeedbackId = 0;
+  /**
+   * Writers seen holding the log open (DashboardLogReader.openWriters), each with the id its rows lie
+   * above: the newest id read when the writers were listed before it was first seen.
+   */
+  private writers = new Map<string, number>();
+  /** The newest id read at the last listing of the writers (undefined: never listed, nothing known). */
+  private listedAt: number | undefined;
   /** Last refresh (ms since epoch) and its running promise, so concurrent readers share one. */
   refreshedAt = 0;
   private running: Promise<void> | undefined;
@@ -214,9 +226,11 @@ export class Facts {
   /** A copy of the live rows and what it takes to resume from them (for a snapshot on disk). */
   state(): FactsState {
     const columns = Object.fromEntries(COLUMNS.map((c) => [c, this[c].slice(this.begin, this.end)])) as Record<ColumnName, Column>;
+    const lateFloor = this.listedAt === undefined ? undefined : Math.min(this.listedAt, ...this.writers.values());
     return {
       lastId: this.lastId,
       lastFeedbackId: this.lastFeedbackId,
+      ...(lateFloor === undefined ? {} : { lateFloor }),
       pricesKey: this.pricesKey,
       labels: [...this.labels.values],
       versions: [...this.versions.values],
@@ -246,6 +260,10 @@ export class Facts {
     this.end = rows;
     this.lastId = state.lastId;
     this.lastFeedbackId = state.lastFeedbackId;
+    // Writers open when it was saved may have committed since: the next check reaches down to their floor.
+    this.writers.clear();
+    this.listedAt = state.lateFloor;
+    if (state.lateFloor !== undefined) this.writers.set("saved", state.lateFloor);
     this.pricesKey = state.pricesKey;
     this.checkPrices();
     return true;
@@ -309,12 +327,31 @@ export class Facts {
     if (!r.countBetween || !r.idsBetween || !r.decisionFactsOf) return Number.POSITIVE_INFINITY;
     // Below a running (or stalled) build's floor nothing is read yet; below the oldest row of a capped copy nothing is kept.
     const covered = this.build ? this.build.floor : this.stalled ? this.stalled.floor : this.capped ? this.ids[this.begin] : 0;
-    const floor = Math.max(this.lastId - LATE_WINDOW, covered - 1);
-    if (floor >= this.lastId) return floor;
-    const held = this.end - this.upperBound(floor);
-    if ((await r.countBetween(floor, this.lastId)) === held) return floor;
-    const missing = (await r.idsBetween(floor, this.lastId)).filter((id) => this.indexOf(id) < 0);
-    if (missing.length > 0) for (const row of await r.decisionFactsOf(missing)) this.insert(row);
+    const open = r.openWriters ? await r.openWriters() : undefined;
+    const floor = Math.max(Math.min(this.lastId - LATE_WINDOW, this.writersFloor(open)), covered - 1);
+    if (floor < this.lastId) {
+      const held = this.end - this.upperBound(floor);
+      if ((await r.countBetween(floor, this.lastId)) !== held) {
+        const missing = (await r.idsBetween(floor, this.lastId)).filter((id) => this.indexOf(id) < 0);
+        if (missing.length > 0) for (const row of await r.decisionFactsOf(missing)) this.insert(row);
+      }
+    }
+    // A writer gone from the list has committed (or rolled back) before the check above: its rows are in.
+    if (open) for (const w of [...this.writers.keys()]) if (!open.includes(w)) this.writers.delete(w);
+    return floor;
+  }
+
+  /**
+   * The lowest id a row of the listed writers (or of one that closed since the last check) can have. A
+   * writer not open at the last listing took its ids after it, so above the newest id read then; one open
+   * at the first listing could hold any id.
+   */
+  private writersFloor(open: readonly string[] | undefined): number {
+    if (!open) return Number.POSITIVE_INFINITY;
+    for (const w of open) if (!this.writers.has(w)) this.writers.set(w, this.listedAt ?? 0);
+    this.listedAt = this.lastId;
+    let floor = Number.POSITIVE_INFINITY;
+    for (const f of this.writers.values()) floor = Math.min(floor, f);
     return floor;
   }
 
@@ -420,6 +457,8 @@ export class Facts {
     this.stalled = undefined;
     this.begin = this.end = 0;
     this.lastId = this.lastFeedbackId = 0;
+    this.writers.clear();
+    this.listedAt = undefined;
   }
 
   /** Retention deleted the oldest decisions: forget them too. */

@@ -71,6 +71,7 @@ export async function saveSnapshot(path: string, logIdentity: string, state: Fac
     rows,
     lastId: state.lastId,
     lastFeedbackId: state.lastFeedbackId,
+    ...(state.lateFloor === undefined ? {} : { lateFloor: state.lateFloor }),
     pricesKey: state.pricesKey,
     labels: state.labels,
     versions: state.versions,
@@ -127,6 +128,7 @@ export function loadSnapshot(path: string, logIdentity: string): FactsState | nu
     return {
       lastId: header.lastId,
       lastFeedbackId: header.lastFeedbackId,
+      ...(typeof header.lateFloor === "number" ? { lateFloor: header.lateFloor } : {}),
       pricesKey: header.pricesKey,
       labels: header.labels,
       versions: header.versions,

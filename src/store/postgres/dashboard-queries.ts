@@ -129,6 +129,19 @@ export class PgDashboardReader implements DashboardLogReader {
     return this.tuples(`SELECT ${FACT_COLUMNS} FROM decisions WHERE id = ANY(?::bigint[]) ORDER BY id`, [ids]);
   }
 
+  /**
+   * Virtual transaction ids of the sessions holding a write lock on decisions (pg_locks, readable by any
+   * role). A writer takes that lock before its INSERT numbers a row and keeps it to its commit, so a row
+   * numbered but not yet committed always has its transaction listed here, xid or not.
+   */
+  async openWriters(): Promise<string[]> {
+    const rows = await this.all<{ v: string }>(
+      "SELECT DISTINCT virtualtransaction AS v FROM pg_locks WHERE locktype = 'relation' AND relation = to_regclass('decisions') AND mode = 'RowExclusiveLock'",
+      [],
+    );
+    return rows.map((r) => r.v);
+  }
+
   async maxFeedbackId(): Promise<number> {
     return (await this.all<{ v: number | null }>("SELECT MAX(id) AS v FROM feedback", []))[0].v ?? 0;
   }

@@ -3,10 +3,14 @@
  * incremental refresh, retention deleting the oldest rows, the memory cap, feedback that arrives after
  * its decision, and re-pricing on new prices.
  */
+import { join } from "node:path";
+import type { Client } from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import type { PriceTable } from "../../../src/config/price.js";
-import { Facts } from "../../../src/server/dashboard/facts.js";
+import { Facts, LATE_WINDOW } from "../../../src/server/dashboard/facts.js";
 import { computeOverview } from "../../../src/server/dashboard/overview-data.js";
+import { loadSnapshot, saveSnapshot } from "../../../src/server/dashboard/snapshot.js";
+import { tempDir } from "../../helpers/tiers.js";
 import { makeDecision } from "../../store/make-decision.js";
 import { testStores, type TestLog } from "./stores.js";
 
@@ -193,6 +197,60 @@ describe("on postgres, with writers that commit out of id order", () => {
       await reader.close();
     } finally {
       await slow.end();
+      await t.log.close();
+    }
+  });
+
+  it.skipIf(pg.skip)("finds the rows of writers that stayed open while more than LATE_WINDOW later decisions committed, across a snapshot too", async () => {
+    const t = await pg.fresh();
+    const { default: Pg } = await import("pg");
+    const COLUMNS = "ts, request_id, model_version, label, model_label, scores, decided_by, stage, low_confidence, fallback_used";
+    const writer = async (requestId: string) => {
+      const client = new Pg.Client({ connectionString: t.location });
+      await client.connect();
+      await client.query("BEGIN");
+      await client.query(`INSERT INTO decisions (${COLUMNS}) VALUES ($1, $2, 'v1', 'strong', 'strong', '{}', 'model', 'full', 0, 0)`, [Date.now(), requestId]);
+      return client;
+    };
+    const burst = (name: string, n: number) =>
+      t.sql(`INSERT INTO decisions (${COLUMNS}) SELECT ?, ? || g, 'v1', 'cheap', 'cheap', '{}', 'model', 'full', 0, 0 FROM generate_series(1, ?) g`, Date.now(), name, n);
+    const logIds = async () => (await t.sql<{ id: number }>("SELECT id FROM decisions ORDER BY id")).map((r) => r.id);
+    const copyIds = (f: Facts) => Array.from(f.ids.subarray(f.begin, f.end));
+    const prices: PriceTable = { cheap: { input: 1, output: 2 }, strong: { input: 10, output: 20 } };
+    const early = await writer("open-from-the-start"); // id 1, open before the dashboard's first look
+    let late: Client | undefined;
+    const reader = await t.reader();
+    const laterReader = await t.reader();
+    try {
+      const facts = new Facts(reader, { prices: () => prices });
+      await whole(facts);
+      await burst("a", 3);
+      await whole(facts);
+      late = await writer("opened-after-a-refresh"); // id 5, above everything read at the last refresh
+      await burst("b", LATE_WINDOW + 5);
+      await whole(facts);
+      expect(facts.size).toBe(3 + LATE_WINDOW + 5);
+      await early.query("COMMIT");
+      await whole(facts);
+      expect(copyIds(facts)).toEqual(await logIds());
+      // Saved while the second writer is still open; it commits before the copy is read back.
+      const path = join(tempDir(), "facts");
+      await saveSnapshot(path, await reader.identity(), facts.state());
+      await late.query("COMMIT");
+      const restored = new Facts(laterReader, { prices: () => prices });
+      const saved = loadSnapshot(path, await laterReader.identity());
+      expect(saved && restored.restore(saved)).toBe(true);
+      await whole(restored);
+      await whole(facts);
+      const all = await logIds();
+      expect(all).toHaveLength(2 + 3 + LATE_WINDOW + 5);
+      expect(copyIds(facts)).toEqual(all);
+      expect(copyIds(restored)).toEqual(all);
+    } finally {
+      await early.end();
+      await late?.end();
+      await reader.close();
+      await laterReader.close();
       await t.log.close();
     }
   });
