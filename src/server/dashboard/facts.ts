@@ -342,16 +342,16 @@ export class Facts {
   }
 
   /**
-   * The lowest id a row of the listed writers (or of one that closed since the last check) can have. A
-   * writer not open at the last listing took its ids after it, so above the newest id read then; one open
-   * at the first listing could hold any id.
+   * The lowest id a row not read yet can have. A writer not open at the last listing took its ids after
+   * it, so above the newest id read then: whether it is listed now or closed between this refresh's reads
+   * and this listing. One open at the first listing could hold any id.
    */
   private writersFloor(open: readonly string[] | undefined): number {
     if (!open) return Number.POSITIVE_INFINITY;
-    for (const w of open) if (!this.writers.has(w)) this.writers.set(w, this.listedAt ?? 0);
-    this.listedAt = this.lastId;
-    let floor = Number.POSITIVE_INFINITY;
+    let floor = this.listedAt ?? 0;
+    for (const w of open) if (!this.writers.has(w)) this.writers.set(w, floor);
     for (const f of this.writers.values()) floor = Math.min(floor, f);
+    this.listedAt = this.lastId;
     return floor;
   }
 

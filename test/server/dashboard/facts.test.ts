@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { Client } from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import type { PriceTable } from "../../../src/config/price.js";
+import type { DashboardLogReader } from "../../../src/store/dashboard-queries.js";
 import { Facts, LATE_WINDOW } from "../../../src/server/dashboard/facts.js";
 import { computeOverview } from "../../../src/server/dashboard/overview-data.js";
 import { loadSnapshot, saveSnapshot } from "../../../src/server/dashboard/snapshot.js";
@@ -251,6 +252,43 @@ describe("on postgres, with writers that commit out of id order", () => {
       await late?.end();
       await reader.close();
       await laterReader.close();
+      await t.log.close();
+    }
+  });
+
+  it.skipIf(pg.skip)("finds the rows of a writer that closed between a refresh's reads and its look at the open writers", async () => {
+    const t = await pg.fresh();
+    const { default: Pg } = await import("pg");
+    const COLUMNS = "ts, request_id, model_version, label, model_label, scores, decided_by, stage, low_confidence, fallback_used";
+    const burst = (name: string, n: number) =>
+      t.sql(`INSERT INTO decisions (${COLUMNS}) SELECT ?, ? || g, 'v1', 'cheap', 'cheap', '{}', 'model', 'full', 0, 0 FROM generate_series(1, ?) g`, Date.now(), name, n);
+    const reader = await t.reader();
+    const slow = new Pg.Client({ connectionString: t.location });
+    await slow.connect();
+    let beforeListing: (() => Promise<unknown>) | undefined;
+    // The real reader, with a pause before it lists the open writers (where the writer commits).
+    const paused: DashboardLogReader = Object.assign(Object.create(reader) as DashboardLogReader, {
+      openWriters: async () => {
+        await beforeListing?.();
+        beforeListing = undefined;
+        return (await reader.openWriters?.()) ?? [];
+      },
+    });
+    try {
+      const facts = new Facts(paused, { prices: () => ({}) });
+      await burst("a", 3);
+      await whole(facts);
+      await slow.query("BEGIN");
+      await slow.query(`INSERT INTO decisions (${COLUMNS}) VALUES ($1, 'slow', 'v1', 'strong', 'strong', '{}', 'model', 'full', 0, 0)`, [Date.now()]);
+      await burst("b", LATE_WINDOW + 5);
+      beforeListing = () => slow.query("COMMIT");
+      await whole(facts);
+      const ids = (await t.sql<{ id: number }>("SELECT id FROM decisions ORDER BY id")).map((r) => r.id);
+      expect(ids).toHaveLength(4 + LATE_WINDOW + 5);
+      expect(Array.from(facts.ids.subarray(facts.begin, facts.end))).toEqual(ids);
+    } finally {
+      await slow.end();
+      await reader.close();
       await t.log.close();
     }
   });
