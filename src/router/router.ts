@@ -123,6 +123,11 @@ export class Router {
     this.staticCut = pickStaticCut(model.staticStage?.manifest, options.fastPathTolerance);
   }
 
+  /** The LLM classifier asked below the margin, if any. */
+  get fallback(): FallbackClassifier | undefined {
+    return this.options.fallback;
+  }
+
   static async load(dir: string, options: RouterOptions = {}): Promise<Router> {
     const stamp = options.watch ? modelStamp(dir) : null; // before loading, so a switch during load is seen
     // The encoder (USE-Lite builds its graph and opens its session on a worker thread) loads while the artifact does.

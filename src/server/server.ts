@@ -93,8 +93,8 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
     // In a cluster a breaker tells the other workers what our calls did to it; a healthy provider sends nothing.
     cluster && ((provider, state) => cluster.breakerChanged({ kind: "provider", provider }, state)),
   );
-  // The fallback classifier the server opens the model with (a Router passed in keeps its own): /healthz
-  // reports its circuit, and in a cluster its breaker is shared like the providers' ones.
+  // The fallback classifier the server opens the model with: in a cluster its breaker is shared like the
+  // providers' ones. /healthz reports its circuit, or that of a Router's passed in.
   const ownClassifier = typeof options.model === "string" && options.fallback instanceof LlmClassifier ? options.fallback : undefined;
   const classifier = cluster ? ownClassifier : undefined;
   const ownsRouter = typeof options.model === "string";
@@ -152,7 +152,7 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
     draining: () => draining,
     onError,
     providerStates: () => providers.states(),
-    ...(ownClassifier ? { fallbackState: () => ownClassifier.breakerState } : {}),
+    ...fallbackHealth(ownClassifier ?? (router.kind === "tiers" ? router.fallback : undefined)),
     dashboard,
     ...(cluster ? { cluster: { stats: () => cluster.stats(), metrics: () => cluster.metrics() } } : {}),
   });
@@ -239,4 +239,10 @@ export async function createServer(options: CreateServerOptions): Promise<Triage
     })());
 
   return { app, proxy, router, metrics, reloader, config, start, close };
+}
+
+/** /healthz's view of a fallback classifier that keeps a circuit (none for one that does not). */
+function fallbackHealth(classifier: FallbackClassifier | undefined): { fallbackState?: () => string } {
+  if (classifier?.breakerState === undefined) return {};
+  return { fallbackState: () => classifier.breakerState ?? "closed" };
 }

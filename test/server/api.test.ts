@@ -3,11 +3,11 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LlmClassifier } from "../../src/fallback/index.js";
-import type { Router } from "../../src/router/router.js";
+import { Router } from "../../src/router/router.js";
 import { DecisionLog } from "../../src/store/index.js";
 import { CLI } from "../helpers/cli.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
-import { tempDir, trainTiers } from "../helpers/tiers.js";
+import { tempDir, trainTiers, useEncoder } from "../helpers/tiers.js";
 import { loadRouter, postJson, startServer, takeServerErrors, TIER_MODELS, type Running } from "./setup.js";
 
 let modelDir: string;
@@ -199,6 +199,22 @@ describe("/healthz of a server with a fallback classifier", () => {
       expect(await health((await serve()).url)).not.toHaveProperty("fallback");
     } finally {
       await dead.close();
+    }
+  });
+
+  it("reports the classifier of a Router passed in ready-made", async () => {
+    const dead = await startFakeOpenAI({ handler: () => ({ type: "error", status: 500 }) });
+    const classifier = new LlmClassifier({ baseURL: dead.baseURL, model: "tiny-classifier", timeoutMs: 2000, maxRetries: 0, breaker: { failureThreshold: 1, cooldownMs: 60_000 } });
+    const ready = await Router.load(modelDir, { encoder: await useEncoder(), fallback: classifier });
+    try {
+      const { url } = await serve({ model: ready });
+      const fallback = async () => ((await (await fetch(`${url}/healthz`)).json()) as { fallback?: string }).fallback;
+      expect(await fallback()).toBe("healthy");
+      await classifier.classify({ text: "hard or not?", labels: [{ name: "SIMPLE" }, { name: "MEDIUM" }] });
+      expect(await fallback()).toBe("down");
+    } finally {
+      await dead.close();
+      await ready.close();
     }
   });
 });
