@@ -7,6 +7,7 @@
  * settings. Spans run one at a time because the object is shared.
  */
 import type { env } from "@huggingface/transformers";
+import { TriageError } from "../../common/errors.js";
 
 type TransformersEnvironment = typeof env;
 
@@ -26,7 +27,7 @@ let queue: Promise<unknown> = Promise.resolve();
  */
 export async function withHubEnv<T>(settings: HubSettings, fn: (lib: Library) => Promise<T>): Promise<T> {
   const run = async () => {
-    const lib = await import("@huggingface/transformers");
+    const lib = await importLibrary();
     const env = lib.env as unknown as Record<string, unknown>;
     const saved = new Map<string, unknown>();
     for (const [key, value] of Object.entries(settings)) {
@@ -43,6 +44,23 @@ export async function withHubEnv<T>(settings: HubSettings, fn: (lib: Library) =>
   queue = result.catch(() => undefined);
   return result;
 }
+
+/**
+ * The library is an optional peer dependency: only `model pull` and the pipeline cross-check use it, and
+ * with the runtime and image library it brings it would add ~180 MB to every install.
+ */
+export async function importLibrary(): Promise<Library> {
+  try {
+    return await import("@huggingface/transformers");
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if ((code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && String(err).includes(LIBRARY))
+      throw new TriageError(`${LIBRARY} is not installed; it downloads models, and triage leaves it out of its own install: npm install ${LIBRARY}@^4`, "E_DEPENDENCY");
+    throw err;
+  }
+}
+
+const LIBRARY = "@huggingface/transformers";
 
 /** A fetch that refuses: with it in place a load that tried the network fails loudly instead of downloading. */
 export const refuseNetwork = async (input: string | URL): Promise<never> => {

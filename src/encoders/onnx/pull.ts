@@ -18,7 +18,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import cliProgress from "cli-progress";
 import { writeFileAtomic } from "../../common/atomic.js";
 import { TriageError } from "../../common/errors.js";
-import { withHubEnv } from "./hf-env.js";
+import { importLibrary, withHubEnv } from "./hf-env.js";
 import { ENCODERS_DIR, MINILM, PULL_MANIFEST } from "./files.js";
 import { cpuSessionOptions } from "./run.js";
 import { StagingCache } from "./pull-cache.js";
@@ -122,6 +122,7 @@ export async function pullFiles(spec: PullSpec, options: PullOptions = {}): Prom
   const recorded = readManifest(manifestPath, spec);
   const progress = options.progress ?? process.stderr.isTTY === true;
 
+  await importLibrary(); // without the optional library: one line, and no folder made
   mkdirSync(root, { recursive: true });
   const staging = mkdtempSync(join(root, ".pull-"));
   const stagedDir = join(staging, spec.repo, spec.revision);

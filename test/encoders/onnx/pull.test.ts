@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { env } from "@huggingface/transformers";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -318,5 +319,25 @@ describe("pullModel without a reachable endpoint", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`triage: cannot reach ${endpoint} (ECONNREFUSED): triage model pull needs network access; set HF_ENDPOINT for a mirror\n`);
     expect(listAll(dest)).toEqual([]);
+  });
+
+  it("without @huggingface/transformers (an optional peer dependency), says how to install it, in one line, and writes nothing", async () => {
+    const dest = freshDest();
+    const hide = join(import.meta.dirname, "..", "..", "helpers", "hide-packages.mjs");
+    const r = await promisify(execFile)(
+      process.execPath,
+      [...CLI.slice(0, -1), "--import", pathToFileURL(hide).href, ...CLI.slice(-1), "model", "pull", "all-MiniLM-L6-v2", "--dest", dest],
+      {
+        env: { ...process.env, TRIAGE_TEST_HIDE: "@huggingface/transformers", HF_ENDPOINT: await closedEndpoint() },
+      },
+    ).then(
+      () => ({ code: 0, stderr: "" }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      "triage: @huggingface/transformers is not installed; it downloads models, and triage leaves it out of its own install: npm install @huggingface/transformers@^4\n",
+    );
+    expect(existsSync(dest)).toBe(false);
   });
 });
