@@ -121,11 +121,13 @@ describe.skipIf(skip)("the npm package", () => {
     expect(unwanted).toEqual([]);
   });
 
-  it("installs its runtime dependencies only: no tsx, no esbuild, and no CUDA download on linux/x64", () => {
+  it("installs its runtime dependencies only: no tsx, no esbuild, no @huggingface/transformers (optional), and no CUDA download on linux/x64", () => {
     const modules = join(consumer, "node_modules");
     expect(existsSync(join(modules, "triage-router", "dist", "cli", "main.js"))).toBe(true);
     expect(existsSync(join(modules, "tsx"))).toBe(false);
     expect(existsSync(join(modules, "esbuild"))).toBe(false);
+    expect(existsSync(join(modules, "@huggingface", "transformers"))).toBe(false);
+    expect(existsSync(join(modules, "onnxruntime-web"))).toBe(false);
     expect(existsSync(join(modules, "onnxruntime-node", "bin", "napi-v6", "linux", "x64", "libonnxruntime_providers_cuda.so"))).toBe(false);
   });
 
@@ -149,6 +151,21 @@ describe.skipIf(skip)("the npm package", () => {
       expect(decision.confidence).toBeGreaterThan(0);
     },
     10 * MINUTE,
+  );
+
+  it(
+    "npx triage model pull, without the optional @huggingface/transformers, says how to install it in one line",
+    async () => {
+      const failed = await run("npx", ["triage", "model", "pull", "all-MiniLM-L6-v2", "--dest", "encoders"], consumer, 2 * MINUTE).then(
+        () => undefined,
+        (err: Error) => err.message,
+      );
+      expect(failed).toContain(
+        "triage: @huggingface/transformers is not installed; it downloads models, and triage leaves it out of its own install: npm install @huggingface/transformers@^4",
+      );
+      expect(existsSync(join(consumer, "encoders"))).toBe(false);
+    },
+    3 * MINUTE,
   );
 
   it(
