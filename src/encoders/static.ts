@@ -12,14 +12,16 @@ import type { Encoder } from "./types.js";
  * costs a few thousand multiply-adds, so it runs in microseconds in plain JS (the cascade's fast stage).
  *
  * On disk (a directory owned by the encoder): `static.json` (header + vocabulary) and `static.bin`
- * (little-endian: per-row scales f32[V], token weights f32[V], bias f32[D], table int8[V*D]).
+ * (little-endian: per-row scales f32[V], token weights f32[V], bias f32[D], then the table: int8[D] per
+ * row whose scale is not 0, in row order; versions 1 and 2 held every row, int8[V*D]). Rows training
+ * never touched are all zero: with pair rows on a small training set that is most of them.
  */
 
 export const STATIC_HEADER_FILE = "static.json";
 export const STATIC_BINARY_FILE = "static.bin";
 const FORMAT = "triage-static-encoder";
-/** Version 2 adds pair rows (`bigramBuckets`); an encoder without them is still written as version 1. */
-const VERSION = 2;
+/** Version 2 added pair rows (`bigramBuckets`); version 3 leaves all-zero rows out of the table. */
+const VERSION = 3;
 
 /** Full-precision parameters, as distillation produces them. */
 export interface StaticEncoderParameters {
@@ -60,20 +62,24 @@ export class StaticEncoder implements Encoder {
   private readonly tokenizer: SubwordTokenizer;
   /** Scratch accumulator reused across calls: embedOne copies out of it. */
   private readonly accumulator: Float32Array;
+  private readonly scales: Float32Array;
+  private readonly tokenWeights: Float32Array;
+  private readonly bias: Float32Array;
+  private readonly quantized: Int8Array;
+  /** Where each row starts in `quantized` (rows with scale 0 are not stored: any value, never read). */
+  private readonly offsets: Int32Array;
 
   private constructor(
     private readonly header: StaticHeader,
     private readonly binary: Uint8Array,
-    private readonly scales: Float32Array,
-    private readonly tokenWeights: Float32Array,
-    private readonly bias: Float32Array,
-    private readonly quantized: Int8Array,
+    where: string,
   ) {
     this.id = header.id;
     this.dimensions = header.dimensions;
     this.vocabSize = header.vocabSize;
     this.tokenizer = createTokenizer(header.tokenizer);
     this.accumulator = new Float32Array(header.dimensions);
+    ({ scales: this.scales, tokenWeights: this.tokenWeights, bias: this.bias, quantized: this.quantized, offsets: this.offsets } = binaryViews(binary, header, where));
     this.fingerprint = fingerprintOf(serializeHeader(header), binary);
   }
 
@@ -89,21 +95,26 @@ export class StaticEncoder implements Encoder {
         "E_STATIC_ENCODER",
       );
     }
-    const binary = new Uint8Array(binarySize(V, D));
-    const { scales, tokenWeights, bias, quantized } = binaryViews(binary, V, D);
+    const scales = new Float32Array(V);
     for (let r = 0; r < V; r++) {
       let max = 0;
       for (let d = 0; d < D; d++) max = Math.max(max, Math.abs(p.table[r * D + d]));
-      const scale = max / 127;
-      scales[r] = scale;
-      if (scale === 0) continue;
-      for (let d = 0; d < D; d++) quantized[r * D + d] = Math.round(p.table[r * D + d] / scale);
+      scales[r] = max / 127;
     }
-    tokenWeights.set(p.tokenWeights);
-    bias.set(p.bias);
+    const stored = scales.reduce((n, scale) => (scale !== 0 ? n + 1 : n), 0);
+    const binary = new Uint8Array(4 * (2 * V + D) + stored * D);
+    const floats = new Float32Array(binary.buffer, 0, 2 * V + D);
+    floats.set(scales);
+    floats.set(p.tokenWeights, V);
+    floats.set(p.bias, 2 * V);
+    const quantized = new Int8Array(binary.buffer, 4 * (2 * V + D));
+    for (let r = 0, at = 0; r < V; r++) {
+      if (scales[r] === 0) continue;
+      for (let d = 0; d < D; d++) quantized[at++] = Math.round(p.table[r * D + d] / scales[r]);
+    }
     const header: StaticHeader = {
       format: FORMAT,
-      version: buckets > 0 ? VERSION : 1,
+      version: VERSION,
       id: `static:${p.teacher.id}`,
       dimensions: D,
       vocabSize: V,
@@ -113,7 +124,7 @@ export class StaticEncoder implements Encoder {
       tokenizer: p.tokenizer,
       ...(p.training ? { training: p.training } : {}),
     };
-    return new StaticEncoder(header, binary, scales, tokenWeights, bias, quantized);
+    return new StaticEncoder(header, binary, "parameters");
   }
 
   /** Loads a directory written by `saveStaticEncoder`. */
@@ -125,23 +136,9 @@ export class StaticEncoder implements Encoder {
     }
     const header = parseHeader(readFileSync(headerPath, "utf8"), headerPath);
     const file = readFileSync(binaryPath);
-    const expected = binarySize(header.vocabSize, header.dimensions);
-    if (file.byteLength !== expected) {
-      throw new TriageError(`static encoder: ${binaryPath} has ${file.byteLength} bytes, header implies ${expected}`, "E_STATIC_ENCODER");
-    }
-    const binary = new Uint8Array(expected); // own, aligned copy (Buffer pools may be unaligned for Float32Array views)
+    const binary = new Uint8Array(file.byteLength); // own, aligned copy (Buffer pools may be unaligned for Float32Array views)
     binary.set(file);
-    const { scales, tokenWeights, bias, quantized } = binaryViews(binary, header.vocabSize, header.dimensions);
-    // A NaN or infinity here would make every sentence vector NaN; the int8 table itself cannot hold one.
-    for (const [what, values] of [
-      ["row scales", scales],
-      ["token weights", tokenWeights],
-      ["bias", bias],
-    ] as const)
-      for (let i = 0; i < values.length; i++)
-        if (!Number.isFinite(values[i]))
-          throw new TriageError(`${binaryPath}: holds a non-finite value in its ${what} (${values[i]} at ${i}); the file is corrupt`, "E_STATIC_ENCODER");
-    return new StaticEncoder(header, binary, scales, tokenWeights, bias, quantized);
+    return new StaticEncoder(header, binary, binaryPath);
   }
 
   get teacher(): { id: string; fingerprint: string } {
@@ -178,6 +175,7 @@ export class StaticEncoder implements Encoder {
     const D = this.dimensions;
     const acc = this.accumulator;
     const q = this.quantized;
+    const offsets = this.offsets;
     const scales = this.scales;
     const weights = this.tokenWeights;
     acc.set(this.bias);
@@ -186,7 +184,7 @@ export class StaticEncoder implements Encoder {
       const row = ids[k];
       const c = (weights[row] * scales[row]) / n;
       if (c === 0) continue;
-      for (let d = 0, off = row * D; d < D; d++, off++) acc[d] += c * q[off];
+      for (let d = 0, off = offsets[row]; d < D; d++, off++) acc[d] += c * q[off];
     }
     let norm = 0;
     for (let d = 0; d < D; d++) norm += acc[d] * acc[d];
@@ -205,7 +203,10 @@ export class StaticEncoder implements Encoder {
     const V = this.vocabSize;
     const D = this.dimensions;
     const table = new Float32Array(V * D);
-    for (let r = 0; r < V; r++) for (let d = 0; d < D; d++) table[r * D + d] = this.scales[r] * this.quantized[r * D + d];
+    for (let r = 0; r < V; r++) {
+      if (this.scales[r] === 0) continue;
+      for (let d = 0; d < D; d++) table[r * D + d] = this.scales[r] * this.quantized[this.offsets[r] + d];
+    }
     return {
       tokenizer: this.header.tokenizer,
       dimensions: D,
@@ -271,19 +272,39 @@ export function staticIds(tokens: readonly number[], vocabulary: number, buckets
   return out;
 }
 
-function binarySize(V: number, D: number): number {
-  return 4 * (2 * V + D) + V * D;
-}
-
-function binaryViews(binary: Uint8Array, V: number, D: number) {
+/**
+ * The parts of `static.bin` as views into it, each row's offset into the table, and the checks that the
+ * file holds what its header says: its size, and no NaN or infinity (which would make every sentence
+ * vector NaN; the int8 table itself cannot hold one).
+ */
+function binaryViews(binary: Uint8Array, header: StaticHeader, where: string) {
+  const { vocabSize: V, dimensions: D } = header;
+  const wrongSize = (expected: number) => new TriageError(`static encoder: ${where} has ${binary.byteLength} bytes, header implies ${expected}`, "E_STATIC_ENCODER");
+  const tableStart = 4 * (2 * V + D);
+  if (binary.byteLength < tableStart) throw wrongSize(tableStart + (header.version < 3 ? V * D : 0));
   const buf = binary.buffer;
   const base = binary.byteOffset;
-  return {
-    scales: new Float32Array(buf, base, V),
-    tokenWeights: new Float32Array(buf, base + 4 * V, V),
-    bias: new Float32Array(buf, base + 8 * V, D),
-    quantized: new Int8Array(buf, base + 4 * (2 * V + D), V * D),
-  };
+  const scales = new Float32Array(buf, base, V);
+  const tokenWeights = new Float32Array(buf, base + 4 * V, V);
+  const bias = new Float32Array(buf, base + 8 * V, D);
+  for (const [what, values] of [
+    ["row scales", scales],
+    ["token weights", tokenWeights],
+    ["bias", bias],
+  ] as const)
+    for (let i = 0; i < values.length; i++)
+      if (!Number.isFinite(values[i])) throw new TriageError(`${where}: holds a non-finite value in its ${what} (${values[i]} at ${i}); the file is corrupt`, "E_STATIC_ENCODER");
+  // Versions 1 and 2 store every row; 3 only those with a scale.
+  const offsets = new Int32Array(V);
+  let stored = 0;
+  for (let r = 0; r < V; r++) {
+    if (header.version < 3) offsets[r] = r * D;
+    else if (scales[r] !== 0) offsets[r] = stored++ * D;
+  }
+  if (header.version < 3) stored = V;
+  const expected = tableStart + stored * D;
+  if (binary.byteLength !== expected) throw wrongSize(expected);
+  return { scales, tokenWeights, bias, quantized: new Int8Array(buf, base + tableStart, stored * D), offsets };
 }
 
 function serializeHeader(h: StaticHeader): string {
@@ -304,7 +325,8 @@ function parseHeader(text: string, path: string): StaticHeader {
   }
   const h = raw as Partial<StaticHeader>;
   if (h?.format !== FORMAT) throw new TriageError(`static encoder: ${path} is not a ${FORMAT} header`, "E_STATIC_ENCODER");
-  if (h.version !== 1 && h.version !== VERSION) throw new TriageError(`static encoder: ${path} has version ${h.version}, this build reads 1 to ${VERSION}`, "E_STATIC_ENCODER");
+  if (h.version !== 1 && h.version !== 2 && h.version !== VERSION)
+    throw new TriageError(`static encoder: ${path} has version ${h.version}, this build reads 1 to ${VERSION}`, "E_STATIC_ENCODER");
   const ok =
     typeof h.id === "string" &&
     Number.isInteger(h.dimensions) &&
@@ -313,7 +335,7 @@ function parseHeader(text: string, path: string): StaticHeader {
     h.quantization === "int8-row" &&
     typeof h.teacher?.id === "string" &&
     typeof h.teacher?.fingerprint === "string" &&
-    (h.bigramBuckets === undefined || (h.version === VERSION && Number.isInteger(h.bigramBuckets) && h.bigramBuckets > 0)) &&
+    (h.bigramBuckets === undefined || (h.version >= 2 && Number.isInteger(h.bigramBuckets) && h.bigramBuckets > 0)) &&
     Array.isArray(h.tokenizer?.pieces) &&
     h.tokenizer.pieces.length + (h.bigramBuckets ?? 0) === h.vocabSize;
   if (!ok) throw new TriageError(`static encoder: ${path} is missing or has malformed fields`, "E_STATIC_ENCODER");

@@ -24,6 +24,25 @@ function randomParameters(seed: number, tokenizer: TokenizerSpec = tinyUnigramVo
 
 const norm = (v: Float32Array): number => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 
+/** The encoder's files as versions 1 and 2 wrote them: the table holds every row, all-zero ones too. */
+function writeDense(encoder: StaticEncoder, version: 1 | 2, dir: string): void {
+  const { header, binary } = encoder.serialize();
+  const h = JSON.parse(header) as { vocabSize: number; dimensions: number };
+  const [V, D] = [h.vocabSize, h.dimensions];
+  const head = 4 * (2 * V + D);
+  const dense = new Uint8Array(head + V * D);
+  dense.set(binary.subarray(0, head));
+  const scales = new Float32Array(dense.buffer, 0, V);
+  for (let r = 0, at = head; r < V; r++) {
+    if (scales[r] === 0) continue;
+    dense.set(binary.subarray(at, at + D), head + r * D);
+    at += D;
+  }
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, STATIC_HEADER_FILE), JSON.stringify({ ...h, version }));
+  writeFileSync(join(dir, STATIC_BINARY_FILE), dense);
+}
+
 const dirs: string[] = [];
 function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), "static-enc-"));
@@ -63,13 +82,14 @@ describe("StaticEncoder", () => {
     expect(loaded.teacher).toEqual({ id: "fake-teacher", fingerprint: "abc" });
   });
 
-  it("with pair rows: adds one hashed row per adjacent pair, round-trips as version 2, and still reads version 1", async () => {
+  it("with pair rows: adds one hashed row per adjacent pair, round-trips as version 3 without its all-zero rows, and still reads versions 1 and 2", async () => {
     const tokenizer = tinyUnigramVocabulary();
     const V = tokenizer.pieces.length;
     const buckets = 64;
     const random = seededRandom(9);
     const p = randomParameters(9, tokenizer);
-    const table = Float32Array.from({ length: (V + buckets) * DIM }, () => random() * 2 - 1);
+    // Rows training never touched stay zero: here every third row.
+    const table = Float32Array.from({ length: (V + buckets) * DIM }, (_, i) => (Math.floor(i / DIM) % 3 === 0 ? 0 : random() * 2 - 1));
     const enc = StaticEncoder.fromParameters({ ...p, table, tokenWeights: new Float32Array(V + buckets).fill(1), bigramBuckets: buckets });
     const tokens = enc.tokenize("lost card");
     const plain = StaticEncoder.fromParameters(p).tokenize("lost card");
@@ -82,16 +102,26 @@ describe("StaticEncoder", () => {
     const dir = join(tempDir(), "static");
     await saveStaticEncoder(enc, dir);
     const header = JSON.parse(readFileSync(join(dir, STATIC_HEADER_FILE), "utf8")) as { version: number; bigramBuckets: number; vocabSize: number };
-    expect([header.version, header.bigramBuckets, header.vocabSize]).toEqual([2, buckets, V + buckets]);
+    expect([header.version, header.bigramBuckets, header.vocabSize]).toEqual([3, buckets, V + buckets]);
+    const rows = V + buckets;
+    const stored = rows - Math.ceil(rows / 3);
+    expect(readFileSync(join(dir, STATIC_BINARY_FILE)).byteLength).toBe(4 * (2 * rows + DIM) + stored * DIM);
+    const texts = ["lost card", "card lost", "my card fee"];
     const loaded = await StaticEncoder.load(dir);
-    expect(await loaded.embed(["lost card", "card lost"])).toEqual(await enc.embed(["lost card", "card lost"]));
+    expect(await loaded.embed(texts)).toEqual(await enc.embed(texts));
+    expect(loaded.parameters().table).toEqual(enc.parameters().table);
     writeFileSync(join(dir, STATIC_HEADER_FILE), JSON.stringify({ ...header, bigramBuckets: 32 }));
     await expect(StaticEncoder.load(dir)).rejects.toThrow(/malformed/);
 
-    const old = join(tempDir(), "static");
-    await saveStaticEncoder(StaticEncoder.fromParameters(p), old);
-    expect(JSON.parse(readFileSync(join(old, STATIC_HEADER_FILE), "utf8")).version).toBe(1);
-    expect((await StaticEncoder.load(old)).tokenize("lost card")).toEqual(plain);
+    const v2 = join(tempDir(), "static");
+    writeDense(enc, 2, v2);
+    expect(await (await StaticEncoder.load(v2)).embed(texts)).toEqual(await enc.embed(texts));
+    const plainEncoder = StaticEncoder.fromParameters(p);
+    const v1 = join(tempDir(), "static");
+    writeDense(plainEncoder, 1, v1);
+    const loadedV1 = await StaticEncoder.load(v1);
+    expect(loadedV1.tokenize("lost card")).toEqual(plain);
+    expect(await loadedV1.embed(texts)).toEqual(await plainEncoder.embed(texts));
   });
 
   it("keeps the table within int8-per-row precision", () => {
