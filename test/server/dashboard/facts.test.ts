@@ -165,19 +165,25 @@ describe.each(stores)("on $kind", (store) => {
 
 describe("on postgres, with writers that commit out of id order", () => {
   const pg = stores.find((s) => s.kind === "postgres")!;
+  const COLUMNS = "ts, request_id, model_version, label, model_label, scores, decided_by, stage, low_confidence, fallback_used";
+  /** Another writer's transaction: it inserts one decision (taking the next id) and stays open until COMMIT. */
+  const openWriter = async (t: TestLog, requestId: string): Promise<Client> => {
+    const { default: Pg } = await import("pg");
+    const client = new Pg.Client({ connectionString: t.location });
+    await client.connect();
+    await client.query("BEGIN");
+    await client.query(`INSERT INTO decisions (${COLUMNS}) VALUES ($1, $2, 'v1', 'strong', 'strong', '{}', 'model', 'full', 0, 0)`, [Date.now(), requestId]);
+    return client;
+  };
+  /** `n` decisions committed at once by yet another writer, request ids `${name}1` and on. */
+  const burst = (t: TestLog, name: string, n: number) =>
+    t.sql(`INSERT INTO decisions (${COLUMNS}) SELECT ?, ? || g, 'v1', 'cheap', 'cheap', '{}', 'model', 'full', 0, 0 FROM generate_series(1, ?) g`, Date.now(), name, n);
+
   it.skipIf(pg.skip)("finds a decision that committed after a later one was read, and counts its feedback", async () => {
     const t = await pg.fresh();
-    const { default: Pg } = await import("pg");
     // Another writer's transaction takes an id and commits only after a later decision was committed and read.
-    const slow = new Pg.Client({ connectionString: t.location });
-    await slow.connect();
+    const slow = await openWriter(t, "slow-1");
     try {
-      await slow.query("BEGIN");
-      await slow.query(
-        `INSERT INTO decisions (ts, request_id, model_version, label, model_label, scores, decided_by, stage, low_confidence, fallback_used)
-         VALUES ($1, 'slow-1', 'v1', 'strong', 'strong', '{}', 'model', 'full', 0, 0)`,
-        [Date.now()],
-      );
       await t.log.log(makeDecision({ requestId: "fast-1" }), "fast");
       await t.log.flush();
       const reader = await t.reader();
@@ -204,31 +210,20 @@ describe("on postgres, with writers that commit out of id order", () => {
 
   it.skipIf(pg.skip)("finds the rows of writers that stayed open while more than LATE_WINDOW later decisions committed, across a snapshot too", async () => {
     const t = await pg.fresh();
-    const { default: Pg } = await import("pg");
-    const COLUMNS = "ts, request_id, model_version, label, model_label, scores, decided_by, stage, low_confidence, fallback_used";
-    const writer = async (requestId: string) => {
-      const client = new Pg.Client({ connectionString: t.location });
-      await client.connect();
-      await client.query("BEGIN");
-      await client.query(`INSERT INTO decisions (${COLUMNS}) VALUES ($1, $2, 'v1', 'strong', 'strong', '{}', 'model', 'full', 0, 0)`, [Date.now(), requestId]);
-      return client;
-    };
-    const burst = (name: string, n: number) =>
-      t.sql(`INSERT INTO decisions (${COLUMNS}) SELECT ?, ? || g, 'v1', 'cheap', 'cheap', '{}', 'model', 'full', 0, 0 FROM generate_series(1, ?) g`, Date.now(), name, n);
     const logIds = async () => (await t.sql<{ id: number }>("SELECT id FROM decisions ORDER BY id")).map((r) => r.id);
     const copyIds = (f: Facts) => Array.from(f.ids.subarray(f.begin, f.end));
     const prices: PriceTable = { cheap: { input: 1, output: 2 }, strong: { input: 10, output: 20 } };
-    const early = await writer("open-from-the-start"); // id 1, open before the dashboard's first look
+    const early = await openWriter(t, "open-from-the-start"); // id 1, open before the dashboard's first look
     let late: Client | undefined;
     const reader = await t.reader();
     const laterReader = await t.reader();
     try {
       const facts = new Facts(reader, { prices: () => prices });
       await whole(facts);
-      await burst("a", 3);
+      await burst(t, "a", 3);
       await whole(facts);
-      late = await writer("opened-after-a-refresh"); // id 5, above everything read at the last refresh
-      await burst("b", LATE_WINDOW + 5);
+      late = await openWriter(t, "opened-after-a-refresh"); // id 5, above everything read at the last refresh
+      await burst(t, "b", LATE_WINDOW + 5);
       await whole(facts);
       expect(facts.size).toBe(3 + LATE_WINDOW + 5);
       await early.query("COMMIT");
@@ -258,13 +253,8 @@ describe("on postgres, with writers that commit out of id order", () => {
 
   it.skipIf(pg.skip)("finds the rows of a writer that closed between a refresh's reads and its look at the open writers", async () => {
     const t = await pg.fresh();
-    const { default: Pg } = await import("pg");
-    const COLUMNS = "ts, request_id, model_version, label, model_label, scores, decided_by, stage, low_confidence, fallback_used";
-    const burst = (name: string, n: number) =>
-      t.sql(`INSERT INTO decisions (${COLUMNS}) SELECT ?, ? || g, 'v1', 'cheap', 'cheap', '{}', 'model', 'full', 0, 0 FROM generate_series(1, ?) g`, Date.now(), name, n);
     const reader = await t.reader();
-    const slow = new Pg.Client({ connectionString: t.location });
-    await slow.connect();
+    let slow: Client | undefined;
     let beforeListing: (() => Promise<unknown>) | undefined;
     // The real reader, with a pause before it lists the open writers (where the writer commits).
     const paused: DashboardLogReader = Object.assign(Object.create(reader) as DashboardLogReader, {
@@ -276,18 +266,18 @@ describe("on postgres, with writers that commit out of id order", () => {
     });
     try {
       const facts = new Facts(paused, { prices: () => ({}) });
-      await burst("a", 3);
+      await burst(t, "a", 3);
       await whole(facts);
-      await slow.query("BEGIN");
-      await slow.query(`INSERT INTO decisions (${COLUMNS}) VALUES ($1, 'slow', 'v1', 'strong', 'strong', '{}', 'model', 'full', 0, 0)`, [Date.now()]);
-      await burst("b", LATE_WINDOW + 5);
-      beforeListing = () => slow.query("COMMIT");
+      const writer = await openWriter(t, "slow");
+      slow = writer;
+      await burst(t, "b", LATE_WINDOW + 5);
+      beforeListing = () => writer.query("COMMIT");
       await whole(facts);
       const ids = (await t.sql<{ id: number }>("SELECT id FROM decisions ORDER BY id")).map((r) => r.id);
       expect(ids).toHaveLength(4 + LATE_WINDOW + 5);
       expect(Array.from(facts.ids.subarray(facts.begin, facts.end))).toEqual(ids);
     } finally {
-      await slow.end();
+      await slow?.end();
       await reader.close();
       await t.log.close();
     }
