@@ -146,11 +146,18 @@ export class PgDashboardReader implements DashboardLogReader {
     return (await this.all<{ v: number | null }>("SELECT MAX(id) AS v FROM feedback", []))[0].v ?? 0;
   }
 
+  /**
+   * Each decision's feedback found through the feedback index, one decision at a time (LATERAL, with
+   * OFFSET 0 so the planner keeps it that way). As a plain join the planner, pricing index reads as disk
+   * reads, hashed the chunk's decisions and read the whole feedback table for every chunk until the table
+   * grew large enough to tip it: 24 ms a chunk at 128,000 feedback rows, against 2.5 ms this way.
+   */
   callFactsBetween(lo: number, hi: number, upTo: number): Promise<CallFact[]> {
     return this.tuples(
-      `SELECT ${CALL_COLUMNS} FROM decisions d JOIN feedback f ON f.request_id = d.request_id
-       WHERE d.id >= ? AND d.id < ? AND f.id <= ? AND ${CALL_KINDS} ORDER BY f.id`,
-      [lo, hi, upTo],
+      `SELECT ${CALL_COLUMNS} FROM decisions d
+       CROSS JOIN LATERAL (SELECT * FROM feedback f WHERE f.request_id = d.request_id AND f.id <= ? AND ${CALL_KINDS} OFFSET 0) f
+       WHERE d.id >= ? AND d.id < ? ORDER BY f.id`,
+      [upTo, lo, hi],
     );
   }
 
