@@ -181,20 +181,19 @@ describe("/healthz", () => {
 });
 
 describe("/healthz of a server with a fallback classifier", () => {
+  /** A classifier whose endpoint answers 500, with a breaker that opens on the first failure. */
+  const deadClassifier = (dead: FakeOpenAI) =>
+    new LlmClassifier({ baseURL: dead.baseURL, model: "tiny-classifier", timeoutMs: 2000, maxRetries: 0, breaker: { failureThreshold: 1, cooldownMs: 60_000 } });
+  const health = async (at: string) => (await (await fetch(`${at}/healthz`)).json()) as { fallback?: string; providers: object };
+  const failOnce = (classifier: LlmClassifier) => classifier.classify({ text: "hard or not?", labels: [{ name: "SIMPLE" }, { name: "MEDIUM" }] });
+
   it("says whether the classifier's endpoint is healthy or down; a server without one does not mention it", async () => {
     const dead = await startFakeOpenAI({ handler: () => ({ type: "error", status: 500 }) });
     try {
-      const classifier = new LlmClassifier({
-        baseURL: dead.baseURL,
-        model: "tiny-classifier",
-        timeoutMs: 2000,
-        maxRetries: 0,
-        breaker: { failureThreshold: 1, cooldownMs: 60_000 },
-      });
+      const classifier = deadClassifier(dead);
       const { url } = await serve({ model: modelDir, fallback: classifier });
-      const health = async (at: string) => (await (await fetch(`${at}/healthz`)).json()) as { fallback?: string; providers: object };
       expect((await health(url)).fallback).toBe("healthy");
-      expect((await classifier.classify({ text: "hard or not?", labels: [{ name: "SIMPLE" }, { name: "MEDIUM" }] })).error).toMatch(/500/);
+      expect((await failOnce(classifier)).error).toMatch(/500/);
       expect((await health(url)).fallback).toBe("down");
       expect(await health((await serve()).url)).not.toHaveProperty("fallback");
     } finally {
@@ -204,14 +203,13 @@ describe("/healthz of a server with a fallback classifier", () => {
 
   it("reports the classifier of a Router passed in ready-made", async () => {
     const dead = await startFakeOpenAI({ handler: () => ({ type: "error", status: 500 }) });
-    const classifier = new LlmClassifier({ baseURL: dead.baseURL, model: "tiny-classifier", timeoutMs: 2000, maxRetries: 0, breaker: { failureThreshold: 1, cooldownMs: 60_000 } });
+    const classifier = deadClassifier(dead);
     const ready = await Router.load(modelDir, { encoder: await useEncoder(), fallback: classifier });
     try {
       const { url } = await serve({ model: ready });
-      const fallback = async () => ((await (await fetch(`${url}/healthz`)).json()) as { fallback?: string }).fallback;
-      expect(await fallback()).toBe("healthy");
-      await classifier.classify({ text: "hard or not?", labels: [{ name: "SIMPLE" }, { name: "MEDIUM" }] });
-      expect(await fallback()).toBe("down");
+      expect((await health(url)).fallback).toBe("healthy");
+      expect((await failOnce(classifier)).error).toMatch(/500/);
+      expect((await health(url)).fallback).toBe("down");
     } finally {
       await dead.close();
       await ready.close();
