@@ -10,6 +10,7 @@ export type { OutcomeManifest } from "./outcomes/artifact.js";
 export type { FallbackClassifier, DecisionSink } from "./router/hooks.js";
 export { train, type TrainOptions, type TrainResult, type TrainProgress } from "./train/train.js";
 export type { WordDropout } from "./model/artifact.js";
+export type { WatchOptions } from "./model/watch.js";
 export { loadExamples, type Example, type LoadedData, type LoadOptions } from "./train/data.js";
 export { readManifest, type Manifest } from "./model/artifact.js";
 export { resolveEncoder, encoderForArtifact, type ResolveOptions, type ResolvedEncoder } from "./encoders/resolve.js";

@@ -47,3 +47,45 @@ export function watchModel(dir: string, initialStamp: string | null, intervalMs:
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }
+
+/** How a loaded router asks to follow its model dir (Router's and OutcomeRouter's `watch` options). */
+export interface WatchOptions {
+  /**
+   * Auto-reload: poll the model dir (a registry's `current` pointer, or an artifact's manifest) and
+   * reload() when it changes. true = every second. Off by default.
+   */
+  watch?: boolean | { intervalMs?: number };
+  /** Called after an automatic reload with the new model version. */
+  onReload?: (version: string) => void;
+  /** An automatic reload failed; the old model keeps serving. Default: a process warning. */
+  onError?: (error: Error) => void;
+}
+
+/** What a router that reloads its model in place exposes to the watcher. */
+export interface Reloadable {
+  readonly dir: string;
+  readonly version: string;
+  reload(): Promise<unknown>;
+}
+
+/**
+ * Follows `router.dir` as `options.watch` asks (undefined when it asks for nothing): reloads on each change,
+ * reports a new version to `onReload` and a failed reload to `onError`. `stamp` is read before the first
+ * load, so a switch during that load is seen.
+ */
+export function watchReloads(router: Reloadable, stamp: string | null, options: WatchOptions): ModelWatcher | undefined {
+  if (!options.watch) return undefined;
+  const onError = options.onError ?? ((e: Error) => process.emitWarning(`model reload failed, still serving ${router.version}: ${e.message}`, "TriageRouter"));
+  const interval = typeof options.watch === "object" ? options.watch.intervalMs : undefined;
+  return watchModel(
+    router.dir,
+    stamp,
+    interval ?? DEFAULT_WATCH_INTERVAL_MS,
+    async () => {
+      const before = router.version;
+      await router.reload();
+      if (router.version !== before) options.onReload?.(router.version);
+    },
+    onError,
+  );
+}

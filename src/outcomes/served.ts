@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { TriageError } from "../common/errors.js";
 import { assertSameEncoder, encoderForArtifact } from "../encoders/resolve.js";
 import type { Encoder } from "../encoders/types.js";
-import { DEFAULT_WATCH_INTERVAL_MS, modelStamp, watchModel, type ModelWatcher } from "../model/watch.js";
+import { modelStamp, watchReloads, type ModelWatcher, type WatchOptions } from "../model/watch.js";
 import type { DecisionSink } from "../router/hooks.js";
 import { LruCache } from "../router/lru.js";
 import type { BatchClassifyOptions, ClassifyOptions, Decision, Dial, Stage } from "../router/types.js";
@@ -17,7 +17,7 @@ import { explainChoice } from "./explain.js";
 import { lastQuestion } from "./prompt.js";
 import { choose } from "./sweep.js";
 
-export interface OutcomeRouterOptions {
+export interface OutcomeRouterOptions extends WatchOptions {
   /** Encoder to use; must match the artifact's. Default: the artifact's own. A given encoder stays the caller's to close. */
   encoder?: Encoder;
   /** Receives every decision (e.g. a DecisionLog). */
@@ -29,10 +29,6 @@ export interface OutcomeRouterOptions {
   threads?: number;
   /** Embeddings kept for exact repeats; 0 disables (default 10,000). */
   cacheSize?: number;
-  /** Poll the model dir and reload when it changes (as Router's `watch`). */
-  watch?: boolean | { intervalMs?: number };
-  onReload?: (version: string) => void;
-  onError?: (error: Error) => void;
   onWarning?: (message: string) => void;
 }
 
@@ -60,21 +56,7 @@ export class OutcomeRouter {
     if (encoder) assertSameEncoder(model.manifest.encoder, encoder);
     else encoder = await encoderForArtifact(model.manifest.encoder, { threads: options.threads });
     const router = new OutcomeRouter(model, encoder, options);
-    if (options.watch) {
-      const onError = options.onError ?? ((e: Error) => process.emitWarning(`model reload failed, still serving ${router.version}: ${e.message}`, "TriageRouter"));
-      const interval = typeof options.watch === "object" ? options.watch.intervalMs : undefined;
-      router.watcher = watchModel(
-        router.model.dir,
-        stamp,
-        interval ?? DEFAULT_WATCH_INTERVAL_MS,
-        async () => {
-          const before = router.version;
-          await router.reload();
-          if (router.version !== before) options.onReload?.(router.version);
-        },
-        onError,
-      );
-    }
+    router.watcher = watchReloads(router, stamp, options);
     return router;
   }
 

@@ -21,7 +21,7 @@ import type { DecisionSink, FallbackClassifier } from "./hooks.js";
 import { loadModel, type LoadedModel } from "../model/load.js";
 import { compileRules, type CompiledRule } from "./rules.js";
 import type { BatchClassifyOptions, ClassifyOptions, Decision, DecidedBy, LowConfidencePolicy, Neighbour, Stage } from "./types.js";
-import { DEFAULT_WATCH_INTERVAL_MS, modelStamp, watchModel, type ModelWatcher } from "../model/watch.js";
+import { modelStamp, watchReloads, type ModelWatcher, type WatchOptions } from "../model/watch.js";
 
 /** One stage's scoring of a query: its decision, the parts' raw scores, and what a Decision reports of it. */
 interface Scored {
@@ -53,7 +53,7 @@ interface Embedded {
   fast?: { fingerprint: string; vector: Float32Array };
 }
 
-export interface RouterOptions {
+export interface RouterOptions extends WatchOptions {
   /** Encoder to use; must match the artifact's. Default: the artifact's own encoder. A given encoder stays the caller's to close. */
   encoder?: Encoder;
   /** Asked below the margin when the policy is "fallback". */
@@ -66,11 +66,6 @@ export interface RouterOptions {
   threads?: number;
   /** Overrides the artifact's policy.lowConfidence (e.g. force "fallback"). */
   lowConfidence?: LowConfidencePolicy;
-  /**
-   * Auto-reload: poll the model dir (a registry's `current` pointer, or an artifact's manifest) and
-   * reload() when it changes. true = every second. Off by default.
-   */
-  watch?: boolean | { intervalMs?: number };
   /** Use the artifact's static fast-path stage when it has one (default true). */
   cascade?: boolean;
   /**
@@ -80,10 +75,6 @@ export interface RouterOptions {
   fastPathTolerance?: number;
   /** Full-encoder embeddings kept for exact repeats (normalised text); 0 disables (default 10,000). */
   cacheSize?: number;
-  /** Called after an automatic reload with the new model version. */
-  onReload?: (version: string) => void;
-  /** An automatic reload failed; the old model keeps serving. Default: a process warning. */
-  onError?: (error: Error) => void;
   /** A loaded artifact could not be verified (written before checksums were recorded). Default: a process warning. */
   onWarning?: (message: string) => void;
 }
@@ -150,23 +141,8 @@ export class Router {
     if (encoder) assertSameEncoder(model.manifest.encoder, encoder);
     else encoder = await encoderForArtifact(model.manifest.encoder, { threads: options.threads });
     const router = new Router(model, encoder, options);
-    if (options.watch) router.startWatching(stamp, typeof options.watch === "object" ? options.watch.intervalMs : undefined);
+    router.watcher = watchReloads(router, stamp, options);
     return router;
-  }
-
-  private startWatching(stamp: string | null, intervalMs = DEFAULT_WATCH_INTERVAL_MS): void {
-    const onError = this.options.onError ?? ((e: Error) => process.emitWarning(`model reload failed, still serving ${this.version}: ${e.message}`, "TriageRouter"));
-    this.watcher = watchModel(
-      this.model.dir,
-      stamp,
-      intervalMs,
-      async () => {
-        const before = this.version;
-        await this.reload();
-        if (this.version !== before) this.options.onReload?.(this.version);
-      },
-      onError,
-    );
   }
 
   get manifest(): Manifest {

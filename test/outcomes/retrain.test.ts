@@ -10,15 +10,17 @@ import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ModelRegistry } from "../../src/model/registry.js";
 import { PgModelRegistry } from "../../src/model/registry-pg.js";
+import { OutcomeRouter } from "../../src/outcomes/served.js";
 import { DecisionLog } from "../../src/store/index.js";
 import { makeDecision } from "../store/make-decision.js";
 import { CLI } from "../helpers/cli.js";
 import { startListening } from "../helpers/listening.js";
 import { PG_SKIP_REASON, findPostgres, startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { tempDir } from "../helpers/tiers.js";
+import { cachedUse } from "../retrain/helpers.js";
 
 const run = promisify(execFile);
 let work: string;
@@ -116,6 +118,8 @@ async function trainRegistry(name: string): Promise<string> {
 }
 
 const current = (registry: string) => new ModelRegistry(registry).current();
+/** The model version (the manifest's) a registry entry holds: what a loaded router reports. */
+const manifestVersion = (registry: string, entry: string | null) => JSON.parse(readFileSync(join(registry, "versions", String(entry), "manifest.json"), "utf8")).version as string;
 
 beforeAll(() => {
   work = tempDir();
@@ -137,6 +141,11 @@ describe("retrain an outcome model from logged outcomes", () => {
   it("promotes a candidate that learned a logged outcome (the cheap model fails chemistry)", async () => {
     const registry = await trainRegistry("good");
     const before = current(registry);
+    // A router in this process follows the registry as `serve` does.
+    const reloads: string[] = [];
+    const errors: Error[] = [];
+    const watching = await OutcomeRouter.load(registry, { encoder: await cachedUse(), watch: { intervalMs: 20 }, onReload: (v) => reloads.push(v), onError: (e) => errors.push(e) });
+    expect(watching.version).toBe(manifestVersion(registry, before));
     const report = await retrainFromLog(
       registry,
       "good.sqlite",
@@ -149,9 +158,15 @@ describe("retrain an outcome model from logged outcomes", () => {
     // What it learned: an unseen chemistry question goes to the strong model at the default dial.
     const routed = await triage(["route", "--model", registry, chemistry("platinum")]);
     expect(JSON.parse(routed.stdout).model).toBe("strong");
-    // The same rollback as tier models.
+    await vi.waitFor(() => expect(watching.version).toBe(manifestVersion(registry, report.candidateVersion)), { timeout: 10_000 });
+    expect((await watching.classify(chemistry("platinum"))).model).toBe("strong");
+    // The same rollback as tier models; the watching router follows it back.
     expect((await triage(["rollback", "--registry", registry])).code).toBe(0);
     expect(current(registry)).toBe(before);
+    await vi.waitFor(() => expect(watching.version).toBe(manifestVersion(registry, before)), { timeout: 10_000 });
+    expect(reloads).toEqual([manifestVersion(registry, report.candidateVersion), manifestVersion(registry, before)]);
+    expect(errors).toEqual([]);
+    await watching.close();
   });
 
   it("refuses a candidate that learned wrong outcomes, and keeps it on disk", async () => {
