@@ -13,9 +13,6 @@
  *    model re-reads them in full. Reported with no cache discount and with cached input at half price.
  * Usage: npx tsx scripts/mt-bench-sticky.ts [quality ...]   (default 0.95 0.9 0.8)
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { sharedDir } from "../src/common/shared.js";
 import { estimateTokens, tokenCostUsd } from "../src/config/price.js";
 import { CachedEncoder } from "../src/encoders/cache.js";
 import { DEFAULT_CACHE_PATH } from "../src/encoders/resolve.js";
@@ -26,45 +23,11 @@ import { fitOutcomeModel } from "../src/outcomes/fit.js";
 import { applyPrices, ROUTELLM_PRICES } from "../src/outcomes/prices.js";
 import type { OutcomePrompt, OutcomeSet } from "../src/outcomes/set.js";
 import { choose } from "../src/outcomes/sweep.js";
+import { answerIn, GPT4, loadMtBench, MIXTRAL, type Question } from "./lib/mt-bench.js";
 
-const dir = join(sharedDir(), "datasets", "routellm", "mt_bench");
-const MODELS = ["mistralai/Mixtral-8x7B-Instruct-v0.1", "gpt-4-1106-preview"];
+const { questions, judged } = loadMtBench("mt-bench-sticky");
+const MODELS = [MIXTRAL, GPT4];
 const qualities = (process.argv.slice(2).length ? process.argv.slice(2) : ["0.95", "0.9", "0.8"]).map(Number);
-
-interface Question {
-  question_id: number;
-  category: string;
-  turns: string[];
-}
-interface Judgement {
-  question_id: number;
-  model: string;
-  turn: number;
-  score: number;
-  user_prompt: string;
-}
-
-const questions = readFileSync(join(dir, "question.jsonl"), "utf8")
-  .trim()
-  .split("\n")
-  .map((l) => JSON.parse(l) as Question);
-const judgements = readFileSync(join(dir, "judgements.jsonl"), "utf8")
-  .trim()
-  .split("\n")
-  .map((l) => JSON.parse(l) as Judgement);
-const judged = (q: number, model: string, turn: number) => judgements.find((j) => j.question_id === q && j.model === model && j.turn === turn);
-
-/**
- * The assistant's answer in a judge prompt: between "[The Start of Assistant's Answer]" and its end marker
- * (single-turn prompts), else the last "### Assistant A:" turn (multi-turn prompts).
- */
-function answer(j: Judgement | undefined): string {
-  if (!j) return "";
-  const single = /\[The Start of Assistant's Answer\]\n([\s\S]*?)\n\[The End of Assistant's Answer\]/.exec(j.user_prompt);
-  if (single) return single[1].trim();
-  const parts = j.user_prompt.split("### Assistant A:");
-  return (parts[parts.length - 1] ?? "").split(/<\|The End of Assistant A's Conversation|### User:/)[0].trim();
-}
 
 // Turn-level outcome rows: 2 per question.
 const rows: { q: Question; turn: number; prompt: OutcomePrompt }[] = [];
@@ -122,12 +85,12 @@ for (const quality of qualities) {
     const m2 = r[2 * qi + 1];
     if (m1 !== m2) switches++;
     if (m2 > m1) upSwitches++;
-    const a1 = answer(judged(q.question_id, MODELS[m1], 1));
+    const a1 = answerIn(judged(q.question_id, MODELS[m1], 1));
     const t1in = estimateTokens(q.turns[0]);
     const t1out = estimateTokens(a1);
     const ctx = t1in + t1out;
     const t2in = ctx + estimateTokens(q.turns[1]);
-    const out2 = (m: number) => estimateTokens(answer(judged(q.question_id, MODELS[m], 2)));
+    const out2 = (m: number) => estimateTokens(answerIn(judged(q.question_id, MODELS[m], 2)));
     [0, 0.5].forEach((discount, k) => {
       const first = cost(m1, t1in, 0, t1out, discount);
       totals.sticky[k] += first + cost(m1, t2in, ctx, out2(m1), discount);

@@ -9,54 +9,27 @@
  * Usage: npx tsx scripts/parallel-fake.ts [threshold]   (default 0.9)
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sharedDir } from "../src/common/shared.js";
 import { estimateTokens } from "../src/config/price.js";
 import { createServer } from "../src/server/index.js";
 import { DecisionLog } from "../src/store/index.js";
 import { CLI } from "../test/helpers/cli.js";
 import { startFakeOpenAI, type RecordedRequest } from "../test/helpers/fake-openai.js";
+import { answerIn, GPT4, loadMtBench, MIXTRAL } from "./lib/mt-bench.js";
 
 const threshold = Number(process.argv[2] ?? 0.9);
-const dir = join(sharedDir(), "datasets", "routellm", "mt_bench");
-const CHEAP = "mistralai/Mixtral-8x7B-Instruct-v0.1";
-const STRONG = "gpt-4-1106-preview";
-interface Judgement {
-  question_id: number;
-  model: string;
-  turn: number;
-  score: number;
-  user_prompt: string;
-}
-const questions = readFileSync(join(dir, "question.jsonl"), "utf8")
-  .trim()
-  .split("\n")
-  .map((l) => JSON.parse(l) as { question_id: number; turns: string[] });
-const judgements = readFileSync(join(dir, "judgements.jsonl"), "utf8")
-  .trim()
-  .split("\n")
-  .map((l) => JSON.parse(l) as Judgement);
-const firstTurn = (q: number, model: string) => judgements.find((j) => j.question_id === q && j.model === model && j.turn === 1)!;
-/**
- * The assistant's answer in a judge prompt: between "[The Start of Assistant's Answer]" and its end marker
- * (single-turn prompts), else the last "### Assistant A:" turn (multi-turn prompts).
- */
-function answer(j: Judgement | undefined): string {
-  if (!j) return "";
-  const single = /\[The Start of Assistant's Answer\]\n([\s\S]*?)\n\[The End of Assistant's Answer\]/.exec(j.user_prompt);
-  if (single) return single[1].trim();
-  const parts = j.user_prompt.split("### Assistant A:");
-  return (parts[parts.length - 1] ?? "").split(/<\|The End of Assistant A's Conversation|### User:/)[0].trim();
-}
-const answerOf = (j: Judgement) => answer(j);
+const { questions, judged } = loadMtBench("parallel-fake");
+const CHEAP = MIXTRAL;
+const STRONG = GPT4;
+const firstTurn = (q: number, model: string) => judged(q, model, 1)!;
 const byText = new Map(questions.map((q) => [q.turns[0], q.question_id]));
 
 const replay = (model: string) => (req: RecordedRequest) => {
   const messages = (req.body as { messages: { role: string; content: string }[] }).messages;
   const q = byText.get(messages.filter((m) => m.role === "user").pop()!.content)!;
-  const content = answerOf(firstTurn(q, model));
+  const content = answerIn(firstTurn(q, model));
   return { type: "content" as const, content, usage: { prompt_tokens: estimateTokens(messages.map((m) => m.content).join("\n")), completion_tokens: estimateTokens(content) } };
 };
 
