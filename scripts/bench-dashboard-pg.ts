@@ -64,7 +64,13 @@ try {
   for (const s of stores) {
     const snapshot = snapshotPathFor({
       kind: s.name === "SQLite" ? "sqlite" : "postgres",
-      path: s.name === "SQLite" ? sqlitePath : await s.open().then(async (r) => (await r.close(), r.path)),
+      path:
+        s.name === "SQLite"
+          ? sqlitePath
+          : await s.open().then(async (r) => {
+              await r.close();
+              return r.path;
+            }),
     });
     const m: Record<string, number[]> = { first: [], build: [], restart: [], rebuild: [], newest: [], search: [], tag: [] };
     let snapshotBytes = 0;

@@ -170,7 +170,8 @@ async function main(): Promise<void> {
   const minilm = sharedPath("models", "all-MiniLM-L6-v2");
   const clinc = loadClinc150();
   if (!minilm.path || !clinc.dataset) {
-    throw new Error(`bench-minilm needs ../shared: ${minilm.path ? "" : `MiniLM tokenizer (${minilm.missing}) `}${clinc.dataset ? "" : clinc.skipped}`);
+    console.log(`bench-minilm: skipped: ${minilm.path ? "" : `MiniLM tokenizer (${minilm.missing}) `}${clinc.dataset ? "" : clinc.skipped}`);
+    return;
   }
   const queries = clinc.dataset.test.slice(0, nQueries).map((e) => e.text);
   const long = longTexts(queries, nLong);

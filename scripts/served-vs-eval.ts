@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { withCosts } from "../src/cli/commands/eval-routing.js";
-import { sharedDir } from "../src/common/shared.js";
+import { sharedPath } from "../src/common/shared.js";
 import { loadOutcomes } from "../src/outcomes/load.js";
 import { completeRows, type OutcomeSet } from "../src/outcomes/set.js";
 import { splitByPrompt } from "../src/outcomes/split.js";
@@ -19,7 +19,12 @@ import { createServer } from "../src/server/index.js";
 import { CLI } from "../test/helpers/cli.js";
 import { startFakeOpenAI } from "../test/helpers/fake-openai.js";
 
-const shared = join(sharedDir(), "datasets");
+const datasets = sharedPath("datasets");
+if (datasets.path === null) {
+  console.log(`served-vs-eval: skipped: ${datasets.missing}`);
+  process.exit(0);
+}
+const shared = datasets.path;
 const [name = "arc", ...qs] = process.argv.slice(2);
 const qualities = qs.length > 0 ? qs : ["0.95"];
 const work = mkdtempSync(join(tmpdir(), "triage-served-"));
