@@ -144,7 +144,12 @@ describe("retrain an outcome model from logged outcomes", () => {
     // A router in this process follows the registry as `serve` does.
     const reloads: string[] = [];
     const errors: Error[] = [];
-    const watching = await OutcomeRouter.load(registry, { encoder: await cachedUse(), watch: { intervalMs: 20 }, onReload: (v) => reloads.push(v), onError: (e) => errors.push(e) });
+    const watching = await OutcomeRouter.load(registry, {
+      encoder: await cachedUse(),
+      watch: { intervalMs: 20 },
+      onReload: (v) => reloads.push(v),
+      onError: (e) => errors.push(e),
+    });
     expect(watching.version).toBe(manifestVersion(registry, before));
     const report = await retrainFromLog(
       registry,
