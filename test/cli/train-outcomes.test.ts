@@ -98,6 +98,13 @@ describe("triage train --outcomes", () => {
     const copy = join(work, "damaged");
     const again = await triage(["train", "--outcomes", "data/outcomes/example.jsonl", "--out", copy, "--encoder", "use"]);
     expect(again.code, again.stderr).toBe(0);
+    // The summary reads as names and values, every value starting in one column (not padded to the longest value).
+    const summary = again.stderr
+      .slice(again.stderr.lastIndexOf("\nmodel ") + 1)
+      .trim()
+      .split("\n");
+    expect(summary.map((l) => l.split(/ {2,}/)[0])).toEqual(["model", "written to", "prompts", "models", "strongest", "estimator", "default dial", "time"]);
+    expect(new Set(summary.map((l) => /^\S+(?: \S+)* +/.exec(l)![0].length)).size).toBe(1);
     const scores = readFileSync(join(copy, "scores.bin"));
     scores[0] ^= 1;
     writeFileSync(join(copy, "scores.bin"), scores);

@@ -19,7 +19,7 @@ import { fitOutcomeModel } from "../../outcomes/fit.js";
 import { loadOutcomes, type OutcomeLoadOptions } from "../../outcomes/load.js";
 import { fillCosts } from "../../outcomes/prices.js";
 import { describeCv } from "../../outcomes/summary.js";
-import { info, pct, progressBar, table, withRate } from "../output.js";
+import { info, keyValues, pct, progressBar, withRate } from "../output.js";
 import { finiteNumber } from "../parse.js";
 import { addEstimatorOptions, estimatorFitOptions, type EstimatorFlags } from "../estimator-flags.js";
 
@@ -107,7 +107,7 @@ export async function trainOutcomes(opts: TrainOutcomesOptions): Promise<void> {
   const at = dialPoint(o.dial.calibration, dial);
   info(
     "\n" +
-      table([
+      keyValues([
         ["model", manifest.version],
         ["written to", writtenTo],
         ["prompts", `${manifest.data.prompts}${set.notes.length ? ` (${set.notes.join("; ")})` : ""}`],
