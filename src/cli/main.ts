@@ -40,7 +40,7 @@ const { version } = JSON.parse(readFileSync(new URL("../../package.json", import
 
 const program = new Command()
   .name("triage")
-  .description("Route each LLM query to the cheapest tier that can handle it, decided locally in milliseconds.")
+  .description("Route each LLM query to the cheapest tier or model that can handle it, decided locally in milliseconds.")
   .version(version, "-V, --version", "print the version")
   .showHelpAfterError();
 

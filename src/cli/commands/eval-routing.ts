@@ -40,7 +40,7 @@ export function withCosts(set: OutcomeSet, pricesPath: string | undefined): Outc
 export function registerEvalRouting(program: Command): void {
   const command = program
     .command("eval-routing")
-    .description("Learn tier routing from per-model outcomes and measure it (APGR, CPT, AIQ, cost saving) against baselines")
+    .description("learn which model each prompt needs from per-model outcomes and measure that routing on held-out prompts (APGR, CPT, AIQ, cost saving) against baselines")
     .option("--train <file>", "outcomes to learn from (with --test)")
     .option("--test <file>", "outcomes to evaluate on (with --train)")
     .option("--data <file|dir>", "one file or a folder of files, split by prompt into train/test")
