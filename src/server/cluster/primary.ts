@@ -108,7 +108,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       }
       case "snapshot": {
         const gather = gathers.get(message.id);
-        if (!gather || !gather.waiting.delete(worker)) return;
+        if (!gather?.waiting.delete(worker)) return;
         gather.snapshots.push(message.snapshot);
         if (gather.waiting.size === 0) answerStats(message.id);
         return;

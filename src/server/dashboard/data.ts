@@ -154,7 +154,7 @@ export class DashboardData {
   private save(): void {
     const o = this.opened;
     // A partial copy is not saved: the next start would take it for the whole log.
-    if (!o || !o.facts.complete || this.saved.disabled || o.facts.size < SNAPSHOT_MIN_ROWS) return;
+    if (!o?.facts.complete || this.saved.disabled || o.facts.size < SNAPSHOT_MIN_ROWS) return;
     const state = o.facts.state();
     const path = o.snapshot;
     this.saved.running = saveSnapshot(path, o.identity, state)
