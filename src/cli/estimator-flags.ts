@@ -11,20 +11,24 @@ export interface EstimatorFlags {
   headDims: number;
 }
 
-/** Adds the estimator flags; `prefix` labels them in `--help` (as `train`'s other outcome flags are). */
-export function addEstimatorOptions(command: Command, prefix = ""): Command {
+/**
+ * Adds the estimator flags; `prefix` labels them in `--help` (as `train`'s other outcome flags are). With
+ * `inherit`, they have no default of their own: `retrain` then takes the current version's.
+ */
+export function addEstimatorOptions(command: Command, prefix = "", inherit = false): Command {
+  const inherited = inherit ? " (default: the current version's)" : ""; // commander prints a default of its own
   return command
     .option(
       "--cv-repeats <n>",
-      `${prefix}fold partitions the estimator is chosen over (seeds seed, seed+1, ...): steadier choices on small sets, n times the cross-validation time`,
+      `${prefix}fold partitions the estimator is chosen over (seeds seed, seed+1, ...): steadier choices on small sets, n times the cross-validation time${inherited}`,
       positiveInt,
-      DEFAULT_CV_REPEATS,
+      inherit ? undefined : DEFAULT_CV_REPEATS,
     )
     .option(
       "--head-dims <n>",
-      `${prefix}embedding dimensions the logistic head reads: its top principal directions (0, or the embedding's own width or more: all of it)`,
+      `${prefix}embedding dimensions the logistic head reads: its top principal directions (0, or the embedding's own width or more: all of it)${inherited}`,
       nonNegativeInt,
-      DEFAULT_HEAD_DIMENSIONS,
+      inherit ? undefined : DEFAULT_HEAD_DIMENSIONS,
     );
 }
 

@@ -74,6 +74,8 @@ export interface OutcomeBlock {
     seed: number;
     /** Fold partitions the choice was scored over (absent in models written before there were several). */
     repeats?: number;
+    /** The head's embedding dimensions asked for (0: all of them; absent in models written before it was recorded). */
+    headDimensions?: number;
     aiq: number;
     aiqStaircase: number;
     trials: { method: string; aiq: number; aiqStaircase: number }[];
@@ -327,7 +329,15 @@ export function outcomeManifest(o: Omit<WriteOutcomeOptions, "out">): OutcomeMan
           }
         : {}),
       dial: { default: o.defaultDial, calibration: fitted.calibration },
-      cv: { folds: fitted.cv.folds, seed: o.seed, repeats: fitted.cv.repeats, aiq: best.aiq, aiqStaircase: best.aiqStaircase, trials: cvSummary(fitted.cv) },
+      cv: {
+        folds: fitted.cv.folds,
+        seed: o.seed,
+        repeats: fitted.cv.repeats,
+        headDimensions: fitted.headDimensions,
+        aiq: best.aiq,
+        aiqStaircase: best.aiqStaircase,
+        trials: cvSummary(fitted.cv),
+      },
       lastQuestionOnly: o.lastQuestionOnly,
     },
     data: { sha256: dataSha, prompts: set.prompts.length },

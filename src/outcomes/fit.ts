@@ -47,6 +47,8 @@ export interface FittedOutcomeModel {
   predictor: OutcomePredictor;
   cv: CvResult;
   calibration: DialCalibration;
+  /** The head's embedding dimensions asked for (FitOptions.headDimensions; 0: the whole embedding): a retrain asks the same. */
+  headDimensions: number;
 }
 
 /** `vectors[i]` is the unit embedding of `set.prompts[i].text`; every cost must be known. */
@@ -69,5 +71,5 @@ export async function fitOutcomeModel(set: OutcomeSet, vectors: readonly Float32
   const b = cv.best;
   const predictor = OutcomePredictor.fit(set, vectors, { method, knn: b.knn ?? cv.bestKnn.knn!, logistic: b.logistic, surface: b.surface, weights: b.weights }, projection);
   const calibration = calibrateDial(set, cv.bestPartitionPreds, predictor, b.rule, cv.folds);
-  return { predictor, cv, calibration };
+  return { predictor, cv, calibration, headDimensions: dims };
 }

@@ -15,7 +15,7 @@ import type { LoggedDecision } from "../store/types.js";
 import { loadOutcomeModel, type OutcomeManifest, readOutcomeManifest, writeOutcomeArtifact } from "./artifact.js";
 import { always } from "./baselines.js";
 import { describeDial, settingFor } from "./dial.js";
-import { fitOutcomeModel } from "./fit.js";
+import { DEFAULT_CV_REPEATS, DEFAULT_HEAD_DIMENSIONS, type FitOptions, fitOutcomeModel } from "./fit.js";
 import { loadOutcomes } from "./load.js";
 import { loggedOutcomes } from "./logged.js";
 import { type Anchors, aiqStaircase } from "./metrics.js";
@@ -44,7 +44,10 @@ export interface OutcomeRetrainOptions {
   keepVersions?: number;
   /** The name a newly trained candidate gets (default: the registry's next); a shared registry reserves it. */
   candidateVersion?: string;
+  /** Cross-validation folds, fold partitions and head dimensions (fit.ts); each defaults to the current version's. */
   folds?: number;
+  cvRepeats?: number;
+  headDimensions?: number;
   seed?: number;
   onProgress?: (message: string) => void;
 }
@@ -145,7 +148,7 @@ export async function retrainOutcomes(options: OutcomeRetrainOptions): Promise<O
     progress(`embedding ${set.prompts.length} prompts (${logged.prompts.length} from the log) and ${heldOutN} held out`);
     const vectors = await encoder.embed(set.prompts.map((p) => p.text));
     const evalVectors = await encoder.embed(evalSet.prompts.map((p) => p.text));
-    const fitted = await fitOutcomeModel(set, vectors, { folds: options.folds, seed: options.seed ?? o.cv.seed, log: progress });
+    const fitted = await fitOutcomeModel(set, vectors, { ...estimatorSettings(o, options), seed: options.seed ?? o.cv.seed, log: progress });
     const version = options.candidateVersion ?? registry.nextVersion();
     const dir = registry.versionDir(version);
     progress(`writing candidate ${version}`);
@@ -242,3 +245,21 @@ async function measure(dir: string, registryVersion: string, set: OutcomeSet, ve
 }
 
 const fmt = (x: number) => x.toFixed(4);
+
+/**
+ * How the candidate's estimator is chosen: as asked, else as the current version's was, so a model trained
+ * with `--cv-repeats 1` for speed, or another head width, is not retrained with the defaults. Of a version
+ * written before these were recorded, a head read its projection's width (else the whole embedding), and
+ * the rest takes the defaults.
+ */
+export function estimatorSettings(
+  o: OutcomeManifest["outcomes"],
+  options: Pick<OutcomeRetrainOptions, "folds" | "cvRepeats" | "headDimensions">,
+): Pick<FitOptions, "folds" | "repeats" | "headDimensions"> {
+  const recordedDims = o.cv.headDimensions ?? (o.head ? (o.projection?.outputDims ?? 0) : undefined);
+  return {
+    folds: options.folds ?? o.cv.folds,
+    repeats: options.cvRepeats ?? o.cv.repeats ?? DEFAULT_CV_REPEATS,
+    headDimensions: options.headDimensions ?? recordedDims ?? DEFAULT_HEAD_DIMENSIONS,
+  };
+}

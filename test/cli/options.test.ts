@@ -52,6 +52,17 @@ describe("option values are checked by the shared parsers", () => {
       "lots",
     );
     expectCleanOptionError(await triage(["eval-routing", "--data", join(work, "d.jsonl"), "--seed", "abc"]), "--seed", "abc");
+    expectCleanOptionError(
+      await triage(["retrain", "--registry", join(work, "r"), "--data", join(work, "d"), "--log-db", join(work, "x.db"), "--cv-repeats", "0"]),
+      "--cv-repeats",
+      "0",
+    );
+  });
+
+  it("retrain takes the estimator flags for an outcome model only", async () => {
+    const r = await triage(["retrain", "--registry", join(work, "r"), "--data", join(work, "d"), "--log-db", join(work, "x.db"), "--head-dims", "16"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`triage: --head-dims: only for an outcome model, and ${join(work, "r")} does not hold one`);
   });
 });
 

@@ -102,17 +102,17 @@ function writeLog(path: string, rows: { text: string; cheap?: number; strong?: n
 }
 
 /** Logs `rows` under `logName` and retrains `registry` from base.jsonl plus them, judged on held-out.jsonl: its JSON report. */
-async function retrainFromLog(registry: string, logName: string, rows: Parameters<typeof writeLog>[1]) {
+async function retrainFromLog(registry: string, logName: string, rows: Parameters<typeof writeLog>[1], flags: string[] = []) {
   const logPath = join(work, logName);
   writeLog(logPath, rows);
-  const r = await triage(["retrain", "--registry", registry, "--data", join(work, "base.jsonl"), "--log-db", logPath, "--eval", join(work, "held-out.jsonl"), "--json"]);
+  const r = await triage(["retrain", "--registry", registry, "--data", join(work, "base.jsonl"), "--log-db", logPath, "--eval", join(work, "held-out.jsonl"), "--json", ...flags]);
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout);
 }
 
-async function trainRegistry(name: string): Promise<string> {
+async function trainRegistry(name: string, flags: string[] = []): Promise<string> {
   const registry = join(work, name);
-  const r = await triage(["train", "--outcomes", join(work, "base.jsonl"), "--registry", registry, "--encoder", "use"]);
+  const r = await triage(["train", "--outcomes", join(work, "base.jsonl"), "--registry", registry, "--encoder", "use", ...flags]);
   expect(r.code, r.stderr).toBe(0);
   return registry;
 }
@@ -188,6 +188,19 @@ describe("retrain an outcome model from logged outcomes", () => {
     expect(report.candidate.aiq).toBeLessThan(report.current.aiq);
     expect(current(registry)).toBe(before);
     expect(readFileSync(join(registry, "versions", report.candidateVersion, "manifest.json"), "utf8")).toMatch(/"kind": ?"outcomes"/);
+  });
+
+  it("fits the candidate with the current version's cross-validation settings, unless the command sets them", async () => {
+    const registry = await trainRegistry("settings", ["--folds", "3", "--cv-repeats", "1", "--head-dims", "16"]);
+    const cvOf = (entry: string | null) => JSON.parse(readFileSync(join(registry, "versions", String(entry), "manifest.json"), "utf8")).outcomes.cv;
+    expect(cvOf(current(registry))).toMatchObject({ folds: 3, repeats: 1, headDimensions: 16 });
+    const chemistryRows = ELEMENTS.slice(0, 8).map((e) => ({ text: chemistry(e), cheap: 0, strong: 1 }));
+    const kept = await retrainFromLog(registry, "settings.sqlite", chemistryRows);
+    expect(kept.trained).toBe(true);
+    expect(cvOf(kept.candidateVersion)).toMatchObject({ folds: 3, repeats: 1, headDimensions: 16 });
+    const changed = await retrainFromLog(registry, "settings-2.sqlite", chemistryRows, ["--cv-repeats", "2", "--head-dims", "0"]);
+    expect(changed.trained).toBe(true);
+    expect(cvOf(changed.candidateVersion)).toMatchObject({ folds: 3, repeats: 2, headDimensions: 0 });
   });
 
   it("without logged outcomes or held-out data, trains nothing and says why", async () => {
