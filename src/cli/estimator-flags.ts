@@ -7,28 +7,32 @@ import { DEFAULT_CV_REPEATS, DEFAULT_HEAD_DIMENSIONS, type FitOptions } from "..
 import { nonNegativeInt, positiveInt } from "./parse.js";
 
 export interface EstimatorFlags {
-  cvRepeats: number;
-  headDims: number;
+  cvRepeats?: number;
+  headDims?: number;
 }
 
 /**
- * Adds the estimator flags; `prefix` labels them in `--help` (as `train`'s other outcome flags are). With
- * `inherit`, they have no default of their own: `retrain` then takes the current version's.
+ * Adds the estimator flags; `prefix` labels them in `--help` (as `train`'s other outcome flags are). They
+ * have no default value of their own, so what was given can be told from what was not: a model records
+ * what it was told and `retrain` (`inherit`) repeats it.
  */
 export function addEstimatorOptions(command: Command, prefix = "", inherit = false): Command {
-  const inherited = inherit ? " (default: the current version's)" : ""; // commander prints a default of its own
+  const defaults = inherit
+    ? { repeats: "as the current version was trained", dims: "as the current version was trained" }
+    : {
+        repeats: `${DEFAULT_CV_REPEATS} up to 10,000 prompts, then fewer, down to 1 from 25,001, so about 50,000 out-of-fold predictions are scored`,
+        dims: String(DEFAULT_HEAD_DIMENSIONS),
+      };
   return command
     .option(
       "--cv-repeats <n>",
-      `${prefix}fold partitions the estimator is chosen over (seeds seed, seed+1, ...): steadier choices on small sets, n times the cross-validation time${inherited}`,
+      `${prefix}fold partitions the estimator is chosen over (seeds seed, seed+1, ...): steadier choices on small sets, n times the cross-validation time (default: ${defaults.repeats})`,
       positiveInt,
-      inherit ? undefined : DEFAULT_CV_REPEATS,
     )
     .option(
       "--head-dims <n>",
-      `${prefix}embedding dimensions the logistic head reads: its top principal directions (0, or the embedding's own width or more: all of it)${inherited}`,
+      `${prefix}embedding dimensions the logistic head reads: its top principal directions (0, or the embedding's own width or more: all of it; default: ${defaults.dims})`,
       nonNegativeInt,
-      inherit ? undefined : DEFAULT_HEAD_DIMENSIONS,
     );
 }
 

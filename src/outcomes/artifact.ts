@@ -74,8 +74,8 @@ export interface OutcomeBlock {
     seed: number;
     /** Fold partitions the choice was scored over (absent in models written before there were several). */
     repeats?: number;
-    /** The head's embedding dimensions asked for (0: all of them; absent in models written before it was recorded). */
-    headDimensions?: number;
+    /** What training was told to use instead of the defaults (flags); `retrain` asks the same. Absent: defaults. */
+    asked?: EstimatorAsked;
     aiq: number;
     aiqStaircase: number;
     trials: { method: string; aiq: number; aiqStaircase: number }[];
@@ -267,10 +267,19 @@ export async function loadOutcomeModel(requested: string, options: { onWarning?:
   return { dir: requested, artifactDir: dir, manifest, predictor, verified };
 }
 
+/** Cross-validation settings given explicitly (`--folds`, `--cv-repeats`, `--head-dims`); the rest took the defaults. */
+export interface EstimatorAsked {
+  folds?: number;
+  repeats?: number;
+  headDimensions?: number;
+}
+
 export interface WriteOutcomeOptions {
   out: string;
   set: OutcomeSet;
   fitted: FittedOutcomeModel;
+  /** What training was told to use instead of the defaults, recorded for retrain. */
+  asked?: EstimatorAsked;
   encoder: EncoderRef;
   seed: number;
   defaultDial: Dial;
@@ -333,7 +342,7 @@ export function outcomeManifest(o: Omit<WriteOutcomeOptions, "out">): OutcomeMan
         folds: fitted.cv.folds,
         seed: o.seed,
         repeats: fitted.cv.repeats,
-        headDimensions: fitted.headDimensions,
+        ...(o.asked && Object.values(o.asked).some((v) => v !== undefined) ? { asked: withoutUndefined(o.asked) } : {}),
         aiq: best.aiq,
         aiqStaircase: best.aiqStaircase,
         trials: cvSummary(fitted.cv),
@@ -409,3 +418,7 @@ export const outcomeArtifactOwner: DirOwner = {
     return undefined;
   },
 };
+
+function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

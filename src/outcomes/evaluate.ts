@@ -18,7 +18,7 @@ export interface RoutingEvalOptions {
   folds?: number;
   /** Also try a per-model logistic head (and a kNN+logistic blend) in cross-validation (default true). */
   logistic?: boolean;
-  /** Fold partitions cross-validated on the training split (fit.ts; default DEFAULT_CV_REPEATS). */
+  /** Fold partitions cross-validated on the training split (fit.ts; default defaultCvRepeats of its size). */
   repeats?: number;
   /** Embedding dimensions the logistic head reads (fit.ts; default DEFAULT_HEAD_DIMENSIONS, 0: all). */
   headDimensions?: number;

@@ -12,10 +12,10 @@ import { DEFAULT_KEEP_VERSIONS, ModelRegistry } from "../model/registry.js";
 import { acquireLock } from "../retrain/lock.js";
 import { openDecisionLog } from "../store/index.js";
 import type { LoggedDecision } from "../store/types.js";
-import { loadOutcomeModel, type OutcomeManifest, readOutcomeManifest, writeOutcomeArtifact } from "./artifact.js";
+import { type EstimatorAsked, loadOutcomeModel, type OutcomeManifest, readOutcomeManifest, writeOutcomeArtifact } from "./artifact.js";
 import { always } from "./baselines.js";
 import { describeDial, settingFor } from "./dial.js";
-import { DEFAULT_CV_REPEATS, DEFAULT_HEAD_DIMENSIONS, type FitOptions, fitOutcomeModel } from "./fit.js";
+import { fitOutcomeModel } from "./fit.js";
 import { loadOutcomes } from "./load.js";
 import { loggedOutcomes } from "./logged.js";
 import { type Anchors, aiqStaircase } from "./metrics.js";
@@ -148,7 +148,8 @@ export async function retrainOutcomes(options: OutcomeRetrainOptions): Promise<O
     progress(`embedding ${set.prompts.length} prompts (${logged.prompts.length} from the log) and ${heldOutN} held out`);
     const vectors = await encoder.embed(set.prompts.map((p) => p.text));
     const evalVectors = await encoder.embed(evalSet.prompts.map((p) => p.text));
-    const fitted = await fitOutcomeModel(set, vectors, { ...estimatorSettings(o, options), seed: options.seed ?? o.cv.seed, log: progress });
+    const asked = estimatorAsked(o, options);
+    const fitted = await fitOutcomeModel(set, vectors, { ...asked, seed: options.seed ?? o.cv.seed, log: progress });
     const version = options.candidateVersion ?? registry.nextVersion();
     const dir = registry.versionDir(version);
     progress(`writing candidate ${version}`);
@@ -156,6 +157,7 @@ export async function retrainOutcomes(options: OutcomeRetrainOptions): Promise<O
       out: dir,
       set,
       fitted,
+      asked,
       encoder: current.encoder,
       seed: options.seed ?? o.cv.seed,
       defaultDial: o.dial.default,
@@ -247,19 +249,15 @@ async function measure(dir: string, registryVersion: string, set: OutcomeSet, ve
 const fmt = (x: number) => x.toFixed(4);
 
 /**
- * How the candidate's estimator is chosen: as asked, else as the current version's was, so a model trained
- * with `--cv-repeats 1` for speed, or another head width, is not retrained with the defaults. Of a version
- * written before these were recorded, a head read its projection's width (else the whole embedding), and
- * the rest takes the defaults.
+ * What the candidate's training is told: as asked, else what the current version's was told, so a model
+ * trained with `--cv-repeats 1` for speed, or another head width, is not retrained with the defaults.
+ * Anything neither says takes the defaults (fit.ts), which suit the candidate's own size.
  */
-export function estimatorSettings(
-  o: OutcomeManifest["outcomes"],
-  options: Pick<OutcomeRetrainOptions, "folds" | "cvRepeats" | "headDimensions">,
-): Pick<FitOptions, "folds" | "repeats" | "headDimensions"> {
-  const recordedDims = o.cv.headDimensions ?? (o.head ? (o.projection?.outputDims ?? 0) : undefined);
+export function estimatorAsked(o: OutcomeManifest["outcomes"], options: Pick<OutcomeRetrainOptions, "folds" | "cvRepeats" | "headDimensions">): EstimatorAsked {
+  const was = o.cv.asked ?? {};
   return {
-    folds: options.folds ?? o.cv.folds,
-    repeats: options.cvRepeats ?? o.cv.repeats ?? DEFAULT_CV_REPEATS,
-    headDimensions: options.headDimensions ?? recordedDims ?? DEFAULT_HEAD_DIMENSIONS,
+    folds: options.folds ?? was.folds,
+    repeats: options.cvRepeats ?? was.repeats,
+    headDimensions: options.headDimensions ?? was.headDimensions,
   };
 }

@@ -3,6 +3,7 @@ import { seededRandom } from "../../src/common/random.js";
 import { crossValidate, foldIds, nearestRows, outOfFold, outOfFoldDepth } from "../../src/outcomes/cv.js";
 import type { NeighbourRows } from "../../src/outcomes/knn.js";
 import type { OutcomeSet } from "../../src/outcomes/set.js";
+import { DEFAULT_CV_REPEATS, defaultCvRepeats } from "../../src/outcomes/fit.js";
 
 /**
  * Noisy outcomes where cross-validated scores come close: a cheap and a strong model, prompts of three
@@ -111,5 +112,13 @@ describe("out-of-fold neighbours", () => {
     expect(hits.counts[0]).toBe(3); // fold 0's rows see only fold 1's three
     expect(hits.counts[11]).toBe(5);
     expect(listOf(hits, 0).sort((a, b) => a - b)).toEqual([9, 10, 11]);
+  });
+});
+
+describe("the default count of fold partitions", () => {
+  it("is 5 up to 10,000 prompts, then as many as keep about 50,000 out-of-fold predictions, at least 1", () => {
+    const at = (n: number) => defaultCvRepeats(n);
+    expect([0, 1, 300, 7024, 10_000].map(at)).toEqual([DEFAULT_CV_REPEATS, 5, 5, 5, 5]);
+    expect([10_001, 12_500, 12_501, 14_042, 16_667, 25_000, 25_001, 45_000, 1_000_000].map(at)).toEqual([4, 4, 3, 3, 2, 2, 1, 1, 1]);
   });
 });

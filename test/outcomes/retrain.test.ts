@@ -190,17 +190,25 @@ describe("retrain an outcome model from logged outcomes", () => {
     expect(readFileSync(join(registry, "versions", report.candidateVersion, "manifest.json"), "utf8")).toMatch(/"kind": ?"outcomes"/);
   });
 
-  it("fits the candidate with the current version's cross-validation settings, unless the command sets them", async () => {
-    const registry = await trainRegistry("settings", ["--folds", "3", "--cv-repeats", "1", "--head-dims", "16"]);
-    const cvOf = (entry: string | null) => JSON.parse(readFileSync(join(registry, "versions", String(entry), "manifest.json"), "utf8")).outcomes.cv;
-    expect(cvOf(current(registry))).toMatchObject({ folds: 3, repeats: 1, headDimensions: 16 });
+  it("fits the candidate as the current version was told to (--folds, --cv-repeats, --head-dims), unless the command says otherwise", async () => {
+    const manifestOf = (registry: string, entry: string | null) => JSON.parse(readFileSync(join(registry, "versions", String(entry), "manifest.json"), "utf8")).outcomes;
     const chemistryRows = ELEMENTS.slice(0, 8).map((e) => ({ text: chemistry(e), cheap: 0, strong: 1 }));
-    const kept = await retrainFromLog(registry, "settings.sqlite", chemistryRows);
+    const told = await trainRegistry("settings", ["--folds", "3", "--cv-repeats", "1", "--head-dims", "16"]);
+    expect(manifestOf(told, current(told)).cv).toMatchObject({ folds: 3, repeats: 1, asked: { folds: 3, repeats: 1, headDimensions: 16 } });
+    const kept = await retrainFromLog(told, "settings.sqlite", chemistryRows);
     expect(kept.trained).toBe(true);
-    expect(cvOf(kept.candidateVersion)).toMatchObject({ folds: 3, repeats: 1, headDimensions: 16 });
-    const changed = await retrainFromLog(registry, "settings-2.sqlite", chemistryRows, ["--cv-repeats", "2", "--head-dims", "0"]);
-    expect(changed.trained).toBe(true);
-    expect(cvOf(changed.candidateVersion)).toMatchObject({ folds: 3, repeats: 2, headDimensions: 0 });
+    const candidate = manifestOf(told, kept.candidateVersion);
+    expect(candidate.cv).toMatchObject({ folds: 3, repeats: 1, asked: { folds: 3, repeats: 1, headDimensions: 16 } });
+    if (candidate.projection) expect(candidate.projection.outputDims).toBe(16);
+    const changed = await retrainFromLog(told, "settings-2.sqlite", chemistryRows, ["--cv-repeats", "2", "--head-dims", "0"]);
+    expect(manifestOf(told, changed.candidateVersion).cv).toMatchObject({ folds: 3, repeats: 2, asked: { folds: 3, repeats: 2, headDimensions: 0 } });
+    // Told nothing: the defaults, recorded as such, and a retrain takes the defaults again.
+    const untold = await trainRegistry("untold");
+    expect(manifestOf(untold, current(untold)).cv).toMatchObject({ folds: 5, repeats: 5 });
+    expect(manifestOf(untold, current(untold)).cv.asked).toBeUndefined();
+    const again = await retrainFromLog(untold, "untold.sqlite", chemistryRows);
+    expect(manifestOf(untold, again.candidateVersion).cv).toMatchObject({ folds: 5, repeats: 5 });
+    expect(manifestOf(untold, again.candidateVersion).cv.asked).toBeUndefined();
   });
 
   it("without logged outcomes or held-out data, trains nothing and says why", async () => {

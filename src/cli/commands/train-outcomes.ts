@@ -82,8 +82,9 @@ export async function trainOutcomes(opts: TrainOutcomesOptions): Promise<void> {
     await encoder.close?.();
   }
   info(`cross-validating the estimator on ${set.prompts.length} prompts`);
-  const fitted = await fitOutcomeModel(set, vectors, { seed: opts.seed, folds: opts.folds, ...estimatorFitOptions(opts), log: (m) => info(m) });
-  const write = (dir: string) => writeOutcomeArtifact({ out: dir, set, fitted, encoder: ref, seed: opts.seed, defaultDial: dial, prices, lastQuestionOnly });
+  const asked = { folds: opts.folds, ...estimatorFitOptions(opts) };
+  const fitted = await fitOutcomeModel(set, vectors, { seed: opts.seed, ...asked, log: (m) => info(m) });
+  const write = (dir: string) => writeOutcomeArtifact({ out: dir, set, fitted, asked, encoder: ref, seed: opts.seed, defaultDial: dial, prices, lastQuestionOnly });
   let manifest: Awaited<ReturnType<typeof write>>;
   let writtenTo: string;
   if (shared !== undefined) {
