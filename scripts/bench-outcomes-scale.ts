@@ -86,7 +86,7 @@ function train(file: string, out: string, cache: string): Promise<Run> {
   const env = { ...process.env, NODE_OPTIONS: `--import=${join(PROJECT_ROOT, "scripts/lib/report-peak-rss.mjs")}`, ...(threads ? { TRIAGE_TRAIN_THREADS: threads } : {}) };
   const child = spawn(
     process.execPath,
-    [join(PROJECT_ROOT, "bin/triage.js"), "train", "--outcomes", file, "--out", out, "--cache", cache, "--encoder", "use", "--cv-repeats", cvRepeats],
+    [join(PROJECT_ROOT, "bin/triage.js"), "train", "--outcomes", file, "--out", out, "--cache", cache, "--encoder", "use", ...(cvRepeats ? ["--cv-repeats", cvRepeats] : [])],
     { env },
   );
   child.stderr.on("data", (chunk: Buffer) => {
