@@ -83,87 +83,88 @@ export function registerRetrain(program: Command): void {
     .option("--folds <n>", "cross-validation folds (outcome models: default the current version's)", positiveInt)
     .option("--every <duration>", "keep running and retrain on this schedule, e.g. 24h")
     .option("--json", "print one JSON object per run: promoted, reason, candidate and current metrics, provenance")
-    .addHelpText("after", CRON_HELP);
-  addEstimatorOptions(command, "outcome models: ", true).action(async (opts: RetrainCliOptions) => {
-    const intervalMs = opts.every !== undefined ? parseDurationMs(opts.every, "--every") : undefined;
-    if (intervalMs !== undefined && intervalMs < 1000) throw new TriageError("--every: at least 1s");
-    // An outcome model (train --outcomes) retrains from outcomes: the base data plus the per-model outcomes logged.
-    const shared = isPostgresUrl(opts.registry);
-    const outcomes = shared ? (await sharedModelKind(opts.registry)) === OUTCOME_KIND : isOutcomeArtifact(opts.registry);
-    if (outcomes && opts.metric !== undefined && opts.metric !== "aiq" && opts.metric !== "saving")
-      throw new TriageError(`--metric: ${opts.registry} is an outcome model; expected aiq or saving, got "${opts.metric}"`);
-    if (!outcomes && opts.metric !== undefined && opts.metric !== "accuracy" && opts.metric !== "macroF1")
-      throw new TriageError(`--metric: expected accuracy or macroF1, got "${opts.metric}"`);
-    if (!outcomes && (opts.cvRepeats !== undefined || opts.headDims !== undefined))
-      throw new TriageError(`${opts.cvRepeats !== undefined ? "--cv-repeats" : "--head-dims"}: only for an outcome model, and ${opts.registry} does not hold one`);
-    const runOutcomes = async () => {
-      const options: OutcomeRetrainOptions = {
-        registry: opts.registry,
-        baseData: opts.data,
-        logDb: opts.logDb,
-        evalData: opts.eval,
-        metric: opts.metric === "saving" ? "saving" : "aiq",
-        minDelta: opts.minDelta,
-        minHeldOut: opts.minHeldOut,
-        keepVersions: opts.keep,
-        since: opts.since !== undefined ? parseTimeBound(opts.since, "--since") : undefined,
-        folds: opts.folds,
-        cvRepeats: opts.cvRepeats,
-        headDimensions: opts.headDims,
-        onProgress: (m) => info(m),
+    .addHelpText("after", CRON_HELP)
+    .action(async (opts: RetrainCliOptions) => {
+      const intervalMs = opts.every !== undefined ? parseDurationMs(opts.every, "--every") : undefined;
+      if (intervalMs !== undefined && intervalMs < 1000) throw new TriageError("--every: at least 1s");
+      // An outcome model (train --outcomes) retrains from outcomes: the base data plus the per-model outcomes logged.
+      const shared = isPostgresUrl(opts.registry);
+      const outcomes = shared ? (await sharedModelKind(opts.registry)) === OUTCOME_KIND : isOutcomeArtifact(opts.registry);
+      if (outcomes && opts.metric !== undefined && opts.metric !== "aiq" && opts.metric !== "saving")
+        throw new TriageError(`--metric: ${opts.registry} is an outcome model; expected aiq or saving, got "${opts.metric}"`);
+      if (!outcomes && opts.metric !== undefined && opts.metric !== "accuracy" && opts.metric !== "macroF1")
+        throw new TriageError(`--metric: expected accuracy or macroF1, got "${opts.metric}"`);
+      if (!outcomes && (opts.cvRepeats !== undefined || opts.headDims !== undefined))
+        throw new TriageError(`${opts.cvRepeats !== undefined ? "--cv-repeats" : "--head-dims"}: only for an outcome model, and ${opts.registry} does not hold one`);
+      const runOutcomes = async () => {
+        const options: OutcomeRetrainOptions = {
+          registry: opts.registry,
+          baseData: opts.data,
+          logDb: opts.logDb,
+          evalData: opts.eval,
+          metric: opts.metric === "saving" ? "saving" : "aiq",
+          minDelta: opts.minDelta,
+          minHeldOut: opts.minHeldOut,
+          keepVersions: opts.keep,
+          since: opts.since !== undefined ? parseTimeBound(opts.since, "--since") : undefined,
+          folds: opts.folds,
+          cvRepeats: opts.cvRepeats,
+          headDimensions: opts.headDims,
+          onProgress: (m) => info(m),
+        };
+        // A shared registry: retrained on a local copy, published there under its retrain lock; replicas follow.
+        const report = shared
+          ? await inSharedRegistry(opts.registry, options, (root, candidate) => retrainOutcomes({ ...options, registry: root, candidateVersion: candidate }))
+          : await retrainOutcomes(options);
+        if (opts.json) process.stdout.write(JSON.stringify(report) + "\n");
+        else process.stdout.write(formatOutcomeReport(report) + "\n");
+        return report;
       };
-      // A shared registry: retrained on a local copy, published there under its retrain lock; replicas follow.
-      const report = shared
-        ? await inSharedRegistry(opts.registry, options, (root, candidate) => retrainOutcomes({ ...options, registry: root, candidateVersion: candidate }))
-        : await retrainOutcomes(options);
-      if (opts.json) process.stdout.write(JSON.stringify(report) + "\n");
-      else process.stdout.write(formatOutcomeReport(report) + "\n");
-      return report;
-    };
-    const metric = opts.metric === "macroF1" ? "macroF1" : "accuracy";
-    const runTiers = async () => {
-      const options: RetrainOptions = {
-        registry: opts.registry,
-        baseData: opts.data,
-        logDb: opts.logDb,
-        evalData: opts.eval,
-        config: opts.config,
-        metric,
-        minDelta: opts.minDelta,
-        minHeldOut: opts.minHeldOut ?? DEFAULT_MIN_HELD_OUT,
-        maxOutOfScopeDrop: opts.maxOosDrop,
-        includeHighConfidence: opts.includeHighConfidence === undefined ? false : opts.includeHighConfidence === true ? true : { max: opts.includeHighConfidence },
-        fallbackAgreements: opts.fallbackAgreements,
-        heldOut: { share: opts.heldOutShare },
-        keepVersions: opts.keep,
-        since: opts.since !== undefined ? parseTimeBound(opts.since, "--since") : undefined,
-        folds: opts.folds,
-        onProgress: (m) => info(m),
-        onWarning: (m) => info(`warning: ${m}`),
+      const metric = opts.metric === "macroF1" ? "macroF1" : "accuracy";
+      const runTiers = async () => {
+        const options: RetrainOptions = {
+          registry: opts.registry,
+          baseData: opts.data,
+          logDb: opts.logDb,
+          evalData: opts.eval,
+          config: opts.config,
+          metric,
+          minDelta: opts.minDelta,
+          minHeldOut: opts.minHeldOut ?? DEFAULT_MIN_HELD_OUT,
+          maxOutOfScopeDrop: opts.maxOosDrop,
+          includeHighConfidence: opts.includeHighConfidence === undefined ? false : opts.includeHighConfidence === true ? true : { max: opts.includeHighConfidence },
+          fallbackAgreements: opts.fallbackAgreements,
+          heldOut: { share: opts.heldOutShare },
+          keepVersions: opts.keep,
+          since: opts.since !== undefined ? parseTimeBound(opts.since, "--since") : undefined,
+          folds: opts.folds,
+          onProgress: (m) => info(m),
+          onWarning: (m) => info(`warning: ${m}`),
+        };
+        // A shared registry: trained locally, published there under its retrain lock; replicas follow.
+        const report = shared ? await retrainShared(opts.registry, options) : await retrain(options);
+        if (opts.json) process.stdout.write(JSON.stringify(report) + "\n");
+        else process.stdout.write(formatReport(report) + "\n");
+        return report;
       };
-      // A shared registry: trained locally, published there under its retrain lock; replicas follow.
-      const report = shared ? await retrainShared(opts.registry, options) : await retrain(options);
-      if (opts.json) process.stdout.write(JSON.stringify(report) + "\n");
-      else process.stdout.write(formatReport(report) + "\n");
-      return report;
-    };
-    const runOnce = outcomes ? runOutcomes : runTiers;
-    if (intervalMs === undefined) {
-      await runOnce();
-      return;
-    }
-    for (;;) {
-      try {
+      const runOnce = outcomes ? runOutcomes : runTiers;
+      if (intervalMs === undefined) {
         await runOnce();
-      } catch (err) {
-        if (!(err instanceof TriageError)) throw err;
-        info(`retrain failed: ${err.message}`);
-        if (opts.json) process.stdout.write(JSON.stringify({ promoted: false, reason: `failed: ${err.message}`, error: true }) + "\n");
+        return;
       }
-      info(`next retrain in ${opts.every} (${new Date(Date.now() + intervalMs).toISOString()})`);
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
-  });
+      for (;;) {
+        try {
+          await runOnce();
+        } catch (err) {
+          if (!(err instanceof TriageError)) throw err;
+          info(`retrain failed: ${err.message}`);
+          if (opts.json) process.stdout.write(JSON.stringify({ promoted: false, reason: `failed: ${err.message}`, error: true }) + "\n");
+        }
+        info(`next retrain in ${opts.every} (${new Date(Date.now() + intervalMs).toISOString()})`);
+        await new Promise((r) => setTimeout(r, intervalMs));
+      }
+    });
+  addEstimatorOptions(command, "outcome models: ", true);
 }
 
 function formatOutcomeReport(r: OutcomeRetrainReport): string {
