@@ -15,6 +15,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path";
 import { z } from "zod";
 import { LEFTOVER_NAME, writeDirAtomic, type DirOwner } from "../common/atomic.js";
+import { withoutUndefined } from "../common/defined.js";
 import { TriageError } from "../common/errors.js";
 import { sha256 } from "../common/hash.js";
 import { formatZodError } from "../config/load.js";
@@ -297,6 +298,7 @@ export function outcomeManifest(o: Omit<WriteOutcomeOptions, "out">): OutcomeMan
   const dataSha = sha256(set.prompts.map((q) => `${q.id}\t${q.text}\t${[...q.scores].join(",")}\t${[...q.costs].join(",")}`).join("\n"));
   const createdAt = new Date();
   const best = fitted.cv.best;
+  const asked = withoutUndefined(o.asked ?? {});
   return {
     schemaVersion: SCHEMA_VERSION,
     kind: OUTCOME_KIND,
@@ -342,7 +344,7 @@ export function outcomeManifest(o: Omit<WriteOutcomeOptions, "out">): OutcomeMan
         folds: fitted.cv.folds,
         seed: o.seed,
         repeats: fitted.cv.repeats,
-        ...(o.asked && Object.values(o.asked).some((v) => v !== undefined) ? { asked: withoutUndefined(o.asked) } : {}),
+        ...(Object.keys(asked).length > 0 ? { asked } : {}),
         aiq: best.aiq,
         aiqStaircase: best.aiqStaircase,
         trials: cvSummary(fitted.cv),
@@ -418,7 +420,3 @@ export const outcomeArtifactOwner: DirOwner = {
     return undefined;
   },
 };
-
-function withoutUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-}

@@ -44,7 +44,7 @@ export interface OutcomeRetrainOptions {
   keepVersions?: number;
   /** The name a newly trained candidate gets (default: the registry's next); a shared registry reserves it. */
   candidateVersion?: string;
-  /** Cross-validation folds, fold partitions and head dimensions (fit.ts); each defaults to the current version's. */
+  /** Cross-validation folds, fold partitions and head dimensions (fit.ts); each not given is what the current version was given, else the default. */
   folds?: number;
   cvRepeats?: number;
   headDimensions?: number;

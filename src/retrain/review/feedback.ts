@@ -6,6 +6,7 @@
  * to type). A label must be one the deciding model knows, or `out-of-scope` for a query none of its
  * labels fits: retraining holds those out to check that the model keeps flagging such queries.
  */
+import { withoutUndefined } from "../../common/defined.js";
 import { TriageError } from "../../common/errors.js";
 import type { DecisionStore, FeedbackInput, LoggedDecision } from "../../store/index.js";
 
@@ -119,6 +120,6 @@ function toInput(req: FeedbackRequest): FeedbackInput {
     ...(req.label !== undefined ? { humanLabel: req.label } : {}),
     ...(req.thumbs !== undefined ? { thumbs: req.thumbs === "up" ? 1 : -1 } : {}),
     ...(req.score !== undefined ? { score: req.score } : {}),
-    ...(Object.fromEntries(Object.entries(outcome).filter(([, v]) => v !== undefined)) as Partial<FeedbackInput>),
+    ...(withoutUndefined(outcome) as Partial<FeedbackInput>),
   };
 }
