@@ -83,7 +83,19 @@ describe("triage eval-routing on the example outcomes", () => {
     await expect(run(["--train", "data/outcomes/example.jsonl"])).rejects.toThrow(/give --train FILE --test FILE, or --data FILE\|DIR/);
     await expect(run(["--data", "data/outcomes/example.jsonl", "--split", "1.5"])).rejects.toThrow(/--split must be between 0 and 1/);
     await expect(run(["--data", "test/outcomes/fixtures/routellm-small.csv"])).rejects.toThrow(/no costs .* give --prices FILE/);
+    await expect(run(["--data", "data/outcomes/example.jsonl", "--encoder", "bert"])).rejects.toThrow(/unknown encoder "bert": use auto, use, onnx or onnx:DIR/);
   });
+
+  it("embeds with the encoder train --outcomes would use, and says which", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "triage-eval-routing-"));
+    const args = ["--data", "data/outcomes/example.jsonl", "--split", "0.5", "--seed", "3", "--json", "--resamples", "0", "--cache", join(dir, "embeddings.sqlite")];
+    const auto = JSON.parse(await run(args));
+    // No ONNX model is pulled here, so auto is the npm-shipped encoder, as for train.
+    expect(stderr).toMatch(/^eval-routing: encoder: use-lite-512 \(no ONNX model in .*; using the npm-shipped encoder\)$/m);
+    const use = JSON.parse(await run([...args, "--encoder", "use"]));
+    expect(stderr).toContain("eval-routing: encoder: use-lite-512 (requested)\n");
+    expect(use.router).toEqual(auto.router);
+  }, 120_000);
 });
 
 describe("triage eval-routing's embedding cache", () => {

@@ -1,8 +1,7 @@
 import { basename, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { TriageError } from "../../common/errors.js";
-import { CachedEncoder } from "../../encoders/cache.js";
-import { DEFAULT_CACHE_PATH } from "../../encoders/resolve.js";
+import { DEFAULT_CACHE_PATH, resolveEncoder } from "../../encoders/resolve.js";
 import { evaluateRouting } from "../../outcomes/evaluate.js";
 import { jsonSummary, textReport, writeRoutingReport } from "../../outcomes/report.js";
 import { splitByPrompt } from "../../outcomes/split.js";
@@ -27,6 +26,7 @@ interface EvalRoutingOptions extends EstimatorFlags {
   out?: string;
   name?: string;
   cache: string;
+  encoder: string;
   fullPrompt?: boolean;
   quality?: string;
   maxCost?: string;
@@ -55,6 +55,7 @@ export function registerEvalRouting(program: Command): void {
     .option("--out <dir>", "write <name>.json, <name>.md and <name>.svg there")
     .option("--name <name>", "report file name (default: from the data path)")
     .option("--cache <path>", "embedding cache ($TRIAGE_CACHE when set)", DEFAULT_CACHE_PATH)
+    .option("--encoder <spec>", "auto | use | onnx | onnx:DIR, as train --outcomes takes (auto: ONNX MiniLM if pulled, else the npm-shipped encoder)", "auto")
     .option("--quality <share>", "the dial setting reported as the router's operating point: quality floor relative to the strongest model (default 0.95)")
     .option("--max-cost <share>", "the same as a cost ceiling relative to the strongest model (instead of --quality)");
   addEstimatorOptions(command).action(async (opts: EvalRoutingOptions) => {
@@ -71,8 +72,9 @@ export function registerEvalRouting(program: Command): void {
       test = withCosts(loadOutcomes(opts.test, load), opts.prices);
     } else throw new TriageError("give --train FILE --test FILE, or --data FILE|DIR");
     const log = (m: string) => process.stderr.write(`eval-routing: ${m}\n`);
-    const { UseEncoder } = await import("../../encoders/use/encoder.js"); // loads onnxruntime and the weights: only when run
-    const encoder = new CachedEncoder(await UseEncoder.load(), opts.cache);
+    // The encoder train --outcomes would use, so the figures are the ones that model would give.
+    const { encoder, reason } = await resolveEncoder({ spec: opts.encoder, cachePath: opts.cache });
+    log(`encoder: ${encoder.id} (${reason})`);
     try {
       const report = await evaluateRouting(train, test, (t) => encoder.embed(t), {
         threshold: opts.threshold,
@@ -95,7 +97,7 @@ export function registerEvalRouting(program: Command): void {
       if (opts.json) process.stdout.write(JSON.stringify(jsonSummary(report)) + "\n");
       else process.stdout.write(textReport(report) + "\n");
     } finally {
-      await encoder.close();
+      await encoder.close?.();
     }
   });
 }
