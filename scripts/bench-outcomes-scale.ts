@@ -94,11 +94,11 @@ function train(file: string, out: string, cache: string): Promise<Run> {
     if (!cvAt && stderr.includes("cross-validating the estimator")) cvAt = performance.now();
   });
   return new Promise((done, fail) => {
-    child.on("exit", (code) => {
+    child.on("close", (code) => {
       const end = performance.now();
-      // Worker threads print theirs as they end too; the process's own, last, is the largest.
+      // Worker threads print theirs as they end too: the largest is the process's.
       const peaks = [...stderr.matchAll(/peak-rss-kb (\d+)/g)].map((m) => Number(m[1]));
-      if (code !== 0 || peaks.length === 0) return fail(new Error(`train --outcomes exited ${code}:\n${stderr.slice(-2000)}`));
+      if (code !== 0 || peaks.length === 0) return fail(new Error(`train --outcomes exited ${code}:\n${stderr.slice(0, 2000)}`));
       const chosen = /chosen (\w+)/.exec(stderr)?.[1] ?? "?";
       done({
         prompts: 0,
