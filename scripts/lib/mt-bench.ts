@@ -2,8 +2,8 @@
  * @module MT-Bench's two-turn questions and RouteLLM's GPT-4 judgements of Mixtral-8x7B's and GPT-4's
  * answers (`../shared/datasets/routellm/mt_bench`), as the stickiness and parallel-pattern scripts read them.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { readJsonlFile } from "../../src/common/jsonl.js";
 import { sharedPath } from "../../src/common/shared.js";
 
 export const MIXTRAL = "mistralai/Mixtral-8x7B-Instruct-v0.1";
@@ -30,12 +30,6 @@ export interface MtBench {
   judged(q: number, model: string, turn: number): Judgement | undefined;
 }
 
-const readJsonl = <T>(path: string): T[] =>
-  readFileSync(path, "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l) as T);
-
 /** The questions and judgements; when the shared folder is absent, says so in one line and exits (a skip, not a failure). */
 export function loadMtBench(script: string): MtBench {
   const dir = sharedPath("datasets", "routellm", "mt_bench");
@@ -43,8 +37,8 @@ export function loadMtBench(script: string): MtBench {
     console.log(`${script}: skipped: ${dir.missing}`);
     process.exit(0);
   }
-  const questions = readJsonl<Question>(join(dir.path, "question.jsonl"));
-  const judgements = readJsonl<Judgement>(join(dir.path, "judgements.jsonl"));
+  const questions = readJsonlFile(join(dir.path, "question.jsonl")) as unknown as Question[];
+  const judgements = readJsonlFile(join(dir.path, "judgements.jsonl")) as unknown as Judgement[];
   const judged = (q: number, model: string, turn: number) => judgements.find((j) => j.question_id === q && j.model === model && j.turn === turn);
   return { questions, judgements, judged };
 }
