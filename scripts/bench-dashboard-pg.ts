@@ -21,12 +21,8 @@ import { PgDashboardReader } from "../src/store/postgres/dashboard-queries.js";
 import { generateLog } from "../test/helpers/dashboard-log.js";
 import { copyToPostgres } from "../test/helpers/pg-copy.js";
 import { startPostgres } from "../test/helpers/postgres.js";
+import { arg } from "./lib/args.js";
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-};
 const rows = Number(arg("rows", "200000"));
 const rounds = Number(arg("rounds", "3"));
 const log = (m: string) => process.stderr.write(`${m}\n`);

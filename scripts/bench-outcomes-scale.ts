@@ -22,12 +22,8 @@ import { seededRandom } from "../src/common/random.js";
 import { PROJECT_ROOT, sharedPath } from "../src/common/shared.js";
 import { loadBanking77, loadClinc150 } from "../src/eval/datasets.js";
 import { loadOutcomes } from "../src/outcomes/load.js";
+import { arg } from "./lib/args.js";
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-};
 const sizes = arg("sizes", "5000,20000,45000").split(",").map(Number);
 const threads = arg("threads", "");
 const cvRepeats = arg("cv-repeats", "");

@@ -15,13 +15,9 @@ import { join } from "node:path";
 import { DecisionLog } from "../src/store/index.js";
 import { trainExampleModel } from "./lib/example-model.js";
 import { type Listening, startListening } from "./lib/serve.js";
+import { arg } from "./lib/args.js";
 
 const root = join(import.meta.dirname, "..");
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-};
 const seconds = Number(arg("seconds", "15"));
 const rounds = Number(arg("rounds", "4"));
 const work = mkdtempSync(join(tmpdir(), "triage-load-durability-"));

@@ -17,13 +17,9 @@ import { startPostgres } from "../test/helpers/postgres.js";
 import { trainExampleModel } from "./lib/example-model.js";
 import { distinctRouteLoad } from "./lib/route-load.js";
 import { type Listening, startListening } from "./lib/serve.js";
+import { arg } from "./lib/args.js";
 
 const root = join(import.meta.dirname, "..");
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-};
 const N = Number(arg("n", "50000"));
 const seconds = Number(arg("seconds", "10"));
 const rounds = Number(arg("rounds", "3"));

@@ -24,13 +24,10 @@ import { DecisionLog } from "../src/store/index.js";
 import { trainExampleModel } from "./lib/example-model.js";
 import { cliArgs, cpuProfArgs, loadServeArgv } from "./lib/serve.js";
 import { missingTierModels } from "./lib/tier-models.js";
+import { arg } from "./lib/args.js";
 
 const root = join(import.meta.dirname, "..");
 const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-};
 
 // The fake provider's own process: prints its base URL, serves until killed.
 if (args[0] === "--fake-provider") {

@@ -23,13 +23,9 @@ import { startFakeOpenAI } from "../test/helpers/fake-openai.js";
 import { trainExampleModel } from "./lib/example-model.js";
 import { cpuProfArgs, loadServeArgv, startListening } from "./lib/serve.js";
 import { missingTierModels } from "./lib/tier-models.js";
+import { arg } from "./lib/args.js";
 
 const root = join(import.meta.dirname, "..");
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-};
 const seconds = Number(arg("seconds", "60"));
 const proxySeconds = Number(arg("proxy-seconds", "20"));
 const rounds = Number(arg("rounds", "1"));
