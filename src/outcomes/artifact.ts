@@ -31,7 +31,7 @@ import type { DialCalibration, Dial } from "./dial.js";
 import { surfaceFeatures, type FeatureScaler, type FeatureSet } from "./features.js";
 import type { Projection } from "../model/projection.js";
 import { cvSummary } from "./cv.js";
-import type { FittedOutcomeModel } from "./fit.js";
+import type { FitOptions, FittedOutcomeModel } from "./fit.js";
 import type { ModelPrices } from "./prices.js";
 import { OutcomePredictor, partWeights, type EstimatorSpec, type FittedHead } from "./router.js";
 import type { OutcomeSet } from "./set.js";
@@ -269,11 +269,7 @@ export async function loadOutcomeModel(requested: string, options: { onWarning?:
 }
 
 /** Cross-validation settings given explicitly (`--folds`, `--cv-repeats`, `--head-dims`); the rest took the defaults. */
-export interface EstimatorAsked {
-  folds?: number;
-  repeats?: number;
-  headDimensions?: number;
-}
+export type EstimatorAsked = Pick<FitOptions, "folds" | "repeats" | "headDimensions">;
 
 export interface WriteOutcomeOptions {
   out: string;
