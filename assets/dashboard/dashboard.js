@@ -1,6 +1,7 @@
 // triage dashboard page script: charts (uPlot), live refresh, keyboard labelling, admin actions.
 // Plain browser JavaScript served from the package; pages work without it, it adds charts and keys.
 (() => {
+  // biome-ignore lint/suspicious/noRedundantUseStrict: pages load this as a classic script (not a module), where it is not implied
   "use strict";
 
   const PALETTE = ["#22a06b", "#2f6fde", "#e8910c", "#8e44d6", "#0e9aa7", "#d1457a", "#6b8e23", "#c2571a", "#4b55c8", "#12806e"];

@@ -19,7 +19,7 @@ async function copyTable(db: Database.Database, client: pg.Client, table: "decis
   for (;;) {
     const rows = select.all(after) as unknown[][];
     if (rows.length === 0) break;
-    const values = rows.map((r, i) => `(${columns.map((_, j) => `$${i * columns.length + j + 1}`).join(", ")})`).join(", ");
+    const values = rows.map((_, i) => `(${columns.map((_, j) => `$${i * columns.length + j + 1}`).join(", ")})`).join(", ");
     await client.query(`INSERT INTO ${table} (${columns.join(", ")}) OVERRIDING SYSTEM VALUE VALUES ${values}`, rows.flat());
     after = rows[rows.length - 1][0] as number;
     copied += rows.length;

@@ -53,7 +53,9 @@ function sqliteStore(): TestStore {
         const db = new Database(location);
         try {
           const stmt = db.prepare(text);
-          return (stmt.reader ? stmt.all(...values) : (stmt.run(...values), [])) as T[];
+          if (stmt.reader) return stmt.all(...values) as T[];
+          stmt.run(...values);
+          return [];
         } finally {
           db.close();
         }
