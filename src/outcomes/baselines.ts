@@ -1,10 +1,10 @@
 import type { OutcomeSet } from "./set.js";
 import type { CurvePoint } from "./metrics.js";
-import { pointFor } from "./sweep.js";
+import { pointFor, pointOf } from "./sweep.js";
 
 /** Every prompt to one model. */
 export function always(set: OutcomeSet, model: number, strong: number): CurvePoint {
-  return pointFor(set, new Array<number>(set.prompts.length).fill(model), strong, model);
+  return pointOf(set, () => model, strong, model);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { seededRandom, shuffleInPlace } from "../common/random.js";
 import { VectorIndex } from "../model/hnsw.js";
 import { aiq, aiqStaircase, savingAtHull, type Anchors } from "./metrics.js";
-import { pointFor, sweepRule, type ChoiceRule } from "./sweep.js";
+import { pointOf, sweepRule, type ChoiceRule } from "./sweep.js";
 import { bestModel, columnMean, completeRows, modelsByCost, type OutcomeSet } from "./set.js";
 import { knnSuccessAt, neighbourRows, setNeighbourRow, type KnnParams, type NeighbourRows } from "./knn.js";
 import { appendFeatures, fitScaler, scaleFeatures, surfaceFeatures, type FeatureSet } from "./features.js";
@@ -112,15 +112,31 @@ export function outOfFold(nearest: NeighbourRows, folds: Int32Array, k: number):
   return out;
 }
 
-/** What scoring a sweep needs besides the rows: the models' order by cost, the strongest, their relative costs. */
+/**
+ * What scoring a sweep needs besides the predictions, worked out once per set: the rows every score is
+ * known on (which rows of the set they are, when some are not), the models' order by cost, the
+ * strongest, their relative costs, and the anchors on those rows.
+ */
 interface ScoreContext {
+  complete: OutcomeSet;
+  /** Indexes of the complete rows in the set, or null when every row is complete. */
+  kept: number[] | null;
   byCost: number[];
   strong: number;
   relativeCost: Float64Array;
+  anchors: Anchors;
 }
 
 function scoreContext(set: OutcomeSet): ScoreContext {
-  return { byCost: modelsByCost(set), strong: bestModel(set), relativeCost: relativeCosts(set) };
+  const complete = completeRows(set);
+  const kept = complete.prompts.length === set.prompts.length ? null : set.prompts.flatMap((p, i) => (p.scores.every((s) => !Number.isNaN(s)) ? [i] : []));
+  const byCost = modelsByCost(set);
+  const strong = bestModel(set);
+  const all = (m: number) => pointOf(complete, () => m, strong, m);
+  const w = all(byCost[0]);
+  const s = all(strong);
+  const anchors: Anchors = { weakQuality: w.quality, weakCost: w.cost, strongQuality: s.quality, strongCost: s.cost };
+  return { complete, kept, byCost, strong, relativeCost: relativeCosts(set), anchors };
 }
 
 /** Scores out-of-fold predictions as a router would be scored, on the rule's sweep (the best rule by `criterion`, with more than two models). */
@@ -130,15 +146,8 @@ export function routingScore(
   rules: readonly ChoiceRule[] = ["tolerance"],
   context: ScoreContext = scoreContext(set),
 ): { aiq: number; saving95: number; aiqStaircase: number; rule: ChoiceRule } {
-  const keep = set.prompts.map((p) => p.scores.every((s) => !Number.isNaN(s)));
-  const complete = completeRows(set);
-  const kept = preds.filter((_, i) => keep[i]);
-  const { byCost, strong, relativeCost } = context;
-  const weak = byCost[0];
-  const all = (m: number) => pointFor(complete, new Array(complete.prompts.length).fill(m), strong, m);
-  const w = all(weak);
-  const s = all(strong);
-  const anchors: Anchors = { weakQuality: w.quality, weakCost: w.cost, strongQuality: s.quality, strongCost: s.cost };
+  const { complete, byCost, strong, relativeCost, anchors } = context;
+  const kept = context.kept ? context.kept.map((i) => preds[i]) : preds;
   let best = { aiq: -Infinity, saving95: -Infinity, aiqStaircase: -Infinity, rule: rules[0] };
   for (const rule of rules) {
     const points = sweepRule(complete, kept, byCost, relativeCost, strong, rule).points;
@@ -304,7 +313,8 @@ export async function crossValidate(set: OutcomeSet, vectors: readonly Float32Ar
   // With worker threads, the heads fit ahead of their scoring (two ahead), starting while the kNN grid
   // is scored here; on one thread they fit in turn. Scoring stays in order either way: the same pick.
   const ahead = logistic && (options.threads ?? trainThreads()) > 1 ? 2 : 0;
-  const started: Promise<Preds>[] = [];
+  // A head's entry is dropped once scored: only the best of each kind is kept (in bestLogistic, bestSurface).
+  const started: (Promise<Preds> | undefined)[] = [];
   const startHeads = (upTo: number) => {
     while (started.length <= Math.min(upTo, heads.length - 1)) {
       const { spec, input } = heads[started.length];
@@ -333,7 +343,8 @@ export async function crossValidate(set: OutcomeSet, vectors: readonly Float32Ar
   let bestSurface: Scored | undefined;
   for (let h = 0; h < heads.length; h++) {
     startHeads(h + ahead);
-    const preds = await started[h];
+    const preds = (await started[h])!;
+    started[h] = undefined;
     const { kind, spec, what } = heads[h];
     if (kind === "logistic") bestLogistic = better(bestLogistic, score({ method: "logistic", logistic: spec }, preds));
     else bestSurface = better(bestSurface, score({ method: "surface", surface: spec }, preds));

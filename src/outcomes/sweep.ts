@@ -3,16 +3,26 @@ import type { CurvePoint } from "./metrics.js";
 
 /** One operating point, scored on rows where every score is known. */
 export function pointFor(set: OutcomeSet, choices: ArrayLike<number>, strong: number, dial: number): CurvePoint {
+  return pointOf(set, (i) => choices[i], strong, dial);
+}
+
+/**
+ * pointFor with each prompt's choice computed as it is scored. Cross-validation scores hundreds of sweeps
+ * of hundreds of settings: an array of choices per setting (160 KB on 20,000 prompts, past V8's limit for
+ * short-lived objects) piled garbage until a full collection, up to half the training's peak memory.
+ */
+export function pointOf(set: OutcomeSet, choice: (row: number) => number, strong: number, dial: number): CurvePoint {
   let quality = 0;
   let cost = 0;
   let strongCalls = 0;
-  set.prompts.forEach((p, i) => {
-    const m = choices[i];
-    quality += p.scores[m];
-    cost += p.costs[m];
+  const prompts = set.prompts;
+  for (let i = 0; i < prompts.length; i++) {
+    const m = choice(i);
+    quality += prompts[i].scores[m];
+    cost += prompts[i].costs[m];
     if (m === strong) strongCalls++;
-  });
-  const n = Math.max(1, set.prompts.length);
+  }
+  const n = Math.max(1, prompts.length);
   return { dial, quality: quality / n, cost, strongFraction: strongCalls / n };
 }
 
@@ -53,22 +63,30 @@ export function choose(rule: ChoiceRule, pred: ArrayLike<number>, byCost: readon
 /**
  * The settings at which some prediction's choice changes: the gaps to the best prediction (tolerance), or
  * the λ at which two models' predicted − λ·cost tie (lambda). Sorted, distinct, 0 included.
+ * Collected in a typed array and sorted there: as a Set of numbers (one boxed number per entry, ~4 per
+ * prompt and model) they were the largest garbage of a cross-validation once the sweeps stopped making it.
  */
 export function breakpoints(rule: ChoiceRule, preds: readonly ArrayLike<number>[], relativeCost: ArrayLike<number>): number[] {
-  const out = new Set<number>([0]);
+  const models = preds[0]?.length ?? 0;
+  const perRow = rule === "tolerance" ? models : (models * (models - 1)) / 2;
+  const all = new Float64Array(1 + preds.length * perRow);
+  let n = 1; // all[0] = 0
   for (const p of preds) {
     if (rule === "tolerance") {
       let best = -Infinity;
       for (let m = 0; m < p.length; m++) best = Math.max(best, p[m]);
-      for (let m = 0; m < p.length; m++) out.add(best - p[m]);
+      for (let m = 0; m < p.length; m++) all[n++] = best - p[m];
     } else
       for (let a = 0; a < p.length; a++)
         for (let b = 0; b < p.length; b++) {
           const dc = relativeCost[a] - relativeCost[b];
-          if (dc > 0 && p[a] > p[b]) out.add((p[a] - p[b]) / dc);
+          if (dc > 0 && p[a] > p[b]) all[n++] = (p[a] - p[b]) / dc;
         }
   }
-  return [...out].sort((a, b) => a - b);
+  const sorted = all.subarray(0, n).sort();
+  const out: number[] = [];
+  for (const v of sorted) if (out.length === 0 || v !== out[out.length - 1]) out.push(v);
+  return out;
 }
 
 /** A rule swept over predictions: one curve point per setting, and the choices behind each point. */
@@ -108,27 +126,20 @@ export function sweepRule(
   // Just past each breakpoint: the choice there has tipped to the cheaper model.
   const settings = [...thin(sorted, max).map((g) => g + 1e-12), sorted[sorted.length - 1] + 1];
   const choicesAt = (i: number) => preds.map((p) => chooseByLambda(p, byCost, relativeCost, settings[i]));
-  return { points: settings.map((l, i) => pointFor(set, choicesAt(i), strong, l)), settings, choicesAt };
+  const points = settings.map((l) => pointOf(set, (i) => chooseByLambda(preds[i], byCost, relativeCost, l), strong, l));
+  return { points, settings, choicesAt };
 }
 
 /** Tolerances worth trying: every gap to the best prediction that occurs (thinned to `max` quantiles), plus 0. */
 export function toleranceGrid(preds: readonly ArrayLike<number>[], max = 200): number[] {
-  const gaps: number[] = [0];
-  for (const p of preds) {
-    let best = -Infinity;
-    for (let m = 0; m < p.length; m++) best = Math.max(best, p[m]);
-    for (let m = 0; m < p.length; m++) gaps.push(best - p[m]);
-  }
   // ">= best - tol" must include the gap itself
-  return thin(
-    [...new Set(gaps)].sort((a, b) => a - b),
-    max,
-  ).map((g) => g + 1e-12);
+  return thin(breakpoints("tolerance", preds, []), max).map((g) => g + 1e-12);
 }
 
 /** The tolerance dial swept over predictions: one point per tolerance, from "best predicted" to "cheapest". */
 export function sweepTolerance(set: OutcomeSet, preds: readonly ArrayLike<number>[], byCost: readonly number[], strong: number, max = 200): Sweep {
   const settings = toleranceGrid(preds, max);
   const choicesAt = (i: number) => preds.map((p) => chooseWithin(p, byCost, settings[i]));
-  return { points: settings.map((t, i) => pointFor(set, choicesAt(i), strong, t)), settings, choicesAt };
+  const points = settings.map((t) => pointOf(set, (i) => chooseWithin(preds[i], byCost, t), strong, t));
+  return { points, settings, choicesAt };
 }
