@@ -10,8 +10,24 @@ import { TriageError } from "../../common/errors.js";
  * (onnx/model.onnx = fp32, onnx/model_quantized.onnx = q8). The commit is cited in public code
  * (among others as a Hugging Face cache snapshot directory); it was not checked from here, as
  * this machine has no access to huggingface.co.
+ *
+ * The SHA-256 of each file a pull fetches at that commit, so the first pull is checked too (not only
+ * later ones against what it recorded). Not hashed here, for the same reason: each digest is the one
+ * several unrelated public projects pin for the same file at the same commit, and the
+ * tokenizer_config.json digest is also that of the copy in ../shared/models.
  */
-export const MINILM = { name: "all-MiniLM-L6-v2", repo: "Xenova/all-MiniLM-L6-v2", revision: "751bff37182d3f1213fa05d7196b954e230abad9" } as const;
+export const MINILM = {
+  name: "all-MiniLM-L6-v2",
+  repo: "Xenova/all-MiniLM-L6-v2",
+  revision: "751bff37182d3f1213fa05d7196b954e230abad9",
+  sha256: {
+    "config.json": "7135149f7cffa1a573466c6e4d8423ed73b62fd2332c575bf738a0d033f70df7",
+    "tokenizer.json": "da0e79933b9ed51798a3ae27893d3c5fa4a201126cef75586296df9b4d2c62a0",
+    "tokenizer_config.json": "9261e7d79b44c8195c1cada2b453e55b00aeb81e907a6664974b4d7776172ab3",
+    "onnx/model_quantized.onnx": "afdb6f1a0e45b715d0bb9b11772f032c399babd23bfc31fed1c170afc848bdb1",
+    "onnx/model.onnx": "759c3cd2b7fe7e93933ad23c4c9181b7396442a2ed746ec7c1d46192c469c46e",
+  },
+} as const;
 
 /** Parent of pulled encoders: a @huggingface/transformers cache, laid out <repo>/<revision>/<file>. */
 export const ENCODERS_DIR = join("models", "encoders");

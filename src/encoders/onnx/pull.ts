@@ -43,16 +43,13 @@ export interface PullSpec {
   sha256?: Readonly<Record<string, string>>;
 }
 
-/**
- * The pinned spec for a model name. No SHA-256 is pinned: none could be verified from here (no
- * network to huggingface.co), so the first pull records them and later pulls of the revision check them.
- */
+/** The pinned spec for a model name: repository, commit and each file's SHA-256 (files.ts). */
 export function pullSpecFor(name: string, dtype: PullDtype = "q8"): PullSpec {
   if (name !== MINILM.name) {
     throw new TriageError(`unknown model "${name}"; triage model pull knows: ${PULLABLE_MODELS.join(", ")}`, "E_CONFIG");
   }
   if (!PULL_DTYPES.includes(dtype)) throw new TriageError(`unknown dtype "${dtype}"; use one of: ${PULL_DTYPES.join(", ")}`, "E_CONFIG");
-  return { name, repo: MINILM.repo, revision: MINILM.revision, dtype };
+  return { name, repo: MINILM.repo, revision: MINILM.revision, dtype, sha256: MINILM.sha256 };
 }
 
 export interface PullOptions {

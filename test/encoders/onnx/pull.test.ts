@@ -16,7 +16,7 @@ import { env } from "@huggingface/transformers";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { OnnxEncoder, findOnnxModel } from "../../../src/encoders/onnx/encoder.js";
 import { PipelineEncoder } from "../../../src/encoders/onnx/pipeline.js";
-import { PULL_MANIFEST, pullFiles, pullModel, pullSpecFor, type PullSpec } from "../../../src/encoders/onnx/pull.js";
+import { PULL_MANIFEST, pullFiles, pullModel, pullSpecFor, type PullOptions, type PullSpec } from "../../../src/encoders/onnx/pull.js";
 import { TINY_VOCAB, buildTinyModel, tinyTokenizerJson } from "../../helpers/tiny-onnx.js";
 import { CLI } from "../../helpers/cli.js";
 
@@ -29,6 +29,12 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const spec = pullSpecFor("all-MiniLM-L6-v2");
 const base = `${spec.repo}/resolve/${spec.revision}`;
 const modelDir = (dest: string) => join(dest, spec.repo, spec.revision);
+
+/**
+ * `pullModel` with MiniLM's pinned digests left out: the local hub serves a tiny model in MiniLM's place,
+ * so these tests check what a pull does with digests it records (the pins are tested on their own below).
+ */
+const pullTiny = (options: PullOptions) => pullFiles({ ...pullSpecFor("all-MiniLM-L6-v2", options.fp32 ? "fp32" : (options.dtype ?? "q8")), sha256: {} }, options);
 
 /**
  * A Hugging Face look-alike serving files only under /<repo>/resolve/<pinned revision>/ (a request for
@@ -134,7 +140,7 @@ describe("pullModel through the library's hub code, against a local hub", () => 
     const dest = freshDest();
     const notes: string[] = [];
     const remoteHost = env.remoteHost;
-    const result = await pullModel("all-MiniLM-L6-v2", { dest, endpoint: hub.endpoint, progress: false, log: (l) => notes.push(l) });
+    const result = await pullTiny({ dest, endpoint: hub.endpoint, progress: false, log: (l) => notes.push(l) });
     expect(env.remoteHost).toBe(remoteHost);
 
     const dir = modelDir(dest);
@@ -175,9 +181,9 @@ describe("pullModel through the library's hub code, against a local hub", () => 
 
   it("fetches onnx/model.onnx for fp32 and nothing it already holds; a file changed on disk is fetched again", async () => {
     const dest = freshDest();
-    await pullModel("all-MiniLM-L6-v2", { dest, endpoint: hub.endpoint, ...quiet });
+    await pullTiny({ dest, endpoint: hub.endpoint, ...quiet });
     hub.requests = [];
-    const again = await pullModel("all-MiniLM-L6-v2", { dest, endpoint: hub.endpoint, ...quiet, dtype: "fp32" });
+    const again = await pullTiny({ dest, endpoint: hub.endpoint, ...quiet, dtype: "fp32" });
     expect(hub.requests.length).toBeGreaterThan(0);
     expect(hub.requests.filter((r) => !r.includes("onnx%2Fmodel.onnx") && !r.endsWith("/onnx/model.onnx"))).toEqual([]);
     expect(again.files.filter((f) => f.skipped).map((f) => f.file)).toEqual(["config.json", "tokenizer.json", "tokenizer_config.json"]);
@@ -186,23 +192,23 @@ describe("pullModel through the library's hub code, against a local hub", () => 
     expect(manifest.files.map((f: { file: string }) => f.file)).toEqual(["config.json", "onnx/model.onnx", "onnx/model_quantized.onnx", "tokenizer.json", "tokenizer_config.json"]);
 
     hub.requests = [];
-    await pullModel("all-MiniLM-L6-v2", { dest, endpoint: hub.endpoint, ...quiet, fp32: true });
+    await pullTiny({ dest, endpoint: hub.endpoint, ...quiet, fp32: true });
     expect(hub.requests).toEqual([]);
 
     writeFileSync(join(again.dir, "tokenizer.json"), "tampered");
     hub.requests = [];
-    await pullModel("all-MiniLM-L6-v2", { dest, endpoint: hub.endpoint, ...quiet });
+    await pullTiny({ dest, endpoint: hub.endpoint, ...quiet });
     expect(hub.requests).toEqual([`/${base}/tokenizer.json`]);
     expect(readFileSync(join(again.dir, "tokenizer.json"), "utf8")).toBe(tokenizer);
   });
 
   it("refuses a download that differs from the digest an earlier pull of the revision recorded, and replaces nothing", async () => {
     const dest = freshDest();
-    await pullModel("all-MiniLM-L6-v2", { dest, endpoint: hub.endpoint, ...quiet });
+    await pullTiny({ dest, endpoint: hub.endpoint, ...quiet });
     const before = listAll(dest);
     const manifestPath = join(modelDir(dest), PULL_MANIFEST);
     hub.files.set(`${base}/tokenizer.json`, JSON.stringify({ ...tinyTokenizerJson(), version: "tampered" }));
-    await expect(pullModel("all-MiniLM-L6-v2", { dest, endpoint: hub.endpoint, ...quiet, force: true })).rejects.toThrow(
+    await expect(pullTiny({ dest, endpoint: hub.endpoint, ...quiet, force: true })).rejects.toThrow(
       new RegExp(
         `^sha256 mismatch for tokenizer\\.json: expected ${sha(tokenizer)} \\(recorded in ${manifestPath.replace(/[.\\/]/g, "\\$&")}\\), got [0-9a-f]{64}; the download was discarded$`,
       ),
@@ -226,10 +232,10 @@ describe("pullModel through the library's hub code, against a local hub", () => 
 
   it("keeps nothing of a download cut off half way, and keeps the earlier good file", async () => {
     const dest = freshDest();
-    await pullModel("all-MiniLM-L6-v2", { dest, endpoint: hub.endpoint, ...quiet });
+    await pullTiny({ dest, endpoint: hub.endpoint, ...quiet });
     const before = listAll(dest);
     hub.truncate.add(`${base}/onnx/model_quantized.onnx`);
-    await expect(pullModel("all-MiniLM-L6-v2", { dest, endpoint: hub.endpoint, ...quiet, force: true })).rejects.toThrow(
+    await expect(pullTiny({ dest, endpoint: hub.endpoint, ...quiet, force: true })).rejects.toThrow(
       /^download of onnx\/model_quantized\.onnx was interrupted \(.+\); nothing was kept, run the pull again$/,
     );
     expect(listAll(dest)).toEqual(before);
@@ -239,15 +245,31 @@ describe("pullModel through the library's hub code, against a local hub", () => 
   it("reports a file missing on the hub with the URL and status", async () => {
     hub.files.delete(`${base}/onnx/model.onnx`);
     const dest = freshDest();
-    await expect(pullModel("all-MiniLM-L6-v2", { dest, endpoint: hub.endpoint, ...quiet, dtype: "fp32" })).rejects.toThrow(
+    await expect(pullTiny({ dest, endpoint: hub.endpoint, ...quiet, dtype: "fp32" })).rejects.toThrow(
       `download failed: GET ${hub.endpoint}/${base}/onnx/model.onnx returned 404 Not Found`,
     );
     expect(listAll(dest)).toEqual([]);
   });
 
+  it("pulls MiniLM itself only if each file has its pinned digest: the hub's stand-in files are refused, and nothing is kept", async () => {
+    const dest = freshDest();
+    await expect(pullModel("all-MiniLM-L6-v2", { dest, endpoint: hub.endpoint, ...quiet })).rejects.toThrow(
+      /^sha256 mismatch for \S+: expected [0-9a-f]{64} \(pinned\), got [0-9a-f]{64}; the download was discarded$/,
+    );
+    expect(listAll(dest)).toEqual([]);
+  });
+
+  it("has a pinned digest for every file a q8 or fp32 pull fetches", async () => {
+    const dest = freshDest();
+    await pullTiny({ dest, endpoint: hub.endpoint, ...quiet });
+    const all = await pullTiny({ dest, endpoint: hub.endpoint, ...quiet, dtype: "fp32" });
+    const fetched = (JSON.parse(readFileSync(all.manifestPath, "utf8")) as { files: { file: string }[] }).files.map((f) => f.file);
+    expect(Object.keys(pullSpecFor("all-MiniLM-L6-v2").sha256 ?? {}).sort()).toEqual(fetched.sort());
+  });
+
   it("reports progress as one line per fetched file when stderr is not a terminal", async () => {
     const lines: string[] = [];
-    await pullModel("all-MiniLM-L6-v2", { dest: freshDest(), endpoint: hub.endpoint, progress: true, log: (l) => lines.push(l) });
+    await pullTiny({ dest: freshDest(), endpoint: hub.endpoint, progress: true, log: (l) => lines.push(l) });
     const fetched = lines.filter((l) => l.startsWith("fetched "));
     expect(fetched).toHaveLength(4);
     expect(fetched).toContain(`fetched onnx/model_quantized.onnx (${(tiny.bytes.length / 1e3).toFixed(1)} kB)`);
