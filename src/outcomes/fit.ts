@@ -37,8 +37,8 @@ export const DEFAULT_CV_REPEATS = 5;
 /**
  * Out-of-fold predictions the choice should be scored on: partitions are added until there are this many,
  * up to DEFAULT_CV_REPEATS. On all 14,042 MMLU prompts one, three and five partitions choose the same
- * estimator (staircase AIQ 76.45, 76.46, 76.47), in 56, 126 and 213 s; on 45,000 prompts one takes 368 s
- * and 1.3 GB where five took 1,341 s and 3.0 GB (scripts/bench-outcomes-scale.ts).
+ * estimator (staircase AIQ 76.45, 76.46, 76.47), in 56, 126 and 213 s; on 45,000 prompts one takes 308 s
+ * and 1.2 GB where five take 1,059 s and 2.0 GB (scripts/bench-outcomes-scale.ts).
  */
 const CV_PREDICTIONS = 50_000;
 
