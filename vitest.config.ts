@@ -8,6 +8,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 300_000,
+    // Removes the folders test/helpers/temp.ts made, as each test file ends.
+    setupFiles: ["./test/setup/remove-temp.ts"],
     projects: [
       { extends: true, test: { name: "unit", include: ["test/**/*.test.ts"], exclude: ["test/package/**"] } },
       // Packs and installs the package (native modules compile): minutes, so it runs after the rest,

@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import Database from "better-sqlite3";
@@ -9,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { registerEvalRouting } from "../../src/cli/commands/eval-routing.js";
 import { usd } from "../../src/outcomes/report.js";
 import { CLI } from "../helpers/cli.js";
+import { tempDir } from "../helpers/temp.js";
 
 /** What the last run wrote to stderr (its progress). */
 let stderr = "";
@@ -42,7 +42,7 @@ const metricKeys = ["apgr", "cpt50", "cpt80", "aiq", "saving95"];
 
 describe("triage eval-routing on the example outcomes", () => {
   it("--cv-repeats chooses the estimator over several fold partitions and says how many; 5 by default", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "triage-eval-routing-"));
+    const dir = tempDir("triage-eval-routing-");
     const args = ["--data", "data/outcomes/example.jsonl", "--split", "0.5", "--seed", "3", "--json", "--cache", join(dir, "embeddings.sqlite")];
     expect(JSON.parse(await run(args)).router.cvRepeats).toBe(5);
     expect(JSON.parse(await run([...args, "--cv-repeats", "3"])).router.cvRepeats).toBe(3);
@@ -53,7 +53,7 @@ describe("triage eval-routing on the example outcomes", () => {
   }, 120_000);
 
   it("--json prints one object with the router's figures and the baselines', and --out writes the report", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "triage-eval-routing-"));
+    const dir = tempDir("triage-eval-routing-");
     const out = await run(["--data", "data/outcomes/example.jsonl", "--split", "0.5", "--seed", "3", "--json", "--out", dir, "--cache", join(dir, "embeddings.sqlite")]);
     const lines = out.trim().split("\n");
     expect(lines).toHaveLength(1);
@@ -87,7 +87,7 @@ describe("triage eval-routing on the example outcomes", () => {
   });
 
   it("embeds with the encoder train --outcomes would use, and says which", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "triage-eval-routing-"));
+    const dir = tempDir("triage-eval-routing-");
     const args = ["--data", "data/outcomes/example.jsonl", "--split", "0.5", "--seed", "3", "--json", "--resamples", "0", "--cache", join(dir, "embeddings.sqlite")];
     const auto = JSON.parse(await run(args));
     // No ONNX model is pulled here, so auto is the npm-shipped encoder, as for train.
@@ -100,7 +100,7 @@ describe("triage eval-routing on the example outcomes", () => {
 
 describe("triage eval-routing's embedding cache", () => {
   it("is where TRIAGE_CACHE says when --cache is not given", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "triage-eval-routing-cache-"));
+    const dir = tempDir("triage-eval-routing-cache-");
     const cache = join(dir, "cache.sqlite");
     const { stdout } = await promisify(execFile)(process.execPath, [...CLI, "eval-routing", "--data", "data/outcomes/example.jsonl", "--json"], {
       env: { ...process.env, TRIAGE_CACHE: cache },
@@ -114,7 +114,7 @@ describe("triage eval-routing's embedding cache", () => {
 });
 
 describe("triage eval-routing's output for people", () => {
-  const dir = mkdtempSync(join(tmpdir(), "triage-eval-routing-text-"));
+  const dir = tempDir("triage-eval-routing-text-");
   const cache = join(dir, "embeddings.sqlite");
 
   it("gives saving at 95% with bootstrap intervals over the test prompts, and the router against each baseline; --resamples 0 leaves them out", async () => {

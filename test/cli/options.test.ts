@@ -1,16 +1,16 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/temp.js";
 
 const run = promisify(execFile);
 // Paths point into a temp dir (nothing should be written: parsing fails first).
 // The source itself (never a stale dist/ build), as bin/triage.js runs it on a fresh clone.
 const ROOT = join(import.meta.dirname, "..", "..");
 const MAIN = join(ROOT, "src", "cli", "main.ts");
-const work = mkdtempSync(join(tmpdir(), "triage-options-"));
+const work = tempDir("triage-options-");
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 async function triage(args: string[]): Promise<{ stderr: string; code: number }> {

@@ -1,14 +1,14 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { CLI } from "../helpers/cli.js";
+import { tempDir } from "../helpers/temp.js";
 
 const run = promisify(execFile);
 const TRACE_HOOK = join(import.meta.dirname, "..", "helpers", "module-trace.mjs");
-const work = mkdtempSync(join(tmpdir(), "triage-startup-"));
+const work = tempDir("triage-startup-");
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** The modules `triage <args>` loaded (their URLs), and its stdout. */

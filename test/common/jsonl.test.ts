@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseJsonl, readJsonlFile } from "../../src/common/jsonl.js";
 import { normalizeQuery } from "../../src/common/text.js";
+import { tempDir } from "../helpers/temp.js";
 
-const dir = mkdtempSync(join(tmpdir(), "triage-jsonl-"));
+const dir = tempDir("triage-jsonl-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("JSONL", () => {

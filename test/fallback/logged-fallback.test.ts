@@ -1,7 +1,6 @@
 // The two halves together, as the router wires them: a low-margin decision asks the LLM classifier,
 // the answer (or its failure) goes into Decision.fallback, and the log keeps it for stats and retraining.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { LlmClassifier } from "../../src/fallback/index.js";
@@ -9,12 +8,13 @@ import type { Decision } from "../../src/router/types.js";
 import { DecisionLog } from "../../src/store/index.js";
 import { makeDecision } from "../store/make-decision.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../helpers/fake-openai.js";
+import { tempDir } from "../helpers/temp.js";
 
 let fake: FakeOpenAI;
 let dir: string;
 beforeAll(async () => {
   fake = await startFakeOpenAI();
-  dir = mkdtempSync(join(tmpdir(), "triage-fb-log-"));
+  dir = tempDir("triage-fb-log-");
 });
 afterAll(async () => {
   await fake.close();

@@ -3,10 +3,9 @@
  * Debian's `chromium` package, or the one TRIAGE_CHROMIUM names. Absent on a developer's machine, the
  * browser tests skip with one line; in CI (CI set) its absence fails them, so they never silently vanish.
  */
-import { existsSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { chromium, type BrowserContext } from "playwright-core";
+import { tempDir } from "./temp.js";
 
 const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
 
@@ -20,7 +19,7 @@ export const SKIP_REASON = "browser tests: skipped, no Chromium found (apt-get i
 
 /** A fresh profile each time, no network beyond loopback, nothing phoned home. */
 export async function launchChromium(executablePath: string): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "triage-chromium-")), {
+  return chromium.launchPersistentContext(tempDir("triage-chromium-"), {
     executablePath,
     headless: true,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],

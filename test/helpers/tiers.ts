@@ -1,9 +1,10 @@
 /** Small, real training runs on the shipped example tier data, shared by router/CLI tests. */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UseEncoder } from "../../src/encoders/use/encoder.js";
 import type { Encoder } from "../../src/encoders/types.js";
+import { tempDir } from "./temp.js";
 import type { Example } from "../../src/train/data.js";
 import { train, type TrainOptions, type TrainResult } from "../../src/train/train.js";
 
@@ -36,9 +37,7 @@ export function useEncoder(): Promise<Encoder> {
  */
 export const TEST_EMBEDDING_CACHE = join(tmpdir(), "triage-tests-embeddings.sqlite");
 
-export function tempDir(prefix = "triage-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+export { tempDir };
 
 export async function trainTiers(perLabel = 20, extra: Partial<TrainOptions> = {}): Promise<TrainResult> {
   return train({

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sharedDir } from "../../src/common/shared.js";
@@ -9,6 +8,7 @@ import { applyPrices, ROUTELLM_PRICES } from "../../src/outcomes/prices.js";
 import { lastQuestion, parsePythonStringList } from "../../src/outcomes/prompt.js";
 import { cheapestGoodEnough, writeOutcomeLabels } from "../../src/outcomes/targets.js";
 import { bestModel, completeRows, modelsByCost } from "../../src/outcomes/set.js";
+import { tempDir } from "../helpers/temp.js";
 
 const fx = (name: string) => join("test/outcomes/fixtures", name);
 
@@ -128,7 +128,7 @@ describe("training targets from outcomes", () => {
   });
 
   it("writes labelled JSONL that the normal training loader reads", () => {
-    const path = join(mkdtempSync(join(tmpdir(), "triage-outcomes-")), "labels.jsonl");
+    const path = join(tempDir("triage-outcomes-"), "labels.jsonl");
     expect(writeOutcomeLabels(set, path)).toBe(3);
     const loaded = loadExamples(path);
     expect(loaded.examples.map((e) => e.label)).toEqual(["small", "big", "mid"]);

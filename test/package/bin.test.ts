@@ -3,11 +3,11 @@
  * arguments through, without it it says what to do in one line (it never falls back to the source).
  */
 import { execFile } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, expect, it } from "vitest";
+import { tempDir } from "../helpers/temp.js";
 
 const BIN = join(import.meta.dirname, "..", "..", "bin", "triage.js");
 const exec = promisify(execFile);
@@ -18,7 +18,7 @@ afterEach(() => {
 
 /** A package folder holding bin/triage.js, the sources beside it, and dist/ only when asked. */
 function fakePackage(withDist: boolean): string {
-  root = realpathSync(mkdtempSync(join(tmpdir(), "triage-bin-")));
+  root = realpathSync(tempDir("triage-bin-"));
   mkdirSync(join(root, "bin"));
   copyFileSync(BIN, join(root, "bin", "triage.js"));
   writeFileSync(join(root, "package.json"), JSON.stringify({ type: "module" }));

@@ -8,12 +8,12 @@
  * Everything it writes is under one temp folder, apart from npm's own download cache.
  */
 import { execFile, spawn } from "node:child_process";
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/temp.js";
 
 const REPO = join(import.meta.dirname, "..", "..");
 const MINUTE = 60_000;
@@ -82,7 +82,7 @@ let packed: PackResult;
 
 describe.skipIf(skip)("the npm package", () => {
   beforeAll(async () => {
-    stage = mkdtempSync(join(tmpdir(), "triage-pack-"));
+    stage = tempDir("triage-pack-");
     const tree = join(stage, "tree");
     // Tracked files and untracked ones that are not ignored: the working tree, without builds or caches.
     const listed = await run("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], REPO, MINUTE);

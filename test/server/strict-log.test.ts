@@ -3,14 +3,13 @@
  * cannot commit, the caller gets a 503 instead of an answer whose decision would be missing.
  */
 import Database from "better-sqlite3";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Router } from "../../src/router/router.js";
 import { DecisionLog } from "../../src/store/index.js";
 import { trainTiers } from "../helpers/tiers.js";
 import { loadRouter, postJson, startServer, takeServerErrors } from "./setup.js";
+import { tempDir } from "../helpers/temp.js";
 
 let router: Router;
 
@@ -24,7 +23,7 @@ afterAll(async () => {
 
 describe("strict decision log behind /v1/route", () => {
   it("answers 503 while the log cannot commit, and 200 with the row committed once it can", async () => {
-    const path = join(mkdtempSync(join(tmpdir(), "triage-strict-")), "log.db");
+    const path = join(tempDir("triage-strict-"), "log.db");
     const log = DecisionLog.open(path, { durability: "strict", busyTimeoutMs: 0 });
     const r = await startServer({ model: router, config: { reload: { watch: false, intervalMs: 1000 } }, log });
     const other = new Database(path);

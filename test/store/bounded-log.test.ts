@@ -1,14 +1,14 @@
 // The decision log stays bounded: texts cut to a cap with the whole text's hash and length, well-formed
 // UTF-8 on disk, old logs migrated in place, and a strict mode that commits inside log().
 import Database from "better-sqlite3";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { sha256 } from "../../src/common/hash.js";
 import { MIGRATIONS } from "../../src/store/schema.js";
 import { DecisionLog, LATEST_SCHEMA_VERSION } from "../../src/store/index.js";
 import { makeDecision } from "./make-decision.js";
+import { tempDir } from "../helpers/temp.js";
 
 let dir: string;
 let path: string;
@@ -19,7 +19,7 @@ function open(options: Parameters<typeof DecisionLog.open>[1] = {}, at = path): 
   return log;
 }
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "triage-bounded-"));
+  dir = tempDir("triage-bounded-");
   path = join(dir, "decisions.db");
 });
 afterEach(() => {

@@ -1,17 +1,17 @@
 import Database from "better-sqlite3";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DecisionLog } from "../../src/store/index.js";
 import { makeDecision } from "./make-decision.js";
+import { tempDir } from "../helpers/temp.js";
 
 const child = join(dirname(fileURLToPath(import.meta.url)), "crash-child.ts");
 let dir: string;
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "triage-crash-"));
+  dir = tempDir("triage-crash-");
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

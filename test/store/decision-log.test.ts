@@ -1,13 +1,13 @@
 import Database from "better-sqlite3";
 import { parse as parseCsv } from "csv-parse/sync";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { sha256 } from "../../src/common/hash.js";
 import { DecisionLog, LATEST_SCHEMA_VERSION, type LoggedDecision } from "../../src/store/index.js";
 import { makeDecision } from "./make-decision.js";
+import { tempDir } from "../helpers/temp.js";
 
 let dir: string;
 let path: string;
@@ -18,7 +18,7 @@ function open(options: Parameters<typeof DecisionLog.open>[1] = {}, at = path): 
   return log;
 }
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "triage-log-"));
+  dir = tempDir("triage-log-");
   path = join(dir, "logs", "decisions.db");
 });
 afterEach(() => {

@@ -1,14 +1,14 @@
 // Retention while the log is written: once at start, in steps for a big surplus, then on a timer.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { DecisionLog, decisionLogConfigSchema, startRetention } from "../../src/store/index.js";
 import { makeDecision } from "./make-decision.js";
+import { tempDir } from "../helpers/temp.js";
 
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "triage-retention-"));
+  dir = tempDir("triage-retention-");
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,17 +1,17 @@
 // A log written by an earlier release migrates in place to the latest schema and keeps all it held.
 import Database from "better-sqlite3";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DecisionLog, LATEST_SCHEMA_VERSION } from "../../src/store/index.js";
 import { MIGRATIONS } from "../../src/store/schema.js";
 import { makeDecision } from "./make-decision.js";
+import { tempDir } from "../helpers/temp.js";
 
 let dir: string;
 let path: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "triage-migrate-"));
+  dir = tempDir("triage-migrate-");
   path = join(dir, "decisions.db");
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,13 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, realpathSync, renameSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync, mkdirSync, realpathSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { OnnxEncoder, findOnnxModel, meanPoolNormalized } from "../../../src/encoders/onnx/encoder.js";
 import { DEFAULT_ONNX_MODEL_DIR, LEGACY_ONNX_MODEL_DIR, findDefaultOnnxModel } from "../../../src/encoders/onnx/files.js";
 import { sha256Files } from "../../../src/common/hash.js";
 import { TINY_VOCAB, writeTinyModelDir, type TinyModel } from "../../helpers/tiny-onnx.js";
+import { tempDir } from "../../helpers/temp.js";
 
-const root = mkdtempSync(join(tmpdir(), "triage-onnx-"));
+const root = tempDir("triage-onnx-");
 let n = 0;
 const freshDir = (name = "tiny-bert") => join(root, String(n++), name);
 const open: OnnxEncoder[] = [];

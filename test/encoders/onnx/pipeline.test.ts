@@ -3,8 +3,7 @@
  * pipeline, offline (a local folder, remote loading disabled), checked against the tiny model's own
  * weights and against OnnxEncoder on the same files.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { env } from "@huggingface/transformers";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -12,8 +11,9 @@ import { OnnxEncoder } from "../../../src/encoders/onnx/encoder.js";
 import { PipelineEncoder } from "../../../src/encoders/onnx/pipeline.js";
 import type { Encoder } from "../../../src/encoders/types.js";
 import { TINY_VOCAB, writeTinyModelDir, type TinyModel } from "../../helpers/tiny-onnx.js";
+import { tempDir } from "../../helpers/temp.js";
 
-const root = mkdtempSync(join(tmpdir(), "triage-onnx-pipeline-"));
+const root = tempDir("triage-onnx-pipeline-");
 let n = 0;
 const open: Encoder[] = [];
 afterEach(async () => {

@@ -3,13 +3,13 @@
  * staging folder goes, later writes are dropped, a broken body leaves no temp file, and only URLs
  * of the pinned revision map to files.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { StagingCache } from "../../../src/encoders/onnx/pull-cache.js";
+import { tempDir } from "../../helpers/temp.js";
 
-const root = mkdtempSync(join(tmpdir(), "triage-pull-cache-"));
+const root = tempDir("triage-pull-cache-");
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 const prefix = "http://127.0.0.1:9/Xenova/m/resolve/abc/";

