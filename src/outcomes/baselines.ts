@@ -1,10 +1,15 @@
 import type { OutcomeSet } from "./set.js";
-import type { CurvePoint } from "./metrics.js";
+import { anchorsBetween, type Anchors, type CurvePoint } from "./metrics.js";
 import { pointFor, pointOf } from "./sweep.js";
 
 /** Every prompt to one model. */
 export function always(set: OutcomeSet, model: number, strong: number): CurvePoint {
   return pointOf(set, () => model, strong, model);
+}
+
+/** The ends of every curve on `set`: always the `weak` model and always the `strong` one. */
+export function anchorsFor(set: OutcomeSet, weak: number, strong: number): Anchors {
+  return anchorsBetween(always(set, weak, strong), always(set, strong, strong));
 }
 
 /**

@@ -5,7 +5,7 @@
  * a router a fraction of a point from a baseline is not shown better or worse by one split alone.
  */
 import { seededRandom } from "../common/random.js";
-import { randomSaving, savingAtHull, type Anchors, type CurvePoint } from "./metrics.js";
+import { anchorsBetween, randomSaving, savingAtHull, type CurvePoint } from "./metrics.js";
 import type { OutcomeSet } from "./set.js";
 
 /** A curve's choices, compressed: each prompt's model at the first setting, then only the changes. */
@@ -155,7 +155,7 @@ export function bootstrapSavings(input: BootstrapInput): SavingUncertainty {
       }
       return { dial: k, quality: quality / n, cost, strongFraction: k === strong ? 1 : 0 };
     });
-    const anchors: Anchors = { weakQuality: singles[weak].quality, weakCost: singles[weak].cost, strongQuality: singles[strong].quality, strongCost: singles[strong].cost };
+    const anchors = anchorsBetween(singles[weak], singles[strong]);
     const saving = (cost: number | null) => (cost === null || anchors.strongCost === 0 ? -Infinity : 1 - cost / anchors.strongCost);
     const extremes = [singles[weak], singles[strong]];
     const target = share * anchors.strongQuality;

@@ -1,8 +1,9 @@
 import { seededRandom, shuffleInPlace } from "../common/random.js";
 import { VectorIndex } from "../model/hnsw.js";
 import { aiq, aiqStaircase, savingAtHull, type Anchors } from "./metrics.js";
-import { pointOf, sweepRule, type ChoiceRule } from "./sweep.js";
-import { bestModel, columnMean, completeRows, modelsByCost, type OutcomeSet } from "./set.js";
+import { anchorsFor } from "./baselines.js";
+import { sweepRule, type ChoiceRule } from "./sweep.js";
+import { bestModel, columnMean, completeRows, hasEveryScore, modelsByCost, type OutcomeSet } from "./set.js";
 import { knnSuccessAt, neighbourRows, setNeighbourRow, type KnnParams, type NeighbourRows } from "./knn.js";
 import { appendFeatures, fitScaler, scaleFeatures, surfaceFeatures, type FeatureSet } from "./features.js";
 import { DEFAULT_LOGISTIC, predictLogistic } from "./logistic.js";
@@ -129,14 +130,10 @@ interface ScoreContext {
 
 function scoreContext(set: OutcomeSet): ScoreContext {
   const complete = completeRows(set);
-  const kept = complete.prompts.length === set.prompts.length ? null : set.prompts.flatMap((p, i) => (p.scores.every((s) => !Number.isNaN(s)) ? [i] : []));
+  const kept = complete.prompts.length === set.prompts.length ? null : set.prompts.flatMap((p, i) => (hasEveryScore(p) ? [i] : []));
   const byCost = modelsByCost(set);
   const strong = bestModel(set);
-  const all = (m: number) => pointOf(complete, () => m, strong, m);
-  const w = all(byCost[0]);
-  const s = all(strong);
-  const anchors: Anchors = { weakQuality: w.quality, weakCost: w.cost, strongQuality: s.quality, strongCost: s.cost };
-  return { complete, kept, byCost, strong, relativeCost: relativeCosts(set), anchors };
+  return { complete, kept, byCost, strong, relativeCost: relativeCosts(set), anchors: anchorsFor(complete, byCost[0], strong) };
 }
 
 /** Scores out-of-fold predictions as a router would be scored, on the rule's sweep (the best rule by `criterion`, with more than two models). */

@@ -11,7 +11,7 @@
  * and `eval-routing`, so a dial setting means the same thing everywhere.
  */
 import { TriageError } from "../common/errors.js";
-import type { OutcomeSet } from "./set.js";
+import { hasEveryScore, type OutcomeSet } from "./set.js";
 import type { Dial } from "../router/types.js";
 import { breakpoints, choose, type ChoiceRule } from "./sweep.js";
 
@@ -77,7 +77,7 @@ export function calibrateDial(
   max = DIAL_POINTS,
 ): DialCalibration {
   const { byCost, relativeCost, strong } = router;
-  const known = set.prompts.flatMap((p, i) => (p.scores.every((s) => !Number.isNaN(s)) ? [i] : []));
+  const known = set.prompts.flatMap((p, i) => (hasEveryScore(p) ? [i] : []));
   if (known.length === 0) throw new TriageError("cannot calibrate the dial: no training prompt has every model's score");
   if (partitions.length === 0) throw new TriageError("cannot calibrate the dial: no out-of-fold predictions");
   let strongQuality = 0;

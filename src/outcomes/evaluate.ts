@@ -4,7 +4,7 @@ import { DEFAULT_DIAL, dialPoint, settingFor, type Dial } from "./dial.js";
 import { fitOutcomeModel } from "./fit.js";
 import { bestModel, completeRows, modelsByCost, type OutcomeSet } from "./set.js";
 import { always, choiceErrors, oracle, randomMixtures, ruleCurve } from "./baselines.js";
-import { summarise, costAtQuality, type Anchors, type CurvePoint, type CurveSummary } from "./metrics.js";
+import { anchorsBetween, summarise, costAtQuality, type Anchors, type CurvePoint, type CurveSummary } from "./metrics.js";
 import { choose, pointFor, sweepRule, type ChoiceRule } from "./sweep.js";
 import { bootstrapSavings, staircase, type SavingUncertainty } from "./bootstrap.js";
 
@@ -183,7 +183,7 @@ export async function evaluateRouting(train: OutcomeSet, testAll: OutcomeSet, em
 
   const weakPoint = always(test, weak, strong);
   const strongPoint = always(test, strong, strong);
-  const anchors: Anchors = { weakQuality: weakPoint.quality, weakCost: weakPoint.cost, strongQuality: strongPoint.quality, strongCost: strongPoint.cost };
+  const anchors = anchorsBetween(weakPoint, strongPoint);
   const orc = oracle(test, strong, threshold);
   const rules = ruleCurve(test, weak, strong);
   const qc = (p: CurvePoint): QualityCost => ({ quality: p.quality, cost: p.cost });

@@ -26,6 +26,11 @@ export interface Anchors {
   strongCost: number;
 }
 
+/** The anchors of two single-model points: always the weak model, always the strong one. */
+export function anchorsBetween(weak: CurvePoint, strong: CurvePoint): Anchors {
+  return { weakQuality: weak.quality, weakCost: weak.cost, strongQuality: strong.quality, strongCost: strong.cost };
+}
+
 interface XY {
   x: number;
   y: number;

@@ -13,7 +13,7 @@ import { acquireLock } from "../retrain/lock.js";
 import { openDecisionLog } from "../store/index.js";
 import type { LoggedDecision } from "../store/types.js";
 import { type EstimatorAsked, loadOutcomeModel, type OutcomeManifest, readOutcomeManifest, writeOutcomeArtifact } from "./artifact.js";
-import { always } from "./baselines.js";
+import { anchorsFor } from "./baselines.js";
 import { describeDial, settingFor } from "./dial.js";
 import { fitOutcomeModel } from "./fit.js";
 import { loadOutcomes } from "./load.js";
@@ -215,10 +215,7 @@ function withModelCosts(set: OutcomeSet, m: OutcomeManifest, where: string): Out
 
 /** Always the cheapest model and always the strongest, on the held-out rows: the ends of every curve. */
 function anchorsOf(set: OutcomeSet, m: OutcomeManifest): Anchors {
-  const strong = m.outcomes.strong;
-  const weak = always(set, m.outcomes.byCost[0], strong);
-  const top = always(set, strong, strong);
-  return { weakQuality: weak.quality, weakCost: weak.cost, strongQuality: top.quality, strongCost: top.cost };
+  return anchorsFor(set, m.outcomes.byCost[0], m.outcomes.strong);
 }
 
 async function measure(dir: string, registryVersion: string, set: OutcomeSet, vectors: readonly Float32Array[], anchors: Anchors): Promise<OutcomeMetrics> {

@@ -60,9 +60,14 @@ export function bestModel(set: OutcomeSet): number {
   return best;
 }
 
+/** Whether every model's score is known for the prompt (NaN: unknown). */
+export function hasEveryScore(p: OutcomePrompt): boolean {
+  return p.scores.every((s) => !Number.isNaN(s));
+}
+
 /** Keeps only prompts whose every score is known (used for test splits, so every router is judged on the same rows). */
 export function completeRows(set: OutcomeSet): OutcomeSet {
-  const prompts = set.prompts.filter((p) => p.scores.every((s) => !Number.isNaN(s)));
+  const prompts = set.prompts.filter(hasEveryScore);
   const dropped = set.prompts.length - prompts.length;
   const notes = dropped > 0 ? [...set.notes, `${dropped} prompt(s) with a blank score left out of evaluation`] : set.notes;
   return { ...set, prompts, notes };
