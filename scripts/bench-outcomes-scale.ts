@@ -74,8 +74,8 @@ interface Run {
   estimator: string;
 }
 
-/** Runs `train --outcomes` on `file` in a child process: phase times from when its progress lines arrive, and its peak RSS. */
-function train(file: string, out: string, cache: string): Promise<Run> {
+/** Runs `train --outcomes` on `file` (`prompts` of them) in a child process: phase times from when its progress lines arrive, and its peak RSS. */
+function train(file: string, prompts: number, out: string, cache: string): Promise<Run> {
   const started = performance.now();
   let cvAt = 0;
   let stderr = "";
@@ -97,7 +97,7 @@ function train(file: string, out: string, cache: string): Promise<Run> {
       if (code !== 0 || peaks.length === 0) return fail(new Error(`train --outcomes exited ${code}:\n${stderr.slice(0, 2000)}`));
       const chosen = /chosen (\w+)/.exec(stderr)?.[1] ?? "?";
       done({
-        prompts: 0,
+        prompts,
         cvRepeats: (JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as { outcomes: { cv: { repeats: number } } }).outcomes.cv.repeats,
         embedSeconds: (cvAt - started) / 1000,
         fitSeconds: (end - cvAt) / 1000,
@@ -116,7 +116,7 @@ try {
     const file = join(work, `outcomes-${n}.jsonl`);
     writeOutcomes(file, n);
     log(`training on ${n.toLocaleString("en-US")} prompts ...`);
-    const run = { ...(await train(file, join(work, `model-${n}`), join(work, `cache-${n}.sqlite`))), prompts: n };
+    const run = await train(file, n, join(work, `model-${n}`), join(work, `cache-${n}.sqlite`));
     log(`  embedding ${run.embedSeconds.toFixed(1)} s, cross-validation and fit ${run.fitSeconds.toFixed(1)} s, peak ${run.peakRssMB.toFixed(0)} MB (${run.estimator})`);
     runs.push(run);
   }
